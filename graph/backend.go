@@ -1,0 +1,25 @@
+package graph
+
+import "github.com/rleval/rleval/loaders"
+
+// Backend evaluates networks on one device. Slices are row-major float32:
+// obs holds n×ObsDim values, act n×ActDim, q1 and q2 n values each.
+// A Backend caches whatever it prepares per *loaders.Network (weights
+// uploaded, buffers sized), so callers pass the same pointers every chunk.
+// Implementations are safe for concurrent use.
+type Backend interface {
+	// Name identifies the device, e.g. "cpu (openblas, 2 workers)" or
+	// "cuda: NVIDIA H100 80GB HBM3".
+	Name() string
+	// Policy writes the actor's deterministic action for n rows into act.
+	Policy(actor *loaders.Network, obs []float32, n int, act []float32) error
+	// Q writes the critics' values at (obs, act) into q1 and q2. c2 and q2
+	// may be nil to evaluate one critic.
+	Q(c1, c2 *loaders.Network, obs, act []float32, n int, q1, q2 []float32) error
+	// QPolicy computes a = actor(obs) and then the critics at (obs, a),
+	// writing all three; the actions never leave the device in between.
+	// c2 and q2 may be nil.
+	QPolicy(actor, c1, c2 *loaders.Network, obs []float32, n int, act, q1, q2 []float32) error
+	// Close releases the device.
+	Close() error
+}

@@ -1,0 +1,89 @@
+package loaders
+
+// NetKind says how a network's output is interpreted.
+type NetKind string
+
+// The network kinds rleval evaluates.
+const (
+	// KindActor is a deterministic actor: a = low + (tanh(MLP(obs))+1)*(high-low)/2.
+	KindActor NetKind = "actor"
+	// KindSACActor is a Gaussian actor whose last layer has 2*ActDim outputs
+	// (mean, log_std); its deterministic action is the scaled tanh of the mean.
+	KindSACActor NetKind = "sac_actor"
+	// KindCritic is a Q network: q = MLP(concat(obs, action)), one output.
+	KindCritic NetKind = "critic"
+)
+
+// Activation names the element-wise function between hidden layers.
+type Activation string
+
+// Activations found in the checkpoints rleval reads.
+const (
+	ReLU Activation = "relu"
+	Tanh Activation = "tanh"
+)
+
+// Linear is one fully connected layer, y = W x + b.
+type Linear struct {
+	// Name is the layer's key prefix in the state dict, e.g. "net_body.0".
+	Name string
+	// In and Out are the input and output widths.
+	In, Out int
+	// W holds Out×In weights, row-major (torch's (out, in) layout).
+	W []float32
+	// B holds Out biases.
+	B []float32
+}
+
+// Param is one named parameter or buffer tensor of a state dict, in file order.
+type Param struct {
+	Name  string
+	Shape []int
+	Data  []float32
+}
+
+// Network is a feed-forward MLP read from a checkpoint: the single
+// description of a network that graph builds, inspect prints and jobs use.
+type Network struct {
+	// Path is the file the network was read from.
+	Path string
+	// Format names the checkpoint layout: "wrapped" (gen-1 models/*.pth),
+	// "plain" (gen-2 agent_<algo>/*.pt), "sb3", "cleanrl" or "td3".
+	Format string
+	// Kind says how outputs are interpreted.
+	Kind NetKind
+	// Layers are the Linear layers in evaluation order.
+	Layers []Linear
+	// Hidden is the activation applied after every layer but the last.
+	Hidden Activation
+	// ObsDim and ActDim are the observation and action sizes. A critic's
+	// input width is ObsDim+ActDim.
+	ObsDim, ActDim int
+	// Low and High are the action bounds of an actor (ActDim each); nil for
+	// critics.
+	Low, High []float32
+	// Params lists every parameter tensor (weights and biases, not buffers)
+	// in state-dict order, for parameter counts, L2 distances and histograms.
+	Params []Param
+}
+
+// NumParams returns the number of trainable parameters (weights and biases).
+func (n *Network) NumParams() int {
+	c := 0
+	for _, l := range n.Layers {
+		c += len(l.W) + len(l.B)
+	}
+	return c
+}
+
+// Widths returns the layer widths from input to output, e.g. [3 256 256 1].
+func (n *Network) Widths() []int {
+	if len(n.Layers) == 0 {
+		return nil
+	}
+	w := []int{n.Layers[0].In}
+	for _, l := range n.Layers {
+		w = append(w, l.Out)
+	}
+	return w
+}
