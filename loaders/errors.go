@@ -1,0 +1,25 @@
+package loaders
+
+import (
+	"errors"
+	"io/fs"
+)
+
+// Errors callers branch on. Every error the loaders return wraps one of
+// these where it applies, together with the file's path.
+var (
+	// ErrNotExist means a file of the run is absent (crashed run, run still
+	// training, buffer not saved). It matches fs.ErrNotExist too.
+	ErrNotExist = notExist{}
+	// ErrInvalid means a file exists but is not what its name promises:
+	// truncated, corrupt, or of an unexpected layout.
+	ErrInvalid = errors.New("invalid file")
+	// ErrUnsafePickle means a pickle asked to call something a checkpoint has
+	// no business calling (os.system, builtins.eval, ...). Nothing was called.
+	ErrUnsafePickle = errors.New("unsafe pickle: refused to call a global")
+)
+
+type notExist struct{}
+
+func (notExist) Error() string        { return "file does not exist" }
+func (notExist) Is(target error) bool { return target == fs.ErrNotExist }
