@@ -1,0 +1,42 @@
+# rleval — see README.md. `make demo` and `make test` need only Go.
+GO      ?= go
+BIN     ?= bin/rleval
+# OpenBLAS (Debian: libopenblas-dev) speeds up the CPU plan several times; the
+# pure-Go build is used when it is absent. Override with `make TAGS=`.
+OPENBLAS := $(shell (ldconfig -p 2>/dev/null | grep -q 'libopenblas\.so ') && echo openblas)
+TAGS    ?= $(OPENBLAS)
+PYTHON  ?= /usr/bin/python3
+
+.PHONY: all build demo test lint bench fixtures cuda clean
+
+all: build
+
+build:
+	$(GO) build -tags '$(TAGS)' -o $(BIN) ./cmd/rleval
+
+demo: build
+	./$(BIN) run --out rleval-out
+	@echo "Open rleval-out/2026-02-14_13-38-10_pendulum-v1/report.html in a browser."
+
+lint:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+test: lint
+	$(GO) test -race -tags '$(TAGS)' ./...
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchtime 3x -tags '$(TAGS)' ./loaders ./graph ./plotting
+	./$(BIN) bench
+
+fixtures:
+	$(PYTHON) tools/make_fixtures.py --out testdata
+
+# The CUDA worker: needs CUDA 11.8 (Debian non-free: nvidia-cuda-toolkit
+# nvidia-cuda-dev). It runs only where a GPU is present.
+cuda:
+	$(GO) build -tags cuda -o bin/rleval-cuda ./cmd/rleval-cuda
+
+clean:
+	rm -rf bin rleval-out

@@ -1,0 +1,51 @@
+package jobs
+
+import "time"
+
+// RunSummary is one run's line in a batch: what `rleval run` learned about
+// a run, small enough to keep for hundreds of runs.
+type RunSummary struct {
+	// Name is the run directory's base name; Dir its path; Out where its
+	// outputs are.
+	Name string `json:"name"`
+	Dir  string `json:"dir"`
+	Out  string `json:"out"`
+	// Date is the start time parsed from the directory name ("" if none).
+	Date string `json:"date"`
+	// Status is StatusOK, StatusPartial (some inputs missing or broken,
+	// the rest evaluated) or StatusFailed.
+	Status string `json:"status"`
+	// Error is the first error, or the list of problems for a partial run.
+	Error string `json:"error,omitempty"`
+	// FinalRewardSum and BestRewardSum come from the evaluation records
+	// (NaN when there are none).
+	FinalRewardSum float64 `json:"final_reward_sum"`
+	BestRewardSum  float64 `json:"best_reward_sum"`
+	// MeanQPolicy is the mean of min(Q1,Q2) at (s, π(s)) over the buffer.
+	MeanQPolicy float64 `json:"mean_q_policy"`
+	BufferSize  int     `json:"buffer_size"`
+	// L2Total is the actor − actor_target parameter distance.
+	L2Total float64 `json:"l2_total"`
+	Seconds float64 `json:"seconds"`
+	// Curve is the evaluation reward_sum curve, for the batch overlay.
+	CurveStep  []float64 `json:"curve_step,omitempty"`
+	CurveValue []float64 `json:"curve_value,omitempty"`
+	// Jobs says which jobs ran and why others were skipped.
+	Jobs []JobStatus `json:"jobs,omitempty"`
+	// Finished is when the evaluation ended.
+	Finished time.Time `json:"finished"`
+}
+
+// JobStatus records what happened to one job of a run.
+type JobStatus struct {
+	Name   string `json:"name"`
+	Status string `json:"status"` // "ok", "skipped" or "failed"
+	Reason string `json:"reason,omitempty"`
+}
+
+// Run statuses.
+const (
+	StatusOK      = "ok"
+	StatusPartial = "partial"
+	StatusFailed  = "failed"
+)
