@@ -1,0 +1,38 @@
+//go:build !openblas
+
+package graph
+
+import (
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// blasName names the BLAS the plan runs on.
+const blasName = "pure Go"
+
+var native gonum.Implementation
+
+// gemmRows and gemmCols bound the blocks handed to gonum's Sgemm: below four
+// 64×64 blocks it runs serially, without the goroutines and allocations of
+// its parallel path; the Engine already runs one worker per core.
+const (
+	gemmRows = 64
+	gemmCols = 128
+)
+
+// sgemmNT computes c(m×n) += a(m×k)·b(n×k)ᵀ.
+func sgemmNT(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	for i := 0; i < m; i += gemmRows {
+		mi := min(gemmRows, m-i)
+		for j := 0; j < n; j += gemmCols {
+			nj := min(gemmCols, n-j)
+			native.Sgemm(blas.NoTrans, blas.Trans, mi, nj, k, 1,
+				a[i*lda:], lda, b[j*ldb:], ldb, 1, c[i*ldc+j:], ldc)
+		}
+	}
+}
+
+// sgemvN computes y(m) += a(m×k)·x(k).
+func sgemvN(m, k int, a []float32, lda int, x, y []float32) {
+	native.Sgemv(blas.NoTrans, m, k, 1, a, lda, x, 1, 1, y, 1)
+}

@@ -1,0 +1,353 @@
+package graph
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/rleval/rleval/loaders"
+)
+
+// DefaultCPUChunk is the CPU plan's rows per chunk: 8192 rows of a 256-wide
+// layer are 8 MiB of activations per worker, large enough that a GEMM runs
+// near its peak and small enough that two workers' buffers stay in the
+// shared L3-backed working set instead of streaming through DRAM.
+const DefaultCPUChunk = 8192
+
+// Options configure a Backend and the Engine over it.
+type Options struct {
+	// Workers is the number of chunks evaluated concurrently; 0 picks one
+	// per core on the CPU and the device's preference on CUDA.
+	Workers int
+	// Chunk is the number of rows evaluated per call; 0 picks the backend's
+	// preference (DefaultCPUChunk on the CPU).
+	Chunk int
+}
+
+// Preferences is implemented by backends that know the chunk size and
+// number of concurrent callers they run best with; the Engine uses it for
+// Options left zero.
+type Preferences interface {
+	// Preferred returns rows per chunk and concurrent workers.
+	Preferred() (chunk, workers int)
+}
+
+// CPU is the CPU Backend: every network lowered into a Plan of GEMMs (pure
+// Go, or OpenBLAS with -tags openblas) and fused element-wise loops, run
+// serially per call; the Engine runs one call per core. Scratch buffers are
+// pooled, so calls allocate nothing after the first ones.
+type CPU struct {
+	chunk, workers int
+
+	mu   sync.RWMutex
+	nets map[*loaders.Network]*cpuNet
+
+	pool chan *scratch
+}
+
+// cpuNet is a network prepared for the CPU plan.
+type cpuNet struct {
+	plan *Plan
+	// wt holds, per step, the transposed weights of an OpDirect step.
+	wt [][]float32
+	// half is (high-low)/2 of an actor.
+	half []float32
+}
+
+// scratch holds one caller's buffers; it grows on first use only.
+type scratch struct {
+	h0, h1 []float32 // hidden activations, chunk × widest layer
+	x      []float32 // critic input, chunk × (obs+act)
+	v      []float32 // actor head before scaling, chunk × act
+}
+
+// NewCPU returns the CPU backend.
+func NewCPU(opts Options) *CPU {
+	c := &CPU{chunk: opts.Chunk, workers: opts.Workers, nets: map[*loaders.Network]*cpuNet{}}
+	if c.chunk <= 0 {
+		c.chunk = DefaultCPUChunk
+	}
+	if c.workers <= 0 {
+		c.workers = runtime.GOMAXPROCS(0)
+	}
+	c.pool = make(chan *scratch, c.workers)
+	return c
+}
+
+// Name implements Backend.
+func (c *CPU) Name() string {
+	return fmt.Sprintf("cpu (%s, %d workers)", blasName, c.workers)
+}
+
+// Preferred implements Preferences.
+func (c *CPU) Preferred() (chunk, workers int) { return c.chunk, c.workers }
+
+// Close implements Backend.
+func (c *CPU) Close() error { return nil }
+
+// prepare returns the cached plan of net, lowering it on first use.
+func (c *CPU) prepare(net *loaders.Network) (*cpuNet, error) {
+	c.mu.RLock()
+	cn := c.nets[net]
+	c.mu.RUnlock()
+	if cn != nil {
+		return cn, nil
+	}
+	p, err := Lower(net)
+	if err != nil {
+		return nil, err
+	}
+	cn = &cpuNet{plan: p, wt: make([][]float32, len(p.Steps))}
+	for i, s := range p.Steps {
+		if s.Op != OpDirect {
+			continue
+		}
+		l := net.Layers[s.Layer]
+		wt := make([]float32, s.In*s.Out)
+		for o := 0; o < s.Out; o++ {
+			for k := 0; k < s.In; k++ {
+				wt[k*s.Out+o] = l.W[o*s.In+k]
+			}
+		}
+		cn.wt[i] = wt
+	}
+	if net.Low != nil {
+		cn.half = make([]float32, net.ActDim)
+		for j := range cn.half {
+			cn.half[j] = (net.High[j] - net.Low[j]) / 2
+		}
+	}
+	c.mu.Lock()
+	if old := c.nets[net]; old != nil {
+		cn = old
+	} else {
+		c.nets[net] = cn
+	}
+	c.mu.Unlock()
+	return cn, nil
+}
+
+func (c *CPU) get() *scratch {
+	select {
+	case s := <-c.pool:
+		return s
+	default:
+		return &scratch{}
+	}
+}
+
+func (c *CPU) put(s *scratch) {
+	select {
+	case c.pool <- s:
+	default:
+	}
+}
+
+func growF32(b []float32, n int) []float32 {
+	if cap(b) < n {
+		return make([]float32, n)
+	}
+	return b[:n]
+}
+
+// forward evaluates cn on n rows of x (row stride ldx) into out: n×ActDim
+// actions for an actor, n values for a critic.
+func (c *CPU) forward(cn *cpuNet, s *scratch, x []float32, ldx, n int, out []float32) {
+	p := cn.plan
+	net := p.Net
+	if need := c.chunk * p.MaxWidth; len(s.h0) < need {
+		s.h0, s.h1 = growF32(s.h0, need), growF32(s.h1, need)
+	}
+	cur, ld := x, ldx
+	last := len(p.Steps) - 1
+	for i, st := range p.Steps {
+		l := &net.Layers[st.Layer]
+		var dst []float32
+		ldd := st.Out
+		switch {
+		case i < last && i%2 == 0:
+			dst = s.h0
+		case i < last:
+			dst = s.h1
+		case net.Kind == loaders.KindCritic:
+			dst = out
+		default:
+			s.v = growF32(s.v, c.chunk*st.Out)
+			dst = s.v
+		}
+		b := l.B[:st.Out]
+		switch st.Op {
+		case OpDirect:
+			direct(cur, n, st.In, ld, cn.wt[i], b, dst, ldd, st.Epilogue == EpReLU)
+		case OpGEMV:
+			for r := range dst[:n] {
+				dst[r] = b[0]
+			}
+			sgemvN(n, st.In, cur, ld, l.W[:st.In], dst[:n])
+			if st.Epilogue == EpReLU {
+				relu(dst[:n])
+			}
+		default:
+			prefillRows(dst, n, ldd, b)
+			sgemmNT(n, st.Out, st.In, cur, ld, l.W[:st.Out*st.In], st.In, dst, ldd)
+			if st.Epilogue == EpReLU {
+				reluRows(dst, n, ldd, st.Out)
+			}
+		}
+		switch st.Epilogue {
+		case EpTanh:
+			tanhRows(dst, n, ldd, st.Out)
+		case EpScale:
+			scaleHead(dst, n, ldd, net.Low, cn.half, out)
+		}
+		cur, ld = dst, ldd
+	}
+}
+
+func checkLen(what string, s []float32, want int) error {
+	if len(s) < want {
+		return fmt.Errorf("graph: %s has %d values, want at least %d", what, len(s), want)
+	}
+	return nil
+}
+
+func (c *CPU) actor(net *loaders.Network) (*cpuNet, error) {
+	cn, err := c.prepare(net)
+	if err != nil {
+		return nil, err
+	}
+	if net.Kind != loaders.KindActor && net.Kind != loaders.KindSACActor {
+		return nil, fmt.Errorf("graph: %s is a %s, not an actor", net.Path, net.Kind)
+	}
+	return cn, nil
+}
+
+func (c *CPU) critics(c1, c2 *loaders.Network) (cn1, cn2 *cpuNet, err error) {
+	if cn1, err = c.prepare(c1); err != nil {
+		return nil, nil, err
+	}
+	if c1.Kind != loaders.KindCritic {
+		return nil, nil, fmt.Errorf("graph: %s is a %s, not a critic", c1.Path, c1.Kind)
+	}
+	if c2 == nil {
+		return cn1, nil, nil
+	}
+	if cn2, err = c.prepare(c2); err != nil {
+		return nil, nil, err
+	}
+	if c2.Kind != loaders.KindCritic {
+		return nil, nil, fmt.Errorf("graph: %s is a %s, not a critic", c2.Path, c2.Kind)
+	}
+	if c2.ObsDim != c1.ObsDim || c2.ActDim != c1.ActDim {
+		return nil, nil, fmt.Errorf("graph: critics %s and %s read different inputs (%d+%d, %d+%d)",
+			c1.Path, c2.Path, c1.ObsDim, c1.ActDim, c2.ObsDim, c2.ActDim)
+	}
+	return cn1, cn2, nil
+}
+
+// Policy implements Backend.
+func (c *CPU) Policy(actor *loaders.Network, obs []float32, n int, act []float32) error {
+	cn, err := c.actor(actor)
+	if err != nil {
+		return err
+	}
+	od, ad := actor.ObsDim, actor.ActDim
+	if err := checkLen("obs", obs, n*od); err != nil {
+		return err
+	}
+	if err := checkLen("act", act, n*ad); err != nil {
+		return err
+	}
+	s := c.get()
+	defer c.put(s)
+	for off := 0; off < n; off += c.chunk {
+		m := min(c.chunk, n-off)
+		c.forward(cn, s, obs[off*od:], od, m, act[off*ad:])
+	}
+	return nil
+}
+
+// Q implements Backend.
+func (c *CPU) Q(c1, c2 *loaders.Network, obs, act []float32, n int, q1, q2 []float32) error {
+	cn1, cn2, err := c.critics(c1, c2)
+	if err != nil {
+		return err
+	}
+	od, ad := c1.ObsDim, c1.ActDim
+	if err := c.checkQ(obs, act, n, od, ad, q1, q2, cn2 != nil); err != nil {
+		return err
+	}
+	s := c.get()
+	defer c.put(s)
+	for off := 0; off < n; off += c.chunk {
+		m := min(c.chunk, n-off)
+		c.critique(cn1, cn2, s, obs[off*od:], act[off*ad:], m, q1[off:], q2)
+		if cn2 != nil {
+			c.forward(cn2, s, s.x, od+ad, m, q2[off:])
+		}
+	}
+	return nil
+}
+
+func (c *CPU) checkQ(obs, act []float32, n, od, ad int, q1, q2 []float32, two bool) error {
+	if err := checkLen("obs", obs, n*od); err != nil {
+		return err
+	}
+	if err := checkLen("act", act, n*ad); err != nil {
+		return err
+	}
+	if err := checkLen("q1", q1, n); err != nil {
+		return err
+	}
+	if two {
+		return checkLen("q2", q2, n)
+	}
+	return nil
+}
+
+// critique builds the critic input concat(obs, act) for m rows in s.x and
+// evaluates the first critic into q1.
+func (c *CPU) critique(cn1, cn2 *cpuNet, s *scratch, obs, act []float32, m int, q1, _ []float32) {
+	net := cn1.plan.Net
+	od, ad := net.ObsDim, net.ActDim
+	in := od + ad
+	s.x = growF32(s.x, c.chunk*in)
+	x := s.x
+	for r := 0; r < m; r++ {
+		xr := x[r*in : r*in+in]
+		copy(xr[:od], obs[r*od:r*od+od])
+		copy(xr[od:], act[r*ad:r*ad+ad])
+	}
+	c.forward(cn1, s, x, in, m, q1)
+}
+
+// QPolicy implements Backend.
+func (c *CPU) QPolicy(actor, c1, c2 *loaders.Network, obs []float32, n int, act, q1, q2 []float32) error {
+	ca, err := c.actor(actor)
+	if err != nil {
+		return err
+	}
+	cn1, cn2, err := c.critics(c1, c2)
+	if err != nil {
+		return err
+	}
+	od, ad := c1.ObsDim, c1.ActDim
+	if actor.ObsDim != od || actor.ActDim != ad {
+		return fmt.Errorf("graph: actor %s (%d→%d) does not match critic %s (%d+%d)",
+			actor.Path, actor.ObsDim, actor.ActDim, c1.Path, od, ad)
+	}
+	if err := c.checkQ(obs, act, n, od, ad, q1, q2, cn2 != nil); err != nil {
+		return err
+	}
+	s := c.get()
+	defer c.put(s)
+	for off := 0; off < n; off += c.chunk {
+		m := min(c.chunk, n-off)
+		c.forward(ca, s, obs[off*od:], od, m, act[off*ad:])
+		c.critique(cn1, cn2, s, obs[off*od:], act[off*ad:], m, q1[off:], q2)
+		if cn2 != nil {
+			c.forward(cn2, s, s.x, od+ad, m, q2[off:])
+		}
+	}
+	return nil
+}

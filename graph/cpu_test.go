@@ -1,0 +1,60 @@
+package graph
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/rleval/rleval/loaders"
+)
+
+func TestCPUMatchesFloat64Reference(t *testing.T) {
+	for _, s := range testShapes {
+		for _, chunk := range []int{1, 7, 64, DefaultCPUChunk} {
+			t.Run(fmt.Sprintf("%s/chunk%d", s.name, chunk), func(t *testing.T) {
+				actor, c1, c2 := s.nets(1)
+				const n = 300
+				obs := randomRows(n, s.obsDim, 3, 2)
+				act := randomRows(n, s.actDim, 2, 3)
+				b := NewCPU(Options{Chunk: chunk})
+				gotA := make([]float32, n*s.actDim)
+				q1, q2 := make([]float32, n), make([]float32, n)
+				if err := b.Policy(actor, obs, n, gotA); err != nil {
+					t.Fatal(err)
+				}
+				if err := b.Q(c1, c2, obs, act, n, q1, q2); err != nil {
+					t.Fatal(err)
+				}
+				wantA, wantQ1, wantQ2 := refAll(actor, c1, c2, obs, act, n)
+				checkClose(t, "policy", gotA, wantA)
+				checkClose(t, "q1", q1, wantQ1)
+				checkClose(t, "q2", q2, wantQ2)
+
+				pa := make([]float32, n*s.actDim)
+				if err := b.QPolicy(actor, c1, c2, obs, n, pa, q1, q2); err != nil {
+					t.Fatal(err)
+				}
+				_, wantQ1, wantQ2 = refAll(nil, c1, c2, obs, pa, n)
+				checkClose(t, "qpolicy act", pa, wantA)
+				checkClose(t, "qpolicy q1", q1, wantQ1)
+				checkClose(t, "qpolicy q2", q2, wantQ2)
+			})
+		}
+	}
+}
+
+// refAll evaluates actor (if not nil) on obs and both critics on (obs, act)
+// with the float64 reference.
+func refAll(actor, c1, c2 *loaders.Network, obs, act []float32, n int) (a, q1, q2 []float64) {
+	od, ad := c1.ObsDim, c1.ActDim
+	x := make([]float32, od+ad)
+	for r := 0; r < n; r++ {
+		if actor != nil {
+			a = append(a, ref64(actor, obs[r*od:(r+1)*od])...)
+		}
+		copy(x, obs[r*od:(r+1)*od])
+		copy(x[od:], act[r*ad:(r+1)*ad])
+		q1 = append(q1, ref64(c1, x)[0])
+		q2 = append(q2, ref64(c2, x)[0])
+	}
+	return a, q1, q2
+}
