@@ -1,0 +1,656 @@
+package graph
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rleval/rleval/loaders"
+)
+
+// WorkerName is the file name of the CUDA worker binary Remote starts.
+const WorkerName = "rleval-cuda"
+
+// WorkerEnv names the environment variable that, when set, gives the path
+// of the worker binary and overrides the search.
+const WorkerEnv = "RLEVAL_CUDA_WORKER"
+
+// ErrNoCUDA reports that no CUDA worker could be started or kept running:
+// the binary is missing, the machine has no usable GPU, or the worker died.
+// Callers that can evaluate on the CPU instead test for it with errors.Is.
+var ErrNoCUDA = errors.New("no CUDA device")
+
+// RemoteOptions tunes a Remote. The zero value is ready to use.
+type RemoteOptions struct {
+	// HelloTimeout bounds the handshake, which includes the worker creating
+	// its CUDA context (seconds on a cold GPU); 0 means 60s.
+	HelloTimeout time.Duration
+	// MaxChunkRows caps the rows sent per request; 0 derives it from the
+	// device's free memory and MaxFrameBytes only.
+	MaxChunkRows int
+	// Args are extra arguments passed to the worker (NewRemote only).
+	Args []string
+}
+
+// RemoteStats accumulates what a Remote's requests cost, for benchmarks
+// that show transfers apart from compute.
+type RemoteStats struct {
+	// Requests and Rows count evaluation frames sent and rows in them.
+	Requests, Rows int64
+	// Loads and LoadBytes count networks uploaded and their spec bytes.
+	Loads, LoadBytes int64
+	// HostToDevice, Compute and DeviceToHost sum the worker's own timings.
+	HostToDevice, Compute, DeviceToHost time.Duration
+	// RoundTrip sums the wall time of evaluation requests seen by the
+	// client: device time plus encoding, the pipe and decoding.
+	RoundTrip time.Duration
+}
+
+// Remote is a Backend that evaluates networks in a worker process that
+// owns the device, speaking the wire protocol of ServeWire over the
+// worker's stdin and stdout. Each *loaders.Network is uploaded once, on
+// first use, and identified by its pointer afterwards: do not mutate a
+// network once evaluated. Requests are serialised (the worker is the one
+// owner of the device), so a Remote is safe for concurrent use; large
+// requests are split into chunks sized to the device memory.
+type Remote struct {
+	mu      sync.Mutex
+	r       *bufio.Reader
+	w       *bufio.Writer
+	closer  io.Closer // the worker's stdin, or the test's writer
+	cmd     *exec.Cmd
+	stderr  *remoteTail
+	exited  chan struct{} // closed when cmd has been waited for
+	waitErr error
+
+	info    DeviceInfo
+	opts    RemoteOptions
+	ids     map[*loaders.Network]uint32
+	next    uint32
+	broken  error // sticky: the stream is unusable
+	closed  bool
+	stats   RemoteStats
+	out     wireEnc
+	buf     []byte
+	workerP string
+}
+
+// FindWorker returns the worker binary's path: $RLEVAL_CUDA_WORKER if set,
+// else rleval-cuda next to the running executable, else rleval-cuda on
+// $PATH. The error wraps ErrNoCUDA.
+func FindWorker() (string, error) {
+	if p := os.Getenv(WorkerEnv); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("%w: $%s=%s: %v", ErrNoCUDA, WorkerEnv, p, err)
+		}
+		return p, nil
+	}
+	var tried []string
+	if exe, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(exe), WorkerName)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return p, nil
+		}
+		tried = append(tried, filepath.Dir(exe))
+	}
+	if p, err := exec.LookPath(WorkerName); err == nil {
+		return p, nil
+	}
+	tried = append(tried, "$PATH")
+	return "", fmt.Errorf("%w: worker %s not found in %s: build it with `make cuda` (needs the CUDA toolkit) or set $%s",
+		ErrNoCUDA, WorkerName, strings.Join(tried, " or "), WorkerEnv)
+}
+
+// NewRemote starts the worker at workerPath (FindWorker's choice when
+// empty) and shakes hands with it. When the worker cannot start or exits
+// (on a machine without a GPU it exits 1 before main) the error wraps
+// ErrNoCUDA and includes the worker's output.
+func NewRemote(workerPath string, opts RemoteOptions) (*Remote, error) {
+	if workerPath == "" {
+		p, err := FindWorker()
+		if err != nil {
+			return nil, err
+		}
+		workerPath = p
+	}
+	cmd := exec.Command(workerPath, opts.Args...)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, fmt.Errorf("%w: start worker %s: %v", ErrNoCUDA, workerPath, err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, fmt.Errorf("%w: start worker %s: %v", ErrNoCUDA, workerPath, err)
+	}
+	tail := &remoteTail{max: 4096}
+	cmd.Stderr = tail
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("%w: start worker %s: %v", ErrNoCUDA, workerPath, err)
+	}
+	rem := &Remote{cmd: cmd, stderr: tail, exited: make(chan struct{}), workerP: workerPath}
+	// Keep what the worker prints before the handshake: the CUDA library
+	// reports a missing device on stdout, which must reach the user.
+	rec := &remoteHead{r: stdout, max: 4096}
+	go func() {
+		rem.waitErr = cmd.Wait()
+		close(rem.exited)
+	}()
+	if err := rem.start(rec, stdin, opts); err != nil {
+		rem.kill()
+		out := strings.TrimSpace(rec.String() + "\n" + tail.String())
+		status := "did not answer"
+		select {
+		case <-rem.exited:
+			status = "exited: " + remoteExitString(rem.waitErr)
+		case <-time.After(2 * time.Second):
+		}
+		if out != "" {
+			out = ": " + remoteOneLine(out)
+		}
+		return nil, fmt.Errorf("%w: worker %s %s (%v)%s", ErrNoCUDA, workerPath, status, err, out)
+	}
+	rec.stop()
+	return rem, nil
+}
+
+// DialWire returns a Remote speaking to a server already running at the
+// other end of r and w, such as ServeWire on a pipe; Close closes w when it
+// is an io.Closer. Used for in-process servers and tests.
+func DialWire(r io.Reader, w io.Writer, opts RemoteOptions) (*Remote, error) {
+	rem := &Remote{}
+	if err := rem.start(r, w, opts); err != nil {
+		if c, ok := w.(io.Closer); ok {
+			c.Close()
+		}
+		return nil, err
+	}
+	return rem, nil
+}
+
+// start does the hello handshake within the timeout.
+func (rem *Remote) start(r io.Reader, w io.Writer, opts RemoteOptions) error {
+	if opts.HelloTimeout <= 0 {
+		opts.HelloTimeout = 60 * time.Second
+	}
+	rem.opts = opts
+	rem.r = bufio.NewReaderSize(r, 1<<16)
+	rem.w = bufio.NewWriterSize(w, 1<<16)
+	if c, ok := w.(io.Closer); ok {
+		rem.closer = c
+	}
+	rem.ids = map[*loaders.Network]uint32{}
+	done := make(chan error, 1)
+	go func() { done <- rem.hello() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(opts.HelloTimeout):
+		// Unblock the handshake goroutine; it then returns and exits.
+		if rem.closer != nil {
+			rem.closer.Close()
+		}
+		rem.kill()
+		return fmt.Errorf("no hello reply within %v", opts.HelloTimeout)
+	}
+}
+
+func (rem *Remote) hello() error {
+	rem.out.b = rem.out.b[:0]
+	rem.out.u32(WireVersion)
+	p, err := rem.roundTrip(opHello)
+	if err != nil {
+		return fmt.Errorf("hello: %w", err)
+	}
+	d := &wireDec{b: p}
+	v := d.u32("version")
+	rem.info = DeviceInfo{
+		Name:              d.str("device name"),
+		TotalMem:          int64(d.u64("total memory")),
+		FreeMem:           int64(d.u64("free memory")),
+		DriverVersion:     int(d.u32("driver version")),
+		ComputeCapability: int(d.u32("compute capability")),
+	}
+	if err := d.end(); err != nil {
+		return fmt.Errorf("hello reply: %w", err)
+	}
+	if v != WireVersion {
+		return fmt.Errorf("hello: worker speaks wire version %d, client %d: rebuild both from the same commit", v, WireVersion)
+	}
+	return nil
+}
+
+// roundTrip sends rem.out as an op frame and reads the reply, which aliases
+// rem.buf. An error frame is returned as *wireErrFrame and leaves the stream
+// usable; any other failure marks the Remote broken.
+func (rem *Remote) roundTrip(op wireOp) ([]byte, error) {
+	if rem.broken != nil {
+		return nil, rem.broken
+	}
+	if err := wireWriteFrame(rem.w, op, rem.out.b); err != nil {
+		return nil, rem.breakWith(fmt.Errorf("send %v: %w", op, err))
+	}
+	if err := rem.w.Flush(); err != nil {
+		return nil, rem.breakWith(fmt.Errorf("send %v: %w", op, err))
+	}
+	rop, p, buf, err := wireReadFrame(rem.r, rem.buf)
+	rem.buf = buf
+	if err != nil {
+		return nil, rem.breakWith(fmt.Errorf("read %v reply: %w", op, err))
+	}
+	switch rop {
+	case op | opReply:
+		return p, nil
+	case opError:
+		d := &wireDec{b: p}
+		msg := d.str("error message")
+		if d.end() != nil {
+			msg = fmt.Sprintf("unreadable error frame (%d bytes)", len(p))
+		}
+		return nil, &wireErrFrame{msg: "worker: " + msg}
+	}
+	return nil, rem.breakWith(fmt.Errorf("%v request answered by %v frame: out of sync", op, rop))
+}
+
+// breakWith records err as the reason the stream is unusable, adding the
+// worker's exit status and stderr when it has died.
+func (rem *Remote) breakWith(err error) error {
+	if rem.exited != nil {
+		select {
+		case <-rem.exited:
+			err = fmt.Errorf("%w: worker %s exited: %s: %v", ErrNoCUDA, rem.workerP, remoteExitString(rem.waitErr), err)
+			if s := strings.TrimSpace(rem.stderr.String()); s != "" {
+				err = fmt.Errorf("%w: %s", err, remoteOneLine(s))
+			}
+		case <-time.After(time.Second):
+		}
+	}
+	rem.broken = err
+	return err
+}
+
+func (rem *Remote) kill() {
+	if rem.cmd != nil && rem.cmd.Process != nil {
+		rem.cmd.Process.Kill()
+	}
+}
+
+// Name returns "cuda: " and the device name reported by the worker.
+func (rem *Remote) Name() string { return "cuda: " + rem.info.Name }
+
+// DeviceInfo returns the device description from the handshake.
+func (rem *Remote) DeviceInfo() DeviceInfo { return rem.info }
+
+// Stats returns the costs accumulated so far.
+func (rem *Remote) Stats() RemoteStats {
+	rem.mu.Lock()
+	defer rem.mu.Unlock()
+	return rem.stats
+}
+
+// load uploads net unless already loaded; rem.mu is held.
+func (rem *Remote) load(net *loaders.Network) (uint32, error) {
+	if net == nil {
+		return 0, nil
+	}
+	if id, ok := rem.ids[net]; ok {
+		return id, nil
+	}
+	if err := wireCheckNetwork(net); err != nil {
+		return 0, fmt.Errorf("upload %s: %w", net.Path, err)
+	}
+	rem.next++
+	id := rem.next
+	rem.out.b = rem.out.b[:0]
+	rem.out.u32(id)
+	wireEncodeNetwork(&rem.out, net)
+	n := len(rem.out.b)
+	if _, err := rem.roundTrip(opLoad); err != nil {
+		return 0, fmt.Errorf("upload %s: %w", net.Path, err)
+	}
+	rem.ids[net] = id
+	rem.stats.Loads++
+	rem.stats.LoadBytes += int64(n)
+	return id, nil
+}
+
+// Forget frees net's copy on the device; a later use uploads it again.
+// The batch runner calls it when done with a checkpoint so device memory
+// does not wireGrow with the number of runs.
+func (rem *Remote) Forget(net *loaders.Network) error {
+	rem.mu.Lock()
+	defer rem.mu.Unlock()
+	id, ok := rem.ids[net]
+	if !ok {
+		return nil
+	}
+	delete(rem.ids, net)
+	rem.out.b = rem.out.b[:0]
+	rem.out.u32(id)
+	if _, err := rem.roundTrip(opUnload); err != nil {
+		return fmt.Errorf("unload %s: %w", net.Path, err)
+	}
+	return nil
+}
+
+// chunkRows returns how many rows one request may carry: bounded by the
+// frame limit for inFloats per row sent and outFloats per row returned,
+// and by half the device's free memory for the worker's buffers (inputs,
+// the concatenated critic input, two activations of the widest layer and
+// the outputs), leaving the rest for cuBLAS workspace and other processes.
+func (rem *Remote) chunkRows(inFloats, outFloats int, nets ...*loaders.Network) int {
+	per := inFloats
+	if outFloats > per {
+		per = outFloats
+	}
+	rows := (MaxFrameBytes - 64) / (4 * per)
+	if rem.info.FreeMem > 0 {
+		maxW := 0
+		obs, act := 0, 0
+		for _, n := range nets {
+			if n == nil {
+				continue
+			}
+			obs, act = n.ObsDim, n.ActDim
+			for _, w := range n.Widths() {
+				maxW = max(maxW, w)
+			}
+		}
+		dev := 2*obs + 3*act + 2*maxW + 2
+		rows = min(rows, int(rem.info.FreeMem/2/int64(4*dev)))
+	}
+	if rem.opts.MaxChunkRows > 0 {
+		rows = min(rows, rem.opts.MaxChunkRows)
+	}
+	return max(rows, 1)
+}
+
+func (rem *Remote) check() error {
+	if rem.closed {
+		return errors.New("cuda backend used after Close")
+	}
+	return rem.broken
+}
+
+func remoteRowsIf(set bool, n int) int {
+	if set {
+		return n
+	}
+	return 0
+}
+
+func remoteCheckLen(what string, got, want int) error {
+	if got < want {
+		return fmt.Errorf("%s has %d values, want %d", what, got, want)
+	}
+	return nil
+}
+
+// evaluate runs one chunk request whose payload is in rem.out and decodes
+// the timing and outputs into outs, in order, skipping nil ones.
+func (rem *Remote) evaluate(op wireOp, rows int, outs ...[]float32) error {
+	start := time.Now()
+	p, err := rem.roundTrip(op)
+	if err != nil {
+		return err
+	}
+	d := &wireDec{b: p}
+	t := d.timing()
+	for _, o := range outs {
+		if o != nil {
+			d.floatsInto(o, "outputs")
+		}
+	}
+	if err := d.end(); err != nil {
+		return rem.breakWith(fmt.Errorf("%v reply: %w", op, err))
+	}
+	rem.stats.Requests++
+	rem.stats.Rows += int64(rows)
+	rem.stats.HostToDevice += t.HostToDevice
+	rem.stats.Compute += t.Compute
+	rem.stats.DeviceToHost += t.DeviceToHost
+	rem.stats.RoundTrip += time.Since(start)
+	return nil
+}
+
+// Policy writes the actor's deterministic action for n rows into act.
+func (rem *Remote) Policy(actor *loaders.Network, obs []float32, n int, act []float32) error {
+	if n == 0 {
+		return nil
+	}
+	if err := errors.Join(remoteCheckLen("obs", len(obs), n*actor.ObsDim), remoteCheckLen("act", len(act), n*actor.ActDim)); err != nil {
+		return fmt.Errorf("policy %s: %w", actor.Path, err)
+	}
+	rem.mu.Lock()
+	defer rem.mu.Unlock()
+	if err := rem.check(); err != nil {
+		return err
+	}
+	id, err := rem.load(actor)
+	if err != nil {
+		return err
+	}
+	od, ad := actor.ObsDim, actor.ActDim
+	step := rem.chunkRows(od, ad, actor)
+	for lo := 0; lo < n; lo += step {
+		hi := min(lo+step, n)
+		rem.out.b = rem.out.b[:0]
+		rem.out.u32(id)
+		rem.out.u32(uint32(hi - lo))
+		rem.out.floats(obs[lo*od : hi*od])
+		if err := rem.evaluate(opPolicy, hi-lo, act[lo*ad:hi*ad]); err != nil {
+			return fmt.Errorf("policy %s rows %d..%d: %w", actor.Path, lo, hi, err)
+		}
+	}
+	return nil
+}
+
+// Q writes the critics' values at (obs, act) into q1 and q2; c2 and q2 may
+// be nil.
+func (rem *Remote) Q(c1, c2 *loaders.Network, obs, act []float32, n int, q1, q2 []float32) error {
+	if n == 0 {
+		return nil
+	}
+	if (c2 == nil) != (q2 == nil) {
+		return fmt.Errorf("q %s: second critic and q2 must be both nil or both set", c1.Path)
+	}
+	if err := errors.Join(remoteCheckLen("obs", len(obs), n*c1.ObsDim), remoteCheckLen("act", len(act), n*c1.ActDim),
+		remoteCheckLen("q1", len(q1), n), remoteCheckLen("q2", len(q2), remoteRowsIf(q2 != nil, n))); err != nil {
+		return fmt.Errorf("q %s: %w", c1.Path, err)
+	}
+	rem.mu.Lock()
+	defer rem.mu.Unlock()
+	if err := rem.check(); err != nil {
+		return err
+	}
+	id1, err := rem.load(c1)
+	if err != nil {
+		return err
+	}
+	id2, err := rem.load(c2)
+	if err != nil {
+		return err
+	}
+	od, ad := c1.ObsDim, c1.ActDim
+	step := rem.chunkRows(od+ad, 2, c1, c2)
+	for lo := 0; lo < n; lo += step {
+		hi := min(lo+step, n)
+		rem.out.b = rem.out.b[:0]
+		rem.out.u32(id1)
+		rem.out.u32(id2)
+		rem.out.u32(uint32(hi - lo))
+		rem.out.floats(obs[lo*od : hi*od])
+		rem.out.floats(act[lo*ad : hi*ad])
+		var q2c []float32
+		if q2 != nil {
+			q2c = q2[lo:hi]
+		}
+		if err := rem.evaluate(opQ, hi-lo, q1[lo:hi], q2c); err != nil {
+			return fmt.Errorf("q %s rows %d..%d: %w", c1.Path, lo, hi, err)
+		}
+	}
+	return nil
+}
+
+// QPolicy computes a = actor(obs) and the critics at (obs, a) in one
+// request per chunk, the actions staying on the device in between; c2 and
+// q2 may be nil.
+func (rem *Remote) QPolicy(actor, c1, c2 *loaders.Network, obs []float32, n int, act, q1, q2 []float32) error {
+	if n == 0 {
+		return nil
+	}
+	if (c2 == nil) != (q2 == nil) {
+		return fmt.Errorf("qpolicy %s: second critic and q2 must be both nil or both set", actor.Path)
+	}
+	if err := errors.Join(remoteCheckLen("obs", len(obs), n*actor.ObsDim), remoteCheckLen("act", len(act), n*actor.ActDim),
+		remoteCheckLen("q1", len(q1), n), remoteCheckLen("q2", len(q2), remoteRowsIf(q2 != nil, n))); err != nil {
+		return fmt.Errorf("qpolicy %s: %w", actor.Path, err)
+	}
+	rem.mu.Lock()
+	defer rem.mu.Unlock()
+	if err := rem.check(); err != nil {
+		return err
+	}
+	ida, err := rem.load(actor)
+	if err != nil {
+		return err
+	}
+	id1, err := rem.load(c1)
+	if err != nil {
+		return err
+	}
+	id2, err := rem.load(c2)
+	if err != nil {
+		return err
+	}
+	od, ad := actor.ObsDim, actor.ActDim
+	step := rem.chunkRows(od, ad+2, actor, c1, c2)
+	for lo := 0; lo < n; lo += step {
+		hi := min(lo+step, n)
+		rem.out.b = rem.out.b[:0]
+		rem.out.u32(ida)
+		rem.out.u32(id1)
+		rem.out.u32(id2)
+		rem.out.u32(uint32(hi - lo))
+		rem.out.floats(obs[lo*od : hi*od])
+		var q2c []float32
+		if q2 != nil {
+			q2c = q2[lo:hi]
+		}
+		if err := rem.evaluate(opQPolicy, hi-lo, act[lo*ad:hi*ad], q1[lo:hi], q2c); err != nil {
+			return fmt.Errorf("qpolicy %s rows %d..%d: %w", actor.Path, lo, hi, err)
+		}
+	}
+	return nil
+}
+
+// Close asks the worker to release the device and exit, and waits for it
+// (killing it after 10s). Later calls return nil.
+func (rem *Remote) Close() error {
+	rem.mu.Lock()
+	defer rem.mu.Unlock()
+	if rem.closed {
+		return nil
+	}
+	rem.closed = true
+	var err error
+	if rem.broken == nil {
+		rem.out.b = rem.out.b[:0]
+		if _, e := rem.roundTrip(opClose); e != nil {
+			err = fmt.Errorf("close cuda worker: %w", e)
+		}
+	}
+	if rem.closer != nil {
+		rem.closer.Close()
+	}
+	if rem.cmd != nil {
+		select {
+		case <-rem.exited:
+		case <-time.After(10 * time.Second):
+			rem.kill()
+			<-rem.exited
+		}
+		if err == nil && rem.waitErr != nil && rem.broken == nil {
+			err = fmt.Errorf("cuda worker %s: %s: %s", rem.workerP, remoteExitString(rem.waitErr), remoteOneLine(rem.stderr.String()))
+		}
+	}
+	return err
+}
+
+func remoteExitString(err error) string {
+	if err == nil {
+		return "exit status 0"
+	}
+	return err.Error()
+}
+
+// remoteOneLine joins a process's output into one line for an error message.
+func remoteOneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " | ")), " ")
+}
+
+// remoteTail keeps the last max bytes written to it.
+type remoteTail struct {
+	mu  sync.Mutex
+	b   []byte
+	max int
+}
+
+func (t *remoteTail) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if len(t.b) > t.max {
+		t.b = append(t.b[:0], t.b[len(t.b)-t.max:]...)
+	}
+	return len(p), nil
+}
+
+func (t *remoteTail) String() string {
+	if t == nil {
+		return ""
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(bytes.ToValidUTF8(t.b, []byte("?")))
+}
+
+// remoteHead passes reads through and keeps the first max bytes until
+// stopped, so what a worker printed instead of a hello can be shown.
+type remoteHead struct {
+	r       io.Reader
+	mu      sync.Mutex
+	head    []byte
+	max     int
+	stopped bool
+}
+
+func (h *remoteHead) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	h.mu.Lock()
+	if !h.stopped && len(h.head) < h.max {
+		h.head = append(h.head, p[:min(n, h.max-len(h.head))]...)
+	}
+	h.mu.Unlock()
+	return n, err
+}
+
+func (h *remoteHead) String() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return string(bytes.ToValidUTF8(h.head, []byte("?")))
+}
+
+func (h *remoteHead) stop() {
+	h.mu.Lock()
+	h.stopped = true
+	h.head = nil
+	h.mu.Unlock()
+}

@@ -1,0 +1,673 @@
+package graph
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"time"
+
+	"github.com/rleval/rleval/loaders"
+)
+
+// The wire protocol between Remote and a worker such as rleval-cuda.
+//
+// Every message is one frame: a 4-byte little-endian payload length, a
+// 1-byte op, then the payload. Integers are little-endian uint32 (uint64
+// for byte counts and durations), strings are a uint32 length and UTF-8
+// bytes, float32 arrays are little-endian IEEE 754 with their length
+// implied by the sizes sent before them. A reply to op x has op x|opReply;
+// any request may instead be answered by an opError frame whose payload is
+// one string. Requests are answered strictly in order, one at a time.
+//
+//	hello    → u32 version                 ← u32 version, str name, u64 total, u64 free, u32 driver, u32 cc
+//	load     → u32 id, network spec         ← (empty)
+//	unload   → u32 id                       ← (empty)
+//	policy   → u32 actor, u32 n, obs        ← timing, act
+//	q        → u32 c1, u32 c2, u32 n, obs, act ← timing, q1[, q2]
+//	qpolicy  → u32 actor, u32 c1, u32 c2, u32 n, obs ← timing, act, q1[, q2]
+//	close    → (empty)                      ← (empty)
+//
+// A network spec is: str path, str kind, str hidden, u32 obsDim, u32 actDim,
+// u32 layers, per layer u32 in, u32 out, W (out×in), B (out); then u32 len
+// and Low, u32 len and High. Network id 0 means "none" (no second critic).
+// timing is three u64 nanosecond counts: host→device, compute, device→host.
+
+// WireVersion is the protocol version exchanged in the hello frame; client
+// and worker must agree exactly.
+const WireVersion = 1
+
+// MaxFrameBytes bounds a frame's payload. Both ends check a frame's length
+// against it before allocating, so a corrupt or foreign stream (such as a
+// library printing to stdout) fails with an error instead of an allocation.
+// Remote splits requests so that no frame exceeds it.
+const MaxFrameBytes = 256 << 20
+
+// Limits on a network spec, checked before allocating: far above the
+// 2-3 layer, 256-1024 wide MLPs of TD3/SAC, far below what would exhaust
+// memory on a corrupt spec.
+const (
+	maxWireLayers = 64
+	maxWireWidth  = 1 << 16
+)
+
+type wireOp uint8
+
+const (
+	opHello   wireOp = 1
+	opLoad    wireOp = 2
+	opUnload  wireOp = 3
+	opPolicy  wireOp = 4
+	opQ       wireOp = 5
+	opQPolicy wireOp = 6
+	opClose   wireOp = 7
+	opReply   wireOp = 0x80
+	opError   wireOp = 0xff
+)
+
+func (o wireOp) String() string {
+	names := map[wireOp]string{opHello: "hello", opLoad: "load", opUnload: "unload",
+		opPolicy: "policy", opQ: "q", opQPolicy: "qpolicy", opClose: "close", opError: "error"}
+	if s, ok := names[o&^opReply]; ok && o != opError && o&opReply != 0 {
+		return s + "-reply"
+	}
+	if s, ok := names[o]; ok {
+		return s
+	}
+	return fmt.Sprintf("op(0x%02x)", uint8(o))
+}
+
+// DeviceInfo describes the device behind a wire server, as reported in the
+// hello reply.
+type DeviceInfo struct {
+	// Name is the device's name, e.g. "NVIDIA H100 80GB HBM3".
+	Name string
+	// TotalMem and FreeMem are the device memory in bytes at hello; 0 when
+	// unknown (a CPU server), in which case Remote chunks only by frame size.
+	TotalMem, FreeMem int64
+	// DriverVersion is the CUDA driver API version, e.g. 12020 for 12.2; 0
+	// for a CPU server.
+	DriverVersion int
+	// ComputeCapability is major*10+minor, e.g. 90 for an H100; 0 if unknown.
+	ComputeCapability int
+}
+
+// DeviceTiming splits the time a worker spent on one request.
+type DeviceTiming struct {
+	// HostToDevice is the time copying inputs to the device.
+	HostToDevice time.Duration
+	// Compute is the time running the network, kernels synchronised.
+	Compute time.Duration
+	// DeviceToHost is the time copying outputs back.
+	DeviceToHost time.Duration
+}
+
+// The optional methods ServeWire uses when the Backend it serves has them.
+type (
+	wireDeviceInfoer interface{ DeviceInfo() DeviceInfo }
+	wireLastTimer    interface{ LastTiming() DeviceTiming }
+	wireForgetter    interface{ Forget(*loaders.Network) }
+)
+
+// wireErrFrame is an error a worker sent back for one request; the stream stays
+// usable after it.
+type wireErrFrame struct{ msg string }
+
+func (e *wireErrFrame) Error() string { return e.msg }
+
+// wireWriteFrame writes one frame with the given payload.
+func wireWriteFrame(w io.Writer, op wireOp, payload []byte) error {
+	if len(payload) > MaxFrameBytes {
+		return fmt.Errorf("%v frame of %d bytes exceeds the %d-byte limit", op, len(payload), MaxFrameBytes)
+	}
+	var h [5]byte
+	binary.LittleEndian.PutUint32(h[:4], uint32(len(payload)))
+	h[4] = byte(op)
+	if _, err := w.Write(h[:]); err != nil {
+		return err
+	}
+	_, err := w.Write(payload)
+	return err
+}
+
+// wireReadFrame reads one frame into buf (grown as needed) and returns its op
+// and payload, which aliases buf. It returns io.EOF only on a clean end
+// before a frame starts.
+func wireReadFrame(r io.Reader, buf []byte) (wireOp, []byte, []byte, error) {
+	var h [5]byte
+	if _, err := io.ReadFull(r, h[:]); err != nil {
+		if err == io.ErrUnexpectedEOF {
+			err = fmt.Errorf("truncated frame header: %w", err)
+		}
+		return 0, nil, buf, err
+	}
+	n := binary.LittleEndian.Uint32(h[:4])
+	op := wireOp(h[4])
+	if n > MaxFrameBytes {
+		return 0, nil, buf, fmt.Errorf("frame header %q announces %d bytes, over the %d-byte limit: not an rleval wire stream", h[:], n, MaxFrameBytes)
+	}
+	if cap(buf) < int(n) {
+		buf = make([]byte, n)
+	}
+	p := buf[:n]
+	if _, err := io.ReadFull(r, p); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return 0, nil, buf, fmt.Errorf("truncated %v frame (%d bytes announced): %w", op, n, err)
+	}
+	return op, p, buf, nil
+}
+
+// wireEnc appends wire values to a byte slice.
+type wireEnc struct{ b []byte }
+
+func (e *wireEnc) u32(v uint32) { e.b = binary.LittleEndian.AppendUint32(e.b, v) }
+func (e *wireEnc) u64(v uint64) { e.b = binary.LittleEndian.AppendUint64(e.b, v) }
+func (e *wireEnc) str(s string) { e.u32(uint32(len(s))); e.b = append(e.b, s...) }
+func (e *wireEnc) floats(f []float32) {
+	off := len(e.b)
+	e.b = append(e.b, make([]byte, 4*len(f))...)
+	wirePutFloats(e.b[off:], f)
+}
+func (e *wireEnc) timing(t DeviceTiming) {
+	e.u64(uint64(t.HostToDevice))
+	e.u64(uint64(t.Compute))
+	e.u64(uint64(t.DeviceToHost))
+}
+
+func wirePutFloats(b []byte, f []float32) {
+	for i, v := range f {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
+	}
+}
+
+// wireDec reads wire values from a payload; the first error sticks and later
+// reads return zero values, so a decoder checks err once at the end.
+type wireDec struct {
+	b   []byte
+	off int
+	err error
+}
+
+func (d *wireDec) fail(format string, args ...any) {
+	if d.err == nil {
+		d.err = fmt.Errorf("at byte %d: %s", d.off, fmt.Sprintf(format, args...))
+	}
+}
+
+func (d *wireDec) take(n int, what string) []byte {
+	if d.err != nil {
+		return nil
+	}
+	if n < 0 || n > len(d.b)-d.off {
+		d.fail("%s needs %d bytes, %d left", what, n, len(d.b)-d.off)
+		return nil
+	}
+	p := d.b[d.off : d.off+n]
+	d.off += n
+	return p
+}
+
+func (d *wireDec) u32(what string) uint32 {
+	p := d.take(4, what)
+	if p == nil {
+		return 0
+	}
+	return binary.LittleEndian.Uint32(p)
+}
+
+func (d *wireDec) u64(what string) uint64 {
+	p := d.take(8, what)
+	if p == nil {
+		return 0
+	}
+	return binary.LittleEndian.Uint64(p)
+}
+
+func (d *wireDec) str(what string) string {
+	n := d.u32(what + " length")
+	return string(d.take(int(n), what))
+}
+
+// floatsInto decodes len(dst) floats into dst.
+func (d *wireDec) floatsInto(dst []float32, what string) {
+	p := d.take(4*len(dst), what)
+	if p == nil {
+		return
+	}
+	for i := range dst {
+		dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(p[4*i:]))
+	}
+}
+
+// floats decodes n floats into a new slice, checking n against the bytes
+// left before allocating.
+func (d *wireDec) floats(n int, what string) []float32 {
+	if d.err != nil {
+		return nil
+	}
+	if n < 0 || n > (len(d.b)-d.off)/4 {
+		d.fail("%s needs %d floats, %d bytes left", what, n, len(d.b)-d.off)
+		return nil
+	}
+	f := make([]float32, n)
+	d.floatsInto(f, what)
+	return f
+}
+
+func (d *wireDec) timing() DeviceTiming {
+	return DeviceTiming{
+		HostToDevice: time.Duration(d.u64("host-to-device time")),
+		Compute:      time.Duration(d.u64("compute time")),
+		DeviceToHost: time.Duration(d.u64("device-to-host time")),
+	}
+}
+
+// end fails if bytes are left over: sizes disagree between the two ends.
+func (d *wireDec) end() error {
+	if d.err == nil && d.off != len(d.b) {
+		d.fail("%d trailing bytes", len(d.b)-d.off)
+	}
+	return d.err
+}
+
+// wireEncodeNetwork appends net's spec.
+func wireEncodeNetwork(e *wireEnc, net *loaders.Network) {
+	e.str(net.Path)
+	e.str(string(net.Kind))
+	e.str(string(net.Hidden))
+	e.u32(uint32(net.ObsDim))
+	e.u32(uint32(net.ActDim))
+	e.u32(uint32(len(net.Layers)))
+	for _, l := range net.Layers {
+		e.u32(uint32(l.In))
+		e.u32(uint32(l.Out))
+		e.floats(l.W)
+		e.floats(l.B)
+	}
+	e.u32(uint32(len(net.Low)))
+	e.floats(net.Low)
+	e.u32(uint32(len(net.High)))
+	e.floats(net.High)
+}
+
+// wireCheckNetwork reports whether net is an MLP both ends can evaluate: known
+// kind and activation, consistent widths, weight counts and bounds.
+func wireCheckNetwork(net *loaders.Network) error {
+	switch net.Kind {
+	case loaders.KindActor, loaders.KindSACActor, loaders.KindCritic:
+	default:
+		return fmt.Errorf("unknown network kind %q", net.Kind)
+	}
+	switch net.Hidden {
+	case loaders.ReLU, loaders.Tanh:
+	case "":
+		if len(net.Layers) > 1 {
+			return fmt.Errorf("%d layers but no hidden activation", len(net.Layers))
+		}
+	default:
+		return fmt.Errorf("unknown activation %q", net.Hidden)
+	}
+	if net.ObsDim <= 0 || net.ActDim <= 0 || net.ObsDim > maxWireWidth || net.ActDim > maxWireWidth {
+		return fmt.Errorf("obs/act dims %d/%d outside 1..%d", net.ObsDim, net.ActDim, maxWireWidth)
+	}
+	if len(net.Layers) == 0 || len(net.Layers) > maxWireLayers {
+		return fmt.Errorf("%d layers, want 1..%d", len(net.Layers), maxWireLayers)
+	}
+	in, out := net.ObsDim, net.ActDim
+	switch net.Kind {
+	case loaders.KindSACActor:
+		out = 2 * net.ActDim
+	case loaders.KindCritic:
+		in, out = net.ObsDim+net.ActDim, 1
+	}
+	w := in
+	for i, l := range net.Layers {
+		if l.In != w {
+			return fmt.Errorf("layer %d (%s) takes %d inputs, previous width is %d", i, l.Name, l.In, w)
+		}
+		if l.Out <= 0 || l.Out > maxWireWidth {
+			return fmt.Errorf("layer %d (%s) has %d outputs, want 1..%d", i, l.Name, l.Out, maxWireWidth)
+		}
+		if len(l.W) != l.In*l.Out || len(l.B) != l.Out {
+			return fmt.Errorf("layer %d (%s) is %d×%d but has %d weights and %d biases", i, l.Name, l.Out, l.In, len(l.W), len(l.B))
+		}
+		w = l.Out
+	}
+	if w != out {
+		return fmt.Errorf("%s network outputs %d values, want %d", net.Kind, w, out)
+	}
+	if net.Kind == loaders.KindCritic {
+		return nil
+	}
+	if len(net.Low) != net.ActDim || len(net.High) != net.ActDim {
+		return fmt.Errorf("actor bounds have %d/%d values, want %d", len(net.Low), len(net.High), net.ActDim)
+	}
+	return nil
+}
+
+// wireDecodeNetwork reads and checks a network spec, allocating only what the
+// payload holds.
+func wireDecodeNetwork(d *wireDec) (*loaders.Network, error) {
+	net := &loaders.Network{
+		Path:   d.str("path"),
+		Kind:   loaders.NetKind(d.str("kind")),
+		Hidden: loaders.Activation(d.str("activation")),
+		ObsDim: int(d.u32("obs dim")),
+		ActDim: int(d.u32("act dim")),
+		Format: "wire",
+	}
+	nl := d.u32("layer count")
+	if d.err == nil && nl > maxWireLayers {
+		d.fail("%d layers, over the limit of %d", nl, maxWireLayers)
+	}
+	for i := 0; d.err == nil && i < int(nl); i++ {
+		in, out := int(d.u32("layer in")), int(d.u32("layer out"))
+		if d.err == nil && (in <= 0 || out <= 0 || in > maxWireWidth || out > maxWireWidth) {
+			d.fail("layer %d is %d×%d, want widths 1..%d", i, out, in, maxWireWidth)
+		}
+		l := loaders.Linear{Name: fmt.Sprintf("layers.%d", i), In: in, Out: out}
+		l.W = d.floats(in*out, "weights")
+		l.B = d.floats(out, "biases")
+		net.Layers = append(net.Layers, l)
+		net.Params = append(net.Params,
+			loaders.Param{Name: l.Name + ".weight", Shape: []int{out, in}, Data: l.W},
+			loaders.Param{Name: l.Name + ".bias", Shape: []int{out}, Data: l.B})
+	}
+	if n := int(d.u32("low length")); n > 0 {
+		net.Low = d.floats(n, "low bounds")
+	}
+	if n := int(d.u32("high length")); n > 0 {
+		net.High = d.floats(n, "high bounds")
+	}
+	if err := d.end(); err != nil {
+		return nil, fmt.Errorf("network spec: %w", err)
+	}
+	if err := wireCheckNetwork(net); err != nil {
+		return nil, fmt.Errorf("network %s: %w", net.Path, err)
+	}
+	return net, nil
+}
+
+// ServeWire answers wire requests read from r by evaluating them on b and
+// writing replies to w, until a close request or the end of r (both return
+// nil). It is the loop of the rleval-cuda worker and, over a CPU Backend,
+// the stand-in for it in tests.
+//
+// Bad requests, backend errors and backend panics are answered with error
+// frames and the loop goes on; only an unreadable stream (a frame over
+// MaxFrameBytes, a truncated frame) or a failed write ends it with an error.
+// If b has a DeviceInfo() DeviceInfo method it answers hello with it; a
+// LastTiming() DeviceTiming method supplies each request's timing (else the
+// whole call counts as compute); a Forget(*loaders.Network) method is called
+// on unload. ServeWire calls b from the calling goroutine only, so a CUDA
+// backend may lock it to its OS thread.
+func ServeWire(r io.Reader, w io.Writer, b Backend) error {
+	s := &wireServer{b: b, nets: map[uint32]*loaders.Network{}}
+	br := bufio.NewReaderSize(r, 1<<16)
+	bw := bufio.NewWriterSize(w, 1<<16)
+	var buf []byte
+	for {
+		op, payload, nbuf, err := wireReadFrame(br, buf)
+		buf = nbuf
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			err = fmt.Errorf("read request: %w", err)
+			s.reply(bw, opError, func(e *wireEnc) { e.str(err.Error()) })
+			bw.Flush()
+			return err
+		}
+		rop, fill, herr := s.handle(op, payload)
+		if herr != nil {
+			rop = opError
+			fill = func(e *wireEnc) { e.str(herr.Error()) }
+		}
+		if err := s.reply(bw, rop, fill); err != nil {
+			return fmt.Errorf("write %v reply: %w", op, err)
+		}
+		if err := bw.Flush(); err != nil {
+			return fmt.Errorf("write %v reply: %w", op, err)
+		}
+		if op == opClose {
+			return nil
+		}
+	}
+}
+
+type wireServer struct {
+	b    Backend
+	nets map[uint32]*loaders.Network
+	out  wireEnc
+	obs  []float32
+	act  []float32
+	q1   []float32
+	q2   []float32
+}
+
+func (s *wireServer) reply(w io.Writer, op wireOp, fill func(*wireEnc)) error {
+	s.out.b = s.out.b[:0]
+	if fill != nil {
+		fill(&s.out)
+	}
+	return wireWriteFrame(w, op, s.out.b)
+}
+
+func wireGrow(f []float32, n int) []float32 {
+	if cap(f) < n {
+		return make([]float32, n)
+	}
+	return f[:n]
+}
+
+func (s *wireServer) net(id uint32, want string, kinds ...loaders.NetKind) (*loaders.Network, error) {
+	net, ok := s.nets[id]
+	if !ok {
+		return nil, fmt.Errorf("%s: no network loaded with id %d", want, id)
+	}
+	for _, k := range kinds {
+		if net.Kind == k {
+			return net, nil
+		}
+	}
+	return nil, fmt.Errorf("%s: network %d (%s) is a %s, want %v", want, id, net.Path, net.Kind, kinds)
+}
+
+// wireRows checks that n rows of width floats each are exactly what is left
+// of the payload after the fixed fields.
+func wireRows(d *wireDec, n, width int, what string) error {
+	if d.err != nil {
+		return d.err
+	}
+	left := len(d.b) - d.off
+	if n <= 0 || int64(n)*int64(width)*4 != int64(left) {
+		return fmt.Errorf("%d rows of %d %s floats need %d bytes, payload has %d", n, width, what, int64(n)*int64(width)*4, left)
+	}
+	return nil
+}
+
+// handle decodes and runs one request; it returns the reply op and a
+// function that appends the reply payload.
+func (s *wireServer) handle(op wireOp, p []byte) (rop wireOp, fill func(*wireEnc), err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v request: backend panicked: %v", op, r)
+		}
+	}()
+	d := &wireDec{b: p}
+	rop = op | opReply
+	start := time.Now()
+	timing := func() DeviceTiming {
+		if t, ok := s.b.(wireLastTimer); ok {
+			return t.LastTiming()
+		}
+		return DeviceTiming{Compute: time.Since(start)}
+	}
+	switch op {
+	case opHello:
+		v := d.u32("version")
+		if err := d.end(); err != nil {
+			return 0, nil, fmt.Errorf("hello: %w", err)
+		}
+		if v != WireVersion {
+			return 0, nil, fmt.Errorf("hello: client speaks wire version %d, worker %d: rebuild both from the same commit", v, WireVersion)
+		}
+		info := DeviceInfo{Name: s.b.Name()}
+		if di, ok := s.b.(wireDeviceInfoer); ok {
+			info = di.DeviceInfo()
+		}
+		return rop, func(e *wireEnc) {
+			e.u32(WireVersion)
+			e.str(info.Name)
+			e.u64(uint64(info.TotalMem))
+			e.u64(uint64(info.FreeMem))
+			e.u32(uint32(info.DriverVersion))
+			e.u32(uint32(info.ComputeCapability))
+		}, nil
+
+	case opLoad:
+		id := d.u32("id")
+		if d.err == nil && id == 0 {
+			return 0, nil, errors.New("load: network id 0 is reserved for none")
+		}
+		net, err := wireDecodeNetwork(d)
+		if err != nil {
+			return 0, nil, fmt.Errorf("load %d: %w", id, err)
+		}
+		if old, ok := s.nets[id]; ok {
+			if f, ok := s.b.(wireForgetter); ok {
+				f.Forget(old)
+			}
+		}
+		s.nets[id] = net
+		return rop, nil, nil
+
+	case opUnload:
+		id := d.u32("id")
+		if err := d.end(); err != nil {
+			return 0, nil, fmt.Errorf("unload: %w", err)
+		}
+		if net, ok := s.nets[id]; ok {
+			if f, ok := s.b.(wireForgetter); ok {
+				f.Forget(net)
+			}
+			delete(s.nets, id)
+		}
+		return rop, nil, nil
+
+	case opPolicy:
+		aid, n := d.u32("actor id"), int(d.u32("rows"))
+		if d.err != nil {
+			return 0, nil, fmt.Errorf("policy: %w", d.err)
+		}
+		actor, err := s.net(aid, "policy", loaders.KindActor, loaders.KindSACActor)
+		if err != nil {
+			return 0, nil, err
+		}
+		if err := wireRows(d, n, actor.ObsDim, "obs"); err != nil {
+			return 0, nil, fmt.Errorf("policy: %w", err)
+		}
+		s.obs = wireGrow(s.obs, n*actor.ObsDim)
+		d.floatsInto(s.obs, "obs")
+		s.act = wireGrow(s.act, n*actor.ActDim)
+		start = time.Now()
+		if err := s.b.Policy(actor, s.obs, n, s.act); err != nil {
+			return 0, nil, fmt.Errorf("policy %s: %w", actor.Path, err)
+		}
+		t := timing()
+		return rop, func(e *wireEnc) { e.timing(t); e.floats(s.act) }, nil
+
+	case opQ:
+		id1, id2, n := d.u32("critic 1 id"), d.u32("critic 2 id"), int(d.u32("rows"))
+		if d.err != nil {
+			return 0, nil, fmt.Errorf("q: %w", d.err)
+		}
+		c1, err := s.net(id1, "q", loaders.KindCritic)
+		if err != nil {
+			return 0, nil, err
+		}
+		var c2 *loaders.Network
+		if id2 != 0 {
+			if c2, err = s.net(id2, "q", loaders.KindCritic); err != nil {
+				return 0, nil, err
+			}
+			if c2.ObsDim != c1.ObsDim || c2.ActDim != c1.ActDim {
+				return 0, nil, fmt.Errorf("q: critics %s and %s take different inputs", c1.Path, c2.Path)
+			}
+		}
+		if err := wireRows(d, n, c1.ObsDim+c1.ActDim, "obs+act"); err != nil {
+			return 0, nil, fmt.Errorf("q: %w", err)
+		}
+		s.obs = wireGrow(s.obs, n*c1.ObsDim)
+		s.act = wireGrow(s.act, n*c1.ActDim)
+		d.floatsInto(s.obs, "obs")
+		d.floatsInto(s.act, "act")
+		s.q1 = wireGrow(s.q1, n)
+		q2 := []float32(nil)
+		if c2 != nil {
+			s.q2 = wireGrow(s.q2, n)
+			q2 = s.q2
+		}
+		start = time.Now()
+		if err := s.b.Q(c1, c2, s.obs, s.act, n, s.q1, q2); err != nil {
+			return 0, nil, fmt.Errorf("q %s: %w", c1.Path, err)
+		}
+		t := timing()
+		return rop, func(e *wireEnc) { e.timing(t); e.floats(s.q1); e.floats(q2) }, nil
+
+	case opQPolicy:
+		aid, id1, id2, n := d.u32("actor id"), d.u32("critic 1 id"), d.u32("critic 2 id"), int(d.u32("rows"))
+		if d.err != nil {
+			return 0, nil, fmt.Errorf("qpolicy: %w", d.err)
+		}
+		actor, err := s.net(aid, "qpolicy", loaders.KindActor, loaders.KindSACActor)
+		if err != nil {
+			return 0, nil, err
+		}
+		c1, err := s.net(id1, "qpolicy", loaders.KindCritic)
+		if err != nil {
+			return 0, nil, err
+		}
+		var c2 *loaders.Network
+		if id2 != 0 {
+			if c2, err = s.net(id2, "qpolicy", loaders.KindCritic); err != nil {
+				return 0, nil, err
+			}
+		}
+		for _, c := range []*loaders.Network{c1, c2} {
+			if c != nil && (c.ObsDim != actor.ObsDim || c.ActDim != actor.ActDim) {
+				return 0, nil, fmt.Errorf("qpolicy: critic %s takes %d+%d inputs, actor %s has %d obs and %d actions",
+					c.Path, c.ObsDim, c.ActDim, actor.Path, actor.ObsDim, actor.ActDim)
+			}
+		}
+		if err := wireRows(d, n, actor.ObsDim, "obs"); err != nil {
+			return 0, nil, fmt.Errorf("qpolicy: %w", err)
+		}
+		s.obs = wireGrow(s.obs, n*actor.ObsDim)
+		d.floatsInto(s.obs, "obs")
+		s.act = wireGrow(s.act, n*actor.ActDim)
+		s.q1 = wireGrow(s.q1, n)
+		q2 := []float32(nil)
+		if c2 != nil {
+			s.q2 = wireGrow(s.q2, n)
+			q2 = s.q2
+		}
+		start = time.Now()
+		if err := s.b.QPolicy(actor, c1, c2, s.obs, n, s.act, s.q1, q2); err != nil {
+			return 0, nil, fmt.Errorf("qpolicy %s: %w", actor.Path, err)
+		}
+		t := timing()
+		return rop, func(e *wireEnc) { e.timing(t); e.floats(s.act); e.floats(s.q1); e.floats(q2) }, nil
+
+	case opClose:
+		if err := d.end(); err != nil {
+			return 0, nil, fmt.Errorf("close: %w", err)
+		}
+		return rop, nil, nil
+	}
+	return 0, nil, fmt.Errorf("unknown request %v", op)
+}
