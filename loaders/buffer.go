@@ -1,0 +1,176 @@
+package loaders
+
+import (
+	"fmt"
+)
+
+// ReplayBuffer is the valid part of a saved replay buffer
+// (data/replay_buffer.pth).
+//
+// The file stores all Capacity rows; only rows 0..Size-1 hold transitions,
+// and they are kept here in storage order. Once the buffer is full
+// (Size == Capacity) it is a ring: Index is the next row to be overwritten,
+// so row Index is the oldest transition and row Index-1 the newest.
+type ReplayBuffer struct {
+	// Path is the file the buffer was read from.
+	Path string
+	// Capacity is the number of rows the file stores; Size the number of
+	// valid rows; Index the next write position.
+	Capacity, Size, Index int
+	// ObsDim and ActDim are the observation and action widths.
+	ObsDim, ActDim int
+	// Obs and NextObs hold Size×ObsDim values, Actions Size×ActDim and
+	// Rewards Size values, row-major.
+	Obs, Actions, Rewards, NextObs []float32
+	// Dones holds Size flags.
+	Dones []bool
+}
+
+// LoadReplayBuffer reads the valid rows of a replay buffer file. It decodes
+// the storages straight into the returned slices, reading only the first
+// Size rows of each, so memory stays near the size of the valid data.
+func LoadReplayBuffer(path string) (*ReplayBuffer, error) {
+	tf, err := OpenTorchFile(path)
+	if err != nil {
+		return nil, err
+	}
+	defer tf.Close()
+	b, err := readBuffer(tf)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: replay buffer: %w", path, err)
+	}
+	b.Path = path
+	return b, nil
+}
+
+func readBuffer(tf *TorchFile) (*ReplayBuffer, error) {
+	d, ok := tf.Root.(*Dict)
+	if !ok {
+		return nil, invalidf("file holds a %s, not a dict", typeName(tf.Root))
+	}
+	intField := func(key string) (int, error) {
+		v, ok := d.Get(key)
+		if !ok {
+			return 0, invalidf("no %q entry", key)
+		}
+		switch x := v.(type) {
+		case int64:
+			if x < 0 || x > 1<<40 {
+				return 0, invalidf("%q is %d", key, x)
+			}
+			return int(x), nil
+		case *Tensor:
+			if x.Numel() == 1 {
+				f, err := x.Scalar()
+				if err != nil {
+					return 0, err
+				}
+				if f < 0 || f > 1<<40 || f != float64(int64(f)) {
+					return 0, invalidf("%q is %v", key, f)
+				}
+				return int(f), nil
+			}
+		}
+		return 0, invalidf("%q is a %s, not an int", key, typeName(v))
+	}
+	b := &ReplayBuffer{}
+	var err error
+	if b.Capacity, err = intField("capacity"); err != nil {
+		return nil, err
+	}
+	if b.Size, err = intField("size"); err != nil {
+		return nil, err
+	}
+	if b.Index, err = intField("index"); err != nil {
+		return nil, err
+	}
+	if b.ObsDim, err = intField("obs_dim"); err != nil {
+		return nil, err
+	}
+	if b.ActDim, err = intField("action_dim"); err != nil {
+		return nil, err
+	}
+	if b.Size > b.Capacity {
+		return nil, invalidf("size %d exceeds capacity %d", b.Size, b.Capacity)
+	}
+	if b.Index >= b.Capacity && b.Capacity > 0 {
+		return nil, invalidf("index %d outside capacity %d", b.Index, b.Capacity)
+	}
+	tensor := func(key string, width int) (*Tensor, error) {
+		v, ok := d.Get(key)
+		if !ok {
+			return nil, invalidf("no %q tensor", key)
+		}
+		t, ok := v.(*Tensor)
+		if !ok {
+			return nil, invalidf("%q is a %s, not a tensor", key, typeName(v))
+		}
+		if len(t.Shape) == 1 && width == 1 && t.Shape[0] == b.Capacity {
+			return t, nil // (capacity,) rewards/dones are accepted too
+		}
+		if len(t.Shape) != 2 || t.Shape[0] != b.Capacity || t.Shape[1] != width {
+			return nil, invalidf("%q has shape %v, want (%d, %d)", key, t.Shape, b.Capacity, width)
+		}
+		return t, nil
+	}
+	rows := func(key string, width int) ([]float32, error) {
+		t, err := tensor(key, width)
+		if err != nil {
+			return nil, err
+		}
+		if t.DType != Float32 {
+			return nil, invalidf("%q is %s, want float32", key, t.DType)
+		}
+		out, err := t.rowsFloat32(b.Size)
+		if err != nil {
+			return nil, fmt.Errorf("%q: %w", key, err)
+		}
+		return out, nil
+	}
+	if b.Obs, err = rows("observations", b.ObsDim); err != nil {
+		return nil, err
+	}
+	if b.Actions, err = rows("actions", b.ActDim); err != nil {
+		return nil, err
+	}
+	if b.Rewards, err = rows("rewards", 1); err != nil {
+		return nil, err
+	}
+	if b.NextObs, err = rows("next_observations", b.ObsDim); err != nil {
+		return nil, err
+	}
+	dt, err := tensor("dones", 1)
+	if err != nil {
+		return nil, err
+	}
+	if b.Dones, err = dt.rowsBool(b.Size); err != nil {
+		return nil, fmt.Errorf("\"dones\": %w", err)
+	}
+	return b, nil
+}
+
+// firstRows returns the tensor made of the first n rows of t.
+func (t *Tensor) firstRows(n int) *Tensor {
+	v := *t
+	v.Shape = append([]int{n}, t.Shape[1:]...)
+	return &v
+}
+
+// rowsFloat32 returns the first n rows of a float32 tensor, row-major. A
+// contiguous tensor is decoded straight from the file into the result.
+func (t *Tensor) rowsFloat32(n int) ([]float32, error) {
+	v := t.firstRows(n)
+	if !v.contiguous() {
+		return v.Float32s()
+	}
+	out := make([]float32, v.Numel())
+	if err := v.readFloat32(out, v.Offset); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// rowsBool returns the first n rows of a tensor as booleans.
+func (t *Tensor) rowsBool(n int) ([]bool, error) {
+	return t.firstRows(n).Bools()
+}

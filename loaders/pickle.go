@@ -1,0 +1,947 @@
+package loaders
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/big"
+	"strings"
+	"unicode/utf8"
+)
+
+// Value is one node of a decoded pickle: nil, bool, int64 (*big.Int beyond
+// int64), float64, string,
+// []byte, Tuple, *List, *Dict, Global, *Object, *Storage or *Tensor.
+type Value = any
+
+// Tuple is a pickled tuple (immutable once built).
+type Tuple []Value
+
+// List is a pickled list or set; it is a pointer because pickles append to a
+// list after it was memoised.
+type List struct {
+	// Items are the elements in order.
+	Items []Value
+}
+
+// Dict is a pickled dict or collections.OrderedDict, keys in insertion order.
+type Dict struct {
+	// Keys and Values are parallel, in insertion order.
+	Keys, Values []Value
+	// Attrs is the state a BUILD opcode attached to the dict (an
+	// OrderedDict's instance __dict__, e.g. a state dict's _metadata); nil
+	// when none.
+	Attrs Value
+	// Ordered is true for a collections.OrderedDict.
+	Ordered bool
+
+	index map[any]int
+}
+
+// Global is a reference to a Python name (module and qualified name) as
+// pickled by GLOBAL or STACK_GLOBAL. It is never resolved or called.
+type Global struct {
+	Module, Name string
+}
+
+// String returns "module.name".
+func (g Global) String() string { return g.Module + "." + g.Name }
+
+// Object is an instance of a class the reader does not interpret (a gym Box,
+// a torch.device, a numpy array...): inert data holding what the pickle said
+// about it.
+type Object struct {
+	// Class is the pickled class or the callable of a REDUCE.
+	Class Global
+	// Args are the arguments passed to NEWOBJ or REDUCE.
+	Args Tuple
+	// State is what BUILD attached (usually a *Dict of attributes), or nil.
+	State Value
+	// Items holds SETITEM(S) applied to the object (dict subclasses).
+	Items *Dict
+	// ListItems holds APPEND(S) applied to the object (list subclasses).
+	ListItems []Value
+}
+
+// Attr returns the attribute name from the object's BUILD state (a dict, or
+// the (dict, slots) pair Python writes for classes with __slots__).
+func (o *Object) Attr(name string) (Value, bool) {
+	switch s := o.State.(type) {
+	case *Dict:
+		return s.Get(name)
+	case Tuple:
+		for _, part := range s {
+			if d, ok := part.(*Dict); ok {
+				if v, ok := d.Get(name); ok {
+					return v, true
+				}
+			}
+		}
+	}
+	return nil, false
+}
+
+// Len returns the number of entries.
+func (d *Dict) Len() int { return len(d.Keys) }
+
+// Get returns the value stored under key.
+func (d *Dict) Get(key Value) (Value, bool) {
+	if k, ok := hashKey(key); ok && d.index != nil {
+		i, ok := d.index[k]
+		if !ok {
+			return nil, false
+		}
+		return d.Values[i], true
+	}
+	for i, k := range d.Keys {
+		if k == key {
+			return d.Values[i], true
+		}
+	}
+	return nil, false
+}
+
+// Set stores value under key, replacing an existing entry in place.
+func (d *Dict) Set(key, value Value) {
+	k, ok := hashKey(key)
+	if ok {
+		if d.index == nil {
+			d.index = make(map[any]int)
+		}
+		if i, ok := d.index[k]; ok {
+			d.Values[i] = value
+			return
+		}
+		d.index[k] = len(d.Keys)
+	}
+	d.Keys = append(d.Keys, key)
+	d.Values = append(d.Values, value)
+}
+
+// hashKey returns a comparable form of a dict key; unhashable keys (tuples,
+// lists) are kept without deduplication.
+func hashKey(k Value) (any, bool) {
+	switch v := k.(type) {
+	case nil, bool, int64, float64, string, Global:
+		return v, true
+	}
+	return nil, false
+}
+
+// Limits that keep a hostile pickle from exhausting memory. Every item on
+// the stack or in the memo costs at least one opcode byte, so these only
+// matter for multi-megabyte pickles; real torch pickles stay far below.
+const (
+	maxPickleStack = 1 << 20
+	maxPickleMemo  = 1 << 20
+	maxGlobalLine  = 1 << 10
+	// maxLongBytes bounds LONG1/LONG4 integers; wider ones than int64
+	// become *big.Int (the legacy format's magic number is 10 bytes).
+	maxLongBytes = 64
+	// maxWalkDepth bounds every recursive walk over a decoded value, so a
+	// pickle nesting lists 200,000 deep (or a list containing itself)
+	// yields an error rather than a stack overflow.
+	maxWalkDepth = 512
+)
+
+// mark is a sentinel pushed by MARK.
+type mark struct{}
+
+// pickleVM decodes one pickle. It never resolves or calls a global: the
+// handful of torch callables it understands are interpreted as data
+// constructors (see callGlobal); everything else becomes an *Object, and
+// calls of known-dangerous globals are refused with ErrUnsafePickle.
+type pickleVM struct {
+	r     *bufio.Reader
+	pos   int64 // bytes consumed
+	limit int64 // bytes available in the stream
+	stack []Value
+	marks []int
+	memo  map[uint32]Value
+	// persistentLoad resolves a BINPERSID id; nil rejects persistent ids.
+	persistentLoad func(pid Value) (Value, error)
+}
+
+// pickleError is a decoding error at a byte offset of a pickle stream.
+type pickleError struct {
+	off int64
+	msg string
+	err error
+}
+
+func (e *pickleError) Error() string {
+	return fmt.Sprintf("pickle offset %d: %s", e.off, e.msg)
+}
+
+func (e *pickleError) Unwrap() []error {
+	if e.err != nil {
+		return []error{ErrInvalid, e.err}
+	}
+	return []error{ErrInvalid}
+}
+
+func (vm *pickleVM) errorf(format string, args ...any) error {
+	return &pickleError{off: vm.pos, msg: fmt.Sprintf(format, args...)}
+}
+
+// decodePickle runs one pickle (up to STOP) from r, which holds at most
+// limit bytes, and returns the object it builds.
+func decodePickle(r io.Reader, limit int64, persistentLoad func(Value) (Value, error)) (Value, int64, error) {
+	br, ok := r.(*bufio.Reader)
+	if !ok {
+		br = bufio.NewReaderSize(r, 64<<10)
+	}
+	vm := &pickleVM{r: br, limit: limit, memo: make(map[uint32]Value), persistentLoad: persistentLoad}
+	v, err := vm.run()
+	return v, vm.pos, err
+}
+
+func (vm *pickleVM) need(n int64) error {
+	if n < 0 || n > vm.limit-vm.pos {
+		return vm.errorf("claims %d bytes but only %d remain (truncated or corrupt file)", n, vm.limit-vm.pos)
+	}
+	return nil
+}
+
+func (vm *pickleVM) readByte() (byte, error) {
+	if err := vm.need(1); err != nil {
+		return 0, err
+	}
+	b, err := vm.r.ReadByte()
+	if err != nil {
+		return 0, vm.ioErr(err)
+	}
+	vm.pos++
+	return b, nil
+}
+
+func (vm *pickleVM) ioErr(err error) error {
+	if errors.Is(err, io.EOF) {
+		err = io.ErrUnexpectedEOF
+	}
+	return &pickleError{off: vm.pos, msg: "unexpected end of data (truncated file?): " + err.Error(), err: err}
+}
+
+// readN reads exactly n bytes after checking that they exist.
+func (vm *pickleVM) readN(n int64) ([]byte, error) {
+	if err := vm.need(n); err != nil {
+		return nil, err
+	}
+	buf := make([]byte, n)
+	if _, err := io.ReadFull(vm.r, buf); err != nil {
+		return nil, vm.ioErr(err)
+	}
+	vm.pos += n
+	return buf, nil
+}
+
+func (vm *pickleVM) readFixed(buf []byte) error {
+	if err := vm.need(int64(len(buf))); err != nil {
+		return err
+	}
+	if _, err := io.ReadFull(vm.r, buf); err != nil {
+		return vm.ioErr(err)
+	}
+	vm.pos += int64(len(buf))
+	return nil
+}
+
+func (vm *pickleVM) readUint(n int) (uint64, error) {
+	var b [8]byte
+	if err := vm.readFixed(b[:n]); err != nil {
+		return 0, err
+	}
+	return binary.LittleEndian.Uint64(b[:]), nil
+}
+
+// readLine reads a newline-terminated line of at most maxGlobalLine bytes.
+func (vm *pickleVM) readLine() (string, error) {
+	var sb strings.Builder
+	for {
+		b, err := vm.readByte()
+		if err != nil {
+			return "", err
+		}
+		if b == '\n' {
+			return sb.String(), nil
+		}
+		if sb.Len() >= maxGlobalLine {
+			return "", vm.errorf("GLOBAL name longer than %d bytes", maxGlobalLine)
+		}
+		sb.WriteByte(b)
+	}
+}
+
+func (vm *pickleVM) push(v Value) error {
+	if len(vm.stack) >= maxPickleStack {
+		return vm.errorf("stack deeper than %d items", maxPickleStack)
+	}
+	vm.stack = append(vm.stack, v)
+	return nil
+}
+
+func (vm *pickleVM) pop() (Value, error) {
+	n := len(vm.stack)
+	if n == 0 || (len(vm.marks) > 0 && vm.marks[len(vm.marks)-1] == n) {
+		return nil, vm.errorf("stack underflow")
+	}
+	v := vm.stack[n-1]
+	vm.stack = vm.stack[:n-1]
+	return v, nil
+}
+
+func (vm *pickleVM) top() (Value, error) {
+	n := len(vm.stack)
+	if n == 0 || (len(vm.marks) > 0 && vm.marks[len(vm.marks)-1] == n) {
+		return nil, vm.errorf("stack underflow")
+	}
+	return vm.stack[n-1], nil
+}
+
+// popMark pops everything above the last MARK and the mark itself.
+func (vm *pickleVM) popMark() ([]Value, error) {
+	if len(vm.marks) == 0 {
+		return nil, vm.errorf("no MARK on the stack")
+	}
+	m := vm.marks[len(vm.marks)-1]
+	vm.marks = vm.marks[:len(vm.marks)-1]
+	items := make([]Value, len(vm.stack)-m)
+	copy(items, vm.stack[m:])
+	clear(vm.stack[m:])
+	vm.stack = vm.stack[:m]
+	return items, nil
+}
+
+func (vm *pickleVM) memoPut(idx uint32) error {
+	v, err := vm.top()
+	if err != nil {
+		return err
+	}
+	if _, ok := vm.memo[idx]; !ok && len(vm.memo) >= maxPickleMemo {
+		return vm.errorf("memo larger than %d entries", maxPickleMemo)
+	}
+	vm.memo[idx] = v
+	return nil
+}
+
+func (vm *pickleVM) memoGet(idx uint32) error {
+	v, ok := vm.memo[idx]
+	if !ok {
+		return vm.errorf("memo key %d not defined", idx)
+	}
+	return vm.push(v)
+}
+
+func (vm *pickleVM) str(b []byte) (string, error) {
+	if !utf8.Valid(b) {
+		return "", vm.errorf("string is not valid UTF-8")
+	}
+	return string(b), nil
+}
+
+// Pickle opcodes (see Python's Lib/pickletools.py).
+const (
+	opMark           = '('
+	opStop           = '.'
+	opPop            = '0'
+	opPopMark        = '1'
+	opDup            = '2'
+	opBinInt         = 'J'
+	opBinInt1        = 'K'
+	opBinInt2        = 'M'
+	opNone           = 'N'
+	opBinPersID      = 'Q'
+	opReduce         = 'R'
+	opBinString      = 'T'
+	opShortBinString = 'U'
+	opBinUnicode     = 'X'
+	opAppend         = 'a'
+	opBuild          = 'b'
+	opGlobal         = 'c'
+	opDict           = 'd'
+	opEmptyDict      = '}'
+	opAppends        = 'e'
+	opBinGet         = 'h'
+	opLongBinGet     = 'j'
+	opList           = 'l'
+	opEmptyList      = ']'
+	opBinPut         = 'q'
+	opLongBinPut     = 'r'
+	opSetItem        = 's'
+	opTuple          = 't'
+	opEmptyTuple     = ')'
+	opSetItems       = 'u'
+	opBinFloat       = 'G'
+	opProto          = 0x80
+	opNewObj         = 0x81
+	opTuple1         = 0x85
+	opTuple2         = 0x86
+	opTuple3         = 0x87
+	opNewTrue        = 0x88
+	opNewFalse       = 0x89
+	opLong1          = 0x8a
+	opLong4          = 0x8b
+	opBinBytes       = 'B'
+	opShortBinBytes  = 'C'
+	opShortBinUni    = 0x8c
+	opBinUnicode8    = 0x8d
+	opBinBytes8      = 0x8e
+	opEmptySet       = 0x8f
+	opAddItems       = 0x90
+	opFrozenSet      = 0x91
+	opNewObjEx       = 0x92
+	opStackGlobal    = 0x93
+	opMemoize        = 0x94
+	opFrame          = 0x95
+	opByteArray8     = 0x96
+)
+
+func (vm *pickleVM) run() (Value, error) {
+	for {
+		op, err := vm.readByte()
+		if err != nil {
+			return nil, err
+		}
+		switch op {
+		case opProto:
+			v, err := vm.readByte()
+			if err != nil {
+				return nil, err
+			}
+			if v > 5 {
+				return nil, vm.errorf("unsupported pickle protocol %d", v)
+			}
+		case opFrame:
+			n, err := vm.readUint(8)
+			if err != nil {
+				return nil, err
+			}
+			// Framing is only a buffering hint; check the claim and go on.
+			if n > uint64(vm.limit-vm.pos) {
+				return nil, vm.errorf("FRAME claims %d bytes but only %d remain", n, vm.limit-vm.pos)
+			}
+		case opStop:
+			if len(vm.marks) != 0 || len(vm.stack) != 1 {
+				return nil, vm.errorf("STOP with %d items and %d marks on the stack", len(vm.stack), len(vm.marks))
+			}
+			return vm.stack[0], nil
+		case opMark:
+			if len(vm.marks) >= maxPickleStack {
+				return nil, vm.errorf("more than %d nested MARKs", maxPickleStack)
+			}
+			vm.marks = append(vm.marks, len(vm.stack))
+		case opPop:
+			if len(vm.marks) > 0 && vm.marks[len(vm.marks)-1] == len(vm.stack) {
+				// POP of a bare MARK discards the mark.
+				vm.marks = vm.marks[:len(vm.marks)-1]
+				break
+			}
+			if _, err := vm.pop(); err != nil {
+				return nil, err
+			}
+		case opPopMark:
+			if _, err := vm.popMark(); err != nil {
+				return nil, err
+			}
+		case opDup:
+			v, err := vm.top()
+			if err != nil {
+				return nil, err
+			}
+			if err := vm.push(v); err != nil {
+				return nil, err
+			}
+		case opNone:
+			err = vm.push(nil)
+		case opNewTrue:
+			err = vm.push(true)
+		case opNewFalse:
+			err = vm.push(false)
+		case opBinInt:
+			u, e := vm.readUint(4)
+			if e != nil {
+				return nil, e
+			}
+			err = vm.push(int64(int32(uint32(u))))
+		case opBinInt1:
+			u, e := vm.readUint(1)
+			if e != nil {
+				return nil, e
+			}
+			err = vm.push(int64(u))
+		case opBinInt2:
+			u, e := vm.readUint(2)
+			if e != nil {
+				return nil, e
+			}
+			err = vm.push(int64(u))
+		case opLong1, opLong4:
+			var n uint64
+			if op == opLong1 {
+				n, err = vm.readUint(1)
+			} else {
+				n, err = vm.readUint(4)
+			}
+			if err != nil {
+				return nil, err
+			}
+			if n > maxLongBytes {
+				return nil, vm.errorf("integer of %d bytes (limit %d)", n, maxLongBytes)
+			}
+			b, e := vm.readN(int64(n))
+			if e != nil {
+				return nil, e
+			}
+			if n > 8 {
+				err = vm.push(decodeBigInt(b))
+				break
+			}
+			var x int64
+			for i := len(b) - 1; i >= 0; i-- {
+				x = x<<8 | int64(b[i])
+			}
+			if n > 0 && n < 8 && b[n-1]&0x80 != 0 {
+				x -= 1 << (8 * n) // two's complement sign
+			}
+			err = vm.push(x)
+		case opBinFloat:
+			var b [8]byte
+			if e := vm.readFixed(b[:]); e != nil {
+				return nil, e
+			}
+			err = vm.push(math.Float64frombits(binary.BigEndian.Uint64(b[:])))
+		case opBinUnicode, opShortBinUni, opBinUnicode8, opBinString, opShortBinString:
+			var n uint64
+			switch op {
+			case opShortBinUni, opShortBinString:
+				n, err = vm.readUint(1)
+			case opBinUnicode8:
+				n, err = vm.readUint(8)
+			default:
+				n, err = vm.readUint(4)
+			}
+			if err != nil {
+				return nil, err
+			}
+			if n > math.MaxInt32 && op == opBinString {
+				return nil, vm.errorf("BINSTRING with negative length")
+			}
+			if n > uint64(vm.limit) {
+				return nil, vm.errorf("string claims %d bytes but only %d remain (truncated or corrupt file)", n, vm.limit-vm.pos)
+			}
+			b, e := vm.readN(int64(n))
+			if e != nil {
+				return nil, e
+			}
+			if op == opBinString || op == opShortBinString {
+				// Python 2 str: bytes of unknown encoding; keep them as text
+				// when they are valid UTF-8 (numpy dtype codes are ASCII).
+				if utf8.Valid(b) {
+					err = vm.push(string(b))
+				} else {
+					err = vm.push(b)
+				}
+				break
+			}
+			s, e := vm.str(b)
+			if e != nil {
+				return nil, e
+			}
+			err = vm.push(s)
+		case opBinBytes, opShortBinBytes, opBinBytes8, opByteArray8:
+			var n uint64
+			switch op {
+			case opShortBinBytes:
+				n, err = vm.readUint(1)
+			case opBinBytes:
+				n, err = vm.readUint(4)
+			default:
+				n, err = vm.readUint(8)
+			}
+			if err != nil {
+				return nil, err
+			}
+			if n > uint64(vm.limit) {
+				return nil, vm.errorf("bytes claim %d bytes but only %d remain (truncated or corrupt file)", n, vm.limit-vm.pos)
+			}
+			b, e := vm.readN(int64(n))
+			if e != nil {
+				return nil, e
+			}
+			err = vm.push(b)
+		case opEmptyDict:
+			err = vm.push(&Dict{})
+		case opEmptyList:
+			err = vm.push(&List{})
+		case opEmptySet:
+			err = vm.push(&List{})
+		case opEmptyTuple:
+			err = vm.push(Tuple{})
+		case opTuple, opList, opDict, opFrozenSet:
+			items, e := vm.popMark()
+			if e != nil {
+				return nil, e
+			}
+			switch op {
+			case opTuple:
+				err = vm.push(Tuple(items))
+			case opList, opFrozenSet:
+				err = vm.push(&List{Items: items})
+			case opDict:
+				if len(items)%2 != 0 {
+					return nil, vm.errorf("DICT with an odd number of items")
+				}
+				d := &Dict{}
+				for i := 0; i < len(items); i += 2 {
+					d.Set(items[i], items[i+1])
+				}
+				err = vm.push(d)
+			}
+		case opTuple1, opTuple2, opTuple3:
+			n := int(op-opTuple1) + 1
+			if len(vm.stack) < n || (len(vm.marks) > 0 && vm.marks[len(vm.marks)-1] > len(vm.stack)-n) {
+				return nil, vm.errorf("stack underflow building a %d-tuple", n)
+			}
+			t := make(Tuple, n)
+			copy(t, vm.stack[len(vm.stack)-n:])
+			vm.stack = vm.stack[:len(vm.stack)-n]
+			err = vm.push(t)
+		case opAppend:
+			v, e := vm.pop()
+			if e != nil {
+				return nil, e
+			}
+			if e := vm.appendTo([]Value{v}); e != nil {
+				return nil, e
+			}
+		case opAppends, opAddItems:
+			items, e := vm.popMark()
+			if e != nil {
+				return nil, e
+			}
+			if e := vm.appendTo(items); e != nil {
+				return nil, e
+			}
+		case opSetItem:
+			v, e := vm.pop()
+			if e != nil {
+				return nil, e
+			}
+			k, e := vm.pop()
+			if e != nil {
+				return nil, e
+			}
+			if e := vm.setItems([]Value{k, v}); e != nil {
+				return nil, e
+			}
+		case opSetItems:
+			items, e := vm.popMark()
+			if e != nil {
+				return nil, e
+			}
+			if len(items)%2 != 0 {
+				return nil, vm.errorf("SETITEMS with an odd number of items (%d)", len(items))
+			}
+			if e := vm.setItems(items); e != nil {
+				return nil, e
+			}
+		case opBinPut:
+			u, e := vm.readUint(1)
+			if e != nil {
+				return nil, e
+			}
+			err = vm.memoPut(uint32(u))
+		case opLongBinPut:
+			u, e := vm.readUint(4)
+			if e != nil {
+				return nil, e
+			}
+			err = vm.memoPut(uint32(u))
+		case opMemoize:
+			err = vm.memoPut(uint32(len(vm.memo)))
+		case opBinGet:
+			u, e := vm.readUint(1)
+			if e != nil {
+				return nil, e
+			}
+			err = vm.memoGet(uint32(u))
+		case opLongBinGet:
+			u, e := vm.readUint(4)
+			if e != nil {
+				return nil, e
+			}
+			err = vm.memoGet(uint32(u))
+		case opGlobal:
+			mod, e := vm.readLine()
+			if e != nil {
+				return nil, e
+			}
+			name, e := vm.readLine()
+			if e != nil {
+				return nil, e
+			}
+			err = vm.push(Global{Module: mod, Name: name})
+		case opStackGlobal:
+			nameV, e := vm.pop()
+			if e != nil {
+				return nil, e
+			}
+			modV, e := vm.pop()
+			if e != nil {
+				return nil, e
+			}
+			mod, ok1 := modV.(string)
+			name, ok2 := nameV.(string)
+			if !ok1 || !ok2 {
+				return nil, vm.errorf("STACK_GLOBAL needs two strings, got %s and %s", typeName(modV), typeName(nameV))
+			}
+			err = vm.push(Global{Module: mod, Name: name})
+		case opReduce:
+			args, e := vm.pop()
+			if e != nil {
+				return nil, e
+			}
+			fn, e := vm.pop()
+			if e != nil {
+				return nil, e
+			}
+			v, e := vm.call(fn, args, false)
+			if e != nil {
+				return nil, e
+			}
+			err = vm.push(v)
+		case opNewObj, opNewObjEx:
+			if op == opNewObjEx {
+				if _, e := vm.pop(); e != nil { // kwargs
+					return nil, e
+				}
+			}
+			args, e := vm.pop()
+			if e != nil {
+				return nil, e
+			}
+			cls, e := vm.pop()
+			if e != nil {
+				return nil, e
+			}
+			v, e := vm.call(cls, args, true)
+			if e != nil {
+				return nil, e
+			}
+			err = vm.push(v)
+		case opBuild:
+			state, e := vm.pop()
+			if e != nil {
+				return nil, e
+			}
+			obj, e := vm.top()
+			if e != nil {
+				return nil, e
+			}
+			switch o := obj.(type) {
+			case *Object:
+				o.State = state
+			case *Dict:
+				o.Attrs = state
+			case *Tensor, *List, Tuple, nil:
+				// torch BUILDs a tensor's python attributes (usually an
+				// empty dict); nothing the reader needs.
+			default:
+				return nil, vm.errorf("BUILD on %s", typeName(obj))
+			}
+		case opBinPersID:
+			pid, e := vm.pop()
+			if e != nil {
+				return nil, e
+			}
+			if vm.persistentLoad == nil {
+				return nil, vm.errorf("persistent id outside a torch file")
+			}
+			v, e := vm.persistentLoad(pid)
+			if e != nil {
+				return nil, &pickleError{off: vm.pos, msg: e.Error(), err: e}
+			}
+			err = vm.push(v)
+		default:
+			return nil, vm.errorf("unsupported or invalid opcode 0x%02x", op)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+func (vm *pickleVM) appendTo(items []Value) error {
+	target, err := vm.top()
+	if err != nil {
+		return err
+	}
+	switch t := target.(type) {
+	case *List:
+		t.Items = append(t.Items, items...)
+	case *Object:
+		t.ListItems = append(t.ListItems, items...)
+	default:
+		return vm.errorf("APPEND to %s", typeName(target))
+	}
+	return nil
+}
+
+func (vm *pickleVM) setItems(kv []Value) error {
+	target, err := vm.top()
+	if err != nil {
+		return err
+	}
+	var d *Dict
+	switch t := target.(type) {
+	case *Dict:
+		d = t
+	case *Object:
+		if t.Items == nil {
+			t.Items = &Dict{}
+		}
+		d = t.Items
+	default:
+		return vm.errorf("SETITEM on %s", typeName(target))
+	}
+	for i := 0; i < len(kv); i += 2 {
+		d.Set(kv[i], kv[i+1])
+	}
+	return nil
+}
+
+// call interprets REDUCE (newobj false) or NEWOBJ (newobj true) of fn with
+// args. Nothing is ever called: known torch constructors are rebuilt as
+// data, dangerous callables are refused, anything else becomes an *Object.
+func (vm *pickleVM) call(fn, argsV Value, newobj bool) (Value, error) {
+	g, ok := fn.(Global)
+	if !ok {
+		return nil, vm.errorf("call of a %s, not a global", typeName(fn))
+	}
+	args, ok := argsV.(Tuple)
+	if !ok {
+		return nil, vm.errorf("call of %s with %s arguments, not a tuple", g, typeName(argsV))
+	}
+	if unsafeGlobal(g) {
+		return nil, &pickleError{off: vm.pos, msg: fmt.Sprintf("refusing to call %s", g), err: &UnsafeGlobalError{Global: g}}
+	}
+	v, handled, err := rebuild(g, args)
+	if err != nil {
+		return nil, &pickleError{off: vm.pos, msg: fmt.Sprintf("%s: %v", g, err), err: err}
+	}
+	if handled {
+		return v, nil
+	}
+	return &Object{Class: g, Args: args}, nil
+}
+
+// UnsafeGlobalError reports a pickle that asks to call a global a
+// checkpoint has no business calling. It matches ErrUnsafePickle.
+type UnsafeGlobalError struct {
+	// Global is the refused callable.
+	Global Global
+}
+
+func (e *UnsafeGlobalError) Error() string {
+	return fmt.Sprintf("unsafe pickle: refused to call %s (nothing was executed)", e.Global)
+}
+
+// Unwrap makes errors.Is(err, ErrUnsafePickle) hold.
+func (e *UnsafeGlobalError) Unwrap() error { return ErrUnsafePickle }
+
+// unsafeModules are modules none of whose callables belong in a
+// checkpoint: process, file, import and code-execution machinery.
+var unsafeModules = map[string]bool{
+	"os": true, "posix": true, "nt": true, "subprocess": true, "sys": true,
+	"shutil": true, "socket": true, "pty": true, "importlib": true,
+	"runpy": true, "pickle": true, "_pickle": true, "marshal": true,
+	"code": true, "codeop": true, "ctypes": true, "webbrowser": true,
+	"commands": true, "multiprocessing": true, "asyncio": true,
+	"signal": true, "pdb": true, "timeit": true, "types": true,
+	"operator": true, "functools": true, "io": true, "_io": true,
+	"tempfile": true, "glob": true, "pathlib": true, "urllib": true,
+	"http": true, "ftplib": true, "requests": true, "shelve": true,
+	"dill": true, "cloudpickle": true, "torch.hub": true, "platform": true,
+}
+
+// safeBuiltins are the builtins a pickle may legitimately reduce (type
+// constructors with no side effects); every other builtin is refused.
+var safeBuiltins = map[string]bool{
+	"set": true, "frozenset": true, "slice": true, "range": true,
+	"complex": true, "bytearray": true, "bytes": true, "int": true,
+	"float": true, "str": true, "bool": true, "tuple": true, "list": true,
+	"dict": true, "object": true,
+}
+
+func unsafeGlobal(g Global) bool {
+	mod := g.Module
+	if mod == "builtins" || mod == "__builtin__" || mod == "__builtins__" {
+		return !safeBuiltins[g.Name]
+	}
+	for m := mod; m != ""; {
+		if unsafeModules[m] {
+			return true
+		}
+		i := strings.LastIndexByte(m, '.')
+		if i < 0 {
+			break
+		}
+		m = m[:i]
+	}
+	// Names that reach code execution from any module.
+	switch g.Name {
+	case "eval", "exec", "system", "popen", "__import__", "compile", "getattr", "execfile":
+		return true
+	}
+	return false
+}
+
+func typeName(v Value) string {
+	switch v.(type) {
+	case nil:
+		return "None"
+	case bool:
+		return "bool"
+	case int64:
+		return "int"
+	case float64:
+		return "float"
+	case string:
+		return "str"
+	case []byte:
+		return "bytes"
+	case Tuple:
+		return "tuple"
+	case *List:
+		return "list"
+	case *Dict:
+		return "dict"
+	case Global:
+		return "global"
+	case *Object:
+		return "object " + v.(*Object).Class.String()
+	case *Storage:
+		return "storage"
+	case *Tensor:
+		return "tensor"
+	case mark:
+		return "mark"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// decodeBigInt decodes a little-endian two's complement integer.
+func decodeBigInt(b []byte) *big.Int {
+	be := make([]byte, len(b))
+	for i := range b {
+		be[len(b)-1-i] = b[i]
+	}
+	x := new(big.Int).SetBytes(be)
+	if len(b) > 0 && b[len(b)-1]&0x80 != 0 {
+		x.Sub(x, new(big.Int).Lsh(big.NewInt(1), uint(8*len(b))))
+	}
+	return x
+}
