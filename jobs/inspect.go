@@ -1,0 +1,186 @@
+package jobs
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+
+	"github.com/rleval/rleval/loaders"
+)
+
+// Inspection is what `rleval inspect` prints about a run: what the
+// notebook prints before any evaluation.
+type Inspection struct {
+	Dir    string       `json:"dir"`
+	Name   string       `json:"name"`
+	Config *ConfigView  `json:"config,omitempty"`
+	Log    *LogView     `json:"log,omitempty"`
+	Nets   []NetView    `json:"networks"`
+	Buffer *BufferView  `json:"buffer,omitempty"`
+	Errors []string     `json:"errors"`
+	Layout string       `json:"layout,omitempty"`
+	Run    *loaders.Run `json:"-"`
+}
+
+// ConfigView holds the config fields the notebook prints.
+type ConfigView struct {
+	ExperimentName   string `json:"experiment_name"`
+	Env              string `json:"env"`
+	Algorithm        string `json:"algorithm"`
+	ExplorationSteps int    `json:"exploration_steps"`
+	TrainStartStep   int    `json:"train_start_step"`
+	EvalFrequency    int    `json:"evaluation_frequency"`
+	LogFrequency     int    `json:"log_frequency"`
+}
+
+// LogView holds record counts and step ranges of the training log.
+type LogView struct {
+	Path         string                `json:"path"`
+	Lines        int                   `json:"lines"`
+	Steps        RecordsView           `json:"steps"`
+	Evaluations  RecordsView           `json:"evaluations"`
+	Finals       RecordsView           `json:"final_evaluations"`
+	Skipped      int                   `json:"skipped_lines"`
+	SkippedLines []loaders.SkippedLine `json:"skipped,omitempty"`
+}
+
+// RecordsView is a count and step range of one event kind.
+type RecordsView struct {
+	Count   int      `json:"count"`
+	StepMin *float64 `json:"step_min"`
+	StepMax *float64 `json:"step_max"`
+	Fields  []string `json:"fields,omitempty"`
+}
+
+// NetView describes one network.
+type NetView struct {
+	Role   string    `json:"role"`
+	Path   string    `json:"path"`
+	Format string    `json:"format"`
+	Kind   string    `json:"kind"`
+	Widths []int     `json:"widths"`
+	Params int       `json:"params"`
+	Low    []float32 `json:"action_low,omitempty"`
+	High   []float32 `json:"action_high,omitempty"`
+}
+
+// BufferView describes the replay buffer.
+type BufferView struct {
+	Path     string `json:"path"`
+	Size     int    `json:"size"`
+	Capacity int    `json:"capacity"`
+	Index    int    `json:"index"`
+	ObsDim   int    `json:"obs_dim"`
+	ActDim   int    `json:"action_dim"`
+	Wrapped  bool   `json:"wrapped"`
+}
+
+func records(t *loaders.Table) RecordsView {
+	v := RecordsView{Count: t.Count, Fields: t.Names}
+	if t.Count > 0 && !math.IsNaN(t.StepMin) {
+		lo, hi := t.StepMin, t.StepMax
+		v.StepMin, v.StepMax = &lo, &hi
+	}
+	return v
+}
+
+// Inspect describes a loaded run.
+func Inspect(r *loaders.Run) *Inspection {
+	in := &Inspection{Dir: r.Dir, Name: r.Name, Layout: r.Layout, Run: r, Errors: []string{}}
+	if c := r.Config; c != nil {
+		in.Config = &ConfigView{c.ExperimentName, c.Env.Name, c.Algorithm.Type, c.Exploration.Steps,
+			c.Training.TrainStartStep, c.Evaluation.Frequency, c.Training.LogFrequency}
+	}
+	if l := r.Log; l != nil {
+		in.Log = &LogView{Path: l.Path, Lines: l.Lines, Steps: records(&l.Steps), Evaluations: records(&l.Evals),
+			Finals: records(&l.Finals), Skipped: l.SkippedCount, SkippedLines: l.Skipped}
+	}
+	for _, role := range loaders.Roles {
+		n := r.Nets[role]
+		if n == nil {
+			continue
+		}
+		in.Nets = append(in.Nets, NetView{Role: string(role), Path: n.Path, Format: n.Format, Kind: string(n.Kind),
+			Widths: n.Widths(), Params: n.NumParams(), Low: n.Low, High: n.High})
+	}
+	if b := r.Buffer; b != nil {
+		in.Buffer = &BufferView{b.Path, b.Size, b.Capacity, b.Index, b.ObsDim, b.ActDim, b.Size == b.Capacity}
+	}
+	for _, err := range r.Problems() {
+		in.Errors = append(in.Errors, err.Error())
+	}
+	return in
+}
+
+// WriteText prints the inspection the way the notebook does.
+func (in *Inspection) WriteText(w io.Writer) {
+	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
+	p("Run: %s\n", in.Dir)
+	if c := in.Config; c != nil {
+		p("Experiment: %s\nEnvironment: %s\nAlgorithm: %s\n", c.ExperimentName, c.Env, c.Algorithm)
+		p("Exploration steps: %d\nTrain start step: %d\nEvaluation frequency: %d\nLog frequency: %d\n",
+			c.ExplorationSteps, c.TrainStartStep, c.EvalFrequency, c.LogFrequency)
+	}
+	if l := in.Log; l != nil {
+		p("\nLog: %s (%d lines)\n", l.Path, l.Lines)
+		for _, x := range []struct {
+			name string
+			v    RecordsView
+		}{{"Training steps", l.Steps}, {"Evaluations", l.Evaluations}, {"Final evaluations", l.Finals}} {
+			p("  %s: %d records", x.name, x.v.Count)
+			if x.v.StepMin != nil {
+				p(", steps %g — %g", *x.v.StepMin, *x.v.StepMax)
+			}
+			p("\n")
+		}
+		p("  Skipped lines: %d", l.Skipped)
+		if len(l.SkippedLines) > 0 {
+			var nums []string
+			for i, s := range l.SkippedLines {
+				if i == 10 {
+					nums = append(nums, "…")
+					break
+				}
+				nums = append(nums, fmt.Sprint(s.Line))
+			}
+			p(" (lines %s)", strings.Join(nums, ", "))
+		}
+		p("\n")
+	}
+	if len(in.Nets) > 0 {
+		p("\nNetworks (%s):\n", in.Layout)
+		for _, n := range in.Nets {
+			arch := make([]string, len(n.Widths))
+			for i, w := range n.Widths {
+				arch[i] = fmt.Sprint(w)
+			}
+			p("  %-15s %-9s %-18s %9s parameters  %s\n", n.Role, n.Kind, strings.Join(arch, "→"), groupThousands(n.Params), n.Path)
+		}
+	}
+	if b := in.Buffer; b != nil {
+		p("\nReplay buffer: %s\n  size %d / capacity %d, obs_dim %d, action_dim %d", b.Path, b.Size, b.Capacity, b.ObsDim, b.ActDim)
+		if b.Wrapped {
+			p(", full (ring, next write at %d)", b.Index)
+		}
+		p("\n")
+	}
+	if len(in.Errors) > 0 {
+		p("\nProblems:\n")
+		for _, e := range in.Errors {
+			p("  %s\n", e)
+		}
+	}
+}
+
+// groupThousands formats 67073 as "67,073".
+func groupThousands(n int) string {
+	s := fmt.Sprint(n)
+	if n < 0 {
+		return "-" + groupThousands(-n)
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}

@@ -1,0 +1,272 @@
+package loaders
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Role names a network of a run.
+type Role string
+
+// The six networks of a TD3 run (SAC has no actor target).
+const (
+	RoleActor         Role = "actor"
+	RoleActorTarget   Role = "actor_target"
+	RoleCritic1       Role = "critic1"
+	RoleCritic2       Role = "critic2"
+	RoleCritic1Target Role = "critic1_target"
+	RoleCritic2Target Role = "critic2_target"
+)
+
+// Roles lists the roles in report order.
+var Roles = []Role{RoleActor, RoleActorTarget, RoleCritic1, RoleCritic2, RoleCritic1Target, RoleCritic2Target}
+
+// Run is a loaded run directory: whatever exists of it, with an error per
+// part that is missing or broken. A Run is never all-or-nothing.
+type Run struct {
+	// Dir is the run directory and Name its base name.
+	Dir, Name string
+	// Started is the date and time in a `<YYYY-MM-DD>_<HH-MM-SS>_<name>`
+	// directory name (zero when the name has none).
+	Started time.Time
+
+	ConfigPath string
+	Config     *Config
+	ConfigErr  error
+
+	LogPath string
+	Log     *TrainLog
+	LogErr  error
+
+	// Layout is "models" (gen-1) or "agent_<algo>" (gen-2), "" if none found.
+	Layout string
+	// Nets holds the networks that loaded; NetPaths where each was looked
+	// for, NetErrs why one did not load.
+	Nets     map[Role]*Network
+	NetPaths map[Role]string
+	NetErrs  map[Role]error
+
+	BufferPath string
+	Buffer     *ReplayBuffer
+	BufferErr  error
+}
+
+// Problems lists every part that failed, missing files included, in a
+// stable order.
+func (r *Run) Problems() []error {
+	var out []error
+	add := func(err error) {
+		if err != nil {
+			out = append(out, err)
+		}
+	}
+	add(r.ConfigErr)
+	add(r.LogErr)
+	for _, role := range Roles {
+		add(r.NetErrs[role])
+	}
+	add(r.BufferErr)
+	return out
+}
+
+// Broken lists the failures of files that exist but could not be read,
+// leaving out the ones that are simply absent.
+func (r *Run) Broken() []error {
+	var out []error
+	for _, err := range r.Problems() {
+		if !errors.Is(err, ErrNotExist) {
+			out = append(out, err)
+		}
+	}
+	return out
+}
+
+var runNameRE = regexp.MustCompile(`^(\d{4}-\d{2}-\d{2})_(\d{2}-\d{2}-\d{2})_(.+)$`)
+
+// ParseRunName splits a `<YYYY-MM-DD>_<HH-MM-SS>_<name>` directory name.
+func ParseRunName(base string) (started time.Time, name string, ok bool) {
+	m := runNameRE.FindStringSubmatch(base)
+	if m == nil {
+		return time.Time{}, base, false
+	}
+	t, err := time.Parse("2006-01-02_15-04-05", m[1]+"_"+m[2])
+	if err != nil {
+		return time.Time{}, base, false
+	}
+	return t, m[3], true
+}
+
+// LoadOptions selects what LoadRun reads.
+type LoadOptions struct {
+	// SkipBuffer leaves the replay buffer unread (inspect of many runs).
+	SkipBuffer bool
+}
+
+// LoadRun loads whatever exists of a run directory. It returns an error
+// only when dir itself cannot be used; every file's problem is recorded in
+// the Run and loading goes on.
+func LoadRun(dir string, opt LoadOptions) (*Run, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("run %s: %w", dir, ErrNotExist)
+		}
+		return nil, fmt.Errorf("run %s: %w", dir, err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("run %s: not a directory", dir)
+	}
+	r := &Run{Dir: dir, Name: filepath.Base(filepath.Clean(dir)),
+		Nets: map[Role]*Network{}, NetPaths: map[Role]string{}, NetErrs: map[Role]error{}}
+	r.Started, _, _ = ParseRunName(r.Name)
+
+	r.ConfigPath = filepath.Join(dir, "config.yaml")
+	r.Config, r.ConfigErr = LoadConfig(r.ConfigPath)
+
+	r.LogPath = r.findLog()
+	r.Log, r.LogErr = LoadTrainLog(r.LogPath)
+
+	r.loadNetworks()
+
+	r.BufferPath = filepath.Join(dir, "data", "replay_buffer.pth")
+	if !opt.SkipBuffer {
+		r.Buffer, r.BufferErr = LoadReplayBuffer(r.BufferPath)
+		if r.BufferErr == nil {
+			r.BufferErr = r.checkBuffer()
+			if r.BufferErr != nil {
+				r.Buffer = nil
+			}
+		}
+	}
+	return r, nil
+}
+
+// findLog returns where the config says the log is, falling back to the
+// usual places when the config is missing or the file is not there.
+func (r *Run) findLog() string {
+	d := DefaultConfig().Training
+	cands := []string{}
+	if r.Config != nil {
+		cands = append(cands, filepath.Join(r.Dir, r.Config.Training.LogDir, r.Config.Training.LogFile))
+	}
+	cands = append(cands, filepath.Join(r.Dir, d.LogDir, d.LogFile), filepath.Join(r.Dir, d.LogFile))
+	for _, c := range cands {
+		if _, err := os.Stat(c); err == nil {
+			return c
+		}
+	}
+	return cands[0]
+}
+
+// loadNetworks finds the checkpoint layout and loads each role.
+func (r *Run) loadNetworks() {
+	gen1 := filepath.Join(r.Dir, "models")
+	agents, _ := filepath.Glob(filepath.Join(r.Dir, "agent_*"))
+	sort.Strings(agents)
+	var dir, ext string
+	switch {
+	case isDir(gen1):
+		dir, ext, r.Layout = gen1, ".pth", "models"
+	case len(agents) > 0:
+		dir = agents[0]
+		// Prefer the agent directory of the configured algorithm.
+		if r.Config != nil {
+			want := "agent_" + strings.ToLower(r.Config.Algorithm.Type)
+			for _, a := range agents {
+				if filepath.Base(a) == want {
+					dir = a
+				}
+			}
+		}
+		ext, r.Layout = ".pt", filepath.Base(dir)
+	default:
+		for _, role := range Roles {
+			r.NetPaths[role] = filepath.Join(gen1, string(role)+".pth")
+			r.NetErrs[role] = fmt.Errorf("load %s: no models/ or agent_<algo>/ directory: %w", r.NetPaths[role], ErrNotExist)
+		}
+		return
+	}
+	sac := strings.Contains(r.Layout, "sac")
+	for _, role := range Roles {
+		p := filepath.Join(dir, string(role)+ext)
+		r.NetPaths[role] = p
+		if sac && role == RoleActorTarget {
+			if _, err := os.Stat(p); err != nil {
+				continue // SAC has no actor target: not a problem
+			}
+		}
+		kind := KindCritic
+		if role == RoleActor || role == RoleActorTarget {
+			kind = KindActor
+			if sac {
+				kind = KindSACActor
+			}
+		}
+		n, err := LoadNetworkAs(p, kind, 0)
+		if err != nil {
+			r.NetErrs[role] = err
+			continue
+		}
+		r.Nets[role] = n
+	}
+	r.checkShapes()
+}
+
+// checkShapes verifies that critics take the actor's observation and
+// action sizes, and that a critic without its own split gets it from the
+// actor.
+func (r *Run) checkShapes() {
+	var actor *Network
+	for _, role := range []Role{RoleActor, RoleActorTarget} {
+		if n := r.Nets[role]; n != nil {
+			actor = n
+			break
+		}
+	}
+	if actor == nil {
+		return
+	}
+	for _, role := range Roles {
+		n := r.Nets[role]
+		if n == nil {
+			continue
+		}
+		if n.Kind == KindCritic {
+			in := n.Layers[0].In
+			if in != actor.ObsDim+actor.ActDim {
+				r.NetErrs[role] = fmt.Errorf("load %s: critic input size %d does not match the actor's obs %d + action %d (%s): %w",
+					r.NetPaths[role], in, actor.ObsDim, actor.ActDim, actor.Path, ErrInvalid)
+				delete(r.Nets, role)
+				continue
+			}
+			n.ObsDim, n.ActDim = actor.ObsDim, actor.ActDim
+		} else if n.ObsDim != actor.ObsDim || n.ActDim != actor.ActDim {
+			r.NetErrs[role] = fmt.Errorf("load %s: %s has obs %d, action %d but %s has obs %d, action %d: %w",
+				r.NetPaths[role], role, n.ObsDim, n.ActDim, actor.Path, actor.ObsDim, actor.ActDim, ErrInvalid)
+			delete(r.Nets, role)
+		}
+	}
+}
+
+// checkBuffer verifies the buffer's dimensions against the networks.
+func (r *Run) checkBuffer() error {
+	b := r.Buffer
+	for _, role := range []Role{RoleActor, RoleCritic1} {
+		if n := r.Nets[role]; n != nil && (n.ObsDim != b.ObsDim || n.ActDim != b.ActDim) {
+			return fmt.Errorf("load %s: buffer has obs %d, action %d but %s expects obs %d, action %d: %w",
+				r.BufferPath, b.ObsDim, b.ActDim, n.Path, n.ObsDim, n.ActDim, ErrInvalid)
+		}
+	}
+	return nil
+}
+
+func isDir(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
+}
