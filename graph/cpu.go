@@ -22,6 +22,9 @@ type Options struct {
 	// Chunk is the number of rows evaluated per call; 0 picks the backend's
 	// preference (DefaultCPUChunk on the CPU).
 	Chunk int
+	// Logf receives one-line notices, such as why "auto" fell back to the
+	// CPU; nil means log.Printf.
+	Logf func(format string, args ...any)
 }
 
 // Preferences is implemented by backends that know the chunk size and

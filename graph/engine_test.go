@@ -1,0 +1,207 @@
+package graph
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+)
+
+// TestEngineChunkBoundaries pins that every row is evaluated exactly once
+// whatever the chunking: n a multiple of the chunk or not, n < chunk, n = 1.
+func TestEngineChunkBoundaries(t *testing.T) {
+	s := testShapes[0]
+	actor, c1, c2 := s.nets(5)
+	for _, tc := range []struct{ n, chunk, workers int }{
+		{1, 64, 2}, {63, 64, 2}, {64, 64, 2}, {65, 64, 2}, {1000, 64, 3}, {1000, 128, 1}, {129, 4096, 2},
+	} {
+		t.Run(fmt.Sprintf("n%d-chunk%d-workers%d", tc.n, tc.chunk, tc.workers), func(t *testing.T) {
+			obsv := randomRows(tc.n, s.obsDim, 3, 9)
+			actv := randomRows(tc.n, s.actDim, 2, 10)
+			obs, _ := NewSliceRows(obsv, s.obsDim)
+			act, _ := NewSliceRows(actv, s.actDim)
+			e := NewEngine(NewCPU(Options{}), Options{Chunk: tc.chunk, Workers: tc.workers})
+			var progress []int
+			e.Progress = func(done, total int) {
+				if total != tc.n {
+					t.Errorf("progress total %d, want %d", total, tc.n)
+				}
+				progress = append(progress, done)
+			}
+			pa := make([]float32, tc.n)
+			if err := e.Policy(actor, obs, pa); err != nil {
+				t.Fatal(err)
+			}
+			if got := progress[len(progress)-1]; got != tc.n {
+				t.Errorf("progress ended at %d, want %d", got, tc.n)
+			}
+			q1, q2, qm := make([]float32, tc.n), make([]float32, tc.n), make([]float32, tc.n)
+			if err := e.Q(c1, c2, obs, act, q1, q2, qm); err != nil {
+				t.Fatal(err)
+			}
+			wantA, wantQ1, wantQ2 := refAll(actor, c1, c2, obsv, actv, tc.n)
+			checkClose(t, "policy", pa, wantA)
+			checkClose(t, "q1", q1, wantQ1)
+			checkClose(t, "q2", q2, wantQ2)
+			checkClose(t, "qmin", qm, minOf(wantQ1, wantQ2))
+
+			pa2 := make([]float32, tc.n)
+			if err := e.QPolicy(actor, c1, c2, obs, pa2, q1, q2, qm); err != nil {
+				t.Fatal(err)
+			}
+			_, wantQ1, wantQ2 = refAll(nil, c1, c2, obsv, pa2, tc.n)
+			checkClose(t, "qpolicy act", pa2, wantA)
+			checkClose(t, "qpolicy qmin", qm, minOf(wantQ1, wantQ2))
+
+			// The stream delivers the same values, in row order.
+			next := 0
+			err := e.QPolicyStream(actor, c1, c2, obs, func(start int, v ...[]float32) error {
+				if start != next {
+					t.Fatalf("chunk at %d, want %d", start, next)
+				}
+				if len(v) != 4 {
+					t.Fatalf("stream gave %d outputs, want 4", len(v))
+				}
+				for i, x := range v[3] {
+					if x != qm[start+i] {
+						t.Fatalf("streamed qmin[%d] = %v, want %v", start+i, x, qm[start+i])
+					}
+				}
+				next += len(v[3])
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if next != tc.n {
+				t.Errorf("stream delivered %d rows, want %d", next, tc.n)
+			}
+		})
+	}
+}
+
+func minOf(a, b []float64) []float64 {
+	m := make([]float64, len(a))
+	for i := range a {
+		m[i] = min(a[i], b[i])
+	}
+	return m
+}
+
+// TestEngineOneCriticLeavesQ2Unwritten pins that a nil second critic gives
+// q1 only, and nil outputs in the stream.
+func TestEngineOneCriticLeavesQ2Unwritten(t *testing.T) {
+	s := testShapes[2]
+	actor, c1, _ := s.nets(3)
+	const n = 100
+	obsv := randomRows(n, s.obsDim, 3, 1)
+	obs, _ := NewSliceRows(obsv, s.obsDim)
+	e := NewEngine(NewCPU(Options{}), Options{Chunk: 32})
+	err := e.QPolicyStream(actor, c1, nil, obs, func(start int, v ...[]float32) error {
+		if v[2] != nil || v[3] != nil {
+			t.Errorf("q2/qmin given without a second critic")
+		}
+		if len(v[1]) == 0 {
+			t.Errorf("q1 missing")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestEngineStopsOnCallbackError pins that the first callback error ends the
+// workload and is returned.
+func TestEngineStopsOnCallbackError(t *testing.T) {
+	s := testShapes[0]
+	actor, _, _ := s.nets(3)
+	e := NewEngine(NewCPU(Options{}), Options{Chunk: 16, Workers: 2})
+	stop := errors.New("stop")
+	calls := 0
+	err := e.PolicyStream(actor, PendulumGrid(64), func(start int, v ...[]float32) error {
+		calls++
+		if calls == 3 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) {
+		t.Fatalf("err = %v, want %v", err, stop)
+	}
+	if calls != 3 {
+		t.Errorf("callback ran %d times after the error, want it to stop at 3", calls)
+	}
+}
+
+// TestEngineRejectsMismatchedInputs pins errors instead of panics on bad
+// shapes.
+func TestEngineRejectsMismatchedInputs(t *testing.T) {
+	s := testShapes[0]
+	actor, c1, c2 := s.nets(3)
+	e := NewEngine(NewCPU(Options{}), Options{})
+	obs4, _ := NewSliceRows(make([]float32, 40), 4)
+	obs3, _ := NewSliceRows(make([]float32, 30), 3)
+	act1, _ := NewSliceRows(make([]float32, 9), 1)
+	for name, run := range map[string]func() error{
+		"obs width":       func() error { return e.Policy(actor, obs4, make([]float32, 10)) },
+		"short output":    func() error { return e.Policy(actor, obs3, make([]float32, 9)) },
+		"row counts":      func() error { return e.Q(c1, c2, obs3, act1, nil, nil, make([]float32, 10)) },
+		"critic as actor": func() error { return e.Policy(c1, obs4, make([]float32, 10)) },
+		"actor as critic": func() error { return e.QPolicy(actor, actor, nil, obs3, nil, nil, nil, nil) },
+		"nil actor":       func() error { return e.Policy(nil, obs3, make([]float32, 10)) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			if err := run(); err == nil {
+				t.Error("no error")
+			}
+		})
+	}
+}
+
+// TestCPUAllocatesNothingAfterWarmUp pins the hot path's zero allocations.
+func TestCPUAllocatesNothingAfterWarmUp(t *testing.T) {
+	for _, s := range testShapes {
+		t.Run(s.name, func(t *testing.T) {
+			actor, c1, c2 := s.nets(3)
+			const n = 1000
+			b := NewCPU(Options{Chunk: 256})
+			obs := randomRows(n, s.obsDim, 3, 1)
+			act := make([]float32, n*s.actDim)
+			q1, q2 := make([]float32, n), make([]float32, n)
+			allocs := testing.AllocsPerRun(5, func() {
+				if err := b.QPolicy(actor, c1, c2, obs, n, act, q1, q2); err != nil {
+					t.Fatal(err)
+				}
+				if err := b.Q(c1, c2, obs, act, n, q1, q2); err != nil {
+					t.Fatal(err)
+				}
+				if err := b.Policy(actor, obs, n, act); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if allocs != 0 {
+				t.Errorf("%v allocations per run, want 0", allocs)
+			}
+		})
+	}
+}
+
+// TestEngineAllocationsDoNotGrowWithChunks pins that the Engine allocates per
+// call, never per chunk.
+func TestEngineAllocationsDoNotGrowWithChunks(t *testing.T) {
+	s := testShapes[0]
+	actor, c1, c2 := s.nets(3)
+	e := NewEngine(NewCPU(Options{}), Options{Chunk: 64, Workers: 2})
+	count := func(n int) float64 {
+		g := PendulumGrid(n)
+		return testing.AllocsPerRun(5, func() {
+			if err := e.QPolicyStream(actor, c1, c2, g, func(int, ...[]float32) error { return nil }); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	few, many := count(12), count(64) // 3 chunks vs 64 chunks
+	if many > few {
+		t.Errorf("%v allocations for 64 chunks vs %v for 3: something allocates per chunk", many, few)
+	}
+}
