@@ -98,13 +98,13 @@ func (e *Engine) run(j *job) error {
 	defer e.mu.Unlock()
 
 	var (
-		mu      sync.Mutex
-		cond    = sync.NewCond(&mu)
-		next    int // next chunk to hand out
-		turn    int // next chunk to deliver
-		done    int
+		mu       sync.Mutex
+		cond     = sync.NewCond(&mu)
+		next     int // next chunk to hand out
+		turn     int // next chunk to deliver
+		done     int
 		firstErr error
-		wg      sync.WaitGroup
+		wg       sync.WaitGroup
 	)
 	work := func(w *engineWorker) {
 		defer wg.Done()
