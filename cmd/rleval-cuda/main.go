@@ -1,0 +1,66 @@
+//go:build cuda
+
+// Command rleval-cuda is the worker that evaluates rleval's networks on a
+// GPU. rleval starts it (graph.NewRemote) and speaks the wire protocol of
+// graph.ServeWire over its stdin and stdout; it is not meant to be run by
+// hand, except to check a machine:
+//
+//	rleval-cuda -info
+//
+// prints the device and exits. Usage:
+//
+//	rleval-cuda [-device N] [-info]
+//
+// Exit status 1 before any output means the CUDA driver found no device:
+// gorgonia.org/cu initialises the driver before main and exits when it
+// fails. Build it with `make cuda` (go build -tags cuda ./cmd/rleval-cuda).
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"runtime"
+
+	"github.com/rleval/rleval/graph"
+	"github.com/rleval/rleval/graph/cuda"
+)
+
+func main() {
+	log.SetPrefix("rleval-cuda: ")
+	log.SetFlags(0)
+	ordinal := flag.Int("device", 0, "GPU `ordinal` to use")
+	info := flag.Bool("info", false, "print the device and exit")
+	flag.Parse()
+
+	// The CUDA context is current on this OS thread only; ServeWire calls
+	// the device from this goroutine only.
+	runtime.LockOSThread()
+	dev, err := cuda.Open(*ordinal)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if *info {
+		di := dev.DeviceInfo()
+		fmt.Printf("%s: %d MiB (%d MiB free), compute capability %d.%d, driver CUDA %d.%d\n",
+			di.Name, di.TotalMem>>20, di.FreeMem>>20, di.ComputeCapability/10, di.ComputeCapability%10,
+			di.DriverVersion/1000, di.DriverVersion%1000/10)
+		os.Exit(closeExit(dev))
+	}
+	// Anything logged goes to stderr, which the client shows on failure;
+	// stdout carries frames only.
+	if err := graph.ServeWire(os.Stdin, os.Stdout, dev); err != nil {
+		dev.Close()
+		log.Fatal(err)
+	}
+	os.Exit(closeExit(dev))
+}
+
+func closeExit(dev *cuda.Device) int {
+	if err := dev.Close(); err != nil {
+		log.Print(err)
+		return 1
+	}
+	return 0
+}
