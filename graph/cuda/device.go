@@ -368,7 +368,7 @@ func (d *Device) critic(dn *devNet, n int, q *buf) error {
 
 // timer splits a request's wall time into the three phases.
 type timer struct {
-	t   *graph.DeviceTiming
+	t    *graph.DeviceTiming
 	mark time.Time
 }
 

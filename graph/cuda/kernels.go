@@ -35,7 +35,7 @@ const (
 
 // kernels holds the module's functions.
 type kernels struct {
-	mod                          cu.Module
+	mod                         cu.Module
 	biasAct, head, concat, min2 cu.Function
 }
 
