@@ -1,0 +1,302 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"time"
+
+	"github.com/rleval/rleval/graph"
+	"github.com/rleval/rleval/loaders"
+)
+
+// Options configure the evaluation of one run.
+type Options struct {
+	// Grid is N of the N×N state grid (200 in the notebook).
+	Grid int
+	// Line is the number of θ points of the 1-D policy curve (500).
+	Line int
+	// WeightBins, BiasBins and HistBins are histogram bin counts (80, 40, 100).
+	WeightBins, BiasBins, HistBins int
+	// CoverageBins is the side of the state-coverage 2-D histogram (100).
+	CoverageBins int
+	// Formats lists the plot formats to write: "png", "svg".
+	Formats []string
+	// CoreOnly writes only the core arrays of `rleval eval`: no plots, JSON
+	// or report.
+	CoreOnly bool
+	// Engine evaluates the networks; nil means a CPU engine.
+	Engine *graph.Engine
+	// Logf receives progress lines; nil discards them.
+	Logf func(format string, args ...any)
+}
+
+// DefaultOptions returns the notebook's parameters.
+func DefaultOptions() Options {
+	return Options{Grid: 200, Line: 500, WeightBins: 80, BiasBins: 40, HistBins: 100, CoverageBins: 100, Formats: []string{"png"}}
+}
+
+// Context is what a job sees: the loaded run, the options, where to write,
+// and results that several jobs share (computed once).
+type Context struct {
+	Run    *loaders.Run
+	Opt    Options
+	Out    string
+	Engine *graph.Engine
+	Preset *Preset
+
+	report  *page
+	summary *RunSummary
+
+	// Shared results, filled by the jobs that compute them.
+	gridAct, gridQ1, gridQ2, gridQ []float32
+	qBuffer, qPolicy               []float32
+}
+
+// Job is one analysis family.
+type Job struct {
+	// Name identifies the job in summary.json and the report.
+	Name string
+	// Core jobs write the arrays of `rleval eval`.
+	Core bool
+	// Needs returns nil when the job's inputs are present, or why not.
+	Needs func(c *Context) error
+	// Run computes and writes the job's outputs.
+	Run func(c *Context) error
+}
+
+// Jobs lists every analysis in the notebook's order.
+func Jobs() []Job {
+	return []Job{curvesJob, modelsJob, policyJob, bufferJob, qvaluesJob, mapsJob}
+}
+
+// need helpers: each returns the load error of a missing input.
+func needLog(c *Context) error {
+	if c.Run.Log == nil {
+		return c.Run.LogErr
+	}
+	return nil
+}
+
+func needNets(roles ...loaders.Role) func(c *Context) error {
+	return func(c *Context) error {
+		for _, r := range roles {
+			if c.Run.Nets[r] == nil {
+				if err := c.Run.NetErrs[r]; err != nil {
+					return err
+				}
+				return fmt.Errorf("%s: %s has no %s network", c.Run.Dir, c.Run.Layout, r)
+			}
+		}
+		return nil
+	}
+}
+
+func needAll(fs ...func(c *Context) error) func(c *Context) error {
+	return func(c *Context) error {
+		for _, f := range fs {
+			if err := f(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+func needBuffer(c *Context) error {
+	if c.Run.Buffer == nil {
+		return c.Run.BufferErr
+	}
+	return nil
+}
+
+// Evaluate loads the run in runDir and runs every job, writing into outDir.
+// A missing or broken input skips only the jobs that need it; the summary
+// says which and why. The error is non-nil only when nothing could be done
+// (the run directory is unreadable) or ctx was cancelled.
+func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSummary, error) {
+	start := time.Now()
+	logf := opt.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	sum := &RunSummary{Name: filepath.Base(filepath.Clean(runDir)), Dir: runDir, Out: outDir,
+		FinalRewardSum: math.NaN(), BestRewardSum: math.NaN(), MeanQPolicy: math.NaN(), L2Total: math.NaN()}
+	r, err := loaders.LoadRun(runDir, loaders.LoadOptions{})
+	if err != nil {
+		sum.Status, sum.Error = StatusFailed, err.Error()
+		return sum, err
+	}
+	if !r.Started.IsZero() {
+		sum.Date = r.Started.Format("2006-01-02 15:04:05")
+	}
+	if r.Buffer != nil {
+		sum.BufferSize = r.Buffer.Size
+	}
+	eng := opt.Engine
+	if eng == nil {
+		eng = graph.NewEngine(graph.NewCPU(graph.Options{}), graph.Options{})
+	}
+	c := &Context{Run: r, Opt: opt, Out: outDir, Engine: eng, Preset: PresetFor(r), report: newPage(r), summary: sum}
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		sum.Status, sum.Error = StatusFailed, err.Error()
+		return sum, fmt.Errorf("create %s: %w", outDir, err)
+	}
+	failed := 0
+	for _, j := range Jobs() {
+		if err := ctx.Err(); err != nil {
+			return sum, err
+		}
+		if opt.CoreOnly && !j.Core {
+			continue
+		}
+		if err := j.Needs(c); err != nil {
+			sum.Jobs = append(sum.Jobs, JobStatus{Name: j.Name, Status: "skipped", Reason: err.Error()})
+			logf("%s: %s skipped: %v", r.Name, j.Name, err)
+			continue
+		}
+		t0 := time.Now()
+		if err := runJob(j, c); err != nil {
+			failed++
+			sum.Jobs = append(sum.Jobs, JobStatus{Name: j.Name, Status: "failed", Reason: err.Error()})
+			logf("%s: %s failed: %v", r.Name, j.Name, err)
+			continue
+		}
+		sum.Jobs = append(sum.Jobs, JobStatus{Name: j.Name, Status: "ok"})
+		logf("%s: %s done in %.2fs", r.Name, j.Name, time.Since(t0).Seconds())
+	}
+	sum.Status = StatusOK
+	if problems := r.Problems(); len(problems) > 0 || failed > 0 {
+		sum.Status = StatusPartial
+		var msgs []string
+		for _, p := range problems {
+			msgs = append(msgs, p.Error())
+		}
+		for _, j := range sum.Jobs {
+			if j.Status == "failed" {
+				msgs = append(msgs, j.Name+": "+j.Reason)
+			}
+		}
+		sum.Error = joinErrors(msgs)
+	}
+	if len(r.Broken()) > 0 && len(r.Nets) == 0 && r.Log == nil && r.Buffer == nil {
+		sum.Status = StatusFailed
+	}
+	sum.Seconds = time.Since(start).Seconds()
+	sum.Finished = time.Now().UTC()
+	if !opt.CoreOnly {
+		if err := writeSummary(c); err != nil {
+			return sum, err
+		}
+		if err := c.report.write(c); err != nil {
+			return sum, err
+		}
+	}
+	return sum, nil
+}
+
+// runJob runs one job, turning a panic into that job's error: a bug in one
+// analysis must not cost the others.
+func runJob(j Job, c *Context) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("internal error (please report): %v\n%s", p, debug.Stack())
+		}
+	}()
+	return j.Run(c)
+}
+
+func joinErrors(msgs []string) string {
+	s := ""
+	for i, m := range msgs {
+		if i > 0 {
+			s += "; "
+		}
+		s += m
+	}
+	return s
+}
+
+// path returns the output path of a file of this run.
+func (c *Context) path(name string) string { return filepath.Join(c.Out, name) }
+
+// writeJSON writes v as indented JSON, atomically. Non-finite floats must
+// have been turned into nil (see num) before.
+func (c *Context) writeJSON(name string, v any) error {
+	return WriteFileAtomic(c.path(name), func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	})
+}
+
+// num is a float64 that encodes NaN and ±Inf as JSON null (JSON has no
+// such numbers) and finite values exactly.
+type num float64
+
+// MarshalJSON implements json.Marshaler.
+func (n num) MarshalJSON() ([]byte, error) {
+	f := float64(n)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return []byte("null"), nil
+	}
+	return json.Marshal(f)
+}
+
+// UnmarshalJSON implements json.Unmarshaler; null reads as NaN.
+func (n *num) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*n = num(math.NaN())
+		return nil
+	}
+	var f float64
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	*n = num(f)
+	return nil
+}
+
+// Stats are mean, std (ddof 0), min and max of an array, in float64.
+type Stats struct {
+	Mean num `json:"mean"`
+	Std  num `json:"std"`
+	Min  num `json:"min"`
+	Max  num `json:"max"`
+}
+
+// statsOf computes Stats over values taken every stride starting at off:
+// column off of a row-major array with stride columns. Two passes in
+// float64 (like numpy's mean and std on float32 data, to well within 1e-4
+// relative).
+func statsOf(v []float32, off, stride int) Stats {
+	n := 0
+	sum := 0.0
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for i := off; i < len(v); i += stride {
+		x := float64(v[i])
+		sum += x
+		lo = math.Min(lo, x)
+		hi = math.Max(hi, x)
+		n++
+	}
+	if n == 0 {
+		nan := num(math.NaN())
+		return Stats{nan, nan, nan, nan}
+	}
+	mean := sum / float64(n)
+	ss := 0.0
+	for i := off; i < len(v); i += stride {
+		d := float64(v[i]) - mean
+		ss += d * d
+	}
+	return Stats{num(mean), num(math.Sqrt(ss / float64(n))), num(lo), num(hi)}
+}
+
+var errNoData = errors.New("no data")

@@ -1,0 +1,111 @@
+package jobs
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/rleval/rleval/loaders"
+	"github.com/rleval/rleval/plotting"
+)
+
+// modelsJob: analyses 8, 9 and 12: architectures and parameter counts,
+// per-layer weight and bias histograms, and the actor − actor_target L2
+// distances.
+var modelsJob = Job{Name: "models", Needs: needNets(loaders.RoleActor), Run: runModels}
+
+// modelInfo is one network in models.json.
+type modelInfo struct {
+	Role   string      `json:"role"`
+	Path   string      `json:"path"`
+	Format string      `json:"format"`
+	Kind   string      `json:"kind"`
+	Widths []int       `json:"widths"`
+	Params int         `json:"params"`
+	Layers []layerInfo `json:"layers"`
+}
+
+type layerInfo struct {
+	Name string     `json:"name"`
+	In   int        `json:"in"`
+	Out  int        `json:"out"`
+	W    *histogram `json:"weight_hist,omitempty"`
+	B    *histogram `json:"bias_hist,omitempty"`
+}
+
+type histogram struct {
+	Counts []int     `json:"counts"`
+	Edges  []float64 `json:"edges"`
+}
+
+// histRoles are the networks whose weights the notebook histograms.
+var histRoles = map[loaders.Role]bool{loaders.RoleActor: true, loaders.RoleCritic1: true}
+
+// l2Result is l2.json.
+type l2Result struct {
+	PerParameter map[string]num `json:"per_parameter"`
+	Order        []string       `json:"order"`
+	Total        num            `json:"total"`
+}
+
+func runModels(c *Context) error {
+	var infos []modelInfo
+	for _, role := range loaders.Roles {
+		n := c.Run.Nets[role]
+		if n == nil {
+			continue
+		}
+		mi := modelInfo{Role: string(role), Path: n.Path, Format: n.Format, Kind: string(n.Kind), Widths: n.Widths(), Params: n.NumParams()}
+		for _, l := range n.Layers {
+			li := layerInfo{Name: l.Name, In: l.In, Out: l.Out}
+			if histRoles[role] {
+				wc, we := plotting.Histogram(l.W, c.Opt.WeightBins)
+				bc, be := plotting.Histogram(l.B, c.Opt.BiasBins)
+				li.W, li.B = &histogram{wc, we}, &histogram{bc, be}
+			}
+			mi.Layers = append(mi.Layers, li)
+		}
+		infos = append(infos, mi)
+	}
+	if err := c.writeJSON("models.json", map[string]any{"networks": infos}); err != nil {
+		return err
+	}
+	var l2 *l2Result
+	if a, t := c.Run.Nets[loaders.RoleActor], c.Run.Nets[loaders.RoleActorTarget]; a != nil && t != nil {
+		var err error
+		if l2, err = l2Distance(a, t); err != nil {
+			return err
+		}
+		if err := c.writeJSON("l2.json", l2); err != nil {
+			return err
+		}
+		c.summary.L2Total = float64(l2.Total)
+	}
+	return c.plotModels(infos, l2)
+}
+
+// l2Distance computes ‖p − p_target‖ per parameter tensor and in total,
+// pairing tensors by name as the notebook pairs named_parameters().
+func l2Distance(a, t *loaders.Network) (*l2Result, error) {
+	tp := map[string]loaders.Param{}
+	for _, p := range t.Params {
+		tp[p.Name] = p
+	}
+	res := &l2Result{PerParameter: map[string]num{}}
+	total := 0.0
+	for _, p := range a.Params {
+		q, ok := tp[p.Name]
+		if !ok || len(q.Data) != len(p.Data) {
+			return nil, fmt.Errorf("l2: %s has %s %v but %s has no tensor of that name and size", a.Path, p.Name, p.Shape, t.Path)
+		}
+		ss := 0.0
+		for i, v := range p.Data {
+			d := float64(v - q.Data[i]) // the difference in float32, as torch takes it
+			ss += d * d
+		}
+		res.PerParameter[p.Name] = num(math.Sqrt(ss))
+		res.Order = append(res.Order, p.Name)
+		total += ss
+	}
+	res.Total = num(math.Sqrt(total))
+	return res, nil
+}
