@@ -1,0 +1,255 @@
+package loaders
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"math"
+	"math/big"
+	"strings"
+	"testing"
+)
+
+func decodeBytes(b []byte) (Value, error) {
+	v, _, err := decodePickle(bytes.NewReader(b), int64(len(b)), nil)
+	return v, err
+}
+
+func TestPickleDecodesTorchOpcodes(t *testing.T) {
+	tests := []struct {
+		name string
+		in   any
+		want func(Value) bool
+	}{
+		{"none", nil, func(v Value) bool { return v == nil }},
+		{"true", true, func(v Value) bool { return v == true }},
+		{"binint1", 200, func(v Value) bool { return v == int64(200) }},
+		{"binint2", 60000, func(v Value) bool { return v == int64(60000) }},
+		{"binint negative", -5, func(v Value) bool { return v == int64(-5) }},
+		{"long1", int64(1) << 40, func(v Value) bool { return v == int64(1)<<40 }},
+		{"binfloat", 2.5, func(v Value) bool { return v == 2.5 }},
+		{"unicode", "héllo", func(v Value) bool { return v == "héllo" }},
+		{"long unicode", strings.Repeat("x", 300), func(v Value) bool { return v == strings.Repeat("x", 300) }},
+		{"tuple3", ptuple{1, 2, 3}, func(v Value) bool { t, ok := v.(Tuple); return ok && len(t) == 3 && t[2] == int64(3) }},
+		{"tuple5", ptuple{1, 2, 3, 4, 5}, func(v Value) bool { t, ok := v.(Tuple); return ok && len(t) == 5 }},
+		{"list", plist{"a", "b"}, func(v Value) bool { l, ok := v.(*List); return ok && len(l.Items) == 2 && l.Items[1] == "b" }},
+		{"ordered dict", podict{"z", 1, "a", 2}, func(v Value) bool {
+			d, ok := v.(*Dict)
+			return ok && d.Ordered && d.Keys[0] == "z" && d.Keys[1] == "a"
+		}},
+		{"unknown class via NEWOBJ+BUILD is inert data", pnewobj{cls: pglob{"gym.spaces", "Box"}, args: ptuple{}, state: pdict{"dim", 3}}, func(v Value) bool {
+			o, ok := v.(*Object)
+			d, _ := o.Attr("dim")
+			return ok && o.Class.Name == "Box" && d == int64(3)
+		}},
+		{"unknown callable via REDUCE is inert data", pcall{fn: pglob{"torch", "device"}, args: ptuple{"cuda", 0}}, func(v Value) bool {
+			o, ok := v.(*Object)
+			return ok && o.Class == Global{"torch", "device"} && len(o.Args) == 2
+		}},
+		{"protocol 2 bytes via _codecs.encode", pcall{fn: pglob{"_codecs", "encode"}, args: ptuple{"\u00ff\u0001", "latin1"}}, func(v Value) bool {
+			b, ok := v.([]byte)
+			return ok && bytes.Equal(b, []byte{0xff, 1})
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v, err := decodeBytes(picklePayload(tc.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tc.want(v) {
+				t.Errorf("decoded %#v", v)
+			}
+		})
+	}
+}
+
+func TestPickleDecodesProtocol4Opcodes(t *testing.T) {
+	// FRAME, SHORT_BINUNICODE + MEMOIZE, STACK_GLOBAL, EMPTY_DICT, SETITEM,
+	// SHORT_BINBYTES, BINGET, STOP — as Python 3.8+ writes for protocol 4.
+	var p pickler
+	p.op(opProto, 4, opFrame)
+	binary.Write(&p, binary.LittleEndian, uint64(0))
+	p.op(opShortBinUni, 11)
+	p.WriteString("collections")
+	p.op(opMemoize, opShortBinUni, 11)
+	p.WriteString("OrderedDict")
+	p.op(opMemoize, opStackGlobal, opMemoize, opEmptyTuple, opReduce, opMemoize)
+	p.op(opShortBinUni, 1, 'k', opShortBinBytes, 2, 7, 8, opSetItem)
+	p.op(opShortBinUni, 1, 'g', opBinGet, 0, opSetItem, opStop)
+	v, err := decodeBytes(p.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := v.(*Dict)
+	if b, _ := d.Get("k"); !bytes.Equal(b.([]byte), []byte{7, 8}) {
+		t.Errorf("k = %v", b)
+	}
+	if g, _ := d.Get("g"); g != "collections" {
+		t.Errorf("g = %v", g)
+	}
+}
+
+func TestPickleDecodesLegacyMagicAsBigInt(t *testing.T) {
+	b := picklePayload(praw([]byte{opLong1, 10, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19}))
+	v, err := decodeBytes(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x, ok := v.(*big.Int); !ok || x.Cmp(legacyMagic) != 0 {
+		t.Errorf("got %v", v)
+	}
+}
+
+func TestPickleRefusesDangerousCalls(t *testing.T) {
+	for _, g := range []pglob{
+		{"os", "system"}, {"posix", "system"}, {"nt", "system"}, {"builtins", "eval"},
+		{"builtins", "exec"}, {"builtins", "__import__"}, {"__builtin__", "eval"},
+		{"subprocess", "Popen"}, {"subprocess", "check_output"}, {"builtins", "getattr"},
+		{"os.path", "join"}, {"runpy", "run_path"}, {"webbrowser", "open"},
+	} {
+		t.Run(g.m+"."+g.n, func(t *testing.T) {
+			for _, form := range []any{
+				pcall{fn: g, args: ptuple{"touch /tmp/pwned"}},
+				pnewobj{cls: g, args: ptuple{"touch /tmp/pwned"}},
+				pdict{"state_dict", pcall{fn: g, args: ptuple{"id"}}},
+			} {
+				_, err := decodeBytes(picklePayload(form))
+				if !errors.Is(err, ErrUnsafePickle) {
+					t.Fatalf("err = %v, want ErrUnsafePickle", err)
+				}
+				var ue *UnsafeGlobalError
+				if !errors.As(err, &ue) || ue.Global.Module != g.m || ue.Global.Name != g.n {
+					t.Errorf("err %v does not name %s.%s", err, g.m, g.n)
+				}
+				if !strings.Contains(err.Error(), g.m+"."+g.n) {
+					t.Errorf("message %q does not name the global", err)
+				}
+			}
+		})
+	}
+}
+
+func TestPickleKeepsUncalledGlobalsInert(t *testing.T) {
+	// A GLOBAL that is only referenced (never REDUCEd) is harmless data.
+	v, err := decodeBytes(picklePayload(pdict{"f", pglob{"os", "system"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, _ := v.(*Dict).Get("f")
+	if g != (Global{"os", "system"}) {
+		t.Errorf("got %v", g)
+	}
+}
+
+func TestPickleRejectsMalformedInput(t *testing.T) {
+	u32 := func(n uint32) []byte { b := make([]byte, 4); binary.LittleEndian.PutUint32(b, n); return b }
+	u64 := func(n uint64) []byte { b := make([]byte, 8); binary.LittleEndian.PutUint64(b, n); return b }
+	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+	tests := []struct {
+		name string
+		in   []byte
+		want string
+	}{
+		{"empty", nil, "remain"},
+		{"no stop", []byte{opProto, 2, opNone}, "remain"},
+		{"opcode 0xff", []byte{opProto, 2, 0xff}, "opcode 0xff"},
+		{"binunicode claims 4GB", cat([]byte{opProto, 2, opBinUnicode}, u32(0xffffffff), []byte("abc")), "claims"},
+		{"binbytes8 claims 2^63", cat([]byte{opProto, 4, opBinBytes8}, u64(1<<63)), "claim"},
+		{"frame claims too much", cat([]byte{opProto, 4, opFrame}, u64(1<<40)), "FRAME"},
+		{"odd setitems", []byte{opProto, 2, opEmptyDict, opMark, opNone, opSetItems, opStop}, "odd"},
+		{"pop empty", []byte{opProto, 2, opPop}, "underflow"},
+		{"reduce without args", []byte{opProto, 2, opReduce}, "underflow"},
+		{"memo miss", []byte{opProto, 2, opBinGet, 9, opStop}, "memo"},
+		{"tuple3 short", []byte{opProto, 2, opNone, opTuple3}, "underflow"},
+		{"append to int", []byte{opProto, 2, opBinInt1, 1, opNone, opAppend}, "APPEND"},
+		{"stop with two items", []byte{opProto, 2, opNone, opNone, opStop}, "STOP"},
+		{"stop inside mark", []byte{opProto, 2, opMark, opNone, opStop}, "STOP"},
+		{"invalid utf8", []byte{opProto, 2, opShortBinUni, 1, 0xff, opStop}, "UTF-8"},
+		{"long1 too wide", cat([]byte{opProto, 2, opLong4}, u32(1<<20)), "integer"},
+		{"global without newline", []byte{opProto, 2, opGlobal, 'o', 's'}, "remain"},
+		{"persistent id outside torch file", []byte{opProto, 2, opNone, opBinPersID, opStop}, "persistent"},
+		{"reduce of a non-global", []byte{opProto, 2, opNone, opEmptyTuple, opReduce, opStop}, "not a global"},
+		{"protocol 9", []byte{opProto, 9}, "protocol"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := decodeBytes(tc.in)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !errors.Is(err, ErrInvalid) {
+				t.Errorf("err %v does not match ErrInvalid", err)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err %q does not mention %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestPickleHandlesDeepNestingWithoutStackOverflow(t *testing.T) {
+	const depth = 200000
+	var p pickler
+	p.op(opProto, 2)
+	for range depth {
+		p.op(opEmptyList)
+	}
+	for range depth - 1 {
+		p.op(opAppend)
+	}
+	p.op(opStop)
+	v, err := decodeBytes(p.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Any recursive walk over the result is depth-limited.
+	err = walkValue(v, func(Value) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "deeper") {
+		t.Errorf("walk err = %v, want a nesting error", err)
+	}
+}
+
+func TestPickleWalkSurvivesCyclesAndSharedDAGs(t *testing.T) {
+	// l = []; l.append(l)
+	cyc := []byte{opProto, 2, opEmptyList, opBinPut, 0, opBinGet, 0, opAppend, opStop}
+	// t0 = (); t1 = (t0, t0); t2 = (t1, t1) ... 60 levels: 2^60 paths.
+	dag := []byte{opProto, 2, opEmptyTuple}
+	for range 60 {
+		dag = append(dag, opDup, opTuple2)
+	}
+	dag = append(dag, opStop)
+	for name, b := range map[string][]byte{"cycle": cyc, "dag": dag} {
+		t.Run(name, func(t *testing.T) {
+			v, err := decodeBytes(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			if err := walkValue(v, func(Value) error { n++; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if n > 1000 {
+				t.Errorf("walk visited %d nodes", n)
+			}
+		})
+	}
+}
+
+func TestHalfToFloat32IsExact(t *testing.T) {
+	tests := []struct {
+		h    uint16
+		want float32
+	}{
+		{0x3c00, 1}, {0xc000, -2}, {0x7bff, 65504}, {0x0001, float32(math.Ldexp(1, -24))},
+		{0x0000, 0}, {0x3555, 0.333251953125},
+	}
+	for _, tc := range tests {
+		if got := halfToFloat32(tc.h); got != tc.want {
+			t.Errorf("halfToFloat32(%#04x) = %v, want %v", tc.h, got, tc.want)
+		}
+	}
+	if !math.IsInf(float64(halfToFloat32(0x7c00)), 1) || !math.IsNaN(float64(halfToFloat32(0x7e00))) {
+		t.Error("inf/nan")
+	}
+}
