@@ -18,7 +18,7 @@ func mkdirAll(t testing.TB, dir string) {
 func TestLoadReplayBufferReadsOnlyValidRows(t *testing.T) {
 	dir := t.TempDir()
 	tests := []struct {
-		name                           string
+		name                            string
 		capacity, size, index, obs, act int
 	}{
 		{"partly filled", 100, 40, 40, 3, 1},

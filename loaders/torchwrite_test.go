@@ -17,10 +17,10 @@ import (
 
 // pv are values the test pickler encodes.
 type (
-	ptuple []any         // a tuple
-	plist  []any         // a list
-	pdict  []any         // key, value, key, value... (a dict)
-	podict []any         // an OrderedDict, same layout
+	ptuple []any // a tuple
+	plist  []any // a list
+	pdict  []any // key, value, key, value... (a dict)
+	podict []any // an OrderedDict, same layout
 	pglob  struct{ m, n string }
 	// pcall is REDUCE of fn over args, then BUILD of state if not nil.
 	pcall struct {
