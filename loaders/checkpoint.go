@@ -107,6 +107,11 @@ func loadNetworks(path string, kind NetKind, obsHint int) ([]namedNet, error) {
 	if err != nil {
 		return nil, err
 	}
+	return networksFromRoot(path, root, kind, obsHint)
+}
+
+// networksFromRoot recognises and builds the networks of a decoded file.
+func networksFromRoot(path string, root Value, kind NetKind, obsHint int) ([]namedNet, error) {
 	recipes, sd, err := recognise(root)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", path, err)

@@ -1,0 +1,83 @@
+package loaders
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// fuzzSeeds returns the fixture files (small ones only, to keep mutation
+// fast) with the given format plus Go-built ones.
+func fuzzSeeds(f *testing.F, zipFormat bool) {
+	paths, _ := filepath.Glob(filepath.Join(runsDir, "*", "*", "*.pt*"))
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil || len(b) > 1<<20 {
+			continue
+		}
+		if bytes.HasPrefix(b, []byte("PK")) == zipFormat {
+			f.Add(b)
+		}
+	}
+	root, st, elem := viewsRoot(!zipFormat)
+	if zipFormat {
+		f.Add(torchZip(f, "archive", root, st))
+		sd, nst := mlpStateDict("net_body.", []int{3, 4, 1}, 0)
+		nst["90"], nst["91"] = f32bytes([]float32{-2}), f32bytes([]float32{2})
+		f.Add(torchZip(f, "actor", pdict{"state_dict", sd, "_init_kwargs", pdict{"obs_dim", 3, "action_dim", 1,
+			"action_space", boxObject("nn_laser_stabilizer.rl.envs.box", "90", "91")}}, nst))
+		f.Add(bufferFile(f, 8, 5, 5, 3, 1))
+	} else {
+		f.Add(torchLegacy(root, []string{"0", "1", "2", "3"}, st, elem))
+	}
+}
+
+// exercise decodes b as a torch file and runs every consumer over it; any
+// panic or hang fails the fuzzer.
+func exercise(t *testing.T, b []byte) {
+	tf := &TorchFile{Path: "fuzz.pt", storages: make(map[string]*Storage)}
+	if err := tf.decode(bytes.NewReader(b), int64(len(b))); err != nil {
+		return
+	}
+	_ = walkValue(tf.Root, func(v Value) error {
+		if t, ok := v.(*Tensor); ok {
+			t.Bytes()
+			t.Float32s()
+		}
+		return nil
+	})
+	networksFromRoot("fuzz.pt", tf.Root, "", 3)
+	readBuffer(tf)
+}
+
+func FuzzPickle(f *testing.F) {
+	f.Add(picklePayload(pdict{"a", plist{1, 2.5, "x", ptuple{true, nil}}, "b", podict{"k", int64(1) << 40}}))
+	f.Add(picklePayload(pnewobj{cls: pglob{"gym.spaces", "Box"}, args: ptuple{}, state: pdict{"dim", 3}}))
+	f.Add(picklePayload(pcall{fn: pglob{"os", "system"}, args: ptuple{"id"}}))
+	f.Add([]byte{opProto, 4, opFrame, 0, 0, 0, 0, 0, 0, 0, 0, opShortBinUni, 1, 'a', opMemoize, opBinGet, 0, opTuple2, opStop})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		v, _, err := decodePickle(bytes.NewReader(b), int64(len(b)), func(pid Value) (Value, error) {
+			return &Storage{Key: "0", DType: Float32, Numel: 4, src: bytes.NewReader(make([]byte, 16))}, nil
+		})
+		if err != nil {
+			return
+		}
+		_ = walkValue(v, func(x Value) error {
+			if t, ok := x.(*Tensor); ok {
+				t.Float32s()
+			}
+			return nil
+		})
+	})
+}
+
+func FuzzTorchZip(f *testing.F) {
+	fuzzSeeds(f, true)
+	f.Fuzz(exercise)
+}
+
+func FuzzTorchLegacy(f *testing.F) {
+	fuzzSeeds(f, false)
+	f.Fuzz(exercise)
+}
