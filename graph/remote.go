@@ -70,6 +70,7 @@ type Remote struct {
 	stderr  *remoteTail
 	exited  chan struct{} // closed when cmd has been waited for
 	waitErr error
+	killed  bool // we killed it: its exit status is ours, not its own
 
 	info    DeviceInfo
 	opts    RemoteOptions
@@ -135,28 +136,39 @@ func NewRemote(workerPath string, opts RemoteOptions) (*Remote, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("%w: start worker %s: %v", ErrNoCUDA, workerPath, err)
 	}
-	rem := &Remote{cmd: cmd, stderr: tail, exited: make(chan struct{}), workerP: workerPath}
+	rem := &Remote{cmd: cmd, stderr: tail, workerP: workerPath}
 	// Keep what the worker prints before the handshake: the CUDA library
 	// reports a missing device on stdout, which must reach the user.
 	rec := &remoteHead{r: stdout, max: 4096}
+	exited := make(chan struct{})
 	go func() {
 		rem.waitErr = cmd.Wait()
-		close(rem.exited)
+		close(exited)
 	}()
 	if err := rem.start(rec, stdin, opts); err != nil {
-		rem.kill()
-		out := strings.TrimSpace(rec.String() + "\n" + tail.String())
-		status := "did not answer"
+		// Give a worker that failed on its own time to exit, so its status
+		// and output are reported rather than our kill.
 		select {
-		case <-rem.exited:
-			status = "exited: " + remoteExitString(rem.waitErr)
+		case <-exited:
 		case <-time.After(2 * time.Second):
+			rem.kill()
+			<-exited
+		}
+		out := strings.TrimSpace(rec.String() + "\n" + tail.String())
+		if !rem.killed && out != "" {
+			// It said why it exited; the protocol error adds nothing.
+			return nil, fmt.Errorf("%w: worker %s exited: %s: %s", ErrNoCUDA, workerPath, remoteExitString(rem.waitErr), remoteOneLine(out))
+		}
+		status := "was stopped"
+		if !rem.killed {
+			status = "exited: " + remoteExitString(rem.waitErr)
 		}
 		if out != "" {
 			out = ": " + remoteOneLine(out)
 		}
-		return nil, fmt.Errorf("%w: worker %s %s (%v)%s", ErrNoCUDA, workerPath, status, err, out)
+		return nil, fmt.Errorf("%w: worker %s %s: %v%s", ErrNoCUDA, workerPath, status, err, out)
 	}
+	rem.exited = exited
 	rec.stop()
 	return rem, nil
 }
@@ -278,6 +290,7 @@ func (rem *Remote) breakWith(err error) error {
 
 func (rem *Remote) kill() {
 	if rem.cmd != nil && rem.cmd.Process != nil {
+		rem.killed = true
 		rem.cmd.Process.Kill()
 	}
 }

@@ -1,0 +1,402 @@
+package graph
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rleval/rleval/loaders"
+)
+
+// pipeRemote starts ServeWire over b on an in-process pipe and returns a
+// Remote talking to it; cleanup closes both and checks the server's error.
+func pipeRemote(t testing.TB, b Backend, opts RemoteOptions) *Remote {
+	t.Helper()
+	reqR, reqW := io.Pipe()
+	repR, repW := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := ServeWire(reqR, repW, b)
+		repW.CloseWithError(errors.New("server stopped"))
+		reqR.Close()
+		done <- err
+	}()
+	rem, err := DialWire(repR, reqW, opts)
+	if err != nil {
+		t.Fatalf("DialWire: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := rem.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		if err := <-done; err != nil {
+			t.Errorf("ServeWire: %v", err)
+		}
+	})
+	return rem
+}
+
+// sameBits fails unless got and want are bit-for-bit equal.
+func sameBits(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
+	}
+	for i := range got {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%s[%d] = %v, want %v bit for bit", what, i, got[i], want[i])
+		}
+	}
+}
+
+// evalAll runs Policy, Q with one and two critics and QPolicy on b.
+func evalAll(t *testing.T, b Backend, actor, c1, c2 *loaders.Network, obs, act []float32, n int) map[string][]float32 {
+	t.Helper()
+	ad := actor.ActDim
+	out := map[string][]float32{
+		"policy": make([]float32, n*ad), "q1": make([]float32, n), "q2": make([]float32, n),
+		"q1only": make([]float32, n), "qp.act": make([]float32, n*ad), "qp.q1": make([]float32, n), "qp.q2": make([]float32, n),
+	}
+	if err := b.Policy(actor, obs, n, out["policy"]); err != nil {
+		t.Fatalf("%s Policy: %v", b.Name(), err)
+	}
+	if err := b.Q(c1, c2, obs, act, n, out["q1"], out["q2"]); err != nil {
+		t.Fatalf("%s Q: %v", b.Name(), err)
+	}
+	if err := b.Q(c1, nil, obs, act, n, out["q1only"], nil); err != nil {
+		t.Fatalf("%s Q one critic: %v", b.Name(), err)
+	}
+	if err := b.QPolicy(actor, c1, c2, obs, n, out["qp.act"], out["qp.q1"], out["qp.q2"]); err != nil {
+		t.Fatalf("%s QPolicy: %v", b.Name(), err)
+	}
+	return out
+}
+
+func TestRemoteOverPipeMatchesItsBackendBitForBit(t *testing.T) {
+	for _, chunk := range []int{0, 1, 37} {
+		for i, s := range testShapes {
+			t.Run(fmt.Sprintf("%s/chunk%d", s.name, chunk), func(t *testing.T) {
+				actor, c1, c2 := s.nets(uint64(100 + i))
+				n := 301
+				obs := randomRows(n, s.obsDim, 3, uint64(i))
+				act := randomRows(n, s.actDim, 2, uint64(i+50))
+				cpu := NewCPU(Options{})
+				want := evalAll(t, cpu, actor, c1, c2, obs, act, n)
+				rem := pipeRemote(t, NewCPU(Options{}), RemoteOptions{MaxChunkRows: chunk})
+				got := evalAll(t, rem, actor, c1, c2, obs, act, n)
+				for k := range want {
+					sameBits(t, k, got[k], want[k])
+				}
+				st := rem.Stats()
+				if st.Loads != 3 {
+					t.Errorf("uploaded %d networks, want 3 (each once)", st.Loads)
+				}
+				if chunk > 0 {
+					if wantReq := int64(4 * ((n + chunk - 1) / chunk)); st.Requests != wantReq {
+						t.Errorf("%d requests, want %d chunks of %d rows", st.Requests, wantReq, chunk)
+					}
+				}
+				if st.Rows != int64(4*n) {
+					t.Errorf("%d rows sent, want %d", st.Rows, 4*n)
+				}
+			})
+		}
+	}
+}
+
+func TestRemoteReuploadsANetworkOnlyAfterForget(t *testing.T) {
+	actor, _, _ := testShapes[0].nets(1)
+	rem := pipeRemote(t, NewCPU(Options{}), RemoteOptions{})
+	obs := randomRows(8, actor.ObsDim, 1, 2)
+	act := make([]float32, 8*actor.ActDim)
+	for range 3 {
+		if err := rem.Policy(actor, obs, 8, act); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := rem.Stats().Loads; got != 1 {
+		t.Fatalf("%d uploads after 3 calls, want 1", got)
+	}
+	if err := rem.Forget(actor); err != nil {
+		t.Fatal(err)
+	}
+	if err := rem.Policy(actor, obs, 8, act); err != nil {
+		t.Fatal(err)
+	}
+	if got := rem.Stats().Loads; got != 2 {
+		t.Fatalf("%d uploads after Forget and a call, want 2", got)
+	}
+}
+
+func TestRemoteServesConcurrentCallersTheirOwnRows(t *testing.T) {
+	s := testShapes[0]
+	actor, c1, c2 := s.nets(9)
+	cpu := NewCPU(Options{})
+	rem := pipeRemote(t, NewCPU(Options{}), RemoteOptions{MaxChunkRows: 50})
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n := 100 + 13*g
+			obs := randomRows(n, s.obsDim, 2, uint64(g))
+			act, q1, q2 := make([]float32, n*s.actDim), make([]float32, n), make([]float32, n)
+			wact, wq1, wq2 := make([]float32, n*s.actDim), make([]float32, n), make([]float32, n)
+			for range 5 {
+				if err := rem.QPolicy(actor, c1, c2, obs, n, act, q1, q2); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+			if err := cpu.QPolicy(actor, c1, c2, obs, n, wact, wq1, wq2); err != nil {
+				t.Error(err)
+				return
+			}
+			for i := range wq1 {
+				if q1[i] != wq1[i] || q2[i] != wq2[i] {
+					t.Errorf("caller %d row %d: q = %v,%v, want %v,%v", g, i, q1[i], q2[i], wq1[i], wq2[i])
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if got := rem.Stats().Loads; got != 3 {
+		t.Errorf("%d uploads from 8 concurrent callers, want 3", got)
+	}
+}
+
+func TestRemoteReturnsWorkerErrorsAndStaysUsable(t *testing.T) {
+	actor, c1, _ := testShapes[0].nets(3)
+	rem := pipeRemote(t, NewCPU(Options{}), RemoteOptions{})
+	obs := randomRows(4, actor.ObsDim, 1, 1)
+	act := make([]float32, 4*actor.ActDim)
+	q := make([]float32, 4)
+
+	// A critic where an actor is expected is caught by the worker.
+	if err := rem.Policy(c1, randomRows(4, c1.ObsDim, 1, 1), 4, act); err == nil || !strings.Contains(err.Error(), "want [actor sac_actor]") {
+		t.Errorf("Policy(critic) = %v, want a kind error from the worker", err)
+	}
+	// A network whose weights disagree with its widths is refused before upload.
+	bad := *actor
+	bad.Layers = append([]loaders.Linear(nil), actor.Layers...)
+	bad.Layers[0].W = bad.Layers[0].W[:3]
+	if err := rem.Policy(&bad, obs, 4, act); err == nil || !strings.Contains(err.Error(), "weights") {
+		t.Errorf("Policy(bad weights) = %v, want a weight-count error", err)
+	}
+	// Short output buffers are refused before anything is sent.
+	if err := rem.Q(c1, nil, obs, act, 4, q[:2], nil); err == nil || !strings.Contains(err.Error(), "q1 has 2 values") {
+		t.Errorf("Q(short q1) = %v, want a length error", err)
+	}
+	if err := rem.Policy(actor, obs, 4, act); err != nil {
+		t.Errorf("Policy after errors: %v", err)
+	}
+}
+
+func TestRemoteAfterCloseReturnsAnError(t *testing.T) {
+	reqR, reqW := io.Pipe()
+	repR, repW := io.Pipe()
+	go func() { ServeWire(reqR, repW, NewCPU(Options{})); repW.Close() }()
+	rem, err := DialWire(repR, reqW, RemoteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rem.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rem.Close(); err != nil {
+		t.Errorf("second Close = %v, want nil", err)
+	}
+	actor, _, _ := testShapes[0].nets(1)
+	if err := rem.Policy(actor, make([]float32, 3), 1, make([]float32, 1)); err == nil {
+		t.Error("Policy after Close succeeded")
+	}
+}
+
+func TestRemoteHelloTimesOut(t *testing.T) {
+	r, _ := io.Pipe() // nobody ever answers
+	_, w := io.Pipe()
+	start := time.Now()
+	_, err := DialWire(r, w, RemoteOptions{HelloTimeout: 50 * time.Millisecond})
+	if err == nil || !strings.Contains(err.Error(), "no hello reply") {
+		t.Fatalf("DialWire to a silent server = %v, want a hello timeout", err)
+	}
+	if time.Since(start) > 30*time.Second {
+		t.Errorf("the timeout did not bound the handshake")
+	}
+}
+
+// TestHelperWorker is not a test: it is the fake worker process that the
+// NewRemote tests start, running as this test binary with
+// RLEVAL_TEST_WORKER set to the behaviour wanted.
+func TestHelperWorker(t *testing.T) {
+	mode := os.Getenv("RLEVAL_TEST_WORKER")
+	if mode == "" {
+		t.Skip("helper process for the NewRemote tests")
+	}
+	switch mode {
+	case "serve":
+		if err := ServeWire(os.Stdin, os.Stdout, NewCPU(Options{})); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		os.Exit(0)
+	case "nodevice":
+		// What gorgonia.org/cu prints, to stdout, before exiting.
+		fmt.Printf("Error in initialization, please refer to %q for details on: NoDevice\n", "https://docs.nvidia.com/cuda/cuda-driver-api/group__CUDA__INITIALIZE.html")
+		os.Exit(1)
+	case "silent":
+		time.Sleep(time.Minute)
+		os.Exit(0)
+	case "dies-after-hello":
+		// Answer hello, then crash on the first real request.
+		var buf []byte
+		for {
+			op, _, nbuf, err := wireReadFrame(os.Stdin, buf)
+			buf = nbuf
+			if err != nil {
+				os.Exit(0)
+			}
+			if op != opHello {
+				fmt.Fprintln(os.Stderr, "CUDA_ERROR_ILLEGAL_ADDRESS")
+				os.Exit(3)
+			}
+			var e wireEnc
+			e.u32(WireVersion)
+			e.str("fake")
+			e.u64(0)
+			e.u64(0)
+			e.u32(0)
+			e.u32(0)
+			wireWriteFrame(os.Stdout, opHello|opReply, e.b)
+		}
+	}
+	os.Exit(9)
+}
+
+// helperWorker returns a script that runs this test binary as a fake
+// worker in the given mode.
+func helperWorker(t *testing.T, mode string) string {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Skipf("no test executable: %v", err)
+	}
+	p := filepath.Join(t.TempDir(), WorkerName)
+	script := fmt.Sprintf("#!/bin/sh\nRLEVAL_TEST_WORKER=%s exec %q -test.run='^TestHelperWorker$'\n", mode, exe)
+	if err := os.WriteFile(p, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("no sh to run the helper worker")
+	}
+	return p
+}
+
+func TestNewRemoteServesThroughAWorkerProcess(t *testing.T) {
+	s := testShapes[1]
+	actor, c1, c2 := s.nets(4)
+	rem, err := NewRemote(helperWorker(t, "serve"), RemoteOptions{MaxChunkRows: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 200
+	obs := randomRows(n, s.obsDim, 2, 5)
+	act := randomRows(n, s.actDim, 1, 6)
+	got := evalAll(t, rem, actor, c1, c2, obs, act, n)
+	want := evalAll(t, NewCPU(Options{}), actor, c1, c2, obs, act, n)
+	for k := range want {
+		sameBits(t, k, got[k], want[k])
+	}
+	if err := rem.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+}
+
+func TestNewRemoteReportsMissingDeviceAsErrNoCUDA(t *testing.T) {
+	for _, tc := range []struct {
+		mode, want string
+	}{
+		{"nodevice", "exited: exit status 1"},
+		{"silent", "no hello reply within"},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			_, err := NewRemote(helperWorker(t, tc.mode), RemoteOptions{HelloTimeout: time.Second})
+			if !errors.Is(err, ErrNoCUDA) {
+				t.Fatalf("NewRemote = %v, want ErrNoCUDA", err)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not say %q", err, tc.want)
+			}
+			if tc.mode == "nodevice" && !strings.Contains(err.Error(), "NoDevice") {
+				t.Errorf("error %q lost the worker's own message", err)
+			}
+		})
+	}
+}
+
+func TestRemoteReportsAWorkerThatDiesMidSession(t *testing.T) {
+	actor, _, _ := testShapes[0].nets(1)
+	rem, err := NewRemote(helperWorker(t, "dies-after-hello"), RemoteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rem.Close()
+	obs, act := make([]float32, 3), make([]float32, 1)
+	err = rem.Policy(actor, obs, 1, act)
+	if !errors.Is(err, ErrNoCUDA) || !strings.Contains(err.Error(), "exit status 3") || !strings.Contains(err.Error(), "ILLEGAL_ADDRESS") {
+		t.Fatalf("Policy on a dead worker = %v, want ErrNoCUDA with its exit status and stderr", err)
+	}
+	if err2 := rem.Policy(actor, obs, 1, act); err2 == nil {
+		t.Error("second call on a dead worker succeeded")
+	}
+}
+
+func TestFindWorkerPrefersTheEnvironment(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "my-worker")
+	if err := os.WriteFile(p, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(WorkerEnv, p)
+	if got, err := FindWorker(); err != nil || got != p {
+		t.Errorf("FindWorker = %q, %v; want %q", got, err, p)
+	}
+	t.Setenv(WorkerEnv, p+".missing")
+	if _, err := FindWorker(); !errors.Is(err, ErrNoCUDA) {
+		t.Errorf("FindWorker with a missing $%s = %v, want ErrNoCUDA", WorkerEnv, err)
+	}
+	t.Setenv(WorkerEnv, "")
+	t.Setenv("PATH", t.TempDir())
+	if _, err := FindWorker(); !errors.Is(err, ErrNoCUDA) || !strings.Contains(err.Error(), "make cuda") {
+		t.Errorf("FindWorker with no worker anywhere = %v, want ErrNoCUDA saying how to build it", err)
+	}
+}
+
+func BenchmarkRemotePipeQPolicy(b *testing.B) {
+	s := testShapes[0]
+	actor, c1, c2 := s.nets(1)
+	for _, n := range []int{1024, 65536} {
+		b.Run(fmt.Sprintf("rows%d", n), func(b *testing.B) {
+			rem := pipeRemote(b, NewCPU(Options{}), RemoteOptions{})
+			obs := randomRows(n, s.obsDim, 2, 1)
+			act, q1, q2 := make([]float32, n*s.actDim), make([]float32, n), make([]float32, n)
+			b.ResetTimer()
+			for b.Loop() {
+				if err := rem.QPolicy(actor, c1, c2, obs, n, act, q1, q2); err != nil {
+					b.Fatal(err)
+				}
+			}
+			st := rem.Stats()
+			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+			b.ReportMetric(float64(st.RoundTrip-st.Compute)/float64(st.Requests)/1e3, "wire-µs/req")
+		})
+	}
+}
