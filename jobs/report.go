@@ -1,24 +1,442 @@
 package jobs
 
 import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"sort"
+	"strings"
+
 	"github.com/rleval/rleval/graph"
 	"github.com/rleval/rleval/loaders"
+	"github.com/rleval/rleval/plotting"
 )
 
-// page collects the report of one run as the jobs produce it.
+// page collects the report of one run as the jobs produce it, in the
+// notebook's section order whatever order the jobs run in.
 type page struct {
-	run *loaders.Run
+	run      *loaders.Run
+	sections map[string]*section
 }
 
-func newPage(r *loaders.Run) *page { return &page{run: r} }
+// section is one part of the report.
+type section struct {
+	id, title string
+	notes     []string
+	tables    []table
+	figures   []figure
+}
 
-func (p *page) write(c *Context) error { return nil }
+type table struct {
+	caption string
+	header  []string
+	rows    [][]string
+}
 
-func (c *Context) plotCurves(lg *loaders.TrainLog) error                        { return nil }
-func (c *Context) plotModels(infos []modelInfo, l2 *l2Result) error             { return nil }
-func (c *Context) plotPolicy(g *graph.Grid, line, target, diff []float32) error { return nil }
-func (c *Context) plotQValues(st qStats) error                                  { return nil }
-func (c *Context) plotMaps(g *graph.Grid, maps []namedMap) error                { return nil }
-func (c *Context) plotBuffer(st bufferStats, px, py []float32, counts []float64, xe, ye []float64) error {
+type figure struct {
+	title string
+	png   []byte
+	files []string
+}
+
+// sectionOrder is the notebook's order, then what goes beyond it.
+var sectionOrder = []struct{ id, title string }{
+	{"summary", "Run summary"},
+	{"rewards", "Evaluation rewards"},
+	{"losses", "Training losses"},
+	{"curves", "Other training curves"},
+	{"models", "Networks"},
+	{"weights", "Weight distributions"},
+	{"policy", "Policy"},
+	{"target", "Actor vs actor_target"},
+	{"buffer", "Replay buffer"},
+	{"phase", "Phase portrait and state coverage"},
+	{"qvalues", "Q-values"},
+	{"maps", "Critic maps (beyond the notebook)"},
+	{"jobs", "Jobs"},
+}
+
+func newPage(r *loaders.Run) *page { return &page{run: r, sections: map[string]*section{}} }
+
+func (p *page) section(id string) *section {
+	if s, ok := p.sections[id]; ok {
+		return s
+	}
+	title := id
+	for _, o := range sectionOrder {
+		if o.id == id {
+			title = o.title
+		}
+	}
+	s := &section{id: id, title: title}
+	p.sections[id] = s
+	return s
+}
+
+// figure writes fig under plots/ in every requested format and adds it to
+// a report section. The PNG is always made: the report embeds it.
+func (c *Context) figure(sectionID, name string, fig *plotting.Figure, err error) error {
+	if err != nil {
+		return err
+	}
+	png, err := fig.PNG()
+	if err != nil {
+		return err
+	}
+	f := figure{title: fig.Title, png: png}
+	if f.title == "" && fig.Plot() != nil {
+		f.title = fig.Plot().Title.Text
+	}
+	for _, format := range c.Opt.Formats {
+		p := filepath.Join(c.Out, "plots", name+"."+format)
+		data := png
+		if format != "png" {
+			if data, err = fig.Encode(format); err != nil {
+				return err
+			}
+		}
+		if err := WriteFileAtomicBytes(p, data); err != nil {
+			return err
+		}
+		f.files = append(f.files, filepath.Join("plots", name+"."+format))
+	}
+	s := c.report.section(sectionID)
+	s.figures = append(s.figures, f)
 	return nil
+}
+
+func fmtNum(v float64) string {
+	if math.IsNaN(v) {
+		return "—"
+	}
+	return fmt.Sprintf("%.6g", v)
+}
+
+func (c *Context) plotCurves(lg *loaders.TrainLog) error {
+	const stepLabel = "Training step"
+	ev := &lg.Evals
+	if ev.Count > 0 {
+		m, lo, hi := ev.Col("reward_mean"), ev.Col("reward_min"), ev.Col("reward_max")
+		var bands []plotting.Band
+		if len(lo.Value) == len(m.Value) && len(hi.Value) == len(m.Value) {
+			bands = append(bands, plotting.Band{Label: "reward min–max", X: lo.Step, Lo: lo.Value, Hi: hi.Value, Color: plotting.TabBlue})
+		}
+		if len(m.Value) > 0 {
+			fig, err := plotting.Lines(plotting.LineOptions{Title: "Evaluation: mean reward per step", XLabel: stepLabel, YLabel: "Reward (mean per step)", Bands: bands},
+				plotting.Series{Label: "reward_mean", X: m.Step, Y: m.Value, Color: plotting.TabBlue, Markers: true})
+			if err := c.figure("rewards", "eval_reward_mean", fig, err); err != nil {
+				return err
+			}
+		}
+		if s := ev.Col("reward_sum"); len(s.Value) > 0 {
+			fig, err := plotting.Lines(plotting.LineOptions{Title: "Evaluation: total reward per episode", XLabel: stepLabel, YLabel: "Reward (sum)"},
+				plotting.Series{Label: "reward_sum", X: s.Step, Y: s.Value, Color: plotting.TabGreen, Markers: true})
+			if err := c.figure("rewards", "eval_reward_sum", fig, err); err != nil {
+				return err
+			}
+		}
+	}
+	st := &lg.Steps
+	known := []struct {
+		field, title, ylabel, label string
+		color                       plotting.Series
+		section                     string
+	}{
+		{"loss_q1", "Critic Q1 Loss", "Loss", "Q1 Loss", plotting.Series{Color: plotting.TabBlue, Alpha: 0.7}, "losses"},
+		{"loss_q2", "Critic Q2 Loss", "Loss", "Q2 Loss", plotting.Series{Color: plotting.TabGreen, Alpha: 0.7}, "losses"},
+		{"actor_loss", "Actor Loss", "Loss", "Actor Loss", plotting.Series{Color: plotting.TabRed, Alpha: 0.7}, "losses"},
+		{"buffer_size", "Replay buffer size", "Buffer size", "", plotting.Series{Color: plotting.TabPurple}, "losses"},
+	}
+	done := map[string]bool{"time": true}
+	for _, k := range known {
+		done[k.field] = true
+		s := st.Col(k.field)
+		if len(s.Value) == 0 {
+			continue
+		}
+		ser := k.color
+		ser.Label, ser.X, ser.Y = k.label, s.Step, s.Value
+		fig, err := plotting.Lines(plotting.LineOptions{Title: k.title, XLabel: stepLabel, YLabel: k.ylabel}, ser)
+		if err := c.figure(k.section, "train_"+k.field, fig, err); err != nil {
+			return err
+		}
+	}
+	// Every other numeric field is a curve too (SAC's alpha, entropy...).
+	for _, name := range st.Names {
+		if done[name] {
+			continue
+		}
+		s := st.Col(name)
+		fig, err := plotting.Lines(plotting.LineOptions{Title: name, XLabel: stepLabel, YLabel: name},
+			plotting.Series{Label: name, X: s.Step, Y: s.Value, Alpha: 0.8})
+		if err := c.figure("curves", "train_"+unsafeName.ReplaceAllString(name, "_"), fig, err); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Context) plotModels(infos []modelInfo, l2 *l2Result) error {
+	s := c.report.section("models")
+	t := table{caption: "Architectures (read from the checkpoints' tensor shapes)", header: []string{"network", "kind", "layers", "parameters", "format", "file"}}
+	for _, mi := range infos {
+		w := make([]string, len(mi.Widths))
+		for i, x := range mi.Widths {
+			w[i] = fmt.Sprint(x)
+		}
+		t.rows = append(t.rows, []string{mi.Role, mi.Kind, strings.Join(w, "→"), groupThousands(mi.Params), mi.Format, mi.Path})
+	}
+	s.tables = append(s.tables, t)
+	if l2 != nil {
+		lt := table{caption: "L2 distance between actor and actor_target", header: []string{"parameter", "L2"}}
+		for _, name := range l2.Order {
+			lt.rows = append(lt.rows, []string{name, fmt.Sprintf("%.6f", float64(l2.PerParameter[name]))})
+		}
+		lt.rows = append(lt.rows, []string{"total", fmt.Sprintf("%.6f", float64(l2.Total))})
+		c.report.section("target").tables = append(c.report.section("target").tables, lt)
+	}
+	for _, role := range []loaders.Role{loaders.RoleActor, loaders.RoleCritic1} {
+		n := c.Run.Nets[role]
+		if n == nil {
+			continue
+		}
+		var layers []plotting.Layer
+		for _, l := range n.Layers {
+			layers = append(layers, plotting.Layer{Name: l.Name, In: l.In, Out: l.Out, Weights: l.W, Bias: l.B})
+		}
+		title := map[loaders.Role]string{loaders.RoleActor: "Weight distribution: Actor", loaders.RoleCritic1: "Weight distribution: Critic 1"}[role]
+		fig, err := plotting.WeightHistograms(title, layers)
+		if err := c.figure("weights", "weights_"+string(role), fig, err); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// heatmap draws one state-grid map (first action value for k > 1).
+func (c *Context) heatmap(sectionID, name, title, colorLabel string, g *graph.Grid, values []float32, k int, cmap *plotting.Colormap, symmetric bool) error {
+	rows, cols := g.Shape()
+	if k > 1 {
+		first := make([]float32, rows*cols)
+		for i := range first {
+			first[i] = values[i*k]
+		}
+		values = first
+		title += " (action 0)"
+	}
+	p := c.Preset
+	opts := plotting.HeatmapOptions{Title: title, XLabel: plotLabel(p.XLabel), YLabel: plotLabel(p.YLabel), ColorLabel: colorLabel,
+		Colormap: cmap, XMin: p.XLo, XMax: p.XHi, YMin: p.YLo, YMax: p.YHi, Symmetric: symmetric}
+	fig, err := plotting.Heatmap(values, cols, rows, opts)
+	return c.figure(sectionID, name, fig, err)
+}
+
+// plotLabel spells θ̇ as dθ/dt: gonum's text drawing drops combining marks.
+func plotLabel(s string) string { return strings.ReplaceAll(s, "θ̇", "dθ/dt") }
+
+func (c *Context) plotPolicy(g *graph.Grid, line, target, diff []float32) error {
+	actor := c.Run.Nets[loaders.RoleActor]
+	k := actor.ActDim
+	if line != nil && c.Preset.Line != nil {
+		lg := c.Preset.Line(c.Opt.Line)
+		x, y := make([]float64, lg.Len()), make([]float64, lg.Len())
+		for i := range x {
+			x[i], y[i] = c.Preset.LineX(lg, i), float64(line[i*k])
+		}
+		fig, err := plotting.Lines(plotting.LineOptions{Title: "Actor policy: torque(θ) at dθ/dt = 0", XLabel: plotLabel(c.Preset.XLabel), YLabel: "action (torque)",
+			Width: 10 * 72, Height: 5 * 72,
+			RefLines: []plotting.RefLine{{At: 0, Alpha: 0.5, Width: 0.5}, {Label: "θ = 0 (upright)", Vertical: true, At: 0, Color: plotting.TabGreen, Dashed: true, Alpha: 0.7}}},
+			plotting.Series{X: x, Y: y, Color: plotting.TabRed, Width: 2})
+		if err := c.figure("policy", "policy_1d", fig, err); err != nil {
+			return err
+		}
+	}
+	if err := c.heatmap("policy", "policy_grid", "Actor policy: torque(θ, dθ/dt)", "action (torque)", g, c.gridAct, k, plotting.RdBuR(), false); err != nil {
+		return err
+	}
+	if target == nil {
+		return nil
+	}
+	if err := c.heatmap("target", "target_grid", "actor_target policy", "action (torque)", g, target, k, plotting.RdBuR(), false); err != nil {
+		return err
+	}
+	return c.heatmap("target", "policy_diff", "Policy difference: actor − actor_target", "action − action_target", g, diff, k, plotting.RdBuR(), true)
+}
+
+func (c *Context) plotBuffer(st bufferStats, px, py []float32, counts []float64, xe, ye []float64) error {
+	b := c.Run.Buffer
+	s := c.report.section("buffer")
+	s.notes = append(s.notes, fmt.Sprintf("Size %d of capacity %d (obs_dim %d, action_dim %d)%s; dones %d (%.2f%%).",
+		st.Size, st.Capacity, b.ObsDim, b.ActDim, map[bool]string{true: ", full: a ring buffer, next write at " + fmt.Sprint(st.Index)}[st.Wrapped],
+		st.DonesCount, float64(st.DonesPercent)))
+	t := table{caption: "Statistics over the valid rows (std with ddof 0)", header: []string{"value", "mean", "std", "min", "max"}}
+	add := func(name string, x Stats) {
+		t.rows = append(t.rows, []string{name, fmtNum(float64(x.Mean)), fmtNum(float64(x.Std)), fmtNum(float64(x.Min)), fmtNum(float64(x.Max))})
+	}
+	for _, o := range st.Obs {
+		add(o.Name, o.Stats)
+	}
+	for i, a := range st.Action {
+		add(fmt.Sprintf("action[%d]", i), a.Stats)
+	}
+	add("reward", st.Reward)
+	s.tables = append(s.tables, t)
+
+	column := func(v []float32, d, stride int) []float32 {
+		out := make([]float32, 0, len(v)/stride)
+		for i := d; i < len(v); i += stride {
+			out = append(out, v[i])
+		}
+		return out
+	}
+	var fig *plotting.Figure
+	var err error
+	if c.Preset.Name == "pendulum" {
+		fig, err = plotting.BufferHistograms(column(b.Obs, 0, 3), column(b.Obs, 1, 3), column(b.Actions, 0, b.ActDim), b.Rewards)
+	} else {
+		var panels []plotting.HistPanel
+		for d := 0; d < b.ObsDim; d++ {
+			panels = append(panels, plotting.NewHistPanel(c.Preset.ObsNames[d], column(b.Obs, d, b.ObsDim), c.Opt.HistBins, plotting.Tab10[d%10]))
+		}
+		for d := 0; d < b.ActDim; d++ {
+			panels = append(panels, plotting.NewHistPanel(fmt.Sprintf("action[%d]", d), column(b.Actions, d, b.ActDim), c.Opt.HistBins, plotting.TabPurple))
+		}
+		panels = append(panels, plotting.NewHistPanel("reward", b.Rewards, c.Opt.HistBins, plotting.TabGreen))
+		cols := 2
+		fig, err = plotting.HistogramGrid("Replay buffer data distributions", (len(panels)+cols-1)/cols, cols, panels, 0, 0)
+	}
+	if err := c.figure("buffer", "buffer_histograms", fig, err); err != nil {
+		return err
+	}
+
+	// Phase portrait: a density raster coloured by the mean action of the
+	// rows in each cell (a million translucent dots would hide the same).
+	const side = 400
+	p := c.Preset
+	sum, cnt := make([]float64, side*side), make([]int, side*side)
+	for i := range px {
+		ix := int((float64(px[i]) - p.XLo) / (p.XHi - p.XLo) * side)
+		iy := int((float64(py[i]) - p.YLo) / (p.YHi - p.YLo) * side)
+		if ix < 0 || iy < 0 || ix > side || iy > side {
+			continue
+		}
+		ix, iy = min(ix, side-1), min(iy, side-1)
+		sum[iy*side+ix] += float64(b.Actions[i*b.ActDim])
+		cnt[iy*side+ix]++
+	}
+	mean := make([]float32, side*side)
+	for i := range mean {
+		mean[i] = float32(math.NaN())
+		if cnt[i] > 0 {
+			mean[i] = float32(sum[i] / float64(cnt[i]))
+		}
+	}
+	phase, err := plotting.Heatmap(mean, side, side, plotting.HeatmapOptions{Title: "Buffer: phase portrait, colour = mean action", XLabel: plotLabel(p.XLabel), YLabel: plotLabel(p.YLabel),
+		ColorLabel: "action (torque)", Colormap: plotting.RdBuR(), XMin: p.XLo, XMax: p.XHi, YMin: p.YLo, YMax: p.YHi})
+	if err := c.figure("phase", "phase_portrait", phase, err); err != nil {
+		return err
+	}
+	nb := len(xe) - 1
+	cov := make([]float32, len(counts))
+	for i, v := range counts {
+		cov[i] = float32(v)
+	}
+	covFig, err := plotting.Heatmap(cov, nb, len(ye)-1, plotting.HeatmapOptions{Title: "State-space coverage in the buffer", XLabel: plotLabel(p.XLabel), YLabel: plotLabel(p.YLabel),
+		ColorLabel: "Transitions", Colormap: plotting.HotR(), XMin: xe[0], XMax: xe[nb], YMin: ye[0], YMax: ye[len(ye)-1]})
+	return c.figure("phase", "coverage", covFig, err)
+}
+
+func (c *Context) plotQValues(st qStats) error {
+	s := c.report.section("qvalues")
+	t := table{caption: "min(Q1, Q2) over the buffer", header: []string{"", "mean", "std", "min", "max"}}
+	for _, r := range []struct {
+		name string
+		x    Stats
+	}{{"Q(s, a_buffer)", st.QBuffer}, {"Q(s, π(s))", st.QPolicy}} {
+		t.rows = append(t.rows, []string{r.name, fmtNum(float64(r.x.Mean)), fmtNum(float64(r.x.Std)), fmtNum(float64(r.x.Min)), fmtNum(float64(r.x.Max))})
+	}
+	s.tables = append(s.tables, t)
+	fig, err := plotting.QHistograms(c.qBuffer, c.qPolicy)
+	if err := c.figure("qvalues", "q_histograms", fig, err); err != nil {
+		return err
+	}
+	if c.gridQ == nil {
+		return nil
+	}
+	g := c.Preset.Grid(c.Opt.Grid)
+	return c.heatmap("qvalues", "q_grid", "Q(s, π(s)) = min(Q1, Q2) on the state grid", "Q-value", g, c.gridQ, 1, plotting.Viridis(), false)
+}
+
+func (c *Context) plotMaps(g *graph.Grid, maps []namedMap) error {
+	for _, m := range maps {
+		cmap := plotting.Viridis()
+		if m.diverging {
+			cmap = plotting.RdBuR()
+		}
+		if err := c.heatmap("maps", m.name, m.title, "Q-value", g, m.values, 1, cmap, m.diverging); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// summaryTables fills the summary and jobs sections.
+func (c *Context) summaryTables() {
+	r := c.Run
+	s := c.report.section("summary")
+	if cv := configOf(r.Config); cv != nil {
+		s.tables = append(s.tables, table{caption: "Configuration", header: []string{"field", "value"}, rows: [][]string{
+			{"experiment", cv.ExperimentName}, {"environment", cv.Env}, {"algorithm", cv.Algorithm},
+			{"exploration steps", fmt.Sprint(cv.ExplorationSteps)}, {"train start step", fmt.Sprint(cv.TrainStartStep)},
+			{"evaluation frequency", fmt.Sprint(cv.EvalFrequency)}, {"log frequency", fmt.Sprint(cv.LogFrequency)},
+		}})
+	}
+	if lg := r.Log; lg != nil {
+		s.tables = append(s.tables, table{caption: "Training log " + lg.Path, header: []string{"records", "count", "steps"}, rows: [][]string{
+			{"step", fmt.Sprint(lg.Steps.Count), stepRange(&lg.Steps)},
+			{"evaluation", fmt.Sprint(lg.Evals.Count), stepRange(&lg.Evals)},
+			{"final_evaluation", fmt.Sprint(lg.Finals.Count), stepRange(&lg.Finals)},
+			{"skipped lines", fmt.Sprint(lg.SkippedCount), ""},
+		}})
+	}
+	if probs := r.Problems(); len(probs) > 0 {
+		pt := table{caption: "Inputs that are missing or could not be read", header: []string{"problem"}}
+		for _, p := range probs {
+			pt.rows = append(pt.rows, []string{p.Error()})
+		}
+		s.tables = append(s.tables, pt)
+	}
+	jt := table{caption: "Jobs", header: []string{"job", "status", "reason"}}
+	for _, j := range c.summary.Jobs {
+		jt.rows = append(jt.rows, []string{j.Name, j.Status, j.Reason})
+	}
+	c.report.section("jobs").tables = append(c.report.section("jobs").tables, jt)
+}
+
+// ordered returns the sections with content in report order.
+func (p *page) ordered() []*section {
+	var out []*section
+	seen := map[string]bool{}
+	for _, o := range sectionOrder {
+		if s, ok := p.sections[o.id]; ok {
+			out = append(out, s)
+			seen[o.id] = true
+		}
+	}
+	var rest []string
+	for id := range p.sections {
+		if !seen[id] {
+			rest = append(rest, id)
+		}
+	}
+	sort.Strings(rest)
+	for _, id := range rest {
+		out = append(out, p.sections[id])
+	}
+	return out
+}
+
+func (p *page) write(c *Context) error {
+	c.summaryTables()
+	return p.render(c)
 }

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+)
+
+// progress reports long work on stderr: a bar when stderr is a terminal,
+// a plain line every few seconds otherwise, nothing with -q.
+type progress struct {
+	w     io.Writer
+	quiet bool
+	tty   bool
+
+	mu   sync.Mutex
+	bar  *progressbar.ProgressBar
+	last time.Time
+}
+
+func newProgress(w io.Writer, quiet bool) *progress {
+	tty := false
+	if f, ok := w.(*os.File); ok {
+		tty = term.IsTerminal(int(f.Fd()))
+	}
+	return &progress{w: w, quiet: quiet, tty: tty}
+}
+
+// logf prints one line (unless quiet).
+func (p *progress) logf(format string, a ...any) {
+	if p.quiet {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar != nil {
+		p.bar.Clear()
+	}
+	fmt.Fprintf(p.w, format+"\n", a...)
+}
+
+// rows returns an Engine progress hook for rows of evaluation labelled what.
+func (p *progress) rows(what string) func(done, total int) {
+	if p.quiet {
+		return nil
+	}
+	return func(done, total int) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.tty {
+			if p.bar == nil || p.bar.GetMax() != total {
+				p.bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(p.w), progressbar.OptionSetDescription(what),
+					progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish(),
+					progressbar.OptionThrottle(100*time.Millisecond))
+			}
+			p.bar.Set(done)
+			if done >= total {
+				p.bar.Finish()
+				p.bar = nil
+			}
+			return
+		}
+		if done >= total || time.Since(p.last) > 5*time.Second {
+			p.last = time.Now()
+			fmt.Fprintf(p.w, "%s: %d/%d rows (%.0f%%)\n", what, done, total, 100*float64(done)/float64(max(total, 1)))
+		}
+	}
+}
