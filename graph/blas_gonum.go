@@ -31,8 +31,3 @@ func sgemmNT(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float3
 		}
 	}
 }
-
-// sgemvN computes y(m) += a(m×k)·x(k).
-func sgemvN(m, k int, a []float32, lda int, x, y []float32) {
-	native.Sgemv(blas.NoTrans, m, k, 1, a, lda, x, 1, 1, y, 1)
-}

@@ -28,8 +28,3 @@ func init() {
 func sgemmNT(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
 	cblas.Sgemm(blas.NoTrans, blas.Trans, m, n, k, 1, a, lda, b, ldb, 1, c, ldc)
 }
-
-// sgemvN computes y(m) += a(m×k)·x(k).
-func sgemvN(m, k int, a []float32, lda int, x, y []float32) {
-	cblas.Sgemv(blas.NoTrans, m, k, 1, a, lda, x, 1, 1, y, 1)
-}

@@ -8,20 +8,33 @@ import (
 	"github.com/rleval/rleval/loaders"
 )
 
-// DefaultCPUChunk is the CPU plan's rows per chunk: 8192 rows of a 256-wide
-// layer are 8 MiB of activations per worker, large enough that a GEMM runs
-// near its peak and small enough that two workers' buffers stay in the
-// shared L3-backed working set instead of streaming through DRAM.
+// DefaultCPUChunk is the Engine's rows per CPU call: enough rows that the
+// per-call costs (filling inputs, delivering a chunk) vanish, few enough
+// that a streamed grid holds only megabytes per worker.
 const DefaultCPUChunk = 8192
+
+// DefaultCPUTile is the rows the CPU plan pushes through all layers at once:
+// a 256-wide activation tile of 512 rows is 512 KiB, so a layer's output is
+// still in L2 when the ReLU pass and the next GEMM read it.
+const DefaultCPUTile = 512
+
+// minGEMMRows is the fewest rows handed to a GEMM: below it OpenBLAS
+// switches to its small-matrix kernels, which round differently, and a
+// row's value would depend on how many rows were evaluated with it. Fewer
+// rows are padded with scratch rows instead.
+const minGEMMRows = 64
 
 // Options configure a Backend and the Engine over it.
 type Options struct {
 	// Workers is the number of chunks evaluated concurrently; 0 picks one
 	// per core on the CPU and the device's preference on CUDA.
 	Workers int
-	// Chunk is the number of rows evaluated per call; 0 picks the backend's
-	// preference (DefaultCPUChunk on the CPU).
+	// Chunk is the number of rows the Engine evaluates per backend call; 0
+	// picks the backend's preference (DefaultCPUChunk on the CPU).
 	Chunk int
+	// Tile is the number of rows the CPU plan pushes through all layers at
+	// once inside a call; 0 picks DefaultCPUTile.
+	Tile int
 	// Logf receives one-line notices, such as why "auto" fell back to the
 	// CPU; nil means log.Printf.
 	Logf func(format string, args ...any)
@@ -40,7 +53,7 @@ type Preferences interface {
 // serially per call; the Engine runs one call per core. Scratch buffers are
 // pooled, so calls allocate nothing after the first ones.
 type CPU struct {
-	chunk, workers int
+	chunk, tile, workers int
 
 	mu   sync.RWMutex
 	nets map[*loaders.Network]*cpuNet
@@ -61,15 +74,20 @@ type cpuNet struct {
 type scratch struct {
 	h0, h1 []float32 // hidden activations, chunk × widest layer
 	x      []float32 // critic input, chunk × (obs+act)
-	v      []float32 // actor head before scaling, chunk × act
+	v      []float32 // actor head before scaling, tile × act
+	pad    []float32 // a short input padded to minGEMMRows rows
 }
 
 // NewCPU returns the CPU backend.
 func NewCPU(opts Options) *CPU {
-	c := &CPU{chunk: opts.Chunk, workers: opts.Workers, nets: map[*loaders.Network]*cpuNet{}}
+	c := &CPU{chunk: opts.Chunk, tile: opts.Tile, workers: opts.Workers, nets: map[*loaders.Network]*cpuNet{}}
 	if c.chunk <= 0 {
 		c.chunk = DefaultCPUChunk
 	}
+	if c.tile <= 0 {
+		c.tile = DefaultCPUTile
+	}
+	c.tile = max(c.tile, minGEMMRows)
 	if c.workers <= 0 {
 		c.workers = runtime.GOMAXPROCS(0)
 	}
@@ -79,7 +97,7 @@ func NewCPU(opts Options) *CPU {
 
 // Name implements Backend.
 func (c *CPU) Name() string {
-	return fmt.Sprintf("cpu (%s, %d workers)", blasName, c.workers)
+	return fmt.Sprintf("cpu (%s, %s, %d workers)", blasName, kernelsName, c.workers)
 }
 
 // Preferred implements Preferences.
@@ -153,14 +171,17 @@ func growF32(b []float32, n int) []float32 {
 	return b[:n]
 }
 
-// forward evaluates cn on n rows of x (row stride ldx) into out: n×ActDim
-// actions for an actor, n values for a critic.
+// forward evaluates cn on n ≤ tile rows of x (row stride ldx) into out:
+// n×ActDim actions for an actor, n values for a critic.
 func (c *CPU) forward(cn *cpuNet, s *scratch, x []float32, ldx, n int, out []float32) {
 	p := cn.plan
 	net := p.Net
-	if need := c.chunk * p.MaxWidth; len(s.h0) < need {
+	if need := c.tile * p.MaxWidth; len(s.h0) < need {
 		s.h0, s.h1 = growF32(s.h0, need), growF32(s.h1, need)
 	}
+	// m is the rows handed to a GEMM: n, or minGEMMRows of which the rows
+	// past n are scratch, so that every row rounds the same whatever n.
+	m := max(n, minGEMMRows)
 	cur, ld := x, ldx
 	last := len(p.Steps) - 1
 	for i, st := range p.Steps {
@@ -175,7 +196,7 @@ func (c *CPU) forward(cn *cpuNet, s *scratch, x []float32, ldx, n int, out []flo
 		case net.Kind == loaders.KindCritic:
 			dst = out
 		default:
-			s.v = growF32(s.v, c.chunk*st.Out)
+			s.v = growF32(s.v, c.tile*st.Out)
 			dst = s.v
 		}
 		b := l.B[:st.Out]
@@ -183,16 +204,19 @@ func (c *CPU) forward(cn *cpuNet, s *scratch, x []float32, ldx, n int, out []flo
 		case OpDirect:
 			direct(cur, n, st.In, ld, cn.wt[i], b, dst, ldd, st.Epilogue == EpReLU)
 		case OpGEMV:
-			for r := range dst[:n] {
-				dst[r] = b[0]
-			}
-			sgemvN(n, st.In, cur, ld, l.W[:st.In], dst[:n])
+			outDot(cur, n, st.In, ld, l.W[:st.In], b[0], dst[:n])
 			if st.Epilogue == EpReLU {
 				relu(dst[:n])
 			}
 		default:
-			prefillRows(dst, n, ldd, b)
-			sgemmNT(n, st.Out, st.In, cur, ld, l.W[:st.Out*st.In], st.In, dst, ldd)
+			if m > n && len(cur) < (m-1)*ld+st.In {
+				// A caller's short input: copy it into rows that can be padded.
+				s.pad = growF32(s.pad, minGEMMRows*ld)
+				copy(s.pad, cur[:(n-1)*ld+st.In])
+				cur = s.pad
+			}
+			prefillRows(dst, m, ldd, b)
+			sgemmNT(m, st.Out, st.In, cur, ld, l.W[:st.Out*st.In], st.In, dst, ldd)
 			if st.Epilogue == EpReLU {
 				reluRows(dst, n, ldd, st.Out)
 			}
@@ -263,8 +287,8 @@ func (c *CPU) Policy(actor *loaders.Network, obs []float32, n int, act []float32
 	}
 	s := c.get()
 	defer c.put(s)
-	for off := 0; off < n; off += c.chunk {
-		m := min(c.chunk, n-off)
+	for off := 0; off < n; off += c.tile {
+		m := min(c.tile, n-off)
 		c.forward(cn, s, obs[off*od:], od, m, act[off*ad:])
 	}
 	return nil
@@ -282,8 +306,8 @@ func (c *CPU) Q(c1, c2 *loaders.Network, obs, act []float32, n int, q1, q2 []flo
 	}
 	s := c.get()
 	defer c.put(s)
-	for off := 0; off < n; off += c.chunk {
-		m := min(c.chunk, n-off)
+	for off := 0; off < n; off += c.tile {
+		m := min(c.tile, n-off)
 		c.critique(cn1, cn2, s, obs[off*od:], act[off*ad:], m, q1[off:], q2)
 		if cn2 != nil {
 			c.forward(cn2, s, s.x, od+ad, m, q2[off:])
@@ -314,7 +338,7 @@ func (c *CPU) critique(cn1, cn2 *cpuNet, s *scratch, obs, act []float32, m int, 
 	net := cn1.plan.Net
 	od, ad := net.ObsDim, net.ActDim
 	in := od + ad
-	s.x = growF32(s.x, c.chunk*in)
+	s.x = growF32(s.x, c.tile*in)
 	x := s.x
 	for r := 0; r < m; r++ {
 		xr := x[r*in : r*in+in]
@@ -344,8 +368,8 @@ func (c *CPU) QPolicy(actor, c1, c2 *loaders.Network, obs []float32, n int, act,
 	}
 	s := c.get()
 	defer c.put(s)
-	for off := 0; off < n; off += c.chunk {
-		m := min(c.chunk, n-off)
+	for off := 0; off < n; off += c.tile {
+		m := min(c.tile, n-off)
 		c.forward(ca, s, obs[off*od:], od, m, act[off*ad:])
 		c.critique(cn1, cn2, s, obs[off*od:], act[off*ad:], m, q1[off:], q2)
 		if cn2 != nil {

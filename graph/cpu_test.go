@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"math"
 	"testing"
 
 	"github.com/rleval/rleval/loaders"
@@ -57,4 +58,44 @@ func refAll(actor, c1, c2 *loaders.Network, obs, act []float32, n int) (a, q1, q
 		q2 = append(q2, ref64(c2, x)[0])
 	}
 	return a, q1, q2
+}
+
+// TestCPUResultsDoNotDependOnChunking pins that a row's value is the same
+// bit for bit whether it is evaluated alone or among many rows, so Engine
+// results do not depend on chunk size or worker count.
+func TestCPUResultsDoNotDependOnChunking(t *testing.T) {
+	for i, s := range testShapes {
+		t.Run(s.name, func(t *testing.T) {
+			actor, c1, c2 := s.nets(uint64(100 + i))
+			const n = 301
+			obs := randomRows(n, s.obsDim, 3, uint64(i))
+			whole := NewCPU(Options{})
+			wantA, wantQ1, wantQ2 := make([]float32, n*s.actDim), make([]float32, n), make([]float32, n)
+			if err := whole.QPolicy(actor, c1, c2, obs, n, wantA, wantQ1, wantQ2); err != nil {
+				t.Fatal(err)
+			}
+			for _, step := range []int{1, 3, 37, 64, 65, 200} {
+				b := NewCPU(Options{Tile: 64})
+				gotA, gotQ1, gotQ2 := make([]float32, n*s.actDim), make([]float32, n), make([]float32, n)
+				for off := 0; off < n; off += step {
+					m := min(step, n-off)
+					ad := s.actDim
+					if err := b.QPolicy(actor, c1, c2, obs[off*s.obsDim:(off+m)*s.obsDim], m,
+						gotA[off*ad:(off+m)*ad], gotQ1[off:off+m], gotQ2[off:off+m]); err != nil {
+						t.Fatal(err)
+					}
+				}
+				for k := range wantA {
+					if math.Float32bits(gotA[k]) != math.Float32bits(wantA[k]) {
+						t.Fatalf("step %d: act[%d] = %v, want %v", step, k, gotA[k], wantA[k])
+					}
+				}
+				for k := range wantQ1 {
+					if math.Float32bits(gotQ1[k]) != math.Float32bits(wantQ1[k]) || math.Float32bits(gotQ2[k]) != math.Float32bits(wantQ2[k]) {
+						t.Fatalf("step %d: q[%d] = %v %v, want %v %v", step, k, gotQ1[k], gotQ2[k], wantQ1[k], wantQ2[k])
+					}
+				}
+			}
+		})
+	}
 }

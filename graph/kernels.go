@@ -15,8 +15,8 @@ func prefillRows(c []float32, n, ldc int, bias []float32) {
 	}
 }
 
-// reluRows applies max(v, 0) in place to the first w columns of n rows.
-func reluRows(c []float32, n, ldc, w int) {
+// reluRowsGo applies max(v, 0) in place to the first w columns of n rows.
+func reluRowsGo(c []float32, n, ldc, w int) {
 	if ldc == w {
 		relu(c[:n*w])
 		return
@@ -45,9 +45,9 @@ func tanhRows(c []float32, n, ldc, w int) {
 	}
 }
 
-// direct evaluates y = act(x·Wᵀ + b) for a layer with few inputs: x is n×k
+// directGo evaluates y = act(x·Wᵀ + b) for a layer with few inputs: x is n×k
 // (row stride ldx), wt the k×out transposed weights, y n×out (stride ldy).
-func direct(x []float32, n, k, ldx int, wt, b []float32, y []float32, ldy int, doReLU bool) {
+func directGo(x []float32, n, k, ldx int, wt, b []float32, y []float32, ldy int, doReLU bool) {
 	out := len(b)
 	switch k {
 	case 3:
@@ -118,5 +118,27 @@ func scaleHead(v []float32, n, ldv int, low, half []float32, act []float32) {
 			t := float32(math.Tanh(float64(vr[j])))
 			ar[j] = low[j] + (t+1)*half[j]
 		}
+	}
+}
+
+// outDotGo evaluates a one-output layer, y[r] = b + h[r]·w, for n rows of h
+// (row stride ld, k values used).
+func outDotGo(h []float32, n, k, ld int, w []float32, b float32, y []float32) {
+	w = w[:k]
+	for r := range y[:n] {
+		hr := h[r*ld : r*ld+k]
+		hr = hr[:len(w)]
+		var s0, s1, s2, s3 float32
+		j := 0
+		for ; j+4 <= len(w); j += 4 {
+			s0 += hr[j] * w[j]
+			s1 += hr[j+1] * w[j+1]
+			s2 += hr[j+2] * w[j+2]
+			s3 += hr[j+3] * w[j+3]
+		}
+		for ; j < len(w); j++ {
+			s0 += hr[j] * w[j]
+		}
+		y[r] = b + ((s0 + s1) + (s2 + s3))
 	}
 }
