@@ -84,6 +84,26 @@ type Remote struct {
 	workerP string
 }
 
+// RemoteChunk and RemoteWorkers are what a Remote asks of the Engine
+// (Preferences): chunks large enough that the per-request pipe and launch
+// overhead (tens of µs) is small against the transfer, and two callers so
+// one encodes its next chunk while the other's is on the device.
+const (
+	RemoteChunk   = 1 << 16
+	RemoteWorkers = 2
+)
+
+func init() {
+	// Install the CUDA client behind graph.Open("cuda"/"auto").
+	OpenCUDA = func(opts Options) (Backend, error) {
+		rem, err := NewRemote("", RemoteOptions{})
+		if err != nil {
+			return nil, err
+		}
+		return rem, nil
+	}
+}
+
 // FindWorker returns the worker binary's path: $RLEVAL_CUDA_WORKER if set,
 // else rleval-cuda next to the running executable, else rleval-cuda on
 // $PATH. The error wraps ErrNoCUDA.
@@ -294,6 +314,9 @@ func (rem *Remote) kill() {
 		rem.cmd.Process.Kill()
 	}
 }
+
+// Preferred returns RemoteChunk rows and RemoteWorkers callers.
+func (rem *Remote) Preferred() (chunk, workers int) { return RemoteChunk, RemoteWorkers }
 
 // Name returns "cuda: " and the device name reported by the worker.
 func (rem *Remote) Name() string { return "cuda: " + rem.info.Name }

@@ -1,0 +1,161 @@
+package graph
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+// buildCUDAWorker is set by remote_cuda_test.go under -tags cuda.
+var buildCUDAWorker bool
+
+var cudaWorker struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// cudaRemote starts the real CUDA worker or skips the test: it needs
+// $RLEVAL_CUDA_WORKER (or -tags cuda to build one) and a GPU.
+func cudaRemote(t testing.TB, opts RemoteOptions) *Remote {
+	t.Helper()
+	cudaWorker.once.Do(func() {
+		if p := os.Getenv(WorkerEnv); p != "" {
+			cudaWorker.path = p
+			return
+		}
+		if !buildCUDAWorker {
+			cudaWorker.err = fmt.Errorf("set $%s or test with -tags cuda", WorkerEnv)
+			return
+		}
+		// A fixed path, rebuilt each run, so runs leave one binary behind.
+		dir := filepath.Join(os.TempDir(), "rleval-cuda-test")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			cudaWorker.err = err
+			return
+		}
+		cudaWorker.path = filepath.Join(dir, WorkerName)
+		out, err := exec.Command("go", "build", "-tags", "cuda", "-o", cudaWorker.path, "github.com/rleval/rleval/cmd/rleval-cuda").CombinedOutput()
+		if err != nil {
+			cudaWorker.err = fmt.Errorf("build the worker: %v: %s", err, out)
+		}
+	})
+	if cudaWorker.err != nil {
+		t.Skipf("no CUDA worker: %v", cudaWorker.err)
+	}
+	rem, err := NewRemote(cudaWorker.path, opts)
+	if errors.Is(err, ErrNoCUDA) {
+		t.Skipf("no GPU: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := rem.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return rem
+}
+
+func TestCUDAWorkerMatchesFloat64ReferenceAndCPU(t *testing.T) {
+	rem := cudaRemote(t, RemoteOptions{})
+	t.Logf("%s, %d MiB, compute capability %d, driver %d", rem.Name(), rem.DeviceInfo().TotalMem>>20,
+		rem.DeviceInfo().ComputeCapability, rem.DeviceInfo().DriverVersion)
+	for i, s := range testShapes {
+		t.Run(s.name, func(t *testing.T) {
+			actor, c1, c2 := s.nets(uint64(200 + i))
+			n := 1000
+			obs := randomRows(n, s.obsDim, 3, uint64(i))
+			act := randomRows(n, s.actDim, 2, uint64(i+50))
+			got := evalAll(t, rem, actor, c1, c2, obs, act, n)
+			od, ad := s.obsDim, s.actDim
+			want := map[string][]float64{}
+			for r := range n {
+				o := obs[r*od : (r+1)*od]
+				want["policy"] = append(want["policy"], ref64(actor, o)...)
+				x := append(append([]float32(nil), o...), act[r*ad:(r+1)*ad]...)
+				want["q1"] = append(want["q1"], ref64(c1, x)...)
+				want["q2"] = append(want["q2"], ref64(c2, x)...)
+				// QPolicy's critics see the GPU's own actions.
+				xp := append(append([]float32(nil), o...), got["qp.act"][r*ad:(r+1)*ad]...)
+				want["qp.q1"] = append(want["qp.q1"], ref64(c1, xp)...)
+				want["qp.q2"] = append(want["qp.q2"], ref64(c2, xp)...)
+			}
+			want["q1only"] = want["q1"]
+			want["qp.act"] = want["policy"]
+			for k, w := range want {
+				checkClose(t, k, got[k], w)
+			}
+			cpu := evalAll(t, NewCPU(Options{}), actor, c1, c2, obs, act, n)
+			for _, k := range []string{"policy", "q1", "q2"} {
+				w := make([]float64, len(cpu[k]))
+				for j, v := range cpu[k] {
+					w[j] = float64(v)
+				}
+				checkClose(t, k+" vs cpu", got[k], w)
+			}
+		})
+	}
+}
+
+func TestCUDAWorkerSplitsLargeRequests(t *testing.T) {
+	rem := cudaRemote(t, RemoteOptions{MaxChunkRows: 100_000})
+	s := testShapes[0]
+	actor, c1, c2 := s.nets(7)
+	n := 250_001
+	obs := randomRows(n, s.obsDim, 3, 1)
+	act, q1, q2 := make([]float32, n*s.actDim), make([]float32, n), make([]float32, n)
+	if err := rem.QPolicy(actor, c1, c2, obs, n, act, q1, q2); err != nil {
+		t.Fatal(err)
+	}
+	wact, wq1, wq2 := make([]float32, n*s.actDim), make([]float32, n), make([]float32, n)
+	if err := NewCPU(Options{}).QPolicy(actor, c1, c2, obs, n, wact, wq1, wq2); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name      string
+		got, want []float32
+	}{{"act", act, wact}, {"q1", q1, wq1}, {"q2", q2, wq2}} {
+		w := make([]float64, len(c.want))
+		for j, v := range c.want {
+			w[j] = float64(v)
+		}
+		checkClose(t, c.name, c.got, w)
+	}
+	if st := rem.Stats(); st.Requests != 3 {
+		t.Errorf("%d requests, want 3 chunks", st.Requests)
+	}
+}
+
+func BenchmarkCUDAWorkerQPolicy(b *testing.B) {
+	s := testShapes[0]
+	actor, c1, c2 := s.nets(1)
+	for _, n := range []int{1024, 65536, 1 << 20} {
+		b.Run(fmt.Sprintf("rows%d", n), func(b *testing.B) {
+			rem := cudaRemote(b, RemoteOptions{})
+			obs := randomRows(n, s.obsDim, 2, 1)
+			act, q1, q2 := make([]float32, n*s.actDim), make([]float32, n), make([]float32, n)
+			if err := rem.QPolicy(actor, c1, c2, obs, n, act, q1, q2); err != nil {
+				b.Fatal(err)
+			}
+			before := rem.Stats()
+			b.ResetTimer()
+			for b.Loop() {
+				if err := rem.QPolicy(actor, c1, c2, obs, n, act, q1, q2); err != nil {
+					b.Fatal(err)
+				}
+			}
+			st := rem.Stats()
+			req := float64(st.Requests - before.Requests)
+			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+			b.ReportMetric(float64(st.HostToDevice-before.HostToDevice)/req/1e3, "h2d-µs/req")
+			b.ReportMetric(float64(st.Compute-before.Compute)/req/1e3, "compute-µs/req")
+			b.ReportMetric(float64(st.DeviceToHost-before.DeviceToHost)/req/1e3, "d2h-µs/req")
+		})
+	}
+}
