@@ -1,0 +1,457 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+)
+
+// Exit statuses of `rleval batch` and `rleval merge`, as ExitCode maps a
+// batch's outcome to them.
+const (
+	// ExitOK: every run succeeded (partial runs, whose missing inputs
+	// were reported, count as succeeded).
+	ExitOK = 0
+	// ExitFailure: the batch itself could not run or finish (unreadable
+	// experiments folder, unwritable output folder, missing shard
+	// summaries in a merge).
+	ExitFailure = 1
+	// ExitUsage: bad command line (flags, --shard, --match, an output
+	// folder inside a run).
+	ExitUsage = 2
+	// ExitSomeRunsFailed: the batch finished but at least one run failed;
+	// summary.csv says which and why.
+	ExitSomeRunsFailed = 3
+	// ExitInterrupted: the batch was cancelled (Ctrl-C, SIGTERM from the
+	// scheduler); finished runs are saved and the next batch resumes.
+	ExitInterrupted = 130
+)
+
+// ExitCode maps the outcome of Batch.Run or Merge to an exit status.
+func ExitCode(res *BatchResult, err error) int {
+	switch {
+	case errors.Is(err, ErrUsage):
+		return ExitUsage
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return ExitInterrupted
+	case err != nil:
+		return ExitFailure
+	case res != nil && res.Failed > 0:
+		return ExitSomeRunsFailed
+	}
+	return ExitOK
+}
+
+// EvaluateFunc evaluates the run in runDir with all jobs, writing its
+// outputs (atomically, with WriteFileAtomic) under outDir, which exists. It
+// returns the run's summary row; a partial run is a row with StatusPartial
+// and a nil error. It should return promptly with ctx.Err() once ctx is
+// cancelled. The runner fills the row's Name, Dir, Out and, when left
+// empty, Date, Status, Seconds and Finished.
+type EvaluateFunc func(ctx context.Context, runDir, outDir string) (*RunSummary, error)
+
+// Batch evaluates every run directory under Root, writing each run's
+// outputs to Out/<run>/ and the batch summary to Out.
+type Batch struct {
+	// Root is the experiments folder, Out the output folder (which may
+	// be inside Root: it is then not searched for runs, but it must not be
+	// Root itself or inside a run).
+	Root, Out string
+	// Workers is how many runs are evaluated at once (≤ 0 means 1).
+	Workers int
+	// Shard and Shards select shard Shard (0-based) of Shards; Shards ≤ 1
+	// selects every run. See ShardOf.
+	Shard, Shards int
+	// Match keeps the runs whose base name matches this path.Match glob
+	// ("" keeps all).
+	Match string
+	// Force re-evaluates runs whose manifest says they are up to date.
+	Force bool
+	// Options identifies the rleval output version and the options that
+	// change outputs; a run evaluated with other Options is redone.
+	Options string
+	// Evaluate evaluates one run.
+	Evaluate EvaluateFunc
+	// Progress, if set, is called (serially) at the start and after each
+	// run, skipped ones included. ProgressBar makes one.
+	Progress func(done, total, failed int)
+	// SummaryInterval is the least time between two rewrites of the
+	// summary files while the batch runs (0 means 2s); they are always
+	// written at the end, even when the batch is cancelled.
+	SummaryInterval time.Duration
+}
+
+// BatchResult is the outcome of a batch or a merge, and the content of
+// summary.json.
+type BatchResult struct {
+	// Root and Out are the batch's folders.
+	Root string `json:"root"`
+	Out  string `json:"out"`
+	// Shard and Shards are the batch's shard (0 and 0 for a whole batch
+	// or a merge).
+	Shard  int `json:"shard"`
+	Shards int `json:"shards"`
+	// Options is Batch.Options.
+	Options  string    `json:"options"`
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	// Total is the number of runs selected (after --match and --shard);
+	// Evaluated + Skipped of them finished: Skipped were up to date.
+	Total     int `json:"total"`
+	Evaluated int `json:"evaluated"`
+	Skipped   int `json:"skipped"`
+	// OK, Partial and Failed count the finished runs by status.
+	OK      int `json:"ok"`
+	Partial int `json:"partial"`
+	Failed  int `json:"failed"`
+	// Interrupted is set when the batch was cancelled before every run
+	// finished.
+	Interrupted bool `json:"interrupted"`
+	// Notes are things the user should know that are not run failures
+	// (skipped unreadable folders, missing shards).
+	Notes []string `json:"notes,omitempty"`
+	// Runs are the finished runs' rows, sorted by run path; Out in each
+	// is relative to the batch's output folder.
+	Runs []RunSummary `json:"runs"`
+}
+
+// Run runs the batch: discovers the runs, skips the up-to-date ones,
+// evaluates the others Workers at a time, and writes the summary files. A
+// run's failure, error or panic alike, becomes a failed row and the batch
+// goes on. The error is non-nil only when the batch itself failed (wrapping
+// ErrUsage for bad options) or was cancelled (wrapping ctx.Err()); the
+// result then still holds the runs that finished.
+func (b *Batch) Run(ctx context.Context) (*BatchResult, error) {
+	res := &BatchResult{Root: b.Root, Out: b.Out, Shard: b.Shard, Shards: b.Shards, Options: b.Options, Started: time.Now().UTC()}
+	if b.Evaluate == nil {
+		return res, fmt.Errorf("batch: no Evaluate function: %w", ErrUsage)
+	}
+	if err := validShard(b.Shard, b.Shards); err != nil {
+		return res, err
+	}
+	if b.Shards <= 1 {
+		res.Shard, res.Shards = 0, 0
+	}
+	if b.Out == "" {
+		return res, fmt.Errorf("batch: no output folder (--out): %w", ErrUsage)
+	}
+	if err := os.MkdirAll(b.Out, 0o755); err != nil {
+		return res, fmt.Errorf("create output folder %s: %w", b.Out, err)
+	}
+	all, notes, err := Discover(b.Root, b.Out)
+	res.Notes = notes
+	if err != nil {
+		return res, err
+	}
+	if err := checkOutside(b.Out, all); err != nil {
+		return res, err
+	}
+	runs, err := FilterMatch(all, b.Match)
+	if err != nil {
+		return res, err
+	}
+	runs = SelectShard(runs, b.Shard, b.Shards)
+	res.Total = len(runs)
+	jsonName, csvName := SummaryFileNames(res.Shard, res.Shards)
+	for _, name := range []string{jsonName, csvName, IndexFileName} {
+		removeTempsOf(b.Out, name)
+	}
+
+	workers := b.Workers
+	if workers <= 0 {
+		workers = 1
+	}
+	interval := b.SummaryInterval
+	if interval <= 0 {
+		interval = 2 * time.Second
+	}
+
+	var (
+		mu        sync.Mutex
+		rows      = make([]*RunSummary, len(runs))
+		done      int
+		lastWrite = time.Now()
+		writeErr  error
+	)
+	if b.Progress != nil {
+		b.Progress(0, len(runs), 0)
+	}
+	finish := func(i int, row *RunSummary, skipped bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		rows[i] = row
+		done++
+		if skipped {
+			res.Skipped++
+		} else {
+			res.Evaluated++
+		}
+		switch row.Status {
+		case StatusFailed:
+			res.Failed++
+		case StatusPartial:
+			res.Partial++
+		default:
+			res.OK++
+		}
+		if b.Progress != nil {
+			b.Progress(done, len(runs), res.Failed)
+		}
+		if time.Since(lastWrite) >= interval {
+			lastWrite = time.Now()
+			if err := b.writeSummaries(res, rows, false); err != nil && writeErr == nil {
+				writeErr = err
+			}
+		}
+	}
+
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				row, skipped, ok := b.runOne(ctx, runs[i])
+				if ok {
+					finish(i, row, skipped)
+				}
+			}
+		}()
+	}
+feed:
+	for i := range runs {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+
+	res.Interrupted = done < len(runs)
+	if err := b.writeSummaries(res, rows, true); err != nil {
+		return res, err
+	}
+	if writeErr != nil {
+		return res, writeErr
+	}
+	if res.Interrupted {
+		if err := ctx.Err(); err != nil {
+			return res, fmt.Errorf("batch interrupted after %d of %d runs (run it again to resume): %w", done, len(runs), err)
+		}
+	}
+	return res, nil
+}
+
+// writeSummaries fills res.Runs from the finished rows and writes the
+// summary files; final adds index.html (whole batches only) and the end
+// time.
+func (b *Batch) writeSummaries(res *BatchResult, rows []*RunSummary, final bool) error {
+	res.Runs = res.Runs[:0]
+	for _, r := range rows {
+		if r != nil {
+			res.Runs = append(res.Runs, *r)
+		}
+	}
+	res.Finished = time.Now().UTC()
+	if err := WriteSummary(b.Out, res); err != nil {
+		return err
+	}
+	if final && res.Shards <= 1 {
+		if err := WriteIndex(filepath.Join(b.Out, IndexFileName), res); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runOne evaluates or skips one run. ok is false when the batch was
+// cancelled before the run finished: it has no row and no manifest.
+func (b *Batch) runOne(ctx context.Context, rd RunDir) (row *RunSummary, skipped, ok bool) {
+	if ctx.Err() != nil {
+		return nil, false, false
+	}
+	outDir := filepath.Join(b.Out, rd.OutName)
+	inputs, err := ScanInputs(rd.Path)
+	if err != nil {
+		return failedRow(rd, err, 0), false, true
+	}
+	// A kill -9 may have left temporaries in the run's folder, even when
+	// it finished; only this batch owns the run, so they are stale.
+	if _, err := RemoveStaleTemps(outDir); err != nil {
+		return failedRow(rd, err, 0), false, true
+	}
+	if !b.Force {
+		if m, err := ReadManifest(outDir); err == nil && m.Matches(inputs, b.Options) {
+			s := m.Summary
+			fillRow(&s, rd)
+			return &s, true, true
+		}
+	}
+	// The manifest goes first: a kill from here on leaves the run
+	// without one, so the next batch redoes it.
+	if err := os.Remove(filepath.Join(outDir, ManifestName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return failedRow(rd, fmt.Errorf("remove old manifest (check permissions of %s): %w", outDir, err), 0), false, true
+	}
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return failedRow(rd, fmt.Errorf("create run output folder: %w", err), 0), false, true
+	}
+	start := time.Now()
+	s, err := safeEvaluate(ctx, b.Evaluate, rd.Path, outDir)
+	secs := time.Since(start).Seconds()
+	if err != nil && ctx.Err() != nil {
+		return nil, false, false
+	}
+	if err != nil {
+		if s == nil {
+			return failedRow(rd, err, secs), false, true
+		}
+		s.Status, s.Error = StatusFailed, err.Error()
+	}
+	if s == nil {
+		return failedRow(rd, errors.New("evaluation returned no summary (a bug in rleval)"), secs), false, true
+	}
+	fillRow(s, rd)
+	if s.Seconds == 0 {
+		s.Seconds = secs
+	}
+	if s.Finished.IsZero() {
+		s.Finished = time.Now().UTC()
+	}
+	if s.Status == StatusFailed {
+		return s, false, true
+	}
+	if err := WriteManifest(outDir, &Manifest{Version: manifestVersion, Options: b.Options, Inputs: inputs, Summary: *s}); err != nil {
+		s.Status, s.Error = StatusFailed, err.Error()
+	}
+	return s, false, true
+}
+
+// fillRow sets the fields the runner owns.
+func fillRow(s *RunSummary, rd RunDir) {
+	s.Name, s.Dir, s.Out = rd.Name, rd.Path, rd.OutName
+	if s.Date == "" {
+		s.Date = RunDate(rd.Name)
+	}
+	if s.Status == "" {
+		s.Status = StatusOK
+	}
+}
+
+// failedRow is the row of a run that produced no summary.
+func failedRow(rd RunDir, err error, secs float64) *RunSummary {
+	nan := math.NaN()
+	s := &RunSummary{
+		Status: StatusFailed, Error: err.Error(),
+		FinalRewardSum: nan, BestRewardSum: nan, MeanQPolicy: nan, L2Total: nan,
+		Seconds: secs, Finished: time.Now().UTC(),
+	}
+	fillRow(s, rd)
+	return s
+}
+
+// safeEvaluate is the batch's one recover boundary: a panic in a run's
+// evaluation (a bug) becomes that run's error, with the panic value and the
+// top of the stack, and the batch goes on.
+func safeEvaluate(ctx context.Context, eval EvaluateFunc, runDir, outDir string) (s *RunSummary, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s, err = nil, fmt.Errorf("panic (a bug in rleval, please report it with this message): %v\n%s", r, shortStack(debug.Stack()))
+		}
+	}()
+	return eval(ctx, runDir, outDir)
+}
+
+// shortStack keeps the frames below the panic: enough to find the bug
+// without filling a CSV cell.
+func shortStack(stack []byte) string {
+	lines := strings.Split(strings.TrimSpace(string(stack)), "\n")
+	start := 1 // after "goroutine N [running]:"
+	for i, l := range lines {
+		if strings.HasPrefix(l, "panic(") {
+			start = i + 2 // the panic call and its file line
+			break
+		}
+	}
+	const frames = 5
+	end := min(start+2*frames, len(lines))
+	if start >= end {
+		return ""
+	}
+	return strings.Join(lines[start:end], "\n")
+}
+
+// checkOutside refuses an output folder that is a run directory or lies
+// inside one: outputs would become inputs.
+func checkOutside(out string, runs []RunDir) error {
+	outReal, err := realPath(out)
+	if err != nil {
+		return fmt.Errorf("output folder %s: %w", out, err)
+	}
+	if fi, err := os.Stat(filepath.Join(out, "config.yaml")); err == nil && !fi.IsDir() {
+		return fmt.Errorf("output folder %s holds a config.yaml: it is a run; choose an --out outside the runs: %w", out, ErrUsage)
+	}
+	for _, r := range runs {
+		runReal, err := realPath(r.Path)
+		if err != nil {
+			continue
+		}
+		if outReal == runReal || strings.HasPrefix(outReal, runReal+string(filepath.Separator)) {
+			return fmt.Errorf("output folder %s is inside run %s; choose an --out outside the runs: %w", out, r.Path, ErrUsage)
+		}
+	}
+	return nil
+}
+
+func realPath(p string) (string, error) {
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Abs(real)
+}
+
+// removeTempsOf removes temporaries of dir/name that a killed batch left.
+// Only this file's own temporaries: other shards may be writing theirs.
+func removeTempsOf(dir, name string) {
+	matches, _ := filepath.Glob(filepath.Join(dir, "."+name+tempMarker+"*"))
+	for _, m := range matches {
+		os.Remove(m)
+	}
+}
+
+// ProgressBar returns a Batch.Progress that draws one bar on w: runs done
+// of total, failures so far, and the time left.
+func ProgressBar(w io.Writer) func(done, total, failed int) {
+	var bar *progressbar.ProgressBar
+	return func(done, total, failed int) {
+		if bar == nil {
+			bar = progressbar.NewOptions(total,
+				progressbar.OptionSetWriter(w),
+				progressbar.OptionSetDescription("runs"),
+				progressbar.OptionShowCount(),
+				progressbar.OptionSetPredictTime(true),
+				progressbar.OptionSetElapsedTime(true),
+				progressbar.OptionThrottle(100*time.Millisecond),
+				progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
+			)
+		}
+		if failed > 0 {
+			bar.Describe(fmt.Sprintf("runs (%d failed)", failed))
+		}
+		bar.Set(done)
+	}
+}

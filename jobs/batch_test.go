@@ -1,0 +1,285 @@
+package jobs
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestBatchIsolatesFailingRuns(t *testing.T) {
+	root := makeExperiments(t, standardFixture)
+	out := filepath.Join(t.TempDir(), "results")
+	fe := newFakeEval()
+	var progress []int
+	res := mustRun(t, &Batch{Root: root, Out: out, Workers: 2, Evaluate: fe.Evaluate,
+		Progress: func(done, total, failed int) { progress = append(progress, done) }})
+
+	if res.Total != 8 || len(res.Runs) != 8 || res.OK != 5 || res.Partial != 1 || res.Failed != 2 {
+		t.Fatalf("total %d rows %d ok %d partial %d failed %d; want 8 8 5 1 2", res.Total, len(res.Runs), res.OK, res.Partial, res.Failed)
+	}
+	if got := ExitCode(res, nil); got != ExitSomeRunsFailed {
+		t.Fatalf("exit code %d, want %d", got, ExitSomeRunsFailed)
+	}
+	if len(progress) != 9 || progress[8] != 8 {
+		t.Fatalf("progress calls %v, want 0..8", progress)
+	}
+	rows := rowsByName(res.Runs)
+	tests := []struct {
+		out, status string
+		errHas      []string
+		files       []string // must exist in the run's output folder
+		noFiles     []string
+	}{
+		{out: "2026-01-01_10-00-00_pendulum", status: StatusOK, files: []string{"metrics.json", "buffer.json", "report.html", ManifestName}},
+		{out: "2026-01-03_10-00-00_panic-run", status: StatusFailed, errHas: []string{"panic", "assignment to entry in nil map", "batch_helpers_test.go"}, noFiles: []string{ManifestName, "report.html"}},
+		{out: "2026-01-04_10-00-00_broken-ckpt", status: StatusFailed, errHas: []string{"storage truncated", "actor.pth"}, noFiles: []string{ManifestName}},
+		{out: "2026-01-05_10-00-00_nobuffer", status: StatusPartial, errHas: []string{"buffer"}, files: []string{"metrics.json", "report.html", ManifestName}, noFiles: []string{"buffer.json"}},
+		{out: "sweepA__2026-02-01_09-00-00_td3", status: StatusOK, files: []string{"report.html", ManifestName}},
+		{out: "sweepB__2026-02-01_09-00-00_td3", status: StatusOK, files: []string{"report.html", ManifestName}},
+		{out: "custom-named", status: StatusOK, files: []string{"report.html", ManifestName}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.out, func(t *testing.T) {
+			r, ok := rows[tt.out]
+			if !ok {
+				t.Fatalf("no row with Out %q", tt.out)
+			}
+			if r.Status != tt.status {
+				t.Fatalf("status %q (%s), want %q", r.Status, r.Error, tt.status)
+			}
+			for _, s := range tt.errHas {
+				if !strings.Contains(r.Error, s) {
+					t.Errorf("error %q lacks %q", r.Error, s)
+				}
+			}
+			for _, f := range tt.files {
+				if _, err := os.Stat(filepath.Join(out, tt.out, f)); err != nil {
+					t.Errorf("missing output: %v", err)
+				}
+			}
+			for _, f := range tt.noFiles {
+				if _, err := os.Stat(filepath.Join(out, tt.out, f)); err == nil {
+					t.Errorf("%s exists, want none", f)
+				}
+			}
+		})
+	}
+	r := rows["2026-01-01_10-00-00_pendulum"]
+	if r.Date != "2026-01-01 10:00:00" || r.Name != "2026-01-01_10-00-00_pendulum" || r.Seconds <= 0 || r.Finished.IsZero() {
+		t.Errorf("runner-owned fields not filled: %+v", r)
+	}
+	for _, f := range []string{"summary.json", "summary.csv", IndexFileName} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("batch output: %v", err)
+		}
+	}
+}
+
+func TestBatchResumeSkipsUpToDateRuns(t *testing.T) {
+	root := makeExperiments(t, standardFixture)
+	out := filepath.Join(t.TempDir(), "results")
+	fe := newFakeEval()
+	b := &Batch{Root: root, Out: out, Workers: 2, Evaluate: fe.Evaluate, Options: "v1"}
+	first := mustRun(t, b)
+	calls := fe.total()
+
+	// A second batch evaluates nothing that succeeded; failures are retried.
+	second := mustRun(t, b)
+	if second.Skipped != 6 || second.Evaluated != 2 || fe.total()-calls != 2 {
+		t.Fatalf("second batch: skipped %d evaluated %d calls %d; want 6, 2, 2", second.Skipped, second.Evaluated, fe.total()-calls)
+	}
+	if normRows(first.Runs) != normRows(second.Runs) {
+		t.Fatalf("rows of a resumed batch differ:\n%s\n%s", normRows(first.Runs), normRows(second.Runs))
+	}
+
+	// Touching one input re-evaluates that run only.
+	touched := filepath.Join(root, "sweepA/2026-02-01_09-00-00_td3/models/actor.pth")
+	later := time.Now().Add(time.Hour)
+	os.Chtimes(touched, later, later)
+	before := fe.count("2026-02-01_09-00-00_td3")
+	third := mustRun(t, b)
+	if third.Evaluated != 3 || fe.count("2026-02-01_09-00-00_td3") != before+1 {
+		t.Fatalf("after touch: evaluated %d (want 3: the touched run and the 2 failures)", third.Evaluated)
+	}
+
+	// New options redo everything, and so does Force.
+	b.Options = "v2"
+	if res := mustRun(t, b); res.Evaluated != 8 {
+		t.Fatalf("new options: evaluated %d, want 8", res.Evaluated)
+	}
+	b.Force = true
+	if res := mustRun(t, b); res.Evaluated != 8 {
+		t.Fatalf("force: evaluated %d, want 8", res.Evaluated)
+	}
+}
+
+func TestBatchKilledMidwayResumesToSameOutputs(t *testing.T) {
+	root := makeExperiments(t, standardFixture)
+	tmp := t.TempDir()
+	whole := filepath.Join(tmp, "whole")
+	mustRun(t, &Batch{Root: root, Out: whole, Workers: 2, Evaluate: newFakeEval().Evaluate})
+
+	for _, k := range []int{1, 3, 6} {
+		t.Run("cancel after "+strconv.Itoa(k), func(t *testing.T) {
+			killed := filepath.Join(tmp, "killed"+strconv.Itoa(k))
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			fe := newFakeEval()
+			var mu sync.Mutex
+			n := 0
+			// The k-th run to write its first file cancels the batch: it
+			// and the runs in flight stop half written.
+			fe.afterFirstFile = func(string) {
+				mu.Lock()
+				defer mu.Unlock()
+				if n++; n == k {
+					cancel()
+				}
+			}
+			res, err := (&Batch{Root: root, Out: killed, Workers: 2, Evaluate: fe.Evaluate}).Run(ctx)
+			if !errors.Is(err, context.Canceled) || ExitCode(res, err) != ExitInterrupted {
+				t.Fatalf("err = %v, want context.Canceled", err)
+			}
+			if !res.Interrupted || len(res.Runs) >= 8 {
+				t.Fatalf("interrupted %v with %d rows; want an unfinished batch", res.Interrupted, len(res.Runs))
+			}
+			// What a kill -9 leaves besides: a temporary file in a run
+			// folder and next to the summary, and a finished run whose
+			// manifest never got written.
+			os.WriteFile(filepath.Join(killed, "2026-01-01_10-00-00_pendulum", ".metrics.json"+tempMarker+"42"), []byte("{half"), 0o644)
+			os.WriteFile(filepath.Join(killed, ".summary.json"+tempMarker+"7"), []byte("{half"), 0o644)
+			os.Remove(filepath.Join(killed, "custom-named", ManifestName))
+			if _, err := ReadSummary(filepath.Join(killed, "summary.json")); err != nil {
+				t.Fatalf("a cancelled batch left no valid summary: %v", err)
+			}
+
+			res2 := mustRun(t, &Batch{Root: root, Out: killed, Workers: 2, Evaluate: fe.Evaluate})
+			if res2.Interrupted || len(res2.Runs) != 8 || res2.Skipped == 0 && k > 1 {
+				t.Fatalf("rerun: interrupted %v rows %d skipped %d", res2.Interrupted, len(res2.Runs), res2.Skipped)
+			}
+			sameTrees(t, treeFiles(t, whole), treeFiles(t, killed))
+		})
+	}
+}
+
+func TestBatchRejectsBadOptions(t *testing.T) {
+	root := makeExperiments(t, standardFixture[:1])
+	run := filepath.Join(root, standardFixture[0].rel)
+	fe := newFakeEval()
+	tests := []struct {
+		name string
+		b    Batch
+	}{
+		{"out inside a run", Batch{Root: root, Out: filepath.Join(run, "results")}},
+		{"out is a run", Batch{Root: root, Out: run}},
+		{"out is the root", Batch{Root: root, Out: root}},
+		{"shard out of range", Batch{Root: root, Out: t.TempDir(), Shard: 4, Shards: 4}},
+		{"bad match", Batch{Root: root, Out: t.TempDir(), Match: "[x"}},
+		{"root is a file", Batch{Root: filepath.Join(run, "config.yaml"), Out: t.TempDir()}},
+		{"no out", Batch{Root: root}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.b.Evaluate = fe.Evaluate
+			res, err := tt.b.Run(context.Background())
+			if !isUsage(err) || ExitCode(res, err) != ExitUsage {
+				t.Fatalf("err = %v, want a usage error", err)
+			}
+		})
+	}
+	if fe.total() != 0 {
+		t.Fatal("a rejected batch evaluated runs")
+	}
+}
+
+func TestBatchMatchSelectsRunsByName(t *testing.T) {
+	root := makeExperiments(t, standardFixture)
+	res := mustRun(t, &Batch{Root: root, Out: t.TempDir(), Match: "*_td3", Evaluate: newFakeEval().Evaluate})
+	if len(res.Runs) != 2 || res.Runs[0].Out != "sweepA__2026-02-01_09-00-00_td3" {
+		t.Fatalf("rows %+v; want the two td3 runs, named as in the whole batch", res.Runs)
+	}
+	if ExitCode(res, nil) != ExitOK {
+		t.Fatal("exit code of a clean batch is not ExitOK")
+	}
+}
+
+func TestSummaryCSVMatchesJSON(t *testing.T) {
+	root := makeExperiments(t, standardFixture)
+	out := t.TempDir()
+	mustRun(t, &Batch{Root: root, Out: out, Evaluate: newFakeEval().Evaluate})
+	res, err := ReadSummary(filepath.Join(out, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.Open(filepath.Join(out, "summary.csv"))
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(recs[0], ",") != "name,date,status,error,final_reward_sum,best_reward_sum,mean_q_policy,buffer_size,l2_total,seconds" {
+		t.Fatalf("header %v", recs[0])
+	}
+	if len(recs)-1 != len(res.Runs) {
+		t.Fatalf("csv has %d rows, json %d", len(recs)-1, len(res.Runs))
+	}
+	num := func(cell string) float64 {
+		if cell == "" {
+			return math.NaN()
+		}
+		v, err := strconv.ParseFloat(cell, 64)
+		if err != nil {
+			t.Fatalf("cell %q: %v", cell, err)
+		}
+		return v
+	}
+	same := func(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }
+	sawNaN := false
+	for i, r := range res.Runs {
+		c := recs[i+1]
+		if c[0] != r.Name || c[1] != r.Date || c[2] != r.Status || c[3] != r.Error || c[7] != strconv.Itoa(r.BufferSize) {
+			t.Errorf("row %d: csv %q vs json %+v", i, c, r)
+		}
+		for j, v := range []float64{r.FinalRewardSum, r.BestRewardSum, r.MeanQPolicy, 0, r.L2Total, r.Seconds} {
+			if j == 3 {
+				continue
+			}
+			if !same(num(c[4+j]), v) {
+				t.Errorf("row %d col %d: csv %q vs json %v", i, 4+j, c[4+j], v)
+			}
+			sawNaN = sawNaN || math.IsNaN(v)
+		}
+	}
+	if !sawNaN {
+		t.Fatal("fixture has no NaN; the test would not pin NaN handling")
+	}
+}
+
+func TestExitCode(t *testing.T) {
+	tests := []struct {
+		name string
+		res  *BatchResult
+		err  error
+		want int
+	}{
+		{"all ok", &BatchResult{OK: 3, Partial: 1}, nil, ExitOK},
+		{"some failed", &BatchResult{OK: 3, Failed: 1}, nil, ExitSomeRunsFailed},
+		{"usage", nil, ErrUsage, ExitUsage},
+		{"cancelled", &BatchResult{}, context.Canceled, ExitInterrupted},
+		{"io", &BatchResult{}, os.ErrPermission, ExitFailure},
+		{"missing shards", &BatchResult{}, ErrMissingShards, ExitFailure},
+	}
+	for _, tt := range tests {
+		if got := ExitCode(tt.res, tt.err); got != tt.want {
+			t.Errorf("%s: ExitCode = %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,128 @@
+package jobs
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// summaryVersion is the summary.json format version.
+const summaryVersion = 1
+
+// SummaryCSVHeader is the header row of summary.csv.
+var SummaryCSVHeader = []string{"name", "date", "status", "error", "final_reward_sum", "best_reward_sum", "mean_q_policy", "buffer_size", "l2_total", "seconds"}
+
+// SummaryFileNames returns the names of a batch's summary files in its
+// output folder: summary.json and summary.csv for a whole batch, and
+// summary-shard-<i>-of-<n>.json/.csv for shard i of n (n > 1), so that
+// shards can share one output folder; Merge combines them.
+func SummaryFileNames(shard, shards int) (jsonName, csvName string) {
+	if shards <= 1 {
+		return "summary.json", "summary.csv"
+	}
+	base := fmt.Sprintf("summary-shard-%d-of-%d", shard, shards)
+	return base + ".json", base + ".csv"
+}
+
+// WriteSummary writes res's summary JSON and CSV to dir (names from
+// SummaryFileNames), each atomically.
+func WriteSummary(dir string, res *BatchResult) error {
+	jsonName, csvName := SummaryFileNames(res.Shard, res.Shards)
+	if err := WriteFileAtomic(filepath.Join(dir, jsonName), func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", " ")
+		return enc.Encode(res)
+	}); err != nil {
+		return err
+	}
+	return WriteFileAtomic(filepath.Join(dir, csvName), func(w io.Writer) error {
+		return WriteSummaryCSV(w, res.Runs)
+	})
+}
+
+// WriteSummaryCSV writes runs as CSV with SummaryCSVHeader; NaN and ±Inf
+// are written as empty cells.
+func WriteSummaryCSV(w io.Writer, runs []RunSummary) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(SummaryCSVHeader); err != nil {
+		return err
+	}
+	row := make([]string, len(SummaryCSVHeader))
+	for i := range runs {
+		s := &runs[i]
+		row[0], row[1], row[2], row[3] = s.Name, s.Date, s.Status, s.Error
+		row[4] = csvFloat(s.FinalRewardSum)
+		row[5] = csvFloat(s.BestRewardSum)
+		row[6] = csvFloat(s.MeanQPolicy)
+		row[7] = strconv.Itoa(s.BufferSize)
+		row[8] = csvFloat(s.L2Total)
+		row[9] = csvFloat(s.Seconds)
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func csvFloat(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return ""
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+
+// ReadSummary reads a summary JSON file written by WriteSummary.
+func ReadSummary(path string) (*BatchResult, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var res BatchResult
+	if err := json.Unmarshal(data, &res); err != nil {
+		return nil, fmt.Errorf("read batch summary %s: %w (rerun the batch to rewrite it)", path, err)
+	}
+	return &res, nil
+}
+
+// batchJSON is BatchResult's file layout.
+type batchJSON struct {
+	Version int `json:"version"`
+	plainBatch
+	Runs []runJSON `json:"runs"`
+}
+
+// plainBatch is BatchResult without its methods.
+type plainBatch BatchResult
+
+// MarshalJSON writes the summary.json layout: a format version, the batch
+// metadata, and the runs, with NaN written as null.
+func (r *BatchResult) MarshalJSON() ([]byte, error) {
+	bj := batchJSON{Version: summaryVersion, plainBatch: plainBatch(*r), Runs: make([]runJSON, len(r.Runs))}
+	for i := range r.Runs {
+		bj.Runs[i] = toRunJSON(&r.Runs[i])
+	}
+	return json.Marshal(bj)
+}
+
+// UnmarshalJSON reads the summary.json layout; null numbers read as NaN.
+func (r *BatchResult) UnmarshalJSON(data []byte) error {
+	var bj batchJSON
+	if err := json.Unmarshal(data, &bj); err != nil {
+		return err
+	}
+	if bj.Version != summaryVersion {
+		return fmt.Errorf("summary format version %d, this rleval reads %d", bj.Version, summaryVersion)
+	}
+	*r = BatchResult(bj.plainBatch)
+	r.Runs = make([]RunSummary, len(bj.Runs))
+	for i := range bj.Runs {
+		r.Runs[i] = bj.Runs[i].summary()
+	}
+	return nil
+}

@@ -1,0 +1,259 @@
+package jobs
+
+import (
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ErrUsage marks errors caused by how the tool was called (a bad --shard,
+// a bad --match pattern, an output folder inside a run): the CLI exits
+// with ExitUsage for them.
+var ErrUsage = errors.New("usage")
+
+// runNameRe is the `<YYYY-MM-DD>_<HH-MM-SS>_<name>` directory name the
+// training code gives every run.
+var runNameRe = regexp.MustCompile(`^(\d{4}-\d{2}-\d{2})_(\d{2})-(\d{2})-(\d{2})_.+$`)
+
+// RunDir is one run directory found under a batch root.
+type RunDir struct {
+	// Path is the directory as reached from the root (root joined with
+	// Rel; symbolic links are not resolved).
+	Path string
+	// Rel is Path relative to the root, slash-separated: the run's stable
+	// identity in a batch (sorting, sharding, merging).
+	Rel string
+	// Name is the base name.
+	Name string
+	// OutName is the run's output folder name under the batch --out: Name,
+	// or, when several runs share the name, Rel with "/" replaced by "__".
+	OutName string
+}
+
+// RunDate returns the start date and time encoded in a run directory name
+// `<YYYY-MM-DD>_<HH-MM-SS>_<name>` as "YYYY-MM-DD HH:MM:SS", or "" when
+// name has none or it is not a valid date.
+func RunDate(name string) string {
+	m := runNameRe.FindStringSubmatch(name)
+	if m == nil {
+		return ""
+	}
+	s := m[1] + " " + m[2] + ":" + m[3] + ":" + m[4]
+	if _, err := time.Parse("2006-01-02 15:04:05", s); err != nil {
+		return ""
+	}
+	return s
+}
+
+// IsRunDir reports whether dir is a run directory: its name follows the
+// `<YYYY-MM-DD>_<HH-MM-SS>_<name>` pattern or it holds a config.yaml.
+func IsRunDir(dir string) bool {
+	if runNameRe.MatchString(filepath.Base(dir)) {
+		return true
+	}
+	fi, err := os.Stat(filepath.Join(dir, "config.yaml"))
+	return err == nil && !fi.IsDir()
+}
+
+// Discover finds the run directories under root, sorted by Rel. It does
+// not descend into a run directory, follows symbolic links to directories
+// but visits each real directory once (so link loops end and a run linked
+// twice is found once), skips hidden directories and the directories in
+// exclude (typically the batch --out), and skips unreadable directories with
+// a note. A root that is itself a run directory is the only run. Only an
+// unreadable root is an error.
+func Discover(root string, exclude ...string) (runs []RunDir, notes []string, err error) {
+	fi, err := os.Stat(root)
+	if err != nil {
+		return nil, nil, fmt.Errorf("experiments folder %s: %w", root, err)
+	}
+	if !fi.IsDir() {
+		return nil, nil, fmt.Errorf("experiments folder %s is not a directory: %w", root, ErrUsage)
+	}
+	visited := map[string]bool{}
+	for _, ex := range exclude {
+		if real, err := filepath.EvalSymlinks(ex); err == nil {
+			if abs, err := filepath.Abs(real); err == nil {
+				visited[abs] = true
+			}
+		}
+	}
+	realOf := func(p string) (string, error) {
+		real, err := filepath.EvalSymlinks(p)
+		if err != nil {
+			return "", err
+		}
+		return filepath.Abs(real)
+	}
+	rootReal, err := realOf(root)
+	if err != nil {
+		return nil, nil, fmt.Errorf("experiments folder %s: %w", root, err)
+	}
+	if visited[rootReal] {
+		return nil, nil, fmt.Errorf("experiments folder %s is the output folder: %w", root, ErrUsage)
+	}
+	if IsRunDir(root) {
+		runs = []RunDir{{Path: root, Rel: ".", Name: filepath.Base(rootReal)}}
+		assignOutNames(runs)
+		return runs, nil, nil
+	}
+	visited[rootReal] = true
+
+	var walk func(dir, rel string) error
+	walk = func(dir, rel string) error {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			if rel == "" {
+				return fmt.Errorf("read experiments folder %s: %w", root, err)
+			}
+			notes = append(notes, fmt.Sprintf("skipped %s: %v", dir, err))
+			return nil
+		}
+		for _, e := range entries {
+			name := e.Name()
+			if strings.HasPrefix(name, ".") {
+				continue
+			}
+			p := filepath.Join(dir, name)
+			if e.Type()&os.ModeSymlink != 0 {
+				fi, err := os.Stat(p)
+				if err != nil {
+					notes = append(notes, fmt.Sprintf("skipped %s: broken link: %v", p, err))
+					continue
+				}
+				if !fi.IsDir() {
+					continue
+				}
+			} else if !e.IsDir() {
+				continue
+			}
+			real, err := realOf(p)
+			if err != nil {
+				notes = append(notes, fmt.Sprintf("skipped %s: %v", p, err))
+				continue
+			}
+			if visited[real] {
+				continue
+			}
+			visited[real] = true
+			r := path.Join(rel, name)
+			if IsRunDir(p) {
+				runs = append(runs, RunDir{Path: p, Rel: r, Name: name})
+				continue
+			}
+			if err := walk(p, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := walk(root, ""); err != nil {
+		return nil, notes, err
+	}
+	sort.Slice(runs, func(i, j int) bool { return runs[i].Rel < runs[j].Rel })
+	assignOutNames(runs)
+	return runs, notes, nil
+}
+
+// assignOutNames gives each run a distinct output folder name, the same
+// for the same discovered set whatever is later filtered out (so shards and
+// --match runs agree): the base name when it is unique, else the relative
+// path flattened, with a "-N" suffix in the rare case that still collides.
+func assignOutNames(runs []RunDir) {
+	count := map[string]int{}
+	for _, r := range runs {
+		count[r.Name]++
+	}
+	used := map[string]bool{}
+	for i := range runs {
+		n := runs[i].Name
+		if count[n] > 1 {
+			n = strings.ReplaceAll(runs[i].Rel, "/", "__")
+		}
+		base := n
+		for k := 2; used[n]; k++ {
+			n = base + "-" + strconv.Itoa(k)
+		}
+		used[n] = true
+		runs[i].OutName = n
+	}
+}
+
+// FilterMatch keeps the runs whose base name matches the path.Match
+// pattern glob; an empty glob keeps all. A malformed pattern is an error
+// wrapping ErrUsage.
+func FilterMatch(runs []RunDir, glob string) ([]RunDir, error) {
+	if glob == "" {
+		return runs, nil
+	}
+	if _, err := path.Match(glob, ""); err != nil {
+		return nil, fmt.Errorf("--match %q: %v: %w", glob, err, ErrUsage)
+	}
+	var out []RunDir
+	for _, r := range runs {
+		if ok, _ := path.Match(glob, r.Name); ok {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// ShardOf returns the shard (0 ≤ shard < shards) a run belongs to: a
+// stable hash (FNV-1a) of its relative path modulo shards. Hashing rather
+// than the position in the sorted list keeps every run in exactly one
+// shard even when the array tasks start at different times and see
+// different sets of runs, and adding a run never moves the others.
+func ShardOf(rel string, shards int) int {
+	h := fnv.New64a()
+	h.Write([]byte(rel))
+	return int(h.Sum64() % uint64(shards))
+}
+
+// SelectShard keeps the runs of shard i of n (0-based: 0 ≤ i < n, as
+// SLURM_ARRAY_TASK_ID with --array=0-(n-1)). n ≤ 1 keeps all.
+func SelectShard(runs []RunDir, i, n int) []RunDir {
+	if n <= 1 {
+		return runs
+	}
+	var out []RunDir
+	for _, r := range runs {
+		if ShardOf(r.Rel, n) == i {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// ParseShard parses a --shard value "i/n" (0-based: 0 ≤ i < n). Errors
+// wrap ErrUsage.
+func ParseShard(s string) (i, n int, err error) {
+	a, b, ok := strings.Cut(s, "/")
+	if ok {
+		i, err = strconv.Atoi(strings.TrimSpace(a))
+		if err == nil {
+			n, err = strconv.Atoi(strings.TrimSpace(b))
+		}
+	}
+	if !ok || err != nil {
+		return 0, 0, fmt.Errorf("--shard %q: want i/n, e.g. 0/16: %w", s, ErrUsage)
+	}
+	if err := validShard(i, n); err != nil {
+		return 0, 0, fmt.Errorf("--shard %q: %w", s, err)
+	}
+	return i, n, nil
+}
+
+func validShard(i, n int) error {
+	if n < 0 || (n > 0 && (i < 0 || i >= n)) || (n == 0 && i != 0) {
+		return fmt.Errorf("shard %d of %d: want 0 ≤ i < n (shards are numbered from 0, like SLURM_ARRAY_TASK_ID): %w", i, n, ErrUsage)
+	}
+	return nil
+}

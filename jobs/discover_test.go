@@ -1,0 +1,169 @@
+package jobs
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func TestDiscoverFindsNestedRunsAndSurvivesLinkLoops(t *testing.T) {
+	root := t.TempDir()
+	mk := func(rel string, files ...string) {
+		d := filepath.Join(root, filepath.FromSlash(rel))
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			os.WriteFile(filepath.Join(d, f), []byte("x: 1\n"), 0o644)
+		}
+	}
+	mk("2026-01-01_00-00-00_a")
+	mk("2026-01-01_00-00-00_a/nested/2026-01-02_00-00-00_inside") // inside a run: not a run of its own
+	mk("group/b", "config.yaml")
+	mk("group/deeper/2026-03-01_12-30-00_c")
+	mk("x/2026-01-01_00-00-00_a")
+	mk(".hidden/2026-01-01_00-00-00_h")
+	mk("plain/empty")
+	mk("results/2026-01-01_00-00-00_out") // the output folder
+	mk("notarun", "config.yml")
+	os.Symlink(root, filepath.Join(root, "group", "loop"))                                           // a loop
+	os.Symlink(filepath.Join(root, "group", "b"), filepath.Join(root, "zlink-to-b"))                 // a run linked twice
+	os.Symlink(filepath.Join(root, "missing"), filepath.Join(root, "dangling"))                      // broken link
+	os.Symlink(filepath.Join(root, "group", "deeper"), filepath.Join(root, "another-way-to-deeper")) // reaches c first
+
+	runs, notes, err := Discover(root, filepath.Join(root, "results"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range runs {
+		got = append(got, r.Rel+" -> "+r.OutName)
+	}
+	want := []string{
+		"2026-01-01_00-00-00_a -> 2026-01-01_00-00-00_a",
+		"another-way-to-deeper/2026-03-01_12-30-00_c -> 2026-03-01_12-30-00_c",
+		"group/b -> b",
+		"x/2026-01-01_00-00-00_a -> x__2026-01-01_00-00-00_a",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("runs:\n got %q\nwant %q", got, want)
+	}
+	if len(notes) != 1 || !strings.Contains(notes[0], "dangling") {
+		t.Fatalf("notes = %q, want one about the dangling link", notes)
+	}
+	// Same input, same answer.
+	again, _, _ := Discover(root, filepath.Join(root, "results"))
+	if !reflect.DeepEqual(runs, again) {
+		t.Fatal("discovery is not deterministic")
+	}
+}
+
+func TestDiscoverSkipsUnreadableFolderWithNote(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads every folder")
+	}
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "2026-01-01_00-00-00_ok"), 0o755)
+	locked := filepath.Join(root, "locked")
+	os.MkdirAll(filepath.Join(locked, "2026-01-01_00-00-00_hidden"), 0o755)
+	os.Chmod(locked, 0o000)
+	defer os.Chmod(locked, 0o755)
+	runs, notes, err := Discover(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 1 || len(notes) != 1 || !strings.Contains(notes[0], "locked") {
+		t.Fatalf("runs %v, notes %q; want the readable run and a note on locked", runs, notes)
+	}
+}
+
+func TestDiscoverRootThatIsARun(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "2026-01-01_00-00-00_solo")
+	os.MkdirAll(root, 0o755)
+	runs, _, err := Discover(root)
+	if err != nil || len(runs) != 1 || runs[0].Name != "2026-01-01_00-00-00_solo" {
+		t.Fatalf("Discover(run) = %v, %v; want the run itself", runs, err)
+	}
+}
+
+func TestRunDate(t *testing.T) {
+	tests := []struct{ name, want string }{
+		{"2026-06-09_17-49-47_pendulum-v1", "2026-06-09 17:49:47"},
+		{"2026-13-09_17-49-47_bad-month", ""},
+		{"2026-06-09_17-49-47_", ""},
+		{"pendulum", ""},
+	}
+	for _, tt := range tests {
+		if got := RunDate(tt.name); got != tt.want {
+			t.Errorf("RunDate(%q) = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestParseShard(t *testing.T) {
+	tests := []struct {
+		in      string
+		i, n    int
+		wantErr bool
+	}{
+		{"0/16", 0, 16, false},
+		{"15/16", 15, 16, false},
+		{" 3 / 4 ", 3, 4, false},
+		{"16/16", 0, 0, true},
+		{"-1/4", 0, 0, true},
+		{"1/0", 0, 0, true},
+		{"1", 0, 0, true},
+		{"a/b", 0, 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			i, n, err := ParseShard(tt.in)
+			if tt.wantErr {
+				if !isUsage(err) {
+					t.Fatalf("err = %v, want a usage error", err)
+				}
+				return
+			}
+			if err != nil || i != tt.i || n != tt.n {
+				t.Fatalf("ParseShard = %d, %d, %v; want %d, %d", i, n, err, tt.i, tt.n)
+			}
+		})
+	}
+}
+
+func TestShardsPartitionRuns(t *testing.T) {
+	var runs []RunDir
+	for i := 0; i < 200; i++ {
+		runs = append(runs, RunDir{Rel: "g/" + strings.Repeat("r", i%7) + string(rune('a'+i%26)) + "/" + strconv.Itoa(i)})
+	}
+	seen := map[string]int{}
+	for i := 0; i < 7; i++ {
+		for _, r := range SelectShard(runs, i, 7) {
+			seen[r.Rel]++
+		}
+	}
+	for _, r := range runs {
+		if seen[r.Rel] != 1 {
+			t.Fatalf("run %s is in %d shards, want 1", r.Rel, seen[r.Rel])
+		}
+	}
+	// Adding a run moves no other run.
+	before := ShardOf(runs[10].Rel, 7)
+	if after := ShardOf(runs[10].Rel, 7); after != before {
+		t.Fatal("ShardOf is not stable")
+	}
+}
+
+func TestFilterMatchRejectsBadPattern(t *testing.T) {
+	runs := []RunDir{{Name: "2026-01-01_00-00-00_td3"}, {Name: "2026-01-01_00-00-00_sac"}}
+	got, err := FilterMatch(runs, "*_td3")
+	if err != nil || len(got) != 1 || got[0].Name != runs[0].Name {
+		t.Fatalf("FilterMatch(*_td3) = %v, %v", got, err)
+	}
+	if _, err := FilterMatch(runs, "[td3"); !isUsage(err) {
+		t.Fatalf("bad pattern: err = %v, want a usage error", err)
+	}
+}

@@ -1,0 +1,240 @@
+package jobs
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// ManifestName is the file, in a run's output folder, that records what a
+// successful evaluation was made from. The runner writes it last, so its
+// presence means every other output of the run is complete.
+const ManifestName = ".rleval-manifest.json"
+
+// manifestVersion is the manifest format; another version is stale.
+const manifestVersion = 1
+
+// Manifest records the inputs and result of a run's last successful
+// evaluation, so that a later batch can skip the run while its inputs stay
+// the same.
+type Manifest struct {
+	// Version is the manifest format version.
+	Version int `json:"version"`
+	// Options identifies the rleval version and options the outputs were
+	// made with (Batch.Options); other options make the manifest stale.
+	Options string `json:"options"`
+	// Inputs are the run directory's files, sorted by path.
+	Inputs []InputFile `json:"inputs"`
+	// Summary is the run's summary row.
+	Summary RunSummary `json:"-"`
+}
+
+// InputFile is one input file of a run as the manifest records it.
+type InputFile struct {
+	// Path is relative to the run directory, slash-separated.
+	Path string `json:"path"`
+	Size int64  `json:"size"`
+	// ModTime is the modification time in nanoseconds since the epoch.
+	ModTime int64 `json:"mtime_ns"`
+}
+
+// ScanInputs lists the regular files under a run directory with their
+// sizes and modification times, sorted by path: the fingerprint a manifest
+// compares. Hidden files and WriteFileAtomic temporaries are left out;
+// links are followed, each real directory once.
+func ScanInputs(dir string) ([]InputFile, error) {
+	var out []InputFile
+	visited := map[string]bool{}
+	var walk func(d, rel string) error
+	walk = func(d, rel string) error {
+		real, err := filepath.EvalSymlinks(d)
+		if err != nil {
+			return err
+		}
+		if visited[real] {
+			return nil
+		}
+		visited[real] = true
+		entries, err := os.ReadDir(d)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			name := e.Name()
+			if strings.HasPrefix(name, ".") || IsTempFile(name) {
+				continue
+			}
+			p := filepath.Join(d, name)
+			fi, err := os.Stat(p) // follows links
+			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					continue // broken link or removed meanwhile
+				}
+				return err
+			}
+			r := path.Join(rel, name)
+			switch {
+			case fi.IsDir():
+				if err := walk(p, r); err != nil {
+					return err
+				}
+			case fi.Mode().IsRegular():
+				out = append(out, InputFile{Path: r, Size: fi.Size(), ModTime: fi.ModTime().UnixNano()})
+			}
+		}
+		return nil
+	}
+	if err := walk(dir, ""); err != nil {
+		return nil, fmt.Errorf("list inputs of run %s: %w", dir, err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+// Matches reports whether the manifest describes exactly these inputs made
+// with these options.
+func (m *Manifest) Matches(inputs []InputFile, options string) bool {
+	if m.Version != manifestVersion || m.Options != options || len(m.Inputs) != len(inputs) {
+		return false
+	}
+	for i := range inputs {
+		if m.Inputs[i] != inputs[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// manifestJSON is the file layout: the summary goes through runJSON so NaN
+// survives.
+type manifestJSON struct {
+	Version int         `json:"version"`
+	Options string      `json:"options"`
+	Inputs  []InputFile `json:"inputs"`
+	Summary runJSON     `json:"summary"`
+}
+
+// WriteManifest writes m to outDir/ManifestName atomically.
+func WriteManifest(outDir string, m *Manifest) error {
+	return WriteFileAtomic(filepath.Join(outDir, ManifestName), func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", " ")
+		return enc.Encode(manifestJSON{Version: m.Version, Options: m.Options, Inputs: m.Inputs, Summary: toRunJSON(&m.Summary)})
+	})
+}
+
+// ReadManifest reads outDir/ManifestName. A missing manifest is an error
+// wrapping fs.ErrNotExist.
+func ReadManifest(outDir string) (*Manifest, error) {
+	p := filepath.Join(outDir, ManifestName)
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return nil, err
+	}
+	var mj manifestJSON
+	if err := json.Unmarshal(data, &mj); err != nil {
+		return nil, fmt.Errorf("read manifest %s: %w (delete it to re-evaluate the run)", p, err)
+	}
+	return &Manifest{Version: mj.Version, Options: mj.Options, Inputs: mj.Inputs, Summary: mj.Summary.summary()}, nil
+}
+
+// jsonFloat is a float64 whose JSON form is null for NaN and ±Inf, which
+// encoding/json cannot write; null reads back as NaN.
+type jsonFloat float64
+
+// MarshalJSON implements json.Marshaler.
+func (f jsonFloat) MarshalJSON() ([]byte, error) {
+	v := float64(f)
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return []byte("null"), nil
+	}
+	return json.Marshal(v)
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (f *jsonFloat) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*f = jsonFloat(math.NaN())
+		return nil
+	}
+	var v float64
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*f = jsonFloat(v)
+	return nil
+}
+
+// plainRun is RunSummary without its methods, so that runJSON's embedding
+// never recurses into a MarshalJSON RunSummary may grow.
+type plainRun RunSummary
+
+// runJSON is RunSummary as written in manifests and summary.json: the
+// float fields that may be NaN shadow the embedded ones.
+type runJSON struct {
+	plainRun
+	FinalRewardSum jsonFloat   `json:"final_reward_sum"`
+	BestRewardSum  jsonFloat   `json:"best_reward_sum"`
+	MeanQPolicy    jsonFloat   `json:"mean_q_policy"`
+	L2Total        jsonFloat   `json:"l2_total"`
+	Seconds        jsonFloat   `json:"seconds"`
+	CurveStep      []jsonFloat `json:"curve_step,omitempty"`
+	CurveValue     []jsonFloat `json:"curve_value,omitempty"`
+}
+
+func toRunJSON(s *RunSummary) runJSON {
+	r := runJSON{
+		plainRun:       plainRun(*s),
+		FinalRewardSum: jsonFloat(s.FinalRewardSum),
+		BestRewardSum:  jsonFloat(s.BestRewardSum),
+		MeanQPolicy:    jsonFloat(s.MeanQPolicy),
+		L2Total:        jsonFloat(s.L2Total),
+		Seconds:        jsonFloat(s.Seconds),
+		CurveStep:      toJSONFloats(s.CurveStep),
+		CurveValue:     toJSONFloats(s.CurveValue),
+	}
+	r.plainRun.CurveStep, r.plainRun.CurveValue = nil, nil
+	return r
+}
+
+func (r runJSON) summary() RunSummary {
+	s := RunSummary(r.plainRun)
+	s.FinalRewardSum = float64(r.FinalRewardSum)
+	s.BestRewardSum = float64(r.BestRewardSum)
+	s.MeanQPolicy = float64(r.MeanQPolicy)
+	s.L2Total = float64(r.L2Total)
+	s.Seconds = float64(r.Seconds)
+	s.CurveStep = fromJSONFloats(r.CurveStep)
+	s.CurveValue = fromJSONFloats(r.CurveValue)
+	return s
+}
+
+func toJSONFloats(v []float64) []jsonFloat {
+	if v == nil {
+		return nil
+	}
+	out := make([]jsonFloat, len(v))
+	for i, x := range v {
+		out[i] = jsonFloat(x)
+	}
+	return out
+}
+
+func fromJSONFloats(v []jsonFloat) []float64 {
+	if v == nil {
+		return nil
+	}
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = float64(x)
+	}
+	return out
+}
