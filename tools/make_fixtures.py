@@ -790,7 +790,10 @@ def write_expected(run_dir, exp_dir, gen, algo, grid_n, notes):
         except json.JSONDecodeError:
             skipped += 1
             continue
-        if not isinstance(r, dict) or r.get("source") != "train":
+        if not isinstance(r, dict):
+            skipped += 1  # valid JSON but not an object (the notebook would crash on it)
+            continue
+        if r.get("source") != "train":
             other += 1
             continue
         if r.get("event") == "step":
@@ -971,20 +974,33 @@ def fixture_bad(out):
     import zipfile
     bad = os.path.join(out, "bad")
     fresh(bad)
-    demo_actor = os.path.join(out, "runs", DEMO, "models", "actor.pth")
     demo_buf = os.path.join(out, "runs", DEMO, "data", "replay_buffer.pth")
     entries = []
+    # 9. critic whose input size does not match obs+act
+    torch.manual_seed(5)
+    crit = Critic(4, 1, (32, 32))  # input 5 = obs 3 + act 1 + 1 extra
+    box = BOX_GEN1(torch.tensor([-2.0]), torch.tensor([2.0]))
+    save_archive(wrapped(gen1_state(crit, "critic"), (32, 32), box), os.path.join(bad, "critic_input5.pth"))
+    torch.manual_seed(6)
+    act = Actor(3, 1, (32, 32))
+    save_archive(wrapped(gen1_state(act, "actor"), (32, 32), box), os.path.join(bad, "actor_obs3_for_critic_input5.pth"))
+    entries.append(("critic_input5.pth", "gen-1 critic, 5→32→32→1, wrapped (obs_dim 3, action_dim 1 in _init_kwargs)",
+                    "error when paired with an actor of obs 3 / act 1: critic input 5 != obs 3 + act 1"))
+    entries.append(("actor_obs3_for_critic_input5.pth", "gen-1 actor 3→32→32→1, the partner of critic_input5.pth",
+                    "loads fine on its own"))
+    # the corrupted checkpoints below start from this small (7 KB) gen-1 actor
+    demo_actor = os.path.join(bad, "actor_obs3_for_critic_input5.pth")
 
     # 1. raw pickle (protocol 2) whose REDUCE calls os.system
     with open(os.path.join(bad, "pickle_os_system.pkl"), "wb") as f:
         pickle.dump({"state_dict": _SystemCall()}, f, protocol=2)
-    entries.append(("pickle_os_system.pkl", "raw protocol-2 pickle, REDUCE of `posix.system`/`os.system`",
+    entries.append(("pickle_os_system.pkl", "raw protocol-2 pickle: GLOBAL 'posix system' (os.system on Linux), then REDUCE",
                     "error naming the forbidden global (os.system / posix.system); nothing executed, /tmp/pwned not created"))
     # 2. same inside a real torch zip checkpoint (torch.save uses pickle protocol 2)
     b = io.BytesIO()
     torch.save({"state_dict": OrderedDict(w=torch.zeros(2)), "payload": _SystemCall()}, b)
     open(os.path.join(bad, "ckpt_os_system.pth"), "wb").write(b.getvalue())
-    entries.append(("ckpt_os_system.pth", "torch zip checkpoint whose data.pkl REDUCEs os.system",
+    entries.append(("ckpt_os_system.pth", "torch zip checkpoint (archive/) whose data.pkl has GLOBAL 'posix system' + REDUCE next to a real tensor",
                     "error (forbidden global / unknown callable), never executed"))
     # 3. builtins.eval
     b = io.BytesIO()
@@ -992,13 +1008,13 @@ def fixture_bad(out):
     open(os.path.join(bad, "ckpt_builtins_eval.pth"), "wb").write(b.getvalue())
     with open(os.path.join(bad, "pickle_builtins_eval.pkl"), "wb") as f:
         pickle.dump(_EvalCall(), f, protocol=2)
-    entries.append(("ckpt_builtins_eval.pth", "torch zip checkpoint whose data.pkl REDUCEs builtins.eval",
+    entries.append(("ckpt_builtins_eval.pth", "torch zip checkpoint whose data.pkl has GLOBAL '__builtin__ eval' (protocol 2 writes builtins as __builtin__) + REDUCE",
                     "error, never executed"))
-    entries.append(("pickle_builtins_eval.pkl", "raw protocol-2 pickle REDUCE builtins.eval", "error, never executed"))
+    entries.append(("pickle_builtins_eval.pkl", "raw protocol-2 pickle: GLOBAL '__builtin__ eval' + REDUCE", "error, never executed"))
     # 4. truncated zip
     raw = open(demo_actor, "rb").read()
     open(os.path.join(bad, "ckpt_truncated_half.pth"), "wb").write(raw[: len(raw) // 2])
-    entries.append(("ckpt_truncated_half.pth", f"demo actor.pth cut to its first {len(raw)//2} of {len(raw)} bytes",
+    entries.append(("ckpt_truncated_half.pth", f"actor_obs3_for_critic_input5.pth cut to its first {len(raw)//2} of {len(raw)} bytes",
                     "clear 'truncated / not a valid zip' error, no panic"))
     # 5. empty
     open(os.path.join(bad, "empty.pth"), "wb").close()
@@ -1017,7 +1033,7 @@ def fixture_bad(out):
             zout.writestr(info.filename, data)
     open(os.path.join(bad, "ckpt_flipped_byte_datapkl.pth"), "wb").write(bo.getvalue())
     entries.append(("ckpt_flipped_byte_datapkl.pth",
-                    f"demo actor.pth rebuilt with byte {flip_pos} of archive/data.pkl XOR 0xFF (zip CRCs are correct "
+                    f"actor_obs3_for_critic_input5.pth rebuilt with byte {flip_pos} of archive/data.pkl XOR 0xFF (zip CRCs are correct "
                     "for the corrupted data)", "parse error (bad opcode / bad value) or a load error naming the file; no panic"))
     # 6b. flipped byte in the raw zip (CRC mismatch)
     raw_flip = bytearray(raw)
@@ -1030,8 +1046,8 @@ def fixture_bad(out):
     dpos = hdr + 30 + name_len + extra_len + 40
     raw_flip[dpos] ^= 0xFF
     open(os.path.join(bad, "ckpt_flipped_byte_crc.pth"), "wb").write(bytes(raw_flip))
-    entries.append(("ckpt_flipped_byte_crc.pth", f"demo actor.pth with byte {dpos} (inside data.pkl) XOR 0xFF in place",
-                    "zip CRC-32 mismatch error (or pickle error); no panic"))
+    entries.append(("ckpt_flipped_byte_crc.pth", f"actor_obs3_for_critic_input5.pth with byte {dpos} (inside data.pkl) XOR 0xFF in place",
+                    "zip CRC-32 mismatch error (the local CRC no longer matches; torch itself does not check it and fails in the pickle); no panic"))
     # 7. buffer whose size exceeds capacity
     d = torch.load(demo_buf)
     small = {"capacity": 100, "obs_dim": 3, "action_dim": 1, "size": 150, "index": 50,
@@ -1050,18 +1066,6 @@ def fixture_bad(out):
     with open(os.path.join(bad, "config_invalid.yaml"), "w") as f:
         f.write("experiment_name: pendulum-v1\nenv: {name: Pendulum-v1\nalgorithm:\n  type: td3\n   gamma: [0.98\n\t- tab\n")
     entries.append(("config_invalid.yaml", "unclosed flow mapping, bad indentation, a tab", "yaml parse error naming the file"))
-    # 9. critic whose input size does not match obs+act
-    torch.manual_seed(5)
-    crit = Critic(4, 1, (32, 32))  # input 5 = obs 3 + act 1 + 1 extra
-    box = BOX_GEN1(torch.tensor([-2.0]), torch.tensor([2.0]))
-    save_archive(wrapped(gen1_state(crit, "critic"), (32, 32), box), os.path.join(bad, "critic_input5.pth"))
-    torch.manual_seed(6)
-    act = Actor(3, 1, (32, 32))
-    save_archive(wrapped(gen1_state(act, "actor"), (32, 32), box), os.path.join(bad, "actor_obs3_for_critic_input5.pth"))
-    entries.append(("critic_input5.pth", "gen-1 critic, 5→32→32→1, wrapped (obs_dim 3, action_dim 1 in _init_kwargs)",
-                    "error when paired with an actor of obs 3 / act 1: critic input 5 != obs 3 + act 1"))
-    entries.append(("actor_obs3_for_critic_input5.pth", "gen-1 actor 3→32→32→1, the partner of critic_input5.pth",
-                    "loads fine on its own"))
     # 10. legacy non-zip truncated
     legacy_actor = os.path.join(out, "runs", LEGACY, "models", "actor.pth")
     if os.path.exists(legacy_actor):
