@@ -1,0 +1,148 @@
+package graph
+
+import (
+	"fmt"
+	"sync"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/rleval/rleval/loaders"
+)
+
+// Reference is the reference Backend: every network is run as its Gorgonia
+// graph on a TapeMachine, the executor the fast plans are checked against.
+// It is slow and serialises calls; use it in tests and cross-checks.
+type Reference struct {
+	mu       sync.Mutex
+	machines map[refKey]*refMachine
+}
+
+type refKey struct {
+	net   *loaders.Network
+	batch int
+}
+
+// refMachine is a built graph with its TapeMachine and input tensor.
+type refMachine struct {
+	gr *Graph
+	vm G.VM
+	in *tensor.Dense
+}
+
+// NewReference returns the TapeMachine reference backend.
+func NewReference() *Reference {
+	return &Reference{machines: map[refKey]*refMachine{}}
+}
+
+// Name implements Backend.
+func (r *Reference) Name() string { return "reference (gorgonia TapeMachine)" }
+
+// Close implements Backend.
+func (r *Reference) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var first error
+	for k, m := range r.machines {
+		if err := m.vm.Close(); err != nil && first == nil {
+			first = err
+		}
+		delete(r.machines, k)
+	}
+	return first
+}
+
+// run evaluates net's graph on n rows of x, writing n×Out values into out.
+// Graphs are built per batch size; callers hold r.mu.
+func (r *Reference) run(net *loaders.Network, x []float32, n int, out []float32) error {
+	if n == 0 {
+		return nil
+	}
+	k := refKey{net, n}
+	m := r.machines[k]
+	if m == nil {
+		gr, err := Build(net, n)
+		if err != nil {
+			return err
+		}
+		in := tensor.New(tensor.WithShape(n, net.Layers[0].In), tensor.Of(tensor.Float32))
+		if err := G.Let(gr.Input, in); err != nil {
+			return fmt.Errorf("graph: reference %s: %w", net.Path, err)
+		}
+		m = &refMachine{gr: gr, vm: G.NewTapeMachine(gr.G), in: in}
+		r.machines[k] = m
+	}
+	width := net.Layers[0].In
+	copy(m.in.Data().([]float32), x[:n*width])
+	if err := m.vm.RunAll(); err != nil {
+		m.vm.Reset()
+		return fmt.Errorf("graph: reference %s: %w", net.Path, err)
+	}
+	got := m.gr.Output.Value().Data().([]float32)
+	copy(out, got)
+	m.vm.Reset()
+	return nil
+}
+
+// Policy implements Backend.
+func (r *Reference) Policy(actor *loaders.Network, obs []float32, n int, act []float32) error {
+	if err := Validate(actor); err != nil {
+		return err
+	}
+	if actor.Kind == loaders.KindCritic {
+		return fmt.Errorf("graph: %s is a critic, not an actor", actor.Path)
+	}
+	if err := checkLen("obs", obs, n*actor.ObsDim); err != nil {
+		return err
+	}
+	if err := checkLen("act", act, n*actor.ActDim); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.run(actor, obs, n, act)
+}
+
+// Q implements Backend.
+func (r *Reference) Q(c1, c2 *loaders.Network, obs, act []float32, n int, q1, q2 []float32) error {
+	for _, c := range []*loaders.Network{c1, c2} {
+		if c == nil {
+			continue
+		}
+		if err := Validate(c); err != nil {
+			return err
+		}
+		if c.Kind != loaders.KindCritic {
+			return fmt.Errorf("graph: %s is a %s, not a critic", c.Path, c.Kind)
+		}
+	}
+	od, ad := c1.ObsDim, c1.ActDim
+	if err := checkLen("obs", obs, n*od); err != nil {
+		return err
+	}
+	if err := checkLen("act", act, n*ad); err != nil {
+		return err
+	}
+	x := make([]float32, n*(od+ad))
+	for i := 0; i < n; i++ {
+		copy(x[i*(od+ad):], obs[i*od:(i+1)*od])
+		copy(x[i*(od+ad)+od:], act[i*ad:(i+1)*ad])
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.run(c1, x, n, q1); err != nil {
+		return err
+	}
+	if c2 != nil {
+		return r.run(c2, x, n, q2)
+	}
+	return nil
+}
+
+// QPolicy implements Backend.
+func (r *Reference) QPolicy(actor, c1, c2 *loaders.Network, obs []float32, n int, act, q1, q2 []float32) error {
+	if err := r.Policy(actor, obs, n, act); err != nil {
+		return err
+	}
+	return r.Q(c1, c2, obs, act, n, q1, q2)
+}

@@ -1,0 +1,83 @@
+package graph
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/rleval/rleval/loaders"
+)
+
+// TestReferenceAndPlanMatchFloat64 cross-checks the three executors on every
+// test shape: the Gorgonia TapeMachine, the CPU plan, and plain float64.
+func TestReferenceAndPlanMatchFloat64(t *testing.T) {
+	for _, s := range testShapes {
+		t.Run(s.name, func(t *testing.T) {
+			actor, c1, c2 := s.nets(21)
+			const n = 97
+			obs := randomRows(n, s.obsDim, 3, 4)
+			ref := NewReference()
+			defer ref.Close()
+			cpu := NewCPU(Options{})
+			for _, b := range []Backend{ref, cpu} {
+				a := make([]float32, n*s.actDim)
+				q1, q2 := make([]float32, n), make([]float32, n)
+				if err := b.QPolicy(actor, c1, c2, obs, n, a, q1, q2); err != nil {
+					t.Fatalf("%s: %v", b.Name(), err)
+				}
+				wantA, wantQ1, wantQ2 := refAll(actor, c1, c2, obs, a, n)
+				checkClose(t, b.Name()+" act", a, wantA)
+				checkClose(t, b.Name()+" q1", q1, wantQ1)
+				checkClose(t, b.Name()+" q2", q2, wantQ2)
+			}
+		})
+	}
+}
+
+// TestGraphDescribesEveryLayer pins what inspect prints: kind, widths and
+// one line per layer with its ops.
+func TestGraphDescribesEveryLayer(t *testing.T) {
+	for _, s := range testShapes {
+		actor, c1, _ := s.nets(1)
+		for _, net := range []*struct{ kind, head string }{{"actor", "Tanh"}, {"critic", "q"}} {
+			n := actor
+			if net.kind == "critic" {
+				n = c1
+			}
+			g, err := Build(n, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := g.Describe()
+			if !strings.Contains(d, "MatMul, BroadcastAdd") || !strings.Contains(d, net.head) {
+				t.Errorf("%s %s description lacks ops:\n%s", s.name, net.kind, d)
+			}
+			if got := strings.Count(d, "Linear"); got != len(n.Layers) {
+				t.Errorf("%s %s: %d layer lines, want %d:\n%s", s.name, net.kind, got, len(n.Layers), d)
+			}
+			if s.sac && net.kind == "actor" && !strings.Contains(d, "mean") {
+				t.Errorf("SAC actor description lacks the mean head:\n%s", d)
+			}
+		}
+	}
+}
+
+func TestBuildRejectsBrokenNetworks(t *testing.T) {
+	actor, _, _ := testShapes[0].nets(1)
+	broken := *actor
+	broken.Layers = append(broken.Layers[:0:0], actor.Layers...)
+	broken.Layers[1].W = broken.Layers[1].W[:10]
+	for name, tc := range map[string]struct {
+		net   any
+		batch int
+	}{
+		"short weight": {&broken, 1},
+		"zero batch":   {actor, 0},
+	} {
+		t.Run(name, func(t *testing.T) {
+			n := tc.net.(*loaders.Network)
+			if _, err := Build(n, tc.batch); err == nil {
+				t.Error("built")
+			}
+		})
+	}
+}
