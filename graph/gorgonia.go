@@ -153,7 +153,7 @@ func (gr *Graph) Describe() string {
 		fmt.Fprintf(&b, "  %-14s Linear %4d → %-4d %s\n", l.Name, l.In, l.Out, strings.Join(l.Ops, ", "))
 	}
 	if net.Kind != loaders.KindCritic {
-		fmt.Fprintf(&b, "  output action[%d] in [%v, %v]\n", net.ActDim, net.Low, net.High)
+		fmt.Fprintf(&b, "  output action[%d], low %v, high %v\n", net.ActDim, net.Low, net.High)
 	} else {
 		b.WriteString("  output q\n")
 	}
