@@ -7,13 +7,15 @@ import (
 	"testing"
 )
 
-// fuzzSeeds returns the fixture files (small ones only, to keep mutation
-// fast) with the given format plus Go-built ones.
+// fuzzSeeds adds the fixture files of the given format (those under 64 kB:
+// the fuzzer slows to a crawl on half-megabyte inputs) plus Go-built ones.
 func fuzzSeeds(f *testing.F, zipFormat bool) {
 	paths, _ := filepath.Glob(filepath.Join(runsDir, "*", "*", "*.pt*"))
+	more, _ := filepath.Glob(filepath.Join("testdata", "*.pt"))
+	paths = append(paths, more...)
 	for _, p := range paths {
 		b, err := os.ReadFile(p)
-		if err != nil || len(b) > 1<<20 {
+		if err != nil || len(b) > 64<<10 {
 			continue
 		}
 		if bytes.HasPrefix(b, []byte("PK")) == zipFormat {

@@ -79,6 +79,10 @@ type Storage struct {
 	src  io.ReaderAt // the bytes; nil until the file's storages are resolved
 	off  int64       // offset of element 0 in src
 	err  error       // why the bytes are unavailable, if they are
+	// crc is the zip CRC-32 of a stored member that holds exactly this
+	// storage (hasCRC), checked when the storage is read whole.
+	crc    uint32
+	hasCRC bool
 }
 
 func (s *Storage) readAt(p []byte, elemOff int64) error {

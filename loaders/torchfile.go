@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"io/fs"
 	"math/big"
@@ -71,6 +72,11 @@ func (tf *TorchFile) Load() error {
 		buf := make([]byte, s.Numel*int64(s.DType.Size()))
 		if err := s.readAt(buf, 0); err != nil {
 			return fmt.Errorf("load %s: %w", tf.Path, err)
+		}
+		// Stored members are read in place, past archive/zip's checks;
+		// when a storage is read whole, check its CRC-32 here.
+		if s.hasCRC && crc32.ChecksumIEEE(buf) != s.crc {
+			return fmt.Errorf("load %s: storage %s: zip checksum mismatch (corrupt file): %w", tf.Path, k, ErrInvalid)
 		}
 		s.src, s.off = bytes.NewReader(buf), 0
 	}
@@ -198,6 +204,9 @@ func (tf *TorchFile) decodeZip(r io.ReaderAt, size int64) error {
 				return
 			}
 			s.src, s.off = r, off
+			if int64(zf.UncompressedSize64) == need {
+				s.crc, s.hasCRC = zf.CRC32, true
+			}
 			return
 		}
 		limit := min(budget, maxInflateRatio*size)
@@ -213,19 +222,14 @@ func (tf *TorchFile) decodeZip(r io.ReaderAt, size int64) error {
 		}
 		s.src, s.off = bytes.NewReader(b), 0
 	}
-	pf, err := pkl.Open()
+	// The pickle is read whole (it is small) so that archive/zip checks its
+	// CRC-32 before a byte of it is trusted.
+	limit := min(int64(maxInflateTotal), maxInflateRatio*size)
+	pb, err := readMember(pkl, size, limit)
 	if err != nil {
-		return invalidf("open %s: %v", pkl.Name, err)
+		return err
 	}
-	defer pf.Close()
-	limit := int64(pkl.UncompressedSize64)
-	if pkl.Method == zip.Store && pkl.CompressedSize64 != pkl.UncompressedSize64 {
-		return invalidf("%s: stored member with compressed size %d != size %d", pkl.Name, pkl.CompressedSize64, pkl.UncompressedSize64)
-	}
-	if limit > maxInflateRatio*size || limit > maxInflateTotal {
-		return invalidf("%s claims to inflate to %d bytes from a %d-byte file (zip bomb?)", pkl.Name, limit, size)
-	}
-	root, _, err := decodePickle(bufio.NewReaderSize(pf, 64<<10), limit, tf.persistentLoad(r, false))
+	root, _, err := decodePickle(bytes.NewReader(pb), int64(len(pb)), tf.persistentLoad(r, false))
 	if err != nil {
 		return fmt.Errorf("%s: %w", pkl.Name, err)
 	}
@@ -255,7 +259,7 @@ func readMember(zf *zip.File, fileSize, limit int64) ([]byte, error) {
 	var buf bytes.Buffer
 	n, err := io.Copy(&buf, io.LimitReader(rc, limit+1))
 	if err != nil {
-		return nil, invalidf("read %s: %v", zf.Name, err)
+		return nil, invalidf("read %s: %v (corrupt or truncated archive)", zf.Name, err)
 	}
 	if n > limit {
 		return nil, invalidf("%s inflates past the limit of %d bytes (zip bomb?)", zf.Name, limit)
