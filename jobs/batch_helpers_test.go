@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -74,6 +75,10 @@ type fakeEval struct {
 	// sleep is spent per run; spin is CPU work per run (benchmarks).
 	sleep time.Duration
 	spin  int
+	// alloc bytes are held while the run is evaluated (a loaded buffer);
+	// onPeak is called then, for memory benchmarks.
+	alloc  int
+	onPeak func()
 	// afterFirstFile, if set, runs between the run's two output files,
 	// where a kill leaves a run half written.
 	afterFirstFile func(name string)
@@ -121,6 +126,16 @@ func (f *fakeEval) Evaluate(ctx context.Context, runDir, outDir string) (*RunSum
 	seed := float64(h.Sum64()%1000) / 10
 	if f.spin > 0 {
 		seed += spin(f.spin)
+	}
+	if f.alloc > 0 {
+		buf := make([]byte, f.alloc)
+		for i := 0; i < len(buf); i += 4096 {
+			buf[i] = byte(i)
+		}
+		if f.onPeak != nil {
+			f.onPeak()
+		}
+		runtime.KeepAlive(buf)
 	}
 	if f.sleep > 0 {
 		time.Sleep(f.sleep)
