@@ -1,0 +1,160 @@
+package bench
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/rleval/rleval/loaders"
+)
+
+// Nets are the networks a benchmark evaluates: a run's own or Synthetic ones.
+// Critic2 may be nil; the full Q workload then makes two critic passes
+// instead of four.
+type Nets struct {
+	Actor, Critic1, Critic2 *loaders.Network
+}
+
+// Pendulum's action bounds, used for synthetic actors.
+const (
+	syntheticLow  = -2
+	syntheticHigh = 2
+)
+
+// Synthetic returns an actor obsDim→hidden…→actDim and two critics
+// (obsDim+actDim)→hidden…→1 with ReLU between layers and weights and biases
+// drawn like torch's default Linear init, U(-1/√fan_in, 1/√fan_in). The
+// actor's bounds are Pendulum's, [-2, 2]. The same seed gives the same
+// networks; the three networks use seed, seed+1 and seed+2.
+func Synthetic(obsDim, actDim int, hidden []int, seed int64) (actor, critic1, critic2 *loaders.Network) {
+	aw := append(append([]int{obsDim}, hidden...), actDim)
+	cw := append(append([]int{obsDim + actDim}, hidden...), 1)
+	actor = syntheticNet(loaders.KindActor, aw, obsDim, actDim, seed)
+	critic1 = syntheticNet(loaders.KindCritic, cw, obsDim, actDim, seed+1)
+	critic2 = syntheticNet(loaders.KindCritic, cw, obsDim, actDim, seed+2)
+	return actor, critic1, critic2
+}
+
+// SyntheticNets is Synthetic returning Nets.
+func SyntheticNets(obsDim, actDim int, hidden []int, seed int64) Nets {
+	a, c1, c2 := Synthetic(obsDim, actDim, hidden, seed)
+	return Nets{Actor: a, Critic1: c1, Critic2: c2}
+}
+
+func syntheticNet(kind loaders.NetKind, widths []int, obsDim, actDim int, seed int64) *loaders.Network {
+	rng := rand.New(rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15))
+	net := &loaders.Network{
+		Path:   fmt.Sprintf("synthetic:%s:seed=%d", kind, seed),
+		Format: "synthetic",
+		Kind:   kind,
+		Hidden: loaders.ReLU,
+		ObsDim: obsDim, ActDim: actDim,
+	}
+	prefix := "net"
+	if kind == loaders.KindActor {
+		prefix = "net_body"
+	}
+	for i := 0; i+1 < len(widths); i++ {
+		in, out := widths[i], widths[i+1]
+		bound := 1 / math.Sqrt(float64(max(in, 1)))
+		l := loaders.Linear{Name: fmt.Sprintf("%s.%d", prefix, 2*i), In: in, Out: out,
+			W: make([]float32, in*out), B: make([]float32, out)}
+		for j := range l.W {
+			l.W[j] = float32((rng.Float64()*2 - 1) * bound)
+		}
+		for j := range l.B {
+			l.B[j] = float32((rng.Float64()*2 - 1) * bound)
+		}
+		net.Layers = append(net.Layers, l)
+		net.Params = append(net.Params,
+			loaders.Param{Name: l.Name + ".weight", Shape: []int{out, in}, Data: l.W},
+			loaders.Param{Name: l.Name + ".bias", Shape: []int{out}, Data: l.B})
+	}
+	if kind != loaders.KindCritic {
+		net.Low, net.High = make([]float32, actDim), make([]float32, actDim)
+		for j := range net.Low {
+			net.Low[j], net.High[j] = syntheticLow, syntheticHigh
+		}
+	}
+	return net
+}
+
+// Workload names what one measured batch evaluates.
+type Workload string
+
+// The workloads Run measures.
+const (
+	// WorkloadActor is the actor's policy on observations.
+	WorkloadActor Workload = "actor"
+	// WorkloadCritic is one critic at (observation, action).
+	WorkloadCritic Workload = "critic"
+	// WorkloadQFull is a full Q evaluation: both critics at the data's
+	// actions, then the actor and both critics at its actions (actor + 4
+	// critic passes).
+	WorkloadQFull Workload = "q_full"
+)
+
+// Workloads lists every workload in the order reports show them.
+var Workloads = []Workload{WorkloadActor, WorkloadCritic, WorkloadQFull}
+
+func (w Workload) valid() bool {
+	return w == WorkloadActor || w == WorkloadCritic || w == WorkloadQFull
+}
+
+// FLOPsPerRow returns the floating-point operations one row costs in net's
+// Linear layers, 2·in·out per layer (a multiply and an add per weight);
+// biases and activations are not counted. A nil network costs 0.
+func FLOPsPerRow(net *loaders.Network) int64 {
+	if net == nil {
+		return 0
+	}
+	var f int64
+	for _, l := range net.Layers {
+		f += 2 * int64(l.In) * int64(l.Out)
+	}
+	return f
+}
+
+// FLOPsPerRow returns the operations per row of workload w on these
+// networks: the actor, Critic1, or the actor plus two passes of each critic.
+func (n Nets) FLOPsPerRow(w Workload) int64 {
+	switch w {
+	case WorkloadActor:
+		return FLOPsPerRow(n.Actor)
+	case WorkloadCritic:
+		return FLOPsPerRow(n.Critic1)
+	case WorkloadQFull:
+		return FLOPsPerRow(n.Actor) + 2*FLOPsPerRow(n.Critic1) + 2*FLOPsPerRow(n.Critic2)
+	}
+	return 0
+}
+
+// check reports whether the networks can run the benchmark.
+func (n Nets) check() error {
+	if n.Actor == nil || n.Critic1 == nil {
+		return fmt.Errorf("bench: need an actor and a critic (load the run's networks or use Synthetic)")
+	}
+	if n.Critic1.ObsDim != n.Actor.ObsDim || n.Critic1.ActDim != n.Actor.ActDim {
+		return fmt.Errorf("bench: actor %s reads %d observations and writes %d actions, critic %s reads %d+%d",
+			n.Actor.Path, n.Actor.ObsDim, n.Actor.ActDim, n.Critic1.Path, n.Critic1.ObsDim, n.Critic1.ActDim)
+	}
+	if n.Critic2 != nil && (n.Critic2.ObsDim != n.Critic1.ObsDim || n.Critic2.ActDim != n.Critic1.ActDim) {
+		return fmt.Errorf("bench: critics %s and %s read different inputs", n.Critic1.Path, n.Critic2.Path)
+	}
+	return nil
+}
+
+// widthsString formats widths as "3-256-256-1".
+func widthsString(net *loaders.Network) string {
+	if net == nil {
+		return "-"
+	}
+	s := ""
+	for i, w := range net.Widths() {
+		if i > 0 {
+			s += "-"
+		}
+		s += fmt.Sprint(w)
+	}
+	return s
+}
