@@ -849,7 +849,7 @@ def fixture_demo(out, steps):
             make_view(sd, "net_body.0.bias", 5)
             make_transposed(sd, "net_body.2.weight")
             views["models/actor.pth"] = {
-                "state_dict/net_body.0.bias": "view: storage of 263 floats, storage_offset 5",
+                "state_dict/net_body.0.bias": "view: storage of 268 floats, storage_offset 5",
                 "state_dict/net_body.2.weight": "non-contiguous: strides (1, 256) (a transposed copy, transposed back)"}
         save_archive(wrapped(sd, hidden, box), os.path.join(run, "models", nm + ".pth"))
     save_archive(buf.to_dict(), os.path.join(run, "data", "replay_buffer.pth"))
