@@ -380,6 +380,40 @@ func TestFindWorkerPrefersTheEnvironment(t *testing.T) {
 	}
 }
 
+// nullBackend answers every request with zeros at no cost, so a benchmark
+// over it measures the protocol alone: encoding, the pipe and decoding,
+// which bound what a GPU worker can deliver.
+type nullBackend struct{}
+
+func (nullBackend) Name() string                                             { return "null" }
+func (nullBackend) Close() error                                             { return nil }
+func (nullBackend) Policy(*loaders.Network, []float32, int, []float32) error { return nil }
+func (nullBackend) Q(_, _ *loaders.Network, _, _ []float32, _ int, _, _ []float32) error {
+	return nil
+}
+func (nullBackend) QPolicy(_, _, _ *loaders.Network, _ []float32, _ int, _, _, _ []float32) error {
+	return nil
+}
+
+func BenchmarkWireQPolicyProtocolOnly(b *testing.B) {
+	for _, s := range []netShape{testShapes[0], testShapes[4]} {
+		actor, c1, c2 := s.nets(1)
+		n := RemoteChunk
+		b.Run(fmt.Sprintf("obs%d", s.obsDim), func(b *testing.B) {
+			rem := pipeRemote(b, nullBackend{}, RemoteOptions{})
+			obs := randomRows(n, s.obsDim, 2, 1)
+			act, q1, q2 := make([]float32, n*s.actDim), make([]float32, n), make([]float32, n)
+			for b.Loop() {
+				if err := rem.QPolicy(actor, c1, c2, obs, n, act, q1, q2); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+			b.ReportMetric(float64(n*(s.obsDim+s.actDim+2)*4)*float64(b.N)/b.Elapsed().Seconds()/1e6, "MB/s")
+		})
+	}
+}
+
 func BenchmarkRemotePipeQPolicy(b *testing.B) {
 	s := testShapes[0]
 	actor, c1, c2 := s.nets(1)

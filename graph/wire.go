@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"time"
+	"unsafe"
 
 	"github.com/rleval/rleval/loaders"
 )
@@ -178,11 +179,24 @@ func (e *wireEnc) timing(t DeviceTiming) {
 	e.u64(uint64(t.DeviceToHost))
 }
 
+// wirePutFloats encodes f into b (4*len(f) bytes). On little-endian hosts
+// the wire layout is the memory layout, so it is one copy: the payloads
+// are most of what crosses the pipe.
 func wirePutFloats(b []byte, f []float32) {
+	if wireNativeLE && len(f) > 0 {
+		copy(b, unsafe.Slice((*byte)(unsafe.Pointer(&f[0])), 4*len(f)))
+		return
+	}
 	for i, v := range f {
 		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
 	}
 }
+
+// wireNativeLE reports whether float32s are stored little-endian.
+var wireNativeLE = func() bool {
+	x := uint16(1)
+	return *(*byte)(unsafe.Pointer(&x)) == 1
+}()
 
 // wireDec reads wire values from a payload; the first error sticks and later
 // reads return zero values, so a decoder checks err once at the end.
@@ -236,6 +250,10 @@ func (d *wireDec) str(what string) string {
 func (d *wireDec) floatsInto(dst []float32, what string) {
 	p := d.take(4*len(dst), what)
 	if p == nil {
+		return
+	}
+	if wireNativeLE && len(dst) > 0 {
+		copy(unsafe.Slice((*byte)(unsafe.Pointer(&dst[0])), len(p)), p)
 		return
 	}
 	for i := range dst {

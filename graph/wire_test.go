@@ -3,6 +3,7 @@ package graph
 import (
 	"bytes"
 	"encoding/binary"
+	"math"
 	"strings"
 	"testing"
 
@@ -207,4 +208,26 @@ func FuzzServeWire(f *testing.F) {
 		}
 		replies(t, in)
 	})
+}
+
+func TestWireFloatsAreLittleEndianIEEE754(t *testing.T) {
+	f := []float32{0, float32(math.Copysign(0, -1)), 1, -2.5, float32(math.Inf(1)), float32(math.NaN()), math.SmallestNonzeroFloat32, math.MaxFloat32}
+	var e wireEnc
+	e.floats(f)
+	for i, v := range f {
+		if got, want := binary.LittleEndian.Uint32(e.b[4*i:]), math.Float32bits(v); got != want {
+			t.Errorf("float %d encoded as %#08x, want %#08x", i, got, want)
+		}
+	}
+	back := make([]float32, len(f))
+	d := &wireDec{b: e.b}
+	d.floatsInto(back, "floats")
+	if err := d.end(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range f {
+		if math.Float32bits(back[i]) != math.Float32bits(f[i]) {
+			t.Errorf("float %d decoded as %v, want %v bit for bit", i, back[i], f[i])
+		}
+	}
 }
