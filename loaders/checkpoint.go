@@ -545,31 +545,29 @@ func recogniseTD3(sd *stateDict) []netRecipe {
 	return nil
 }
 
-// recogniseCleanRL reads CleanRL's TD3/DDPG files: actor fc1, fc2, fc_mu
-// with buffers action_scale and action_bias; QNetwork fc1, fc2, fc3.
+// recogniseCleanRL reads CleanRL's files: TD3/DDPG actor fc1, fc2, fc_mu
+// and SAC actor fc1, fc2, fc_mean + fc_logstd, with buffers action_scale and
+// action_bias; QNetwork fc1, fc2, fc3.
 func recogniseCleanRL(sd *stateDict) ([]netRecipe, error) {
 	if !sd.has("fc1.weight") {
 		return nil, nil
 	}
 	if l := namedLayers(sd, "fc1", "fc2", "fc_mu"); l != nil {
 		r := netRecipe{format: "cleanrl", layers: l, actorOK: true, kind: KindActor}
-		if sd.has("action_scale") && sd.has("action_bias") {
-			scale, err := sd.tensors["action_scale"].Float32s()
-			if err != nil {
-				return nil, err
-			}
-			bias, err := sd.tensors["action_bias"].Float32s()
-			if err != nil {
-				return nil, err
-			}
-			if len(scale) != len(bias) {
-				return nil, invalidf("action_scale has %d values, action_bias %d", len(scale), len(bias))
-			}
-			// a = tanh(x)*scale + bias, i.e. low = bias-scale, high = bias+scale.
-			r.low, r.high = make([]float32, len(scale)), make([]float32, len(scale))
-			for i := range scale {
-				r.low[i], r.high[i] = bias[i]-scale[i], bias[i]+scale[i]
-			}
+		if err := cleanRLBounds(sd, &r); err != nil {
+			return nil, err
+		}
+		return []netRecipe{r}, nil
+	}
+	if l := namedLayers(sd, "fc1", "fc2", "fc_mean"); l != nil && sd.has("fc_logstd.weight") {
+		// SAC actor: the fc_logstd head is stacked under fc_mean.
+		l[2].weight2, l[2].bias2 = "fc_logstd.weight", "fc_logstd.bias"
+		if !sd.has(l[2].bias2) {
+			l[2].bias2 = ""
+		}
+		r := netRecipe{format: "cleanrl", layers: l, actorOK: true, kind: KindSACActor}
+		if err := cleanRLBounds(sd, &r); err != nil {
+			return nil, err
 		}
 		return []netRecipe{r}, nil
 	}
@@ -577,4 +575,28 @@ func recogniseCleanRL(sd *stateDict) ([]netRecipe, error) {
 		return []netRecipe{{format: "cleanrl", layers: l, kind: KindCritic}}, nil
 	}
 	return nil, nil
+}
+
+// cleanRLBounds turns CleanRL's action_scale/action_bias buffers into
+// bounds: a = tanh(x)*scale + bias, so low = bias-scale, high = bias+scale.
+func cleanRLBounds(sd *stateDict, r *netRecipe) error {
+	if !sd.has("action_scale") || !sd.has("action_bias") {
+		return nil
+	}
+	scale, err := sd.tensors["action_scale"].Float32s()
+	if err != nil {
+		return err
+	}
+	bias, err := sd.tensors["action_bias"].Float32s()
+	if err != nil {
+		return err
+	}
+	if len(scale) != len(bias) {
+		return invalidf("action_scale has %d values, action_bias %d", len(scale), len(bias))
+	}
+	r.low, r.high = make([]float32, len(scale)), make([]float32, len(scale))
+	for i := range scale {
+		r.low[i], r.high[i] = bias[i]-scale[i], bias[i]+scale[i]
+	}
+	return nil
 }

@@ -241,6 +241,8 @@ func TestLoadNetworksReadsOtherLibraries(t *testing.T) {
 	crast["50"], crast["51"] = f32bytes([]float32{2}), f32bytes([]float32{0})
 	cra = append(cra, "action_scale", ptensor{key: "50", storage: "FloatStorage", numel: 1, shape: []int{1}},
 		"action_bias", ptensor{key: "51", storage: "FloatStorage", numel: 1, shape: []int{1}})
+	crs, crsst := merge(spec{"a.", []int{3, 256, 256}}, spec{"m.", []int{256, 1}}, spec{"s.", []int{256, 1}})
+	crs = rename(crs, map[string]string{"a.0.": "fc1.", "a.2.": "fc2.", "m.0.": "fc_mean.", "s.0.": "fc_logstd."})
 	crc, crcst := mlpStateDict("a.", []int{4, 256, 256, 1}, 0)
 	crc = rename(crc, map[string]string{"a.0.": "fc1.", "a.2.": "fc2.", "a.4.": "fc3."})
 	// SB3 SAC: latent_pi.0/2, mu, log_std heads.
@@ -266,6 +268,8 @@ func TestLoadNetworksReadsOtherLibraries(t *testing.T) {
 			map[string]NetKind{"n": KindActor}, "td3"},
 		{"cleanrl actor", torchZip(t, "actor", cra, crast), map[string][]int{"n": {3, 256, 256, 1}},
 			map[string]NetKind{"n": KindActor}, "cleanrl"},
+		{"cleanrl sac actor", torchZip(t, "actor", crs, crsst), map[string][]int{"n": {3, 256, 256, 2}},
+			map[string]NetKind{"n": KindSACActor}, "cleanrl"},
 		{"cleanrl qnetwork", torchZip(t, "qf1", crc, crcst), map[string][]int{"n": {4, 256, 256, 1}},
 			map[string]NetKind{"n": KindCritic}, "cleanrl"},
 	}

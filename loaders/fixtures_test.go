@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -74,41 +73,6 @@ func readJSON(t *testing.T, path string, v any) bool {
 	return true
 }
 
-// tensorPaths names every tensor of a decoded file the way
-// make_fixtures.py does: dict keys, list indices and object attributes
-// joined by '/'; "" when the file is one tensor.
-func tensorPaths(v Value, path string, out map[string]*Tensor, depth int) {
-	if depth > maxWalkDepth {
-		return
-	}
-	join := func(k string) string {
-		if path == "" {
-			return k
-		}
-		return path + "/" + k
-	}
-	switch x := v.(type) {
-	case *Tensor:
-		out[path] = x
-	case *Dict:
-		for i, k := range x.Keys {
-			tensorPaths(x.Values[i], join(fmt.Sprint(k)), out, depth+1)
-		}
-	case *List:
-		for i, e := range x.Items {
-			tensorPaths(e, join(fmt.Sprint(i)), out, depth+1)
-		}
-	case Tuple:
-		for i, e := range x {
-			tensorPaths(e, join(fmt.Sprint(i)), out, depth+1)
-		}
-	case *Object:
-		if d, ok := x.State.(*Dict); ok {
-			tensorPaths(d, path, out, depth+1)
-		}
-	}
-}
-
 // TestFixtureTensorsMatchPyTorchBitForBit reads every tensor of every
 // fixture file and compares its contiguous bytes with PyTorch's sha256.
 func TestFixtureTensorsMatchPyTorchBitForBit(t *testing.T) {
@@ -134,8 +98,10 @@ func TestFixtureTensorsMatchPyTorchBitForBit(t *testing.T) {
 						t.Fatal(err)
 					}
 					defer tf.Close()
-					got := map[string]*Tensor{}
-					tensorPaths(tf.Root, "", got, 0)
+					got, err := Tensors(tf.Root)
+					if err != nil {
+						t.Fatal(err)
+					}
 					for name, rec := range want[file] {
 						tt, ok := got[name]
 						if !ok {

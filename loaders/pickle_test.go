@@ -208,6 +208,9 @@ func TestPickleHandlesDeepNestingWithoutStackOverflow(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "deeper") {
 		t.Errorf("walk err = %v, want a nesting error", err)
 	}
+	if _, err := Tensors(v); err == nil || !strings.Contains(err.Error(), "deeper") {
+		t.Errorf("Tensors err = %v, want a nesting error", err)
+	}
 }
 
 func TestPickleWalkSurvivesCyclesAndSharedDAGs(t *testing.T) {
@@ -231,6 +234,9 @@ func TestPickleWalkSurvivesCyclesAndSharedDAGs(t *testing.T) {
 			}
 			if n > 1000 {
 				t.Errorf("walk visited %d nodes", n)
+			}
+			if _, err := Tensors(v); err != nil {
+				t.Errorf("Tensors: %v", err)
 			}
 		})
 	}

@@ -462,3 +462,76 @@ func walkValue(v Value, fn func(Value) error) error {
 	}
 	return walk(v, 0)
 }
+
+// Tensors returns every tensor inside v keyed by its path: dict keys, list
+// and tuple indices and object attributes joined by "/" (e.g.
+// "state_dict/net_body.0.weight", "_init_kwargs/action_space/low"); a bare
+// tensor has the path "". A container reached twice is listed once, and
+// nesting deeper than the walk limit is an error.
+func Tensors(v Value) (map[string]*Tensor, error) {
+	out := make(map[string]*Tensor)
+	seen := make(map[any]bool)
+	var walk func(v Value, path string, depth int) error
+	walk = func(v Value, path string, depth int) error {
+		if depth > maxWalkDepth {
+			return invalidf("object nested deeper than %d levels", maxWalkDepth)
+		}
+		join := func(k any) string {
+			if path == "" {
+				return fmt.Sprint(k)
+			}
+			return path + "/" + fmt.Sprint(k)
+		}
+		var items []Value
+		switch x := v.(type) {
+		case *Tensor:
+			out[path] = x
+			return nil
+		case *Dict:
+			if seen[x] {
+				return nil
+			}
+			seen[x] = true
+			for i, k := range x.Keys {
+				if err := walk(x.Values[i], join(k), depth+1); err != nil {
+					return err
+				}
+			}
+			return nil
+		case *Object:
+			if seen[x] {
+				return nil
+			}
+			seen[x] = true
+			if err := walk(x.State, path, depth+1); err != nil {
+				return err
+			}
+			if x.Items != nil {
+				return walk(x.Items, path, depth+1)
+			}
+			return nil
+		case Tuple:
+			if len(x) == 0 || seen[&x[0]] {
+				return nil
+			}
+			seen[&x[0]] = true
+			items = x
+		case *List:
+			if seen[x] {
+				return nil
+			}
+			seen[x] = true
+			items = x.Items
+		}
+		for i, it := range items {
+			if err := walk(it, join(i), depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := walk(v, "", 0); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -307,8 +307,10 @@ func TestReadTorchFileMatchesTorch113Files(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := map[string]*Tensor{}
-			tensorPaths(v, "", got, 0)
+			got, err := Tensors(v)
+			if err != nil {
+				t.Fatal(err)
+			}
 			for k, rec := range want {
 				tt, ok := got[k]
 				if !ok {
