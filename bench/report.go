@@ -166,7 +166,7 @@ func (r *Report) writeHeader(b *strings.Builder) {
 	}
 	fmt.Fprintf(b, "nets: %s: actor %s, %d critic%s %s; FLOP/row actor %d, critic %d, q_full %d\n",
 		src, n.Actor, n.Critics, plural(n.Critics), n.Critic, n.FLOPsPerRow[WorkloadActor], n.FLOPsPerRow[WorkloadCritic], n.FLOPsPerRow[WorkloadQFull])
-	fmt.Fprintf(b, "settings: %d rows a pass, at least %d passes and %s per cell, warm-up excluded, %d thread%s\n",
+	fmt.Fprintf(b, "settings: %d rows a pass, at least %d passes and %s per cell, warm-up excluded, %d thread%s; p50, p95: wall time per batch\n",
 		r.Rows, r.MinReps, formatSeconds(r.MinTimeS), r.Threads, plural(r.Threads))
 	for _, d := range r.Devices {
 		fmt.Fprintf(b, "device %s: %s", d.Device, d.Name)
