@@ -1,0 +1,313 @@
+package plotting
+
+import (
+	"bytes"
+	"embed"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"io"
+	"regexp"
+	"strings"
+)
+
+// Section ids of a run report, in the notebook's order. Jobs put each
+// analysis in the section of its id so every report reads the same way.
+const (
+	SectionSummary  = "summary"  // run summary and config (analysis 1)
+	SectionRewards  = "rewards"  // evaluation rewards (2, 3)
+	SectionLosses   = "losses"   // critic and actor losses, buffer size (4–7)
+	SectionModels   = "models"   // architectures and parameter counts (8)
+	SectionWeights  = "weights"  // weight and bias histograms (9)
+	SectionPolicy   = "policy"   // torque(θ) and the action map (10, 11)
+	SectionTarget   = "target"   // actor vs actor_target (12, 13)
+	SectionBuffer   = "buffer"   // buffer statistics and histograms (14, 15)
+	SectionPhase    = "phase"    // phase portrait (16)
+	SectionCoverage = "coverage" // state coverage (17)
+	SectionQValues  = "qvalues"  // Q over the buffer and on the grid (18–20)
+	SectionExtra    = "extra"    // maps no notebook has: targets, each critic, Q1 − Q2
+	SectionSkipped  = "skipped"  // jobs that did not run, with reasons
+)
+
+// SectionOrder lists the section ids in report order with their titles.
+var SectionOrder = []struct{ ID, Title string }{
+	{SectionSummary, "Summary"},
+	{SectionRewards, "Evaluation rewards"},
+	{SectionLosses, "Training losses"},
+	{SectionModels, "Models"},
+	{SectionWeights, "Weight distributions"},
+	{SectionPolicy, "Policy"},
+	{SectionTarget, "Actor vs actor_target"},
+	{SectionBuffer, "Replay buffer"},
+	{SectionPhase, "Phase portrait"},
+	{SectionCoverage, "State coverage"},
+	{SectionQValues, "Q-values"},
+	{SectionExtra, "Extra maps"},
+	{SectionSkipped, "Skipped jobs"},
+}
+
+// Report is the HTML page of one run: a title and sections in order.
+type Report struct {
+	// Title heads the page, e.g. the run's name.
+	Title string
+	// Subtitles are short lines under the title (run directory, date).
+	Subtitles []string
+	// Sections are shown in this order, each linked from the top bar.
+	Sections []Section
+}
+
+// Section is one part of a report, with an id to link to.
+type Section struct {
+	// ID is the HTML id, one of the Section* constants for run reports.
+	ID string
+	// Title heads the section.
+	Title string
+	// Notes are paragraphs of plain text.
+	Notes []string
+	// Tables follow the notes.
+	Tables []Table
+	// Images follow the tables.
+	Images []Image
+}
+
+// Table is a table of text cells. Cells that look like numbers are right
+// aligned.
+type Table struct {
+	// Caption is shown above the table; empty for none.
+	Caption string
+	// Header names the columns.
+	Header []string
+	// Rows hold the cells, row by row.
+	Rows [][]string
+	// Links, if not nil, gives a link target per cell (same shape as Rows,
+	// "" for none), e.g. a run's report from the batch index.
+	Links [][]string
+	// Sortable lets readers sort rows by clicking a column header.
+	Sortable bool
+}
+
+// Image is a figure embedded in a page as a base64 PNG data URI, so the
+// page needs no other file.
+type Image struct {
+	// Title is the caption and the image's alt text.
+	Title string
+	// PNG is the encoded image.
+	PNG []byte
+	// SVGPath, if not empty, is linked from the caption: the figure's SVG
+	// relative to the page.
+	SVGPath string
+	// Width, if not zero, is the display width in CSS pixels; zero shows
+	// the PNG at its size, shrunk to the page.
+	Width int
+}
+
+// NewImage renders fig as PNG for a page.
+func NewImage(title string, fig *Figure, svgPath string) (Image, error) {
+	b, err := fig.PNG()
+	if err != nil {
+		return Image{}, err
+	}
+	return Image{Title: title, PNG: b, SVGPath: svgPath}, nil
+}
+
+// Section returns the section with the given id and whether it exists.
+func (r *Report) Section(id string) (*Section, bool) {
+	for i := range r.Sections {
+		if r.Sections[i].ID == id {
+			return &r.Sections[i], true
+		}
+	}
+	return nil, false
+}
+
+// NewReport returns a report with every section of SectionOrder, empty, so
+// that jobs fill them by id and the order never depends on job order.
+func NewReport(title string, subtitles ...string) *Report {
+	r := &Report{Title: title, Subtitles: subtitles}
+	for _, s := range SectionOrder {
+		r.Sections = append(r.Sections, Section{ID: s.ID, Title: s.Title})
+	}
+	return r
+}
+
+// Index is the HTML page of a batch: a sortable table of runs, each linked
+// to its report, then tables and figures that compare runs.
+type Index struct {
+	// Title heads the page.
+	Title string
+	// Subtitles are short lines under the title.
+	Subtitles []string
+	// Notes are paragraphs above the runs table.
+	Notes []string
+	// Columns name the runs table's columns; the first is the run.
+	Columns []string
+	// Rows are the runs, one per row.
+	Rows []IndexRow
+	// Tables follow the runs table (throughput, skipped runs).
+	Tables []Table
+	// Images follow, e.g. the reward curves of all runs in one plot.
+	Images []Image
+}
+
+// IndexRow is one run in the batch index.
+type IndexRow struct {
+	// Link is the run's report, relative to the index page (e.g.
+	// "runs/a/report.html"); the first cell links to it. Empty for none.
+	Link string
+	// Cells are the row's text, one per column.
+	Cells []string
+}
+
+//go:embed templates/*.html templates/style.css
+var templateFS embed.FS
+
+var (
+	reportTemplate = template.Must(template.New("report.html").ParseFS(templateFS, "templates/report.html", "templates/parts.html"))
+	indexTemplate  = template.Must(template.New("index.html").ParseFS(templateFS, "templates/index.html", "templates/parts.html"))
+	styleCSS       = mustRead("templates/style.css")
+)
+
+func mustRead(name string) template.CSS {
+	b, err := templateFS.ReadFile(name)
+	if err != nil {
+		panic(err) // embedded at build time: cannot fail at run time
+	}
+	return template.CSS(b)
+}
+
+// The view types carry what templates need in a form html/template will
+// not re-escape: data URIs typed as URLs, CSS typed as CSS.
+type (
+	pageView struct {
+		Title     string
+		Subtitles []string
+		CSS       template.CSS
+		Sections  []sectionView
+		Notes     []string
+		Runs      tableView
+		Tables    []tableView
+		Images    []imageView
+	}
+	sectionView struct {
+		ID, Title string
+		Notes     []string
+		Tables    []tableView
+		Images    []imageView
+	}
+	tableView struct {
+		Caption  string
+		Header   []string
+		Rows     [][]cellView
+		Sortable bool
+	}
+	cellView struct {
+		Text, Href string
+		Num        bool
+	}
+	imageView struct {
+		Title   string
+		Src     template.HTMLAttr
+		SVGPath string
+		Width   int
+	}
+)
+
+// numberRE matches cells shown right-aligned: a number, optionally with
+// thousands separators, a sign, an exponent, a unit or percent after it.
+var numberRE = regexp.MustCompile(`^[-+−]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?([eE][-+]?\d+)?\s*(%|[a-zA-Z/]{0,6})$`)
+
+func isNumber(s string) bool {
+	s = strings.TrimSpace(s)
+	return s != "" && strings.ContainsAny(s, "0123456789") && numberRE.MatchString(s) && !isLetterFirst(s)
+}
+
+func isLetterFirst(s string) bool {
+	c := s[0]
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+}
+
+func viewTable(t Table) tableView {
+	v := tableView{Caption: t.Caption, Header: t.Header, Sortable: t.Sortable}
+	for i, row := range t.Rows {
+		cells := make([]cellView, len(row))
+		for j, c := range row {
+			cells[j] = cellView{Text: c, Num: isNumber(c)}
+			if i < len(t.Links) && j < len(t.Links[i]) {
+				cells[j].Href = t.Links[i][j]
+			}
+		}
+		v.Rows = append(v.Rows, cells)
+	}
+	return v
+}
+
+func viewImage(im Image) imageView {
+	// base64 text needs no escaping inside a quoted attribute; passing the
+	// attribute as trusted keeps html/template from rejecting the data:
+	// scheme and from writing each '+' as "&#43;".
+	src := `src="data:image/png;base64,` + base64.StdEncoding.EncodeToString(im.PNG) + `"`
+	return imageView{Title: im.Title, Src: template.HTMLAttr(src), SVGPath: im.SVGPath, Width: im.Width}
+}
+
+// Render writes the report as one self-contained HTML page: styles inline,
+// images as data URIs, every string from the run escaped.
+func (r *Report) Render(w io.Writer) error {
+	v := pageView{Title: r.Title, Subtitles: r.Subtitles, CSS: styleCSS}
+	for _, s := range r.Sections {
+		sv := sectionView{ID: s.ID, Title: s.Title, Notes: s.Notes}
+		for _, t := range s.Tables {
+			sv.Tables = append(sv.Tables, viewTable(t))
+		}
+		for _, im := range s.Images {
+			sv.Images = append(sv.Images, viewImage(im))
+		}
+		v.Sections = append(v.Sections, sv)
+	}
+	if err := reportTemplate.Execute(w, v); err != nil {
+		return fmt.Errorf("render report %q: %w", r.Title, err)
+	}
+	return nil
+}
+
+// Render writes the index as one self-contained HTML page with a runs table
+// sortable by clicking a column header.
+func (x *Index) Render(w io.Writer) error {
+	runs := Table{Header: x.Columns, Sortable: true}
+	for _, row := range x.Rows {
+		runs.Rows = append(runs.Rows, row.Cells)
+		links := make([]string, len(row.Cells))
+		if len(links) > 0 {
+			links[0] = row.Link
+		}
+		runs.Links = append(runs.Links, links)
+	}
+	v := pageView{Title: x.Title, Subtitles: x.Subtitles, CSS: styleCSS, Notes: x.Notes, Runs: viewTable(runs)}
+	for _, t := range x.Tables {
+		v.Tables = append(v.Tables, viewTable(t))
+	}
+	for _, im := range x.Images {
+		v.Images = append(v.Images, viewImage(im))
+	}
+	if err := indexTemplate.Execute(w, v); err != nil {
+		return fmt.Errorf("render index %q: %w", x.Title, err)
+	}
+	return nil
+}
+
+// WriteReport renders r to path atomically.
+func WriteReport(path string, r *Report) error {
+	var buf bytes.Buffer
+	if err := r.Render(&buf); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return WriteFileAtomic(path, buf.Bytes())
+}
+
+// WriteIndex renders x to path atomically.
+func WriteIndex(path string, x *Index) error {
+	var buf bytes.Buffer
+	if err := x.Render(&buf); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return WriteFileAtomic(path, buf.Bytes())
+}

@@ -1,0 +1,173 @@
+package plotting
+
+import (
+	"bytes"
+	"encoding/base64"
+	"image/png"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func renderReport(t *testing.T, r *Report) string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := r.Render(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
+func testImage(t *testing.T) Image {
+	t.Helper()
+	f, err := RewardSumFigure([]float64{0, 1, 2}, []float64{-3, -2, -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := NewImage("Evaluation: total reward per episode", f, "figures/reward_sum.svg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return im
+}
+
+func TestReportEscapesStringsFromTheRun(t *testing.T) {
+	evil := `<script>alert("x")</script>`
+	r := NewReport("run "+evil, "dir "+evil)
+	s, _ := r.Section(SectionSummary)
+	s.Notes = []string{evil}
+	s.Tables = []Table{{Caption: evil, Header: []string{evil}, Rows: [][]string{{evil}}}}
+	s.Images = []Image{{Title: evil, PNG: []byte{1}, SVGPath: `javascript:alert(1)`}}
+	html := renderReport(t, r)
+	if strings.Contains(html, evil) {
+		t.Errorf("report contains the raw string %q", evil)
+	}
+	if !strings.Contains(html, "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;") {
+		t.Errorf("report lacks the escaped run name")
+	}
+	if strings.Contains(html, `href="javascript:`) {
+		t.Errorf("report links to a javascript: URL")
+	}
+	// The only scripts are our own sorter.
+	if n := strings.Count(html, "<script>"); n != 1 {
+		t.Errorf("report has %d <script> tags, want 1", n)
+	}
+}
+
+func TestReportHasEverySectionInNotebookOrder(t *testing.T) {
+	r := NewReport("run")
+	for i := range r.Sections {
+		r.Sections[i].Images = []Image{testImage(t)}
+	}
+	html := renderReport(t, r)
+	last := -1
+	for _, s := range SectionOrder {
+		i := strings.Index(html, `<section id="`+s.ID+`">`)
+		if i < 0 {
+			t.Errorf("no section %q", s.ID)
+			continue
+		}
+		if i < last {
+			t.Errorf("section %q out of order", s.ID)
+		}
+		last = i
+		if !strings.Contains(html, `<a href="#`+s.ID+`">`) {
+			t.Errorf("no link to section %q", s.ID)
+		}
+	}
+	for _, want := range []string{"summary", "rewards", "losses", "models", "weights", "policy", "target", "buffer", "phase", "coverage", "qvalues", "extra"} {
+		if !strings.Contains(html, `id="`+want+`"`) {
+			t.Errorf("no section id %q", want)
+		}
+	}
+}
+
+func TestReportEmbedsImagesAsDecodablePNGDataURIs(t *testing.T) {
+	r := NewReport("run")
+	s, _ := r.Section(SectionRewards)
+	s.Images = []Image{testImage(t)}
+	html := renderReport(t, r)
+	m := regexp.MustCompile(`<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"`).FindStringSubmatch(html)
+	if m == nil {
+		t.Fatalf("no PNG data URI in the report")
+	}
+	b, err := base64.StdEncoding.DecodeString(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := png.Decode(bytes.NewReader(b)); err != nil {
+		t.Errorf("embedded image does not decode: %v", err)
+	}
+	if !strings.Contains(html, `href="figures/reward_sum.svg"`) {
+		t.Errorf("no link to the SVG")
+	}
+	// Self-contained: no stylesheet, script or image fetched from elsewhere.
+	for _, bad := range []string{`<link`, `src="http`, `src="/`, `@import`} {
+		if strings.Contains(html, bad) {
+			t.Errorf("report references an external resource (%s)", bad)
+		}
+	}
+}
+
+func TestReportTablesRightAlignNumbers(t *testing.T) {
+	r := &Report{Title: "t", Sections: []Section{{ID: "models", Title: "Models", Tables: []Table{{
+		Header: []string{"model", "parameters"},
+		Rows:   [][]string{{"actor", "67,073"}, {"net_body.0", "-1.5e-05"}, {"2026-02-14", "12.5%"}},
+	}}}}}
+	html := renderReport(t, r)
+	for _, want := range []string{`<td>actor</td>`, `<td class="num">67,073</td>`, `<td>net_body.0</td>`, `<td class="num">-1.5e-05</td>`, `<td>2026-02-14</td>`, `<td class="num">12.5%</td>`} {
+		if !strings.Contains(html, want) {
+			t.Errorf("report lacks %s", want)
+		}
+	}
+}
+
+func TestIndexLinksRunsAndSortsByHeader(t *testing.T) {
+	x := &Index{
+		Title:   "batch",
+		Columns: []string{"run", "final reward"},
+		Rows: []IndexRow{
+			{Link: "runs/a/report.html", Cells: []string{"a<b>", "-150.5"}},
+			{Link: "javascript:alert(1)", Cells: []string{"c", "-3"}},
+		},
+		Images: []Image{testImage(t)},
+	}
+	var buf bytes.Buffer
+	if err := x.Render(&buf); err != nil {
+		t.Fatal(err)
+	}
+	html := buf.String()
+	for _, want := range []string{
+		`<a href="runs/a/report.html">a&lt;b&gt;</a>`,
+		`<th class="sortable">final reward</th>`,
+		`<td class="num">-150.5</td>`,
+		`<img src="data:image/png;base64,`,
+		`table.sortable`,
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("index lacks %s", want)
+		}
+	}
+	if strings.Contains(html, `href="javascript:`) {
+		t.Errorf("index links to a javascript: URL")
+	}
+}
+
+func TestWriteReportAndIndexAreAtomicFiles(t *testing.T) {
+	dir := t.TempDir()
+	if err := WriteReport(filepath.Join(dir, "report.html"), NewReport("r")); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteIndex(filepath.Join(dir, "index.html"), &Index{Title: "i"}); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 {
+		t.Errorf("directory holds %d files, want 2 (no temporaries)", len(entries))
+	}
+	if err := WriteReport(filepath.Join(dir, "missing", "report.html"), NewReport("r")); err == nil {
+		t.Errorf("writing into a missing directory succeeded")
+	}
+}
