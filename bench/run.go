@@ -1,12 +1,10 @@
 package bench
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -54,7 +52,9 @@ type Config struct {
 	// Devices are opened one after another with Open, e.g. ["cpu", "cuda"];
 	// empty means ["cpu"].
 	Devices []string
-	// Open returns the backend for a device name; Run closes it.
+	// Open returns the backend for a device name; Run closes it. Nil means
+	// graph.Open with Threads workers on the CPU and the device's own
+	// preference elsewhere.
 	Open func(device string) (graph.Backend, error)
 	// Nets are the networks evaluated.
 	Nets Nets
@@ -125,6 +125,16 @@ func (c *Config) defaults() {
 	if c.CeilingTime == 0 {
 		c.CeilingTime = DefaultCeilingTime
 	}
+	if c.Open == nil {
+		threads := c.Threads
+		c.Open = func(device string) (graph.Backend, error) {
+			opts := graph.Options{}
+			if device == "cpu" {
+				opts.Workers = threads
+			}
+			return graph.Open(device, opts)
+		}
+	}
 }
 
 // Device describes one benchmarked device.
@@ -135,7 +145,8 @@ type Device struct {
 	Name string `json:"name"`
 	// Workers is the number of concurrent calls a batch is split over.
 	Workers int `json:"workers"`
-	// GPU describes the device behind a GPU backend; nil on the CPU.
+	// GPU describes the device behind a GPU backend (one implementing
+	// DeviceInfoer); nil on the CPU, whose results get a ceiling share.
 	GPU *graph.DeviceInfo `json:"gpu,omitempty"`
 }
 
@@ -216,9 +227,6 @@ type Report struct {
 // fails to open or to evaluate stops the run with an error naming it.
 func Run(cfg Config) (*Report, error) {
 	cfg.defaults()
-	if cfg.Open == nil {
-		return nil, errors.New("bench: Config.Open is nil: pass a function that opens a backend by device name")
-	}
 	if err := cfg.Nets.check(); err != nil {
 		return nil, err
 	}
@@ -248,7 +256,7 @@ func Run(cfg Config) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
-		if isCPU(dev) {
+		if d.GPU == nil {
 			ceilThreads = append(ceilThreads, d.Workers)
 		}
 	}
@@ -266,12 +274,6 @@ func Run(cfg Config) (*Report, error) {
 	return rep, nil
 }
 
-// isCPU reports whether a device name is a CPU one, whose rate is compared
-// with the CPU's sgemm ceiling.
-func isCPU(device string) bool {
-	return device == "cpu" || strings.HasPrefix(device, "cpu") || strings.HasSuffix(device, "-cpu")
-}
-
 func netsInfo(source string, n Nets) NetsInfo {
 	info := NetsInfo{Source: source, Actor: widthsString(n.Actor), Critic: widthsString(n.Critic1),
 		Critics: 1, FLOPsPerRow: map[Workload]int64{}}
@@ -287,20 +289,24 @@ func netsInfo(source string, n Nets) NetsInfo {
 // shareOfCeiling sets CeilingShare on every CPU result whose thread count
 // has a measured ceiling.
 func (r *Report) shareOfCeiling() {
-	workers := map[string]int{}
+	// Threads of each CPU device; GPUs have no CPU ceiling to compare with.
+	cpuThreads := map[string]int{}
 	for _, d := range r.Devices {
-		workers[d.Device] = d.Workers
+		if d.GPU == nil {
+			cpuThreads[d.Device] = d.Workers
+		}
 	}
 	if r.Torch != nil {
-		workers[TorchDevice] = r.Torch.Threads
+		cpuThreads[TorchDevice] = r.Torch.Threads
 	}
 	for i := range r.Results {
 		res := &r.Results[i]
 		res.CeilingShare = nil
-		if !isCPU(res.Device) {
+		threads, ok := cpuThreads[res.Device]
+		if !ok {
 			continue
 		}
-		if c, ok := r.ceiling(workers[res.Device]); ok {
+		if c, ok := r.ceiling(threads); ok {
 			res.CeilingShare = ptr(res.GFLOPS / c.GFLOPS)
 		}
 	}

@@ -358,7 +358,6 @@ func TestRunRejectsBadConfig(t *testing.T) {
 		name string
 		edit func(*Config)
 	}{
-		{"no opener", func(c *Config) { c.Open = nil }},
 		{"no actor", func(c *Config) { c.Nets.Actor = nil }},
 		{"zero batch", func(c *Config) { c.Batches = []int{4, 0} }},
 		{"unknown workload", func(c *Config) { c.Workloads = []Workload{"policy"} }},
@@ -375,11 +374,11 @@ func TestRunRejectsBadConfig(t *testing.T) {
 	}
 }
 
-func TestRunOnGraphCPU(t *testing.T) {
+func TestRunOpensGraphCPUByDefault(t *testing.T) {
 	cfg := tinyConfig()
 	cfg.Devices = []string{"cpu"}
 	cfg.Nets = SyntheticNets(3, 1, []int{32, 32}, 1)
-	cfg.Open = func(string) (graph.Backend, error) { return graph.NewCPU(graph.Options{Workers: 2}), nil }
+	cfg.Open = nil
 	cfg.CeilingTime = -1
 	rep, err := Run(cfg)
 	if err != nil {
@@ -430,3 +429,9 @@ func TestFormatsKeepThreeSignificantDigits(t *testing.T) {
 		}
 	}
 }
+
+// graph.Remote is the backend the optional interfaces exist for.
+var (
+	_ TransferStats = (*graph.Remote)(nil)
+	_ DeviceInfoer  = (*graph.Remote)(nil)
+)
