@@ -42,6 +42,9 @@ func LoadNetworkAs(path string, kind NetKind, obsDim int) (*Network, error) {
 // the file: "actor", "actor_target", "critic.qf0", ... for a
 // Stable-Baselines3 policy.pth, "q1" and "q2" for an original-TD3 critic
 // file, and the file's base name (e.g. "actor") for single-network files.
+// Stable-Baselines3 and original-TD3 files do not store the action bounds
+// (SB3 keeps them in its data JSON, TD3 takes max_action as an argument):
+// their actors have nil Low and High for the caller to fill in.
 func LoadNetworks(path string) (map[string]*Network, error) {
 	nets, err := loadNetworks(path, "", 0)
 	if err != nil {

@@ -1,7 +1,9 @@
 package loaders
 
 import (
+	"archive/zip"
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -82,4 +84,54 @@ func FuzzTorchZip(f *testing.F) {
 func FuzzTorchLegacy(f *testing.F) {
 	fuzzSeeds(f, false)
 	f.Fuzz(exercise)
+}
+
+// fuzzStorages are the storages FuzzTorchPickle puts next to the fuzzed
+// pickle: keys "0".."9", 4 kB each.
+func fuzzStorages() map[string][]byte {
+	st := make(map[string][]byte)
+	for k := range 10 {
+		v := make([]float32, 1024)
+		for i := range v {
+			v[i] = float32(i%13) - 6 + float32(k)/10
+		}
+		st[fmt.Sprint(k)] = f32bytes(v)
+	}
+	return st
+}
+
+// FuzzTorchPickle fuzzes the pickle inside a well-formed torch zip (whose
+// CRCs are right), reaching tensor rebuilding, the network recognisers
+// and the buffer reader that a mutated zip rarely gets past.
+func FuzzTorchPickle(f *testing.F) {
+	sd, _ := mlpStateDict("net_body.", []int{3, 16, 16, 1}, 0)
+	f.Add(picklePayload(pdict{"state_dict", sd, "_init_kwargs", pdict{"obs_dim", 3, "action_dim", 1,
+		"action_space", boxObject("nn_laser_stabilizer.rl.envs.box", "8", "9")}}))
+	sd2, _ := mlpStateDict("_network.net.", []int{4, 16, 1}, 0)
+	f.Add(picklePayload(sd2))
+	sb3, _ := mlpStateDict("critic.qf0.", []int{4, 8, 1}, 4)
+	f.Add(picklePayload(sb3))
+	f.Add(picklePayload(pdict{"capacity", 8, "obs_dim", 3, "action_dim", 1, "size", 5, "index", 5,
+		"observations", ptensor{key: "0", storage: "FloatStorage", numel: 24, shape: []int{8, 3}},
+		"actions", ptensor{key: "1", storage: "FloatStorage", numel: 8, shape: []int{8, 1}},
+		"rewards", ptensor{key: "2", storage: "FloatStorage", numel: 8, shape: []int{8, 1}},
+		"next_observations", ptensor{key: "3", storage: "FloatStorage", numel: 24, shape: []int{8, 3}},
+		"dones", ptensor{key: "4", storage: "BoolStorage", numel: 8, shape: []int{8, 1}}}))
+	root, _, _ := viewsRoot(false)
+	f.Add(picklePayload(root))
+	st := fuzzStorages()
+	f.Fuzz(func(t *testing.T, pkl []byte) {
+		var buf bytes.Buffer
+		zw := zip.NewWriter(&buf)
+		add := func(name string, data []byte) {
+			w, _ := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store})
+			w.Write(data)
+		}
+		add("archive/data.pkl", pkl)
+		for k, v := range st {
+			add("archive/data/"+k, v)
+		}
+		zw.Close()
+		exercise(t, buf.Bytes())
+	})
 }
