@@ -213,7 +213,11 @@ func TestNotebookFiguresRenderAsPNGAndSVG(t *testing.T) {
 			o.Threshold = 2
 			return PhasePortrait(vals, vals, vals, o)
 		},
-		"q map": func() (*Figure, error) { return Heatmap(vals[:4], 2, 2, QMapOptions()) },
+		"q map":            func() (*Figure, error) { return Heatmap(vals[:4], 2, 2, QMapOptions()) },
+		"disagreement map": func() (*Figure, error) { return Heatmap(vals[:4], 2, 2, DisagreementMapOptions()) },
+		"batch rewards": func() (*Figure, error) {
+			return BatchRewardFigure([]Series{{Label: "run <a>", X: step, Y: y}, {Label: "run b", X: step, Y: step}})
+		},
 	}
 	dir := t.TempDir()
 	for name, fn := range build {

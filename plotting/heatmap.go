@@ -273,9 +273,19 @@ func (r *Raster) Plot(c draw.Canvas, p *plot.Plot) {
 			hd := math.Round(ch.Dots(dpi))
 			r.pixels = image.Rect(int(x0), int(hd-y1), int(x1), int(hd-y0))
 		}
+	} else if b := img.Bounds(); max(b.Dx(), b.Dy()) > 0 {
+		// SVG viewers smooth embedded images; enlarging by whole pixels
+		// first keeps cell edges sharp at usual zoom levels.
+		if k := min(8, vectorRasterSide/max(b.Dx(), b.Dy())); k > 1 {
+			img = resizeNearest(img, k*b.Dx(), k*b.Dy())
+		}
 	}
 	c.DrawImage(rect, img)
 }
+
+// vectorRasterSide is the size up to which rasters in SVG figures are
+// enlarged by nearest neighbour.
+const vectorRasterSide = 1024
 
 // pixelCanvas finds the PNG canvas under the draw.Canvas wrappers that
 // draw.Tiles and draw.Crop add.

@@ -110,3 +110,30 @@ func CoverageFigure(counts []float64, nx, ny int, xedges, yedges []float64) (*Fi
 	}
 	return Heatmap(v, nx, ny, o)
 }
+
+// CriticMapOptions is Q_i(s, π(s)) of one critic (1 or 2) on the grid.
+func CriticMapOptions(critic int) HeatmapOptions {
+	return StateGridOptions(fmt.Sprintf("Critic Q%d: Q%d(s, π(s))", critic, critic), fmt.Sprintf("Q%d(s, π(s))", critic), Viridis())
+}
+
+// TargetQMapOptions is min(Q1_target, Q2_target)(s, π_target(s)) on the grid.
+func TargetQMapOptions() HeatmapOptions {
+	return StateGridOptions("Target Q-value: Q_target(s, π_target(s))", "Q_target(s, π_target(s))", Viridis())
+}
+
+// DisagreementMapOptions is Q1 − Q2 at (s, π(s)) on the grid, with symmetric
+// limits.
+func DisagreementMapOptions() HeatmapOptions {
+	o := StateGridOptions("Critic disagreement: Q1 − Q2", "Q1(s, π(s)) − Q2(s, π(s))", RdBuR())
+	o.Symmetric = true
+	return o
+}
+
+// BatchRewardFigure overlays the eval reward_mean curves of many runs, one
+// Series per run labelled with the run's name, for the batch index.
+func BatchRewardFigure(curves []Series) (*Figure, error) {
+	return Lines(LineOptions{
+		Title: "Evaluation: mean reward per step, all runs", XLabel: StepLabel, YLabel: "Reward (mean per step)",
+		LegendBottom: true,
+	}, curves...)
+}
