@@ -11,6 +11,7 @@ import "C"
 import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/netlib/blas/netlib"
+	G "gorgonia.org/gorgonia"
 )
 
 // blasName names the BLAS the plan runs on.
@@ -22,6 +23,8 @@ func init() {
 	// One BLAS thread per call: the Engine runs one worker per core, and
 	// OpenBLAS's own threads would fight them for the same cores.
 	C.openblas_set_num_threads(1)
+	// The TapeMachine reference runs on the same BLAS as the plan.
+	G.Use(cblas)
 }
 
 // sgemmNT computes c(m×n) += a(m×k)·b(n×k)ᵀ.
