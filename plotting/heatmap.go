@@ -105,8 +105,8 @@ func Heatmap(values []float32, nx, ny int, opts HeatmapOptions) (*Figure, error)
 }
 
 // ValueRange returns the minimum and maximum of the finite values, or
-// -max|v| and +max|v| when symmetric. With no finite values it returns 0, 1
-// (0, 0 would be a degenerate range).
+// -max|v| and +max|v| when symmetric (±1 when every value is 0). With no
+// finite values it returns 0, 1.
 func ValueRange(values []float32, symmetric bool) (vmin, vmax float64) {
 	lo, hi, n := finiteRange(values)
 	if n == 0 {
@@ -115,6 +115,12 @@ func ValueRange(values []float32, symmetric bool) (vmin, vmax float64) {
 	vmin, vmax = float64(lo), float64(hi)
 	if symmetric {
 		m := max(math.Abs(vmin), math.Abs(vmax))
+		if m == 0 {
+			// An all-zero difference (actor == actor_target) would be a
+			// degenerate range that matplotlib paints with the lowest
+			// colour; ±1 paints it with the neutral centre instead.
+			m = 1
+		}
 		vmin, vmax = -m, m
 	}
 	return vmin, vmax

@@ -1,9 +1,6 @@
 package plotting
 
-import (
-	"math"
-	"sort"
-)
+import "math"
 
 // Histogram counts values into bins equal-width bins over [min, max] of the
 // finite values, as numpy.histogram(values, bins) does for a float32 array:
@@ -134,17 +131,26 @@ func edges2D(lo, hi float32, m, n int) []float64 {
 }
 
 // bin2D is histogramdd's searchsorted(edges, v, side='right') - 1 with the
-// last edge moved into the last bin.
+// last edge moved into the last bin: the i with edges[i] <= v < edges[i+1].
+// A guess from the uniform spacing is corrected against the edges
+// themselves, so the result is the binary search's.
 func bin2D(edges []float64, v float64) (int, bool) {
 	n := len(edges) - 1
 	if v == edges[n] {
 		return n - 1, true
 	}
-	k := sort.Search(len(edges), func(i int) bool { return edges[i] > v })
-	if k == 0 || k > n {
+	if !(v >= edges[0] && v < edges[n]) {
 		return 0, false
 	}
-	return k - 1, true
+	i := int((v - edges[0]) / (edges[n] - edges[0]) * float64(n))
+	i = min(max(i, 0), n-1)
+	for i > 0 && edges[i] > v {
+		i--
+	}
+	for i < n-1 && edges[i+1] <= v {
+		i++
+	}
+	return i, true
 }
 
 // finiteRange returns the minimum and maximum of the finite values and how

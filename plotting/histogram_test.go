@@ -85,3 +85,45 @@ func FuzzHistogramCountsEveryFiniteValue(f *testing.F) {
 		}
 	})
 }
+
+func TestValueRangeIsSymmetricAndNeverDegenerateForZeros(t *testing.T) {
+	tests := []struct {
+		name       string
+		values     []float32
+		symmetric  bool
+		vmin, vmax float64
+	}{
+		{"min and max", []float32{-1, 3, float32(math.NaN())}, false, -1, 3},
+		{"symmetric takes max |v|", []float32{-1, 3}, true, -3, 3},
+		{"all zero difference is ±1", []float32{0, 0}, true, -1, 1},
+		{"no finite values", []float32{float32(math.NaN())}, false, 0, 1},
+	}
+	for _, tt := range tests {
+		if vmin, vmax := ValueRange(tt.values, tt.symmetric); vmin != tt.vmin || vmax != tt.vmax {
+			t.Errorf("%s: ValueRange = %v, %v; want %v, %v", tt.name, vmin, vmax, tt.vmin, tt.vmax)
+		}
+	}
+}
+
+func BenchmarkHistogram(b *testing.B) {
+	v := make([]float32, 1<<20)
+	for i := range v {
+		v[i] = float32(math.Sin(float64(i)))
+	}
+	for b.Loop() {
+		Histogram(v, 100)
+	}
+	b.ReportMetric(float64(b.N)*float64(len(v))/b.Elapsed().Seconds(), "values/s")
+}
+
+func BenchmarkHistogram2D(b *testing.B) {
+	x := make([]float32, 1<<20)
+	y := make([]float32, len(x))
+	for i := range x {
+		x[i], y[i] = float32(math.Sin(float64(i))), float32(math.Cos(float64(i)*0.7))
+	}
+	for b.Loop() {
+		Histogram2D(x, y, 100, 100)
+	}
+	b.ReportMetric(float64(b.N)*float64(len(x))/b.Elapsed().Seconds(), "rows/s")
+}
