@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/rleval/rleval/graph"
@@ -12,64 +11,31 @@ import (
 	"github.com/rleval/rleval/plotting"
 )
 
-// page collects the report of one run as the jobs produce it, in the
-// notebook's section order whatever order the jobs run in.
+// page collects the report of one run as the jobs produce it. Sections
+// come from plotting.NewReport in the notebook's order, whatever order the
+// jobs run in.
 type page struct {
-	run      *loaders.Run
-	sections map[string]*section
+	run    *loaders.Run
+	report *plotting.Report
 }
 
-// section is one part of the report.
-type section struct {
-	id, title string
-	notes     []string
-	tables    []table
-	figures   []figure
-}
-
-type table struct {
-	caption string
-	header  []string
-	rows    [][]string
-}
-
-type figure struct {
-	title string
-	png   []byte
-	files []string
-}
-
-// sectionOrder is the notebook's order, then what goes beyond it.
-var sectionOrder = []struct{ id, title string }{
-	{"summary", "Run summary"},
-	{"rewards", "Evaluation rewards"},
-	{"losses", "Training losses"},
-	{"curves", "Other training curves"},
-	{"models", "Networks"},
-	{"weights", "Weight distributions"},
-	{"policy", "Policy"},
-	{"target", "Actor vs actor_target"},
-	{"buffer", "Replay buffer"},
-	{"phase", "Phase portrait and state coverage"},
-	{"qvalues", "Q-values"},
-	{"maps", "Critic maps (beyond the notebook)"},
-	{"jobs", "Jobs"},
-}
-
-func newPage(r *loaders.Run) *page { return &page{run: r, sections: map[string]*section{}} }
-
-func (p *page) section(id string) *section {
-	if s, ok := p.sections[id]; ok {
-		return s
+func newPage(r *loaders.Run) *page {
+	var sub []string
+	sub = append(sub, r.Dir)
+	if !r.Started.IsZero() {
+		sub = append(sub, "started "+r.Started.Format("2006-01-02 15:04:05"))
 	}
-	title := id
-	for _, o := range sectionOrder {
-		if o.id == id {
-			title = o.title
-		}
+	return &page{run: r, report: plotting.NewReport(r.Name, sub...)}
+}
+
+// section returns the report section with the given id (a plotting
+// Section* constant).
+func (p *page) section(id string) *plotting.Section {
+	s, ok := p.report.Section(id)
+	if !ok {
+		p.report.Sections = append(p.report.Sections, plotting.Section{ID: id, Title: id})
+		s = &p.report.Sections[len(p.report.Sections)-1]
 	}
-	s := &section{id: id, title: title}
-	p.sections[id] = s
 	return s
 }
 
@@ -83,9 +49,9 @@ func (c *Context) figure(sectionID, name string, fig *plotting.Figure, err error
 	if err != nil {
 		return err
 	}
-	f := figure{title: fig.Title, png: png}
-	if f.title == "" && fig.Plot() != nil {
-		f.title = fig.Plot().Title.Text
+	img := plotting.Image{Title: fig.Title, PNG: png}
+	if img.Title == "" && fig.Plot() != nil {
+		img.Title = fig.Plot().Title.Text
 	}
 	for _, format := range c.Opt.Formats {
 		p := filepath.Join(c.Out, "plots", name+"."+format)
@@ -98,10 +64,12 @@ func (c *Context) figure(sectionID, name string, fig *plotting.Figure, err error
 		if err := WriteFileAtomicBytes(p, data); err != nil {
 			return err
 		}
-		f.files = append(f.files, filepath.Join("plots", name+"."+format))
+		if format == "svg" {
+			img.SVGPath = "plots/" + name + ".svg"
+		}
 	}
 	s := c.report.section(sectionID)
-	s.figures = append(s.figures, f)
+	s.Images = append(s.Images, img)
 	return nil
 }
 
@@ -169,7 +137,7 @@ func (c *Context) plotCurves(lg *loaders.TrainLog) error {
 		s := st.Col(name)
 		fig, err := plotting.Lines(plotting.LineOptions{Title: name, XLabel: stepLabel, YLabel: name},
 			plotting.Series{Label: name, X: s.Step, Y: s.Value, Alpha: 0.8})
-		if err := c.figure("curves", "train_"+unsafeName.ReplaceAllString(name, "_"), fig, err); err != nil {
+		if err := c.figure(plotting.SectionLosses, "train_"+unsafeName.ReplaceAllString(name, "_"), fig, err); err != nil {
 			return err
 		}
 	}
@@ -178,22 +146,22 @@ func (c *Context) plotCurves(lg *loaders.TrainLog) error {
 
 func (c *Context) plotModels(infos []modelInfo, l2 *l2Result) error {
 	s := c.report.section("models")
-	t := table{caption: "Architectures (read from the checkpoints' tensor shapes)", header: []string{"network", "kind", "layers", "parameters", "format", "file"}}
+	t := plotting.Table{Caption: "Architectures (read from the checkpoints' tensor shapes)", Header: []string{"network", "kind", "layers", "parameters", "format", "file"}}
 	for _, mi := range infos {
 		w := make([]string, len(mi.Widths))
 		for i, x := range mi.Widths {
 			w[i] = fmt.Sprint(x)
 		}
-		t.rows = append(t.rows, []string{mi.Role, mi.Kind, strings.Join(w, "→"), groupThousands(mi.Params), mi.Format, mi.Path})
+		t.Rows = append(t.Rows, []string{mi.Role, mi.Kind, strings.Join(w, "→"), groupThousands(mi.Params), mi.Format, mi.Path})
 	}
-	s.tables = append(s.tables, t)
+	s.Tables = append(s.Tables, t)
 	if l2 != nil {
-		lt := table{caption: "L2 distance between actor and actor_target", header: []string{"parameter", "L2"}}
+		lt := plotting.Table{Caption: "L2 distance between actor and actor_target", Header: []string{"parameter", "L2"}}
 		for _, name := range l2.Order {
-			lt.rows = append(lt.rows, []string{name, fmt.Sprintf("%.6f", float64(l2.PerParameter[name]))})
+			lt.Rows = append(lt.Rows, []string{name, fmt.Sprintf("%.6f", float64(l2.PerParameter[name]))})
 		}
-		lt.rows = append(lt.rows, []string{"total", fmt.Sprintf("%.6f", float64(l2.Total))})
-		c.report.section("target").tables = append(c.report.section("target").tables, lt)
+		lt.Rows = append(lt.Rows, []string{"total", fmt.Sprintf("%.6f", float64(l2.Total))})
+		c.report.section("target").Tables = append(c.report.section("target").Tables, lt)
 	}
 	for _, role := range []loaders.Role{loaders.RoleActor, loaders.RoleCritic1} {
 		n := c.Run.Nets[role]
@@ -266,12 +234,12 @@ func (c *Context) plotPolicy(g *graph.Grid, line, target, diff []float32) error 
 func (c *Context) plotBuffer(st bufferStats, px, py []float32, counts []float64, xe, ye []float64) error {
 	b := c.Run.Buffer
 	s := c.report.section("buffer")
-	s.notes = append(s.notes, fmt.Sprintf("Size %d of capacity %d (obs_dim %d, action_dim %d)%s; dones %d (%.2f%%).",
+	s.Notes = append(s.Notes, fmt.Sprintf("Size %d of capacity %d (obs_dim %d, action_dim %d)%s; dones %d (%.2f%%).",
 		st.Size, st.Capacity, b.ObsDim, b.ActDim, map[bool]string{true: ", full: a ring buffer, next write at " + fmt.Sprint(st.Index)}[st.Wrapped],
 		st.DonesCount, float64(st.DonesPercent)))
-	t := table{caption: "Statistics over the valid rows (std with ddof 0)", header: []string{"value", "mean", "std", "min", "max"}}
+	t := plotting.Table{Caption: "Statistics over the valid rows (std with ddof 0)", Header: []string{"value", "mean", "std", "min", "max"}}
 	add := func(name string, x Stats) {
-		t.rows = append(t.rows, []string{name, fmtNum(float64(x.Mean)), fmtNum(float64(x.Std)), fmtNum(float64(x.Min)), fmtNum(float64(x.Max))})
+		t.Rows = append(t.Rows, []string{name, fmtNum(float64(x.Mean)), fmtNum(float64(x.Std)), fmtNum(float64(x.Min)), fmtNum(float64(x.Max))})
 	}
 	for _, o := range st.Obs {
 		add(o.Name, o.Stats)
@@ -280,7 +248,7 @@ func (c *Context) plotBuffer(st bufferStats, px, py []float32, counts []float64,
 		add(fmt.Sprintf("action[%d]", i), a.Stats)
 	}
 	add("reward", st.Reward)
-	s.tables = append(s.tables, t)
+	s.Tables = append(s.Tables, t)
 
 	column := func(v []float32, d, stride int) []float32 {
 		out := make([]float32, 0, len(v)/stride)
@@ -309,53 +277,33 @@ func (c *Context) plotBuffer(st bufferStats, px, py []float32, counts []float64,
 		return err
 	}
 
-	// Phase portrait: a density raster coloured by the mean action of the
-	// rows in each cell (a million translucent dots would hide the same).
-	const side = 400
+	// The phase portrait: the notebook's scatter, or a density raster
+	// coloured by mean action from plotting.DensityThreshold rows on.
 	p := c.Preset
-	sum, cnt := make([]float64, side*side), make([]int, side*side)
-	for i := range px {
-		ix := int((float64(px[i]) - p.XLo) / (p.XHi - p.XLo) * side)
-		iy := int((float64(py[i]) - p.YLo) / (p.YHi - p.YLo) * side)
-		if ix < 0 || iy < 0 || ix > side || iy > side {
-			continue
-		}
-		ix, iy = min(ix, side-1), min(iy, side-1)
-		sum[iy*side+ix] += float64(b.Actions[i*b.ActDim])
-		cnt[iy*side+ix]++
-	}
-	mean := make([]float32, side*side)
-	for i := range mean {
-		mean[i] = float32(math.NaN())
-		if cnt[i] > 0 {
-			mean[i] = float32(sum[i] / float64(cnt[i]))
-		}
-	}
-	phase, err := plotting.Heatmap(mean, side, side, plotting.HeatmapOptions{Title: "Buffer: phase portrait, colour = mean action", XLabel: plotLabel(p.XLabel), YLabel: plotLabel(p.YLabel),
-		ColorLabel: "action (torque)", Colormap: plotting.RdBuR(), XMin: p.XLo, XMax: p.XHi, YMin: p.YLo, YMax: p.YHi})
-	if err := c.figure("phase", "phase_portrait", phase, err); err != nil {
+	phase, err := plotting.PhasePortrait(px, py, column(b.Actions, 0, b.ActDim), plotting.PhaseOptions{
+		Title: "Buffer: phase portrait, colour = action", XLabel: plotLabel(p.XLabel), YLabel: plotLabel(p.YLabel),
+		ColorLabel: "action", Colormap: plotting.RdBuR(), XMin: p.XLo, XMax: p.XHi, YMin: p.YLo, YMax: p.YHi})
+	if err := c.figure(plotting.SectionPhase, "phase_portrait", phase, err); err != nil {
 		return err
 	}
-	nb := len(xe) - 1
-	cov := make([]float32, len(counts))
-	for i, v := range counts {
-		cov[i] = float32(v)
+	nx, ny := len(xe)-1, len(ye)-1
+	cov, err := plotting.CoverageFigure(counts, nx, ny, xe, ye)
+	if err == nil && p.Name != "pendulum" {
+		cov.Plot().X.Label.Text, cov.Plot().Y.Label.Text = plotLabel(p.XLabel), plotLabel(p.YLabel)
 	}
-	covFig, err := plotting.Heatmap(cov, nb, len(ye)-1, plotting.HeatmapOptions{Title: "State-space coverage in the buffer", XLabel: plotLabel(p.XLabel), YLabel: plotLabel(p.YLabel),
-		ColorLabel: "Transitions", Colormap: plotting.HotR(), XMin: xe[0], XMax: xe[nb], YMin: ye[0], YMax: ye[len(ye)-1]})
-	return c.figure("phase", "coverage", covFig, err)
+	return c.figure(plotting.SectionCoverage, "coverage", cov, err)
 }
 
 func (c *Context) plotQValues(st qStats) error {
 	s := c.report.section("qvalues")
-	t := table{caption: "min(Q1, Q2) over the buffer", header: []string{"", "mean", "std", "min", "max"}}
+	t := plotting.Table{Caption: "min(Q1, Q2) over the buffer", Header: []string{"", "mean", "std", "min", "max"}}
 	for _, r := range []struct {
 		name string
 		x    Stats
 	}{{"Q(s, a_buffer)", st.QBuffer}, {"Q(s, π(s))", st.QPolicy}} {
-		t.rows = append(t.rows, []string{r.name, fmtNum(float64(r.x.Mean)), fmtNum(float64(r.x.Std)), fmtNum(float64(r.x.Min)), fmtNum(float64(r.x.Max))})
+		t.Rows = append(t.Rows, []string{r.name, fmtNum(float64(r.x.Mean)), fmtNum(float64(r.x.Std)), fmtNum(float64(r.x.Min)), fmtNum(float64(r.x.Max))})
 	}
-	s.tables = append(s.tables, t)
+	s.Tables = append(s.Tables, t)
 	fig, err := plotting.QHistograms(c.qBuffer, c.qPolicy)
 	if err := c.figure("qvalues", "q_histograms", fig, err); err != nil {
 		return err
@@ -373,7 +321,7 @@ func (c *Context) plotMaps(g *graph.Grid, maps []namedMap) error {
 		if m.diverging {
 			cmap = plotting.RdBuR()
 		}
-		if err := c.heatmap("maps", m.name, m.title, "Q-value", g, m.values, 1, cmap, m.diverging); err != nil {
+		if err := c.heatmap(plotting.SectionExtra, m.name, m.title, "Q-value", g, m.values, 1, cmap, m.diverging); err != nil {
 			return err
 		}
 	}
@@ -385,14 +333,14 @@ func (c *Context) summaryTables() {
 	r := c.Run
 	s := c.report.section("summary")
 	if cv := configOf(r.Config); cv != nil {
-		s.tables = append(s.tables, table{caption: "Configuration", header: []string{"field", "value"}, rows: [][]string{
+		s.Tables = append(s.Tables, plotting.Table{Caption: "Configuration", Header: []string{"field", "value"}, Rows: [][]string{
 			{"experiment", cv.ExperimentName}, {"environment", cv.Env}, {"algorithm", cv.Algorithm},
 			{"exploration steps", fmt.Sprint(cv.ExplorationSteps)}, {"train start step", fmt.Sprint(cv.TrainStartStep)},
 			{"evaluation frequency", fmt.Sprint(cv.EvalFrequency)}, {"log frequency", fmt.Sprint(cv.LogFrequency)},
 		}})
 	}
 	if lg := r.Log; lg != nil {
-		s.tables = append(s.tables, table{caption: "Training log " + lg.Path, header: []string{"records", "count", "steps"}, rows: [][]string{
+		s.Tables = append(s.Tables, plotting.Table{Caption: "Training log " + lg.Path, Header: []string{"records", "count", "steps"}, Rows: [][]string{
 			{"step", fmt.Sprint(lg.Steps.Count), stepRange(&lg.Steps)},
 			{"evaluation", fmt.Sprint(lg.Evals.Count), stepRange(&lg.Evals)},
 			{"final_evaluation", fmt.Sprint(lg.Finals.Count), stepRange(&lg.Finals)},
@@ -400,43 +348,20 @@ func (c *Context) summaryTables() {
 		}})
 	}
 	if probs := r.Problems(); len(probs) > 0 {
-		pt := table{caption: "Inputs that are missing or could not be read", header: []string{"problem"}}
+		pt := plotting.Table{Caption: "Inputs that are missing or could not be read", Header: []string{"problem"}}
 		for _, p := range probs {
-			pt.rows = append(pt.rows, []string{p.Error()})
+			pt.Rows = append(pt.Rows, []string{p.Error()})
 		}
-		s.tables = append(s.tables, pt)
+		s.Tables = append(s.Tables, pt)
 	}
-	jt := table{caption: "Jobs", header: []string{"job", "status", "reason"}}
+	jt := plotting.Table{Caption: "Jobs", Header: []string{"job", "status", "reason"}}
 	for _, j := range c.summary.Jobs {
-		jt.rows = append(jt.rows, []string{j.Name, j.Status, j.Reason})
+		jt.Rows = append(jt.Rows, []string{j.Name, j.Status, j.Reason})
 	}
-	c.report.section("jobs").tables = append(c.report.section("jobs").tables, jt)
-}
-
-// ordered returns the sections with content in report order.
-func (p *page) ordered() []*section {
-	var out []*section
-	seen := map[string]bool{}
-	for _, o := range sectionOrder {
-		if s, ok := p.sections[o.id]; ok {
-			out = append(out, s)
-			seen[o.id] = true
-		}
-	}
-	var rest []string
-	for id := range p.sections {
-		if !seen[id] {
-			rest = append(rest, id)
-		}
-	}
-	sort.Strings(rest)
-	for _, id := range rest {
-		out = append(out, p.sections[id])
-	}
-	return out
+	c.report.section(plotting.SectionSkipped).Tables = append(c.report.section(plotting.SectionSkipped).Tables, jt)
 }
 
 func (p *page) write(c *Context) error {
 	c.summaryTables()
-	return p.render(c)
+	return plotting.WriteReport(c.path("report.html"), p.report)
 }

@@ -49,9 +49,15 @@ func (p *progress) rows(what string) func(done, total int) {
 	if p.quiet {
 		return nil
 	}
+	var start time.Time
+	prev := 0
 	return func(done, total int) {
 		p.mu.Lock()
 		defer p.mu.Unlock()
+		if start.IsZero() || done < prev {
+			start = time.Now() // a new evaluation began
+		}
+		prev = done
 		if p.tty {
 			if p.bar == nil || p.bar.GetMax() != total {
 				p.bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(p.w), progressbar.OptionSetDescription(what),
@@ -62,12 +68,18 @@ func (p *progress) rows(what string) func(done, total int) {
 			if done >= total {
 				p.bar.Finish()
 				p.bar = nil
+				prev = 0
 			}
 			return
 		}
-		if done >= total || time.Since(p.last) > 5*time.Second {
+		// Plain lines only for evaluations that take a while.
+		if time.Since(start) > 2*time.Second && (done >= total || time.Since(p.last) > 5*time.Second) {
 			p.last = time.Now()
 			fmt.Fprintf(p.w, "%s: %d/%d rows (%.0f%%)\n", what, done, total, 100*float64(done)/float64(max(total, 1)))
+		}
+		if done >= total {
+			prev = 0
+			start = time.Time{}
 		}
 	}
 }
