@@ -152,6 +152,9 @@ func Validate(net *loaders.Network) error {
 		if out != 1 {
 			return fmt.Errorf("%s: critic writes %d outputs, want 1", where, out)
 		}
+		if net.ObsDim == 0 && net.ActDim == 0 {
+			return fmt.Errorf("%s: critic of %d inputs does not say how they split into observation and action: load it with loaders.LoadNetworkAs and the actor's observation size", where, in)
+		}
 		if in != net.ObsDim+net.ActDim {
 			return fmt.Errorf("%s: critic reads %d inputs, want observation %d + action %d", where, in, net.ObsDim, net.ActDim)
 		}
