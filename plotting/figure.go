@@ -154,8 +154,8 @@ func (cb *ColorBar) draw(c draw.Canvas) {
 	if cmap == nil {
 		cmap = Viridis()
 	}
-	strip := colorBarImage(cmap)
-	c.DrawImage(vg.Rectangle{Min: vg.Point{X: x0, Y: y0}, Max: vg.Point{X: x1, Y: y1}}, strip)
+	strip, rect, _ := fitImage(c.Canvas, vg.Rectangle{Min: vg.Point{X: x0, Y: y0}, Max: vg.Point{X: x1, Y: y1}}, colorBarImage(cmap))
+	c.DrawImage(rect, strip)
 	line := draw.LineStyle{Color: color.Black, Width: vg.Points(0.6)}
 	c.StrokeLines(line, []vg.Point{{X: x0, Y: y0}, {X: x1, Y: y0}, {X: x1, Y: y1}, {X: x0, Y: y1}, {X: x0, Y: y0}})
 	sty := textStyle(10)

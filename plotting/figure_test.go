@@ -2,6 +2,7 @@ package plotting
 
 import (
 	"bytes"
+	"encoding/base64"
 	"image"
 	"image/color"
 	"image/png"
@@ -9,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -277,4 +280,38 @@ func TestFigureDrawsOnAnyCanvas(t *testing.T) {
 	f, _ := Heatmap([]float32{1, 2, 3, 4}, 2, 2, HeatmapOptions{Title: "x"})
 	c := vgimg.New(400, 300)
 	f.Draw(draw.New(c))
+}
+
+// SVG viewers keep an embedded image's own aspect ratio, so every raster
+// (heatmap and colour bar) must be embedded with the shape of its box.
+func TestSVGRastersHaveTheAspectOfTheirBox(t *testing.T) {
+	f, err := Heatmap([]float32{-1, 0, 0, 1}, 2, 2, PolicyDiffMapOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := f.Encode("svg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`<image x="[^"]*" y="[^"]*" width="([^"]*)" height="([^"]*)" xlink:href="data:image/[a-z]+;base64,([^"]*)"`)
+	ms := re.FindAllSubmatch(b, -1)
+	if len(ms) != 2 {
+		t.Fatalf("found %d embedded images, want the map and the colour bar", len(ms))
+	}
+	for _, m := range ms {
+		w, _ := strconv.ParseFloat(string(m[1]), 64)
+		h, _ := strconv.ParseFloat(string(m[2]), 64)
+		raw, err := base64.StdEncoding.DecodeString(string(m[3]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := png.DecodeConfig(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		box, img := w/h, float64(cfg.Width)/float64(cfg.Height)
+		if math.Abs(box/img-1) > 0.02 {
+			t.Errorf("image %d × %d px in a %.1f × %.1f pt box: aspect %.3f vs %.3f", cfg.Width, cfg.Height, w, h, img, box)
+		}
+	}
 }

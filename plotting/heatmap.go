@@ -265,32 +265,51 @@ func (r *Raster) Plot(c draw.Canvas, p *plot.Plot) {
 		Min: vg.Point{X: trX(r.XMin), Y: trY(r.YMin)},
 		Max: vg.Point{X: trX(r.XMax), Y: trY(r.YMax)},
 	}
-	img := r.Image
-	if ic, ok := pixelCanvas(c.Canvas); ok {
-		dpi := ic.DPI()
-		toDots := func(l vg.Length) float64 { return math.Round(l.Dots(dpi)) }
-		x0, x1 := toDots(rect.Min.X), toDots(rect.Max.X)
-		y0, y1 := toDots(rect.Min.Y), toDots(rect.Max.Y)
-		if w, h := int(x1-x0), int(y1-y0); w > 0 && h > 0 {
-			img = resizeNearest(img, w, h)
-			fromDots := func(d float64) vg.Length { return vg.Length(d / dpi * vg.Inch.Points()) }
-			rect = vg.Rectangle{Min: vg.Point{X: fromDots(x0), Y: fromDots(y0)}, Max: vg.Point{X: fromDots(x1), Y: fromDots(y1)}}
-			_, ch := ic.Size()
-			hd := math.Round(ch.Dots(dpi))
-			r.pixels = image.Rect(int(x0), int(hd-y1), int(x1), int(hd-y0))
-		}
-	} else if b := img.Bounds(); max(b.Dx(), b.Dy()) > 0 {
-		// SVG viewers smooth embedded images; enlarging by whole pixels
-		// first keeps cell edges sharp at usual zoom levels.
-		if k := min(8, vectorRasterSide/max(b.Dx(), b.Dy())); k > 1 {
-			img = resizeNearest(img, k*b.Dx(), k*b.Dy())
-		}
+	img, rect, px := fitImage(c.Canvas, rect, r.Image)
+	if px != (image.Rectangle{}) {
+		r.pixels = px
 	}
 	c.DrawImage(rect, img)
 }
 
-// vectorRasterSide is the size up to which rasters in SVG figures are
-// enlarged by nearest neighbour.
+// fitImage prepares img for drawing over rect. On PNG canvases it scales
+// img by nearest neighbour to exactly the whole pixels rect covers (gg would
+// blur it bilinearly), returning that rectangle in image coordinates too.
+// On vector canvases it enlarges img by nearest neighbour to the aspect
+// ratio of rect at up to vectorRasterSide pixels: SVG keeps an image's own
+// aspect ratio (vgsvg sets no preserveAspectRatio) and viewers smooth it.
+func fitImage(cv vg.Canvas, rect vg.Rectangle, img image.Image) (image.Image, vg.Rectangle, image.Rectangle) {
+	if ic, ok := pixelCanvas(cv); ok {
+		dpi := ic.DPI()
+		toDots := func(l vg.Length) float64 { return math.Round(l.Dots(dpi)) }
+		x0, x1 := toDots(rect.Min.X), toDots(rect.Max.X)
+		y0, y1 := toDots(rect.Min.Y), toDots(rect.Max.Y)
+		w, h := int(x1-x0), int(y1-y0)
+		if w <= 0 || h <= 0 {
+			return img, rect, image.Rectangle{}
+		}
+		fromDots := func(d float64) vg.Length { return vg.Length(d / dpi * vg.Inch.Points()) }
+		rect = vg.Rectangle{Min: vg.Point{X: fromDots(x0), Y: fromDots(y0)}, Max: vg.Point{X: fromDots(x1), Y: fromDots(y1)}}
+		_, ch := ic.Size()
+		hd := math.Round(ch.Dots(dpi))
+		return resizeNearest(img, w, h), rect, image.Rect(int(x0), int(hd-y1), int(x1), int(hd-y0))
+	}
+	wp, hp := float64(rect.Max.X-rect.Min.X), float64(rect.Max.Y-rect.Min.Y)
+	if wp <= 0 || hp <= 0 {
+		return img, rect, image.Rectangle{}
+	}
+	b := img.Bounds()
+	// Whole source pixels per output pixel where possible, at most
+	// vectorRasterSide on the longer side, and the rectangle's aspect.
+	s := float64(vectorRasterSide) / max(wp, hp)
+	w, h := max(1, int(math.Round(wp*s))), max(1, int(math.Round(hp*s)))
+	if b.Dx() >= w && b.Dy() >= h {
+		w, h = b.Dx(), int(math.Round(float64(b.Dx())*hp/wp))
+	}
+	return resizeNearest(img, w, h), rect, image.Rectangle{}
+}
+
+// vectorRasterSide is the longer side of rasters embedded in SVG figures.
 const vectorRasterSide = 1024
 
 // pixelCanvas finds the PNG canvas under the draw.Canvas wrappers that
