@@ -1,0 +1,209 @@
+package jobs
+
+import (
+	"context"
+	"image/png"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rleval/rleval/graph"
+	"github.com/rleval/rleval/loaders"
+	"github.com/rleval/rleval/plotting"
+)
+
+const demoRun = "2026-02-14_13-38-10_pendulum-v1"
+
+// copyRun copies a fixture run into a temporary directory, so a test can
+// break it.
+func copyRun(t *testing.T, name string) string {
+	t.Helper()
+	src := filepath.Join(testdata, "runs", name)
+	if _, err := os.Stat(src); err != nil {
+		t.Skipf("fixture %s missing", name)
+	}
+	dst := filepath.Join(t.TempDir(), name)
+	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		out := filepath.Join(dst, rel)
+		if info.IsDir() {
+			return os.MkdirAll(out, 0o755)
+		}
+		in, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer in.Close()
+		f, err := os.Create(out)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		_, err = io.Copy(f, in)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+func jobStatus(sum *RunSummary) map[string]JobStatus {
+	m := map[string]JobStatus{}
+	for _, j := range sum.Jobs {
+		m[j.Name] = j
+	}
+	return m
+}
+
+func TestEvaluateSkipsOnlyTheJobsOfABrokenInput(t *testing.T) {
+	for name, tc := range map[string]struct {
+		breakRun func(dir string) error
+		skipped  []string
+		reason   string
+	}{
+		"no buffer": {
+			func(dir string) error { return os.Remove(filepath.Join(dir, "data", "replay_buffer.pth")) },
+			[]string{"buffer", "qvalues"}, "replay_buffer.pth",
+		},
+		"hostile critic2": {
+			func(dir string) error {
+				b, err := os.ReadFile(filepath.Join(testdata, "bad", "ckpt_os_system.pth"))
+				if err != nil {
+					return err
+				}
+				return os.WriteFile(filepath.Join(dir, "models", "critic2.pth"), b, 0o644)
+			},
+			[]string{"qvalues", "maps"}, "critic2.pth",
+		},
+		"truncated actor": {
+			func(dir string) error {
+				p := filepath.Join(dir, "models", "actor.pth")
+				b, err := os.ReadFile(p)
+				if err != nil {
+					return err
+				}
+				return os.WriteFile(p, b[:len(b)/2], 0o644)
+			},
+			[]string{"models", "policy", "qvalues", "maps"}, "actor.pth",
+		},
+		"bad yaml and no log": {
+			func(dir string) error {
+				if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte("env: {name: [\n"), 0o644); err != nil {
+					return err
+				}
+				return os.Remove(filepath.Join(dir, "train_logs", "train.jsonl"))
+			},
+			[]string{"curves"}, "train.jsonl",
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := copyRun(t, demoRun)
+			if err := tc.breakRun(dir); err != nil {
+				t.Fatal(err)
+			}
+			opt := DefaultOptions()
+			opt.Grid = 16
+			opt.Line = 16
+			out := t.TempDir()
+			sum, err := Evaluate(context.Background(), dir, out, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.Status != StatusPartial {
+				t.Errorf("status %q, want partial", sum.Status)
+			}
+			st := jobStatus(sum)
+			skipped := map[string]bool{}
+			for _, j := range tc.skipped {
+				skipped[j] = true
+				if st[j].Status != "skipped" || !strings.Contains(st[j].Reason, tc.reason) {
+					t.Errorf("job %s: %+v, want skipped naming %s", j, st[j], tc.reason)
+				}
+			}
+			for _, j := range Jobs() {
+				if !skipped[j.Name] && st[j.Name].Status != "ok" {
+					t.Errorf("job %s: %+v, want ok", j.Name, st[j.Name])
+				}
+			}
+			for _, f := range []string{"summary.json", "report.html"} {
+				if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+					t.Errorf("%s missing: %v", f, err)
+				}
+			}
+			if _, err := os.Stat("/tmp/pwned"); err == nil {
+				t.Fatal("a hostile pickle ran code")
+			}
+		})
+	}
+}
+
+func TestRenderBigMapMatchesTheGridAndColours(t *testing.T) {
+	exp := filepath.Join(testdata, "expected", demoRun)
+	if _, err := os.Stat(exp); err != nil {
+		t.Skip("no expected values")
+	}
+	r, err := loaders.LoadRun(filepath.Join(testdata, "runs", demoRun), loaders.LoadOptions{SkipBuffer: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := graph.NewEngine(graph.NewCPU(graph.Options{}), graph.Options{Chunk: 1000})
+	for _, tc := range []struct{ what, want string }{{"q", "q_grid.npy"}, {"policy", "policy_grid.npy"}, {"diff", "policy_diff.npy"}, {"q1", "q1_grid.npy"}} {
+		t.Run(tc.what, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), tc.what+".png")
+			res, err := RenderBigMap(context.Background(), r, BigMap{What: tc.what, N: 200, Out: out, Engine: eng})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, shape := readNPY(t, res.NPY)
+			want, _ := readNPY(t, filepath.Join(exp, tc.want))
+			if len(shape) != 2 || shape[0] != 200 || shape[1] != 200 {
+				t.Fatalf("shape %v", shape)
+			}
+			closeArrays(t, tc.what, got, want)
+			f, err := os.Open(res.PNG)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			img, err := png.Decode(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b := img.Bounds(); b.Dx() != 200 || b.Dy() != 200 {
+				t.Fatalf("raster %v, want 200×200", b)
+			}
+			cmap := plotting.Viridis()
+			vmin, vmax := res.Min, res.Max
+			if tc.what == "policy" || tc.what == "diff" {
+				cmap = plotting.RdBuR()
+			}
+			if tc.what == "diff" {
+				a := math.Max(-vmin, vmax)
+				vmin, vmax = -a, a
+			}
+			// Grid row 0 (θ̇ = -8) is the bottom line of the image.
+			for _, cell := range [][2]int{{0, 0}, {199, 0}, {0, 199}, {123, 45}} {
+				x, y := cell[0], cell[1]
+				tt := plotting.Normalize(float64(got[y*200+x]), vmin, vmax)
+				if i, _ := cmap.Index(tt); i == plotting.RasterNaNIndex {
+					tt = (plotting.RasterNaNIndex - 0.5) / plotting.LUTSize // the raster's top colour gives way to NaN
+				}
+				wc := cmap.At(tt)
+				r, g, b, _ := img.At(x, 199-y).RGBA()
+				if uint8(r>>8) != wc.R || uint8(g>>8) != wc.G || uint8(b>>8) != wc.B {
+					t.Errorf("cell (%d,%d): pixel %d,%d,%d, want %v", x, y, r>>8, g>>8, b>>8, wc)
+				}
+			}
+			if _, err := os.Stat(res.Figure); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
