@@ -1,0 +1,122 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const fixtures = "../../testdata/runs/"
+
+func cli(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = run(args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+func TestUsageErrorsExit2(t *testing.T) {
+	for _, args := range [][]string{
+		{},
+		{"frobnicate"},
+		{"inspect", "--no-such-flag"},
+		{"run", "--grid", "1"},
+		{"run", "--format", "gif"},
+		{"heatmap", "--what", "nothing"},
+		{"heatmap", "--theta-range", "3,1"},
+		{"eval", "a", "b"},
+		{"run", "--device", "tpu"},
+	} {
+		code, _, stderr := cli(t, args...)
+		if code != exitUsage {
+			t.Errorf("rleval %v: exit %d, want %d (stderr %q)", args, code, exitUsage, stderr)
+		}
+	}
+	if code, out, _ := cli(t, "--help"); code != 0 || !strings.Contains(out, "inspect") {
+		t.Errorf("--help: exit %d, %q", code, out)
+	}
+	if code, _, errs := cli(t, "run", "-h"); code != 0 || !strings.Contains(errs, "--out") && !strings.Contains(errs, "-out") {
+		t.Errorf("run -h: exit %d, %q", code, errs)
+	}
+}
+
+func TestInspectPrintsArchitecturesAndCounts(t *testing.T) {
+	dir := fixtures + "2026-02-14_13-38-10_pendulum-v1"
+	if _, err := os.Stat(dir); err != nil {
+		t.Skip("no demo fixture")
+	}
+	code, out, stderr := cli(t, "inspect", dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"Algorithm: td3", "3→256→256→1", "67,073", "4→256→256→1", "67,329", "size 15000 / capacity 30000", "Evaluations: 30 records"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("inspect output lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, _ = cli(t, "inspect", "--json", dir)
+	var v struct {
+		Networks []struct {
+			Role   string `json:"role"`
+			Params int    `json:"params"`
+		} `json:"networks"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &v) != nil || len(v.Networks) != 6 || v.Networks[0].Params != 67073 {
+		t.Errorf("inspect --json: exit %d, %+v", code, v)
+	}
+}
+
+func TestInspectBrokenRunExits1NamingTheFile(t *testing.T) {
+	src := fixtures + "2026-02-14_13-38-10_pendulum-v1"
+	if _, err := os.Stat(src); err != nil {
+		t.Skip("no demo fixture")
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	os.MkdirAll(filepath.Join(dir, "models"), 0o755)
+	b, _ := os.ReadFile(src + "/config.yaml")
+	os.WriteFile(filepath.Join(dir, "config.yaml"), b, 0o644)
+	hostile, err := os.ReadFile("../../testdata/bad/pickle_os_system.pkl")
+	if err != nil {
+		t.Skip("no bad fixtures")
+	}
+	os.WriteFile(filepath.Join(dir, "models", "actor.pth"), hostile, 0o644)
+	code, out, stderr := cli(t, "inspect", dir)
+	if code != exitFailure {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	if !strings.Contains(out, "actor.pth") || !strings.Contains(out, "Experiment: pendulum-v1") {
+		t.Errorf("output does not name the broken file or lost the config:\n%s\n%s", out, stderr)
+	}
+}
+
+func TestEvalWritesTheCoreArrays(t *testing.T) {
+	dir := fixtures + "2026-03-01_10-00-00_pendulum-legacy"
+	if _, err := os.Stat(dir); err != nil {
+		t.Skip("no fixture")
+	}
+	out := t.TempDir()
+	code, _, stderr := cli(t, "eval", "-q", "--device", "cpu", "--grid", "32", "--out", out, dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, f := range []string{"policy_1d.npy", "policy_grid.npy", "target_grid.npy", "q_grid.npy", "q_buffer.npy", "q_policy.npy"} {
+		if _, err := os.Stat(filepath.Join(out, filepath.Base(dir), f)); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, filepath.Base(dir), "report.html")); err == nil {
+		t.Error("eval wrote a report")
+	}
+}
+
+func TestCudaDeviceWithoutGPUIsAClearError(t *testing.T) {
+	t.Setenv("RLEVAL_CUDA_WORKER", filepath.Join(t.TempDir(), "missing-worker"))
+	t.Setenv("PATH", t.TempDir())
+	code, _, stderr := cli(t, "heatmap", "-q", "--device", "cuda", "--grid", "8", "--out", filepath.Join(t.TempDir(), "x.png"))
+	if code != exitFailure || !strings.Contains(stderr, "CUDA") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+}
