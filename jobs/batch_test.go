@@ -3,9 +3,12 @@ package jobs
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
+	"io/fs"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -282,4 +285,63 @@ func TestExitCode(t *testing.T) {
 			t.Errorf("%s: ExitCode = %d, want %d", tt.name, got, tt.want)
 		}
 	}
+}
+
+// TestKill9Child is the batch that TestBatchKilledByKill9ResumesToSameOutputs
+// kills; it does nothing when run on its own.
+func TestKill9Child(t *testing.T) {
+	root, out := os.Getenv("RLEVAL_KILL9_ROOT"), os.Getenv("RLEVAL_KILL9_OUT")
+	if root == "" {
+		t.Skip("helper process of TestBatchKilledByKill9ResumesToSameOutputs")
+	}
+	fe := newFakeEval()
+	fe.sleep = 20 * time.Millisecond
+	mustRun(t, &Batch{Root: root, Out: out, Workers: 2, Evaluate: fe.Evaluate, SummaryInterval: time.Millisecond})
+	time.Sleep(time.Minute) // finished before the kill: wait for it
+}
+
+func TestBatchKilledByKill9ResumesToSameOutputs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a process")
+	}
+	root := makeExperiments(t, standardFixture)
+	tmp := t.TempDir()
+	whole := filepath.Join(tmp, "whole")
+	mustRun(t, &Batch{Root: root, Out: whole, Workers: 2, Evaluate: newFakeEval().Evaluate})
+
+	killed := filepath.Join(tmp, "killed")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestKill9Child$")
+	cmd.Env = append(os.Environ(), "RLEVAL_KILL9_ROOT="+root, "RLEVAL_KILL9_OUT="+killed)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Kill once about half of the runs are done (a bound, not a timing
+	// assertion: the child is killed after the deadline anyway).
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		m, _ := filepath.Glob(filepath.Join(killed, "*", ManifestName))
+		if len(m) >= 3 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cmd.Process.Kill() // SIGKILL: no deferred cleanup runs
+	cmd.Wait()
+
+	// Whatever the kill interrupted, no output is half written: every
+	// JSON file there parses.
+	filepath.WalkDir(killed, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && !IsTempFile(p) && strings.HasSuffix(p, ".json") {
+			if b, _ := os.ReadFile(p); !json.Valid(b) {
+				t.Errorf("%s is half written after kill -9", p)
+			}
+		}
+		return nil
+	})
+	res := mustRun(t, &Batch{Root: root, Out: killed, Workers: 2, Evaluate: newFakeEval().Evaluate})
+	if len(res.Runs) != 8 {
+		t.Fatalf("rerun has %d rows, want 8", len(res.Runs))
+	}
+	t.Logf("after the kill: %d runs skipped, %d evaluated", res.Skipped, res.Evaluated)
+	sameTrees(t, treeFiles(t, whole), treeFiles(t, killed))
 }
