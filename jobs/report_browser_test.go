@@ -1,0 +1,100 @@
+package jobs
+
+import (
+	"context"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rleval/rleval/plotting"
+)
+
+// chromium returns a headless-capable Chromium, or "" when none exists.
+func chromium() string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// imageCheck is appended to a copy of the report: once the page has loaded
+// it records on <body> how many images there are and how many decoded.
+const imageCheck = `<script>
+window.addEventListener('load', function () {
+  var imgs = document.images, ok = 0;
+  for (var i = 0; i < imgs.length; i++) { if (imgs[i].complete && imgs[i].naturalWidth > 0) ok++; }
+  document.body.setAttribute('data-images-total', imgs.length);
+  document.body.setAttribute('data-images-loaded', ok);
+});
+</script>`
+
+func TestReportOpensInChromiumWithEveryImageAndSection(t *testing.T) {
+	browser := chromium()
+	if browser == "" {
+		t.Skip("no Chromium: install Debian's chromium to run this test")
+	}
+	out := t.TempDir()
+	opt := DefaultOptions()
+	opt.Grid, opt.Line = 40, 50
+	if _, err := Evaluate(context.Background(), filepath.Join(testdata, "runs", demoRun), out, opt); err != nil {
+		t.Fatal(err)
+	}
+	page, err := os.ReadFile(filepath.Join(out, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The report must not depend on anything beside it: open a copy alone
+	// in another folder.
+	alone := filepath.Join(t.TempDir(), "copy.html")
+	html := strings.Replace(string(page), "</body>", imageCheck+"</body>", 1)
+	if err := os.WriteFile(alone, []byte(html), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	flags := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--user-data-dir=" + t.TempDir(), "--virtual-time-budget=10000"}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dom, err := exec.CommandContext(ctx, browser, append(flags, "--dump-dom", "file://"+alone)...).Output()
+	if err != nil {
+		t.Fatalf("chromium --dump-dom: %v", err)
+	}
+	m := regexp.MustCompile(`data-images-total="(\d+)" data-images-loaded="(\d+)"`).FindStringSubmatch(string(dom))
+	if m == nil {
+		t.Fatalf("the page's load handler did not run:\n%.500s", dom)
+	}
+	if m[1] != m[2] || m[1] == "0" {
+		t.Errorf("%s of %s images loaded", m[2], m[1])
+	}
+	for _, s := range plotting.SectionOrder {
+		if s.ID == plotting.SectionSkipped {
+			continue
+		}
+		if !strings.Contains(string(dom), `id="`+s.ID+`"`) {
+			t.Errorf("section %q missing from the rendered page", s.ID)
+		}
+	}
+	shot := filepath.Join(t.TempDir(), "shot.png")
+	if err := exec.CommandContext(ctx, browser, append(flags, "--window-size=1280,2000", "--screenshot="+shot, "file://"+alone)...).Run(); err != nil {
+		t.Fatalf("chromium --screenshot: %v", err)
+	}
+	f, err := os.Open(shot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dx() != 1280 || b.Dy() != 2000 {
+		t.Errorf("screenshot %v", b)
+	}
+}
