@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func mkdirAll(t testing.TB, dir string) {
@@ -123,13 +124,15 @@ func TestLoadReplayBufferPeakRSS(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := peakRSS(t)
+	start := time.Now()
 	b, err := LoadReplayBuffer(p)
 	if err != nil {
 		t.Fatal(err)
 	}
+	took := time.Since(start)
 	after := peakRSS(t)
-	t.Logf("file %.1f MB, %d valid rows of %d; peak RSS %.1f MB before, %.1f MB after (+%.1f MB = %.2f× the file)",
-		float64(fi.Size())/1e6, b.Size, b.Capacity, float64(before)/1e6, float64(after)/1e6,
+	t.Logf("file %.1f MB, %d valid rows of %d loaded in %v; peak RSS %.1f MB before, %.1f MB after (+%.1f MB = %.2f× the file)",
+		float64(fi.Size())/1e6, b.Size, b.Capacity, took, float64(before)/1e6, float64(after)/1e6,
 		float64(after-before)/1e6, float64(after-before)/float64(fi.Size()))
 	if after-before > fi.Size()*3/2 {
 		t.Errorf("peak RSS grew by %d bytes, more than 1.5× the %d-byte file", after-before, fi.Size())

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"unsafe"
 )
 
 // DType is a tensor element type, named as torch names it.
@@ -309,10 +310,24 @@ func (t *Tensor) Scalar() (float64, error) {
 	return v[0], nil
 }
 
+// littleEndian is true on hosts whose float32 memory layout is torch's
+// on-disk layout, so storages can be read straight into []float32.
+var littleEndian = func() bool {
+	x := uint16(1)
+	return *(*byte)(unsafe.Pointer(&x)) == 1
+}()
+
 // readFloat32 fills dst from consecutive float32 storage elements starting
-// at element off, decoding through a small chunk buffer so no second copy of
-// the data is ever held.
+// at element off. On little-endian hosts the file's bytes are read straight
+// into dst's memory; elsewhere they are decoded through a small chunk
+// buffer. Either way no second copy of the data is ever held.
 func (t *Tensor) readFloat32(dst []float32, off int64) error {
+	if len(dst) == 0 {
+		return nil
+	}
+	if littleEndian {
+		return t.Storage.readAt(unsafe.Slice((*byte)(unsafe.Pointer(&dst[0])), 4*len(dst)), off)
+	}
 	const chunk = 64 << 10
 	buf := make([]byte, min(chunk, 4*len(dst)))
 	for done := 0; done < len(dst); {
