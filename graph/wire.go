@@ -149,16 +149,25 @@ func wireReadFrame(r io.Reader, buf []byte) (wireOp, []byte, []byte, error) {
 	if n > MaxFrameBytes {
 		return 0, nil, buf, fmt.Errorf("frame header %q announces %d bytes, over the %d-byte limit: not an rleval wire stream", h[:], n, MaxFrameBytes)
 	}
-	if cap(buf) < int(n) {
-		buf = make([]byte, n)
-	}
-	p := buf[:n]
-	if _, err := io.ReadFull(r, p); err != nil {
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
+	// Grow the buffer as bytes arrive rather than to the announced size at
+	// once: a peer announcing 256 MiB and sending ten bytes costs 64 KiB.
+	p := buf[:0]
+	for len(p) < int(n) {
+		if len(p) == cap(p) {
+			np := make([]byte, len(p), min(int(n), max(2*cap(p), 1<<16)))
+			copy(np, p)
+			p = np
 		}
-		return 0, nil, buf, fmt.Errorf("truncated %v frame (%d bytes announced): %w", op, n, err)
+		m, err := io.ReadFull(r, p[len(p):min(cap(p), int(n))])
+		p = p[:len(p)+m]
+		if err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return 0, nil, p[:0], fmt.Errorf("truncated %v frame (%d of %d bytes): %w", op, len(p), n, err)
+		}
 	}
+	buf = p[:0]
 	return op, p, buf, nil
 }
 

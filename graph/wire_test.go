@@ -183,7 +183,7 @@ func TestWireOpNamesReplies(t *testing.T) {
 // FuzzServeWire feeds arbitrary request streams to the server: it must
 // never panic, and must answer with well-formed frames only.
 func FuzzServeWire(f *testing.F) {
-	actor, c1, c2 := testShapes[4].nets(1)
+	actor, c1, c2 := testShapes[5].nets(1)
 	valid := bytes.Join([][]byte{
 		helloFrame(), loadFrame(1, actor), loadFrame(2, c1), loadFrame(3, c2),
 		frame(opPolicy, func(e *wireEnc) { e.u32(1); e.u32(2); e.floats(make([]float32, 2*actor.ObsDim)) }),
@@ -201,11 +201,6 @@ func FuzzServeWire(f *testing.F) {
 	f.Add(valid[:len(valid)/2])
 	f.Add([]byte("Error in initialization"))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		// Keep frame lengths small so the fuzzer explores structure, not
-		// allocation sizes (those are bounded by MaxFrameBytes anyway).
-		if len(in) >= 4 && binary.LittleEndian.Uint32(in) > 1<<20 {
-			return
-		}
 		replies(t, in)
 	})
 }
