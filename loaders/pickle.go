@@ -147,6 +147,12 @@ const (
 	maxWalkDepth = 512
 )
 
+// memoEntry is one memo slot; ok tells a stored None from an empty slot.
+type memoEntry struct {
+	v  Value
+	ok bool
+}
+
 // mark is a sentinel pushed by MARK.
 type mark struct{}
 
@@ -160,7 +166,8 @@ type pickleVM struct {
 	limit int64 // bytes available in the stream
 	stack []Value
 	marks []int
-	memo  map[uint32]Value
+	memo  []memoEntry // indexed by memo key; keys are small and dense in practice
+	nmemo int         // entries set
 	// persistentLoad resolves a BINPERSID id; nil rejects persistent ids.
 	persistentLoad func(pid Value) (Value, error)
 	// work counts elements copied by opcodes whose cost is not bounded by
@@ -230,7 +237,7 @@ func decodePickle(r io.Reader, limit int64, persistentLoad func(Value) (Value, e
 	if !ok {
 		br = bufio.NewReaderSize(r, 64<<10)
 	}
-	vm := &pickleVM{r: br, limit: limit, memo: make(map[uint32]Value), persistentLoad: persistentLoad}
+	vm := &pickleVM{r: br, limit: limit, persistentLoad: persistentLoad}
 	v, err := vm.run()
 	return v, vm.pos, err
 }
@@ -356,19 +363,24 @@ func (vm *pickleVM) memoPut(idx uint32) error {
 	if err != nil {
 		return err
 	}
-	if _, ok := vm.memo[idx]; !ok && len(vm.memo) >= maxPickleMemo {
-		return vm.errorf("memo larger than %d entries", maxPickleMemo)
+	if idx >= maxPickleMemo {
+		return vm.errorf("memo key %d: memo larger than %d entries", idx, maxPickleMemo)
 	}
-	vm.memo[idx] = v
+	if int(idx) >= len(vm.memo) {
+		vm.memo = append(vm.memo, make([]memoEntry, int(idx)+1-len(vm.memo))...)
+	}
+	if !vm.memo[idx].ok {
+		vm.nmemo++
+	}
+	vm.memo[idx] = memoEntry{v, true}
 	return nil
 }
 
 func (vm *pickleVM) memoGet(idx uint32) error {
-	v, ok := vm.memo[idx]
-	if !ok {
+	if int64(idx) >= int64(len(vm.memo)) || !vm.memo[idx].ok {
 		return vm.errorf("memo key %d not defined", idx)
 	}
-	return vm.push(v)
+	return vm.push(vm.memo[idx].v)
 }
 
 func (vm *pickleVM) str(b []byte) (string, error) {
@@ -697,7 +709,7 @@ func (vm *pickleVM) run() (Value, error) {
 			}
 			err = vm.memoPut(uint32(u))
 		case opMemoize:
-			err = vm.memoPut(uint32(len(vm.memo)))
+			err = vm.memoPut(uint32(vm.nmemo))
 		case opBinGet:
 			u, e := vm.readUint(1)
 			if e != nil {

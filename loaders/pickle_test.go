@@ -259,3 +259,35 @@ func TestHalfToFloat32IsExact(t *testing.T) {
 		t.Error("inf/nan")
 	}
 }
+
+func TestPickleBoundsStackAndMemo(t *testing.T) {
+	stack := append([]byte{opProto, 2}, bytes.Repeat([]byte{opNone}, maxPickleStack+1)...)
+	if _, err := decodeBytes(stack); err == nil || !strings.Contains(err.Error(), "stack deeper") {
+		t.Errorf("stack: err = %v", err)
+	}
+	memo := append([]byte{opProto, 4, opNone}, bytes.Repeat([]byte{opMemoize}, maxPickleMemo+1)...)
+	if _, err := decodeBytes(memo); err == nil || !strings.Contains(err.Error(), "memo larger") {
+		t.Errorf("memo: err = %v", err)
+	}
+	marks := append([]byte{opProto, 2}, bytes.Repeat([]byte{opMark}, maxPickleStack+1)...)
+	if _, err := decodeBytes(marks); err == nil || !strings.Contains(err.Error(), "MARK") {
+		t.Errorf("marks: err = %v", err)
+	}
+}
+
+func TestPickleBoundsQuadraticCopying(t *testing.T) {
+	// s = "x"*60000; then 2000 × _codecs.encode(s): 120 MB of copies from
+	// a 70 kB pickle.
+	var p pickler
+	p.op(opProto, 2)
+	p.str(strings.Repeat("x", 60000))
+	p.op(opBinPut, 0, opPop)
+	for range 2000 {
+		p.global(pglob{"_codecs", "encode"})
+		p.op(opBinGet, 0, opTuple1, opReduce, opPop)
+	}
+	p.op(opNone, opStop)
+	if _, err := decodeBytes(p.Bytes()); err == nil || !strings.Contains(err.Error(), "copies more data") {
+		t.Errorf("err = %v", err)
+	}
+}
