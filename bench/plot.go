@@ -23,14 +23,18 @@ const (
 // device and workload, a colour per device and a dash pattern per workload.
 func (r *Report) Plot() (*plot.Plot, error) {
 	p := plot.New()
-	p.Title.Text = "rleval bench: " + r.Nets.Actor + " actor"
+	p.Title.Text = fmt.Sprintf("rleval bench: rows/s by batch size (actor %s, critic %s)", r.Nets.Actor, r.Nets.Critic)
+	p.Title.Padding = vg.Points(6)
 	p.X.Label.Text = "batch size (rows)"
 	p.Y.Label.Text = "rows/s"
 	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
 	p.X.Tick.Marker = plot.LogTicks{Prec: -1}
 	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
-	p.Legend.Top = true
-	p.Legend.Left = true
+	// Rates rise with the batch size, so the lower right is the free corner.
+	p.Legend.Top = false
+	p.Legend.Left = false
+	p.Legend.XOffs = -vg.Points(8)
+	p.Legend.YOffs = vg.Points(8)
 	p.Add(plotter.NewGrid())
 
 	var devices []string
