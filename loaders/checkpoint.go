@@ -181,11 +181,7 @@ func recognise(root Value) ([]netRecipe, *stateDict, error) {
 func recogniseSingle(sd *stateDict, format string) (netRecipe, error) {
 	r := netRecipe{format: format}
 	for _, prefix := range []string{"_network.net_body.", "_network.net.", "net_body.", "net."} {
-		layers, err := indexedLayers(sd, prefix)
-		if err != nil {
-			return r, err
-		}
-		if len(layers) > 0 {
+		if layers := indexedLayers(sd, prefix); len(layers) > 0 {
 			r.layers = layers
 			if strings.Contains(prefix, "net_body") {
 				r.actorOK = true
@@ -211,7 +207,7 @@ func recogniseSingle(sd *stateDict, format string) (netRecipe, error) {
 
 // indexedLayers collects <prefix>N.weight / <prefix>N.bias pairs ordered
 // by the numeric index N.
-func indexedLayers(sd *stateDict, prefix string) ([]layerKeys, error) {
+func indexedLayers(sd *stateDict, prefix string) []layerKeys {
 	type idxLayer struct {
 		n int
 		layerKeys
@@ -241,7 +237,7 @@ func indexedLayers(sd *stateDict, prefix string) ([]layerKeys, error) {
 	for i, l := range found {
 		out[i] = l.layerKeys
 	}
-	return out, nil
+	return out
 }
 
 // namedLayers picks layers by exact names, failing if any is missing.
@@ -282,7 +278,7 @@ func applyInitKwargs(r *netRecipe, kw Value) error {
 		if err != nil {
 			return fmt.Errorf("_init_kwargs.action_space: %w", err)
 		}
-		if !r.actorOK && strings.HasPrefix(r.layers[0].name, "net.") {
+		if !r.actorOK {
 			// A gen-1 critic carries the action space too; bounds are
 			// only meaningful for actors.
 			return nil
@@ -497,13 +493,13 @@ func keyList(keys []string) string {
 func recogniseSB3(sd *stateDict) []netRecipe {
 	var out []netRecipe
 	for _, a := range []string{"actor", "actor_target"} {
-		if layers, _ := indexedLayers(sd, a+".mu."); len(layers) > 0 {
+		if layers := indexedLayers(sd, a+".mu."); len(layers) > 0 {
 			out = append(out, netRecipe{name: a, format: "sb3", layers: layers, actorOK: true, kind: KindActor})
 			continue
 		}
 		// SAC: latent_pi.N then the mu head; log_std is a second head of
 		// the same width, stacked into one 2*action_dim output layer.
-		latent, _ := indexedLayers(sd, a+".latent_pi.")
+		latent := indexedLayers(sd, a+".latent_pi.")
 		if len(latent) > 0 && sd.has(a+".mu.weight") {
 			layers := append(latent, layerKeys{name: a + ".mu", weight: a + ".mu.weight", bias: a + ".mu.bias",
 				weight2: a + ".log_std.weight", bias2: a + ".log_std.bias"})
@@ -513,7 +509,7 @@ func recogniseSB3(sd *stateDict) []netRecipe {
 	for _, c := range []string{"critic", "critic_target"} {
 		for q := 0; ; q++ {
 			prefix := fmt.Sprintf("%s.qf%d.", c, q)
-			layers, _ := indexedLayers(sd, prefix)
+			layers := indexedLayers(sd, prefix)
 			if len(layers) == 0 {
 				break
 			}
