@@ -169,11 +169,7 @@ func checkFixture(t *testing.T, b Backend, exp string, nets map[string]*loaders.
 	compare("q1_target_grid.npy", q1)
 	compare("q2_target_grid.npy", q2)
 
-	obs, err := NewSliceRows(buf.Obs, buf.ObsDim)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bact, err := NewSliceRows(buf.Actions, buf.ActDim)
+	obs, bact, err := BufferRows(buf)
 	if err != nil {
 		t.Fatal(err)
 	}

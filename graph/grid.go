@@ -3,6 +3,8 @@ package graph
 import (
 	"fmt"
 	"math"
+
+	"github.com/rleval/rleval/loaders"
 )
 
 // Axis is one grid axis: N points from Lo to Hi inclusive, spaced exactly
@@ -152,4 +154,19 @@ func (s *SliceRows) Dim() int { return s.dim }
 // Fill implements Rows.
 func (s *SliceRows) Fill(start, n int, dst []float32) {
 	copy(dst[:n*s.dim], s.data[start*s.dim:(start+n)*s.dim])
+}
+
+// BufferRows returns the observations and actions of a replay buffer's
+// valid rows, in storage order, as Rows.
+func BufferRows(buf *loaders.ReplayBuffer) (obs, act *SliceRows, err error) {
+	if obs, err = NewSliceRows(buf.Obs, buf.ObsDim); err != nil {
+		return nil, nil, fmt.Errorf("%s: observations: %w", buf.Path, err)
+	}
+	if act, err = NewSliceRows(buf.Actions, buf.ActDim); err != nil {
+		return nil, nil, fmt.Errorf("%s: actions: %w", buf.Path, err)
+	}
+	if obs.Len() != act.Len() {
+		return nil, nil, fmt.Errorf("%s: %d observation rows but %d action rows", buf.Path, obs.Len(), act.Len())
+	}
+	return obs, act, nil
 }

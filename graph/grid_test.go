@@ -3,6 +3,8 @@ package graph
 import (
 	"math"
 	"testing"
+
+	"github.com/rleval/rleval/loaders"
 )
 
 // TestAxisMatchesNumpyLinspace pins numpy.linspace's arithmetic:
@@ -97,5 +99,21 @@ func TestCoordGridVariesTwoCoordinates(t *testing.T) {
 		if _, err := NewCoordGrid([]float64{1, 2, 3, 4}, bad[0], Axis{0, 1, 2}, bad[1], Axis{0, 1, 2}); err == nil {
 			t.Errorf("coordinates %v accepted", bad)
 		}
+	}
+}
+
+func TestBufferRowsRejectsMismatchedLengths(t *testing.T) {
+	buf := &loaders.ReplayBuffer{Path: "buf.pth", ObsDim: 3, ActDim: 1, Obs: make([]float32, 30), Actions: make([]float32, 9)}
+	if _, _, err := BufferRows(buf); err == nil {
+		t.Error("10 observations with 9 actions accepted")
+	}
+	buf.Actions = make([]float32, 10)
+	obs, act, err := BufferRows(buf)
+	if err != nil || obs.Len() != 10 || act.Len() != 10 || act.Dim() != 1 {
+		t.Errorf("rows %v %v: %v", obs, act, err)
+	}
+	buf.ObsDim = 4
+	if _, _, err := BufferRows(buf); err == nil {
+		t.Error("30 values split into rows of 4 accepted")
 	}
 }
