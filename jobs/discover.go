@@ -245,6 +245,9 @@ func ParseShard(s string) (i, n int, err error) {
 	if !ok || err != nil {
 		return 0, 0, fmt.Errorf("--shard %q: want i/n, e.g. 0/16: %w", s, ErrUsage)
 	}
+	if n < 1 {
+		return 0, 0, fmt.Errorf("--shard %q: want at least 1 shard: %w", s, ErrUsage)
+	}
 	if err := validShard(i, n); err != nil {
 		return 0, 0, fmt.Errorf("--shard %q: %w", s, err)
 	}
