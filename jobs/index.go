@@ -60,8 +60,7 @@ type indexCurve struct {
 }
 
 type indexTick struct {
-	Pos   float64
-	Label string
+	Pos, Label string
 }
 
 func newIndexPage(res *BatchResult) *indexPage {
@@ -130,10 +129,10 @@ func newIndexPage(res *BatchResult) *indexPage {
 	}
 	if p.HasCurves {
 		for _, t := range ticks(xmin, xmax, 6) {
-			p.XTicks = append(p.XTicks, indexTick{sx(t), strconv.FormatFloat(t, 'g', 6, 64)})
+			p.XTicks = append(p.XTicks, indexTick{fmt.Sprintf("%.1f", sx(t)), strconv.FormatFloat(t, 'g', 6, 64)})
 		}
 		for _, t := range ticks(ymin, ymax, 5) {
-			p.YTicks = append(p.YTicks, indexTick{sy(t), strconv.FormatFloat(t, 'g', 6, 64)})
+			p.YTicks = append(p.YTicks, indexTick{fmt.Sprintf("%.1f", sy(t)), strconv.FormatFloat(t, 'g', 6, 64)})
 		}
 	}
 	return p
@@ -167,8 +166,9 @@ func ticks(lo, hi float64, n int) []float64 {
 		}
 	}
 	var out []float64
-	for t := math.Ceil(lo/step) * step; t <= hi+step*1e-9; t += step {
-		out = append(out, t)
+	first := math.Ceil(lo / step)
+	for k := 0.0; (first+k)*step <= hi+step*1e-9; k++ {
+		out = append(out, (first+k)*step)
 	}
 	return out
 }
@@ -194,7 +194,7 @@ tr.failed{background:#fdd}tr.partial{background:#ffd}
 <rect x="{{.PlotL}}" y="{{.PlotT}}" width="810" height="360" fill="none" stroke="#888"/>
 {{range .XTicks}}<line x1="{{.Pos}}" x2="{{.Pos}}" y1="{{$.PlotB}}" y2="{{$.PlotT}}" stroke="#eee"/><text x="{{.Pos}}" y="{{$.PlotB}}" dy="14" text-anchor="middle">{{.Label}}</text>
 {{end}}{{range .YTicks}}<line x1="{{$.PlotL}}" x2="{{$.PlotR}}" y1="{{.Pos}}" y2="{{.Pos}}" stroke="#eee"/><text x="{{$.PlotL}}" y="{{.Pos}}" dx="-4" dy="4" text-anchor="end">{{.Label}}</text>
-{{end}}<text x="475" y="412" text-anchor="middle">step</text>
+{{end}}<text x="475" y="412" text-anchor="middle">step</text><text x="14" y="200" text-anchor="middle" transform="rotate(-90 14 200)">reward_sum</text>
 {{range .Curves}}<polyline fill="none" stroke="{{.Color}}" stroke-width="1.5" points="{{.Points}}"><title>{{.Name}}</title></polyline>
 {{end}}</svg>
 {{end}}<h2>Runs</h2>
