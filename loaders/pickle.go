@@ -899,6 +899,7 @@ type UnsafeGlobalError struct {
 	Global Global
 }
 
+// Error names the refused global.
 func (e *UnsafeGlobalError) Error() string {
 	return fmt.Sprintf("unsafe pickle: refused to call %s (nothing was executed)", e.Global)
 }
