@@ -66,6 +66,7 @@ type Remote struct {
 	r       *bufio.Reader
 	w       *bufio.Writer
 	closer  io.Closer // the worker's stdin, or the test's writer
+	rout    io.Closer // the worker's stdout, closed once it has exited
 	cmd     *exec.Cmd
 	stderr  *remoteTail
 	exited  chan struct{} // closed when cmd has been waited for
@@ -143,20 +144,32 @@ func NewRemote(workerPath string, opts RemoteOptions) (*Remote, error) {
 		workerPath = p
 	}
 	cmd := exec.Command(workerPath, opts.Args...)
-	stdin, err := cmd.StdinPipe()
+	// Our own pipes rather than cmd.StdinPipe/StdoutPipe: Wait must not
+	// close stdout under a reader, and the pipes get larger buffers.
+	inR, stdin, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("%w: start worker %s: %v", ErrNoCUDA, workerPath, err)
 	}
-	stdout, err := cmd.StdoutPipe()
+	stdout, outW, err := os.Pipe()
 	if err != nil {
+		inR.Close()
+		stdin.Close()
 		return nil, fmt.Errorf("%w: start worker %s: %v", ErrNoCUDA, workerPath, err)
 	}
+	growPipe(stdin)
+	growPipe(stdout)
+	cmd.Stdin, cmd.Stdout = inR, outW
 	tail := &remoteTail{max: 4096}
 	cmd.Stderr = tail
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	inR.Close() // the child holds its own copies
+	outW.Close()
+	if err != nil {
+		stdin.Close()
+		stdout.Close()
 		return nil, fmt.Errorf("%w: start worker %s: %v", ErrNoCUDA, workerPath, err)
 	}
-	rem := &Remote{cmd: cmd, stderr: tail, workerP: workerPath}
+	rem := &Remote{cmd: cmd, stderr: tail, workerP: workerPath, rout: stdout}
 	// Keep what the worker prints before the handshake: the CUDA library
 	// reports a missing device on stdout, which must reach the user.
 	rec := &remoteHead{r: stdout, max: 4096}
@@ -174,6 +187,8 @@ func NewRemote(workerPath string, opts RemoteOptions) (*Remote, error) {
 			rem.kill()
 			<-exited
 		}
+		stdin.Close()
+		stdout.Close()
 		out := strings.TrimSpace(rec.String() + "\n" + tail.String())
 		if !rem.killed && out != "" {
 			// It said why it exited; the protocol error adds nothing.
@@ -613,6 +628,7 @@ func (rem *Remote) Close() error {
 			rem.kill()
 			<-rem.exited
 		}
+		rem.rout.Close()
 		if err == nil && rem.waitErr != nil && rem.broken == nil {
 			err = fmt.Errorf("cuda worker %s: %s: %s", rem.workerP, remoteExitString(rem.waitErr), remoteOneLine(rem.stderr.String()))
 		}

@@ -249,6 +249,12 @@ func TestHelperWorker(t *testing.T) {
 			os.Exit(2)
 		}
 		os.Exit(0)
+	case "null":
+		if err := ServeWire(os.Stdin, os.Stdout, nullBackend{}); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		os.Exit(0)
 	case "nodevice":
 		// What gorgonia.org/cu prints, to stdout, before exiting.
 		fmt.Printf("Error in initialization, please refer to %q for details on: NoDevice\n", "https://docs.nvidia.com/cuda/cuda-driver-api/group__CUDA__INITIALIZE.html")
@@ -284,7 +290,7 @@ func TestHelperWorker(t *testing.T) {
 
 // helperWorker returns a script that runs this test binary as a fake
 // worker in the given mode.
-func helperWorker(t *testing.T, mode string) string {
+func helperWorker(t testing.TB, mode string) string {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -401,6 +407,32 @@ func BenchmarkWireQPolicyProtocolOnly(b *testing.B) {
 		n := RemoteChunk
 		b.Run(fmt.Sprintf("obs%d", s.obsDim), func(b *testing.B) {
 			rem := pipeRemote(b, nullBackend{}, RemoteOptions{})
+			obs := randomRows(n, s.obsDim, 2, 1)
+			act, q1, q2 := make([]float32, n*s.actDim), make([]float32, n), make([]float32, n)
+			for b.Loop() {
+				if err := rem.QPolicy(actor, c1, c2, obs, n, act, q1, q2); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+			b.ReportMetric(float64(n*(s.obsDim+s.actDim+2)*4)*float64(b.N)/b.Elapsed().Seconds()/1e6, "MB/s")
+		})
+	}
+}
+
+// BenchmarkWorkerProcessProtocolOnly measures the protocol between two
+// processes over OS pipes, the ceiling on what the CUDA worker can deliver
+// however fast the GPU.
+func BenchmarkWorkerProcessProtocolOnly(b *testing.B) {
+	for _, s := range []netShape{testShapes[0], testShapes[4]} {
+		actor, c1, c2 := s.nets(1)
+		n := RemoteChunk
+		b.Run(fmt.Sprintf("obs%d", s.obsDim), func(b *testing.B) {
+			rem, err := NewRemote(helperWorker(b, "null"), RemoteOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer rem.Close()
 			obs := randomRows(n, s.obsDim, 2, 1)
 			act, q1, q2 := make([]float32, n*s.actDim), make([]float32, n), make([]float32, n)
 			for b.Loop() {
