@@ -74,17 +74,27 @@ func BenchmarkEnginePolicy(b *testing.B) {
 }
 
 // BenchmarkEngineFullQ measures the full Q workload over buffer rows: the
-// actor and four critic passes, Q1 and Q2 at (s, a) and at (s, π(s)), for
+// actor and four critic passes, Q1 and Q2 at (s, a) and at (s, π(s)), as
+// QFull (both inputs stacked per critic layer) and as Q then QPolicy, for
 // several CPU tile sizes.
 func BenchmarkEngineFullQ(b *testing.B) {
 	actor, c1, c2 := benchNets()
 	obs, act := benchBuffer(b)
 	q1, q2, qm := make([]float32, benchRows), make([]float32, benchRows), make([]float32, benchRows)
 	pa, p1, p2, pm := make([]float32, benchRows), make([]float32, benchRows), make([]float32, benchRows), make([]float32, benchRows)
-	for _, tile := range []int{128, 256, DefaultCPUTile, 1024, 2048, 8192} {
-		b.Run("tile"+strconv.Itoa(tile), func(b *testing.B) {
-			e := NewEngine(NewCPU(Options{Tile: tile}), Options{})
-			b.ResetTimer()
+	for _, tile := range []int{256, DefaultCPUTile, 1024, 4096} {
+		e := NewEngine(NewCPU(Options{Tile: tile}), Options{})
+		b.Run("stacked/tile"+strconv.Itoa(tile), func(b *testing.B) {
+			clock := startCPU()
+			for range b.N {
+				if err := e.QFull(actor, c1, c2, obs, act, qm, pm); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportRows(b, benchRows)
+			clock.report(b, benchRows)
+		})
+		b.Run("separate/tile"+strconv.Itoa(tile), func(b *testing.B) {
 			clock := startCPU()
 			for range b.N {
 				if err := e.Q(c1, c2, obs, act, q1, q2, qm); err != nil {
@@ -144,14 +154,10 @@ func BenchmarkReferenceFullQ(b *testing.B) {
 	ref := NewReference()
 	defer ref.Close()
 	e := NewEngine(ref, Options{Chunk: 4096, Workers: 1})
-	q1, q2, qm := make([]float32, rows), make([]float32, rows), make([]float32, rows)
-	pa, p1, p2, pm := make([]float32, rows), make([]float32, rows), make([]float32, rows), make([]float32, rows)
+	qb, qp := make([]float32, rows), make([]float32, rows)
 	b.ResetTimer()
 	for range b.N {
-		if err := e.Q(c1, c2, obs, act, q1, q2, qm); err != nil {
-			b.Fatal(err)
-		}
-		if err := e.QPolicy(actor, c1, c2, obs, pa, p1, p2, pm); err != nil {
+		if err := e.QFull(actor, c1, c2, obs, act, qb, qp); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -70,12 +70,15 @@ type cpuNet struct {
 	half []float32
 }
 
-// scratch holds one caller's buffers; it grows on first use only.
+// scratch holds one caller's buffers, sized for 2×tile rows so QFull can
+// stack two inputs; it grows on first use only.
 type scratch struct {
 	h0, h1 []float32 // hidden activations, chunk × widest layer
 	x      []float32 // critic input, chunk × (obs+act)
 	v      []float32 // actor head before scaling, tile × act
 	pad    []float32 // a short input padded to minGEMMRows rows
+	pa     []float32 // QFull: the policy's actions, tile × act
+	q1, q2 []float32 // QFull: stacked critic values, 2 × tile
 }
 
 // NewCPU returns the CPU backend.
@@ -171,12 +174,12 @@ func growF32(b []float32, n int) []float32 {
 	return b[:n]
 }
 
-// forward evaluates cn on n ≤ tile rows of x (row stride ldx) into out:
+// forward evaluates cn on n ≤ 2×tile rows of x (row stride ldx) into out:
 // n×ActDim actions for an actor, n values for a critic.
 func (c *CPU) forward(cn *cpuNet, s *scratch, x []float32, ldx, n int, out []float32) {
 	p := cn.plan
 	net := p.Net
-	if need := c.tile * p.MaxWidth; len(s.h0) < need {
+	if need := 2 * c.tile * p.MaxWidth; len(s.h0) < need {
 		s.h0, s.h1 = growF32(s.h0, need), growF32(s.h1, need)
 	}
 	// m is the rows handed to a GEMM: n, or minGEMMRows of which the rows
@@ -196,7 +199,7 @@ func (c *CPU) forward(cn *cpuNet, s *scratch, x []float32, ldx, n int, out []flo
 		case net.Kind == loaders.KindCritic:
 			dst = out
 		default:
-			s.v = growF32(s.v, c.tile*st.Out)
+			s.v = growF32(s.v, 2*c.tile*st.Out)
 			dst = s.v
 		}
 		b := l.B[:st.Out]
@@ -338,7 +341,7 @@ func (c *CPU) critique(cn1, cn2 *cpuNet, s *scratch, obs, act []float32, m int, 
 	net := cn1.plan.Net
 	od, ad := net.ObsDim, net.ActDim
 	in := od + ad
-	s.x = growF32(s.x, c.tile*in)
+	s.x = growF32(s.x, 2*c.tile*in)
 	x := s.x
 	for r := 0; r < m; r++ {
 		xr := x[r*in : r*in+in]
@@ -375,6 +378,64 @@ func (c *CPU) QPolicy(actor, c1, c2 *loaders.Network, obs []float32, n int, act,
 		if cn2 != nil {
 			c.forward(cn2, s, s.x, od+ad, m, q2[off:])
 		}
+	}
+	return nil
+}
+
+// FullQ is implemented by backends that evaluate the critics at a buffer's
+// actions and at the policy's actions in one pass; the Engine's QFull uses
+// it when present and falls back to Q and QPolicy otherwise.
+type FullQ interface {
+	// QFull writes min(Q1, Q2) at (obs, act) into qBuffer and at
+	// (obs, actor(obs)) into qPolicy, n values each; with c2 nil, Q1 alone.
+	QFull(actor, c1, c2 *loaders.Network, obs, act []float32, n int, qBuffer, qPolicy []float32) error
+}
+
+// QFull implements FullQ: per tile, the (s, a) and (s, π(s)) rows are
+// stacked into one input, so each critic layer is one GEMM over both.
+func (c *CPU) QFull(actor, c1, c2 *loaders.Network, obs, act []float32, n int, qBuffer, qPolicy []float32) error {
+	ca, err := c.actor(actor)
+	if err != nil {
+		return err
+	}
+	cn1, cn2, err := c.critics(c1, c2)
+	if err != nil {
+		return err
+	}
+	od, ad := c1.ObsDim, c1.ActDim
+	if actor.ObsDim != od || actor.ActDim != ad {
+		return fmt.Errorf("graph: actor %s (%d→%d) does not match critic %s (%d+%d)",
+			actor.Path, actor.ObsDim, actor.ActDim, c1.Path, od, ad)
+	}
+	if err := c.checkQ(obs, act, n, od, ad, qBuffer, qPolicy, true); err != nil {
+		return err
+	}
+	s := c.get()
+	defer c.put(s)
+	in := od + ad
+	s.pa = growF32(s.pa, c.tile*ad)
+	s.x = growF32(s.x, 2*c.tile*in)
+	s.q1, s.q2 = growF32(s.q1, 2*c.tile), growF32(s.q2, 2*c.tile)
+	for off := 0; off < n; off += c.tile {
+		m := min(c.tile, n-off)
+		o, a := obs[off*od:(off+m)*od], act[off*ad:(off+m)*ad]
+		c.forward(ca, s, o, od, m, s.pa)
+		x := s.x
+		for r := 0; r < m; r++ {
+			xa, xp := x[r*in:(r+1)*in], x[(m+r)*in:(m+r+1)*in]
+			copy(xa[:od], o[r*od:(r+1)*od])
+			copy(xa[od:], a[r*ad:(r+1)*ad])
+			copy(xp[:od], o[r*od:(r+1)*od])
+			copy(xp[od:], s.pa[r*ad:(r+1)*ad])
+		}
+		c.forward(cn1, s, x, in, 2*m, s.q1)
+		q1 := s.q1[:2*m]
+		if cn2 != nil {
+			c.forward(cn2, s, x, in, 2*m, s.q2)
+			qmin(q1, s.q2[:2*m], q1)
+		}
+		copy(qBuffer[off:off+m], q1[:m])
+		copy(qPolicy[off:off+m], q1[m:])
 	}
 	return nil
 }

@@ -40,7 +40,7 @@ type Engine struct {
 // engineWorker holds one worker's chunk buffers.
 type engineWorker struct {
 	in  [2][]float32
-	out [4][]float32
+	out [6][]float32
 }
 
 // NewEngine returns an Engine over b. Options left zero take the backend's
@@ -70,6 +70,9 @@ type job struct {
 	dst    [][]float32 // caller's full outputs, nil entries use worker buffers
 	stream ChunkFunc
 	eval   func(in, out [][]float32, n int) error
+	// delivered is how many leading outputs the stream receives; the rest
+	// are per-worker temporaries. 0 means all.
+	delivered int
 }
 
 func (e *Engine) run(j *job) error {
@@ -146,7 +149,11 @@ func (e *Engine) run(j *job) error {
 				}
 			}
 			if err == nil && firstErr == nil && j.stream != nil {
-				err = j.stream(start, out...)
+				vals := out
+				if j.delivered > 0 {
+					vals = out[:j.delivered]
+				}
+				err = j.stream(start, vals...)
 			}
 			if err != nil && firstErr == nil {
 				firstErr = err
@@ -301,4 +308,62 @@ func (e *Engine) qpolicy(actor, c1, c2 *loaders.Network, obs Rows, dst [][]float
 			return nil
 		},
 	})
+}
+
+// QFull writes, for every row, min(Q1, Q2) at the row's (obs, act) into
+// qBuffer and at (obs, actor(obs)) into qPolicy: the full Q workload of a
+// replay buffer (an actor and four critic passes). With c2 nil, Q1 alone.
+func (e *Engine) QFull(actor, c1, c2 *loaders.Network, obs, act Rows, qBuffer, qPolicy []float32) error {
+	return e.qfull(actor, c1, c2, obs, act, [][]float32{qBuffer, qPolicy}, nil)
+}
+
+// QFullStream is QFull chunk by chunk: fn receives (start, qBuffer, qPolicy).
+func (e *Engine) QFullStream(actor, c1, c2 *loaders.Network, obs, act Rows, fn ChunkFunc) error {
+	return e.qfull(actor, c1, c2, obs, act, [][]float32{nil, nil}, fn)
+}
+
+func (e *Engine) qfull(actor, c1, c2 *loaders.Network, obs, act Rows, dst [][]float32, fn ChunkFunc) error {
+	if actor == nil || c1 == nil {
+		return fmt.Errorf("graph: QFull needs an actor and a critic")
+	}
+	if err := checkDims("observation", obs, actor.ObsDim); err != nil {
+		return err
+	}
+	if err := checkDims("action", act, actor.ActDim); err != nil {
+		return err
+	}
+	j := &job{srcs: []Rows{obs, act}, widths: []int{1, 1}, dst: dst, stream: fn}
+	if fq, ok := e.b.(FullQ); ok {
+		j.eval = func(in, out [][]float32, n int) error {
+			return fq.QFull(actor, c1, c2, in[0], in[1], n, out[0], out[1])
+		}
+		return e.run(j)
+	}
+	// Temporaries: q1, q2 and the policy's actions.
+	j.widths = append(j.widths, 1, 1, actor.ActDim)
+	j.dst = append(j.dst, nil, nil, nil)
+	j.delivered = 2
+	j.eval = func(in, out [][]float32, n int) error {
+		q1, q2, pa := out[2], out[3], out[4]
+		var c2q []float32
+		if c2 != nil {
+			c2q = q2
+		}
+		if err := e.b.Q(c1, c2, in[0], in[1], n, q1, c2q); err != nil {
+			return err
+		}
+		copy(out[0], q1)
+		if c2 != nil {
+			qmin(q1, q2, out[0])
+		}
+		if err := e.b.QPolicy(actor, c1, c2, in[0], n, pa, q1, c2q); err != nil {
+			return err
+		}
+		copy(out[1], q1)
+		if c2 != nil {
+			qmin(q1, q2, out[1])
+		}
+		return nil
+	}
+	return e.run(j)
 }

@@ -178,6 +178,9 @@ func TestCPUAllocatesNothingAfterWarmUp(t *testing.T) {
 				if err := b.Policy(actor, obs, n, act); err != nil {
 					t.Fatal(err)
 				}
+				if err := b.QFull(actor, c1, c2, obs, act, n, q1, q2); err != nil {
+					t.Fatal(err)
+				}
 			})
 			if allocs != 0 {
 				t.Errorf("%v allocations per run, want 0", allocs)
@@ -203,5 +206,72 @@ func TestEngineAllocationsDoNotGrowWithChunks(t *testing.T) {
 	few, many := count(12), count(64) // 3 chunks vs 64 chunks
 	if many > few {
 		t.Errorf("%v allocations for 64 chunks vs %v for 3: something allocates per chunk", many, few)
+	}
+}
+
+// TestQFullMatchesQAndQPolicy pins that the stacked full-Q pass gives the
+// same bits as Q and QPolicy run apart, on the CPU (stacked) and on the
+// reference (the Engine's fallback), whole and streamed.
+func TestQFullMatchesQAndQPolicy(t *testing.T) {
+	for i, s := range testShapes {
+		t.Run(s.name, func(t *testing.T) {
+			actor, c1, c2 := s.nets(uint64(30 + i))
+			const n = 333
+			obsv := randomRows(n, s.obsDim, 3, 1)
+			actv := randomRows(n, s.actDim, 2, 2)
+			obs, _ := NewSliceRows(obsv, s.obsDim)
+			act, _ := NewSliceRows(actv, s.actDim)
+			for _, b := range []Backend{NewCPU(Options{Tile: 64}), NewReference()} {
+				for _, two := range []bool{true, false} {
+					cc2 := c2
+					if !two {
+						cc2 = nil
+					}
+					e := NewEngine(b, Options{Chunk: 100, Workers: 2})
+					q1, q2, wantB, wantP := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
+					var q2p []float32
+					if two {
+						q2p = q2
+					}
+					if err := e.Q(c1, cc2, obs, act, q1, q2p, wantB); err != nil {
+						t.Fatal(err)
+					}
+					if !two {
+						copy(wantB, q1)
+					}
+					if err := e.QPolicy(actor, c1, cc2, obs, nil, q1, q2p, wantP); err != nil {
+						t.Fatal(err)
+					}
+					if !two {
+						copy(wantP, q1)
+					}
+					gotB, gotP := make([]float32, n), make([]float32, n)
+					if err := e.QFull(actor, c1, cc2, obs, act, gotB, gotP); err != nil {
+						t.Fatal(err)
+					}
+					for k := range wantB {
+						if gotB[k] != wantB[k] || gotP[k] != wantP[k] {
+							t.Fatalf("%s two=%v row %d: QFull %v %v, Q/QPolicy %v %v", b.Name(), two, k, gotB[k], gotP[k], wantB[k], wantP[k])
+						}
+					}
+					rows := 0
+					err := e.QFullStream(actor, c1, cc2, obs, act, func(start int, v ...[]float32) error {
+						if len(v) != 2 {
+							t.Fatalf("stream gave %d outputs, want 2", len(v))
+						}
+						for k := range v[0] {
+							if v[0][k] != wantB[start+k] || v[1][k] != wantP[start+k] {
+								t.Fatalf("streamed row %d differs", start+k)
+							}
+						}
+						rows += len(v[0])
+						return nil
+					})
+					if err != nil || rows != n {
+						t.Fatalf("stream: %d rows, %v", rows, err)
+					}
+				}
+			}
+		})
 	}
 }

@@ -184,6 +184,11 @@ func checkFixture(t *testing.T, b Backend, exp string, nets map[string]*loaders.
 		t.Fatal(err)
 	}
 	compare("q_policy.npy", qp)
+	if err := e.QFull(actor, c1, c2, obs, bact, qb, qp); err != nil {
+		t.Fatal(err)
+	}
+	compare("q_buffer.npy", qb)
+	compare("q_policy.npy", qp)
 	if math.IsNaN(float64(qp[0])) {
 		t.Error("NaN q_policy")
 	}
