@@ -19,7 +19,7 @@ const (
 	DefaultMinTime     = 500 * time.Millisecond
 	DefaultMaxTime     = 10 * time.Second
 	DefaultWarmup      = 100 * time.Millisecond
-	DefaultCeilingTime = 300 * time.Millisecond
+	DefaultCeilingTime = time.Second
 )
 
 // DefaultBatches are the batch sizes measured when Config.Batches is empty.
