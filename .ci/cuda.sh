@@ -1,5 +1,5 @@
 #!/bin/sh
-# Build and vet the CUDA worker (graph/cuda, cmd/rleval-cuda) against CUDA
+# Build and vet the CUDA worker (graph/cuda, cmd/rleval-cuda; build tag rlcuda) against CUDA
 # 11.8 from Debian non-free, installing the toolkit when it is missing. No
 # GPU is needed: nothing here runs CUDA code (gorgonia.org/cu exits at init
 # without a device). The CUDA tests in ./graph skip unless a GPU is present.
@@ -27,9 +27,11 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 nvcc -ptx -arch=compute_70 -o "$tmp/kernels.ptx" graph/cuda/kernels.cu
 if ! diff -q "$tmp/kernels.ptx" graph/cuda/kernels.ptx >/dev/null; then
-	echo "cuda.sh: warning: graph/cuda/kernels.ptx differs from nvcc's output for kernels.cu: run go generate -tags cuda ./graph/cuda and commit it" >&2
+	echo "cuda.sh: warning: graph/cuda/kernels.ptx differs from nvcc's output for kernels.cu: run go generate -tags rlcuda ./graph/cuda and commit it" >&2
 fi
 
-go build -tags cuda ./...
-go vet -tags cuda ./...
-go test -tags cuda -run 'CUDA' ./graph
+# The tag is rlcuda, not cuda: -tags cuda would also switch gorgonia to its
+# own CUDA build, which needs cuDNN (not in Debian).
+go build -tags rlcuda ./...
+go vet -tags rlcuda ./...
+go test -tags rlcuda -run 'CUDA' ./graph

@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-// buildCUDAWorker is set by remote_cuda_test.go under -tags cuda.
+// buildCUDAWorker is set by remote_cuda_test.go under -tags rlcuda.
 var buildCUDAWorker bool
 
 var cudaWorker struct {
@@ -20,7 +20,7 @@ var cudaWorker struct {
 }
 
 // cudaRemote starts the real CUDA worker or skips the test: it needs
-// $RLEVAL_CUDA_WORKER (or -tags cuda to build one) and a GPU.
+// $RLEVAL_CUDA_WORKER (or -tags rlcuda to build one) and a GPU.
 func cudaRemote(t testing.TB, opts RemoteOptions) *Remote {
 	t.Helper()
 	cudaWorker.once.Do(func() {
@@ -29,7 +29,7 @@ func cudaRemote(t testing.TB, opts RemoteOptions) *Remote {
 			return
 		}
 		if !buildCUDAWorker {
-			cudaWorker.err = fmt.Errorf("set $%s or test with -tags cuda", WorkerEnv)
+			cudaWorker.err = fmt.Errorf("set $%s or test with -tags rlcuda", WorkerEnv)
 			return
 		}
 		// A fixed path, rebuilt each run, so runs leave one binary behind.
@@ -39,7 +39,7 @@ func cudaRemote(t testing.TB, opts RemoteOptions) *Remote {
 			return
 		}
 		cudaWorker.path = filepath.Join(dir, WorkerName)
-		out, err := exec.Command("go", "build", "-tags", "cuda", "-o", cudaWorker.path, "github.com/rleval/rleval/cmd/rleval-cuda").CombinedOutput()
+		out, err := exec.Command("go", "build", "-tags", "rlcuda", "-o", cudaWorker.path, "github.com/rleval/rleval/cmd/rleval-cuda").CombinedOutput()
 		if err != nil {
 			cudaWorker.err = fmt.Errorf("build the worker: %v: %s", err, out)
 		}

@@ -1,4 +1,4 @@
-//go:build cuda
+//go:build rlcuda
 
 // Command rleval-cuda is the worker that evaluates rleval's networks on a
 // GPU. rleval starts it (graph.NewRemote) and speaks the wire protocol of
@@ -13,7 +13,7 @@
 //
 // Exit status 1 before any output means the CUDA driver found no device:
 // gorgonia.org/cu initialises the driver before main and exits when it
-// fails. Build it with `make cuda` (go build -tags cuda ./cmd/rleval-cuda).
+// fails. Build it with `make cuda` (go build -tags rlcuda ./cmd/rleval-cuda).
 package main
 
 import (
