@@ -65,12 +65,14 @@ func BenchmarkEnginePolicy(b *testing.B) {
 	e := NewEngine(NewCPU(Options{}), Options{})
 	out := make([]float32, benchRows)
 	b.ResetTimer()
+	clock := startCPU()
 	for range b.N {
 		if err := e.Policy(actor, obs, out); err != nil {
 			b.Fatal(err)
 		}
 	}
 	reportRows(b, benchRows)
+	clock.report(b, benchRows)
 }
 
 // BenchmarkEngineFullQ measures the full Q workload over buffer rows: the
@@ -156,12 +158,14 @@ func BenchmarkReferenceFullQ(b *testing.B) {
 	e := NewEngine(ref, Options{Chunk: 4096, Workers: 1})
 	qb, qp := make([]float32, rows), make([]float32, rows)
 	b.ResetTimer()
+	clock := startCPU()
 	for range b.N {
 		if err := e.QFull(actor, c1, c2, obs, act, qb, qp); err != nil {
 			b.Fatal(err)
 		}
 	}
 	reportRows(b, rows)
+	clock.report(b, rows)
 }
 
 // peakRSS returns the process's peak resident set (VmHWM) in bytes, or 0
