@@ -26,66 +26,64 @@ type Ceiling struct {
 	M int `json:"m"`
 	N int `json:"n"`
 	K int `json:"k"`
-	// GFLOPS is the best repetition's aggregate rate, 2·M·N·K operations
-	// per call, all threads together: a ceiling is what the machine can
-	// reach, and on a shared machine the median mostly measures the
-	// neighbours.
+	// GFLOPS is the aggregate rate, 2·M·N·K operations per call, of every
+	// thread's fastest call: a ceiling is what the machine can reach, and on
+	// a shared machine the median mostly measures the neighbours.
 	GFLOPS float64 `json:"gflops"`
-	// MedianGFLOPS is the median repetition's rate.
+	// MedianGFLOPS is the aggregate rate of every thread's median call.
 	MedianGFLOPS float64 `json:"median_gflops"`
-	// Reps is the number of timed repetitions.
+	// Reps is the number of timed calls, all threads together.
 	Reps int `json:"reps"`
 }
 
 // BLASName names the BLAS this build measures and graph evaluates with.
 func BLASName() string { return blasName }
 
-// MeasureSGEMMCeiling times threads concurrent single-threaded sgemm calls of
-// 4096×256×256 (after one warm-up call each) until at least 3 repetitions
-// and minTime have passed, and returns the best and the median aggregate
-// GFLOP/s. threads < 1 is treated as 1.
+// MeasureSGEMMCeiling runs threads goroutines side by side, each calling a
+// single-threaded 4096×256×256 sgemm in a loop (after one warm-up call)
+// until it has made at least 3 calls and minTime has passed. The ceiling
+// is the sum over threads of each one's fastest call rate; MedianGFLOPS
+// sums their median call rates. Each thread is timed on its own, so one
+// descheduled thread on a shared machine does not stall the others'
+// measurement, yet every call ran while the other threads were busy too.
+// threads < 1 is treated as 1.
 func MeasureSGEMMCeiling(threads int, minTime time.Duration) (Ceiling, error) {
 	threads = max(threads, 1)
-	ceilingM, ceilingN, ceilingK := ceilingShape[0], ceilingShape[1], ceilingShape[2]
-	c := Ceiling{BLAS: blasName, Threads: threads, M: ceilingM, N: ceilingN, K: ceilingK}
-	type mats struct{ a, b, c []float32 }
-	ms := make([]mats, threads)
-	for i := range ms {
-		ms[i] = mats{
-			a: fill(make([]float32, ceilingM*ceilingK), uint32(3*i+1)),
-			b: fill(make([]float32, ceilingN*ceilingK), uint32(3*i+2)),
-			c: make([]float32, ceilingM*ceilingN),
+	m, n, k := ceilingShape[0], ceilingShape[1], ceilingShape[2]
+	c := Ceiling{BLAS: blasName, Threads: threads, M: m, N: n, K: k}
+	flops := 2 * float64(m) * float64(n) * float64(k)
+	best := make([]time.Duration, threads)
+	med := make([]time.Duration, threads)
+	reps := make([]int, threads)
+	var wg sync.WaitGroup
+	for t := range threads {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a := fill(make([]float32, m*k), uint32(3*t+1))
+			b := fill(make([]float32, n*k), uint32(3*t+2))
+			out := make([]float32, m*n)
+			sgemmNT(m, n, k, a, k, b, k, out, n) // warm-up: page in, start the BLAS
+			var times []time.Duration
+			start := time.Now()
+			for len(times) < 3 || time.Since(start) < minTime {
+				t0 := time.Now()
+				sgemmNT(m, n, k, a, k, b, k, out, n)
+				times = append(times, time.Since(t0))
+			}
+			med[t] = medianDuration(times) // sorts times
+			best[t], reps[t] = times[0], len(times)
+		}()
+	}
+	wg.Wait()
+	for t := range threads {
+		if best[t] <= 0 {
+			return c, fmt.Errorf("bench: sgemm ceiling: timer resolution too coarse (fastest call %v)", best[t])
 		}
+		c.GFLOPS += flops / best[t].Seconds() / 1e9
+		c.MedianGFLOPS += flops / med[t].Seconds() / 1e9
+		c.Reps += reps[t]
 	}
-	round := func() time.Duration {
-		var wg sync.WaitGroup
-		start := time.Now()
-		for i := range ms {
-			wg.Add(1)
-			go func(m mats) {
-				defer wg.Done()
-				sgemmNT(ceilingM, ceilingN, ceilingK, m.a, ceilingK, m.b, ceilingK, m.c, ceilingN)
-			}(ms[i])
-		}
-		wg.Wait()
-		return time.Since(start)
-	}
-	round() // warm-up: page in the matrices, start the BLAS
-	var times []time.Duration
-	var total time.Duration
-	for len(times) < 3 || total < minTime {
-		d := round()
-		times = append(times, d)
-		total += d
-	}
-	med := medianDuration(times)
-	if times[0] <= 0 {
-		return c, fmt.Errorf("bench: sgemm ceiling: timer resolution too coarse (fastest %v)", times[0])
-	}
-	flops := 2 * float64(ceilingM) * float64(ceilingN) * float64(ceilingK) * float64(threads)
-	c.GFLOPS = flops / times[0].Seconds() / 1e9
-	c.MedianGFLOPS = flops / med.Seconds() / 1e9
-	c.Reps = len(times)
 	if math.IsInf(c.GFLOPS, 0) || math.IsNaN(c.GFLOPS) {
 		return c, fmt.Errorf("bench: sgemm ceiling: rate %v is not finite", c.GFLOPS)
 	}

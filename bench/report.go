@@ -147,7 +147,7 @@ func (r *Report) writeHeader(b *strings.Builder) {
 	fmt.Fprintf(b, "blas: %s", r.BLAS)
 	if len(r.Ceilings) > 0 {
 		c := r.Ceilings[0]
-		fmt.Fprintf(b, "; sgemm ceiling (%d×%d×%d, best repetition):", c.M, c.N, c.K)
+		fmt.Fprintf(b, "; sgemm ceiling (%d×%d×%d, fastest calls):", c.M, c.N, c.K)
 		for i, c := range r.Ceilings {
 			sep := ","
 			if i == 0 {
