@@ -311,7 +311,7 @@ func (c *CPU) Q(c1, c2 *loaders.Network, obs, act []float32, n int, q1, q2 []flo
 	defer c.put(s)
 	for off := 0; off < n; off += c.tile {
 		m := min(c.tile, n-off)
-		c.critique(cn1, cn2, s, obs[off*od:], act[off*ad:], m, q1[off:], q2)
+		c.critique(cn1, s, obs[off*od:], act[off*ad:], m, q1[off:])
 		if cn2 != nil {
 			c.forward(cn2, s, s.x, od+ad, m, q2[off:])
 		}
@@ -337,7 +337,7 @@ func (c *CPU) checkQ(obs, act []float32, n, od, ad int, q1, q2 []float32, two bo
 
 // critique builds the critic input concat(obs, act) for m rows in s.x and
 // evaluates the first critic into q1.
-func (c *CPU) critique(cn1, cn2 *cpuNet, s *scratch, obs, act []float32, m int, q1, _ []float32) {
+func (c *CPU) critique(cn1 *cpuNet, s *scratch, obs, act []float32, m int, q1 []float32) {
 	net := cn1.plan.Net
 	od, ad := net.ObsDim, net.ActDim
 	in := od + ad
@@ -374,7 +374,7 @@ func (c *CPU) QPolicy(actor, c1, c2 *loaders.Network, obs []float32, n int, act,
 	for off := 0; off < n; off += c.tile {
 		m := min(c.tile, n-off)
 		c.forward(ca, s, obs[off*od:], od, m, act[off*ad:])
-		c.critique(cn1, cn2, s, obs[off*od:], act[off*ad:], m, q1[off:], q2)
+		c.critique(cn1, s, obs[off*od:], act[off*ad:], m, q1[off:])
 		if cn2 != nil {
 			c.forward(cn2, s, s.x, od+ad, m, q2[off:])
 		}

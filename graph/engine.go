@@ -24,7 +24,10 @@ type Rows interface {
 type ChunkFunc func(start int, vals ...[]float32) error
 
 // Engine evaluates workloads over Rows on a Backend: it cuts the rows into
-// chunks and runs Workers chunks at once, each worker with its own buffers.
+// chunks and runs Workers chunks at once, each worker with its own buffers
+// (kept between calls, so a call allocates nothing per chunk). An Engine
+// runs one workload at a time; concurrent calls wait, and callbacks must not
+// call back into the same Engine.
 type Engine struct {
 	b              Backend
 	chunk, workers int

@@ -12,7 +12,8 @@ import (
 
 // Reference is the reference Backend: every network is run as its Gorgonia
 // graph on a TapeMachine, the executor the fast plans are checked against.
-// It is slow and serialises calls; use it in tests and cross-checks.
+// It is slow, serialises calls and keeps one graph per network and batch
+// size; use it in tests and cross-checks, with few distinct chunk sizes.
 type Reference struct {
 	mu       sync.Mutex
 	machines map[refKey]*refMachine
