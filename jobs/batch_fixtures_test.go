@@ -1,0 +1,125 @@
+package jobs
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// copyTree copies the regular files under src to dst.
+func copyTree(t testing.TB, src, dst string) {
+	t.Helper()
+	err := filepath.Walk(src, func(p string, fi os.FileInfo, err error) error {
+		if err != nil || fi.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		copyFile(t, p, filepath.Join(dst, rel))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func copyFile(t testing.TB, src, dst string) {
+	t.Helper()
+	in, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	os.MkdirAll(filepath.Dir(dst), 0o755)
+	out, err := os.Create(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	if _, err := io.Copy(out, in); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBatchOverFixtureRunsAndBrokenOnes runs the real evaluation over the
+// fixture runs plus copies broken the ways users' runs break: the good runs
+// get full outputs, the broken ones a row naming the bad file, the one
+// without a buffer its other outputs; a second batch evaluates nothing
+// that succeeded.
+func TestBatchOverFixtureRunsAndBrokenOnes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("evaluates real runs")
+	}
+	const good = "../testdata/runs/2026-02-14_13-38-10_pendulum-v1"
+	if _, err := os.Stat(good); err != nil {
+		t.Skip("fixture runs missing:", err)
+	}
+	root := filepath.Join(t.TempDir(), "experiments")
+	copyTree(t, "../testdata/runs", root)
+	broken := []struct {
+		name, file, with string
+		errHas           string
+	}{
+		{"2026-04-01_00-00-00_truncated-ckpt", "models/actor.pth", "ckpt_truncated_half.pth", "actor.pth"},
+		{"2026-04-02_00-00-00_hostile-pickle", "models/actor.pth", "ckpt_os_system.pth", "actor.pth"},
+		{"2026-04-03_00-00-00_bad-yaml", "config.yaml", "config_invalid.yaml", "config.yaml"},
+		{"2026-04-04_00-00-00_no-buffer", "data/replay_buffer.pth", "", "replay_buffer.pth"},
+	}
+	for _, b := range broken {
+		dir := filepath.Join(root, b.name)
+		copyTree(t, good, dir)
+		if b.with == "" {
+			os.Remove(filepath.Join(dir, b.file))
+		} else {
+			copyFile(t, filepath.Join("../testdata/bad", b.with), filepath.Join(dir, b.file))
+		}
+	}
+	opt := DefaultOptions()
+	opt.Grid, opt.Line, opt.Formats = 16, 32, []string{"svg"}
+	eval := func(ctx context.Context, runDir, outDir string) (*RunSummary, error) {
+		return Evaluate(ctx, runDir, outDir, opt)
+	}
+	out := filepath.Join(t.TempDir(), "results")
+	res := mustRun(t, &Batch{Root: root, Out: out, Workers: 2, Evaluate: eval, Options: "test"})
+	if len(res.Runs) != 8 {
+		t.Fatalf("%d rows, want 8", len(res.Runs))
+	}
+	rows := rowsByName(res.Runs)
+	for _, r := range res.Runs {
+		if strings.Contains(r.Error, "panic") {
+			t.Errorf("%s panicked: %s", r.Name, r.Error)
+		}
+	}
+	for _, name := range []string{"2026-02-14_13-38-10_pendulum-v1", "2026-06-20_09-15-00_pendulum-gen2"} {
+		r := rows[name]
+		if r.Status != StatusOK {
+			t.Errorf("%s: status %q (%s), want ok", name, r.Status, r.Error)
+		}
+		if _, err := os.Stat(filepath.Join(out, name, ReportFileName)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	for _, b := range broken {
+		r := rows[b.name]
+		if r.Status == StatusOK || !strings.Contains(r.Error, b.errHas) {
+			t.Errorf("%s: status %q error %q; want a problem naming %s", b.name, r.Status, r.Error, b.errHas)
+		}
+	}
+	if r := rows["2026-04-04_00-00-00_no-buffer"]; r.Status != StatusPartial {
+		t.Errorf("run without buffer: status %q, want partial", r.Status)
+	} else if _, err := os.Stat(filepath.Join(out, r.Out, ReportFileName)); err != nil {
+		t.Errorf("run without buffer has no report: %v", err)
+	}
+	if _, err := os.Stat("/tmp/pwned"); err == nil {
+		t.Error("/tmp/pwned exists: a hostile pickle ran")
+	}
+	again := mustRun(t, &Batch{Root: root, Out: out, Workers: 2, Evaluate: eval, Options: "test"})
+	if again.Evaluated != res.Failed {
+		t.Errorf("second batch evaluated %d runs, want only the %d failed ones", again.Evaluated, res.Failed)
+	}
+	for _, r := range res.Runs {
+		t.Logf("%-40s %-8s %.2fs %.80s", r.Name, r.Status, r.Seconds, r.Error)
+	}
+}
