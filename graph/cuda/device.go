@@ -8,7 +8,6 @@ import (
 	"time"
 	"unsafe"
 
-	"gonum.org/v1/gonum/blas"
 	"gorgonia.org/cu"
 	cublas "gorgonia.org/cu/blas"
 
@@ -269,15 +268,13 @@ func (d *Device) prepare(net *loaders.Network) (*devNet, error) {
 	return dn, nil
 }
 
-// gemm computes y (n×out) = x (n×in) · Wᵀ for row-major x and y and
-// torch's row-major W (out×in). cuBLAS is column-major, where row-major
-// x is xᵀ (in×n) and W is Wᵀ (in×out); so it computes yᵀ = W · xᵀ as
-// op(A)=Aᵀ with A the in×out column-major W, B = xᵀ.
+// gemm computes y (n×out) = x (n×in)·Wᵀ on the device; see layerGemm.
 func (d *Device) gemm(l devLayer, x, y cu.DevicePtr, n int) error {
-	d.blas.Sgemm(blas.Trans, blas.NoTrans, l.out, n, l.in,
-		1, devSlice(l.w.p, l.in*l.out), l.in,
-		devSlice(x, l.in*n), l.in,
-		0, devSlice(y, l.out*n), l.out)
+	g := layerGemm(l.in, l.out, n)
+	d.blas.Sgemm(g.tA, g.tB, g.m, g.n, g.k,
+		1, devSlice(l.w.p, l.in*l.out), g.lda,
+		devSlice(x, l.in*n), g.ldb,
+		0, devSlice(y, l.out*n), g.ldc)
 	if err := d.blas.Err(); err != nil {
 		// Standard keeps its first error and skips every later call:
 		// start a fresh handle so the next request can succeed.
