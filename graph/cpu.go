@@ -68,6 +68,10 @@ type cpuNet struct {
 	wt [][]float32
 	// half is (high-low)/2 of an actor.
 	half []float32
+	// bt and ldb hold, per GEMM step, the weights packed for the pure-Go
+	// build's assembly kernel (nil where it is not used).
+	bt  [][]float32
+	ldb []int
 }
 
 // scratch holds one caller's buffers, sized for 2×tile rows so QFull can
@@ -121,12 +125,16 @@ func (c *CPU) prepare(net *loaders.Network) (*cpuNet, error) {
 	if err != nil {
 		return nil, err
 	}
-	cn = &cpuNet{plan: p, wt: make([][]float32, len(p.Steps))}
+	cn = &cpuNet{plan: p, wt: make([][]float32, len(p.Steps)),
+		bt: make([][]float32, len(p.Steps)), ldb: make([]int, len(p.Steps))}
 	for i, s := range p.Steps {
+		l := net.Layers[s.Layer]
+		if s.Op == OpGEMM {
+			cn.bt[i], cn.ldb[i] = packWeights(l.W[:s.Out*s.In], s.Out, s.In)
+		}
 		if s.Op != OpDirect {
 			continue
 		}
-		l := net.Layers[s.Layer]
 		wt := make([]float32, s.In*s.Out)
 		for o := 0; o < s.Out; o++ {
 			for k := 0; k < s.In; k++ {
@@ -219,7 +227,11 @@ func (c *CPU) forward(cn *cpuNet, s *scratch, x []float32, ldx, n int, out []flo
 				cur = s.pad
 			}
 			prefillRows(dst, m, ldd, b)
-			sgemmNT(m, st.Out, st.In, cur, ld, l.W[:st.Out*st.In], st.In, dst, ldd)
+			if bt := cn.bt[i]; bt != nil {
+				sgemmPacked(m, st.Out, st.In, cur, ld, bt, cn.ldb[i], dst, ldd)
+			} else {
+				sgemmNT(m, st.Out, st.In, cur, ld, l.W[:st.Out*st.In], st.In, dst, ldd)
+			}
 			if st.Epilogue == EpReLU {
 				reluRows(dst, n, ldd, st.Out)
 			}
