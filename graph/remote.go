@@ -509,11 +509,11 @@ func (rem *Remote) Q(c1, c2 *loaders.Network, obs, act []float32, n int, q1, q2 
 	if n == 0 {
 		return nil
 	}
-	if (c2 == nil) != (q2 == nil) {
-		return fmt.Errorf("q %s: second critic and q2 must be both nil or both set", c1.Path)
+	if c2 == nil {
+		q2 = nil // like the CPU backend: no second critic, q2 untouched
 	}
 	if err := errors.Join(remoteCheckLen("obs", len(obs), n*c1.ObsDim), remoteCheckLen("act", len(act), n*c1.ActDim),
-		remoteCheckLen("q1", len(q1), n), remoteCheckLen("q2", len(q2), remoteRowsIf(q2 != nil, n))); err != nil {
+		remoteCheckLen("q1", len(q1), n), remoteCheckLen("q2", len(q2), remoteRowsIf(c2 != nil, n))); err != nil {
 		return fmt.Errorf("q %s: %w", c1.Path, err)
 	}
 	rem.mu.Lock()
@@ -557,11 +557,11 @@ func (rem *Remote) QPolicy(actor, c1, c2 *loaders.Network, obs []float32, n int,
 	if n == 0 {
 		return nil
 	}
-	if (c2 == nil) != (q2 == nil) {
-		return fmt.Errorf("qpolicy %s: second critic and q2 must be both nil or both set", actor.Path)
+	if c2 == nil {
+		q2 = nil // like the CPU backend: no second critic, q2 untouched
 	}
 	if err := errors.Join(remoteCheckLen("obs", len(obs), n*actor.ObsDim), remoteCheckLen("act", len(act), n*actor.ActDim),
-		remoteCheckLen("q1", len(q1), n), remoteCheckLen("q2", len(q2), remoteRowsIf(q2 != nil, n))); err != nil {
+		remoteCheckLen("q1", len(q1), n), remoteCheckLen("q2", len(q2), remoteRowsIf(c2 != nil, n))); err != nil {
 		return fmt.Errorf("qpolicy %s: %w", actor.Path, err)
 	}
 	rem.mu.Lock()

@@ -196,6 +196,15 @@ func TestRemoteReturnsWorkerErrorsAndStaysUsable(t *testing.T) {
 	if err := rem.Q(c1, nil, obs, act, 4, q[:2], nil); err == nil || !strings.Contains(err.Error(), "q1 has 2 values") {
 		t.Errorf("Q(short q1) = %v, want a length error", err)
 	}
+	// A second critic without q2 is refused; q2 without a second critic
+	// is left alone, as the CPU backend does.
+	if err := rem.Q(c1, c1, obs, act, 4, q, nil); err == nil || !strings.Contains(err.Error(), "q2 has 0 values") {
+		t.Errorf("Q(c2, nil q2) = %v, want a length error", err)
+	}
+	q2 := []float32{7, 7, 7, 7}
+	if err := rem.Q(c1, nil, obs, act, 4, q, q2); err != nil || q2[0] != 7 {
+		t.Errorf("Q(nil c2, q2) = %v with q2 %v, want success and q2 untouched", err, q2)
+	}
 	if err := rem.Policy(actor, obs, 4, act); err != nil {
 		t.Errorf("Policy after errors: %v", err)
 	}
