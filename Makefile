@@ -7,7 +7,7 @@ OPENBLAS := $(shell (ldconfig -p 2>/dev/null | grep -q 'libopenblas\.so ') && ec
 TAGS    ?= $(OPENBLAS)
 PYTHON  ?= /usr/bin/python3
 
-.PHONY: all build demo test lint bench fixtures cuda clean
+.PHONY: all build demo test lint bench fixtures cuda cuda-check clean
 
 all: build
 
@@ -33,10 +33,15 @@ bench: build
 fixtures:
 	$(PYTHON) tools/make_fixtures.py --out testdata
 
-# The CUDA worker: needs CUDA 11.8 (Debian non-free: nvidia-cuda-toolkit
-# nvidia-cuda-dev). It runs only where a GPU is present.
+# The CUDA worker: build tag rlcuda, not cuda (-tags cuda switches gorgonia
+# itself to its cuDNN build, which Debian cannot provide). Needs CUDA 11.8
+# (Debian non-free: nvidia-cuda-toolkit nvidia-cuda-dev); it runs only where
+# a GPU is present, and rleval finds it next to itself.
 cuda:
-	$(GO) build -tags cuda -o bin/rleval-cuda ./cmd/rleval-cuda
+	$(GO) build -tags rlcuda -o bin/rleval-cuda ./cmd/rleval-cuda
+
+cuda-check:
+	bash .ci/cuda.sh
 
 clean:
 	rm -rf bin rleval-out
