@@ -129,7 +129,7 @@ func (c *CPU) prepare(net *loaders.Network) (*cpuNet, error) {
 		bt: make([][]float32, len(p.Steps)), ldb: make([]int, len(p.Steps))}
 	for i, s := range p.Steps {
 		l := net.Layers[s.Layer]
-		if s.Op == OpGEMM {
+		if s.Op == OpGEMM || s.Op == OpDirect {
 			cn.bt[i], cn.ldb[i] = packWeights(l.W[:s.Out*s.In], s.Out, s.In)
 		}
 		if s.Op != OpDirect {
@@ -213,7 +213,16 @@ func (c *CPU) forward(cn *cpuNet, s *scratch, x []float32, ldx, n int, out []flo
 		b := l.B[:st.Out]
 		switch st.Op {
 		case OpDirect:
-			direct(cur, n, st.In, ld, cn.wt[i], b, dst, ldd, st.Epilogue == EpReLU)
+			if bt := cn.bt[i]; bt != nil {
+				// The packed kernel is row-independent: no padding needed.
+				prefillRows(dst, n, ldd, b)
+				sgemmPacked(n, st.Out, st.In, cur, ld, bt, cn.ldb[i], dst, ldd)
+				if st.Epilogue == EpReLU {
+					reluRows(dst, n, ldd, st.Out)
+				}
+			} else {
+				direct(cur, n, st.In, ld, cn.wt[i], b, dst, ldd, st.Epilogue == EpReLU)
+			}
 		case OpGEMV:
 			outDot(cur, n, st.In, ld, l.W[:st.In], b[0], dst[:n])
 			if st.Epilogue == EpReLU {

@@ -12,6 +12,12 @@ func sgemm4x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc 
 //go:noescape
 func sgemm1x16(k int, a *float32, b *float32, ldb int, c *float32)
 
+//go:noescape
+func relu8(x *float32, n int)
+
+//go:noescape
+func dot16(k int, a *float32, b *float32, lanes *[8]float32)
+
 func cpuid(leaf, sub uint32) (a, b, c, d uint32)
 
 func xgetbv0() (eax uint32)
@@ -85,4 +91,27 @@ func sgemmPacked(m, n, k int, a []float32, lda int, bt []float32, ldb int, c []f
 			row[jj] += tmp[jj]
 		}
 	}
+}
+
+// fastKernels reports whether reluVec and dotVec run vectorised.
+var fastKernels = asmGEMM
+
+// reluVec applies max(v, 0) in place, eight values at a time.
+func reluVec(x []float32) {
+	n := len(x) &^ 7
+	if n > 0 {
+		relu8(&x[0], n)
+	}
+	for i, v := range x[n:] {
+		x[n+i] = max(v, 0)
+	}
+}
+
+// dotVec returns a·b for len(a) a multiple of 16 (callers check), summed
+// in a fixed order so the result depends on the values only.
+func dotVec(a, b []float32) float32 {
+	var l [8]float32
+	_ = b[len(a)-1]
+	dot16(len(a), &a[0], &b[0], &l)
+	return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]))
 }

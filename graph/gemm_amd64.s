@@ -128,3 +128,55 @@ TEXT ·xgetbv0(SB), NOSPLIT, $0-4
 	XGETBV
 	MOVL AX, eax+0(FP)
 	RET
+
+// func relu8(x *float32, n int)
+// x[i] = max(x[i], 0) for n floats, n a multiple of 8; NaN stays NaN.
+TEXT ·relu8(SB), NOSPLIT, $0-16
+	MOVQ   x+0(FP), SI
+	MOVQ   n+8(FP), CX
+	SHRQ   $3, CX
+	VXORPS Y0, Y0, Y0
+	TESTQ  CX, CX
+	JZ     reludone
+
+reluloop:
+	VMOVUPS (SI), Y1
+	VMAXPS  Y1, Y0, Y1
+	VMOVUPS Y1, (SI)
+	ADDQ    $32, SI
+	DECQ    CX
+	JNZ     reluloop
+
+reludone:
+	VZEROUPPER
+	RET
+
+// func dot16(k int, a *float32, b *float32, lanes *[8]float32)
+// lanes[l] = Σ over j ≡ l (mod 8) of a[j]*b[j] for k a multiple of 16, as
+// two FMA chains summed lane by lane, in a fixed order.
+TEXT ·dot16(SB), NOSPLIT, $0-32
+	MOVQ   k+0(FP), CX
+	MOVQ   a+8(FP), SI
+	MOVQ   b+16(FP), DI
+	MOVQ   lanes+24(FP), DX
+	SHRQ   $4, CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	TESTQ  CX, CX
+	JZ     dotdone
+
+dotloop:
+	VMOVUPS     (SI), Y2
+	VMOVUPS     32(SI), Y3
+	VFMADD231PS (DI), Y2, Y0
+	VFMADD231PS 32(DI), Y3, Y1
+	ADDQ        $64, SI
+	ADDQ        $64, DI
+	DECQ        CX
+	JNZ         dotloop
+
+dotdone:
+	VADDPS  Y1, Y0, Y0
+	VMOVUPS Y0, (DX)
+	VZEROUPPER
+	RET

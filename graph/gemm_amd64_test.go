@@ -47,3 +47,34 @@ func TestPackedGEMMMatchesNaiveProduct(t *testing.T) {
 		}
 	}
 }
+
+// TestVectorKernelsMatchScalar pins reluVec (tails, NaN kept) and dotVec.
+func TestVectorKernelsMatchScalar(t *testing.T) {
+	if !fastKernels {
+		t.Skip("no AVX2/FMA on this CPU")
+	}
+	for _, n := range []int{0, 1, 7, 8, 9, 31, 256} {
+		x := randomRows(n, 1, 1, uint64(n))
+		if n > 3 {
+			x[3] = float32(math.NaN())
+		}
+		want := append([]float32(nil), x...)
+		relu(want)
+		reluVec(x)
+		for i := range x {
+			if x[i] != want[i] && !(math.IsNaN(float64(x[i])) && math.IsNaN(float64(want[i]))) {
+				t.Fatalf("n=%d: relu[%d] = %v, want %v", n, i, x[i], want[i])
+			}
+		}
+	}
+	for _, k := range []int{16, 32, 256, 400} {
+		a, b := randomRows(k, 1, 1, 1), randomRows(k, 1, 1, 2)
+		want := 0.0
+		for i := range a {
+			want += float64(a[i]) * float64(b[i])
+		}
+		if got := dotVec(a, b); math.Abs(float64(got)-want) > 1e-5 {
+			t.Errorf("k=%d: dot = %v, want %v", k, got, want)
+		}
+	}
+}

@@ -85,7 +85,7 @@ import "C"
 import "unsafe"
 
 // kernelsName names the element-wise kernels of this build.
-const kernelsName = "C loops"
+var kernelsName = "C loops"
 
 func f32ptr(s []float32) *C.float { return (*C.float)(unsafe.Pointer(unsafe.SliceData(s))) }
 
