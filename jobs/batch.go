@@ -163,6 +163,9 @@ func (b *Batch) Run(ctx context.Context) (*BatchResult, error) {
 	}
 	runs = SelectShard(runs, b.Shard, b.Shards)
 	res.Total = len(runs)
+	if len(all) == 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("no run folders under %s (a run folder is named <YYYY-MM-DD>_<HH-MM-SS>_<name> or holds a config.yaml)", b.Root))
+	}
 	jsonName, csvName := SummaryFileNames(res.Shard, res.Shards)
 	for _, name := range []string{jsonName, csvName, IndexFileName} {
 		removeTempsOf(b.Out, name)

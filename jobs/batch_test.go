@@ -345,3 +345,10 @@ func TestBatchKilledByKill9ResumesToSameOutputs(t *testing.T) {
 	t.Logf("after the kill: %d runs skipped, %d evaluated", res.Skipped, res.Evaluated)
 	sameTrees(t, treeFiles(t, whole), treeFiles(t, killed))
 }
+
+func TestBatchWithoutRunsSaysWhatARunIs(t *testing.T) {
+	res := mustRun(t, &Batch{Root: t.TempDir(), Out: t.TempDir(), Evaluate: newFakeEval().Evaluate})
+	if res.Total != 0 || len(res.Notes) != 1 || !strings.Contains(res.Notes[0], "config.yaml") || ExitCode(res, nil) != ExitOK {
+		t.Fatalf("empty batch: %+v", res)
+	}
+}
