@@ -334,9 +334,11 @@ func (b *Batch) runOne(ctx context.Context, rd RunDir) (row *RunSummary, skipped
 	if s.Finished.IsZero() {
 		s.Finished = time.Now().UTC()
 	}
-	if s.Status == StatusFailed {
-		return s, false, true
+	if err != nil {
+		return s, false, true // no manifest: the next batch tries again
 	}
+	// A completed evaluation gets a manifest whatever the run's status: a
+	// broken run gives the same result until its inputs change.
 	if err := WriteManifest(outDir, &Manifest{Version: manifestVersion, Options: b.Options, Inputs: inputs, Summary: *s}); err != nil {
 		s.Status, s.Error = StatusFailed, err.Error()
 	}

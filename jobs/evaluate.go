@@ -185,7 +185,10 @@ func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSumm
 		}
 		sum.Error = joinErrors(msgs)
 	}
-	if len(r.Broken()) > 0 && len(r.Nets) == 0 && r.Log == nil && r.Buffer == nil {
+	// A file that exists but cannot be read (corrupt, truncated, hostile)
+	// fails the run, even though the jobs that did not need it ran; a file
+	// that is simply absent (crashed or unfinished run) only makes it partial.
+	if len(r.Broken()) > 0 {
 		sum.Status = StatusFailed
 	}
 	sum.Seconds = time.Since(start).Seconds()

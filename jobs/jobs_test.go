@@ -67,10 +67,11 @@ func TestEvaluateSkipsOnlyTheJobsOfABrokenInput(t *testing.T) {
 		breakRun func(dir string) error
 		skipped  []string
 		reason   string
+		status   string
 	}{
 		"no buffer": {
 			func(dir string) error { return os.Remove(filepath.Join(dir, "data", "replay_buffer.pth")) },
-			[]string{"buffer", "qvalues"}, "replay_buffer.pth",
+			[]string{"buffer", "qvalues"}, "replay_buffer.pth", StatusPartial,
 		},
 		"hostile critic2": {
 			func(dir string) error {
@@ -80,7 +81,7 @@ func TestEvaluateSkipsOnlyTheJobsOfABrokenInput(t *testing.T) {
 				}
 				return os.WriteFile(filepath.Join(dir, "models", "critic2.pth"), b, 0o644)
 			},
-			[]string{"qvalues", "maps"}, "critic2.pth",
+			[]string{"qvalues", "maps"}, "critic2.pth", StatusFailed,
 		},
 		"truncated actor": {
 			func(dir string) error {
@@ -91,7 +92,7 @@ func TestEvaluateSkipsOnlyTheJobsOfABrokenInput(t *testing.T) {
 				}
 				return os.WriteFile(p, b[:len(b)/2], 0o644)
 			},
-			[]string{"models", "policy", "qvalues", "maps"}, "actor.pth",
+			[]string{"models", "policy", "qvalues", "maps"}, "actor.pth", StatusFailed,
 		},
 		"bad yaml and no log": {
 			func(dir string) error {
@@ -100,7 +101,7 @@ func TestEvaluateSkipsOnlyTheJobsOfABrokenInput(t *testing.T) {
 				}
 				return os.Remove(filepath.Join(dir, "train_logs", "train.jsonl"))
 			},
-			[]string{"curves"}, "train.jsonl",
+			[]string{"curves"}, "train.jsonl", StatusFailed,
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -116,8 +117,8 @@ func TestEvaluateSkipsOnlyTheJobsOfABrokenInput(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if sum.Status != StatusPartial {
-				t.Errorf("status %q, want partial", sum.Status)
+			if sum.Status != tc.status {
+				t.Errorf("status %q, want %s", sum.Status, tc.status)
 			}
 			st := jobStatus(sum)
 			skipped := map[string]bool{}

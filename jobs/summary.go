@@ -12,8 +12,9 @@ type RunSummary struct {
 	Out  string `json:"out"`
 	// Date is the start time parsed from the directory name ("" if none).
 	Date string `json:"date"`
-	// Status is StatusOK, StatusPartial (some inputs missing or broken,
-	// the rest evaluated) or StatusFailed.
+	// Status is StatusOK, StatusPartial (some inputs missing, the rest
+	// evaluated) or StatusFailed (an input exists but is broken, or the run
+	// could not be evaluated; whatever could be evaluated still was).
 	Status string `json:"status"`
 	// Error is the first error, or the list of problems for a partial run.
 	Error string `json:"error,omitempty"`

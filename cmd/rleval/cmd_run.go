@@ -88,9 +88,9 @@ func validDevice(d string) bool {
 	return false
 }
 
-// interruptible returns a context cancelled by Ctrl-C.
-func interruptible() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt)
+// interruptible returns a context cancelled by Ctrl-C (and extra signals).
+func interruptible(extra ...os.Signal) (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), append([]os.Signal{os.Interrupt}, extra...)...)
 }
 
 func cmdRun(args []string, stdout, stderr io.Writer) error {

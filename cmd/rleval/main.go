@@ -23,6 +23,7 @@
 //	1  an input could not be read or an evaluation failed (the message names the file)
 //	2  usage error (unknown command or flag, bad value)
 //	3  batch: some runs failed, the others were evaluated
+//	130 interrupted (Ctrl-C or SIGTERM); a batch resumes where it stopped
 package main
 
 import (
@@ -127,7 +128,7 @@ func printUsage(w io.Writer) {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(w, "\nWith no run directory, inspect, eval, run, heatmap and bench use the bundled demo run.\n")
-	fmt.Fprintf(w, "Run 'rleval <command> -h' for a command's flags.\n\nExit status: 0 success, 1 failure, 2 usage error, 3 some runs of a batch failed.\n")
+	fmt.Fprintf(w, "Run 'rleval <command> -h' for a command's flags.\n\nExit status: 0 success, 1 failure, 2 usage error, 3 some runs of a batch failed, 130 interrupted.\n")
 }
 
 // newFlags returns a FlagSet that reports errors instead of exiting.

@@ -120,3 +120,52 @@ func TestCudaDeviceWithoutGPUIsAClearError(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
 }
+
+func TestBatchExitCodesAndResume(t *testing.T) {
+	src := fixtures + "2026-03-01_10-00-00_pendulum-legacy"
+	if _, err := os.Stat(src); err != nil {
+		t.Skip("no fixture")
+	}
+	root := t.TempDir()
+	good := filepath.Join(root, "2026-03-01_10-00-00_good")
+	bad := filepath.Join(root, "2026-03-02_10-00-00_hostile")
+	for _, d := range []string{good, bad} {
+		if err := os.CopyFS(d, os.DirFS(src)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hostile, err := os.ReadFile("../../testdata/bad/ckpt_os_system.pth")
+	if err != nil {
+		t.Skip("no bad fixtures")
+	}
+	os.WriteFile(filepath.Join(bad, "models", "actor.pth"), hostile, 0o644)
+	out := filepath.Join(t.TempDir(), "out")
+	args := []string{"batch", "-q", "--device", "cpu", "--grid", "16", "--line", "16", "--out", out, root}
+	code, stdout, stderr := cli(t, args...)
+	if code != exitSomeFailed {
+		t.Fatalf("exit %d, want %d: %s %s", code, exitSomeFailed, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "failed: 2026-03-02_10-00-00_hostile") || !strings.Contains(stdout, "actor.pth") {
+		t.Errorf("stdout does not name the failed run and file:\n%s", stdout)
+	}
+	for _, f := range []string{"summary.json", "summary.csv", "index.html", "2026-03-01_10-00-00_good/report.html"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	code, stdout, _ = cli(t, args...)
+	if code != exitSomeFailed || !strings.Contains(stdout, "0 evaluated, 2 up to date") {
+		t.Errorf("second batch: exit %d, %s", code, stdout)
+	}
+	if code, _, _ := cli(t, "batch", "--shard", "2/2", "--out", out, root); code != exitUsage {
+		t.Errorf("--shard 2/2: exit %d, want %d", code, exitUsage)
+	}
+	shardOut := filepath.Join(t.TempDir(), "shards")
+	for _, s := range []string{"0/2", "1/2"} {
+		cli(t, "batch", "-q", "--device", "cpu", "--grid", "16", "--line", "16", "--shard", s, "--out", shardOut, root)
+	}
+	code, stdout, stderr = cli(t, "merge", shardOut)
+	if code != exitSomeFailed || !strings.Contains(stdout, "2 runs: 1 ok, 0 partial, 1 failed") {
+		t.Errorf("merge: exit %d, %s %s", code, stdout, stderr)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rleval/rleval/jobs"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 )
@@ -81,5 +82,19 @@ func (p *progress) rows(what string) func(done, total int) {
 			prev = 0
 			start = time.Time{}
 		}
+	}
+}
+
+// runs returns a batch progress hook: one bar on a terminal, a line per
+// finished run otherwise.
+func (p *progress) runs() func(done, total, failed int) {
+	switch {
+	case p.quiet:
+		return nil
+	case p.tty:
+		return jobs.ProgressBar(p.w)
+	}
+	return func(done, total, failed int) {
+		p.logf("runs: %d of %d done, %d failed", done, total, failed)
 	}
 }

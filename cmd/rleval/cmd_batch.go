@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+
+	"github.com/rleval/rleval/graph"
+	"github.com/rleval/rleval/jobs"
+)
+
+func cmdBatch(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("batch", "EXPERIMENTS_DIR", "Evaluates every run under EXPERIMENTS_DIR (directories named <date>_<time>_<name>,\nor holding a config.yaml) with all analyses, writing each run as `rleval run` does\nand summary.json, summary.csv and index.html in --out. A broken run is a row with\nits error; the others go on. A run whose inputs are unchanged since its last\nsuccessful evaluation is skipped (--force redoes it). --shard i/n (0-based) takes a\nstable share of the runs for cluster array jobs; combine shards with `rleval merge`.\nExit status: 0 all runs ok, 3 some runs failed, 1 the batch could not run, 2 usage,\n130 interrupted (finished runs are kept; rerun to resume).", stderr)
+	var ef evalFlags
+	ef.register(fs, true)
+	out := fs.String("out", "rleval-out", "output directory")
+	workers := fs.Int("workers", 0, "runs evaluated at once (0: one per core)")
+	shard := fs.String("shard", "", "evaluate only shard `i/n` (0-based), e.g. $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT")
+	match := fs.String("match", "", "evaluate only runs whose directory name matches this `GLOB`")
+	force := fs.Bool("force", false, "re-evaluate runs whose outputs are up to date")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("batch takes one experiments directory, got %d", len(pos))
+	}
+	p := newProgress(stderr, ef.quiet)
+	opt, err := ef.options(p)
+	if err != nil {
+		return err
+	}
+	b := &jobs.Batch{Root: pos[0], Out: *out, Workers: *workers, Match: *match, Force: *force}
+	if b.Workers <= 0 {
+		b.Workers = runtime.NumCPU()
+	}
+	if *shard != "" {
+		if b.Shard, b.Shards, err = jobs.ParseShard(*shard); err != nil {
+			return usagef("--shard %q: %v", *shard, err)
+		}
+	}
+	// Only what changes outputs goes into the fingerprint: a run evaluated
+	// on another device or with other workers is still up to date.
+	b.Options = fmt.Sprintf("rleval/1 grid=%d line=%d formats=%s", opt.Grid, opt.Line, strings.Join(opt.Formats, ","))
+	if !validDevice(ef.device) {
+		return usagef("--device %q: want auto, cpu or cuda", ef.device)
+	}
+	// One backend owns the device for the whole batch; each run gets its own
+	// Engine over it, so loading and plotting of one run overlap the
+	// evaluation of another. On the CPU the cores are split between runs.
+	threads := ef.workers
+	if threads <= 0 {
+		threads = max(1, runtime.NumCPU()/b.Workers)
+	}
+	gopt := graph.Options{Workers: threads, Chunk: ef.chunk, Logf: func(format string, a ...any) {
+		fmt.Fprintf(stderr, "rleval: "+format+"\n", a...)
+	}}
+	backend, err := graph.Open(ef.device, gopt)
+	if err != nil {
+		return err
+	}
+	defer backend.Close()
+	p.logf("device: %s; %d runs at once", backend.Name(), b.Workers)
+	quietRuns := opt
+	quietRuns.Logf = nil
+	b.Evaluate = func(ctx context.Context, runDir, outDir string) (*jobs.RunSummary, error) {
+		o := quietRuns
+		o.Engine = graph.NewEngine(backend, gopt)
+		return jobs.Evaluate(ctx, runDir, outDir, o)
+	}
+	b.Progress = p.runs()
+	ctx, stop := interruptible(syscall.SIGTERM)
+	defer stop()
+	res, err := b.Run(ctx)
+	if res != nil {
+		for _, n := range res.Notes {
+			fmt.Fprintf(stderr, "rleval: note: %s\n", n)
+		}
+		fmt.Fprintf(stdout, "%d runs: %d evaluated, %d up to date; %d ok, %d partial, %d failed → %s\n",
+			res.Total, res.Evaluated, res.Skipped, res.OK, res.Partial, res.Failed, filepath.Join(*out, jobs.IndexFileName))
+		for _, r := range res.Runs {
+			if r.Status == jobs.StatusFailed {
+				fmt.Fprintf(stdout, "  failed: %s: %s\n", r.Name, firstLine(r.Error))
+			}
+		}
+	}
+	code := jobs.ExitCode(res, err)
+	if code == exitOK {
+		return nil
+	}
+	if err == nil {
+		err = fmt.Errorf("%d of %d runs failed (see %s)", res.Failed, res.Total, filepath.Join(*out, "summary.csv"))
+	}
+	return exitError{code, err}
+}
+
+func cmdMerge(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("merge", "DIR...", "Combines the summaries of sharded batches (summary-shard-i-of-n.json) into one\nsummary.json, summary.csv and index.html in the first DIR. With every shard in one\n--out (the recommended cluster setup) that is `rleval merge OUT`.", stderr)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return usagef("merge takes at least one directory")
+	}
+	res, err := jobs.Merge(pos[0], pos)
+	if res != nil {
+		fmt.Fprintf(stdout, "%d runs: %d ok, %d partial, %d failed → %s\n", len(res.Runs), res.OK, res.Partial, res.Failed, filepath.Join(pos[0], jobs.IndexFileName))
+	}
+	if code := jobs.ExitCode(res, err); code != exitOK {
+		if err == nil {
+			err = fmt.Errorf("%d runs failed", res.Failed)
+		}
+		return exitError{code, err}
+	}
+	return nil
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
