@@ -67,14 +67,20 @@ func sgemmPacked(m, n, k int, a []float32, lda int, bt []float32, ldb int, c []f
 		return
 	}
 	_, _, _ = a[(m-1)*lda+k-1], bt[(k-1)*ldb+ldb-1], c[(m-1)*ldc+n-1]
+	// Row blocks keep their slice of a in L2 while every column panel
+	// (k×16 floats, in L1) passes over it.
+	const rowBlock = 128
 	j := 0
-	for ; j+gemmPanel <= n; j += gemmPanel {
-		i := 0
-		for ; i+4 <= m; i += 4 {
-			sgemm4x16(k, &a[i*lda], lda, &bt[j], ldb, &c[i*ldc+j], ldc)
-		}
-		for ; i < m; i++ {
-			sgemm1x16(k, &a[i*lda], &bt[j], ldb, &c[i*ldc+j])
+	for i0 := 0; i0 < m; i0 += rowBlock {
+		i1 := min(i0+rowBlock, m)
+		for j = 0; j+gemmPanel <= n; j += gemmPanel {
+			i := i0
+			for ; i+4 <= i1; i += 4 {
+				sgemm4x16(k, &a[i*lda], lda, &bt[j], ldb, &c[i*ldc+j], ldc)
+			}
+			for ; i < i1; i++ {
+				sgemm1x16(k, &a[i*lda], &bt[j], ldb, &c[i*ldc+j])
+			}
 		}
 	}
 	if j == n {
