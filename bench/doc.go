@@ -7,8 +7,9 @@
 // minimum number of passes over the rows and a minimum time are reached. It
 // reports rows per second, the median and 95th percentile latency per batch,
 // the achieved GFLOP/s counted from the layer widths, and that rate's share
-// of the machine's sgemm ceiling measured with the BLAS graph runs on
-// (MeasureSGEMMCeiling). Backends that split their time between host↔device
+// of the machine's GEMM ceiling: the rate graph's own CPU kernels (OpenBLAS,
+// gonum or its AVX2 kernel, whichever this build runs) reach on 4096-row
+// chunks of 256×256 layers (MeasureSGEMMCeiling). Backends that split their time between host↔device
 // transfers and compute (graph.Remote, through TransferStats) get those
 // columns too.
 //

@@ -74,7 +74,7 @@ var columns = []column{
 		cell: num(func(r *Result) float64 { return r.LatencyP95S })},
 	{csv: "gflops", head: "GFLOP/s", show: always, table: format3,
 		cell: num(func(r *Result) float64 { return r.GFLOPS })},
-	{csv: "ceiling_share", head: "%sgemm", show: always, table: formatPercent,
+	{csv: "ceiling_share", head: "%ceiling", show: always, table: formatPercent,
 		cell: opt(func(r *Result) *float64 { return r.CeilingShare })},
 	{csv: "h2d_s", head: "h2d", show: hasTransfers, table: formatSeconds,
 		cell: opt(func(r *Result) *float64 { return r.HostToDeviceS })},
@@ -147,7 +147,7 @@ func (r *Report) writeHeader(b *strings.Builder) {
 	fmt.Fprintf(b, "blas: %s", r.BLAS)
 	if len(r.Ceilings) > 0 {
 		c := r.Ceilings[0]
-		fmt.Fprintf(b, "; sgemm ceiling (%d×%d×%d, fastest calls):", c.M, c.N, c.K)
+		fmt.Fprintf(b, "; GEMM ceiling (graph's plan, %d-row chunks of %d×%d layers, fastest calls):", c.M, c.N, c.K)
 		for i, c := range r.Ceilings {
 			sep := ","
 			if i == 0 {
@@ -156,7 +156,7 @@ func (r *Report) writeHeader(b *strings.Builder) {
 			fmt.Fprintf(b, "%s %s GFLOP/s on %d thread%s", sep, format3(c.GFLOPS), c.Threads, plural(c.Threads))
 		}
 	} else {
-		b.WriteString("; sgemm ceiling not measured")
+		b.WriteString("; GEMM ceiling not measured")
 	}
 	b.WriteByte('\n')
 	n := r.Nets

@@ -72,7 +72,7 @@ type Config struct {
 	// is ceil(Rows/batch) batches.
 	Rows int
 	// Threads is the CPU thread count the caller opened the CPU backend
-	// with and the torch reference runs with; the sgemm ceiling is measured
+	// with and the torch reference runs with; the GEMM ceiling is measured
 	// at 1 thread, at Threads and at each CPU backend's worker count. 0
 	// means GOMAXPROCS.
 	Threads int
@@ -89,7 +89,7 @@ type Config struct {
 	// Warmup is run, untimed, before each cell (at least 2 batches); 0
 	// means DefaultWarmup.
 	Warmup time.Duration
-	// CeilingTime is spent measuring the sgemm ceiling per thread count;
+	// CeilingTime is spent measuring the GEMM ceiling per thread count;
 	// 0 means DefaultCeilingTime, negative skips the ceiling.
 	CeilingTime time.Duration
 	// Progress, when set, is called after each measured cell.
@@ -187,7 +187,7 @@ type Result struct {
 	FLOPsPerRow int64 `json:"flop_per_row"`
 	// GFLOPS is RowsPerS·FLOPsPerRow/1e9.
 	GFLOPS float64 `json:"gflops"`
-	// CeilingShare is GFLOPS over the sgemm ceiling at the device's thread
+	// CeilingShare is GFLOPS over the GEMM ceiling at the device's thread
 	// count (a fraction); nil off the CPU or without a ceiling.
 	CeilingShare *float64 `json:"ceiling_share,omitempty"`
 	// HostToDeviceS, ComputeS and DeviceToHostS split a batch's device time
@@ -208,7 +208,7 @@ type Report struct {
 	Machine Machine `json:"machine"`
 	// BLAS names the BLAS graph's CPU plan uses in this build.
 	BLAS string `json:"blas"`
-	// Ceilings are the sgemm ceilings measured, by thread count.
+	// Ceilings are the GEMM ceilings measured, by thread count.
 	Ceilings []Ceiling `json:"ceilings"`
 	// Devices are the devices measured, in order.
 	Devices []Device `json:"devices"`
@@ -245,7 +245,7 @@ func Run(cfg Config) (*Report, error) {
 	rep := &Report{
 		Time:     time.Now().UTC(),
 		Machine:  ThisMachine(),
-		BLAS:     blasName,
+		BLAS:     BLASName(),
 		Rows:     cfg.Rows,
 		Threads:  cfg.Threads,
 		MinReps:  cfg.MinReps,

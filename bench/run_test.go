@@ -285,7 +285,7 @@ func TestRunTableCSVAndJSONAgreeWithEveryColumn(t *testing.T) {
 
 	var tab bytes.Buffer
 	rep.WriteTable(&tab)
-	for _, want := range []string{"machine: ", "GOMAXPROCS", "blas: " + BLASName(), "sgemm ceiling", "3-8-8-1",
+	for _, want := range []string{"machine: ", "GOMAXPROCS", "blas: " + BLASName(), "GEMM ceiling", "3-8-8-1",
 		"device cpu: cpu (fake, 2 workers)", "device cuda: cuda: Fake GPU 80GB; GPU Fake GPU 80GB, 80.0 GiB memory"} {
 		if !strings.Contains(tab.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, tab.String())
@@ -435,3 +435,20 @@ var (
 	_ TransferStats = (*graph.Remote)(nil)
 	_ DeviceInfoer  = (*graph.Remote)(nil)
 )
+
+func TestBLASOfStripsDeviceAndWorkers(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"cpu (pure Go, Go+AVX2 kernels, 2 workers)", "pure Go, Go+AVX2 kernels"},
+		{"cpu (openblas, 1 workers)", "openblas"},
+		{"cpu (openblas)", "openblas"},
+		{"cuda: H100", "cuda: H100"},
+	}
+	for _, tt := range tests {
+		if got := blasOf(tt.in); got != tt.want {
+			t.Errorf("blasOf(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	if BLASName() == "" {
+		t.Error("BLASName is empty")
+	}
+}
