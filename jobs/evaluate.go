@@ -9,7 +9,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/rleval/rleval/graph"
@@ -53,6 +55,12 @@ type Context struct {
 
 	report  *page
 	summary *RunSummary
+
+	// Figures drawn in the background (see figure).
+	job       string
+	renders   []*render
+	renderWG  sync.WaitGroup
+	renderSem chan struct{}
 
 	// Shared results, filled by the jobs that compute them.
 	gridAct, gridQ1, gridQ2, gridQ []float32
@@ -143,7 +151,9 @@ func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSumm
 	if eng == nil {
 		eng = graph.NewEngine(graph.NewCPU(graph.Options{}), graph.Options{})
 	}
-	c := &Context{Run: r, Opt: opt, Out: outDir, Engine: eng, Preset: PresetFor(r), report: newPage(r), summary: sum}
+	c := &Context{Run: r, Opt: opt, Out: outDir, Engine: eng, Preset: PresetFor(r), report: newPage(r), summary: sum,
+		renderSem: make(chan struct{}, runtime.NumCPU())}
+	defer c.renderWG.Wait() // also on early returns: no figure outlives Evaluate
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		sum.Status, sum.Error = StatusFailed, err.Error()
 		return sum, fmt.Errorf("create %s: %w", outDir, err)
@@ -162,6 +172,7 @@ func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSumm
 			continue
 		}
 		t0 := time.Now()
+		c.job = j.Name
 		if err := runJob(j, c); err != nil {
 			failed++
 			sum.Jobs = append(sum.Jobs, JobStatus{Name: j.Name, Status: "failed", Reason: err.Error()})
@@ -170,6 +181,13 @@ func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSumm
 		}
 		sum.Jobs = append(sum.Jobs, JobStatus{Name: j.Name, Status: "ok"})
 		logf("%s: %s done in %.2fs", r.Name, j.Name, time.Since(t0).Seconds())
+	}
+	c.finishRenders()
+	failed = 0
+	for _, j := range sum.Jobs {
+		if j.Status == "failed" {
+			failed++
+		}
 	}
 	sum.Status = StatusOK
 	if problems := r.Problems(); len(problems) > 0 || failed > 0 {

@@ -40,37 +40,81 @@ func (p *page) section(id string) *plotting.Section {
 }
 
 // figure writes fig under plots/ in every requested format and adds it to
-// a report section. The PNG is always made: the report embeds it.
+// a report section. Drawing and encoding happen in the background, so they
+// overlap the next job's evaluation; finishRenders collects them in the
+// order they were asked for. The PNG is always made: the report embeds it.
 func (c *Context) figure(sectionID, name string, fig *plotting.Figure, err error) error {
 	if err != nil {
 		return err
 	}
+	r := &render{section: sectionID, job: c.job}
+	c.renders = append(c.renders, r)
+	c.renderSem <- struct{}{}
+	c.renderWG.Add(1)
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				r.err = fmt.Errorf("figure %s: internal error (please report): %v", name, p)
+			}
+			<-c.renderSem
+			c.renderWG.Done()
+		}()
+		r.img, r.err = c.encode(name, fig)
+	}()
+	return nil
+}
+
+// render is one figure being drawn in the background.
+type render struct {
+	section, job string
+	img          plotting.Image
+	err          error
+}
+
+// encode draws fig and writes its files.
+func (c *Context) encode(name string, fig *plotting.Figure) (plotting.Image, error) {
 	png, err := fig.PNG()
 	if err != nil {
-		return err
+		return plotting.Image{}, err
 	}
 	img := plotting.Image{Title: fig.Title, PNG: png}
 	if img.Title == "" && fig.Plot() != nil {
 		img.Title = fig.Plot().Title.Text
 	}
 	for _, format := range c.Opt.Formats {
-		p := filepath.Join(c.Out, "plots", name+"."+format)
 		data := png
 		if format != "png" {
 			if data, err = fig.Encode(format); err != nil {
-				return err
+				return img, err
 			}
 		}
-		if err := WriteFileAtomicBytes(p, data); err != nil {
-			return err
+		if err := WriteFileAtomicBytes(filepath.Join(c.Out, "plots", name+"."+format), data); err != nil {
+			return img, err
 		}
 		if format == "svg" {
 			img.SVGPath = "plots/" + name + ".svg"
 		}
 	}
-	s := c.report.section(sectionID)
-	s.Images = append(s.Images, img)
-	return nil
+	return img, nil
+}
+
+// finishRenders waits for the figures and puts them in the report; a
+// figure that failed fails its job.
+func (c *Context) finishRenders() {
+	c.renderWG.Wait()
+	for _, r := range c.renders {
+		if r.err == nil {
+			s := c.report.section(r.section)
+			s.Images = append(s.Images, r.img)
+			continue
+		}
+		for i := range c.summary.Jobs {
+			if j := &c.summary.Jobs[i]; j.Name == r.job && j.Status == "ok" {
+				j.Status, j.Reason = "failed", r.err.Error()
+			}
+		}
+	}
+	c.renders = nil
 }
 
 func fmtNum(v float64) string {
