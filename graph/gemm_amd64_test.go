@@ -78,3 +78,24 @@ func TestVectorKernelsMatchScalar(t *testing.T) {
 		}
 	}
 }
+
+// TestCPUWithoutAVX2StillMatches pins the fallback a CPU without AVX2/FMA
+// takes (gonum's sgemm and Go loops), by switching the kernels off.
+func TestCPUWithoutAVX2StillMatches(t *testing.T) {
+	savedGEMM, savedFast := asmGEMM, fastKernels
+	asmGEMM, fastKernels = false, false
+	defer func() { asmGEMM, fastKernels = savedGEMM, savedFast }()
+	for _, s := range testShapes[:4] {
+		actor, c1, c2 := s.nets(8)
+		const n = 70
+		obs := randomRows(n, s.obsDim, 3, 4)
+		a, q1, q2 := make([]float32, n*s.actDim), make([]float32, n), make([]float32, n)
+		if err := NewCPU(Options{}).QPolicy(actor, c1, c2, obs, n, a, q1, q2); err != nil {
+			t.Fatal(err)
+		}
+		wantA, wantQ1, wantQ2 := refAll(actor, c1, c2, obs, a, n)
+		checkClose(t, s.name+" act", a, wantA)
+		checkClose(t, s.name+" q1", q1, wantQ1)
+		checkClose(t, s.name+" q2", q2, wantQ2)
+	}
+}
