@@ -258,7 +258,8 @@ func (c *Context) writeJSON(name string, v any) error {
 }
 
 // num is a float64 that encodes NaN and ±Inf as JSON null (JSON has no
-// such numbers) and finite values exactly.
+// such numbers; encoding/json refuses them) and finite values exactly;
+// null reads back as NaN.
 type num float64
 
 // MarshalJSON implements json.Marshaler.

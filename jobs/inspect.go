@@ -76,6 +76,12 @@ type BufferView struct {
 	Wrapped  bool   `json:"wrapped"`
 }
 
+// netView describes a network of the given role.
+func netView(role loaders.Role, n *loaders.Network) NetView {
+	return NetView{Role: string(role), Path: n.Path, Format: n.Format, Kind: string(n.Kind),
+		Widths: n.Widths(), Params: n.NumParams(), Low: n.Low, High: n.High}
+}
+
 func records(t *loaders.Table) RecordsView {
 	v := RecordsView{Count: t.Count, Fields: t.Names}
 	if t.Count > 0 && !math.IsNaN(t.StepMin) {
@@ -88,21 +94,15 @@ func records(t *loaders.Table) RecordsView {
 // Inspect describes a loaded run.
 func Inspect(r *loaders.Run) *Inspection {
 	in := &Inspection{Dir: r.Dir, Name: r.Name, Layout: r.Layout, Run: r, Errors: []string{}}
-	if c := r.Config; c != nil {
-		in.Config = &ConfigView{c.ExperimentName, c.Env.Name, c.Algorithm.Type, c.Exploration.Steps,
-			c.Training.TrainStartStep, c.Evaluation.Frequency, c.Training.LogFrequency}
-	}
+	in.Config = configOf(r.Config)
 	if l := r.Log; l != nil {
 		in.Log = &LogView{Path: l.Path, Lines: l.Lines, Steps: records(&l.Steps), Evaluations: records(&l.Evals),
 			Finals: records(&l.Finals), Skipped: l.SkippedCount, SkippedLines: l.Skipped}
 	}
 	for _, role := range loaders.Roles {
-		n := r.Nets[role]
-		if n == nil {
-			continue
+		if n := r.Nets[role]; n != nil {
+			in.Nets = append(in.Nets, netView(role, n))
 		}
-		in.Nets = append(in.Nets, NetView{Role: string(role), Path: n.Path, Format: n.Format, Kind: string(n.Kind),
-			Widths: n.Widths(), Params: n.NumParams(), Low: n.Low, High: n.High})
 	}
 	if b := r.Buffer; b != nil {
 		in.Buffer = &BufferView{b.Path, b.Size, b.Capacity, b.Index, b.ObsDim, b.ActDim, b.Size == b.Capacity}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"math"
 	"os"
 	"path"
 	"path/filepath"
@@ -146,33 +145,6 @@ func ReadManifest(outDir string) (*Manifest, error) {
 	return &Manifest{Version: mj.Version, Options: mj.Options, Inputs: mj.Inputs, Summary: mj.Summary.summary()}, nil
 }
 
-// jsonFloat is a float64 whose JSON form is null for NaN and ±Inf, which
-// encoding/json cannot write; null reads back as NaN.
-type jsonFloat float64
-
-// MarshalJSON implements json.Marshaler.
-func (f jsonFloat) MarshalJSON() ([]byte, error) {
-	v := float64(f)
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return []byte("null"), nil
-	}
-	return json.Marshal(v)
-}
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (f *jsonFloat) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		*f = jsonFloat(math.NaN())
-		return nil
-	}
-	var v float64
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	*f = jsonFloat(v)
-	return nil
-}
-
 // plainRun is RunSummary without its methods, so that runJSON's embedding
 // never recurses into a MarshalJSON RunSummary may grow.
 type plainRun RunSummary
@@ -181,23 +153,23 @@ type plainRun RunSummary
 // float fields that may be NaN shadow the embedded ones.
 type runJSON struct {
 	plainRun
-	FinalRewardSum jsonFloat   `json:"final_reward_sum"`
-	BestRewardSum  jsonFloat   `json:"best_reward_sum"`
-	MeanQPolicy    jsonFloat   `json:"mean_q_policy"`
-	L2Total        jsonFloat   `json:"l2_total"`
-	Seconds        jsonFloat   `json:"seconds"`
-	CurveStep      []jsonFloat `json:"curve_step,omitempty"`
-	CurveValue     []jsonFloat `json:"curve_value,omitempty"`
+	FinalRewardSum num   `json:"final_reward_sum"`
+	BestRewardSum  num   `json:"best_reward_sum"`
+	MeanQPolicy    num   `json:"mean_q_policy"`
+	L2Total        num   `json:"l2_total"`
+	Seconds        num   `json:"seconds"`
+	CurveStep      []num `json:"curve_step,omitempty"`
+	CurveValue     []num `json:"curve_value,omitempty"`
 }
 
 func toRunJSON(s *RunSummary) runJSON {
 	r := runJSON{
 		plainRun:       plainRun(*s),
-		FinalRewardSum: jsonFloat(s.FinalRewardSum),
-		BestRewardSum:  jsonFloat(s.BestRewardSum),
-		MeanQPolicy:    jsonFloat(s.MeanQPolicy),
-		L2Total:        jsonFloat(s.L2Total),
-		Seconds:        jsonFloat(s.Seconds),
+		FinalRewardSum: num(s.FinalRewardSum),
+		BestRewardSum:  num(s.BestRewardSum),
+		MeanQPolicy:    num(s.MeanQPolicy),
+		L2Total:        num(s.L2Total),
+		Seconds:        num(s.Seconds),
 		CurveStep:      toJSONFloats(s.CurveStep),
 		CurveValue:     toJSONFloats(s.CurveValue),
 	}
@@ -217,18 +189,18 @@ func (r runJSON) summary() RunSummary {
 	return s
 }
 
-func toJSONFloats(v []float64) []jsonFloat {
+func toJSONFloats(v []float64) []num {
 	if v == nil {
 		return nil
 	}
-	out := make([]jsonFloat, len(v))
+	out := make([]num, len(v))
 	for i, x := range v {
-		out[i] = jsonFloat(x)
+		out[i] = num(x)
 	}
 	return out
 }
 
-func fromJSONFloats(v []jsonFloat) []float64 {
+func fromJSONFloats(v []num) []float64 {
 	if v == nil {
 		return nil
 	}

@@ -13,14 +13,10 @@ import (
 // distances.
 var modelsJob = Job{Name: "models", Needs: needNets(loaders.RoleActor), Run: runModels}
 
-// modelInfo is one network in models.json.
+// modelInfo is one network in models.json: what inspect shows, plus its
+// layers and their histograms.
 type modelInfo struct {
-	Role   string      `json:"role"`
-	Path   string      `json:"path"`
-	Format string      `json:"format"`
-	Kind   string      `json:"kind"`
-	Widths []int       `json:"widths"`
-	Params int         `json:"params"`
+	NetView
 	Layers []layerInfo `json:"layers"`
 }
 
@@ -54,7 +50,7 @@ func runModels(c *Context) error {
 		if n == nil {
 			continue
 		}
-		mi := modelInfo{Role: string(role), Path: n.Path, Format: n.Format, Kind: string(n.Kind), Widths: n.Widths(), Params: n.NumParams()}
+		mi := modelInfo{NetView: netView(role, n)}
 		for _, l := range n.Layers {
 			li := layerInfo{Name: l.Name, In: l.In, Out: l.Out}
 			if histRoles[role] {

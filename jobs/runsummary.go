@@ -10,7 +10,7 @@ type summaryFile struct {
 	Dir      string       `json:"dir"`
 	Date     string       `json:"date,omitempty"`
 	Status   string       `json:"status"`
-	Config   *configView  `json:"config"`
+	Config   *ConfigView  `json:"config"`
 	Log      *logSummary  `json:"log"`
 	Problems []string     `json:"problems"`
 	Jobs     []JobStatus  `json:"jobs"`
@@ -21,26 +21,17 @@ type summaryFile struct {
 	Buffer   *bufferBrief `json:"buffer,omitempty"`
 }
 
-type configView struct {
-	ExperimentName   string `json:"experiment_name"`
-	Env              string `json:"env"`
-	Algorithm        string `json:"algorithm"`
-	ExplorationSteps int    `json:"exploration_steps"`
-	TrainStartStep   int    `json:"train_start_step"`
-	EvalFrequency    int    `json:"evaluation_frequency"`
-	LogFrequency     int    `json:"log_frequency"`
-}
-
 type bufferBrief struct {
 	Size     int `json:"size"`
 	Capacity int `json:"capacity"`
 }
 
-func configOf(c *loaders.Config) *configView {
+// configOf returns the config fields the notebook prints (nil for none).
+func configOf(c *loaders.Config) *ConfigView {
 	if c == nil {
 		return nil
 	}
-	return &configView{c.ExperimentName, c.Env.Name, c.Algorithm.Type, c.Exploration.Steps,
+	return &ConfigView{c.ExperimentName, c.Env.Name, c.Algorithm.Type, c.Exploration.Steps,
 		c.Training.TrainStartStep, c.Evaluation.Frequency, c.Training.LogFrequency}
 }
 
