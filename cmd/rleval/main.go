@@ -14,8 +14,8 @@
 //	merge   DIR...           combine the summaries of sharded batches
 //	bench   [RUN_DIR]        inference throughput by device and batch size
 //
-// With no RUN_DIR, inspect, eval, run, heatmap and bench use the bundled demo
-// run. `rleval <command> -h` lists a command's flags.
+// With no RUN_DIR, inspect, eval, run and heatmap use the bundled demo run,
+// and bench synthetic networks. `rleval <command> -h` lists a command's flags.
 //
 // Exit status:
 //
@@ -127,7 +127,7 @@ func printUsage(w io.Writer) {
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintf(w, "\nWith no run directory, inspect, eval, run, heatmap and bench use the bundled demo run.\n")
+	fmt.Fprintf(w, "\nWith no run directory, inspect, eval, run and heatmap use the bundled demo run, bench synthetic networks.\n")
 	fmt.Fprintf(w, "Run 'rleval <command> -h' for a command's flags.\n\nExit status: 0 success, 1 failure, 2 usage error, 3 some runs of a batch failed, 130 interrupted.\n")
 }
 

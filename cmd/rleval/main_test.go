@@ -169,3 +169,37 @@ func TestBatchExitCodesAndResume(t *testing.T) {
 		t.Errorf("merge: exit %d, %s %s", code, stdout, stderr)
 	}
 }
+
+func TestBenchWritesTableAndFiles(t *testing.T) {
+	out := t.TempDir()
+	code, stdout, stderr := cli(t, "bench", "-q", "--device", "cpu", "--batch", "4,16", "--rows", "64", "--hidden", "8,8", "--min-time", "1ms", "--threads", "1", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, col := range []string{"device", "workload", "batch", "rows/s", "p50", "p95", "GFLOP/s", "%ceiling", "q_full"} {
+		if !strings.Contains(stdout, col) {
+			t.Errorf("table lacks %q:\n%s", col, stdout)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(out, "bench.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Results []struct {
+			Workload string  `json:"workload"`
+			RowsPerS float64 `json:"rows_per_s"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal(b, &rep); err != nil || len(rep.Results) != 6 {
+		t.Fatalf("bench.json: %v, %d results", err, len(rep.Results))
+	}
+	for _, r := range rep.Results {
+		if !(r.RowsPerS > 0) {
+			t.Errorf("%s: rows/s %v", r.Workload, r.RowsPerS)
+		}
+	}
+	if code, _, _ := cli(t, "bench", "--batch", "0"); code != exitUsage {
+		t.Errorf("--batch 0: exit %d", code)
+	}
+}
