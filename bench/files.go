@@ -1,8 +1,8 @@
 package bench
 
 import (
-	"bufio"
 	"fmt"
+	"github.com/rleval/rleval/internal/atomicfile"
 	"io"
 	"os"
 	"path/filepath"
@@ -31,7 +31,7 @@ func (r *Report) WriteFiles(dir string) ([]string, error) {
 	var paths []string
 	for _, f := range files {
 		p := filepath.Join(dir, f.name)
-		if err := writeFileAtomic(p, f.write); err != nil {
+		if err := atomicfile.Write(p, f.write); err != nil {
 			return paths, err
 		}
 		paths = append(paths, p)
@@ -41,41 +41,4 @@ func (r *Report) WriteFiles(dir string) ([]string, error) {
 		return paths, err
 	}
 	return append(paths, p), nil
-}
-
-// writeFileAtomic writes path through write into a temporary file in the
-// same directory, then renames it into place, so that path never holds a
-// partial file; on error the temporary file is removed.
-func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("bench: write %s: %w (is the directory writable?)", path, err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	bw := bufio.NewWriter(f)
-	if err := write(bw); err != nil {
-		return fmt.Errorf("bench: write %s: %w", path, err)
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("bench: write %s: %w (is the disk full?)", path, err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return fmt.Errorf("bench: write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("bench: write %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("bench: write %s: rename into place: %w", path, err)
-	}
-	return nil
 }

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"github.com/rleval/rleval/internal/atomicfile"
 	"io"
 	"math"
 	"path/filepath"
@@ -116,5 +117,5 @@ func (r *Report) SavePlot(path string) error {
 	default:
 		return fmt.Errorf("bench: plot %s: unknown format %q (use .png, .svg, .pdf or .eps)", path, format)
 	}
-	return writeFileAtomic(path, func(w io.Writer) error { return r.WritePlot(w, format) })
+	return atomicfile.Write(path, func(w io.Writer) error { return r.WritePlot(w, format) })
 }

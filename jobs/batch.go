@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rleval/rleval/internal/atomicfile"
 	"io"
 	"io/fs"
 	"math"
@@ -54,7 +55,7 @@ func ExitCode(res *BatchResult, err error) int {
 }
 
 // EvaluateFunc evaluates the run in runDir with all jobs, writing its
-// outputs (atomically, with WriteFileAtomic) under outDir, which exists. It
+// outputs (atomically, with atomicfile.Write) under outDir, which exists. It
 // returns the run's summary row; a partial run is a row with StatusPartial
 // and a nil error. It should return promptly with ctx.Err() once ctx is
 // cancelled. The runner fills the row's Name, Dir, Out and, when left
@@ -294,7 +295,7 @@ func (b *Batch) runOne(ctx context.Context, rd RunDir) (row *RunSummary, skipped
 	}
 	// A kill -9 may have left temporaries in the run's folder, even when
 	// it finished; only this batch owns the run, so they are stale.
-	if _, err := RemoveStaleTemps(outDir); err != nil {
+	if _, err := atomicfile.RemoveStale(outDir); err != nil {
 		return failedRow(rd, err, 0), false, true
 	}
 	if !b.Force {
@@ -432,7 +433,7 @@ func realPath(p string) (string, error) {
 // removeTempsOf removes temporaries of dir/name that a killed batch left.
 // Only this file's own temporaries: other shards may be writing theirs.
 func removeTempsOf(dir, name string) {
-	matches, _ := filepath.Glob(filepath.Join(dir, "."+name+tempMarker+"*"))
+	matches, _ := filepath.Glob(filepath.Join(dir, "."+name+atomicfile.Marker+"*"))
 	for _, m := range matches {
 		os.Remove(m)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rleval/rleval/internal/atomicfile"
 	"hash/fnv"
 	"io"
 	"io/fs"
@@ -140,7 +141,7 @@ func (f *fakeEval) Evaluate(ctx context.Context, runDir, outDir string) (*RunSum
 	if f.sleep > 0 {
 		time.Sleep(f.sleep)
 	}
-	if err := WriteFileAtomicBytes(filepath.Join(outDir, "metrics.json"), []byte(fmt.Sprintf(`{"run":%q,"seed":%g}`, name, seed))); err != nil {
+	if err := atomicfile.WriteBytes(filepath.Join(outDir, "metrics.json"), []byte(fmt.Sprintf(`{"run":%q,"seed":%g}`, name, seed))); err != nil {
 		return nil, err
 	}
 	if f.afterFirstFile != nil {
@@ -158,11 +159,11 @@ func (f *fakeEval) Evaluate(ctx context.Context, runDir, outDir string) (*RunSum
 		s.Status, s.Error, s.MeanQPolicy = StatusPartial, "buffer: data/replay_buffer.pth: missing", math.NaN()
 	} else {
 		s.BufferSize = 128
-		if err := WriteFileAtomicBytes(filepath.Join(outDir, "buffer.json"), []byte(`{"size":128}`)); err != nil {
+		if err := atomicfile.WriteBytes(filepath.Join(outDir, "buffer.json"), []byte(`{"size":128}`)); err != nil {
 			return nil, err
 		}
 	}
-	if err := WriteFileAtomicBytes(filepath.Join(outDir, ReportFileName), []byte("<html>"+name+"</html>")); err != nil {
+	if err := atomicfile.WriteBytes(filepath.Join(outDir, ReportFileName), []byte("<html>"+name+"</html>")); err != nil {
 		return nil, err
 	}
 	return s, nil

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"github.com/rleval/rleval/internal/atomicfile"
 	"io/fs"
 	"math"
 	"os"
@@ -157,8 +158,8 @@ func TestBatchKilledMidwayResumesToSameOutputs(t *testing.T) {
 			// What a kill -9 leaves besides: a temporary file in a run
 			// folder and next to the summary, and a finished run whose
 			// manifest never got written.
-			os.WriteFile(filepath.Join(killed, "2026-01-01_10-00-00_pendulum", ".metrics.json"+tempMarker+"42"), []byte("{half"), 0o644)
-			os.WriteFile(filepath.Join(killed, ".summary.json"+tempMarker+"7"), []byte("{half"), 0o644)
+			os.WriteFile(filepath.Join(killed, "2026-01-01_10-00-00_pendulum", ".metrics.json"+atomicfile.Marker+"42"), []byte("{half"), 0o644)
+			os.WriteFile(filepath.Join(killed, ".summary.json"+atomicfile.Marker+"7"), []byte("{half"), 0o644)
 			os.Remove(filepath.Join(killed, "custom-named", ManifestName))
 			if _, err := ReadSummary(filepath.Join(killed, "summary.json")); err != nil {
 				t.Fatalf("a cancelled batch left no valid summary: %v", err)
@@ -331,7 +332,7 @@ func TestBatchKilledByKill9ResumesToSameOutputs(t *testing.T) {
 	// Whatever the kill interrupted, no output is half written: every
 	// JSON file there parses.
 	filepath.WalkDir(killed, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && !IsTempFile(p) && strings.HasSuffix(p, ".json") {
+		if err == nil && !d.IsDir() && !atomicfile.IsTemp(p) && strings.HasSuffix(p, ".json") {
 			if b, _ := os.ReadFile(p); !json.Valid(b) {
 				t.Errorf("%s is half written after kill -9", p)
 			}

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"github.com/rleval/rleval/internal/atomicfile"
 	"io"
 	"math"
 	"os"
@@ -33,14 +34,14 @@ func SummaryFileNames(shard, shards int) (jsonName, csvName string) {
 // SummaryFileNames), each atomically.
 func WriteSummary(dir string, res *BatchResult) error {
 	jsonName, csvName := SummaryFileNames(res.Shard, res.Shards)
-	if err := WriteFileAtomic(filepath.Join(dir, jsonName), func(w io.Writer) error {
+	if err := atomicfile.Write(filepath.Join(dir, jsonName), func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", " ")
 		return enc.Encode(res)
 	}); err != nil {
 		return err
 	}
-	return WriteFileAtomic(filepath.Join(dir, csvName), func(w io.Writer) error {
+	return atomicfile.Write(filepath.Join(dir, csvName), func(w io.Writer) error {
 		return WriteSummaryCSV(w, res.Runs)
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/rleval/rleval/internal/atomicfile"
 	"io"
 	"math"
 	"os"
@@ -250,7 +251,7 @@ func (c *Context) path(name string) string { return filepath.Join(c.Out, name) }
 // writeJSON writes v as indented JSON, atomically. Non-finite floats must
 // have been turned into nil (see num) before.
 func (c *Context) writeJSON(name string, v any) error {
-	return WriteFileAtomic(c.path(name), func(w io.Writer) error {
+	return atomicfile.Write(c.path(name), func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(v)

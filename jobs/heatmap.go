@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"github.com/rleval/rleval/internal/atomicfile"
 	"io"
 	"math"
 	"os"
@@ -215,7 +216,7 @@ func RenderBigMap(ctx context.Context, r *loaders.Run, m BigMap) (*BigMapResult,
 	if err != nil {
 		return nil, err
 	}
-	return res, WriteFileAtomicBytes(res.Figure, png)
+	return res, atomicfile.WriteBytes(res.Figure, png)
 }
 
 // firstOf copies the first of k values per row into dst (or returns v

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/rleval/rleval/internal/atomicfile"
 	"io"
 	"io/fs"
 	"os"
@@ -47,7 +48,7 @@ type InputFile struct {
 
 // ScanInputs lists the regular files under a run directory with their
 // sizes and modification times, sorted by path: the fingerprint a manifest
-// compares. Hidden files and WriteFileAtomic temporaries are left out;
+// compares. Hidden files and atomicfile temporaries are left out;
 // links are followed, each real directory once.
 func ScanInputs(dir string) ([]InputFile, error) {
 	var out []InputFile
@@ -68,7 +69,7 @@ func ScanInputs(dir string) ([]InputFile, error) {
 		}
 		for _, e := range entries {
 			name := e.Name()
-			if strings.HasPrefix(name, ".") || IsTempFile(name) {
+			if strings.HasPrefix(name, ".") || atomicfile.IsTemp(name) {
 				continue
 			}
 			p := filepath.Join(d, name)
@@ -123,7 +124,7 @@ type manifestJSON struct {
 
 // WriteManifest writes m to outDir/ManifestName atomically.
 func WriteManifest(outDir string, m *Manifest) error {
-	return WriteFileAtomic(filepath.Join(outDir, ManifestName), func(w io.Writer) error {
+	return atomicfile.Write(filepath.Join(outDir, ManifestName), func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", " ")
 		return enc.Encode(manifestJSON{Version: m.Version, Options: m.Options, Inputs: m.Inputs, Summary: toRunJSON(&m.Summary)})

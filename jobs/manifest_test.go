@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"bytes"
+	"github.com/rleval/rleval/internal/atomicfile"
 	"math"
 	"os"
 	"path/filepath"
@@ -66,7 +67,7 @@ func TestReadManifestCorruptSaysWhatToDo(t *testing.T) {
 
 func TestScanInputsSkipsHiddenAndTemps(t *testing.T) {
 	dir := t.TempDir()
-	for _, f := range []string{"config.yaml", "models/actor.pth", ".DS_Store", "models/.actor.pth" + tempMarker + "1"} {
+	for _, f := range []string{"config.yaml", "models/actor.pth", ".DS_Store", "models/.actor.pth" + atomicfile.Marker + "1"} {
 		p := filepath.Join(dir, filepath.FromSlash(f))
 		os.MkdirAll(filepath.Dir(p), 0o755)
 		os.WriteFile(p, []byte("xyz"), 0o644)

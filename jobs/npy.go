@@ -3,6 +3,7 @@ package jobs
 import (
 	"encoding/binary"
 	"fmt"
+	"github.com/rleval/rleval/internal/atomicfile"
 	"io"
 	"math"
 	"strings"
@@ -56,7 +57,7 @@ func WriteNPY(path string, data []float32, shape ...int) error {
 	if n := prod(shape); n != len(data) {
 		return fmt.Errorf("write %s: %d values for shape %v (%d)", path, len(data), shape, n)
 	}
-	return WriteFileAtomic(path, func(w io.Writer) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
 		if _, err := w.Write(npyHeader(shape)); err != nil {
 			return err
 		}
@@ -75,7 +76,7 @@ type NPYStream struct {
 // WriteNPYStream creates path and calls fill with a stream to which fill
 // must write exactly prod(shape) values, in C order.
 func WriteNPYStream(path string, shape []int, fill func(s *NPYStream) error) error {
-	return WriteFileAtomic(path, func(w io.Writer) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
 		if _, err := w.Write(npyHeader(shape)); err != nil {
 			return err
 		}

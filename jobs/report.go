@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"fmt"
+	"github.com/rleval/rleval/internal/atomicfile"
 	"math"
 	"path/filepath"
 	"strings"
@@ -88,7 +89,7 @@ func (c *Context) encode(name string, fig *plotting.Figure) (plotting.Image, err
 				return img, err
 			}
 		}
-		if err := WriteFileAtomicBytes(filepath.Join(c.Out, "plots", name+"."+format), data); err != nil {
+		if err := atomicfile.WriteBytes(filepath.Join(c.Out, "plots", name+"."+format), data); err != nil {
 			return img, err
 		}
 		if format == "svg" {

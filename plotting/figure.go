@@ -3,6 +3,7 @@ package plotting
 import (
 	"bytes"
 	"fmt"
+	"github.com/rleval/rleval/internal/atomicfile"
 	"image/color"
 	"math"
 	"path/filepath"
@@ -275,7 +276,7 @@ func SaveFigure(fig *Figure, path string, formats []string) ([]string, error) {
 			return written, fmt.Errorf("save %s: %w", path, err)
 		}
 		p := base + "." + strings.ToLower(format)
-		if err := WriteFileAtomic(p, b); err != nil {
+		if err := atomicfile.WriteBytes(p, b); err != nil {
 			return written, err
 		}
 		written = append(written, p)

@@ -4,6 +4,7 @@ import (
 	"compress/zlib"
 	"encoding/binary"
 	"fmt"
+	"github.com/rleval/rleval/internal/atomicfile"
 	"hash/crc32"
 	"image/color"
 	"io"
@@ -30,7 +31,7 @@ func RenderRaster(path string, nx, ny int, rows func(y int, dst []float32) error
 	if cmap == nil {
 		cmap = Viridis()
 	}
-	return writeAtomic(path, func(w io.Writer) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
 		return encodeRaster(w, nx, ny, rows, vmin, vmax, cmap)
 	})
 }

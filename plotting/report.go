@@ -5,6 +5,7 @@ import (
 	"embed"
 	"encoding/base64"
 	"fmt"
+	"github.com/rleval/rleval/internal/atomicfile"
 	"html/template"
 	"io"
 	"regexp"
@@ -300,7 +301,7 @@ func WriteReport(path string, r *Report) error {
 	if err := r.Render(&buf); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	return WriteFileAtomic(path, buf.Bytes())
+	return atomicfile.WriteBytes(path, buf.Bytes())
 }
 
 // WriteIndex renders x to path atomically.
@@ -309,5 +310,5 @@ func WriteIndex(path string, x *Index) error {
 	if err := x.Render(&buf); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	return WriteFileAtomic(path, buf.Bytes())
+	return atomicfile.WriteBytes(path, buf.Bytes())
 }

@@ -167,7 +167,8 @@ func TestWriteReportAndIndexAreAtomicFiles(t *testing.T) {
 	if len(entries) != 2 {
 		t.Errorf("directory holds %d files, want 2 (no temporaries)", len(entries))
 	}
-	if err := WriteReport(filepath.Join(dir, "missing", "report.html"), NewReport("r")); err == nil {
-		t.Errorf("writing into a missing directory succeeded")
+	blocked := filepath.Join(dir, "report.html", "report.html") // a file stands where a directory must be
+	if err := WriteReport(blocked, NewReport("r")); err == nil || !strings.Contains(err.Error(), blocked) {
+		t.Errorf("writing under a file: err = %v, want an error naming the path", err)
 	}
 }

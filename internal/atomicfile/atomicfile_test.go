@@ -1,4 +1,4 @@
-package jobs
+package atomicfile
 
 import (
 	"errors"
@@ -34,7 +34,7 @@ func TestWriteFileAtomic(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, "sub", "f.txt")
 			if tt.prior != "" {
-				if err := WriteFileAtomicBytes(path, []byte(tt.prior)); err != nil {
+				if err := WriteBytes(path, []byte(tt.prior)); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -45,7 +45,7 @@ func TestWriteFileAtomic(t *testing.T) {
 						t.Fatalf("panic = %v, want panic %v", r, tt.panics)
 					}
 				}()
-				err := WriteFileAtomic(path, tt.write)
+				err := Write(path, tt.write)
 				if (err != nil) != tt.wantErr {
 					t.Fatalf("err = %v, want error %v", err, tt.wantErr)
 				}
@@ -75,14 +75,14 @@ func TestWriteFileAtomic(t *testing.T) {
 func TestRemoveStaleTempsRemovesOnlyTemps(t *testing.T) {
 	dir := t.TempDir()
 	keep := filepath.Join(dir, "a", "keep.json")
-	stale := filepath.Join(dir, "a", ".keep.json"+tempMarker+"123")
+	stale := filepath.Join(dir, "a", ".keep.json"+Marker+"123")
 	for _, p := range []string{keep, stale} {
 		os.MkdirAll(filepath.Dir(p), 0o755)
 		os.WriteFile(p, []byte("x"), 0o644)
 	}
-	n, err := RemoveStaleTemps(dir)
+	n, err := RemoveStale(dir)
 	if err != nil || n != 1 {
-		t.Fatalf("RemoveStaleTemps = %d, %v; want 1, nil", n, err)
+		t.Fatalf("RemoveStale = %d, %v; want 1, nil", n, err)
 	}
 	if _, err := os.Stat(keep); err != nil {
 		t.Fatalf("removed a real file: %v", err)
@@ -90,7 +90,7 @@ func TestRemoveStaleTempsRemovesOnlyTemps(t *testing.T) {
 	if _, err := os.Stat(stale); !os.IsNotExist(err) {
 		t.Fatalf("stale temp still there: %v", err)
 	}
-	if n, err := RemoveStaleTemps(filepath.Join(dir, "missing")); n != 0 || err != nil {
+	if n, err := RemoveStale(filepath.Join(dir, "missing")); n != 0 || err != nil {
 		t.Fatalf("missing dir: %d, %v", n, err)
 	}
 }

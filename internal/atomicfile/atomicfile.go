@@ -1,4 +1,6 @@
-package jobs
+// Package atomicfile writes files so that a reader, or a process killed at
+// any moment, sees either the old file or the complete new one.
+package atomicfile
 
 import (
 	"bufio"
@@ -10,19 +12,19 @@ import (
 	"strings"
 )
 
-// tempMarker is part of every temporary file name WriteFileAtomic creates,
+// Marker is part of every temporary file name Write creates,
 // so that a file left behind by a killed process can be recognised
-// (IsTempFile) and removed (RemoveStaleTemps).
-const tempMarker = ".rleval-tmp-"
+// (IsTemp) and removed (RemoveStale).
+const Marker = ".rleval-tmp-"
 
-// WriteFileAtomic writes the file at path through write, so that path holds
+// Write writes the file at path through write, so that path holds
 // either its previous content or the complete new content, never a part:
 // write fills a temporary file in the same directory (created with the
 // directory if missing), which is flushed, fsynced, closed and then renamed
 // over path; the directory is fsynced after the rename where the system
 // allows it. If write returns an error or panics, the temporary file is
 // removed and path is left as it was. The file gets mode 0644.
-func WriteFileAtomic(path string, write func(w io.Writer) error) (err error) {
+func Write(path string, write func(w io.Writer) error) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -30,7 +32,7 @@ func WriteFileAtomic(path string, write func(w io.Writer) error) (err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("write %s: create directory: %w", path, err)
 	}
-	f, err := os.CreateTemp(dir, "."+base+tempMarker+"*")
+	f, err := os.CreateTemp(dir, "."+base+Marker+"*")
 	if err != nil {
 		return fmt.Errorf("write %s: create temporary file (is the directory writable?): %w", path, err)
 	}
@@ -67,9 +69,9 @@ func WriteFileAtomic(path string, write func(w io.Writer) error) (err error) {
 	return nil
 }
 
-// WriteFileAtomicBytes writes data to path with WriteFileAtomic.
-func WriteFileAtomicBytes(path string, data []byte) error {
-	return WriteFileAtomic(path, func(w io.Writer) error {
+// WriteBytes writes data to path with Write.
+func WriteBytes(path string, data []byte) error {
+	return Write(path, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	})
@@ -86,17 +88,17 @@ func syncDir(dir string) {
 	d.Close()
 }
 
-// IsTempFile reports whether name (a base name or a path) is a temporary
-// file of WriteFileAtomic, one that a killed process may have left behind.
-func IsTempFile(name string) bool {
-	return strings.Contains(filepath.Base(name), tempMarker)
+// IsTemp reports whether name (a base name or a path) is a temporary
+// file of Write, one that a killed process may have left behind.
+func IsTemp(name string) bool {
+	return strings.Contains(filepath.Base(name), Marker)
 }
 
-// RemoveStaleTemps removes, under dir and its subdirectories, the temporary
-// files WriteFileAtomic left behind when its process was killed. It must not
+// RemoveStale removes, under dir and its subdirectories, the temporary
+// files Write left behind when its process was killed. It must not
 // run while another process writes under dir. It returns how many it
 // removed; a missing dir is not an error.
-func RemoveStaleTemps(dir string) (int, error) {
+func RemoveStale(dir string) (int, error) {
 	n := 0
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -105,7 +107,7 @@ func RemoveStaleTemps(dir string) (int, error) {
 			}
 			return err
 		}
-		if !d.IsDir() && IsTempFile(d.Name()) {
+		if !d.IsDir() && IsTemp(d.Name()) {
 			if err := os.Remove(p); err != nil {
 				return err
 			}
