@@ -29,14 +29,11 @@ func runQValues(c *Context) error {
 	if err != nil {
 		return err
 	}
+	// One pass: the actor and four critic passes per chunk, nothing but
+	// the two minima kept.
 	n := b.Size
-	q1, q2 := make([]float32, n), make([]float32, n)
 	qb, qp := make([]float32, n), make([]float32, n)
-	if err := c.Engine.Q(c1, c2, obs, acts, q1, q2, qb); err != nil {
-		return err
-	}
-	pact := make([]float32, n*actor.ActDim)
-	if err := c.Engine.QPolicy(actor, c1, c2, obs, pact, q1, q2, qp); err != nil {
+	if err := c.Engine.QFull(actor, c1, c2, obs, acts, qb, qp); err != nil {
 		return err
 	}
 	c.qBuffer, c.qPolicy = qb, qp
