@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/rleval/rleval/graph"
 	"github.com/rleval/rleval/loaders"
 )
 
@@ -63,6 +64,8 @@ type NetView struct {
 	Params int       `json:"params"`
 	Low    []float32 `json:"action_low,omitempty"`
 	High   []float32 `json:"action_high,omitempty"`
+	// Graph is the network's Gorgonia graph, layer by layer with its ops.
+	Graph string `json:"graph,omitempty"`
 }
 
 // BufferView describes the replay buffer.
@@ -101,7 +104,13 @@ func Inspect(r *loaders.Run) *Inspection {
 	}
 	for _, role := range loaders.Roles {
 		if n := r.Nets[role]; n != nil {
-			in.Nets = append(in.Nets, netView(role, n))
+			v := netView(role, n)
+			if g, err := graph.Build(n, 1); err == nil {
+				v.Graph = g.Describe()
+			} else {
+				in.Errors = append(in.Errors, fmt.Sprintf("%s: build graph: %v", n.Path, err))
+			}
+			in.Nets = append(in.Nets, v)
 		}
 	}
 	if b := r.Buffer; b != nil {
@@ -113,8 +122,9 @@ func Inspect(r *loaders.Run) *Inspection {
 	return in
 }
 
-// WriteText prints the inspection the way the notebook does.
-func (in *Inspection) WriteText(w io.Writer) {
+// WriteText prints the inspection the way the notebook does; withGraph
+// adds each network's Gorgonia graph.
+func (in *Inspection) WriteText(w io.Writer, withGraph bool) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
 	p("Run: %s\n", in.Dir)
 	if c := in.Config; c != nil {
@@ -156,6 +166,11 @@ func (in *Inspection) WriteText(w io.Writer) {
 				arch[i] = fmt.Sprint(w)
 			}
 			p("  %-15s %-9s %-18s %9s parameters  %s\n", n.Role, n.Kind, strings.Join(arch, "→"), groupThousands(n.Params), n.Path)
+		}
+		if withGraph {
+			for _, n := range in.Nets {
+				p("\n%s graph: %s", n.Role, n.Graph)
+			}
 		}
 	}
 	if b := in.Buffer; b != nil {

@@ -15,6 +15,7 @@ import (
 func cmdInspect(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("inspect", "[RUN_DIR]", "Prints what the analysis notebook prints about a run: config fields, log record\ncounts and step ranges, skipped lines, each network's architecture and parameter\ncount, and the replay buffer. Exits 1 when a file of the run exists but is broken.", stderr)
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
+	withGraph := fs.Bool("graph", false, "also print each network's Gorgonia graph, layer by layer")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -38,7 +39,7 @@ func cmdInspect(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	} else {
-		in.WriteText(stdout)
+		in.WriteText(stdout, *withGraph)
 	}
 	if broken := r.Broken(); len(broken) > 0 {
 		return exitError{exitFailure, fmt.Errorf("%d file(s) of %s could not be read (see above)", len(broken), dir)}

@@ -48,9 +48,12 @@ func TestInspectPrintsArchitecturesAndCounts(t *testing.T) {
 	if _, err := os.Stat(dir); err != nil {
 		t.Skip("no demo fixture")
 	}
-	code, out, stderr := cli(t, "inspect", dir)
+	code, out, stderr := cli(t, "inspect", "--graph", dir)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(out, "MatMul, BroadcastAdd, Tanh") {
+		t.Errorf("inspect --graph shows no actor graph:\n%s", out)
 	}
 	for _, want := range []string{"Algorithm: td3", "3→256→256→1", "67,073", "4→256→256→1", "67,329", "size 15000 / capacity 30000", "Evaluations: 30 records"} {
 		if !strings.Contains(out, want) {
