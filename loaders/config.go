@@ -30,6 +30,17 @@ type EnvConfig struct {
 	Name string `yaml:"name" json:"name"`
 }
 
+// UnmarshalYAML accepts the env section as a mapping or, as older configs
+// write it, as the bare environment name (`env: Pendulum-v1`).
+func (e *EnvConfig) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		e.Name = n.Value
+		return nil
+	}
+	type plain EnvConfig
+	return n.Decode((*plain)(e))
+}
+
 // AlgoConfig is the config's algorithm section.
 type AlgoConfig struct {
 	Type        string  `yaml:"type" json:"type"`

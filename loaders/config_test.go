@@ -33,6 +33,16 @@ something_new: {nested: [1, 2]}
 	}
 }
 
+func TestParseConfigAcceptsEnvAsAName(t *testing.T) {
+	cfg, err := ParseConfig("config.yaml", []byte("env: Pendulum-v1\nexploration: {steps: 3000.0}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Env.Name != "Pendulum-v1" || cfg.Exploration.Steps != 3000 {
+		t.Errorf("env %+v, exploration %+v", cfg.Env, cfg.Exploration)
+	}
+}
+
 func TestParseConfigErrorNamesFileAndLine(t *testing.T) {
 	for name, in := range map[string]string{
 		"syntax":  "experiment_name: x\nenv: {name: [unclosed\n",
