@@ -23,3 +23,9 @@ type Backend interface {
 	// Close releases the device.
 	Close() error
 }
+
+// Forgetter is implemented by backends that cache per-network state (plans,
+// weights on a GPU): Forget releases what they hold for net.
+type Forgetter interface {
+	Forget(net *loaders.Network) error
+}

@@ -113,6 +113,15 @@ func (c *CPU) Preferred() (chunk, workers int) { return c.chunk, c.workers }
 // Close implements Backend.
 func (c *CPU) Close() error { return nil }
 
+// Forget drops the cached plan of net, so that a long batch does not keep
+// every run's networks alive; a later call prepares it again.
+func (c *CPU) Forget(net *loaders.Network) error {
+	c.mu.Lock()
+	delete(c.nets, net)
+	c.mu.Unlock()
+	return nil
+}
+
 // prepare returns the cached plan of net, lowering it on first use.
 func (c *CPU) prepare(net *loaders.Network) (*cpuNet, error) {
 	c.mu.RLock()

@@ -99,3 +99,26 @@ func TestCPUResultsDoNotDependOnChunking(t *testing.T) {
 		})
 	}
 }
+
+func TestCPUForgetReleasesAPreparedNetwork(t *testing.T) {
+	c := NewCPU(Options{Workers: 1})
+	net := randomNet(loaders.KindActor, []int{3, 8, 1}, 3, 1, 1)
+	obs := make([]float32, 3)
+	act := make([]float32, 1)
+	if err := c.Policy(net, obs, 1, act); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.nets) != 1 {
+		t.Fatalf("%d networks cached, want 1", len(c.nets))
+	}
+	if err := NewEngine(c, Options{}).Forget(net, nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.nets) != 0 {
+		t.Fatalf("%d networks cached after Forget, want 0", len(c.nets))
+	}
+	again := make([]float32, 1)
+	if err := c.Policy(net, obs, 1, again); err != nil || again[0] != act[0] {
+		t.Fatalf("after Forget: %v, %v want %v", err, again, act)
+	}
+}

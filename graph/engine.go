@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 
@@ -61,6 +62,22 @@ func NewEngine(b Backend, opts Options) *Engine {
 		e.workers = pw
 	}
 	return e
+}
+
+// Forget tells the backend that nets will not be evaluated again, so it can
+// release what it prepared for them (see Forgetter).
+func (e *Engine) Forget(nets ...*loaders.Network) error {
+	f, ok := e.b.(Forgetter)
+	if !ok {
+		return nil
+	}
+	var errs []error
+	for _, n := range nets {
+		if n != nil {
+			errs = append(errs, f.Forget(n))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Backend returns the backend the engine runs on.

@@ -155,6 +155,12 @@ func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSumm
 	c := &Context{Run: r, Opt: opt, Out: outDir, Engine: eng, Preset: PresetFor(r), report: newPage(r), summary: sum,
 		renderSem: make(chan struct{}, runtime.NumCPU())}
 	defer c.renderWG.Wait() // also on early returns: no figure outlives Evaluate
+	defer func() {
+		// The backend outlives the run in a batch: release its networks.
+		for _, n := range r.Nets {
+			eng.Forget(n)
+		}
+	}()
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		sum.Status, sum.Error = StatusFailed, err.Error()
 		return sum, fmt.Errorf("create %s: %w", outDir, err)
