@@ -3,7 +3,6 @@ package jobs
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"github.com/rleval/rleval/internal/atomicfile"
 	"io"
@@ -12,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -165,7 +165,6 @@ func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSumm
 		sum.Status, sum.Error = StatusFailed, err.Error()
 		return sum, fmt.Errorf("create %s: %w", outDir, err)
 	}
-	failed := 0
 	for _, j := range Jobs() {
 		if err := ctx.Err(); err != nil {
 			return sum, err
@@ -181,7 +180,6 @@ func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSumm
 		t0 := time.Now()
 		c.job = j.Name
 		if err := runJob(j, c); err != nil {
-			failed++
 			sum.Jobs = append(sum.Jobs, JobStatus{Name: j.Name, Status: "failed", Reason: err.Error()})
 			logf("%s: %s failed: %v", r.Name, j.Name, err)
 			continue
@@ -189,8 +187,8 @@ func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSumm
 		sum.Jobs = append(sum.Jobs, JobStatus{Name: j.Name, Status: "ok"})
 		logf("%s: %s done in %.2fs", r.Name, j.Name, time.Since(t0).Seconds())
 	}
-	c.finishRenders()
-	failed = 0
+	c.finishRenders() // a figure that failed fails its job
+	failed := 0
 	for _, j := range sum.Jobs {
 		if j.Status == "failed" {
 			failed++
@@ -208,7 +206,7 @@ func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSumm
 				msgs = append(msgs, j.Name+": "+j.Reason)
 			}
 		}
-		sum.Error = joinErrors(msgs)
+		sum.Error = strings.Join(msgs, "; ")
 	}
 	// A file that exists but cannot be read (corrupt, truncated, hostile)
 	// fails the run, even though the jobs that did not need it ran; a file
@@ -238,17 +236,6 @@ func runJob(j Job, c *Context) (err error) {
 		}
 	}()
 	return j.Run(c)
-}
-
-func joinErrors(msgs []string) string {
-	s := ""
-	for i, m := range msgs {
-		if i > 0 {
-			s += "; "
-		}
-		s += m
-	}
-	return s
 }
 
 // path returns the output path of a file of this run.
@@ -327,5 +314,3 @@ func statsOf(v []float32, off, stride int) Stats {
 	}
 	return Stats{num(mean), num(math.Sqrt(ss / float64(n))), num(lo), num(hi)}
 }
-
-var errNoData = errors.New("no data")
