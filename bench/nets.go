@@ -2,9 +2,8 @@ package bench
 
 import (
 	"fmt"
-	"math"
-	"math/rand/v2"
 
+	"github.com/rleval/rleval/graph"
 	"github.com/rleval/rleval/loaders"
 )
 
@@ -15,12 +14,6 @@ type Nets struct {
 	Actor, Critic1, Critic2 *loaders.Network
 }
 
-// Pendulum's action bounds, used for synthetic actors.
-const (
-	syntheticLow  = -2
-	syntheticHigh = 2
-)
-
 // Synthetic returns an actor obsDim→hidden…→actDim and two critics
 // (obsDim+actDim)→hidden…→1 with ReLU between layers and weights and biases
 // drawn like torch's default Linear init, U(-1/√fan_in, 1/√fan_in). The
@@ -29,9 +22,9 @@ const (
 func Synthetic(obsDim, actDim int, hidden []int, seed int64) (actor, critic1, critic2 *loaders.Network) {
 	aw := append(append([]int{obsDim}, hidden...), actDim)
 	cw := append(append([]int{obsDim + actDim}, hidden...), 1)
-	actor = syntheticNet(loaders.KindActor, aw, obsDim, actDim, seed)
-	critic1 = syntheticNet(loaders.KindCritic, cw, obsDim, actDim, seed+1)
-	critic2 = syntheticNet(loaders.KindCritic, cw, obsDim, actDim, seed+2)
+	actor = graph.RandomNetwork(loaders.KindActor, aw, obsDim, actDim, uint64(seed))
+	critic1 = graph.RandomNetwork(loaders.KindCritic, cw, obsDim, actDim, uint64(seed+1))
+	critic2 = graph.RandomNetwork(loaders.KindCritic, cw, obsDim, actDim, uint64(seed+2))
 	return actor, critic1, critic2
 }
 
@@ -39,44 +32,6 @@ func Synthetic(obsDim, actDim int, hidden []int, seed int64) (actor, critic1, cr
 func SyntheticNets(obsDim, actDim int, hidden []int, seed int64) Nets {
 	a, c1, c2 := Synthetic(obsDim, actDim, hidden, seed)
 	return Nets{Actor: a, Critic1: c1, Critic2: c2}
-}
-
-func syntheticNet(kind loaders.NetKind, widths []int, obsDim, actDim int, seed int64) *loaders.Network {
-	rng := rand.New(rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15))
-	net := &loaders.Network{
-		Path:   fmt.Sprintf("synthetic:%s:seed=%d", kind, seed),
-		Format: "synthetic",
-		Kind:   kind,
-		Hidden: loaders.ReLU,
-		ObsDim: obsDim, ActDim: actDim,
-	}
-	prefix := "net"
-	if kind == loaders.KindActor {
-		prefix = "net_body"
-	}
-	for i := 0; i+1 < len(widths); i++ {
-		in, out := widths[i], widths[i+1]
-		bound := 1 / math.Sqrt(float64(max(in, 1)))
-		l := loaders.Linear{Name: fmt.Sprintf("%s.%d", prefix, 2*i), In: in, Out: out,
-			W: make([]float32, in*out), B: make([]float32, out)}
-		for j := range l.W {
-			l.W[j] = float32((rng.Float64()*2 - 1) * bound)
-		}
-		for j := range l.B {
-			l.B[j] = float32((rng.Float64()*2 - 1) * bound)
-		}
-		net.Layers = append(net.Layers, l)
-		net.Params = append(net.Params,
-			loaders.Param{Name: l.Name + ".weight", Shape: []int{out, in}, Data: l.W},
-			loaders.Param{Name: l.Name + ".bias", Shape: []int{out}, Data: l.B})
-	}
-	if kind != loaders.KindCritic {
-		net.Low, net.High = make([]float32, actDim), make([]float32, actDim)
-		for j := range net.Low {
-			net.Low[j], net.High[j] = syntheticLow, syntheticHigh
-		}
-	}
-	return net
 }
 
 // Workload names what one measured batch evaluates.

@@ -102,7 +102,7 @@ func TestCPUResultsDoNotDependOnChunking(t *testing.T) {
 
 func TestCPUForgetReleasesAPreparedNetwork(t *testing.T) {
 	c := NewCPU(Options{Workers: 1})
-	net := randomNet(loaders.KindActor, []int{3, 8, 1}, 3, 1, 1)
+	net := RandomNetwork(loaders.KindActor, []int{3, 8, 1}, 3, 1, 1)
 	obs := make([]float32, 3)
 	act := make([]float32, 1)
 	if err := c.Policy(net, obs, 1, act); err != nil {

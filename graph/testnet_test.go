@@ -1,48 +1,12 @@
 package graph
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/rleval/rleval/loaders"
 )
-
-// randomNet builds a network of the given widths with seeded weights drawn
-// like torch's default Linear init, U(-1/sqrt(in), 1/sqrt(in)).
-func randomNet(kind loaders.NetKind, widths []int, obsDim, actDim int, seed uint64) *loaders.Network {
-	rng := rand.New(rand.NewPCG(seed, 7))
-	net := &loaders.Network{
-		Path:   fmt.Sprintf("random-%s-%v-%d", kind, widths, seed),
-		Kind:   kind,
-		Hidden: loaders.ReLU,
-		ObsDim: obsDim, ActDim: actDim,
-	}
-	for i := 0; i+1 < len(widths); i++ {
-		in, out := widths[i], widths[i+1]
-		bound := 1 / math.Sqrt(float64(in))
-		l := loaders.Linear{Name: fmt.Sprintf("net.%d", 2*i), In: in, Out: out,
-			W: make([]float32, in*out), B: make([]float32, out)}
-		for j := range l.W {
-			l.W[j] = float32((rng.Float64()*2 - 1) * bound)
-		}
-		for j := range l.B {
-			l.B[j] = float32((rng.Float64()*2 - 1) * bound)
-		}
-		net.Layers = append(net.Layers, l)
-		net.Params = append(net.Params,
-			loaders.Param{Name: l.Name + ".weight", Shape: []int{out, in}, Data: l.W},
-			loaders.Param{Name: l.Name + ".bias", Shape: []int{out}, Data: l.B})
-	}
-	if kind != loaders.KindCritic {
-		net.Low, net.High = make([]float32, actDim), make([]float32, actDim)
-		for j := range net.Low {
-			net.Low[j], net.High[j] = -2, 2
-		}
-	}
-	return net
-}
 
 // randomRows returns n×dim values uniform in [-scale, scale].
 func randomRows(n, dim int, scale float64, seed uint64) []float32 {
@@ -139,7 +103,7 @@ func (s netShape) nets(seed uint64) (actor, c1, c2 *loaders.Network) {
 	if s.sac {
 		kind = loaders.KindSACActor
 	}
-	return randomNet(kind, s.actor, s.obsDim, s.actDim, seed),
-		randomNet(loaders.KindCritic, s.critic, s.obsDim, s.actDim, seed+1),
-		randomNet(loaders.KindCritic, s.critic, s.obsDim, s.actDim, seed+2)
+	return RandomNetwork(kind, s.actor, s.obsDim, s.actDim, seed),
+		RandomNetwork(loaders.KindCritic, s.critic, s.obsDim, s.actDim, seed+1),
+		RandomNetwork(loaders.KindCritic, s.critic, s.obsDim, s.actDim, seed+2)
 }
