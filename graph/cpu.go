@@ -381,21 +381,29 @@ func (c *CPU) critique(cn1 *cpuNet, s *scratch, obs, act []float32, m int, q1 []
 	c.forward(cn1, s, x, in, m, q1)
 }
 
+// actorCritics prepares an actor and the critics it feeds, checking that
+// they agree on the observation and action sizes.
+func (c *CPU) actorCritics(actor, c1, c2 *loaders.Network) (ca, cn1, cn2 *cpuNet, err error) {
+	if ca, err = c.actor(actor); err != nil {
+		return nil, nil, nil, err
+	}
+	if cn1, cn2, err = c.critics(c1, c2); err != nil {
+		return nil, nil, nil, err
+	}
+	if actor.ObsDim != c1.ObsDim || actor.ActDim != c1.ActDim {
+		return nil, nil, nil, fmt.Errorf("graph: actor %s (%d→%d) does not match critic %s (%d+%d)",
+			actor.Path, actor.ObsDim, actor.ActDim, c1.Path, c1.ObsDim, c1.ActDim)
+	}
+	return ca, cn1, cn2, nil
+}
+
 // QPolicy implements Backend.
 func (c *CPU) QPolicy(actor, c1, c2 *loaders.Network, obs []float32, n int, act, q1, q2 []float32) error {
-	ca, err := c.actor(actor)
-	if err != nil {
-		return err
-	}
-	cn1, cn2, err := c.critics(c1, c2)
+	ca, cn1, cn2, err := c.actorCritics(actor, c1, c2)
 	if err != nil {
 		return err
 	}
 	od, ad := c1.ObsDim, c1.ActDim
-	if actor.ObsDim != od || actor.ActDim != ad {
-		return fmt.Errorf("graph: actor %s (%d→%d) does not match critic %s (%d+%d)",
-			actor.Path, actor.ObsDim, actor.ActDim, c1.Path, od, ad)
-	}
 	if err := c.checkQ(obs, act, n, od, ad, q1, q2, cn2 != nil); err != nil {
 		return err
 	}
@@ -424,19 +432,11 @@ type FullQ interface {
 // QFull implements FullQ: per tile, the (s, a) and (s, π(s)) rows are
 // stacked into one input, so each critic layer is one GEMM over both.
 func (c *CPU) QFull(actor, c1, c2 *loaders.Network, obs, act []float32, n int, qBuffer, qPolicy []float32) error {
-	ca, err := c.actor(actor)
-	if err != nil {
-		return err
-	}
-	cn1, cn2, err := c.critics(c1, c2)
+	ca, cn1, cn2, err := c.actorCritics(actor, c1, c2)
 	if err != nil {
 		return err
 	}
 	od, ad := c1.ObsDim, c1.ActDim
-	if actor.ObsDim != od || actor.ActDim != ad {
-		return fmt.Errorf("graph: actor %s (%d→%d) does not match critic %s (%d+%d)",
-			actor.Path, actor.ObsDim, actor.ActDim, c1.Path, od, ad)
-	}
 	if err := c.checkQ(obs, act, n, od, ad, qBuffer, qPolicy, true); err != nil {
 		return err
 	}
