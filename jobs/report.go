@@ -126,52 +126,41 @@ func fmtNum(v float64) string {
 }
 
 func (c *Context) plotCurves(lg *loaders.TrainLog) error {
-	const stepLabel = "Training step"
 	ev := &lg.Evals
-	if ev.Count > 0 {
-		m, lo, hi := ev.Col("reward_mean"), ev.Col("reward_min"), ev.Col("reward_max")
-		var bands []plotting.Band
-		if len(lo.Value) == len(m.Value) && len(hi.Value) == len(m.Value) {
-			bands = append(bands, plotting.Band{Label: "reward min–max", X: lo.Step, Lo: lo.Value, Hi: hi.Value, Color: plotting.TabBlue})
+	if m := ev.Col("reward_mean"); len(m.Value) > 0 {
+		lo, hi := ev.Col("reward_min").Value, ev.Col("reward_max").Value
+		if len(lo) != len(m.Value) || len(hi) != len(m.Value) {
+			lo, hi = m.Value, m.Value // no min/max logged: an empty band
 		}
-		if len(m.Value) > 0 {
-			fig, err := plotting.Lines(plotting.LineOptions{Title: "Evaluation: mean reward per step", XLabel: stepLabel, YLabel: "Reward (mean per step)", Bands: bands},
-				plotting.Series{Label: "reward_mean", X: m.Step, Y: m.Value, Color: plotting.TabBlue, Markers: true})
-			if err := c.figure("rewards", "eval_reward_mean", fig, err); err != nil {
-				return err
-			}
+		fig, err := plotting.RewardMeanFigure(m.Step, m.Value, lo, hi)
+		if err := c.figure(plotting.SectionRewards, "eval_reward_mean", fig, err); err != nil {
+			return err
 		}
-		if s := ev.Col("reward_sum"); len(s.Value) > 0 {
-			fig, err := plotting.Lines(plotting.LineOptions{Title: "Evaluation: total reward per episode", XLabel: stepLabel, YLabel: "Reward (sum)"},
-				plotting.Series{Label: "reward_sum", X: s.Step, Y: s.Value, Color: plotting.TabGreen, Markers: true})
-			if err := c.figure("rewards", "eval_reward_sum", fig, err); err != nil {
-				return err
-			}
+	}
+	if s := ev.Col("reward_sum"); len(s.Value) > 0 {
+		fig, err := plotting.RewardSumFigure(s.Step, s.Value)
+		if err := c.figure(plotting.SectionRewards, "eval_reward_sum", fig, err); err != nil {
+			return err
 		}
 	}
 	st := &lg.Steps
 	known := []struct {
-		field, title, ylabel, label string
-		color                       plotting.Series
-		section                     string
+		field string
+		draw  func(step, v []float64) (*plotting.Figure, error)
 	}{
-		{"loss_q1", "Critic Q1 Loss", "Loss", "Q1 Loss", plotting.Series{Color: plotting.TabBlue, Alpha: 0.7}, "losses"},
-		{"loss_q2", "Critic Q2 Loss", "Loss", "Q2 Loss", plotting.Series{Color: plotting.TabGreen, Alpha: 0.7}, "losses"},
-		{"actor_loss", "Actor Loss", "Loss", "Actor Loss", plotting.Series{Color: plotting.TabRed, Alpha: 0.7}, "losses"},
-		{"buffer_size", "Replay buffer size", "Buffer size", "", plotting.Series{Color: plotting.TabPurple}, "losses"},
+		{"loss_q1", func(x, y []float64) (*plotting.Figure, error) { return plotting.CriticLossFigure(1, x, y) }},
+		{"loss_q2", func(x, y []float64) (*plotting.Figure, error) { return plotting.CriticLossFigure(2, x, y) }},
+		{"actor_loss", plotting.ActorLossFigure},
+		{"buffer_size", plotting.BufferSizeFigure},
 	}
 	done := map[string]bool{"time": true}
 	for _, k := range known {
 		done[k.field] = true
-		s := st.Col(k.field)
-		if len(s.Value) == 0 {
-			continue
-		}
-		ser := k.color
-		ser.Label, ser.X, ser.Y = k.label, s.Step, s.Value
-		fig, err := plotting.Lines(plotting.LineOptions{Title: k.title, XLabel: stepLabel, YLabel: k.ylabel}, ser)
-		if err := c.figure(k.section, "train_"+k.field, fig, err); err != nil {
-			return err
+		if s := st.Col(k.field); len(s.Value) > 0 {
+			fig, err := k.draw(s.Step, s.Value)
+			if err := c.figure(plotting.SectionLosses, "train_"+k.field, fig, err); err != nil {
+				return err
+			}
 		}
 	}
 	// Every other numeric field is a curve too (SAC's alpha, entropy...).
@@ -180,7 +169,7 @@ func (c *Context) plotCurves(lg *loaders.TrainLog) error {
 			continue
 		}
 		s := st.Col(name)
-		fig, err := plotting.Lines(plotting.LineOptions{Title: name, XLabel: stepLabel, YLabel: name},
+		fig, err := plotting.Lines(plotting.LineOptions{Title: name, XLabel: plotting.StepLabel, YLabel: name},
 			plotting.Series{Label: name, X: s.Step, Y: s.Value, Alpha: 0.8})
 		if err := c.figure(plotting.SectionLosses, "train_"+unsafeName.ReplaceAllString(name, "_"), fig, err); err != nil {
 			return err
@@ -190,7 +179,7 @@ func (c *Context) plotCurves(lg *loaders.TrainLog) error {
 }
 
 func (c *Context) plotModels(infos []modelInfo, l2 *l2Result) error {
-	s := c.report.section("models")
+	s := c.report.section(plotting.SectionModels)
 	t := plotting.Table{Caption: "Architectures (read from the checkpoints' tensor shapes)", Header: []string{"network", "kind", "layers", "parameters", "format", "file"}}
 	for _, mi := range infos {
 		w := make([]string, len(mi.Widths))
@@ -206,7 +195,7 @@ func (c *Context) plotModels(infos []modelInfo, l2 *l2Result) error {
 			lt.Rows = append(lt.Rows, []string{name, fmt.Sprintf("%.6f", float64(l2.PerParameter[name]))})
 		}
 		lt.Rows = append(lt.Rows, []string{"total", fmt.Sprintf("%.6f", float64(l2.Total))})
-		c.report.section("target").Tables = append(c.report.section("target").Tables, lt)
+		c.report.section(plotting.SectionTarget).Tables = append(c.report.section(plotting.SectionTarget).Tables, lt)
 	}
 	for _, role := range []loaders.Role{loaders.RoleActor, loaders.RoleCritic1} {
 		n := c.Run.Nets[role]
@@ -219,7 +208,7 @@ func (c *Context) plotModels(infos []modelInfo, l2 *l2Result) error {
 		}
 		title := map[loaders.Role]string{loaders.RoleActor: "Weight distribution: Actor", loaders.RoleCritic1: "Weight distribution: Critic 1"}[role]
 		fig, err := plotting.WeightHistograms(title, layers)
-		if err := c.figure("weights", "weights_"+string(role), fig, err); err != nil {
+		if err := c.figure(plotting.SectionWeights, "weights_"+string(role), fig, err); err != nil {
 			return err
 		}
 	}
@@ -256,29 +245,26 @@ func (c *Context) plotPolicy(g *graph.Grid, line, target, diff []float32) error 
 		for i := range x {
 			x[i], y[i] = c.Preset.LineX(lg, i), float64(line[i*k])
 		}
-		fig, err := plotting.Lines(plotting.LineOptions{Title: "Actor policy: torque(θ) at dθ/dt = 0", XLabel: plotLabel(c.Preset.XLabel), YLabel: "action (torque)",
-			Width: 10 * 72, Height: 5 * 72,
-			RefLines: []plotting.RefLine{{At: 0, Alpha: 0.5, Width: 0.5}, {Label: "θ = 0 (upright)", Vertical: true, At: 0, Color: plotting.TabGreen, Dashed: true, Alpha: 0.7}}},
-			plotting.Series{X: x, Y: y, Color: plotting.TabRed, Width: 2})
-		if err := c.figure("policy", "policy_1d", fig, err); err != nil {
+		fig, err := plotting.PolicyLineFigure(x, y)
+		if err := c.figure(plotting.SectionPolicy, "policy_1d", fig, err); err != nil {
 			return err
 		}
 	}
-	if err := c.heatmap("policy", "policy_grid", "Actor policy: torque(θ, dθ/dt)", "action (torque)", g, c.gridAct, k, plotting.RdBuR(), false); err != nil {
+	if err := c.heatmap(plotting.SectionPolicy, "policy_grid", "Actor policy: torque(θ, dθ/dt)", "action (torque)", g, c.gridAct, k, plotting.RdBuR(), false); err != nil {
 		return err
 	}
 	if target == nil {
 		return nil
 	}
-	if err := c.heatmap("target", "target_grid", "actor_target policy", "action (torque)", g, target, k, plotting.RdBuR(), false); err != nil {
+	if err := c.heatmap(plotting.SectionTarget, "target_grid", "actor_target policy", "action (torque)", g, target, k, plotting.RdBuR(), false); err != nil {
 		return err
 	}
-	return c.heatmap("target", "policy_diff", "Policy difference: actor − actor_target", "action − action_target", g, diff, k, plotting.RdBuR(), true)
+	return c.heatmap(plotting.SectionTarget, "policy_diff", "Policy difference: actor − actor_target", "action − action_target", g, diff, k, plotting.RdBuR(), true)
 }
 
 func (c *Context) plotBuffer(st bufferStats, px, py []float32, counts []float64, xe, ye []float64) error {
 	b := c.Run.Buffer
-	s := c.report.section("buffer")
+	s := c.report.section(plotting.SectionBuffer)
 	s.Notes = append(s.Notes, fmt.Sprintf("Size %d of capacity %d (obs_dim %d, action_dim %d)%s; dones %d (%.2f%%).",
 		st.Size, st.Capacity, b.ObsDim, b.ActDim, map[bool]string{true: ", full: a ring buffer, next write at " + fmt.Sprint(st.Index)}[st.Wrapped],
 		st.DonesCount, float64(st.DonesPercent)))
@@ -318,7 +304,7 @@ func (c *Context) plotBuffer(st bufferStats, px, py []float32, counts []float64,
 		cols := 2
 		fig, err = plotting.HistogramGrid("Replay buffer data distributions", (len(panels)+cols-1)/cols, cols, panels, 0, 0)
 	}
-	if err := c.figure("buffer", "buffer_histograms", fig, err); err != nil {
+	if err := c.figure(plotting.SectionBuffer, "buffer_histograms", fig, err); err != nil {
 		return err
 	}
 
@@ -340,7 +326,7 @@ func (c *Context) plotBuffer(st bufferStats, px, py []float32, counts []float64,
 }
 
 func (c *Context) plotQValues(st qStats) error {
-	s := c.report.section("qvalues")
+	s := c.report.section(plotting.SectionQValues)
 	t := plotting.Table{Caption: "min(Q1, Q2) over the buffer", Header: []string{"", "mean", "std", "min", "max"}}
 	for _, r := range []struct {
 		name string
@@ -350,14 +336,14 @@ func (c *Context) plotQValues(st qStats) error {
 	}
 	s.Tables = append(s.Tables, t)
 	fig, err := plotting.QHistograms(c.qBuffer, c.qPolicy)
-	if err := c.figure("qvalues", "q_histograms", fig, err); err != nil {
+	if err := c.figure(plotting.SectionQValues, "q_histograms", fig, err); err != nil {
 		return err
 	}
 	if c.gridQ == nil {
 		return nil
 	}
 	g := c.Preset.Grid(c.Opt.Grid)
-	return c.heatmap("qvalues", "q_grid", "Q(s, π(s)) = min(Q1, Q2) on the state grid", "Q-value", g, c.gridQ, 1, plotting.Viridis(), false)
+	return c.heatmap(plotting.SectionQValues, "q_grid", "Q(s, π(s)) = min(Q1, Q2) on the state grid", "Q-value", g, c.gridQ, 1, plotting.Viridis(), false)
 }
 
 func (c *Context) plotMaps(g *graph.Grid, maps []namedMap) error {
@@ -376,7 +362,7 @@ func (c *Context) plotMaps(g *graph.Grid, maps []namedMap) error {
 // summaryTables fills the summary and jobs sections.
 func (c *Context) summaryTables() {
 	r := c.Run
-	s := c.report.section("summary")
+	s := c.report.section(plotting.SectionSummary)
 	if cv := configOf(r.Config); cv != nil {
 		s.Tables = append(s.Tables, plotting.Table{Caption: "Configuration", Header: []string{"field", "value"}, Rows: [][]string{
 			{"experiment", cv.ExperimentName}, {"environment", cv.Env}, {"algorithm", cv.Algorithm},
