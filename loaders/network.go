@@ -12,6 +12,10 @@ const (
 	KindSACActor NetKind = "sac_actor"
 	// KindCritic is a Q network: q = MLP(concat(obs, action)), one output.
 	KindCritic NetKind = "critic"
+	// KindQuantileCritic is a distributional critic (sb3-contrib TQC): its
+	// outputs are quantiles of the return and its Q is their mean; twin
+	// quantile critics combine by their mean, not their minimum.
+	KindQuantileCritic NetKind = "quantile_critic"
 )
 
 // Activation names the element-wise function between hidden layers.
@@ -19,9 +23,21 @@ type Activation string
 
 // Activations found in the checkpoints rleval reads.
 const (
-	ReLU Activation = "relu"
-	Tanh Activation = "tanh"
+	ReLU      Activation = "relu"
+	Tanh      Activation = "tanh"
+	ELU       Activation = "elu"
+	SiLU      Activation = "silu"
+	LeakyReLU Activation = "leaky_relu"
 )
+
+// InputNorm normalises observations before a network's first layer, as
+// Stable-Baselines3's VecNormalize does: clip((o - Mean) / Std, -Clip, Clip)
+// with Std = sqrt(var + eps) computed once in float32. A critic normalises
+// only the observation part of its input, never the action.
+type InputNorm struct {
+	Mean, Std []float32
+	Clip      float32
+}
 
 // Linear is one fully connected layer, y = W x + b.
 type Linear struct {
@@ -62,6 +78,12 @@ type Network struct {
 	// Low and High are the action bounds of an actor (ActDim each); nil for
 	// critics.
 	Low, High []float32
+	// MeanClip, when > 0, clamps an actor's pre-tanh output to
+	// [-MeanClip, MeanClip] (Stable-Baselines3 SAC with gSDE: 2).
+	MeanClip float32
+	// InputNorm, when not nil, normalises observations first (RL Zoo's
+	// vecnormalize.pkl).
+	InputNorm *InputNorm
 	// Params lists every parameter tensor (weights and biases, not buffers)
 	// in state-dict order, for parameter counts, L2 distances and histograms.
 	Params []Param
