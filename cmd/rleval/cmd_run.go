@@ -23,6 +23,9 @@ type evalFlags struct {
 	line    int
 	formats string
 	quiet   bool
+	preset  string
+	axes    string
+	fix     string
 }
 
 func (f *evalFlags) register(fs *flag.FlagSet, withPlots bool) {
@@ -35,6 +38,22 @@ func (f *evalFlags) register(fs *flag.FlagSet, withPlots bool) {
 		fs.StringVar(&f.formats, "format", "png", "plot formats, comma-separated: png, svg")
 	}
 	fs.BoolVar(&f.quiet, "q", false, "quiet: no progress output")
+	fs.StringVar(&f.preset, "preset", "", "observation-space preset: "+strings.Join(jobs.PresetNames(), ", ")+" or none (default: by the config's environment)")
+	fs.StringVar(&f.axes, "axes", "", "the maps' axes `I:LO:HI,J:LO:HI`: observation indices or names and ranges (default: the preset's, else the two values of largest buffer variance over their 0.5–99.5% quantiles)")
+	fs.StringVar(&f.fix, "fix", "", "values of the other observations `K=V,...` (default: the buffer's mean, else 0)")
+}
+
+// plane returns the --preset, --axes and --fix of the maps.
+func (f *evalFlags) plane() (jobs.PlaneSpec, error) {
+	spec := jobs.PlaneSpec{Preset: f.preset}
+	var err error
+	if spec.Axes, err = jobs.ParseAxes(f.axes); err != nil {
+		return spec, usageError{err.Error()}
+	}
+	if spec.Fix, err = jobs.ParseFix(f.fix); err != nil {
+		return spec, usageError{err.Error()}
+	}
+	return spec, nil
 }
 
 func (f *evalFlags) options(p *progress) (jobs.Options, error) {
@@ -46,6 +65,10 @@ func (f *evalFlags) options(p *progress) (jobs.Options, error) {
 		return opt, usagef("--line %d: want at least 2", f.line)
 	}
 	opt.Grid, opt.Line = f.grid, f.line
+	var err error
+	if opt.Plane, err = f.plane(); err != nil {
+		return opt, err
+	}
 	if f.formats != "" {
 		opt.Formats = nil
 		for _, s := range strings.Split(f.formats, ",") {
