@@ -46,6 +46,9 @@ func (f *evalFlags) register(fs *flag.FlagSet, withPlots bool) {
 // plane returns the --preset, --axes and --fix of the maps.
 func (f *evalFlags) plane() (jobs.PlaneSpec, error) {
 	spec := jobs.PlaneSpec{Preset: f.preset}
+	if f.preset != "" && f.preset != "none" && jobs.PresetByName(f.preset) == nil {
+		return spec, usagef("--preset %q: want one of %s or none", f.preset, strings.Join(jobs.PresetNames(), ", "))
+	}
 	var err error
 	if spec.Axes, err = jobs.ParseAxes(f.axes); err != nil {
 		return spec, usageError{err.Error()}

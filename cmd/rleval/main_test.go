@@ -26,7 +26,10 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"run", "--grid", "1"},
 		{"run", "--format", "gif"},
 		{"heatmap", "--what", "nothing"},
-		{"heatmap", "--theta-range", "3,1"},
+		{"heatmap", "--axes", "0:3:1,1:0:1"},
+		{"run", "--fix", "1"},
+		{"eval", "--preset", "cartpole"},
+		{"batch", "--axes", "0", "dir"},
 		{"eval", "a", "b"},
 		{"run", "--device", "tpu"},
 	} {
