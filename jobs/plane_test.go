@@ -290,3 +290,28 @@ func TestPlaneFlagsRejectBadValuesNamingThem(t *testing.T) {
 		t.Errorf("swapped pendulum plane %+v: obs %v", pl.X, obs)
 	}
 }
+
+// TestOneCriticIsQ1 evaluates a run whose second critic is absent, as a
+// DDPG run has: Q is Q1, compared with PyTorch's Q1 map.
+func TestOneCriticIsQ1(t *testing.T) {
+	const name = "2026-06-20_09-15-00_pendulum-gen2"
+	dir := copyRun(t, name)
+	for _, f := range []string{"critic2.pt", "critic2_target.pt"} {
+		if err := os.Remove(filepath.Join(dir, "agent_td3", f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	opt := DefaultOptions()
+	opt.Grid, opt.CoreOnly = 64, true
+	out := t.TempDir()
+	sum, err := Evaluate(context.Background(), dir, out, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := jobStatus(sum)["qvalues"]; st.Status != "ok" {
+		t.Fatalf("qvalues: %+v", st)
+	}
+	got, _ := readNPY(t, filepath.Join(out, "q_grid.npy"))
+	want, _ := readNPY(t, filepath.Join(testdata, "expected", name, "q1_grid.npy"))
+	closeArrays(t, "q_grid (one critic)", got, want)
+}
