@@ -251,7 +251,12 @@ func (res *BatchResult) count(row *RunSummary, skipped bool) {
 	} else {
 		res.Evaluated++
 	}
-	switch row.Status {
+	res.countStatus(row.Status)
+}
+
+// countStatus adds one run of status to OK, Partial or Failed.
+func (res *BatchResult) countStatus(status string) {
+	switch status {
 	case StatusFailed:
 		res.Failed++
 	case StatusPartial:

@@ -59,3 +59,21 @@ func readArray(t *testing.T, path string) ([]float32, []int) {
 	}
 	return v, r.Header.Descr.Shape
 }
+
+// TestRunOverSeveralDirectoriesIsABatch evaluates two runs with one
+// command: each gets its report and the output folder the batch summary.
+func TestRunOverSeveralDirectoriesIsABatch(t *testing.T) {
+	out := t.TempDir()
+	a := "../../testdata/runs-obs/2026-08-01_11-00-00_obs3-td3"
+	b := "../../testdata/runs-obs/2026-08-01_13-00-00_mountaincar-td3"
+	code, stdout, stderr := cli(t, "run", "-q", "--grid", "16", "--line", "16", "--out", out, a, b)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s%s", code, stdout, stderr)
+	}
+	for _, f := range []string{"summary.json", "summary.csv", "index.html",
+		filepath.Join(filepath.Base(a), "report.html"), filepath.Join(filepath.Base(b), "report.html")} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+}
