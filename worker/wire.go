@@ -1,4 +1,4 @@
-package graph
+package worker
 
 import (
 	"bufio"
@@ -10,6 +10,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/rleval/rleval/graph"
 	"github.com/rleval/rleval/loaders"
 )
 
@@ -36,9 +37,9 @@ import (
 // and Low, u32 len and High. Network id 0 means "none" (no second critic).
 // timing is three u64 nanosecond counts: host→device, compute, device→host.
 
-// WireVersion is the protocol version exchanged in the hello frame; client
+// Version is the protocol version exchanged in the hello frame; client
 // and worker must agree exactly.
-const WireVersion = 1
+const Version = 1
 
 // MaxFrameBytes bounds a frame's payload. Both ends check a frame's length
 // against it before allocating, so a corrupt or foreign stream (such as a
@@ -105,7 +106,7 @@ type DeviceTiming struct {
 	DeviceToHost time.Duration
 }
 
-// The optional methods ServeWire uses when the Backend it serves has them.
+// The optional methods Serve uses when the graph.Backend it serves has them.
 type (
 	wireDeviceInfoer interface{ DeviceInfo() DeviceInfo }
 	wireLastTimer    interface{ LastTiming() DeviceTiming }
@@ -419,9 +420,9 @@ func wireDecodeNetwork(d *wireDec) (*loaders.Network, error) {
 	return net, nil
 }
 
-// ServeWire answers wire requests read from r by evaluating them on b and
+// Serve answers wire requests read from r by evaluating them on b and
 // writing replies to w, until a close request or the end of r (both return
-// nil). It is the loop of the rleval-cuda worker and, over a CPU Backend,
+// nil). It is the loop of the rleval-cuda worker and, over a CPU graph.Backend,
 // the stand-in for it in tests.
 //
 // Bad requests, backend errors and backend panics are answered with error
@@ -430,9 +431,9 @@ func wireDecodeNetwork(d *wireDec) (*loaders.Network, error) {
 // If b has a DeviceInfo() DeviceInfo method it answers hello with it; a
 // LastTiming() DeviceTiming method supplies each request's timing (else the
 // whole call counts as compute); a Forget(*loaders.Network) method is called
-// on unload. ServeWire calls b from the calling goroutine only, so a CUDA
+// on unload. Serve calls b from the calling goroutine only, so a CUDA
 // backend may lock it to its OS thread.
-func ServeWire(r io.Reader, w io.Writer, b Backend) error {
+func Serve(r io.Reader, w io.Writer, b graph.Backend) error {
 	s := &wireServer{b: b, nets: map[uint32]*loaders.Network{}}
 	br := bufio.NewReaderSize(r, 1<<16)
 	bw := bufio.NewWriterSize(w, 1<<16)
@@ -467,7 +468,7 @@ func ServeWire(r io.Reader, w io.Writer, b Backend) error {
 }
 
 type wireServer struct {
-	b    Backend
+	b    graph.Backend
 	nets map[uint32]*loaders.Network
 	out  wireEnc
 	obs  []float32
@@ -540,15 +541,15 @@ func (s *wireServer) handle(op wireOp, p []byte) (rop wireOp, fill func(*wireEnc
 		if err := d.end(); err != nil {
 			return 0, nil, fmt.Errorf("hello: %w", err)
 		}
-		if v != WireVersion {
-			return 0, nil, fmt.Errorf("hello: client speaks wire version %d, worker %d: rebuild both from the same commit", v, WireVersion)
+		if v != Version {
+			return 0, nil, fmt.Errorf("hello: client speaks wire version %d, worker %d: rebuild both from the same commit", v, Version)
 		}
 		info := DeviceInfo{Name: s.b.Name()}
 		if di, ok := s.b.(wireDeviceInfoer); ok {
 			info = di.DeviceInfo()
 		}
 		return rop, func(e *wireEnc) {
-			e.u32(WireVersion)
+			e.u32(Version)
 			e.str(info.Name)
 			e.u64(uint64(info.TotalMem))
 			e.u64(uint64(info.FreeMem))
