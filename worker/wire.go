@@ -31,15 +31,22 @@ import (
 //	q        → u32 c1, u32 c2, u32 n, obs, act ← timing, q1[, q2]
 //	qpolicy  → u32 actor, u32 c1, u32 c2, u32 n, obs ← timing, act, q1[, q2]
 //	close    → (empty)                      ← (empty)
+//	stacked  → u32 what, u32 k, ids, u32 n, obs[, act] ← timing[, act][, q1[, q2]]
 //
 // A network spec is: str path, str kind, str hidden, u32 obsDim, u32 actDim,
 // u32 layers, per layer u32 in, u32 out, W (out×in), B (out); then u32 len
 // and Low, u32 len and High. Network id 0 means "none" (no second critic).
 // timing is three u64 nanosecond counts: host→device, compute, device→host.
+//
+// A stacked request evaluates k networks of one architecture at once
+// (graph.Stacked): what is 1 for policy, 2 for q, 3 for qpolicy; ids are k
+// actor ids (policy, qpolicy), then k first-critic and k second-critic ids
+// (q, qpolicy; the second all 0 for none). obs, act and the outputs hold k
+// blocks of n rows, block j belonging to network j.
 
 // Version is the protocol version exchanged in the hello frame; client
 // and worker must agree exactly.
-const Version = 1
+const Version = 2
 
 // MaxFrameBytes bounds a frame's payload. Both ends check a frame's length
 // against it before allocating, so a corrupt or foreign stream (such as a
@@ -65,13 +72,14 @@ const (
 	opQ       wireOp = 5
 	opQPolicy wireOp = 6
 	opClose   wireOp = 7
+	opStacked wireOp = 8
 	opReply   wireOp = 0x80
 	opError   wireOp = 0xff
 )
 
 func (o wireOp) String() string {
 	names := map[wireOp]string{opHello: "hello", opLoad: "load", opUnload: "unload",
-		opPolicy: "policy", opQ: "q", opQPolicy: "qpolicy", opClose: "close", opError: "error"}
+		opPolicy: "policy", opQ: "q", opQPolicy: "qpolicy", opClose: "close", opStacked: "stacked", opError: "error"}
 	if s, ok := names[o&^opReply]; ok && o != opError && o&opReply != 0 {
 		return s + "-reply"
 	}
@@ -690,6 +698,13 @@ func (s *wireServer) handle(op wireOp, p []byte) (rop wireOp, fill func(*wireEnc
 		}
 		t := timing()
 		return rop, func(e *wireEnc) { e.timing(t); e.floats(s.act); e.floats(s.q1); e.floats(q2) }, nil
+
+	case opStacked:
+		fill, err := s.stacked(d)
+		if err != nil {
+			return 0, nil, fmt.Errorf("stacked: %w", err)
+		}
+		return rop, fill, nil
 
 	case opClose:
 		if err := d.end(); err != nil {
