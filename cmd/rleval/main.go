@@ -33,6 +33,10 @@ import (
 	"io"
 	"log"
 	"os"
+
+	// The CUDA worker client: it installs graph.OpenCUDA, behind
+	// --device cuda and auto.
+	_ "github.com/rleval/rleval/worker"
 )
 
 // Exit statuses, documented in the package comment.
