@@ -38,6 +38,10 @@ import (
 	"time"
 
 	"github.com/rleval/rleval/jobs"
+
+	// The CUDA worker client: it installs graph.OpenCUDA, behind
+	// --device cuda and auto.
+	_ "github.com/rleval/rleval/worker"
 )
 
 // Exit statuses, documented in the package comment.
