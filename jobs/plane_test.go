@@ -24,9 +24,10 @@ type obsCase struct {
 		Index  int
 		Lo, Hi float64
 	}
-	Fixed         map[string]float64 `json:"fixed"`
-	Alpha         *float64           `json:"alpha"`
-	TargetEntropy *float64           `json:"target_entropy"`
+	Fixed         map[string]float64   `json:"fixed"`
+	Alpha         *float64             `json:"alpha"`
+	StdBuffer     []map[string]float64 `json:"std_buffer"`
+	TargetEntropy *float64             `json:"target_entropy"`
 }
 
 // obsCases lists every case of the fixtures; a missing fixture fails.
@@ -91,9 +92,6 @@ func TestMapsOverAnyObservationSpaceMatchPyTorch(t *testing.T) {
 			}
 			for _, w := range want {
 				name := filepath.Base(w)
-				if name == "policy_std_grid.npy" {
-					continue // compared once graph's engine evaluates log_std (PolicyStd)
-				}
 				got, gs := readNPY(t, filepath.Join(out, name))
 				exp, es := readNPY(t, w)
 				if !slices.Equal(gs, es) {
@@ -174,6 +172,18 @@ func TestSummarySaysWhichPlaneWasUsed(t *testing.T) {
 	}
 	if sac.Alpha == nil || math.Abs(float64(*sac.Alpha)-*c.Alpha) > 1e-6 || sac.TargetEntropy == nil || float64(*sac.TargetEntropy) != *c.TargetEntropy {
 		t.Errorf("sac.json: %s", b)
+	}
+	// The policy's std over the buffer: statistics within 1e-4 relative.
+	if len(sac.StdBuffer) != len(c.StdBuffer) || len(c.StdBuffer) == 0 {
+		t.Fatalf("sac.json policy_std_buffer %+v, want %d action values", sac.StdBuffer, len(c.StdBuffer))
+	}
+	for d, want := range c.StdBuffer {
+		got := sac.StdBuffer[d].Stats
+		for k, g := range map[string]num{"mean": got.Mean, "std": got.Std, "min": got.Min, "max": got.Max} {
+			if w := want[k]; math.Abs(float64(g)-w) > 1e-4*math.Abs(w)+1e-7 {
+				t.Errorf("std[%d] %s = %v, want %v", d, k, g, w)
+			}
+		}
 	}
 	html, err := os.ReadFile(filepath.Join(out, "report.html"))
 	if err != nil {

@@ -29,12 +29,6 @@ func needSAC(c *Context) error {
 	return nil
 }
 
-// policyStder is the engine's SAC standard deviation:
-// exp(clamp(log_std, −20, 2)) for every row, ActDim values each.
-type policyStder interface {
-	PolicyStd(actor *loaders.Network, obs graph.Rows, std []float32) error
-}
-
 // sacStats is sac.json.
 type sacStats struct {
 	Alpha         *num         `json:"alpha"`
@@ -48,15 +42,10 @@ func runSAC(c *Context) (*Output, error) {
 	out := &Output{}
 	var st sacStats
 	k := actor.ActDim
-	ps, ok := any(c.Engine).(policyStder)
-	if !ok {
-		// Until graph's engine evaluates log_std (graph.Engine.PolicyStd).
-		out.Notes = append(out.Notes, Note{"sac", "This build cannot evaluate the policy's standard deviation."})
-	}
-	if ok && c.Plane != nil {
+	if c.Plane != nil {
 		g := c.Grid()
 		std := make([]float32, g.Len()*k)
-		if err := ps.PolicyStd(actor, g, std); err != nil {
+		if err := c.Engine.PolicyStd(actor, g, std); err != nil {
 			return nil, err
 		}
 		rows, cols := g.Shape()
@@ -71,13 +60,13 @@ func runSAC(c *Context) (*Output, error) {
 	if c.Opt.CoreOnly {
 		return out, nil
 	}
-	if b := c.Run.Buffer; ok && b != nil {
+	if b := c.Run.Buffer; b != nil {
 		obs, _, err := graph.BufferRows(b)
 		if err != nil {
 			return nil, err
 		}
 		std := make([]float32, b.Size*k)
-		if err := ps.PolicyStd(actor, obs, std); err != nil {
+		if err := c.Engine.PolicyStd(actor, obs, std); err != nil {
 			return nil, err
 		}
 		for d := 0; d < k; d++ {

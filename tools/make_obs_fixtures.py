@@ -161,6 +161,11 @@ def write_run(out, name, env, algo, obs_dim, act_dim, scales, cases, seed):
         meta["y"] = {"index": ya[0], "lo": ya[1], "hi": ya[2]}
         meta["fixed"] = {str(i): float(base[i]) for i in range(obs_dim) if i not in (xa[0], ya[0])}
         if sac:
+            with torch.no_grad():
+                bo = torch.from_numpy(buf.obs[:buf.size])
+                bs = torch.exp(torch.clamp(actor.net(bo)[:, act_dim:], -20, 2)).numpy().astype(np.float64)
+            meta["std_buffer"] = [{"mean": float(bs[:, d].mean()), "std": float(bs[:, d].std()),
+                                   "min": float(bs[:, d].min()), "max": float(bs[:, d].max())} for d in range(act_dim)]
             meta["alpha"] = float(torch.exp(log_alpha).item())
             meta["target_entropy"] = -float(act_dim)
         with open(os.path.join(d, "case.json"), "w") as f:

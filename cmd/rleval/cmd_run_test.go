@@ -12,8 +12,8 @@ import (
 
 // TestRunWithAxesAndFixWritesPyTorchsMaps is issue 13's example: on a
 // 4-observation SAC run, `rleval run --grid 64 --axes 0:-1:1,2:-0.5:0.5
-// --fix 1=0.25,3=-0.1 RUN` writes the policy and Q maps PyTorch computes
-// on that grid.
+// --fix 1=0.25,3=-0.1 RUN` writes the policy, policy std and Q maps
+// PyTorch computes on that grid.
 func TestRunWithAxesAndFixWritesPyTorchsMaps(t *testing.T) {
 	const name = "2026-08-01_10-00-00_obs4-sac"
 	run := filepath.Join("../../testdata/runs-obs", name)
@@ -23,7 +23,7 @@ func TestRunWithAxesAndFixWritesPyTorchsMaps(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, f := range []string{"policy_grid.npy", "q_grid.npy"} {
+	for _, f := range []string{"policy_grid.npy", "policy_std_grid.npy", "q_grid.npy"} {
 		got, gs := readArray(t, filepath.Join(out, name, f))
 		exp, es := readArray(t, filepath.Join(want, f))
 		if !slices.Equal(gs, []int{64, 64}) || !slices.Equal(es, gs) {
