@@ -173,10 +173,7 @@ func phaseAndCoverage(c *Context, out *Output) error {
 	if err := out.add("phase", "phase_portrait", phase, err); err != nil {
 		return err
 	}
-	fig, err := plotting.CoverageFigure(counts, nb, nb, xe, ye)
-	if err == nil {
-		fig.Plot().X.Label.Text, fig.Plot().Y.Label.Text = xl, yl
-	}
+	fig, err := plotting.CoverageFigure(counts, nb, nb, xe, ye, xl, yl)
 	fig, err = withTicks(fig, err, pl)
 	return out.add("coverage", "coverage", fig, err)
 }
