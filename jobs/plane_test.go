@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rleval/rleval/graph"
 	"github.com/rleval/rleval/loaders"
 )
 
@@ -349,5 +350,38 @@ func TestBatchWorksOnRunsOfAnyObservationSpace(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(b.Out, r.Out, "q_grid.npy")); err != nil {
 			t.Errorf("%s: %v", r.Name, err)
 		}
+	}
+}
+
+// TestRenderBigMapUsesThePlane draws the high-resolution Q map of the
+// 17-observation run on the plane of --axes/--fix and compares it with
+// PyTorch's q_grid on that plane.
+func TestRenderBigMapUsesThePlane(t *testing.T) {
+	const name = "2026-08-01_12-00-00_obs17-td3"
+	c, spec := readCase(t, filepath.Join(testdata, "expected-obs", name, "axes", "case.json"))
+	r, err := loaders.LoadRun(filepath.Join(testdata, "runs-obs", name), loaders.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !PlaneNeedsBuffer(r, spec) { // 15 values off the plane, 2 fixed: the rest are the buffer's means
+		t.Error("PlaneNeedsBuffer = false, want true")
+	}
+	eng := graph.NewEngine(graph.NewCPU(graph.Options{}), graph.Options{})
+	res, err := RenderBigMap(context.Background(), r, BigMap{What: "q", N: c.Grid, Plane: spec, Out: filepath.Join(t.TempDir(), "q.png"), Engine: eng})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := readNPY(t, res.NPY)
+	want, _ := readNPY(t, filepath.Join(testdata, "expected-obs", name, "axes", "q_grid.npy"))
+	closeArrays(t, "q", got, want)
+	full := spec
+	full.Fix = map[string]float64{}
+	for i := 0; i < 17; i++ {
+		if i != 16 && i != 3 {
+			full.Fix[strconv.Itoa(i)] = 0
+		}
+	}
+	if PlaneNeedsBuffer(r, full) {
+		t.Error("PlaneNeedsBuffer = true with both axes ranged and every other value fixed")
 	}
 }
