@@ -385,3 +385,11 @@ func TestRenderBigMapUsesThePlane(t *testing.T) {
 		t.Error("PlaneNeedsBuffer = true with both axes ranged and every other value fixed")
 	}
 }
+
+func TestPlotLabelSpellsDotsAsDerivatives(t *testing.T) {
+	for in, want := range map[string]string{"θ̇ (rad/s)": "dθ/dt (rad/s)", "x\u0307": "dx/dt", "θ (degrees)": "θ (degrees)", "": ""} {
+		if got := plotLabel(in); got != want {
+			t.Errorf("plotLabel(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -228,8 +228,21 @@ func constTicks(at []float64) plot.ConstantTicks {
 	return t
 }
 
-// plotLabel spells θ̇ as dθ/dt: gonum's text drawing drops combining marks.
-func plotLabel(s string) string { return strings.ReplaceAll(s, "θ̇", "dθ/dt") }
+// plotLabel spells a time derivative ẋ as dx/dt: gonum's text drawing
+// drops combining marks (U+0307, the dot above).
+func plotLabel(s string) string {
+	r := []rune(s)
+	var b strings.Builder
+	for i := 0; i < len(r); i++ {
+		if i+1 < len(r) && r[i+1] == '\u0307' {
+			b.WriteString("d" + string(r[i]) + "/dt")
+			i++
+			continue
+		}
+		b.WriteRune(r[i])
+	}
+	return b.String()
+}
 
 // mapTitle is "<what>: <action>(<x>, <y>)", e.g. "Actor policy: torque(θ, dθ/dt)".
 func mapTitle(pl *Plane, what string) string {

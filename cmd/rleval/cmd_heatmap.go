@@ -10,7 +10,7 @@ import (
 )
 
 func cmdHeatmap(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("heatmap", "[RUN_DIR]", "Computes one map over an N×N state grid block by block and writes FILE.png at full\nresolution (one pixel per cell, origin lower-left), FILE.npy (float32, (N, N), θ̇ as\nrows) and FILE-figure.png (axes and colour bar). Memory stays bounded: 4096² and\n16384² grids work on a laptop.", stderr)
+	fs := newFlags("heatmap", "[RUN_DIR]", "Computes one map over an N×N state grid block by block and writes FILE.png at full\nresolution (one pixel per cell, origin lower-left), FILE.npy (float32, (N, N), the\nsecond axis as rows) and FILE-figure.png (axes and colour bar). Memory stays bounded: 4096² and\n16384² grids work on a laptop. --axes, --fix and --preset choose the plane as in run.", stderr)
 	var ef evalFlags
 	ef.register(fs, false)
 	what := fs.String("what", "q", "the map: "+strings.Join(jobs.MapKinds, ", "))
