@@ -121,11 +121,13 @@ type PlaneAxis struct {
 	Key string `json:"key"`
 	// Label labels plots, with its unit.
 	Label string `json:"label"`
-	// Lo and Hi are the grid's range in the axis's units.
+	// Lo and Hi are the grid's range in the axis's own units (the
+	// pendulum's θ in radians).
 	Lo float64 `json:"lo"`
 	Hi float64 `json:"hi"`
-	// Scale converts to plot units (1 for most axes).
-	Scale float64   `json:"-"`
+	// Scale converts the axis's units to the plot's (180/π for θ in
+	// degrees); 0 means 1.
+	Scale float64   `json:"plot_scale,omitempty"`
 	Ticks []float64 `json:"-"`
 	From  AxisFrom  `json:"-"`
 }
@@ -292,7 +294,7 @@ func (pl *Plane) setAxes(r *loaders.Run, p *Preset, axes []AxisSpec, dim func(st
 			lo, hi = axes[k].Lo, axes[k].Hi
 		}
 		key := strconv.Itoa(i)
-		ax[k] = PlaneAxis{Key: key, Label: pl.ObsNames[i], Lo: lo, Hi: hi, Scale: 1, From: AxisFrom{"", []int{i}}}
+		ax[k] = PlaneAxis{Key: key, Label: pl.ObsNames[i], Lo: lo, Hi: hi, From: AxisFrom{"", []int{i}}}
 	}
 	pl.X, pl.Y = ax[0], ax[1]
 	return nil
@@ -472,7 +474,8 @@ func (pl *Plane) Describe() string {
 	if pl.Preset != "" {
 		fmt.Fprintf(&b, "preset %s; ", pl.Preset)
 	}
-	fmt.Fprintf(&b, "x = %s over [%.6g, %.6g], y = %s over [%.6g, %.6g]", pl.X.Label, pl.X.Lo, pl.X.Hi, pl.Y.Label, pl.Y.Lo, pl.Y.Hi)
+	xlo, xhi, ylo, yhi := pl.Extent()
+	fmt.Fprintf(&b, "x = %s over [%.6g, %.6g], y = %s over [%.6g, %.6g]", pl.X.Label, xlo, xhi, pl.Y.Label, ylo, yhi)
 	if len(pl.Fixed) > 0 {
 		var f []string
 		for _, v := range pl.Fixed {

@@ -393,3 +393,13 @@ func TestPlotLabelSpellsDotsAsDerivatives(t *testing.T) {
 		}
 	}
 }
+
+func TestDescribeGivesRangesInPlotUnits(t *testing.T) {
+	pl, err := ResolvePlane(&loaders.Run{Nets: map[loaders.Role]*loaders.Network{loaders.RoleActor: {ObsDim: 3}}}, PlaneSpec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := pl.Describe(), "preset pendulum; x = θ (degrees) over [-180, 180], y = θ̇ (rad/s) over [-8, 8]"; got != want {
+		t.Errorf("Describe() = %q, want %q", got, want)
+	}
+}
