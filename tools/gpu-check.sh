@@ -3,7 +3,7 @@
 # meant to run in a single `device` call in under 8 minutes. It uses only
 # binaries built here and carried in (the GPU machine has no Go):
 #
-#   make build TAGS= && make cuda         # bin/rleval (pure Go: no OpenBLAS
+#   make gpu-check-bins                   # bin/rleval (pure Go: no OpenBLAS
 #                                         # needed there) and bin/rleval-cuda
 #   run: bash tools/gpu-check.sh          # carry: bin
 #
@@ -74,7 +74,7 @@ gpumem_stop() {
 }
 
 for b in bin/rleval bin/rleval-cuda; do
-	[ -x "$b" ] || { say "missing $b: build it here first (make build TAGS= && make cuda) and carry bin"; exit 2; }
+	[ -x "$b" ] || { say "missing $b: build it here first (make gpu-check-bins) and carry bin"; exit 2; }
 done
 
 say "== machine"
