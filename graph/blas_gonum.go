@@ -20,14 +20,14 @@ const (
 	gemmCols = 128
 )
 
-// sgemmNT computes c(m×n) += a(m×k)·b(n×k)ᵀ.
-func sgemmNT(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+// sgemmNN computes c(m×n) += a(m×k)·b(k×n).
+func sgemmNN(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
 	for i := 0; i < m; i += gemmRows {
 		mi := min(gemmRows, m-i)
 		for j := 0; j < n; j += gemmCols {
 			nj := min(gemmCols, n-j)
-			native.Sgemm(blas.NoTrans, blas.Trans, mi, nj, k, 1,
-				a[i*lda:], lda, b[j*ldb:], ldb, 1, c[i*ldc+j:], ldc)
+			native.Sgemm(blas.NoTrans, blas.NoTrans, mi, nj, k, 1,
+				a[i*lda:], lda, b[j:], ldb, 1, c[i*ldc+j:], ldc)
 		}
 	}
 }

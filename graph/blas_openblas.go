@@ -27,7 +27,7 @@ func init() {
 	G.Use(cblas)
 }
 
-// sgemmNT computes c(m×n) += a(m×k)·b(n×k)ᵀ.
-func sgemmNT(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
-	cblas.Sgemm(blas.NoTrans, blas.Trans, m, n, k, 1, a, lda, b, ldb, 1, c, ldc)
+// sgemmNN computes c(m×n) += a(m×k)·b(k×n).
+func sgemmNN(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	cblas.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, lda, b, ldb, 1, c, ldc)
 }
