@@ -7,6 +7,12 @@ import (
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
+// BitReproducible reports whether this build's CPU results are identical,
+// bit for bit, whatever the chunk size, tile and worker count. The pure-Go
+// build's kernels (the AVX2/FMA assembly GEMM and gonum's sgemm) sum every
+// output in an order that does not depend on the row's position, so it is.
+const BitReproducible = true
+
 // blasName names the BLAS the plan runs on.
 const blasName = "pure Go"
 

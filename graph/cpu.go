@@ -20,11 +20,13 @@ const DefaultCPUChunk = 8192
 // still in L2 when the ReLU pass and the next GEMM read it.
 const DefaultCPUTile = 512
 
-// minGEMMRows is the fewest rows handed to a GEMM: below it OpenBLAS
-// switches to its small-matrix kernels, which round differently, and a
-// row's value would depend on how many rows were evaluated with it. Fewer
-// rows are padded with scratch rows instead.
-const minGEMMRows = 64
+// gemmRowTile is the row tile of the plan's GEMMs: a GEMM step runs on its
+// rows rounded up to a multiple of gemmRowTile (the rows past n are
+// scratch), so a short call never reaches OpenBLAS's small-matrix kernels
+// and every call of a layer holds whole kernel tiles. (That keeps the
+// OpenBLAS build's rounding close across chunkings, not identical: see
+// BitReproducible.)
+const gemmRowTile = 64
 
 // Options configure a Backend and the Engine over it.
 type Options struct {
@@ -93,7 +95,7 @@ type scratch struct {
 	x      []float32 // critic input, chunk × (obs+act)
 	xn     []float32 // the input normalised, chunk × input width
 	v      []float32 // actor head before scaling, tile × act
-	pad    []float32 // a short input padded to minGEMMRows rows
+	pad    []float32 // an input padded to a multiple of gemmRowTile rows
 	pa     []float32 // QFull: the policy's actions, tile × act
 	q1, q2 []float32 // QFull: stacked critic values, 2 × tile
 }
@@ -110,7 +112,7 @@ func NewCPU(opts Options) *CPU {
 	if c.tile <= 0 {
 		c.tile = DefaultCPUTile
 	}
-	c.tile = max(c.tile, minGEMMRows)
+	c.tile = roundUp(max(c.tile, gemmRowTile), gemmRowTile)
 	if c.workers <= 0 {
 		c.workers = runtime.GOMAXPROCS(0)
 	}
@@ -206,6 +208,8 @@ func (c *CPU) put(s *scratch) {
 	}
 }
 
+func roundUp(n, to int) int { return (n + to - 1) / to * to }
+
 func growF32(b []float32, n int) []float32 {
 	if cap(b) < n {
 		return make([]float32, n)
@@ -238,8 +242,8 @@ func (c *CPU) forward(cn *cpuNet, s *scratch, x []float32, ldx, n int, out []flo
 			dst = s.h0
 		case i < last:
 			dst = s.h1
-		case st.Out == p.Out && !headEpilogue(st.Epilogue):
-			dst = out
+		case st.Op == OpGEMV && !headEpilogue(st.Epilogue):
+			dst = out // one value a row, never padded
 		default:
 			s.v = growF32(s.v, 2*c.tile*st.Out)
 			dst = s.v
@@ -258,9 +262,9 @@ func (c *CPU) layer(cn *cpuNet, i int, s *scratch, cur []float32, ld, n int, dst
 	st := &cn.plan.Steps[i]
 	ldd := st.Out
 	doReLU := st.Epilogue == EpReLU
-	// m is the rows handed to a GEMM: n, or minGEMMRows of which the rows
-	// past n are scratch, so that every row rounds the same whatever n.
-	m := max(n, minGEMMRows)
+	// m is the rows handed to a GEMM: n rounded up to whole row tiles, the
+	// rows past n scratch, so that every row rounds the same whatever n.
+	m := roundUp(n, gemmRowTile)
 	switch st.Op {
 	case OpDirect:
 		if bt := cn.bt[i]; bt != nil {
@@ -281,7 +285,7 @@ func (c *CPU) layer(cn *cpuNet, i int, s *scratch, cur []float32, ld, n int, dst
 	default:
 		if m > n && len(cur) < (m-1)*ld+st.In {
 			// A caller's short input: copy it into rows that can be padded.
-			s.pad = growF32(s.pad, minGEMMRows*ld)
+			s.pad = growF32(s.pad, m*ld)
 			copy(s.pad, cur[:(n-1)*ld+st.In])
 			cur = s.pad
 		}

@@ -25,6 +25,8 @@
 // cgo (Debian: apt-get install libopenblas-dev; the package links
 // -lopenblas itself) with one BLAS thread per worker, and the element-wise
 // kernels are C loops that gcc vectorises; the Gorgonia reference then uses
-// OpenBLAS too. Results of either build do not depend on chunk size or
-// worker count, bit for bit.
+// OpenBLAS too. The pure-Go build's results do not depend on chunk size or
+// worker count, bit for bit (BitReproducible); OpenBLAS's kernels round a
+// row by its position in their register tiles, so the OpenBLAS build's do,
+// by an ulp, within ANALYSES.md's tolerance.
 package graph
