@@ -112,14 +112,14 @@ func (gr *Graph) head(h *G.Node) error {
 		}
 		*ops = append(*ops, "Mean over quantiles")
 	case loaders.KindSACActor:
-		logStd, err := G.Slice(h, nil, G.S(ad, 2*ad))
+		logStd, err := sliceCols(h, ad, 2*ad)
 		if err != nil {
 			return fmt.Errorf("log_std head: %w", err)
 		}
 		if gr.Std, err = stdNode(logStd, LogStdMin, LogStdMax); err != nil {
 			return fmt.Errorf("log_std head: %w", err)
 		}
-		if h, err = G.Slice(h, nil, G.S(0, ad)); err != nil {
+		if h, err = sliceCols(h, 0, ad); err != nil {
 			return fmt.Errorf("mean head: %w", err)
 		}
 		*ops = append(*ops, fmt.Sprintf("Slice[:, %d:%d] (log_std) → exp(clamp(%d, %d))", ad, 2*ad, LogStdMin, LogStdMax),
@@ -152,7 +152,7 @@ func (gr *Graph) normInput(x *G.Node) (*G.Node, error) {
 	obs := x
 	var err error
 	if od < in {
-		if obs, err = G.Slice(x, nil, G.S(0, od)); err != nil {
+		if obs, err = sliceCols(x, 0, od); err != nil {
 			return nil, err
 		}
 	}
@@ -160,11 +160,21 @@ func (gr *Graph) normInput(x *G.Node) (*G.Node, error) {
 	if err != nil || od == in {
 		return h, err
 	}
-	act, err := G.Slice(x, nil, G.S(od, in))
+	act, err := sliceCols(x, od, in)
 	if err != nil {
 		return nil, err
 	}
 	return G.Concat(1, h, act)
+}
+
+// sliceCols appends h[:, a:b], kept a batch×(b-a) matrix (Gorgonia drops
+// a dimension of extent one, and a one-row batch would become a scalar).
+func sliceCols(h *G.Node, a, b int) (*G.Node, error) {
+	s, err := G.Slice(h, nil, G.S(a, b))
+	if err != nil {
+		return nil, err
+	}
+	return G.Reshape(s, tensor.Shape{h.Shape()[0], b - a})
 }
 
 // linearNode appends h·Wᵀ + b. Weights are stored transposed (in×out) so

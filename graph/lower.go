@@ -27,7 +27,7 @@ var ErrNotLowered = errors.New("no fused kernel for")
 // Ops before the first MatMul must be an input normalisation. Anything
 // else is an error wrapping ErrNotLowered.
 func LowerGraph(gr *Graph, out *G.Node) (*Plan, error) {
-	l := &lowerer{vars: map[*G.Node]string{gr.Input: "x"}, memo: map[*G.Node]string{},
+	l := &lowerer{vars: map[*G.Node]string{gr.Input: "x"}, memo: map[*G.Node]string{}, batch: gr.Input.Shape()[0],
 		plan: &Plan{Name: gr.Net.Path, Kind: gr.Net.Kind, In: gr.Input.Shape()[1]}}
 	e, err := l.expr(out)
 	if err == nil {
@@ -66,10 +66,13 @@ func LowerGraph(gr *Graph, out *G.Node) (*Plan, error) {
 // {m:k}, a constant row {v:i} (index into vecs), a scalar {s:value} and a
 // column bound of the input {i:col}.
 type lowerer struct {
-	vars map[*G.Node]string
-	memo map[*G.Node]string
-	plan *Plan
-	vecs [][]float32
+	// batch is the graph's rows: a Reshape to batch×w only restores the
+	// dimension a Slice dropped.
+	batch int
+	vars  map[*G.Node]string
+	memo  map[*G.Node]string
+	plan  *Plan
+	vecs  [][]float32
 }
 
 func children(n *G.Node) []*G.Node {
@@ -129,6 +132,9 @@ func (l *lowerer) exprOf(n *G.Node) (string, error) {
 	switch {
 	case (strings.HasPrefix(name, "Reshape") || strings.HasPrefix(name, "Repeat")) && strings.HasPrefix(args[0], "{v:"):
 		return args[0], nil // a row broadcast over the batch
+	case strings.HasPrefix(name, "Reshape") && n.Shape().Dims() == 2 && n.Shape()[0] == l.batch &&
+		n.Shape().TotalSize() == kids[0].Shape().TotalSize():
+		return args[0], nil // rows kept rows
 	case name == "+ false" && len(args) == 2:
 		if s, ok := l.bias(args[0], args[1]); ok {
 			return s, nil
@@ -340,7 +346,7 @@ func (t *template) expression(p []float32) string {
 	if err != nil {
 		return ""
 	}
-	l := &lowerer{vars: tg.vars, memo: map[*G.Node]string{}, plan: &Plan{}}
+	l := &lowerer{vars: tg.vars, memo: map[*G.Node]string{}, plan: &Plan{}, batch: 2}
 	e, err := l.expr(n)
 	if err != nil {
 		return ""
@@ -474,7 +480,7 @@ func templateList() []template {
 		template{ep: "input-norm", prologue: true,
 			build: func(t *tplGraph, p []float32) (*G.Node, error) {
 				od, in := int(p[1]), int(p[2])
-				obs, err := G.Slice(t.x, nil, G.S(0, od))
+				obs, err := sliceCols(t.x, 0, od)
 				if err != nil {
 					return nil, err
 				}
@@ -484,7 +490,7 @@ func templateList() []template {
 				if err != nil {
 					return nil, err
 				}
-				act, err := G.Slice(t.x, nil, G.S(od, in))
+				act, err := sliceCols(t.x, od, in)
 				if err != nil {
 					return nil, err
 				}

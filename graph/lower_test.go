@@ -236,3 +236,37 @@ func TestGraphPlanWalksTheGraph(t *testing.T) {
 		t.Errorf("plan step 1 has W[5] = %v (%s), want the graph's 1234", p.Steps[1].W[5], p.Steps[1].Name)
 	}
 }
+
+// TestGorgoniaEvaluatesOneRowChunks pins that the graphs stay matrices
+// when a slice leaves one column and the batch is one row (a SAC actor
+// with one action, a critic's one action column after its normalised
+// observations): the TapeMachine evaluates them chunk by chunk of 1.
+func TestGorgoniaEvaluatesOneRowChunks(t *testing.T) {
+	s := testShapes[3]
+	actor, c1, c2 := s.nets(2)
+	actor.MeanClip = 0.5
+	for _, n := range []*loaders.Network{actor, c1, c2} {
+		n.InputNorm = &loaders.InputNorm{Mean: []float32{0, 0.5, -1}, Std: []float32{1, 2, 3}, Clip: 2}
+	}
+	const n = 5
+	obs, _ := NewSliceRows(randomRows(n, s.obsDim, 3, 1), s.obsDim)
+	act, _ := NewSliceRows(randomRows(n, s.actDim, 2, 2), s.actDim)
+	run := func(b Backend) [][]float32 {
+		e := NewEngine(b, Options{Chunk: 1})
+		a, sd, q1, q2, q := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
+		if err := e.Policy(actor, obs, a); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.PolicyStd(actor, obs, sd); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Q(c1, c2, obs, act, q1, q2, q); err != nil {
+			t.Fatal(err)
+		}
+		return [][]float32{a, sd, q1, q2, q}
+	}
+	got, want := run(NewCPU(Options{})), run(NewReference())
+	for i, name := range []string{"act", "std", "q1", "q2", "q"} {
+		checkClose(t, name, got[i], f64(want[i]))
+	}
+}
