@@ -3,6 +3,7 @@ package graph
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -59,6 +60,8 @@ func Build(net *loaders.Network, batch int) (*Graph, error) {
 	if batch < 1 {
 		return nil, fmt.Errorf("graph: batch of %d rows", batch)
 	}
+	gorgoniaMu.Lock()
+	defer gorgoniaMu.Unlock()
 	g := G.NewGraph()
 	x := G.NewMatrix(g, tensor.Float32, G.WithShape(batch, net.Layers[0].In), G.WithName("input"))
 	gr := &Graph{Net: net, G: g, Input: x, Batch: batch}
@@ -74,6 +77,12 @@ func Build(net *loaders.Network, batch int) (*Graph, error) {
 	}
 	return gr, nil
 }
+
+// gorgoniaMu serialises building and running Gorgonia graphs: Gorgonia
+// keeps package-level state while it builds a graph (the counter behind
+// its op groups), which the CPU backend's workers would otherwise race on
+// when they lower networks at once.
+var gorgoniaMu sync.Mutex
 
 // body appends the Linear layers and hidden activations.
 func (gr *Graph) body(h *G.Node) (*G.Node, error) {

@@ -27,11 +27,16 @@ var ErrNotLowered = errors.New("no fused kernel for")
 // Ops before the first MatMul must be an input normalisation. Anything
 // else is an error wrapping ErrNotLowered.
 func LowerGraph(gr *Graph, out *G.Node) (*Plan, error) {
+	gorgoniaMu.Lock() // templates build graphs
+	defer gorgoniaMu.Unlock()
 	l := &lowerer{vars: map[*G.Node]string{gr.Input: "x"}, memo: map[*G.Node]string{}, batch: gr.Input.Shape()[0],
 		plan: &Plan{Name: gr.Net.Path, Kind: gr.Net.Kind, In: gr.Input.Shape()[1]}}
 	e, err := l.expr(out)
 	if err == nil {
 		err = l.finish(e, true)
+	}
+	if err == nil && len(l.plan.Steps) == 0 {
+		err = fmt.Errorf("%w a graph without a MatMul", ErrNotLowered)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("graph: lower %s: %w", gr.Net.Path, err)
@@ -279,23 +284,6 @@ func normalise(e string) (string, []string) {
 	return captureRE.ReplaceAllString(e, "{$1}"), caps
 }
 
-// capsOf splits captures into numbers (scalars and column bounds, in
-// order) and rows.
-func (l *lowerer) capsOf(caps []string) (nums []float32, rows [][]float32) {
-	for _, c := range caps {
-		v := c[2:]
-		switch c[0] {
-		case 'v':
-			i, _ := strconv.Atoi(v)
-			rows = append(rows, l.vecs[i])
-		default:
-			f, _ := strconv.ParseFloat(v, 32)
-			nums = append(nums, float32(f))
-		}
-	}
-	return nums, rows
-}
-
 // template is a chain of element-wise ops the plan fuses: built by the
 // same functions as the graph, on a placeholder, so the lowering knows
 // exactly what Build writes.
@@ -423,7 +411,18 @@ func templateList() []template {
 			ts = append(ts, hiddenTemplate(a))
 		}
 	}
-	ts = append(ts, template{ep: EpLeakyReLU,
+	ts = append(ts, headTemplates()...)
+	ts = append(ts, normTemplates()...)
+	for i := range ts {
+		key, _ := normalise(ts[i].expression(ts[i].def))
+		ts[i].key = key
+	}
+	return ts
+}
+
+// headTemplates are LeakyReLU (its slope a parameter) and the heads.
+func headTemplates() []template {
+	return []template{{ep: EpLeakyReLU,
 		build: func(t *tplGraph, p []float32) (*G.Node, error) { return G.LeakyRelu(t.z, float64(p[0])) },
 		params: func(s, _ []float32) []float32 {
 			if len(s) == 0 {
@@ -433,12 +432,12 @@ func templateList() []template {
 		},
 		set: func(_ *Plan, st *Step, p []float32, _ [][]float32) { st.Epilogue, st.Alpha = EpLeakyReLU, p[0] },
 		def: []float32{0.01}},
-		template{ep: EpScale, head: true,
+		{ep: EpScale, head: true,
 			build: func(t *tplGraph, _ []float32) (*G.Node, error) { return scaleNode(t.z, t.v, t.w) },
 			set: func(_ *Plan, st *Step, _ []float32, rows [][]float32) {
 				st.Epilogue, st.Half, st.Low = EpScale, rows[0], rows[1]
 			}},
-		template{ep: EpScale, head: true,
+		{ep: EpScale, head: true,
 			build: func(t *tplGraph, p []float32) (*G.Node, error) {
 				c, err := clampNode(t.z, -p[0], p[0])
 				if err != nil {
@@ -455,7 +454,7 @@ func templateList() []template {
 			set: func(_ *Plan, st *Step, p []float32, rows [][]float32) {
 				st.Epilogue, st.Clip, st.Half, st.Low = EpScale, p[0], rows[0], rows[1]
 			}, def: []float32{2}},
-		template{ep: EpStd, head: true,
+		{ep: EpStd, head: true,
 			build: func(t *tplGraph, p []float32) (*G.Node, error) { return stdNode(t.z, p[0], p[1]) },
 			params: func(s, _ []float32) []float32 {
 				if len(s) < 2 || !(s[0] < s[1]) {
@@ -465,19 +464,24 @@ func templateList() []template {
 			},
 			set: func(_ *Plan, st *Step, p []float32, _ [][]float32) { st.Epilogue, st.Lo, st.Hi = EpStd, p[0], p[1] },
 			def: []float32{LogStdMin, LogStdMax}},
-		template{ep: EpMean, head: true,
+		{ep: EpMean, head: true,
 			build: func(t *tplGraph, _ []float32) (*G.Node, error) { return G.Mean(t.z, 1) },
 			set:   func(_ *Plan, st *Step, _ []float32, _ [][]float32) { st.Epilogue = EpMean }},
-		template{ep: "input-norm", prologue: true,
-			build: func(t *tplGraph, p []float32) (*G.Node, error) { return normNode(t.x, t.v, t.w, p[0]) },
-			params: func(s, _ []float32) []float32 {
-				if len(s) == 0 || s[0] >= 0 {
-					return nil
-				}
-				return []float32{-s[0]}
-			},
-			set: setNorm, def: []float32{5}},
-		template{ep: "input-norm", prologue: true,
+	}
+}
+
+// normTemplates are an actor's and a critic's input normalisation.
+func normTemplates() []template {
+	return []template{{ep: "input-norm", prologue: true,
+		build: func(t *tplGraph, p []float32) (*G.Node, error) { return normNode(t.x, t.v, t.w, p[0]) },
+		params: func(s, _ []float32) []float32 {
+			if len(s) == 0 || s[0] >= 0 {
+				return nil
+			}
+			return []float32{-s[0]}
+		},
+		set: setNorm, def: []float32{5}},
+		{ep: "input-norm", prologue: true,
 			build: func(t *tplGraph, p []float32) (*G.Node, error) {
 				od, in := int(p[1]), int(p[2])
 				obs, err := sliceCols(t.x, 0, od)
@@ -502,12 +506,8 @@ func templateList() []template {
 				}
 				return []float32{-s[0], ints[1], last(ints)[0]}
 			},
-			set: setNorm, def: []float32{5, 2, 4}})
-	for i := range ts {
-		key, _ := normalise(ts[i].expression(ts[i].def))
-		ts[i].key = key
+			set: setNorm, def: []float32{5, 2, 4}},
 	}
-	return ts
 }
 
 func setNorm(pl *Plan, _ *Step, p []float32, rows [][]float32) {

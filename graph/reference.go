@@ -68,10 +68,15 @@ func (r *Reference) run(net *loaders.Network, std bool, x []float32, n int, out 
 			return err
 		}
 		in := tensor.New(tensor.WithShape(n, net.Layers[0].In), tensor.Of(tensor.Float32))
-		if err := G.Let(gr.Input, in); err != nil {
+		gorgoniaMu.Lock()
+		err = G.Let(gr.Input, in)
+		if err == nil {
+			m = &refMachine{gr: gr, vm: G.NewTapeMachine(gr.G), in: in}
+		}
+		gorgoniaMu.Unlock()
+		if err != nil {
 			return fmt.Errorf("graph: reference %s: %w", net.Path, err)
 		}
-		m = &refMachine{gr: gr, vm: G.NewTapeMachine(gr.G), in: in}
 		r.machines[k] = m
 	}
 	node := m.gr.Output
@@ -82,6 +87,8 @@ func (r *Reference) run(net *loaders.Network, std bool, x []float32, n int, out 
 	}
 	width := net.Layers[0].In
 	copy(m.in.Data().([]float32), x[:n*width])
+	gorgoniaMu.Lock()
+	defer gorgoniaMu.Unlock()
 	defer m.vm.Reset()
 	if err := m.vm.RunAll(); err != nil {
 		return fmt.Errorf("graph: reference %s: %w", net.Path, err)
