@@ -24,7 +24,7 @@ func needSAC(c *Context) error {
 		return err
 	}
 	if a := c.Run.Nets[loaders.RoleActor]; a.Kind != loaders.KindSACActor {
-		return fmt.Errorf("the actor %s is a %s, not a SAC (Gaussian) actor", a.Path, a.Kind)
+		return fmt.Errorf("not a SAC run: the actor %s is a %s network, not a Gaussian (sac_actor) one", a.Path, a.Kind)
 	}
 	return nil
 }
