@@ -350,8 +350,17 @@ func (rem *Remote) load(net *loaders.Network) (uint32, error) {
 	if id, ok := rem.ids[net]; ok {
 		return id, nil
 	}
+	// A feature the worker lacks is named first; a malformed network is
+	// described by the wire check, else by the lowering.
+	lowerErr := checkDevicePlan(net)
+	if errors.Is(lowerErr, ErrUnsupported) {
+		return 0, lowerErr
+	}
 	if err := wireCheckNetwork(net); err != nil {
 		return 0, fmt.Errorf("upload %s: %w", net.Path, err)
+	}
+	if lowerErr != nil {
+		return 0, fmt.Errorf("upload %s: %w", net.Path, lowerErr)
 	}
 	rem.next++
 	id := rem.next
