@@ -350,23 +350,15 @@ func (rem *Remote) load(net *loaders.Network) (uint32, error) {
 	if id, ok := rem.ids[net]; ok {
 		return id, nil
 	}
-	// A feature the worker lacks is named first; a malformed network is
-	// described by the wire check, else by the lowering.
-	lowerErr := checkDevicePlan(net)
-	if errors.Is(lowerErr, ErrUnsupported) {
-		return 0, lowerErr
-	}
-	if err := wireCheckNetwork(net); err != nil {
-		return 0, fmt.Errorf("upload %s: %w", net.Path, err)
-	}
-	if lowerErr != nil {
-		return 0, fmt.Errorf("upload %s: %w", net.Path, lowerErr)
+	p, err := lowerForDevice(net)
+	if err != nil {
+		return 0, err
 	}
 	rem.next++
 	id := rem.next
 	rem.out.b = rem.out.b[:0]
 	rem.out.u32(id)
-	wireEncodeNetwork(&rem.out, net)
+	wireEncodePlan(&rem.out, p, net.ObsDim, net.ActDim)
 	n := len(rem.out.b)
 	if _, err := rem.roundTrip(opLoad); err != nil {
 		return 0, fmt.Errorf("upload %s: %w", net.Path, err)
