@@ -119,3 +119,9 @@ func (c *CPU) Adopt(net *loaders.Network, p *Plan) error {
 	c.mu.Unlock()
 	return nil
 }
+
+// StackLoop returns a Stacked that evaluates a stack one network at a time
+// on b's per-network calls: for a backend whose own stacked evaluation
+// cannot serve a stack (the CUDA device's, for plans that differ in more
+// than their weights).
+func StackLoop(b Backend) Stacked { return stackLoop{b} }

@@ -411,7 +411,9 @@ func (rem *Remote) chunkRows(inFloats, outFloats int, nets ...*loaders.Network) 
 				maxW = max(maxW, w)
 			}
 		}
-		dev := 2*obs + 3*act + 2*maxW + 2
+		// The inputs (and their normalised copy), actions, the critic
+		// input, two activations, the outputs.
+		dev := 3*obs + 4*act + 2*maxW + 2
 		rows = min(rows, int(rem.info.FreeMem/2/int64(4*dev)))
 	}
 	if rem.opts.MaxChunkRows > 0 {

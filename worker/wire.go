@@ -59,7 +59,7 @@ const Version = 3
 // Remote splits requests so that no frame exceeds it.
 const MaxFrameBytes = 256 << 20
 
-// Limits on a network spec, checked before allocating: far above the
+// Limits on a plan spec, checked before allocating: far above the
 // 2-3 layer, 256-1024 wide MLPs of TD3/SAC, far below what would exhaust
 // memory on a corrupt spec.
 const (

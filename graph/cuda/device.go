@@ -11,6 +11,7 @@ import (
 
 	"gorgonia.org/cu"
 
+	"github.com/rleval/rleval/graph"
 	"github.com/rleval/rleval/loaders"
 	"github.com/rleval/rleval/worker"
 )
@@ -90,38 +91,44 @@ func toHost(f []float32, src buf) error {
 	return cu.MemcpyDtoH(unsafe.Pointer(&f[0]), src.p, int64(len(f))*4)
 }
 
-// devNet is a network's weights on the device.
+// devNet is a network's plan on the device: the graph.Plan lowered from
+// its Gorgonia graph (by the client, or by prepare), each step's weights
+// in torch's out×in layout for layerGemm, its bias and head parameters.
 type devNet struct {
-	net    *loaders.Network
-	layers []devLayer
-	act    int64 // hidden activation code
-	low    buf   // actor bounds: low and (high-low)/2
-	half   buf
-	maxW   int
+	net   *loaders.Network
+	plan  *graph.Plan
+	steps []devStep
+	// mean and std are the input normalisation's, when plan.Norm is set.
+	mean, std buf
+	maxW      int // the widest step input or output
 }
 
-type devLayer struct {
-	w, b    buf
-	in, out int
+// devStep is one plan step on the device.
+type devStep struct {
+	w, b      buf // w: out×in
+	in, out   int
+	ep        graph.Epilogue
+	low, half buf // EpScale's
 }
 
 func (n *devNet) free() {
-	for i := range n.layers {
-		n.layers[i].w.free()
-		n.layers[i].b.free()
+	for i := range n.steps {
+		for _, b := range []*buf{&n.steps[i].w, &n.steps[i].b, &n.steps[i].low, &n.steps[i].half} {
+			b.free()
+		}
 	}
-	n.low.free()
-	n.half.free()
+	n.mean.free()
+	n.std.free()
 }
 
 // scratch holds the per-request device buffers, grown to the largest
 // request seen.
 type scratch struct {
-	obs, act, cat, h0, h1, q1, q2 buf
+	obs, act, cat, h0, h1, q1, q2, xn, zero buf
 }
 
 func (s *scratch) free() {
-	for _, b := range []*buf{&s.obs, &s.act, &s.cat, &s.h0, &s.h1, &s.q1, &s.q2} {
+	for _, b := range []*buf{&s.obs, &s.act, &s.cat, &s.h0, &s.h1, &s.q1, &s.q2, &s.xn, &s.zero} {
 		b.free()
 	}
 }
@@ -243,99 +250,134 @@ func (d *Device) Close() error {
 	return errors.Join(errs...)
 }
 
-// prepare uploads net's weights on first use.
+// Adopt implements graph.PlanAdopter: net, a handle from
+// graph.PlanNetwork, evaluates as p, uploaded now.
+func (d *Device) Adopt(net *loaders.Network, p *graph.Plan) error {
+	if err := graph.CheckPlan(p, net.ObsDim, net.ActDim); err != nil {
+		return fmt.Errorf("plan %s: %w", p.Name, err)
+	}
+	d.Forget(net)
+	dn, err := uploadPlan(net, p)
+	if err != nil {
+		return err
+	}
+	d.nets[net] = dn
+	return nil
+}
+
+// prepare returns net's plan on the device: the one adopted for it, or
+// else (a caller in this process, such as -selftest) its Gorgonia graph
+// lowered by graph.Lower and uploaded on first use.
 func (d *Device) prepare(net *loaders.Network) (*devNet, error) {
 	if dn, ok := d.nets[net]; ok {
 		return dn, nil
 	}
-	dn := &devNet{net: net}
-	switch net.Hidden {
-	case loaders.ReLU, "":
-		dn.act = actReLU
-	case loaders.Tanh:
-		dn.act = actTanh
-	default:
-		return nil, fmt.Errorf("network %s: activation %q not supported on CUDA", net.Path, net.Hidden)
+	p, err := graph.Lower(net)
+	if err != nil {
+		return nil, fmt.Errorf("network %s on CUDA: %w", net.Path, err)
 	}
-	for _, l := range net.Layers {
-		if len(l.W) != l.In*l.Out || len(l.B) != l.Out {
-			dn.free()
-			return nil, fmt.Errorf("network %s: layer %s is %d×%d with %d weights and %d biases", net.Path, l.Name, l.Out, l.In, len(l.W), len(l.B))
-		}
-		w, err := upload(l.W)
-		if err != nil {
-			dn.free()
-			return nil, fmt.Errorf("network %s: %w", net.Path, err)
-		}
-		b, err := upload(l.B)
-		if err != nil {
-			w.free()
-			dn.free()
-			return nil, fmt.Errorf("network %s: %w", net.Path, err)
-		}
-		dn.layers = append(dn.layers, devLayer{w: w, b: b, in: l.In, out: l.Out})
-		dn.maxW = max(dn.maxW, l.In, l.Out)
+	if err := graph.CheckPlan(p, net.ObsDim, net.ActDim); err != nil {
+		return nil, fmt.Errorf("network %s on CUDA: %w", net.Path, err)
 	}
-	if net.Kind != loaders.KindCritic {
-		if len(net.Low) != net.ActDim || len(net.High) != net.ActDim {
-			dn.free()
-			return nil, fmt.Errorf("network %s: bounds have %d/%d values, want %d", net.Path, len(net.Low), len(net.High), net.ActDim)
-		}
-		half := make([]float32, net.ActDim)
-		for j := range half {
-			half[j] = (net.High[j] - net.Low[j]) / 2
-		}
-		var err error
-		if dn.low, err = upload(net.Low); err == nil {
-			dn.half, err = upload(half)
-		}
-		if err != nil {
-			dn.free()
-			return nil, fmt.Errorf("network %s: %w", net.Path, err)
-		}
+	dn, err := uploadPlan(net, p)
+	if err != nil {
+		return nil, err
 	}
 	d.nets[net] = dn
 	return dn, nil
 }
 
-// gemm computes y (n×out) = x (n×in)·Wᵀ on the device; see layerGemm.
-func (d *Device) gemm(l devLayer, x, y cu.DevicePtr, n int) error {
-	return d.mm.gemm(layerGemm(l.in, l.out, n), l.w.p, x, y)
+// uploadPlan copies p's weights, biases, head and normalisation
+// parameters to the device.
+func uploadPlan(net *loaders.Network, p *graph.Plan) (*devNet, error) {
+	dn := &devNet{net: net, plan: p, maxW: p.In}
+	var err error
+	up := func(dst *buf, f []float32) {
+		if err == nil {
+			*dst, err = upload(f)
+		}
+	}
+	if nm := p.Norm; nm != nil {
+		up(&dn.mean, nm.Mean)
+		up(&dn.std, nm.Std)
+	}
+	for i := range p.Steps {
+		s := &p.Steps[i]
+		ds := devStep{in: s.In, out: s.Out, ep: s.Epilogue}
+		up(&ds.w, torchLayout(s))
+		up(&ds.b, s.B)
+		if s.Epilogue == graph.EpScale {
+			up(&ds.low, s.Low)
+			up(&ds.half, s.Half)
+		}
+		dn.steps = append(dn.steps, ds)
+		dn.maxW = max(dn.maxW, s.In, s.Out)
+	}
+	if err != nil {
+		dn.free()
+		return nil, fmt.Errorf("network %s: %w", net.Path, err)
+	}
+	return dn, nil
 }
 
-// forward runs dn on x (n rows on the device). The hidden layers ping-pong
-// between the scratch buffers h0 and h1; the last layer's product goes to
-// last when it is set (a critic's q buffer) and to the next scratch buffer
-// otherwise, before its bias, which the caller adds. It returns where the
-// last product is.
-func (d *Device) forward(dn *devNet, x cu.DevicePtr, n int, last cu.DevicePtr) (cu.DevicePtr, error) {
-	if err := d.s.h0.ensure(n * dn.maxW); err != nil {
-		return 0, err
-	}
-	if err := d.s.h1.ensure(n * dn.maxW); err != nil {
-		return 0, err
+// gemm computes y (n×out) = x (n×in)·Wᵀ on the device; see layerGemm.
+func (d *Device) gemm(s *devStep, x, y cu.DevicePtr, n int) error {
+	return d.mm.gemm(layerGemm(s.in, s.out, n), s.w.p, x, y)
+}
+
+// forward runs dn's plan on x (n rows of plan.In on the device) and writes
+// its output, n×plan.Out, to out: the input normalised into the scratch
+// buffer xn, each step's product (ping-ponging between the scratch
+// buffers h0 and h1) finished by its epilogue kernel, the bias added
+// there; the last step writes out directly or through its head kernel.
+func (d *Device) forward(dn *devNet, x cu.DevicePtr, n int, out cu.DevicePtr) error {
+	p := dn.plan
+	if err := errors.Join(d.s.h0.ensure(n*dn.maxW), d.s.h1.ensure(n*dn.maxW)); err != nil {
+		return err
 	}
 	cur := x
-	for i, l := range dn.layers {
+	if nm := p.Norm; nm != nil {
+		if err := d.s.xn.ensure(n * p.In); err != nil {
+			return err
+		}
+		if err := d.k.normRows(x, dn.mean.p, dn.std.p, d.s.xn.p, n, p.In, nm.Cols, nm.Clip); err != nil {
+			return fmt.Errorf("network %s input normalisation: %w", p.Name, err)
+		}
+		cur = d.s.xn.p
+	}
+	for i := range dn.steps {
+		s, ps := &dn.steps[i], &p.Steps[i]
 		y := d.s.h0.p
 		if i%2 == 1 {
 			y = d.s.h1.p
 		}
-		final := i == len(dn.layers)-1
-		if final && last != 0 {
-			y = last
+		final := i == len(dn.steps)-1
+		code, elementwise := actCodes[s.ep]
+		if final && elementwise {
+			y = out
 		}
-		if err := d.gemm(l, cur, y, n); err != nil {
-			return 0, fmt.Errorf("network %s layer %d: %w", dn.net.Path, i, err)
+		if err := d.gemm(s, cur, y, n); err != nil {
+			return fmt.Errorf("network %s step %d: %w", p.Name, i, err)
 		}
-		if !final {
-			if err := d.k.biasActRows(y, l.b.p, n, l.out, dn.act); err != nil {
-				return 0, fmt.Errorf("network %s layer %d bias: %w", dn.net.Path, i, err)
-			}
+		var err error
+		switch {
+		case elementwise:
+			err = d.k.biasActRows(y, s.b.p, n, s.out, code, ps.Alpha)
+		case s.ep == graph.EpScale:
+			err = d.k.headRows(y, s.b.p, s.low.p, s.half.p, out, n, s.out, len(ps.Low), ps.Clip)
+		case s.ep == graph.EpStd:
+			err = d.k.expClampRows(y, s.b.p, out, n, s.out, ps.Lo, ps.Hi)
+		case s.ep == graph.EpMean:
+			err = d.k.meanOfRows(y, s.b.p, out, n, s.out)
+		default:
+			err = fmt.Errorf("no kernel for epilogue %q", s.ep)
+		}
+		if err != nil {
+			return fmt.Errorf("network %s step %d %s: %w", p.Name, i, s.ep, err)
 		}
 		cur = y
 	}
-	return cur, nil
+	return nil
 }
 
 // actor computes the actions of dn for n rows of obs (on the device) into
@@ -344,15 +386,7 @@ func (d *Device) actor(dn *devNet, obs cu.DevicePtr, n int) error {
 	if err := d.s.act.ensure(n * dn.net.ActDim); err != nil {
 		return err
 	}
-	y, err := d.forward(dn, obs, n, 0)
-	if err != nil {
-		return err
-	}
-	l := dn.layers[len(dn.layers)-1]
-	if err := d.k.headRows(y, l.b.p, dn.low.p, dn.half.p, d.s.act.p, n, l.out, dn.net.ActDim); err != nil {
-		return fmt.Errorf("network %s head: %w", dn.net.Path, err)
-	}
-	return nil
+	return d.forward(dn, obs, n, d.s.act.p)
 }
 
 // critic computes dn at the concatenated input in d.s.cat into q.
@@ -360,14 +394,7 @@ func (d *Device) critic(dn *devNet, n int, q *buf) error {
 	if err := q.ensure(n); err != nil {
 		return err
 	}
-	if _, err := d.forward(dn, d.s.cat.p, n, q.p); err != nil {
-		return err
-	}
-	l := dn.layers[len(dn.layers)-1]
-	if err := d.k.biasActRows(q.p, l.b.p, n, 1, actIdentity); err != nil {
-		return fmt.Errorf("network %s output bias: %w", dn.net.Path, err)
-	}
-	return nil
+	return d.forward(dn, d.s.cat.p, n, q.p)
 }
 
 // timer splits a request's wall time into the three phases.
