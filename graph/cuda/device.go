@@ -91,34 +91,77 @@ func toHost(f []float32, src buf) error {
 	return cu.MemcpyDtoH(unsafe.Pointer(&f[0]), src.p, int64(len(f))*4)
 }
 
-// devNet is a network's plan on the device: the graph.Plan lowered from
-// its Gorgonia graph (by the client, or by prepare), each step's weights
-// in torch's out×in layout for layerGemm, its bias and head parameters.
-type devNet struct {
-	net   *loaders.Network
-	plan  *graph.Plan
-	steps []devStep
-	// mean and std are the input normalisation's, when plan.Norm is set.
+// devPlan is a plan on the device, for one network or a stack of k that
+// share its epilogues (stackable): per step the k weight matrices in
+// torch's out×in layout for stackGemm one after another, the k bias
+// vectors likewise, the head's bounds; the input normalisation's mean and
+// std; and the launches that evaluate it (planProgram).
+type devPlan struct {
+	plan      *graph.Plan // the first network's: shapes, epilogues, head
+	k         int
+	prog      []kernelOp
+	steps     []devStep
 	mean, std buf
-	maxW      int // the widest step input or output
+	maxW      int
 }
 
 // devStep is one plan step on the device.
 type devStep struct {
-	w, b      buf // w: out×in
-	in, out   int
-	ep        graph.Epilogue
+	w, b      buf
 	low, half buf // EpScale's
 }
 
-func (n *devNet) free() {
-	for i := range n.steps {
-		for _, b := range []*buf{&n.steps[i].w, &n.steps[i].b, &n.steps[i].low, &n.steps[i].half} {
+func (dp *devPlan) free() {
+	for i := range dp.steps {
+		for _, b := range []*buf{&dp.steps[i].w, &dp.steps[i].b, &dp.steps[i].low, &dp.steps[i].half} {
 			b.free()
 		}
 	}
-	n.mean.free()
-	n.std.free()
+	dp.mean.free()
+	dp.std.free()
+}
+
+// uploadPlans copies k plans that stack (one, for a single network) to the
+// device.
+func uploadPlans(plans []*graph.Plan) (*devPlan, error) {
+	p := plans[0]
+	prog, err := planProgram(p)
+	if err != nil {
+		return nil, err
+	}
+	dp := &devPlan{plan: p, k: len(plans), prog: prog, maxW: maxWidth(p)}
+	up := func(dst *buf, f []float32) {
+		if err == nil {
+			*dst, err = upload(f)
+		}
+	}
+	if nm := p.Norm; nm != nil {
+		up(&dp.mean, nm.Mean)
+		up(&dp.std, nm.Std)
+	}
+	ws, bs := stackParams(plans)
+	for i := range p.Steps {
+		var ds devStep
+		up(&ds.w, ws[i])
+		up(&ds.b, bs[i])
+		if s := &p.Steps[i]; s.Epilogue == graph.EpScale {
+			up(&ds.low, s.Low)
+			up(&ds.half, s.Half)
+		}
+		dp.steps = append(dp.steps, ds)
+	}
+	if err != nil {
+		dp.free()
+		return nil, fmt.Errorf("%d× %s: %w", len(plans), p.Name, err)
+	}
+	return dp, nil
+}
+
+// devNet is a network's plan on the device: the graph.Plan lowered from
+// its Gorgonia graph (by the client, or by prepare).
+type devNet struct {
+	net *loaders.Network
+	*devPlan
 }
 
 // scratch holds the per-request device buffers, grown to the largest
@@ -257,11 +300,11 @@ func (d *Device) Adopt(net *loaders.Network, p *graph.Plan) error {
 		return fmt.Errorf("plan %s: %w", p.Name, err)
 	}
 	d.Forget(net)
-	dn, err := uploadPlan(net, p)
+	dp, err := uploadPlans([]*graph.Plan{p})
 	if err != nil {
-		return err
+		return fmt.Errorf("network %s: %w", net.Path, err)
 	}
-	d.nets[net] = dn
+	d.nets[net] = &devNet{net: net, devPlan: dp}
 	return nil
 }
 
@@ -279,104 +322,70 @@ func (d *Device) prepare(net *loaders.Network) (*devNet, error) {
 	if err := graph.CheckPlan(p, net.ObsDim, net.ActDim); err != nil {
 		return nil, fmt.Errorf("network %s on CUDA: %w", net.Path, err)
 	}
-	dn, err := uploadPlan(net, p)
+	dp, err := uploadPlans([]*graph.Plan{p})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("network %s: %w", net.Path, err)
 	}
+	dn := &devNet{net: net, devPlan: dp}
 	d.nets[net] = dn
 	return dn, nil
 }
 
-// uploadPlan copies p's weights, biases, head and normalisation
-// parameters to the device.
-func uploadPlan(net *loaders.Network, p *graph.Plan) (*devNet, error) {
-	dn := &devNet{net: net, plan: p, maxW: p.In}
-	var err error
-	up := func(dst *buf, f []float32) {
-		if err == nil {
-			*dst, err = upload(f)
-		}
-	}
-	if nm := p.Norm; nm != nil {
-		up(&dn.mean, nm.Mean)
-		up(&dn.std, nm.Std)
-	}
-	for i := range p.Steps {
-		s := &p.Steps[i]
-		ds := devStep{in: s.In, out: s.Out, ep: s.Epilogue}
-		up(&ds.w, torchLayout(s))
-		up(&ds.b, s.B)
-		if s.Epilogue == graph.EpScale {
-			up(&ds.low, s.Low)
-			up(&ds.half, s.Half)
-		}
-		dn.steps = append(dn.steps, ds)
-		dn.maxW = max(dn.maxW, s.In, s.Out)
+// forward runs dp (a network, or a stack of dp.k with n×k interleaved
+// rows) on x, n×k rows of plan.In on the device, and writes its output,
+// n×k×plan.Out, to out: the launches of dp.prog on the scratch buffers.
+func (d *Device) forward(dp *devPlan, x cu.DevicePtr, n int, out cu.DevicePtr) error {
+	p, k := dp.plan, dp.k
+	rows := n * k
+	err := errors.Join(d.s.h0.ensure(rows*dp.maxW), d.s.h1.ensure(rows*dp.maxW), d.zeros(dp.maxW))
+	if p.Norm != nil {
+		err = errors.Join(err, d.s.xn.ensure(rows*p.In))
 	}
 	if err != nil {
-		dn.free()
-		return nil, fmt.Errorf("network %s: %w", net.Path, err)
-	}
-	return dn, nil
-}
-
-// gemm computes y (n×out) = x (n×in)·Wᵀ on the device; see layerGemm.
-func (d *Device) gemm(s *devStep, x, y cu.DevicePtr, n int) error {
-	return d.mm.gemm(layerGemm(s.in, s.out, n), s.w.p, x, y)
-}
-
-// forward runs dn's plan on x (n rows of plan.In on the device) and writes
-// its output, n×plan.Out, to out: the input normalised into the scratch
-// buffer xn, each step's product (ping-ponging between the scratch
-// buffers h0 and h1) finished by its epilogue kernel, the bias added
-// there; the last step writes out directly or through its head kernel.
-func (d *Device) forward(dn *devNet, x cu.DevicePtr, n int, out cu.DevicePtr) error {
-	p := dn.plan
-	if err := errors.Join(d.s.h0.ensure(n*dn.maxW), d.s.h1.ensure(n*dn.maxW)); err != nil {
 		return err
 	}
-	cur := x
-	if nm := p.Norm; nm != nil {
-		if err := d.s.xn.ensure(n * p.In); err != nil {
-			return err
-		}
-		if err := d.k.normRows(x, dn.mean.p, dn.std.p, d.s.xn.p, n, p.In, nm.Cols, nm.Clip); err != nil {
-			return fmt.Errorf("network %s input normalisation: %w", p.Name, err)
-		}
-		cur = d.s.xn.p
-	}
-	for i := range dn.steps {
-		s, ps := &dn.steps[i], &p.Steps[i]
-		y := d.s.h0.p
-		if i%2 == 1 {
-			y = d.s.h1.p
-		}
-		final := i == len(dn.steps)-1
-		code, elementwise := actCodes[s.ep]
-		if final && elementwise {
-			y = out
-		}
-		if err := d.gemm(s, cur, y, n); err != nil {
-			return fmt.Errorf("network %s step %d: %w", p.Name, i, err)
-		}
+	slots := [...]cu.DevicePtr{slotX: x, slotXN: d.s.xn.p, slotH0: d.s.h0.p, slotH1: d.s.h1.p, slotOut: out}
+	zero := d.s.zero.p
+	for _, op := range dp.prog {
+		src, dst := slots[op.src], slots[op.dst]
 		var err error
-		switch {
-		case elementwise:
-			err = d.k.biasActRows(y, s.b.p, n, s.out, code, ps.Alpha)
-		case s.ep == graph.EpScale:
-			err = d.k.headRows(y, s.b.p, s.low.p, s.half.p, out, n, s.out, len(ps.Low), ps.Clip)
-		case s.ep == graph.EpStd:
-			err = d.k.expClampRows(y, s.b.p, out, n, s.out, ps.Lo, ps.Hi)
-		case s.ep == graph.EpMean:
-			err = d.k.meanOfRows(y, s.b.p, out, n, s.out)
-		default:
-			err = fmt.Errorf("no kernel for epilogue %q", s.ep)
+		if op.kind == kNorm {
+			nm := p.Norm
+			err = d.k.normRows(src, dp.mean.p, dp.std.p, dst, rows, p.In, nm.Cols, nm.Clip)
+		} else {
+			s, ds := &p.Steps[op.step], &dp.steps[op.step]
+			switch op.kind {
+			case kGemm:
+				err = d.mm.gemm(stackGemm(s.In, s.Out, n, k), ds.w.p, src, dst)
+			case kBiasAct:
+				err = d.k.biasActRows(dst, ds.b.p, n, k*s.Out, op.act, s.Alpha)
+			case kHead:
+				err = d.k.headRows(src, zero, ds.low.p, ds.half.p, dst, rows, s.Out, len(s.Low), s.Clip)
+			case kExpClamp:
+				err = d.k.expClampRows(src, zero, dst, rows, s.Out, s.Lo, s.Hi)
+			case kMean:
+				err = d.k.meanOfRows(src, zero, dst, rows, s.Out)
+			}
 		}
 		if err != nil {
-			return fmt.Errorf("network %s step %d %s: %w", p.Name, i, s.ep, err)
+			return fmt.Errorf("%d× %s step %d: %w", k, p.Name, op.step, err)
 		}
-		cur = y
 	}
+	return nil
+}
+
+// zeros makes d.s.zero hold at least n zeros (a head's bias once the
+// step's bias is added; a fresh allocation is not zeroed).
+func (d *Device) zeros(n int) error {
+	if d.s.zero.n >= n {
+		return nil
+	}
+	d.s.zero.free()
+	z, err := upload(make([]float32, n))
+	if err != nil {
+		return err
+	}
+	d.s.zero = z
 	return nil
 }
 
@@ -386,7 +395,7 @@ func (d *Device) actor(dn *devNet, obs cu.DevicePtr, n int) error {
 	if err := d.s.act.ensure(n * dn.net.ActDim); err != nil {
 		return err
 	}
-	return d.forward(dn, obs, n, d.s.act.p)
+	return d.forward(dn.devPlan, obs, n, d.s.act.p)
 }
 
 // critic computes dn at the concatenated input in d.s.cat into q.
@@ -394,7 +403,7 @@ func (d *Device) critic(dn *devNet, n int, q *buf) error {
 	if err := q.ensure(n); err != nil {
 		return err
 	}
-	return d.forward(dn, d.s.cat.p, n, q.p)
+	return d.forward(dn.devPlan, d.s.cat.p, n, q.p)
 }
 
 // timer splits a request's wall time into the three phases.

@@ -9,8 +9,6 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gorgonia.org/cu"
-
-	"github.com/rleval/rleval/graph"
 )
 
 // kernelsPTX is kernels.cu compiled for compute_70: the driver JIT-compiles
@@ -21,20 +19,6 @@ import (
 //go:generate nvcc -ptx -arch=compute_70 -o kernels.ptx kernels.cu
 //go:embed kernels.ptx
 var kernelsPTX string
-
-// Activation codes of the bias_act kernel (ACT_* in kernels.cu).
-const (
-	actIdentity int64 = 0
-	actReLU     int64 = 1
-	actTanh     int64 = 2
-	actELU      int64 = 3
-	actSiLU     int64 = 4
-	actLeaky    int64 = 5
-)
-
-// actCodes maps the plan's element-wise epilogues to bias_act's codes.
-var actCodes = map[graph.Epilogue]int64{graph.EpNone: actIdentity, graph.EpReLU: actReLU, graph.EpTanh: actTanh,
-	graph.EpELU: actELU, graph.EpSiLU: actSiLU, graph.EpLeakyReLU: actLeaky}
 
 // blockSize is the threads per block of the element-wise kernels; they
 // loop grid-stride, so the grid is capped at maxGrid blocks.

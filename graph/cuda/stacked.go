@@ -13,31 +13,14 @@ import (
 	"github.com/rleval/rleval/loaders"
 )
 
-// devStack is a stack of k networks of one architecture on the device: per
-// step the k weight matrices one after another and the k bias vectors
-// likewise, so that one strided-batched GEMM (stackGemm) and one bias
-// kernel serve the whole stack. On the device the stack's rows are
+// devStack is a stack of k networks whose plans stack (stackable) on the
+// device: one strided-batched GEMM (stackGemm) and one bias kernel per
+// step serve the whole stack. On the device the stack's rows are
 // interleaved, rows×k×width, which the element-wise kernels see as one
-// network k times as wide. The plans' epilogue parameters, head bounds and
-// input normalisation (when any) are shared: stackable says so.
+// network k times as wide.
 type devStack struct {
-	nets  []*loaders.Network
-	plan  *graph.Plan // the first network's: shapes, epilogues, head
-	k     int
-	steps []devStep // w: k×out×in, b: k×out; low, half: the shared head's
-	mean  buf       // the shared input normalisation
-	std   buf
-	maxW  int
-}
-
-func (s *devStack) free() {
-	for i := range s.steps {
-		for _, b := range []*buf{&s.steps[i].w, &s.steps[i].b, &s.steps[i].low, &s.steps[i].half} {
-			b.free()
-		}
-	}
-	s.mean.free()
-	s.std.free()
+	nets []*loaders.Network
+	*devPlan
 }
 
 func stackKey(nets []*loaders.Network) string {
@@ -70,38 +53,11 @@ func (d *Device) prepareStack(nets []*loaders.Network) (*devStack, error) {
 	if stackable(plans) != nil {
 		return nil, nil
 	}
-	p := plans[0]
-	st := &devStack{nets: append([]*loaders.Network(nil), nets...), plan: p, k: len(nets), maxW: p.In}
-	var err error
-	up := func(dst *buf, f []float32) {
-		if err == nil {
-			*dst, err = upload(f)
-		}
-	}
-	if nm := p.Norm; nm != nil {
-		up(&st.mean, nm.Mean)
-		up(&st.std, nm.Std)
-	}
-	for i := range p.Steps {
-		s := &p.Steps[i]
-		var w, b []float32
-		for _, q := range plans {
-			w, b = append(w, torchLayout(&q.Steps[i])...), append(b, q.Steps[i].B...)
-		}
-		ds := devStep{in: s.In, out: s.Out, ep: s.Epilogue}
-		up(&ds.w, w)
-		up(&ds.b, b)
-		if s.Epilogue == graph.EpScale {
-			up(&ds.low, s.Low)
-			up(&ds.half, s.Half)
-		}
-		st.steps = append(st.steps, ds)
-		st.maxW = max(st.maxW, s.In, s.Out)
-	}
+	dp, err := uploadPlans(plans)
 	if err != nil {
-		st.free()
-		return nil, fmt.Errorf("stack of %d %s: %w", st.k, p.Name, err)
+		return nil, fmt.Errorf("stack: %w", err)
 	}
+	st := &devStack{nets: append([]*loaders.Network(nil), nets...), devPlan: dp}
 	if d.stacks == nil {
 		d.stacks = map[string]*devStack{}
 	}
@@ -122,83 +78,12 @@ func (d *Device) forgetStacks(net *loaders.Network) {
 	}
 }
 
-// forwardStack is forward for a stack: x holds n×k interleaved rows, out
-// receives n×k interleaved outputs. Every step adds its stacked bias in
-// bias_act; a head then runs over the n·k rows with a zero bias, so that
-// it computes f(v + 0) = f(v), the single network's value.
-func (d *Device) forwardStack(st *devStack, x cu.DevicePtr, n int, out cu.DevicePtr) error {
-	p, k := st.plan, st.k
-	if err := errors.Join(d.s.h0.ensure(n*k*st.maxW), d.s.h1.ensure(n*k*st.maxW), d.zeros(st.maxW)); err != nil {
-		return err
-	}
-	cur := x
-	if nm := p.Norm; nm != nil {
-		if err := d.s.xn.ensure(n * k * p.In); err != nil {
-			return err
-		}
-		if err := d.k.normRows(x, st.mean.p, st.std.p, d.s.xn.p, n*k, p.In, nm.Cols, nm.Clip); err != nil {
-			return fmt.Errorf("stack of %d %s input normalisation: %w", k, p.Name, err)
-		}
-		cur = d.s.xn.p
-	}
-	for i := range st.steps {
-		s, ps := &st.steps[i], &p.Steps[i]
-		y := d.s.h0.p
-		if i%2 == 1 {
-			y = d.s.h1.p
-		}
-		final := i == len(st.steps)-1
-		code, elementwise := actCodes[s.ep]
-		if final && elementwise {
-			y = out
-		}
-		if !elementwise {
-			code = actIdentity
-		}
-		if err := d.mm.gemm(stackGemm(s.in, s.out, n, k), s.w.p, cur, y); err != nil {
-			return fmt.Errorf("stack of %d %s step %d: %w", k, p.Name, i, err)
-		}
-		if err := d.k.biasActRows(y, s.b.p, n, k*s.out, code, ps.Alpha); err != nil {
-			return fmt.Errorf("stack of %d %s step %d bias: %w", k, p.Name, i, err)
-		}
-		var err error
-		switch s.ep {
-		case graph.EpScale:
-			err = d.k.headRows(y, d.s.zero.p, s.low.p, s.half.p, out, n*k, s.out, len(ps.Low), ps.Clip)
-		case graph.EpStd:
-			err = d.k.expClampRows(y, d.s.zero.p, out, n*k, s.out, ps.Lo, ps.Hi)
-		case graph.EpMean:
-			err = d.k.meanOfRows(y, d.s.zero.p, out, n*k, s.out)
-		}
-		if err != nil {
-			return fmt.Errorf("stack of %d %s step %d %s: %w", k, p.Name, i, s.ep, err)
-		}
-		cur = y
-	}
-	return nil
-}
-
-// zeros makes d.s.zero hold at least n zeros (a head's bias once the
-// stacked bias is added; a fresh allocation is not zeroed).
-func (d *Device) zeros(n int) error {
-	if d.s.zero.n >= n {
-		return nil
-	}
-	d.s.zero.free()
-	z, err := upload(make([]float32, n))
-	if err != nil {
-		return err
-	}
-	d.s.zero = z
-	return nil
-}
-
 // actorStack writes the stack's actions (n×k×ActDim, interleaved) into d.s.act.
 func (d *Device) actorStack(st *devStack, obs cu.DevicePtr, n int) error {
 	if err := d.s.act.ensure(n * st.k * st.nets[0].ActDim); err != nil {
 		return err
 	}
-	return d.forwardStack(st, obs, n, d.s.act.p)
+	return d.forward(st.devPlan, obs, n, d.s.act.p)
 }
 
 // criticsStack evaluates one or two critic stacks at d.s.cat and copies
@@ -208,14 +93,14 @@ func (d *Device) criticsStack(s1, s2 *devStack, n int, q1, q2 []float32, t *time
 	if err := d.s.q1.ensure(n * k); err != nil {
 		return err
 	}
-	if err := d.forwardStack(s1, d.s.cat.p, n, d.s.q1.p); err != nil {
+	if err := d.forward(s1.devPlan, d.s.cat.p, n, d.s.q1.p); err != nil {
 		return err
 	}
 	if s2 != nil {
 		if err := d.s.q2.ensure(n * k); err != nil {
 			return err
 		}
-		if err := d.forwardStack(s2, d.s.cat.p, n, d.s.q2.p); err != nil {
+		if err := d.forward(s2.devPlan, d.s.cat.p, n, d.s.q2.p); err != nil {
 			return err
 		}
 	}
