@@ -167,13 +167,7 @@ func (c *CPU) prepareKey(k netKey) (*cpuNet, error) {
 	case err != nil:
 		return nil, err
 	default:
-		cn.plan = p
-		cn.bt, cn.ldb = make([][]float32, len(p.Steps)), make([]int, len(p.Steps))
-		for i, s := range p.Steps {
-			if s.Op == OpGEMM || s.Op == OpDirect {
-				cn.bt[i], cn.ldb[i] = packWeights(s.W, s.Out, s.In)
-			}
-		}
+		cn.setPlan(p)
 	}
 	c.mu.Lock()
 	old := c.nets[k]
@@ -190,6 +184,17 @@ func (c *CPU) prepareKey(k netKey) (*cpuNet, error) {
 		c.logMu.Unlock()
 	}
 	return cn, nil
+}
+
+// setPlan makes cn evaluate p, packing its GEMM weights.
+func (cn *cpuNet) setPlan(p *Plan) {
+	cn.plan = p
+	cn.bt, cn.ldb = make([][]float32, len(p.Steps)), make([]int, len(p.Steps))
+	for i, s := range p.Steps {
+		if s.Op == OpGEMM || s.Op == OpDirect {
+			cn.bt[i], cn.ldb[i] = packWeights(s.W, s.Out, s.In)
+		}
+	}
 }
 
 func (c *CPU) get() *scratch {

@@ -12,7 +12,10 @@
 //     activation fused, a dot for a one-output layer, the action, policy-std
 //     or quantile-mean head); CPU runs plans, one call per core. A graph
 //     holding ops the plan has no kernels for runs on the TapeMachine.
-//   - Remote (remote.go) sends the same networks to the CUDA worker.
+//   - The CUDA worker (package worker's Remote, graph/cuda) receives the
+//     same Plans, lowered here from the Gorgonia graph, and runs their steps
+//     with cuBLAS and PTX epilogue kernels; a backend adopts a received plan
+//     under a PlanNetwork handle (PlanAdopter), as CPU does in its tests.
 //
 // Open picks a Backend by device name; an Engine runs workloads (Policy, Q,
 // QPolicy and their streaming variants) over Rows such as a Grid of states or

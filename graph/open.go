@@ -6,7 +6,7 @@ import (
 )
 
 // OpenCUDA opens the CUDA backend. It is nil until the CUDA client
-// (remote.go) installs it; Open treats nil as "no CUDA device".
+// (package worker, remote.go) installs it; Open treats nil as "no CUDA device".
 var OpenCUDA func(opts Options) (Backend, error)
 
 // Devices lists the device names Open accepts.

@@ -205,7 +205,7 @@ func TestRemoteReturnsWorkerErrorsAndStaysUsable(t *testing.T) {
 	bad := *actor
 	bad.Layers = append([]loaders.Linear(nil), actor.Layers...)
 	bad.Layers[0].W = bad.Layers[0].W[:3]
-	if err := rem.Policy(&bad, obs, 4, act); err == nil || !strings.Contains(err.Error(), "weights") {
+	if err := rem.Policy(&bad, obs, 4, act); err == nil || !strings.Contains(err.Error(), "weight has 3 values") {
 		t.Errorf("Policy(bad weights) = %v, want a weight-count error", err)
 	}
 	// Short output buffers are refused before anything is sent.
