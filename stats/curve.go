@@ -46,7 +46,7 @@ func (b Bootstrap) SampleEfficiency(steps, values [][]float64) Curve {
 		for i := range steps {
 			scores[i] = at[i][x]
 		}
-		iv, err := b.WithStream(b.Stream+uint64(k)<<32).IQMInterval(Scores{scores})
+		iv, err := b.WithStream(b.Stream + uint64(k)<<32).IQMInterval(Scores{scores})
 		if err != nil {
 			continue
 		}
