@@ -18,23 +18,32 @@ const IndexFileName = "index.html"
 const ReportFileName = "report.html"
 
 // indexColumns are the runs table's columns, after the run's name.
-var indexColumns = []string{"run", "date", "status", "final reward_sum", "best reward_sum", "mean Q(s,π(s))", "buffer size", "‖actor−target‖₂", "seconds", "error"}
+var indexColumns = []string{"run", "group", "date", "status", "final reward_sum", "best reward_sum", "mean Q(s,π(s))", "value bias", "buffer size", "‖actor−target‖₂", "seconds", "error"}
 
 // WriteIndex writes the batch index page to path atomically: a table of the
 // runs sortable by any column (a click on its header), a link to each run's
-// report, and the evaluation reward curves of all runs overlaid. The page
+// report, and the evaluation reward curves of all runs overlaid; with
+// groups (nil for none), the groups table and their IQM curves. The page
 // is self-contained (no network); every string from a run is escaped.
-func WriteIndex(path string, res *BatchResult) error {
+func WriteIndex(path string, res *BatchResult, groups *Groups) error {
 	x := &plotting.Index{Title: "rleval batch", Columns: indexColumns, Notes: res.Notes}
 	if res.Root != "" {
 		x.Title = "rleval batch: " + res.Root
 	}
 	x.Subtitles = []string{fmt.Sprintf("%d runs: %d ok, %d partial, %d failed", len(res.Runs), res.OK, res.Partial, res.Failed)}
+	groupOf := map[string]string{}
+	if groups != nil {
+		for _, g := range groups.Groups {
+			for _, out := range g.Outs {
+				groupOf[out] = g.Name
+			}
+		}
+	}
 	var curves []plotting.Series
 	for i := range res.Runs {
 		s := &res.Runs[i]
-		row := plotting.IndexRow{Cells: []string{s.Name, s.Date, s.Status, numCell(s.FinalRewardSum), numCell(s.BestRewardSum),
-			numCell(s.MeanQPolicy), numCell(float64(s.BufferSize)), numCell(s.L2Total), numCell(s.Seconds), s.Error}}
+		row := plotting.IndexRow{Cells: []string{s.Name, groupOf[s.Out], s.Date, s.Status, numCell(s.FinalRewardSum), numCell(s.BestRewardSum),
+			numCell(s.MeanQPolicy), numCell(s.ValueBias), numCell(float64(s.BufferSize)), numCell(s.L2Total), numCell(s.Seconds), s.Error}}
 		if s.Status != StatusFailed && s.Out != "" {
 			row.Link = relURL(s.Out) + "/" + ReportFileName
 		}
