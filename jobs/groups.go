@@ -517,7 +517,7 @@ func groupStats(gr *Group, scores []float64, rows []*RunSummary, members []int, 
 	}
 	gr.Curve = GroupCurve{Step: []float64{}, IQM: []Stat{}}
 	if len(steps) > 0 {
-		c := curveBoot.WithStream(curveBoot.Stream + 3).SampleEfficiency(steps, values)
+		c := curveBoot.WithStream(curveBoot.Stream+3).SampleEfficiency(steps, values)
 		gr.Curve.Step = c.Step
 		for _, iv := range c.IQM {
 			gr.Curve.IQM = append(gr.Curve.IQM, *statOf(iv))

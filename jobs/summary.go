@@ -30,7 +30,7 @@ type RunSummary struct {
 	// ValueBias is the mean of Q − G, the critics' value-estimation bias
 	// (value_bias.json; NaN when not computed).
 	ValueBias float64 `json:"value_bias"`
-	Seconds float64 `json:"seconds"`
+	Seconds   float64 `json:"seconds"`
 	// Curve is the evaluation reward_sum curve, for the batch overlay.
 	CurveStep  []float64 `json:"curve_step,omitempty"`
 	CurveValue []float64 `json:"curve_value,omitempty"`
