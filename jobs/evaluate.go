@@ -82,7 +82,7 @@ type Job struct {
 
 // Jobs lists every analysis in the notebook's order.
 func Jobs() []Job {
-	return []Job{curvesJob, modelsJob, policyJob, bufferJob, qvaluesJob, mapsJob}
+	return []Job{curvesJob, modelsJob, policyJob, bufferJob, qvaluesJob, valueBiasJob, mapsJob}
 }
 
 // need helpers: each returns the load error of a missing input.
