@@ -75,6 +75,12 @@ type GroupOptions struct {
 	CurveReps, PairReps int
 }
 
+// Validate checks the options a batch only uses once every run is done.
+func (o GroupOptions) Validate() error {
+	_, err := metricOf(o.Metric)
+	return err
+}
+
 // maxPairGroups bounds the groups whose probability-of-improvement matrix
 // gets intervals: the matrix grows as the square of the groups, and past
 // this many it is a picture, not something one reads intervals from.

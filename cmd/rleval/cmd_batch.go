@@ -22,6 +22,8 @@ func cmdBatch(args []string, stdout, stderr io.Writer) error {
 	shard := fs.String("shard", "", "evaluate only shard `i/n` (0-based), e.g. $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT")
 	match := fs.String("match", "", "evaluate only runs whose directory name matches this `GLOB`")
 	force := fs.Bool("force", false, "re-evaluate runs whose outputs are up to date")
+	var gf groupFlags
+	gf.register(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -35,6 +37,9 @@ func cmdBatch(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	b := &jobs.Batch{Root: pos[0], Out: *out, Workers: *workers, Match: *match, Force: *force}
+	if b.Groups, err = gf.options(); err != nil {
+		return err
+	}
 	if b.Workers <= 0 {
 		b.Workers = runtime.NumCPU()
 	}
