@@ -182,7 +182,7 @@ func ignoredKey(k string) bool {
 const maxGroupConfigBytes = 16 << 20
 
 // RunConfig reads a run's config.yaml as flat "dotted.key" → value
-// strings (lists as "[a, b]").
+// strings (lists as "[a, b]", an alias as "*name").
 func RunConfig(runDir string) (map[string]string, error) {
 	p := filepath.Join(runDir, "config.yaml")
 	f, err := os.Open(p)
@@ -221,10 +221,6 @@ func flattenYAML(n *yaml.Node, prefix string, out map[string]string, depth int) 
 			}
 			flattenYAML(n.Content[i+1], k, out, depth+1)
 		}
-	case yaml.AliasNode:
-		if n.Alias != nil {
-			flattenYAML(n.Alias, prefix, out, depth+1)
-		}
 	default:
 		out[prefix] = yamlValue(n, depth)
 	}
@@ -248,9 +244,9 @@ func yamlValue(n *yaml.Node, depth int) string {
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
 	case yaml.AliasNode:
-		if n.Alias != nil && depth < 32 {
-			return yamlValue(n.Alias, depth+1)
-		}
+		// An alias stays its name: expanding it would let a small hostile
+		// file ("billion laughs") grow without bound.
+		return "*" + n.Value
 	}
 	return n.Value
 }
