@@ -92,7 +92,7 @@ func TestEvaluateSkipsOnlyTheJobsOfABrokenInput(t *testing.T) {
 				}
 				return os.WriteFile(p, b[:len(b)/2], 0o644)
 			},
-			[]string{"models", "policy", "qvalues", "maps"}, "actor.pth", StatusFailed,
+			[]string{"models", "policy", "qvalues", "valuebias", "maps"}, "actor.pth", StatusFailed,
 		},
 		"bad yaml and no log": {
 			func(dir string) error {
@@ -133,6 +133,9 @@ func TestEvaluateSkipsOnlyTheJobsOfABrokenInput(t *testing.T) {
 				}
 			}
 			for _, j := range Jobs() {
+				if j.Name == "sac" { // the demo run is TD3
+					continue
+				}
 				if !skipped[j.Name] && st[j.Name].Status != "ok" {
 					t.Errorf("job %s: %+v, want ok", j.Name, st[j.Name])
 				}

@@ -7,23 +7,23 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/rleval/rleval/graph"
 	"github.com/rleval/rleval/loaders"
 	"github.com/rleval/rleval/plotting"
 )
 
 // valueBiasJob measures the critics' value-estimation bias (the TD3
-// paper's §4.1 question) from the stored trajectories: min(Q1, Q2)(s, a)
-// at the stored action against the discounted Monte Carlo return G that
-// followed, on the buffer's states whose return is known. It writes
-// value_bias.json, a histogram of Q − G and Q against G, and the run's
-// bias_mean into the batch summary.
+// paper's §4.1 question) from the stored trajectories: Q(s, a) at the
+// stored action (min(Q1, Q2) of twin critics, as qvalues combines them)
+// against the discounted Monte Carlo return G that followed, on the
+// buffer's states whose return is known. It writes value_bias.json, a
+// histogram of Q − G and Q against G, and puts the run's bias_mean in the
+// batch summary.
 //
-// Inputs: the replay buffer, both critics and the config's
-// algorithm.gamma (0.99 if absent). Q over the buffer is the qvalues job's
-// when it ran, or computed here.
-var valueBiasJob = Job{Name: "valuebias",
-	Needs: needAll(needNets(loaders.RoleCritic1, loaders.RoleCritic2), needBuffer, needReadableConfig), Run: runValueBias}
+// Inputs: the replay buffer, the critics (Q over the buffer is the shared
+// BufferQ evaluation, computed once for this job and qvalues) and the
+// config's algorithm.gamma (0.99 if absent).
+var valueBiasJob = Job{Name: "valuebias", Sections: []Section{{"valuebias", "Value-estimation bias"}},
+	Needs: needAll(needCritics, needBuffer, needReadableConfig), Run: runValueBias}
 
 // needReadableConfig refuses a config that exists but is broken: its gamma
 // is unknown. A run with no config at all takes the default gamma.
@@ -171,27 +171,17 @@ func configGamma(runDir string) (float64, error) {
 	return g, nil
 }
 
-func runValueBias(c *Context) error {
+func runValueBias(c *Context) (*Output, error) {
 	b := c.Run.Buffer
 	gamma, err := configGamma(c.Run.Dir)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	q := c.qBuffer
-	if len(q) != b.Size {
-		obs, err := graph.NewSliceRows(b.Obs, b.ObsDim)
-		if err != nil {
-			return err
-		}
-		acts, err := graph.NewSliceRows(b.Actions, b.ActDim)
-		if err != nil {
-			return err
-		}
-		q = make([]float32, b.Size)
-		if err := c.Engine.Q(c.Run.Nets[loaders.RoleCritic1], c.Run.Nets[loaders.RoleCritic2], obs, acts, nil, nil, q); err != nil {
-			return err
-		}
+	bq, err := c.BufferQ()
+	if err != nil {
+		return nil, err
 	}
+	q := bq.AtBuffer
 	h := valueHorizon(gamma)
 	st := returnStates(b.Obs, b.NextObs, b.ObsDim, b.Rewards, b.Dones, b.Size, b.Capacity, b.Index, gamma, h)
 	vb := ValueBias{Gamma: gamma, Horizon: h, Segments: st.Segments, Complete: st.Complete, States: len(st.Rows)}
@@ -217,29 +207,30 @@ func runValueBias(c *Context) error {
 		}
 		vb.MCReturnMean, vb.QMean, vb.BiasMean, vb.BiasStd = num(sg/float64(n)), num(sq/float64(n)), num(mean), num(math.Sqrt(ss/float64(n)))
 	}
-	c.summary.ValueBias = float64(vb.BiasMean)
+	out := &Output{Summary: func(s *RunSummary) { s.ValueBias = float64(vb.BiasMean) }}
 	if c.Opt.CoreOnly {
-		return nil
+		return out, nil
 	}
 	if err := c.writeJSON("value_bias.json", vb); err != nil {
-		return err
+		return nil, err
 	}
-	sec := c.report.section(plotting.SectionQValues)
-	sec.Tables = append(sec.Tables, plotting.Table{Caption: "Value-estimation bias: min(Q1, Q2)(s, a) − discounted return G",
+	const sec = "valuebias"
+	qn := qName(c)
+	out.table(sec, plotting.Table{Caption: "Value-estimation bias: " + qn + "(s, a) at the stored actions − discounted return G",
 		Header: []string{"γ", "horizon H", "segments (complete)", "states", "mean G", "mean Q", "mean Q − G", "std Q − G"},
 		Rows: [][]string{{fmtNum(gamma), strconv.Itoa(h), fmt.Sprintf("%d (%d)", st.Segments, st.Complete), strconv.Itoa(len(st.Rows)),
 			fmtNum(float64(vb.MCReturnMean)), fmtNum(float64(vb.QMean)), fmtNum(float64(vb.BiasMean)), fmtNum(float64(vb.BiasStd))}}})
 	if len(st.Rows) == 0 {
-		sec.Notes = append(sec.Notes, "Value-estimation bias: no state of the buffer has a known return (no complete episode, no segment longer than H).")
-		return nil
+		out.Notes = append(out.Notes, Note{sec, "No state of the buffer has a known return (no complete episode, no segment longer than H)."})
+		return out, nil
 	}
 	hp := plotting.NewHistPanel("Q − G over the buffer's states", diff, c.Opt.HistBins, plotting.TabPurple)
 	hp.XLabel = "Q(s, a) − G"
 	fig, err := plotting.HistogramGrid("Value-estimation bias", 1, 1, []plotting.HistPanel{hp}, 0, 0)
-	if err := c.figure(plotting.SectionQValues, "value_bias_hist", fig, err); err != nil {
-		return err
+	if err := out.add(sec, "value_bias_hist", fig, err); err != nil {
+		return nil, err
 	}
 	fig, err = plotting.PhasePortrait(gs, qs, diff, plotting.PhaseOptions{Title: "Q against the discounted return G, colour = Q − G",
-		XLabel: "G (discounted return that followed)", YLabel: "Q = min(Q1, Q2)(s, a)", ColorLabel: "Q − G"})
-	return c.figure(plotting.SectionQValues, "value_bias_scatter", fig, err)
+		XLabel: "G (discounted return that followed)", YLabel: "Q = " + qn + "(s, a)", ColorLabel: "Q − G"})
+	return out, out.add(sec, "value_bias_scatter", fig, err)
 }

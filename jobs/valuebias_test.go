@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"runtime"
 	"testing"
 
 	"github.com/rleval/rleval/graph"
@@ -100,16 +99,26 @@ func TestValueBiasEqualsNumpy(t *testing.T) {
 			}
 			out := t.TempDir()
 			opt := DefaultOptions()
-			c := &Context{Run: r, Opt: opt, Out: out, Engine: graph.NewEngine(graph.NewCPU(graph.Options{}), graph.Options{}),
-				Preset: PresetFor(r), report: newPage(r), summary: &RunSummary{}, renderSem: make(chan struct{}, runtime.NumCPU())}
-			c.job = valueBiasJob.Name
+			c := &Context{Run: r, Opt: opt, Out: out, Engine: graph.NewEngine(graph.NewCPU(graph.Options{}), graph.Options{})}
+			c.Plane, c.PlaneErr = ResolvePlane(r, opt.Plane)
+			c.shared = newShared(c)
 			if err := valueBiasJob.Needs(c); err != nil {
 				t.Fatal(err)
 			}
-			if err := valueBiasJob.Run(c); err != nil {
+			o, err := valueBiasJob.Run(c)
+			if err != nil {
 				t.Fatal(err)
 			}
-			c.finishRenders()
+			sum := &RunSummary{Jobs: []JobStatus{{Name: valueBiasJob.Name, Status: "ok"}}}
+			o.Summary(sum)
+			pg := newPage(c)
+			pg.add(valueBiasJob.Name, o)
+			pg.finish(sum)
+			for _, j := range sum.Jobs {
+				if j.Status == "failed" {
+					t.Errorf("figure failed: %s", j.Reason)
+				}
+			}
 			var got struct {
 				Gamma                     float64
 				Horizon, Segments, States int
@@ -139,8 +148,8 @@ func TestValueBiasEqualsNumpy(t *testing.T) {
 					t.Errorf("%s = %v, numpy %v", c.name, c.got, c.want)
 				}
 			}
-			if c.summary.ValueBias != got.BiasMean {
-				t.Errorf("summary value_bias %v, file %v", c.summary.ValueBias, got.BiasMean)
+			if sum.ValueBias != got.BiasMean {
+				t.Errorf("summary value_bias %v, file %v", sum.ValueBias, got.BiasMean)
 			}
 			for _, f := range []string{"value_bias_hist.png", "value_bias_scatter.png"} {
 				if _, err := os.Stat(filepath.Join(out, "plots", f)); err != nil {

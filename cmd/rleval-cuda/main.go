@@ -1,8 +1,8 @@
 //go:build rlcuda
 
 // Command rleval-cuda is the worker that evaluates rleval's networks on a
-// GPU. rleval starts it (graph.NewRemote) and speaks the wire protocol of
-// graph.ServeWire over its stdin and stdout; it is not meant to be run by
+// GPU. rleval starts it (worker.NewRemote) and speaks the wire protocol of
+// worker.Serve over its stdin and stdout; it is not meant to be run by
 // hand, except to check a machine:
 //
 //	rleval-cuda -info
@@ -23,8 +23,8 @@ import (
 	"os"
 	"runtime"
 
-	"github.com/rleval/rleval/graph"
 	"github.com/rleval/rleval/graph/cuda"
+	"github.com/rleval/rleval/worker"
 )
 
 func main() {
@@ -34,7 +34,7 @@ func main() {
 	info := flag.Bool("info", false, "print the device and exit")
 	flag.Parse()
 
-	// The CUDA context is current on this OS thread only; ServeWire calls
+	// The CUDA context is current on this OS thread only; worker.Serve calls
 	// the device from this goroutine only.
 	runtime.LockOSThread()
 	dev, err := cuda.Open(*ordinal)
@@ -50,7 +50,7 @@ func main() {
 	}
 	// Anything logged goes to stderr, which the client shows on failure;
 	// stdout carries frames only.
-	if err := graph.ServeWire(os.Stdin, os.Stdout, dev); err != nil {
+	if err := worker.Serve(os.Stdin, os.Stdout, dev); err != nil {
 		dev.Close()
 		log.Fatal(err)
 	}

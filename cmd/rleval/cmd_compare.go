@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/rleval/rleval/jobs"
@@ -39,9 +40,13 @@ func (g *groupFlags) options() (jobs.GroupOptions, error) {
 		}
 	}
 	if g.scoreRange != "" {
-		r, err := parseRange("score-range", g.scoreRange)
-		if err != nil {
-			return o, err
+		var r [2]float64
+		lo, hi, ok := strings.Cut(g.scoreRange, ",")
+		var err1, err2 error
+		r[0], err1 = strconv.ParseFloat(strings.TrimSpace(lo), 64)
+		r[1], err2 = strconv.ParseFloat(strings.TrimSpace(hi), 64)
+		if !ok || err1 != nil || err2 != nil {
+			return o, usagef("--score-range %q: want LO,HI", g.scoreRange)
 		}
 		if !(r[1] > r[0]) {
 			return o, usagef("--score-range %q: want LO < HI", g.scoreRange)
@@ -78,7 +83,7 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 	}
 	res, g, err := jobs.Compare(*out, pos, opt)
 	if err != nil {
-		if code := jobs.ExitCode(nil, err); code != exitFailure {
+		if code := batchExit(nil, err); code != exitFailure {
 			return exitError{code, err}
 		}
 		return err

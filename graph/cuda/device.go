@@ -13,11 +13,12 @@ import (
 
 	"github.com/rleval/rleval/graph"
 	"github.com/rleval/rleval/loaders"
+	"github.com/rleval/rleval/worker"
 )
 
 // Device is a graph.Backend on one GPU. It owns a CUDA context that is
 // current on the OS thread that called Open: lock that goroutine to its
-// thread (runtime.LockOSThread) and make every call from it. graph.ServeWire
+// thread (runtime.LockOSThread) and make every call from it. worker.Serve
 // does. Device is therefore not safe for concurrent use, unlike the other
 // Backends; Remote serialises callers in front of it.
 type Device struct {
@@ -25,11 +26,11 @@ type Device struct {
 	ctx  cu.CUContext
 	blas *cublas.Standard
 	k    *kernels
-	info graph.DeviceInfo
+	info worker.DeviceInfo
 
 	nets map[*loaders.Network]*devNet
 	s    scratch
-	last graph.DeviceTiming
+	last worker.DeviceTiming
 }
 
 // buf is a device allocation of n float32s.
@@ -179,14 +180,14 @@ func newBLAS() (*cublas.Standard, error) {
 // Name returns "cuda: " and the GPU's name.
 func (d *Device) Name() string { return "cuda: " + d.info.Name }
 
-// DeviceInfo describes the GPU; graph.ServeWire sends it in the hello reply.
-func (d *Device) DeviceInfo() graph.DeviceInfo {
+// DeviceInfo describes the GPU; worker.Serve sends it in the hello reply.
+func (d *Device) DeviceInfo() worker.DeviceInfo {
 	d.info.FreeMem, _, _ = cu.MemInfo()
 	return d.info
 }
 
 // LastTiming returns the split of the last evaluation's time.
-func (d *Device) LastTiming() graph.DeviceTiming { return d.last }
+func (d *Device) LastTiming() worker.DeviceTiming { return d.last }
 
 // Forget frees net's weights on the device.
 func (d *Device) Forget(net *loaders.Network) {
@@ -356,12 +357,12 @@ func (d *Device) critic(dn *devNet, n int, q *buf) error {
 
 // timer splits a request's wall time into the three phases.
 type timer struct {
-	t    *graph.DeviceTiming
+	t    *worker.DeviceTiming
 	mark time.Time
 }
 
 func (d *Device) startTimer() timer {
-	d.last = graph.DeviceTiming{}
+	d.last = worker.DeviceTiming{}
 	return timer{t: &d.last, mark: time.Now()}
 }
 

@@ -6,7 +6,7 @@
 // It is linked only into the rleval-cuda worker, behind the build tag
 // rlcuda: the gorgonia.org/cu package initialises the driver in its init
 // function and exits the process when there is no device, so no binary that
-// must run without a GPU may import it; graph.Remote talks to the worker
+// must run without a GPU may import it; worker.Remote talks to the worker
 // instead. The tag is not "cuda" because that tag also switches
 // gorgonia.org/gorgonia, which package graph imports, to its own CUDA
 // build, which needs cuDNN and cudagen-generated kernels.

@@ -1,4 +1,4 @@
-package graph
+package worker
 
 import (
 	"errors"
@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/rleval/rleval/graph"
 )
 
 // buildCUDAWorker is set by remote_cuda_test.go under -tags rlcuda.
@@ -21,15 +23,15 @@ var cudaWorker struct {
 
 // cudaRemote starts the real CUDA worker or skips the test: it needs
 // $RLEVAL_CUDA_WORKER (or -tags rlcuda to build one) and a GPU.
-func cudaRemote(t testing.TB, opts RemoteOptions) *Remote {
+func cudaRemote(t testing.TB, opts Options) *Remote {
 	t.Helper()
 	cudaWorker.once.Do(func() {
-		if p := os.Getenv(WorkerEnv); p != "" {
+		if p := os.Getenv(PathEnv); p != "" {
 			cudaWorker.path = p
 			return
 		}
 		if !buildCUDAWorker {
-			cudaWorker.err = fmt.Errorf("set $%s or test with -tags rlcuda", WorkerEnv)
+			cudaWorker.err = fmt.Errorf("set $%s or test with -tags rlcuda", PathEnv)
 			return
 		}
 		// A fixed path, rebuilt each run, so runs leave one binary behind.
@@ -38,7 +40,7 @@ func cudaRemote(t testing.TB, opts RemoteOptions) *Remote {
 			cudaWorker.err = err
 			return
 		}
-		cudaWorker.path = filepath.Join(dir, WorkerName)
+		cudaWorker.path = filepath.Join(dir, BinaryName)
 		out, err := exec.Command("go", "build", "-tags", "rlcuda", "-o", cudaWorker.path, "github.com/rleval/rleval/cmd/rleval-cuda").CombinedOutput()
 		if err != nil {
 			cudaWorker.err = fmt.Errorf("build the worker: %v: %s", err, out)
@@ -48,7 +50,7 @@ func cudaRemote(t testing.TB, opts RemoteOptions) *Remote {
 		t.Skipf("no CUDA worker: %v", cudaWorker.err)
 	}
 	rem, err := NewRemote(cudaWorker.path, opts)
-	if errors.Is(err, ErrNoCUDA) {
+	if errors.Is(err, graph.ErrNoCUDA) {
 		t.Skipf("no GPU: %v", err)
 	}
 	if err != nil {
@@ -63,7 +65,7 @@ func cudaRemote(t testing.TB, opts RemoteOptions) *Remote {
 }
 
 func TestCUDAWorkerMatchesFloat64ReferenceAndCPU(t *testing.T) {
-	rem := cudaRemote(t, RemoteOptions{})
+	rem := cudaRemote(t, Options{})
 	t.Logf("%s, %d MiB, compute capability %d, driver %d", rem.Name(), rem.DeviceInfo().TotalMem>>20,
 		rem.DeviceInfo().ComputeCapability, rem.DeviceInfo().DriverVersion)
 	for i, s := range testShapes {
@@ -91,7 +93,7 @@ func TestCUDAWorkerMatchesFloat64ReferenceAndCPU(t *testing.T) {
 			for k, w := range want {
 				checkClose(t, k, got[k], w)
 			}
-			cpu := evalAll(t, NewCPU(Options{}), actor, c1, c2, obs, act, n)
+			cpu := evalAll(t, graph.NewCPU(graph.Options{}), actor, c1, c2, obs, act, n)
 			for _, k := range []string{"policy", "q1", "q2"} {
 				w := make([]float64, len(cpu[k]))
 				for j, v := range cpu[k] {
@@ -104,7 +106,7 @@ func TestCUDAWorkerMatchesFloat64ReferenceAndCPU(t *testing.T) {
 }
 
 func TestCUDAWorkerSplitsLargeRequests(t *testing.T) {
-	rem := cudaRemote(t, RemoteOptions{MaxChunkRows: 100_000})
+	rem := cudaRemote(t, Options{MaxChunkRows: 100_000})
 	s := testShapes[0]
 	actor, c1, c2 := s.nets(7)
 	n := 250_001
@@ -114,7 +116,7 @@ func TestCUDAWorkerSplitsLargeRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	wact, wq1, wq2 := make([]float32, n*s.actDim), make([]float32, n), make([]float32, n)
-	if err := NewCPU(Options{}).QPolicy(actor, c1, c2, obs, n, wact, wq1, wq2); err != nil {
+	if err := graph.NewCPU(graph.Options{}).QPolicy(actor, c1, c2, obs, n, wact, wq1, wq2); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
@@ -137,7 +139,7 @@ func BenchmarkCUDAWorkerQPolicy(b *testing.B) {
 	actor, c1, c2 := s.nets(1)
 	for _, n := range []int{1024, 65536, 1 << 20} {
 		b.Run(fmt.Sprintf("rows%d", n), func(b *testing.B) {
-			rem := cudaRemote(b, RemoteOptions{})
+			rem := cudaRemote(b, Options{})
 			obs := randomRows(n, s.obsDim, 2, 1)
 			act, q1, q2 := make([]float32, n*s.actDim), make([]float32, n), make([]float32, n)
 			if err := rem.QPolicy(actor, c1, c2, obs, n, act, q1, q2); err != nil {
