@@ -216,3 +216,16 @@ func TestRunWithoutConfigIsUngrouped(t *testing.T) {
 		t.Errorf("ungrouped %v, first group %v", g.Ungrouped, g.Groups[0].Runs)
 	}
 }
+
+// BenchmarkComputeGroups500 groups a 500-run sweep (100 configurations × 5
+// seeds, 20 evaluation points each) with the default replicates: what a
+// batch of that size adds at its end.
+func BenchmarkComputeGroups500(b *testing.B) {
+	res, _ := makeBigBatch(b, 100, 5)
+	for b.Loop() {
+		if _, err := ComputeGroups(res, GroupOptions{Bootstrap: stats.Bootstrap{Seed: 1}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(500*float64(b.N)/b.Elapsed().Seconds(), "runs/s")
+}
