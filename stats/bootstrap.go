@@ -144,7 +144,7 @@ type strat struct {
 	clipped [][]float64 // min(normalised vals[t][j], 1)
 	sorted  []float64   // every score, ascending
 	counts  []int32     // counts[rank] in the current resample
-	local   [][]int32   // per task, counts[j] of the current resample
+	local   [][]int32   // per task, counts[j] of the resample (tests only; nil)
 	taskSum []float64
 	means   []float64
 	gapSum  float64
@@ -156,7 +156,7 @@ func newStrat(s Scores, lo, hi float64) *strat {
 		t, j int
 	}
 	e := &strat{vals: make([][]float64, len(s)), rank: make([][]int32, len(s)), clipped: make([][]float64, len(s)),
-		local: make([][]int32, len(s)), taskSum: make([]float64, len(s)), means: make([]float64, len(s))}
+		taskSum: make([]float64, len(s)), means: make([]float64, len(s))}
 	var all []item
 	for t, x := range s {
 		v := slices.Clone(x)
@@ -164,7 +164,6 @@ func newStrat(s Scores, lo, hi float64) *strat {
 		e.vals[t] = v
 		e.rank[t] = make([]int32, len(v))
 		e.clipped[t] = make([]float64, len(v))
-		e.local[t] = make([]int32, len(v))
 		for j, x := range v {
 			e.clipped[t][j] = min((x-lo)/(hi-lo), 1)
 			all = append(all, item{x, t, j})
@@ -194,15 +193,19 @@ func (e *strat) resample(d *drawer) {
 	gap := 0.0
 	for t, v := range e.vals {
 		n := len(v)
-		rank, clip, local := e.rank[t], e.clipped[t], e.local[t]
-		clear(local)
+		rank, clip := e.rank[t], e.clipped[t]
 		sum := 0.0
+		if e.local != nil {
+			clear(e.local[t])
+		}
 		for range n {
 			k := d.intn(n)
 			e.counts[rank[k]]++
-			local[k]++
 			sum += v[k]
 			gap += clip[k]
+			if e.local != nil {
+				e.local[t][k]++
+			}
 		}
 		e.taskSum[t] = sum
 	}

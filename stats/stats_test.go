@@ -192,6 +192,10 @@ func TestStratifiedBootstrapKeepsTasks(t *testing.T) {
 func TestReplicateIQMEqualsTrimMean(t *testing.T) {
 	s := Scores{{3, 1, 4, 1, 5, 9, 2, 6}, {5, 3, 5}, {8, 9, 7, 9, 3}}
 	e := newStrat(s, 0, 10)
+	e.local = make([][]int32, len(s))
+	for t := range s {
+		e.local[t] = make([]int32, len(s[t]))
+	}
 	d := newDrawer(Bootstrap{Seed: 5})
 	for range 200 {
 		e.resample(d)
