@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/rleval/rleval/graph"
+	"github.com/rleval/rleval/loaders"
 )
 
 // buildCUDAWorker is set by remote_cuda_test.go under -tags rlcuda.
@@ -158,6 +159,43 @@ func BenchmarkCUDAWorkerQPolicy(b *testing.B) {
 			b.ReportMetric(float64(st.HostToDevice-before.HostToDevice)/req/1e3, "h2d-µs/req")
 			b.ReportMetric(float64(st.Compute-before.Compute)/req/1e3, "compute-µs/req")
 			b.ReportMetric(float64(st.DeviceToHost-before.DeviceToHost)/req/1e3, "d2h-µs/req")
+		})
+	}
+}
+
+// TestCUDAWorkerStackedMatchesCPU checks the strided-batched stack on the
+// GPU against the CPU plan, network by network.
+func TestCUDAWorkerStackedMatchesCPU(t *testing.T) {
+	rem := cudaRemote(t, Options{})
+	for i, s := range testShapes {
+		t.Run(s.name, func(t *testing.T) {
+			const k, n = 6, 777
+			var actors, c1, c2 []*loaders.Network
+			for j := range k {
+				a, q1, q2 := s.nets(uint64(500 + 10*i + j))
+				actors, c1, c2 = append(actors, a), append(c1, q1), append(c2, q2)
+			}
+			od, ad := s.obsDim, s.actDim
+			obs := randomRows(k*n, od, 3, uint64(i))
+			act, q1, q2 := make([]float32, k*n*ad), make([]float32, k*n), make([]float32, k*n)
+			if err := rem.StackedQPolicy(actors, c1, c2, obs, n, act, q1, q2); err != nil {
+				t.Fatal(err)
+			}
+			cpu := graph.NewCPU(graph.Options{})
+			wa, w1, w2 := make([]float32, k*n*ad), make([]float32, k*n), make([]float32, k*n)
+			if err := cpu.StackedQPolicy(actors, c1, c2, obs, n, wa, w1, w2); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct {
+				name      string
+				got, want []float32
+			}{{"act", act, wa}, {"q1", q1, w1}, {"q2", q2, w2}} {
+				w := make([]float64, len(c.want))
+				for j, v := range c.want {
+					w[j] = float64(v)
+				}
+				checkClose(t, c.name, c.got, w)
+			}
 		})
 	}
 }

@@ -123,7 +123,7 @@ func Find() (string, error) {
 		return p, nil
 	}
 	tried = append(tried, "$PATH")
-	return "", fmt.Errorf("%w: worker %s not found in %s: build it with `make cuda` (needs the CUDA toolkit) or set $%s",
+	return "", fmt.Errorf("%w: worker %s not found in %s: build it with `make cuda` (needs CUDA's cuda.h: Debian nvidia-cuda-dev) or set $%s",
 		graph.ErrNoCUDA, BinaryName, strings.Join(tried, " or "), PathEnv)
 }
 

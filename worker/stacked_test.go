@@ -137,3 +137,39 @@ func TestServeWireChecksStackedRequests(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkRemoteStackedQPolicy compares 64 runs' networks evaluated over
+// the protocol one request per network with one stacked request, on a
+// server that answers at no cost (nullBackend): the per-request overhead
+// that stacking removes, apart from any device.
+func BenchmarkRemoteStackedQPolicy(b *testing.B) {
+	s := testShapes[0]
+	const k, n = 64, 1024
+	var actors, c1, c2 []*loaders.Network
+	for j := range k {
+		a, q1, q2 := s.nets(uint64(j))
+		actors, c1, c2 = append(actors, a), append(c1, q1), append(c2, q2)
+	}
+	obs := randomRows(k*n, s.obsDim, 2, 1)
+	act, q1, q2 := make([]float32, k*n), make([]float32, k*n), make([]float32, k*n)
+	b.Run("per-network", func(b *testing.B) {
+		rem := pipeRemote(b, nullBackend{}, Options{})
+		for b.Loop() {
+			for j := range k {
+				if err := rem.QPolicy(actors[j], c1[j], c2[j], obs[j*n*3:(j+1)*n*3], n, act[j*n:(j+1)*n], q1[j*n:(j+1)*n], q2[j*n:(j+1)*n]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		b.ReportMetric(float64(k*n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	})
+	b.Run("stacked", func(b *testing.B) {
+		rem := pipeRemote(b, nullBackend{}, Options{})
+		for b.Loop() {
+			if err := rem.StackedQPolicy(actors, c1, c2, obs, n, act, q1, q2); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(k*n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	})
+}
