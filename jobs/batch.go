@@ -55,6 +55,9 @@ type Batch struct {
 	// summary files while the batch runs (0 means 2s); they are always
 	// written at the end, even when the batch is cancelled.
 	SummaryInterval time.Duration
+	// Groups configure the groups of runs compared in groups.json and
+	// on the index page.
+	Groups GroupOptions
 }
 
 // BatchResult is the outcome of a batch or a merge, and the content of
@@ -281,7 +284,7 @@ func (b *Batch) writeSummaries(res *BatchResult, rows []*RunSummary, final bool)
 		return err
 	}
 	if final && res.Shards <= 1 {
-		if err := WriteIndex(filepath.Join(b.Out, IndexFileName), res); err != nil {
+		if err := writeBatchPages(b.Out, res, b.Groups); err != nil {
 			return err
 		}
 	}
@@ -368,7 +371,7 @@ func failedRow(rd RunDir, err error, secs float64) *RunSummary {
 	nan := math.NaN()
 	s := &RunSummary{
 		Status: StatusFailed, Error: err.Error(),
-		FinalRewardSum: nan, BestRewardSum: nan, MeanQPolicy: nan, L2Total: nan,
+		FinalRewardSum: nan, BestRewardSum: nan, MeanQPolicy: nan, L2Total: nan, ValueBias: nan,
 		Seconds: secs, Finished: time.Now().UTC(),
 	}
 	fillRow(s, rd)

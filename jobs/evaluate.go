@@ -75,7 +75,7 @@ func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSumm
 		logf = func(string, ...any) {}
 	}
 	sum := &RunSummary{Name: filepath.Base(filepath.Clean(runDir)), Dir: runDir, Out: outDir,
-		FinalRewardSum: math.NaN(), BestRewardSum: math.NaN(), MeanQPolicy: math.NaN(), L2Total: math.NaN()}
+		FinalRewardSum: math.NaN(), BestRewardSum: math.NaN(), MeanQPolicy: math.NaN(), L2Total: math.NaN(), ValueBias: math.NaN()}
 	r, err := loaders.LoadRun(runDir, loaders.LoadOptions{})
 	if err != nil {
 		sum.Status, sum.Error = StatusFailed, err.Error()

@@ -1,9 +1,15 @@
 package jobs
 
 import (
+	"encoding/binary"
 	"fmt"
+	"io"
 	"math"
 	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -18,32 +24,59 @@ const IndexFileName = "index.html"
 const ReportFileName = "report.html"
 
 // indexColumns are the runs table's columns, after the run's name.
-var indexColumns = []string{"run", "date", "status", "final reward_sum", "best reward_sum", "mean Q(s,π(s))", "buffer size", "‖actor−target‖₂", "seconds", "error"}
+var indexColumns = []string{"run", "group", "date", "status", "final reward_sum", "best reward_sum", "mean Q(s,π(s))", "value bias", "buffer size", "‖actor−target‖₂", "seconds", "error"}
 
-// WriteIndex writes the batch index page to path atomically: a table of the
-// runs sortable by any column (a click on its header), a link to each run's
-// report, and the evaluation reward curves of all runs overlaid. The page
+// thumbSide is the small multiples' thumbnail size in pixels: enough to
+// see a policy's switching curve, small enough that 500 runs' thumbnails
+// inline in the page stay a few MB.
+const thumbSide = 48
+
+// maxOverlayRuns is the most runs whose curves are overlaid in one plot
+// when there are no groups: past it the legend hides the plot.
+const maxOverlayRuns = 30
+
+// WriteIndex writes the batch index page to path atomically. With groups
+// (nil for none): the groups table with interval bars, one IQM curve per
+// group with its band, the probability-of-improvement matrix, performance
+// profiles, and small multiples of every run's policy and Q maps, grouped
+// and ordered by the metric, each linked to its report. Always: the runs
+// table, sortable and filterable, each run linked to its report. The page
 // is self-contained (no network); every string from a run is escaped.
-func WriteIndex(path string, res *BatchResult) error {
-	x := &plotting.Index{Title: "rleval batch", Columns: indexColumns, Notes: res.Notes}
+func WriteIndex(path string, res *BatchResult, groups *Groups) error {
+	p := &plotting.BatchPage{Title: "rleval batch", Notes: res.Notes}
 	if res.Root != "" {
-		x.Title = "rleval batch: " + res.Root
+		p.Title = "rleval batch: " + res.Root
 	}
-	x.Subtitles = []string{fmt.Sprintf("%d runs: %d ok, %d partial, %d failed", len(res.Runs), res.OK, res.Partial, res.Failed)}
+	p.Subtitles = []string{fmt.Sprintf("%d runs: %d ok, %d partial, %d failed", len(res.Runs), res.OK, res.Partial, res.Failed)}
+	groupOf := map[string]string{}
+	if groups != nil {
+		for _, g := range groups.Groups {
+			for _, out := range g.Outs {
+				groupOf[out] = g.Name
+			}
+		}
+		p.Notes = append(slices.Clone(p.Notes), groups.Notes...)
+		if err := groupSections(p, res, groups, filepath.Dir(path)); err != nil {
+			return err
+		}
+	}
+	runs := plotting.Table{Header: indexColumns, Sortable: true}
 	var curves []plotting.Series
 	for i := range res.Runs {
 		s := &res.Runs[i]
-		row := plotting.IndexRow{Cells: []string{s.Name, s.Date, s.Status, numCell(s.FinalRewardSum), numCell(s.BestRewardSum),
-			numCell(s.MeanQPolicy), numCell(float64(s.BufferSize)), numCell(s.L2Total), numCell(s.Seconds), s.Error}}
+		runs.Rows = append(runs.Rows, []string{s.Name, groupOf[s.Out], s.Date, s.Status, numCell(s.FinalRewardSum), numCell(s.BestRewardSum),
+			numCell(s.MeanQPolicy), numCell(s.ValueBias), numCell(float64(s.BufferSize)), numCell(s.L2Total), numCell(s.Seconds), s.Error})
+		link := ""
 		if s.Status != StatusFailed && s.Out != "" {
-			row.Link = relURL(s.Out) + "/" + ReportFileName
+			link = relURL(s.Out) + "/" + ReportFileName
 		}
-		x.Rows = append(x.Rows, row)
+		runs.Links = append(runs.Links, []string{link})
 		if n := min(len(s.CurveStep), len(s.CurveValue)); n > 0 {
 			curves = append(curves, plotting.Series{Label: s.Name, X: s.CurveStep[:n], Y: s.CurveValue[:n]})
 		}
 	}
-	if len(curves) > 0 {
+	p.Runs = runs
+	if groups == nil && len(curves) > 0 && len(curves) <= maxOverlayRuns {
 		fig, err := plotting.Lines(plotting.LineOptions{Title: "Evaluation: total reward per episode, all runs",
 			XLabel: plotting.StepLabel, YLabel: "Reward (sum)", LegendBottom: true}, curves...)
 		if err != nil {
@@ -53,9 +86,255 @@ func WriteIndex(path string, res *BatchResult) error {
 		if err != nil {
 			return err
 		}
-		x.Images = append(x.Images, img)
+		p.Images = append(p.Images, img)
 	}
-	return plotting.WriteIndex(path, x)
+	return plotting.WriteBatchPage(path, p)
+}
+
+func toInterval(s *Stat) plotting.Interval {
+	if s == nil {
+		return plotting.Interval{Value: math.NaN(), Lo: math.NaN(), Hi: math.NaN()}
+	}
+	return plotting.Interval{Value: float64(s.Value), Lo: float64(s.Lo), Hi: float64(s.Hi)}
+}
+
+// groupSections fills the page's group sections; base is the page's folder,
+// against which the runs' Out paths are resolved for their maps.
+func groupSections(p *plotting.BatchPage, res *BatchResult, g *Groups, base string) error {
+	p.Metric = g.Metric
+	p.StatNames = []string{"mean", "median", "IQM", "optimality gap", "value bias"}
+	p.CurveXLabel, p.CurveYLabel = plotting.StepLabel, "IQM of reward_sum"
+	p.ProfileXLabel = "score threshold τ (" + g.Metric + ")"
+	p.ProfileCaption = fmt.Sprintf("Fraction of each group's runs whose %s exceeds τ, with its 95%% bootstrap band.", g.Metric)
+	p.ThumbCaption = "Each run's policy map (left, torque, one colour scale for all runs) and Q map (right, min(Q1, Q2) at (s, π(s)), one scale for all runs) on the state grid; groups in the order of the table, runs by " + g.Metric + ", best first. Click a run for its report."
+	for _, gr := range g.Groups {
+		p.Groups = append(p.Groups, plotting.PageGroup{Name: gr.Name, Runs: len(gr.Runs), Scored: gr.Scored,
+			Stats: []plotting.Interval{toInterval(gr.Mean), toInterval(gr.Median), toInterval(gr.IQM), toInterval(gr.OptimalityGap), toInterval(gr.ValueBias)}})
+		c := plotting.BandCurve{Label: gr.Name, X: gr.Curve.Step}
+		for _, s := range gr.Curve.IQM {
+			c.Y = append(c.Y, float64(s.Value))
+			c.Lo = append(c.Lo, float64(s.Lo))
+			c.Hi = append(c.Hi, float64(s.Hi))
+		}
+		p.Curves = append(p.Curves, c)
+		pr := plotting.BandCurve{Label: gr.Name, X: g.Thresholds}
+		for _, s := range gr.Profile {
+			pr.Y = append(pr.Y, float64(s.Value))
+			pr.Lo = append(pr.Lo, float64(s.Lo))
+			pr.Hi = append(pr.Hi, float64(s.Hi))
+		}
+		if len(pr.Y) > 0 {
+			p.Profiles = append(p.Profiles, pr)
+		}
+	}
+	if !slices.ContainsFunc(p.Curves, func(c plotting.BandCurve) bool { return len(c.X) > 0 }) {
+		p.Curves = nil
+	}
+	for _, row := range g.Improvement {
+		var r []*plotting.Interval
+		for _, s := range row {
+			if s == nil {
+				r = append(r, nil)
+				continue
+			}
+			iv := toInterval(s)
+			r = append(r, &iv)
+		}
+		p.Improvement = append(p.Improvement, r)
+	}
+	return thumbnails(p, res, g, base)
+}
+
+// thumbnails reads every grouped run's policy_grid.npy and q_grid.npy,
+// reduces each to thumbSide² cells at once (so 500 runs hold a few MB),
+// and draws them on one colour scale per kind.
+func thumbnails(p *plotting.BatchPage, res *BatchResult, g *Groups, base string) error {
+	type small struct {
+		name, link, value string
+		score             float64
+		maps              [2][]float32 // policy, Q: thumbSide-reduced
+		nx, ny            [2]int
+	}
+	byOut := map[string]*RunSummary{}
+	for i := range res.Runs {
+		byOut[res.Runs[i].Out] = &res.Runs[i]
+	}
+	polMax := 0.0
+	qLo, qHi := math.Inf(1), math.Inf(-1)
+	var blocks [][]small
+	any := false
+	for _, gr := range g.Groups {
+		var runs []small
+		for i, out := range gr.Outs {
+			s := small{name: gr.Runs[i], score: float64(gr.Scores[i]), value: numCell(float64(gr.Scores[i]))}
+			if r := byOut[out]; r != nil && r.Status != StatusFailed {
+				s.link = relURL(out) + "/" + ReportFileName
+			}
+			dir := filepath.Join(base, filepath.FromSlash(out))
+			if filepath.IsAbs(filepath.FromSlash(out)) {
+				dir = filepath.FromSlash(out)
+			}
+			for k, name := range []string{"policy_grid.npy", "q_grid.npy"} {
+				v, nx, ny, err := readMapNPY(filepath.Join(dir, name))
+				if err != nil {
+					continue
+				}
+				s.maps[k], s.nx[k], s.ny[k] = reduceMap(v, nx, ny, thumbSide)
+				any = true
+				for _, x := range s.maps[k] {
+					f := float64(x)
+					if math.IsNaN(f) || math.IsInf(f, 0) {
+						continue
+					}
+					if k == 0 {
+						polMax = max(polMax, math.Abs(f))
+					} else {
+						qLo, qHi = min(qLo, f), max(qHi, f)
+					}
+				}
+			}
+			runs = append(runs, s)
+		}
+		// Best first; runs without a score last.
+		slices.SortStableFunc(runs, func(a, b small) int {
+			an, bn := math.IsNaN(a.score), math.IsNaN(b.score)
+			switch {
+			case an && bn:
+				return 0
+			case an:
+				return 1
+			case bn:
+				return -1
+			case a.score > b.score:
+				return -1
+			case a.score < b.score:
+				return 1
+			}
+			return 0
+		})
+		blocks = append(blocks, runs)
+	}
+	if !any {
+		return nil
+	}
+	if polMax == 0 {
+		polMax = 1
+	}
+	if math.IsInf(qLo, 0) {
+		qLo, qHi = 0, 1
+	}
+	var sheets [2][][]float32
+	var nxs, nys [2][]int
+	tile := 0
+	for i, runs := range blocks {
+		tg := plotting.ThumbGroup{Name: g.Groups[i].Name}
+		for _, s := range runs {
+			tg.Runs = append(tg.Runs, plotting.Thumb{Name: s.name, Link: s.link, Value: s.value, Tile: tile,
+				HasA: s.maps[0] != nil, HasB: s.maps[1] != nil})
+			for k := range 2 {
+				sheets[k] = append(sheets[k], s.maps[k])
+				nxs[k] = append(nxs[k], s.nx[k])
+				nys[k] = append(nys[k], s.ny[k])
+			}
+			tile++
+		}
+		p.Thumbs = append(p.Thumbs, tg)
+	}
+	// 25 tiles a row: a 500-run sheet is 1200 × 960 pixels.
+	const cols = 25
+	var err error
+	if p.SheetA, err = plotting.ThumbSheet(sheets[0], nxs[0], nys[0], thumbSide, cols, -polMax, polMax, plotting.RdBuR()); err != nil {
+		return err
+	}
+	if p.SheetB, err = plotting.ThumbSheet(sheets[1], nxs[1], nys[1], thumbSide, cols, qLo, qHi, plotting.Viridis()); err != nil {
+		return err
+	}
+	p.SheetCols, p.ThumbSide = cols, thumbSide
+	return nil
+}
+
+// reduceMap averages an ny × nx map into at most side × side blocks.
+func reduceMap(v []float32, nx, ny, side int) ([]float32, int, int) {
+	tx, ty := min(nx, side), min(ny, side)
+	out := make([]float32, tx*ty)
+	for y := range ty {
+		y0, y1 := y*ny/ty, (y+1)*ny/ty
+		for x := range tx {
+			x0, x1 := x*nx/tx, (x+1)*nx/tx
+			sum, n := 0.0, 0
+			for yy := y0; yy < y1; yy++ {
+				for xx := x0; xx < x1; xx++ {
+					if f := float64(v[yy*nx+xx]); !math.IsNaN(f) && !math.IsInf(f, 0) {
+						sum += f
+						n++
+					}
+				}
+			}
+			out[y*tx+x] = float32(math.NaN())
+			if n > 0 {
+				out[y*tx+x] = float32(sum / float64(n))
+			}
+		}
+	}
+	return out, tx, ty
+}
+
+// maxMapNPYBytes bounds the maps read for thumbnails: a 2048² grid. Larger
+// maps (rleval heatmap's) are not thumbnailed.
+const maxMapNPYBytes = 4*2048*2048 + 4096
+
+var npyShapeRe = regexp.MustCompile(`'shape':\s*\((\d+),\s*(\d+)(?:,\s*(\d+))?,?\s*\)`)
+
+// readMapNPY reads a map written by WriteNPY: little-endian float32,
+// C order, shape (N, M) or (N, M, k) (then the first of k channels). The
+// claimed shape must match the file's size.
+func readMapNPY(path string) (v []float32, nx, ny int, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	if st.Size() > maxMapNPYBytes {
+		return nil, 0, 0, fmt.Errorf("%s: %d bytes, more than a thumbnail reads", path, st.Size())
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxMapNPYBytes))
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	if len(data) < 10 || string(data[:6]) != "\x93NUMPY" || data[6] != 1 {
+		return nil, 0, 0, fmt.Errorf("%s: not a .npy (format 1.0) file", path)
+	}
+	hl := int(binary.LittleEndian.Uint16(data[8:10]))
+	if 10+hl > len(data) {
+		return nil, 0, 0, fmt.Errorf("%s: truncated header", path)
+	}
+	hdr := string(data[10 : 10+hl])
+	if !strings.Contains(hdr, "'descr': '<f4'") || !strings.Contains(hdr, "'fortran_order': False") {
+		return nil, 0, 0, fmt.Errorf("%s: not a little-endian float32 C-order array", path)
+	}
+	m := npyShapeRe.FindStringSubmatch(hdr)
+	if m == nil {
+		return nil, 0, 0, fmt.Errorf("%s: not a 2-D or 3-D array", path)
+	}
+	ny, _ = strconv.Atoi(m[1])
+	nx, _ = strconv.Atoi(m[2])
+	k := 1
+	if m[3] != "" {
+		k, _ = strconv.Atoi(m[3])
+	}
+	body := data[10+hl:]
+	if ny <= 0 || nx <= 0 || k <= 0 || ny > 1<<16 || nx > 1<<16 || k > 64 || len(body) != 4*nx*ny*k {
+		return nil, 0, 0, fmt.Errorf("%s: shape (%d, %d, %d) does not match its %d data bytes", path, ny, nx, k, len(body))
+	}
+	v = make([]float32, nx*ny)
+	for i := range v {
+		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(body[4*i*k:]))
+	}
+	return v, nx, ny, nil
 }
 
 // relURL escapes each segment of a slash-separated relative path.

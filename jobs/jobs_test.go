@@ -71,7 +71,7 @@ func TestEvaluateSkipsOnlyTheJobsOfABrokenInput(t *testing.T) {
 	}{
 		"no buffer": {
 			func(dir string) error { return os.Remove(filepath.Join(dir, "data", "replay_buffer.pth")) },
-			[]string{"buffer", "qvalues"}, "replay_buffer.pth", StatusPartial,
+			[]string{"buffer", "qvalues", "valuebias"}, "replay_buffer.pth", StatusPartial,
 		},
 		"hostile critic2": {
 			func(dir string) error {
@@ -81,7 +81,7 @@ func TestEvaluateSkipsOnlyTheJobsOfABrokenInput(t *testing.T) {
 				}
 				return os.WriteFile(filepath.Join(dir, "models", "critic2.pth"), b, 0o644)
 			},
-			[]string{"qvalues", "maps"}, "critic2.pth", StatusFailed,
+			[]string{"qvalues", "valuebias", "maps"}, "critic2.pth", StatusFailed,
 		},
 		"truncated actor": {
 			func(dir string) error {
@@ -92,7 +92,7 @@ func TestEvaluateSkipsOnlyTheJobsOfABrokenInput(t *testing.T) {
 				}
 				return os.WriteFile(p, b[:len(b)/2], 0o644)
 			},
-			[]string{"models", "policy", "qvalues", "maps"}, "actor.pth", StatusFailed,
+			[]string{"models", "policy", "qvalues", "valuebias", "maps"}, "actor.pth", StatusFailed,
 		},
 		"bad yaml and no log": {
 			func(dir string) error {
@@ -101,7 +101,7 @@ func TestEvaluateSkipsOnlyTheJobsOfABrokenInput(t *testing.T) {
 				}
 				return os.Remove(filepath.Join(dir, "train_logs", "train.jsonl"))
 			},
-			[]string{"curves"}, "train.jsonl", StatusFailed,
+			[]string{"curves", "valuebias:config.yaml"}, "train.jsonl", StatusFailed,
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -123,9 +123,13 @@ func TestEvaluateSkipsOnlyTheJobsOfABrokenInput(t *testing.T) {
 			st := jobStatus(sum)
 			skipped := map[string]bool{}
 			for _, j := range tc.skipped {
+				reason := tc.reason
+				if name, r, ok := strings.Cut(j, ":"); ok { // a job skipped for another input
+					j, reason = name, r
+				}
 				skipped[j] = true
-				if st[j].Status != "skipped" || !strings.Contains(st[j].Reason, tc.reason) {
-					t.Errorf("job %s: %+v, want skipped naming %s", j, st[j], tc.reason)
+				if st[j].Status != "skipped" || !strings.Contains(st[j].Reason, reason) {
+					t.Errorf("job %s: %+v, want skipped naming %s", j, st[j], reason)
 				}
 			}
 			if _, listed := st["sac"]; listed {

@@ -7,6 +7,7 @@ import (
 	"github.com/rleval/rleval/internal/atomicfile"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path"
 	"path/filepath"
@@ -158,6 +159,7 @@ type runJSON struct {
 	BestRewardSum  num   `json:"best_reward_sum"`
 	MeanQPolicy    num   `json:"mean_q_policy"`
 	L2Total        num   `json:"l2_total"`
+	ValueBias      *num  `json:"value_bias,omitempty"`
 	Seconds        num   `json:"seconds"`
 	CurveStep      []num `json:"curve_step,omitempty"`
 	CurveValue     []num `json:"curve_value,omitempty"`
@@ -170,6 +172,7 @@ func toRunJSON(s *RunSummary) runJSON {
 		BestRewardSum:  num(s.BestRewardSum),
 		MeanQPolicy:    num(s.MeanQPolicy),
 		L2Total:        num(s.L2Total),
+		ValueBias:      numPtr(s.ValueBias),
 		Seconds:        num(s.Seconds),
 		CurveStep:      toJSONFloats(s.CurveStep),
 		CurveValue:     toJSONFloats(s.CurveValue),
@@ -183,6 +186,10 @@ func (r runJSON) summary() RunSummary {
 	s.FinalRewardSum = float64(r.FinalRewardSum)
 	s.BestRewardSum = float64(r.BestRewardSum)
 	s.MeanQPolicy = float64(r.MeanQPolicy)
+	s.ValueBias = math.NaN() // absent in summaries written before value_bias
+	if r.ValueBias != nil {
+		s.ValueBias = float64(*r.ValueBias)
+	}
 	s.L2Total = float64(r.L2Total)
 	s.Seconds = float64(r.Seconds)
 	s.CurveStep = fromJSONFloats(r.CurveStep)

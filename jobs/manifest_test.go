@@ -89,7 +89,7 @@ func TestIndexEscapesEveryString(t *testing.T) {
 		{Name: "plain", Out: "plain", Status: StatusFailed, CurveStep: []float64{0, 1}, CurveValue: []float64{2, 3}},
 	}}
 	path := filepath.Join(t.TempDir(), IndexFileName)
-	if err := WriteIndex(path, res); err != nil {
+	if err := WriteIndex(path, res, nil); err != nil {
 		t.Fatal(err)
 	}
 	page, _ := os.ReadFile(path)

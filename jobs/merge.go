@@ -67,7 +67,7 @@ func Merge(outDir string, dirs []string) (*BatchResult, error) {
 	if err := WriteSummary(outDir, merged); err != nil {
 		return merged, fmt.Errorf("merge: %w", err)
 	}
-	if err := WriteIndex(filepath.Join(outDir, IndexFileName), merged); err != nil {
+	if err := writeBatchPages(outDir, merged, GroupOptions{}); err != nil {
 		return merged, fmt.Errorf("merge: %w", err)
 	}
 	if len(missing) > 0 {

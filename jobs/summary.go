@@ -27,7 +27,10 @@ type RunSummary struct {
 	BufferSize  int     `json:"buffer_size"`
 	// L2Total is the actor − actor_target parameter distance.
 	L2Total float64 `json:"l2_total"`
-	Seconds float64 `json:"seconds"`
+	// ValueBias is the mean of Q − G, the critics' value-estimation bias
+	// (value_bias.json; NaN when not computed).
+	ValueBias float64 `json:"value_bias"`
+	Seconds   float64 `json:"seconds"`
 	// Curve is the evaluation reward_sum curve, for the batch overlay.
 	CurveStep  []float64 `json:"curve_step,omitempty"`
 	CurveValue []float64 `json:"curve_value,omitempty"`

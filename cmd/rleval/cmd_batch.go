@@ -21,6 +21,8 @@ func cmdBatch(args []string, stdout, stderr io.Writer) error {
 	shard := fs.String("shard", "", "evaluate only shard `i/n` (0-based), e.g. $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT")
 	match := fs.String("match", "", "evaluate only runs whose directory name matches this `GLOB`")
 	force := fs.Bool("force", false, "re-evaluate runs whose outputs are up to date")
+	var gf groupFlags
+	gf.register(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -29,6 +31,9 @@ func cmdBatch(args []string, stdout, stderr io.Writer) error {
 		return usagef("batch takes one experiments directory, got %d", len(pos))
 	}
 	b := jobs.Batch{Root: pos[0], Out: *out, Workers: *workers, Match: *match, Force: *force}
+	if b.Groups, err = gf.options(); err != nil {
+		return err
+	}
 	if b.Workers <= 0 {
 		b.Workers = runtime.NumCPU()
 	}

@@ -12,6 +12,7 @@
 //	heatmap [RUN_DIR]        one high-resolution map (4096² and beyond) in bounded memory
 //	batch   EXPERIMENTS_DIR  evaluate every run of a folder: parallel, resumable, shardable
 //	merge   DIR...           combine the summaries of sharded batches
+//	compare OUT...           recompute groups and statistics from finished batches
 //	bench   [RUN_DIR]        inference throughput by device and batch size
 //
 // With no RUN_DIR, inspect, eval, run and heatmap use the bundled demo run,
@@ -112,6 +113,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		{"heatmap", "one high-resolution map in bounded memory", cmdHeatmap},
 		{"batch", "evaluate every run of an experiments folder", cmdBatch},
 		{"merge", "combine the summaries of sharded batches", cmdMerge},
+		{"compare", "recompute groups and statistics from finished batches", cmdCompare},
 		{"bench", "inference throughput by device and batch size", cmdBench},
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {

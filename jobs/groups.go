@@ -1,0 +1,734 @@
+package jobs
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/rleval/rleval/internal/atomicfile"
+	"github.com/rleval/rleval/stats"
+)
+
+// Names of the group files in a batch's output folder.
+const (
+	GroupsJSONName = "groups.json"
+	GroupsCSVName  = "groups.csv"
+)
+
+// groupsVersion is the groups.json format version.
+const groupsVersion = 1
+
+// Metrics lists the per-run numbers groups can be compared by, for
+// GroupOptions.Metric; the first is the default.
+var Metrics = []string{"final_reward_sum", "best_reward_sum", "mean_q_policy", "l2_total", "value_bias"}
+
+// metricOf returns the getter of a metric name.
+func metricOf(name string) (func(*RunSummary) float64, error) {
+	switch name {
+	case "", "final_reward_sum":
+		return func(s *RunSummary) float64 { return s.FinalRewardSum }, nil
+	case "best_reward_sum":
+		return func(s *RunSummary) float64 { return s.BestRewardSum }, nil
+	case "mean_q_policy":
+		return func(s *RunSummary) float64 { return s.MeanQPolicy }, nil
+	case "l2_total":
+		return func(s *RunSummary) float64 { return s.L2Total }, nil
+	case "value_bias":
+		return func(s *RunSummary) float64 { return s.ValueBias }, nil
+	}
+	return nil, fmt.Errorf("unknown metric %q (want one of %s): %w", name, strings.Join(Metrics, ", "), ErrUsage)
+}
+
+// GroupOptions configure how runs are grouped and compared.
+type GroupOptions struct {
+	// GroupBy lists the config keys (dotted paths, e.g.
+	// "algorithm.actor.optimizer.lr") that define a group; nil groups runs
+	// whose configs are equal but for seeds, names, dates and paths.
+	GroupBy []string
+	// Metric names the per-run score (one of Metrics; "" is the last
+	// evaluation's reward_sum).
+	Metric string
+	// ScoreRange, when set, normalises scores for the optimality gap and
+	// bounds the performance profile; otherwise the scores' own range is
+	// used.
+	ScoreRange *[2]float64
+	// Bootstrap seeds the intervals and sets the replicates of the
+	// aggregates (0: stats.DefaultReps).
+	Bootstrap stats.Bootstrap
+	// CurveReps and PairReps are the replicates of each point of the IQM
+	// curves and performance profiles, and of each probability of
+	// improvement (0: 5000 each). They are fewer than Bootstrap.Reps
+	// because there are many points and pairs: a 500-run sweep has
+	// thousands of each, and their intervals are drawn, not tabulated.
+	CurveReps, PairReps int
+}
+
+// Validate checks the options a batch only uses once every run is done.
+func (o GroupOptions) Validate() error {
+	_, err := metricOf(o.Metric)
+	return err
+}
+
+// maxPairGroups bounds the groups whose probability-of-improvement matrix
+// gets intervals: the matrix grows as the square of the groups, and past
+// this many it is a picture, not something one reads intervals from.
+const maxPairGroups = 60
+
+// Stat is a statistic with its confidence interval; NaN is written null.
+type Stat struct {
+	Value num `json:"value"`
+	Lo    num `json:"lo"`
+	Hi    num `json:"hi"`
+}
+
+func statOf(iv stats.Interval) *Stat {
+	return &Stat{num(iv.Value), num(iv.Lo), num(iv.Hi)}
+}
+
+// GroupCurve is a group's sample-efficiency curve: the IQM across its runs
+// of the evaluation reward_sum at each step every run reached.
+type GroupCurve struct {
+	Step []float64 `json:"step"`
+	IQM  []Stat    `json:"iqm"`
+}
+
+// Group is one group of runs and its statistics over them.
+type Group struct {
+	// Name is "key=value, ..." of the keys whose values tell groups apart.
+	Name string `json:"name"`
+	// Keys holds those keys' values.
+	Keys map[string]string `json:"keys"`
+	// Runs are the run names, Outs their output folders relative to the
+	// batch output (as in summary.json), in the same order.
+	Runs []string `json:"runs"`
+	Outs []string `json:"outs"`
+	// Scores are the runs' metric values (null where a run has none);
+	// Scored counts the finite ones, which the statistics are over.
+	Scores []num `json:"scores"`
+	Scored int   `json:"scored"`
+	// The aggregates of the scores (nil when no run has a score).
+	Mean          *Stat `json:"mean"`
+	Median        *Stat `json:"median"`
+	IQM           *Stat `json:"iqm"`
+	OptimalityGap *Stat `json:"optimality_gap"`
+	// ValueBias is the mean over runs of the value-estimation bias.
+	ValueBias *Stat `json:"value_bias"`
+	// Curve is the IQM curve of the evaluation reward_sum.
+	Curve GroupCurve `json:"iqm_curve"`
+	// Profile is the performance profile at Groups.Thresholds.
+	Profile []Stat `json:"profile"`
+}
+
+// Groups is groups.json: the groups of a batch and their comparison.
+type Groups struct {
+	Version int    `json:"version"`
+	Metric  string `json:"metric"`
+	// GroupBy are the keys that name the groups.
+	GroupBy []string `json:"group_by"`
+	// ScoreRange normalises the optimality gap; ScoreRangeSource is
+	// "option" or "observed" (the scores' min and max).
+	ScoreRange       [2]float64 `json:"score_range"`
+	ScoreRangeSource string     `json:"score_range_source"`
+	Seed             uint64     `json:"seed"`
+	Level            float64    `json:"level"`
+	Reps             int        `json:"reps"`
+	CurveReps        int        `json:"curve_reps"`
+	PairReps         int        `json:"pair_reps"`
+	// Thresholds are the performance profile's score thresholds.
+	Thresholds []float64 `json:"thresholds"`
+	Groups     []Group   `json:"groups"`
+	// Improvement[i][j] is the probability that a run of group i scores
+	// above a run of group j (null on the diagonal or without scores).
+	Improvement [][]*Stat `json:"probability_of_improvement"`
+	// Ungrouped are runs whose config could not be read.
+	Ungrouped []string `json:"ungrouped,omitempty"`
+	Notes     []string `json:"notes,omitempty"`
+}
+
+// ignoredKey reports whether a config key never tells groups apart:
+// seeds, names, dates, times and paths.
+func ignoredKey(k string) bool {
+	last := strings.ToLower(k[strings.LastIndexByte(k, '.')+1:])
+	if strings.Contains(last, "seed") {
+		return true
+	}
+	switch last {
+	case "experiment_name", "exp_name", "run_name", "date", "time", "timestamp", "datetime", "uuid", "verbose":
+		return true
+	case "name":
+		return !strings.Contains(k, ".") // a run's own name, not env.name
+	}
+	for _, suf := range []string{"dir", "path", "file", "folder", "_log", "_date", "_time"} {
+		if strings.HasSuffix(last, suf) {
+			return true
+		}
+	}
+	return false
+}
+
+// maxGroupConfigBytes bounds what is read of a config to group by.
+const maxGroupConfigBytes = 16 << 20
+
+// cleanRLName is CleanRL's run folder name, <env>__<exp>__<seed>__<time>.
+var cleanRLName = regexp.MustCompile(`^([^_].*?)__(.+)__(\d+)__(\d+)$`)
+
+// RunConfig reads a run's configuration as flat "dotted.key" → value
+// strings (lists as "[a, b]", an alias as "*name"): config.yaml, or RL
+// Zoo's args.yml and config.yml (in the run folder or its <env>/
+// subfolder, OrderedDicts dumped as [key, value] pairs), or for CleanRL
+// the env_id, exp_name and seed in the run folder's name.
+func RunConfig(runDir string) (map[string]string, error) {
+	out, err := readConfigYAML(filepath.Join(runDir, "config.yaml"))
+	if !errors.Is(err, fs.ErrNotExist) {
+		return out, err
+	}
+	// RL Zoo: args.yml (the command line) and config.yml (hyperparameters).
+	var zoo map[string]string
+	for _, d := range zooConfigDirs(runDir) {
+		for _, name := range []string{"args.yml", "config.yml"} {
+			m, err := readConfigYAML(filepath.Join(d, name))
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			if zoo == nil {
+				zoo = map[string]string{}
+			}
+			for k, v := range m {
+				zoo[strings.TrimSuffix(name, ".yml")+"."+k] = v
+			}
+		}
+		if zoo != nil {
+			return zoo, nil
+		}
+	}
+	if m := cleanRLName.FindStringSubmatch(filepath.Base(filepath.Clean(runDir))); m != nil {
+		return map[string]string{"env_id": m[1], "exp_name": m[2], "seed": m[3]}, nil
+	}
+	return nil, err
+}
+
+// zooConfigDirs are where an RL Zoo run keeps args.yml and config.yml:
+// the run folder, or its one subfolder named after the environment.
+func zooConfigDirs(runDir string) []string {
+	dirs := []string{runDir}
+	entries, _ := os.ReadDir(runDir)
+	for _, e := range entries {
+		if e.IsDir() {
+			dirs = append(dirs, filepath.Join(runDir, e.Name()))
+		}
+	}
+	return dirs
+}
+
+// readConfigYAML reads one YAML config file flattened.
+func readConfigYAML(p string) (map[string]string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxGroupConfigBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", p, err)
+	}
+	if len(data) > maxGroupConfigBytes {
+		return nil, fmt.Errorf("read %s: larger than %d bytes", p, maxGroupConfigBytes)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("read %s: invalid YAML: %v", p, err)
+	}
+	out := map[string]string{}
+	if len(doc.Content) > 0 {
+		root := doc.Content[0]
+		if pairs := orderedDictPairs(root); pairs != nil {
+			root = pairs
+		}
+		flattenYAML(root, "", out, 0)
+	}
+	return out, nil
+}
+
+// orderedDictPairs turns RL Zoo's dump of an OrderedDict — a sequence
+// holding one sequence of [key, value] pairs, tagged
+// !!python/object/apply:collections.OrderedDict (a tag is data here,
+// never code) — into a mapping node; nil for anything else.
+func orderedDictPairs(n *yaml.Node) *yaml.Node {
+	if n.Kind != yaml.SequenceNode || len(n.Content) != 1 || n.Content[0].Kind != yaml.SequenceNode {
+		return nil
+	}
+	m := &yaml.Node{Kind: yaml.MappingNode}
+	for _, p := range n.Content[0].Content {
+		if p.Kind != yaml.SequenceNode || len(p.Content) != 2 || p.Content[0].Kind != yaml.ScalarNode {
+			return nil
+		}
+		m.Content = append(m.Content, p.Content[0], p.Content[1])
+	}
+	return m
+}
+
+func flattenYAML(n *yaml.Node, prefix string, out map[string]string, depth int) {
+	if depth > 32 {
+		return
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i].Value
+			if prefix != "" {
+				k = prefix + "." + k
+			}
+			flattenYAML(n.Content[i+1], k, out, depth+1)
+		}
+	default:
+		out[prefix] = yamlValue(n, depth)
+	}
+}
+
+func yamlValue(n *yaml.Node, depth int) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		parts := make([]string, len(n.Content))
+		for i, c := range n.Content {
+			parts[i] = yamlValue(c, depth+1)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case yaml.MappingNode:
+		m := map[string]string{}
+		flattenYAML(n, "", m, depth+1)
+		keys := slices.Sorted(mapsKeys(m))
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = k + ": " + m[k]
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	case yaml.AliasNode:
+		// An alias stays its name: expanding it would let a small hostile
+		// file ("billion laughs") grow without bound.
+		return "*" + n.Value
+	}
+	return n.Value
+}
+
+func mapsKeys(m map[string]string) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// absent stands for a key a run's config does not have.
+const absent = "(absent)"
+
+// assignGroups groups runs by their configs: by the values of groupBy, or
+// by every key but the ignored ones. It returns the members of each group
+// (indices into configs, groups in name order) with each group's name and
+// key values, and the keys that name them.
+func assignGroups(configs []map[string]string, groupBy []string) (members [][]int, names []string, keys []map[string]string, naming []string) {
+	keyset := map[string]bool{}
+	if len(groupBy) > 0 {
+		for _, k := range groupBy {
+			keyset[k] = true
+		}
+	} else {
+		for _, c := range configs {
+			for k := range c {
+				if !ignoredKey(k) {
+					keyset[k] = true
+				}
+			}
+		}
+	}
+	all := slices.Sorted(func(yield func(string) bool) {
+		for k := range keyset {
+			if !yield(k) {
+				return
+			}
+		}
+	})
+	value := func(c map[string]string, k string) string {
+		if v, ok := c[k]; ok {
+			return v
+		}
+		return absent
+	}
+	// The naming keys: those whose value differs between runs (all of
+	// groupBy when given).
+	for _, k := range all {
+		if len(groupBy) > 0 {
+			naming = append(naming, k)
+			continue
+		}
+		first := value(configs[0], k)
+		for _, c := range configs[1:] {
+			if value(c, k) != first {
+				naming = append(naming, k)
+				break
+			}
+		}
+	}
+	if len(groupBy) > 0 {
+		naming = groupBy // in the user's order
+	}
+	byName := map[string]int{}
+	for i, c := range configs {
+		parts := make([]string, len(naming))
+		kv := map[string]string{}
+		for j, k := range naming {
+			v := value(c, k)
+			parts[j] = k + "=" + v
+			kv[k] = v
+		}
+		name := strings.Join(parts, ", ")
+		if name == "" {
+			name = "all runs"
+		}
+		g, ok := byName[name]
+		if !ok {
+			g = len(names)
+			byName[name] = g
+			names = append(names, name)
+			keys = append(keys, kv)
+			members = append(members, nil)
+		}
+		members[g] = append(members[g], i)
+	}
+	// Name order, with numbers compared as numbers where the names
+	// differ only there (lr=0.0003 before lr=0.001).
+	order := make([]int, len(names))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		for _, k := range naming {
+			va, vb := keys[a][k], keys[b][k]
+			if va == vb {
+				continue
+			}
+			fa, ea := strconv.ParseFloat(va, 64)
+			fb, eb := strconv.ParseFloat(vb, 64)
+			if ea == nil && eb == nil {
+				if fa < fb {
+					return -1
+				}
+				return 1
+			}
+			return strings.Compare(va, vb)
+		}
+		return 0
+	})
+	sortedMembers := make([][]int, len(order))
+	sortedNames := make([]string, len(order))
+	sortedKeys := make([]map[string]string, len(order))
+	for i, g := range order {
+		sortedMembers[i], sortedNames[i], sortedKeys[i] = members[g], names[g], keys[g]
+	}
+	return sortedMembers, sortedNames, sortedKeys, naming
+}
+
+// ComputeGroups groups the runs of a batch result and computes every
+// statistic over each group's runs. Run configs are read from each row's
+// Dir; a run whose config cannot be read is listed as ungrouped.
+func ComputeGroups(res *BatchResult, opt GroupOptions) (*Groups, error) {
+	metric, err := metricOf(opt.Metric)
+	if err != nil {
+		return nil, err
+	}
+	g := &Groups{Version: groupsVersion, Metric: opt.Metric, Seed: opt.Bootstrap.Seed, Level: opt.Bootstrap.Level,
+		Reps: opt.Bootstrap.Reps, CurveReps: opt.CurveReps, PairReps: opt.PairReps, Groups: []Group{}}
+	if g.Metric == "" {
+		g.Metric = Metrics[0]
+	}
+	if g.Level <= 0 || g.Level >= 1 {
+		g.Level = 0.95
+	}
+	if g.Reps <= 0 {
+		g.Reps = stats.DefaultReps
+	}
+	if g.CurveReps <= 0 {
+		g.CurveReps = 5000
+	}
+	if g.PairReps <= 0 {
+		g.PairReps = 5000
+	}
+	var rows []*RunSummary
+	var configs []map[string]string
+	for i := range res.Runs {
+		s := &res.Runs[i]
+		c, err := RunConfig(s.Dir)
+		if err != nil {
+			g.Ungrouped = append(g.Ungrouped, s.Name)
+			g.Notes = append(g.Notes, fmt.Sprintf("%s: no config to group by: %v", s.Name, err))
+			continue
+		}
+		rows = append(rows, s)
+		configs = append(configs, c)
+	}
+	if len(rows) == 0 {
+		return g, nil
+	}
+	members, names, keys, naming := assignGroups(configs, opt.GroupBy)
+	g.GroupBy = naming
+	if g.GroupBy == nil {
+		g.GroupBy = []string{}
+	}
+
+	// Score range: the option, or the scores' own.
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, s := range rows {
+		if v := metric(s); !math.IsNaN(v) && !math.IsInf(v, 0) {
+			lo, hi = min(lo, v), max(hi, v)
+		}
+	}
+	g.ScoreRangeSource = "observed"
+	if opt.ScoreRange != nil {
+		lo, hi = opt.ScoreRange[0], opt.ScoreRange[1]
+		g.ScoreRangeSource = "option"
+	}
+	if math.IsInf(lo, 0) {
+		lo, hi = 0, 1
+	}
+	if !(hi > lo) {
+		hi = lo + 1
+	}
+	g.ScoreRange = [2]float64{lo, hi}
+	g.Thresholds = stats.Thresholds(lo, hi, 51)
+
+	g.Groups = make([]Group, len(members))
+	scores := make([][]float64, len(members))
+	for i, m := range members {
+		gr := &g.Groups[i]
+		gr.Name, gr.Keys = names[i], keys[i]
+		for _, r := range m {
+			s := rows[r]
+			gr.Runs = append(gr.Runs, s.Name)
+			gr.Outs = append(gr.Outs, s.Out)
+			v := metric(s)
+			gr.Scores = append(gr.Scores, num(v))
+			if !math.IsNaN(v) && !math.IsInf(v, 0) {
+				scores[i] = append(scores[i], v)
+			}
+		}
+		gr.Scored = len(scores[i])
+	}
+	boot := opt.Bootstrap
+	boot.Reps, boot.Level = g.Reps, g.Level
+	curveBoot := boot
+	curveBoot.Reps = g.CurveReps
+
+	// Groups are independent; each has its own random streams, so the
+	// result does not depend on the order they are computed in.
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range max(1, min(runtime.GOMAXPROCS(0), len(members))) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				groupStats(&g.Groups[i], scores[i], rows, members[i], boot.WithStream(uint64(i)<<8), curveBoot.WithStream(uint64(i)<<8), lo, hi, g.Thresholds)
+			}
+		}()
+	}
+	for i := range members {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+
+	g.Improvement = improvementMatrix(scores, opt.Bootstrap.Seed, g.PairReps, g.Level)
+	if len(members) > maxPairGroups {
+		g.Notes = append(g.Notes, fmt.Sprintf("%d groups: the probability-of-improvement matrix has no intervals past %d groups", len(members), maxPairGroups))
+	}
+	return g, nil
+}
+
+// groupStats fills one group's statistics. Streams: +0 the aggregates, +1
+// the value bias, +2 the profile, +3 the IQM curve.
+func groupStats(gr *Group, scores []float64, rows []*RunSummary, members []int, boot, curveBoot stats.Bootstrap, lo, hi float64, taus []float64) {
+	if len(scores) > 0 {
+		a, err := boot.Aggregates(stats.Scores{scores}, lo, hi)
+		if err == nil {
+			gr.Mean, gr.Median, gr.IQM, gr.OptimalityGap = statOf(a.Mean), statOf(a.Median), statOf(a.IQM), statOf(a.OptimalityGap)
+		}
+		if p, err := curveBoot.WithStream(curveBoot.Stream+2).Profile(stats.Scores{scores}, taus); err == nil {
+			for _, iv := range p {
+				gr.Profile = append(gr.Profile, *statOf(iv))
+			}
+		}
+	}
+	var bias []float64
+	var steps, values [][]float64
+	for _, r := range members {
+		s := rows[r]
+		if v := s.ValueBias; !math.IsNaN(v) && !math.IsInf(v, 0) {
+			bias = append(bias, v)
+		}
+		if n := min(len(s.CurveStep), len(s.CurveValue)); n > 0 {
+			steps = append(steps, s.CurveStep[:n])
+			values = append(values, s.CurveValue[:n])
+		}
+	}
+	if len(bias) > 0 {
+		if a, err := boot.WithStream(boot.Stream+1).Aggregates(stats.Scores{bias}, 0, 1); err == nil {
+			gr.ValueBias = statOf(a.Mean)
+		}
+	}
+	gr.Curve = GroupCurve{Step: []float64{}, IQM: []Stat{}}
+	if len(steps) > 0 {
+		c := curveBoot.WithStream(curveBoot.Stream+3).SampleEfficiency(steps, values)
+		gr.Curve.Step = c.Step
+		for _, iv := range c.IQM {
+			gr.Curve.IQM = append(gr.Curve.IQM, *statOf(iv))
+		}
+	}
+}
+
+// improvementMatrix is P(group i > group j) for every pair, with intervals
+// up to maxPairGroups groups. Pair (i, j) uses stream 2⁴⁰ + i·n + j.
+func improvementMatrix(scores [][]float64, seed uint64, reps int, level float64) [][]*Stat {
+	n := len(scores)
+	m := make([][]*Stat, n)
+	for i := range m {
+		m[i] = make([]*Stat, n)
+	}
+	type pair struct{ i, j int }
+	work := make(chan pair)
+	var wg sync.WaitGroup
+	for range max(1, runtime.GOMAXPROCS(0)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range work {
+				x, y := stats.Scores{scores[p.i]}, stats.Scores{scores[p.j]}
+				if n > maxPairGroups {
+					v, err := stats.ProbabilityOfImprovement(x, y)
+					if err == nil {
+						nan := num(math.NaN())
+						m[p.i][p.j] = &Stat{num(v), nan, nan}
+					}
+					continue
+				}
+				b := stats.Bootstrap{Reps: reps, Seed: seed, Stream: 1<<40 + uint64(p.i*n+p.j), Level: level}
+				if iv, err := b.Improvement(x, y); err == nil {
+					m[p.i][p.j] = statOf(iv)
+				}
+			}
+		}()
+	}
+	for i := range n {
+		for j := range n {
+			if i != j && len(scores[i]) > 0 && len(scores[j]) > 0 {
+				work <- pair{i, j}
+			}
+		}
+	}
+	close(work)
+	wg.Wait()
+	return m
+}
+
+// WriteGroups writes groups.json and groups.csv to dir, each atomically.
+func WriteGroups(dir string, g *Groups) error {
+	if err := atomicfile.Write(filepath.Join(dir, GroupsJSONName), func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", " ")
+		return enc.Encode(g)
+	}); err != nil {
+		return err
+	}
+	return atomicfile.Write(filepath.Join(dir, GroupsCSVName), func(w io.Writer) error {
+		return writeGroupsCSV(w, g)
+	})
+}
+
+// GroupsCSVHeader is the header row of groups.csv.
+var GroupsCSVHeader = []string{"group", "runs", "scored",
+	"mean", "mean_lo", "mean_hi", "median", "median_lo", "median_hi", "iqm", "iqm_lo", "iqm_hi",
+	"optimality_gap", "optimality_gap_lo", "optimality_gap_hi", "value_bias", "value_bias_lo", "value_bias_hi"}
+
+func writeGroupsCSV(w io.Writer, g *Groups) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(GroupsCSVHeader); err != nil {
+		return err
+	}
+	for _, gr := range g.Groups {
+		row := []string{gr.Name, strconv.Itoa(len(gr.Runs)), strconv.Itoa(gr.Scored)}
+		for _, s := range []*Stat{gr.Mean, gr.Median, gr.IQM, gr.OptimalityGap, gr.ValueBias} {
+			if s == nil {
+				row = append(row, "", "", "")
+				continue
+			}
+			row = append(row, csvFloat(float64(s.Value)), csvFloat(float64(s.Lo)), csvFloat(float64(s.Hi)))
+		}
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// ReadGroups reads a groups.json written by WriteGroups.
+func ReadGroups(path string) (*Groups, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var g Groups
+	if err := json.Unmarshal(data, &g); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if g.Version != groupsVersion {
+		return nil, fmt.Errorf("read %s: groups format version %d, this rleval reads %d", path, g.Version, groupsVersion)
+	}
+	return &g, nil
+}
+
+// writeBatchPages computes and writes the groups of a finished batch or
+// merge, then its index page. A failure to group is a note on the page,
+// not a failed batch: the runs' own results stand.
+func writeBatchPages(out string, res *BatchResult, opt GroupOptions) error {
+	g, err := ComputeGroups(res, opt)
+	if err != nil {
+		if errors.Is(err, ErrUsage) {
+			return err
+		}
+		res.Notes = append(res.Notes, "groups: "+err.Error())
+		g = nil
+	}
+	if g != nil {
+		if err := WriteGroups(out, g); err != nil {
+			return err
+		}
+	}
+	return WriteIndex(filepath.Join(out, IndexFileName), res, g)
+}
+
+// numPtr is &num(v), nil for NaN (a number not computed is left out).
+func numPtr(v float64) *num {
+	if math.IsNaN(v) {
+		return nil
+	}
+	n := num(v)
+	return &n
+}

@@ -1,0 +1,146 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rleval/rleval/stats"
+)
+
+// makeBigBatch writes a sweep of groups × seeds runs: configs on disk,
+// and in out each run's policy and Q maps (40², small to keep the test
+// light), with a summary row per run.
+func makeBigBatch(t testing.TB, groups, seeds int) (*BatchResult, string) {
+	t.Helper()
+	root, out := t.TempDir(), t.TempDir()
+	res := &BatchResult{Root: root, Out: out}
+	const n = 40
+	pol, q := make([]float32, n*n), make([]float32, n*n)
+	for g := range groups {
+		for s := range seeds {
+			i := g*seeds + s
+			name := fmt.Sprintf("2026-06-01_10-%02d-%02d_sweep-%03d", i/60%60, i%60, i)
+			dir := filepath.Join(root, name)
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			cfg := fmt.Sprintf("experiment_name: sweep-%d\nseed: %d\nalgorithm:\n  tau: %g\n  actor: {lr: %g}\n", i, s, 0.001*float64(g%10+1), 0.0001*float64(g/10+1))
+			if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(cfg), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			for k := range pol {
+				x, y := float64(k%n)/n-0.5, float64(k/n)/n-0.5
+				pol[k] = float32(2 * math.Tanh(4*(x+float64(g)/float64(groups)-0.5)+3*y))
+				q[k] = float32(-100*(x*x+y*y) - float64(s))
+			}
+			od := filepath.Join(out, "runs", name)
+			if err := WriteNPY(filepath.Join(od, "policy_grid.npy"), pol, n, n); err != nil {
+				t.Fatal(err)
+			}
+			if err := WriteNPY(filepath.Join(od, "q_grid.npy"), q, n, n); err != nil {
+				t.Fatal(err)
+			}
+			steps, curve := make([]float64, 20), make([]float64, 20)
+			for k := range steps {
+				steps[k] = float64(500 * (k + 1))
+				curve[k] = -1200 + float64(k)*40*(1+float64(g)/float64(groups)) + float64((i*7919+k*104729)%100)
+			}
+			res.Runs = append(res.Runs, RunSummary{Name: name, Dir: dir, Out: "runs/" + name, Status: StatusOK,
+				FinalRewardSum: curve[19], BestRewardSum: curve[19], MeanQPolicy: -50, L2Total: 1, ValueBias: float64(i % 13),
+				BufferSize: 10000, Seconds: 3, CurveStep: steps, CurveValue: curve})
+			res.OK++
+		}
+	}
+	return res, out
+}
+
+// pageCheck is appended to a copy of the page: at load it records how long
+// the page took and what it shows.
+const pageCheck = `<script>
+window.addEventListener('load', function () {
+  var imgs = document.querySelectorAll('#thumbs i'), ok = 0;
+  for (var i = 0; i < imgs.length; i++) {
+    var bg = getComputedStyle(imgs[i]).backgroundImage;
+    if (bg.indexOf('data:image/png') >= 0 && imgs[i].offsetWidth > 0) ok++;
+  }
+  var b = document.body;
+  b.setAttribute('data-load-ms', Math.round(performance.now()));
+  b.setAttribute('data-groups', document.querySelectorAll('#groups tbody tr').length);
+  b.setAttribute('data-bands', document.querySelectorAll('#curves polygon.band').length);
+  b.setAttribute('data-thumbs', imgs.length);
+  b.setAttribute('data-thumbs-loaded', ok);
+  b.setAttribute('data-runs', document.querySelectorAll('#runs tbody tr').length);
+  var poi = document.getElementById('poi-img');
+  b.setAttribute('data-poi', poi && poi.complete ? poi.naturalWidth : 0);
+});
+</script>`
+
+// TestBatchPageOf500RunsOpensInChromium writes the page of 100 groups × 5
+// seeds and opens it in headless Chromium: it must show every group, one
+// band per group, both thumbnails of every run, and every run's row. The
+// load time is logged, not asserted (timing belongs in benchmarks).
+func TestBatchPageOf500RunsOpensInChromium(t *testing.T) {
+	browser := chromium()
+	if browser == "" {
+		t.Skip("no Chromium: install Debian's chromium to run this test")
+	}
+	res, out := makeBigBatch(t, 100, 5)
+	t0 := time.Now()
+	g, err := ComputeGroups(res, GroupOptions{Bootstrap: stats.Bootstrap{Reps: 2000, Seed: 1}, CurveReps: 500, PairReps: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t1 := time.Now()
+	path := filepath.Join(out, IndexFileName)
+	if err := WriteIndex(path, res, g); err != nil {
+		t.Fatal(err)
+	}
+	t2 := time.Now()
+	page, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := strings.Replace(string(page), "</body>", pageCheck+"</body>", 1)
+	probe := filepath.Join(out, "probe.html")
+	if err := os.WriteFile(probe, []byte(html), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	flags := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--user-data-dir=" + t.TempDir()}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	t3 := time.Now()
+	dom, err := exec.CommandContext(ctx, browser, append(flags, "--dump-dom", "file://"+probe)...).Output()
+	if err != nil {
+		t.Fatalf("chromium --dump-dom: %v", err)
+	}
+	wall := time.Since(t3)
+	attr := func(name string) int {
+		m := regexp.MustCompile(`data-` + name + `="(\d+)"`).FindStringSubmatch(string(dom))
+		if m == nil {
+			t.Fatalf("the page's load handler did not run (no data-%s):\n%.500s", name, dom)
+		}
+		v, _ := strconv.Atoi(m[1])
+		return v
+	}
+	for name, want := range map[string]int{"groups": 100, "bands": 100, "thumbs": 1000, "thumbs-loaded": 1000, "runs": 500} {
+		if got := attr(name); got != want {
+			t.Errorf("%s: %d, want %d", name, got, want)
+		}
+	}
+	if attr("poi") != 100 {
+		t.Errorf("probability-of-improvement matrix has %d rows, want 100", attr("poi"))
+	}
+	t.Logf("500 runs, 100 groups: groups %.2fs, page %.2fs (%d KB); Chromium load event at %d ms, whole headless run %.2fs",
+		t1.Sub(t0).Seconds(), t2.Sub(t1).Seconds(), len(page)/1024, attr("load-ms"), wall.Seconds())
+}
