@@ -111,7 +111,7 @@ func TestValueBiasEqualsNumpy(t *testing.T) {
 			}
 			sum := &RunSummary{Jobs: []JobStatus{{Name: valueBiasJob.Name, Status: "ok"}}}
 			o.Summary(sum)
-			pg := newPage(c)
+			pg := newPage(c, valueBiasJob.Sections)
 			pg.add(valueBiasJob.Name, o)
 			pg.finish(sum)
 			for _, j := range sum.Jobs {
