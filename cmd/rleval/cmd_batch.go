@@ -55,7 +55,7 @@ func runBatch(b jobs.Batch, ef evalFlags, stdout, stderr io.Writer) error {
 	}
 	b.Options = opt.Fingerprint()
 	if !validDevice(ef.device) {
-		return usagef("--device %q: want auto, cpu or cuda", ef.device)
+		return usagef("--device %q: want one of %s", ef.device, strings.Join(graph.Devices, ", "))
 	}
 	// One backend owns the device for the whole batch; each run gets its own
 	// Engine over it, so loading and plotting of one run overlap the

@@ -30,7 +30,7 @@ type evalFlags struct {
 }
 
 func (f *evalFlags) register(fs *flag.FlagSet, withPlots bool) {
-	fs.StringVar(&f.device, "device", "auto", "where to evaluate: auto (CUDA when it can be used, else CPU), cpu or cuda")
+	fs.StringVar(&f.device, "device", "auto", "where to evaluate: auto (CUDA when it can be used, else CPU), cpu, cuda, or gorgonia (Gorgonia's TapeMachine: the slow reference the fast plans are checked against)")
 	fs.IntVar(&f.workers, "threads", 0, "CPU evaluation workers (0: one per core)")
 	fs.IntVar(&f.chunk, "chunk", 0, "rows per evaluation chunk (0: the device's preference)")
 	fs.IntVar(&f.grid, "grid", 200, "N of the N×N state grid")
@@ -83,7 +83,7 @@ func (f *evalFlags) options(p *progress) (jobs.Options, error) {
 // engine opens the device and wraps it in an Engine.
 func (f *evalFlags) engine(p *progress) (*graph.Engine, error) {
 	if !validDevice(f.device) {
-		return nil, usagef("--device %q: want auto, cpu or cuda", f.device)
+		return nil, usagef("--device %q: want one of %s", f.device, strings.Join(graph.Devices, ", "))
 	}
 	gopt := graph.Options{Workers: f.workers, Chunk: f.chunk, Logf: func(format string, a ...any) {
 		// auto says in one line when it runs on the CPU, even with -q.
