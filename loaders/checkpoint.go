@@ -99,7 +99,13 @@ type netRecipe struct {
 	high    []float32
 	obsDim  int // from the file, 0 if unknown
 	actDim  int
+	// meanClip is the clamp of an actor's pre-tanh output (SB3 gSDE).
+	meanClip float32
 }
+
+// sb3DefaultClipMean is SB3 SAC's clip_mean default: with gSDE its mean
+// head is Sequential(Linear, Hardtanh(-2, 2)).
+const sb3DefaultClipMean = 2
 
 // layerKeys names one Linear layer's tensors; weight2/bias2 name a second
 // head stacked under the first (SAC mean and log_std).
@@ -435,10 +441,15 @@ func buildNetwork(path string, sd *stateDict, r netRecipe, want NetKind, obsHint
 		}
 		kind = want
 	}
+	if kind == KindCritic && r.format == "sb3" && out > 1 {
+		// sb3-contrib TQC: each critic outputs n_quantiles values.
+		kind = KindQuantileCritic
+	}
 	n.Kind = kind
+	n.MeanClip = r.meanClip
 	switch kind {
-	case KindCritic:
-		if out != 1 {
+	case KindCritic, KindQuantileCritic:
+		if out != 1 && kind == KindCritic {
 			return nil, invalidf("critic's last layer %s has %d outputs, want 1", n.Layers[len(n.Layers)-1].Name, out)
 		}
 		obs := r.obsDim
@@ -493,17 +504,36 @@ func keyList(keys []string) string {
 func recogniseSB3(sd *stateDict) []netRecipe {
 	var out []netRecipe
 	for _, a := range []string{"actor", "actor_target"} {
-		if layers := indexedLayers(sd, a+".mu."); len(layers) > 0 {
-			out = append(out, netRecipe{name: a, format: "sb3", layers: layers, actorOK: true, kind: KindActor})
+		// SAC: latent_pi.N then the mu head. Without gSDE, log_std is a
+		// second Linear head of the same width, stacked into one
+		// 2*action_dim output layer. With gSDE, log_std is a noise matrix
+		// (no part in the deterministic action) and mu is
+		// Sequential(Linear, Hardtanh(-clip_mean, clip_mean)): mu.0.
+		if latent := indexedLayers(sd, a+".latent_pi."); len(latent) > 0 {
+			switch {
+			case sd.has(a + ".mu.weight"):
+				head := layerKeys{name: a + ".mu", weight: a + ".mu.weight", bias: a + ".mu.bias"}
+				kind := KindActor // gSDE with clip_mean 0: tanh(mu)
+				if sd.has(a + ".log_std.weight") {
+					head.weight2, head.bias2 = a+".log_std.weight", a+".log_std.bias"
+					kind = KindSACActor
+				}
+				if !sd.has(head.bias) {
+					head.bias = ""
+				}
+				if head.bias2 != "" && !sd.has(head.bias2) {
+					head.bias2 = ""
+				}
+				out = append(out, netRecipe{name: a, format: "sb3", layers: append(latent, head), actorOK: true, kind: kind})
+			case sd.has(a + ".mu.0.weight"):
+				head := namedLayers(sd, a+".mu.0")
+				out = append(out, netRecipe{name: a, format: "sb3", layers: append(latent, head...), actorOK: true,
+					kind: KindActor, meanClip: sb3DefaultClipMean})
+			}
 			continue
 		}
-		// SAC: latent_pi.N then the mu head; log_std is a second head of
-		// the same width, stacked into one 2*action_dim output layer.
-		latent := indexedLayers(sd, a+".latent_pi.")
-		if len(latent) > 0 && sd.has(a+".mu.weight") {
-			layers := append(latent, layerKeys{name: a + ".mu", weight: a + ".mu.weight", bias: a + ".mu.bias",
-				weight2: a + ".log_std.weight", bias2: a + ".log_std.bias"})
-			out = append(out, netRecipe{name: a, format: "sb3", layers: layers, actorOK: true, kind: KindSACActor})
+		if layers := indexedLayers(sd, a+".mu."); len(layers) > 0 {
+			out = append(out, netRecipe{name: a, format: "sb3", layers: layers, actorOK: true, kind: KindActor})
 		}
 	}
 	for _, c := range []string{"critic", "critic_target"} {

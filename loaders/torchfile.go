@@ -535,3 +535,17 @@ func Tensors(v Value) (map[string]*Tensor, error) {
 	}
 	return out, nil
 }
+
+// ReadTorchReader decodes a torch.save file of size bytes held in r (a
+// member of another archive, e.g. a Stable-Baselines3 zip's policy.pth)
+// with all tensor data in memory; name is used in messages.
+func ReadTorchReader(name string, r io.ReaderAt, size int64) (Value, error) {
+	tf := &TorchFile{Path: name, storages: make(map[string]*Storage)}
+	if err := tf.decode(r, size); err != nil {
+		return nil, fmt.Errorf("load %s: %w", name, err)
+	}
+	if err := tf.Load(); err != nil {
+		return nil, err
+	}
+	return tf.Root, nil
+}
