@@ -51,8 +51,11 @@ func TestDiscoverFindsNestedRunsAndSurvivesLinkLoops(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("runs:\n got %q\nwant %q", got, want)
 	}
-	if len(notes) != 1 || !strings.Contains(notes[0], "dangling") {
-		t.Fatalf("notes = %q, want one about the dangling link", notes)
+	// One line for the broken link, one naming what was looked for in the
+	// folder of files that is no run.
+	if len(notes) != 2 || !strings.Contains(notes[0], "dangling") ||
+		!strings.Contains(notes[1], "notarun") || !strings.Contains(notes[1], "looked for") || !strings.Contains(notes[1], ".cleanrl_model") {
+		t.Fatalf("notes = %q, want one about the dangling link and one about notarun", notes)
 	}
 	// Same input, same answer.
 	again, _, _ := Discover(root, filepath.Join(root, "results"))

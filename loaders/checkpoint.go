@@ -419,7 +419,14 @@ func buildNetwork(path string, sd *stateDict, r netRecipe, want NetKind, obsHint
 	}
 	for _, k := range sd.keys { // state-dict order
 		if v, ok := data[k]; ok {
-			n.Params = append(n.Params, Param{Name: k, Shape: slices.Clone(sd.tensors[k].Shape), Data: v})
+			name := k
+			if r.format == "sb3" {
+				// One policy.pth holds every network: name parameters
+				// within their network ("mu.0.weight" in actor and
+				// actor_target alike) so networks compare by name.
+				name = strings.TrimPrefix(k, r.name+".")
+			}
+			n.Params = append(n.Params, Param{Name: name, Shape: slices.Clone(sd.tensors[k].Shape), Data: v})
 		}
 	}
 

@@ -83,8 +83,8 @@ func LayoutNames() []string {
 // ErrNoRun means a folder is none of the known layouts.
 var ErrNoRun = errors.New("not a run folder")
 
-// lookedFor says what every layout looks for, in one line.
-func lookedFor() string {
+// LookedFor says, in one line, what the layouts recognise a run folder by.
+func LookedFor() string {
 	var parts []string
 	for _, l := range layouts {
 		parts = append(parts, fmt.Sprintf("%s (%s)", l.Looks, l.Library))
@@ -169,7 +169,7 @@ func LoadRun(p string, opt LoadOptions) (*Run, error) {
 		} else {
 			var ok bool
 			if l, _, ok = DetectRuns(dir); !ok {
-				return nil, fmt.Errorf("run %s: %w: %s", p, ErrNoRun, lookedFor())
+				return nil, fmt.Errorf("run %s: %w: %s", p, ErrNoRun, LookedFor())
 			}
 		}
 		if id == "" {

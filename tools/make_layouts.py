@@ -6,7 +6,7 @@ that library saves it, plus the values PyTorch computes on them.
 
 writes testdata/layouts/ (an RL Zoo logs/ tree with TD3, SAC, SAC+gSDE with
 VecNormalize, DDPG and TQC runs, a CleanRL runs/ folder, an original-TD3
-folder holding two runs) and testdata/expected-layouts/<run id>/ (policy and
+folder holding two runs) and testdata/expected-layouts/<run path with / as +>/ (policy and
 Q arrays on a grid_n x grid_n Pendulum grid and over the replay buffer).
 
 Stable-Baselines3, sb3-contrib, gymnasium and tensorboard are not installable
@@ -26,6 +26,7 @@ Tiny networks (3 -> 16 -> 16 -> out) and buffers keep every file at KBs.
 
 import argparse
 import base64
+import copy
 import io
 import json
 import os
@@ -197,6 +198,9 @@ def perturb(m, g, scale=0.3):
 
 
 def adam_state(module):
+    """A real optimizer state dict, from one step on a copy (the saved
+    weights stay those the expected values are computed from)."""
+    module = copy.deepcopy(module)
     opt = torch.optim.Adam(module.parameters(), lr=1e-3)
     loss = sum((p * p).sum() for p in module.parameters())
     loss.backward()
@@ -400,7 +404,8 @@ def write_expected(exp, n, policy, q1, q2, qcomb, target=None, q1t=None, q2t=Non
         a, b = q1(og, ag), q2(og, ag)
         np.save(os.path.join(exp, "q1_grid.npy"), f32(a.numpy().reshape(n, n)))
         np.save(os.path.join(exp, "q2_grid.npy"), f32(b.numpy().reshape(n, n)))
-        np.save(os.path.join(exp, "q_grid.npy"), f32(qcomb(a, b).numpy().reshape(n, n)))
+        if buf is not None:  # rleval's qvalues job writes q_grid with the buffer's Q
+            np.save(os.path.join(exp, "q_grid.npy"), f32(qcomb(a, b).numpy().reshape(n, n)))
         if q1t is not None:
             np.save(os.path.join(exp, "q1_target_grid.npy"), f32(q1t(og, ag).numpy().reshape(n, n)))
             np.save(os.path.join(exp, "q2_target_grid.npy"), f32(q2t(og, ag).numpy().reshape(n, n)))
@@ -637,7 +642,7 @@ def main():
                 p2 = sb3_policy(algo, g)
                 save_sb3(os.path.join(run, f"rl_model_{n}_steps.zip"), algo, p2, sde, pk, n, g)
                 if n == 200:
-                    sb3_expected(os.path.join(exp_root, f"logs__{algo}__Pendulum-v1_{rid}@200"), algo, p2)
+                    sb3_expected(os.path.join(exp_root, f"logs+{algo}+Pendulum-v1_{rid}@200"), algo, p2)
             shutil.copy(os.path.join(run, "rl_model_200_steps.zip"), os.path.join(run, "best_model.zip"))
         rb = None
         if with_buffer:
@@ -656,7 +661,7 @@ def main():
                               ("n_timesteps", 300.0), ("policy", "MlpPolicy"), ("policy_kwargs", repr(str(pk)))]))
         with open(os.path.join(run, "Pendulum-v1", "args.yml"), "w") as f:
             f.write(zoo_yaml([("algo", algo), ("env", "Pendulum-v1"), ("seed", rid)]))
-        sb3_expected(os.path.join(exp_root, f"logs__{algo}__Pendulum-v1_{rid}"), algo, pol, vn, rb)
+        sb3_expected(os.path.join(exp_root, f"logs+{algo}+Pendulum-v1_{rid}"), algo, pol, vn, rb)
 
     # CleanRL runs/<env>__<exp>__<seed>__<time>/
     name = "Pendulum-v1__td3_continuous_action__1__1700000000"
@@ -667,7 +672,7 @@ def main():
         perturb(m, g)
     torch.save((actor.state_dict(), qf1.state_dict(), qf2.state_dict()), os.path.join(run, "td3_continuous_action.cleanrl_model"))
     write_events(os.path.join(run, "events.out.tfevents.1700000000.host.1234.0"), g)
-    write_expected(os.path.join(exp_root, "runs__" + name), GRID_N, actor, qf1, qf2, torch.min,
+    write_expected(os.path.join(exp_root, "runs+" + name), GRID_N, actor, qf1, qf2, torch.min,
                    notes="cleanrl td3_continuous_action")
 
     # Original TD3: models/<policy>_<env>_<seed>_actor, results/<...>.npy
@@ -686,7 +691,7 @@ def main():
         torch.save(adam_state(actor), base + "_actor_optimizer")
         evals = [float(-1300 + 200 * i + seed) for i in range(4)]
         np.save(os.path.join(td3, "results", fn), evals)
-        write_expected(os.path.join(exp_root, "TD3__" + fn), GRID_N, actor,
+        write_expected(os.path.join(exp_root, "TD3+" + fn), GRID_N, actor,
                        lambda s, a, c=critic: c.Q(s, a, 1), lambda s, a, c=critic: c.Q(s, a, 2), torch.min,
                        notes="sfujim/TD3, max_action 2 from Pendulum-v1")
 
