@@ -191,3 +191,17 @@ func TestLoadRunListsCheckpoints(t *testing.T) {
 		t.Fatalf("checkpoint 150: err %v, want one listing 100, 200", err)
 	}
 }
+
+func TestInspectListsLibraryAndCheckpoints(t *testing.T) {
+	r, err := loaders.LoadRun(filepath.Join(testdata, "layouts", "logs", "td3", "Pendulum-v1_1"), loaders.LoadOptions{SkipBuffer: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sb strings.Builder
+	Inspect(r).WriteText(&sb, false)
+	for _, want := range []string{"Library: stable-baselines3", "Checkpoints (run --checkpoint N): 100 200"} {
+		if !strings.Contains(sb.String(), want) {
+			t.Errorf("inspect output lacks %q:\n%s", want, sb.String())
+		}
+	}
+}
