@@ -353,6 +353,19 @@ func floatValues(v Value) ([]float32, error) {
 // buildNetwork turns a recipe into a Network, checking that the layer
 // shapes chain and fit the role.
 func buildNetwork(path string, sd *stateDict, r netRecipe, want NetKind, obsHint int, sacDir bool) (*Network, error) {
+	n, err := buildLayers(path, sd, r)
+	if err != nil {
+		return nil, err
+	}
+	if err := setKind(n, sd, r, want, obsHint, sacDir); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// buildLayers reads a recipe's Linear layers, checking that they chain,
+// and the network's parameters in state-dict order.
+func buildLayers(path string, sd *stateDict, r netRecipe) (*Network, error) {
 	n := &Network{Path: path, Format: r.format, Hidden: ReLU}
 	data := make(map[string][]float32)
 	read := func(key string, rank int) (*Tensor, []float32, error) {
@@ -430,6 +443,12 @@ func buildNetwork(path string, sd *stateDict, r netRecipe, want NetKind, obsHint
 		}
 	}
 
+	return n, nil
+}
+
+// setKind decides how a network's outputs are read (from the recipe, the
+// caller's wish and the shapes) and sets its dimensions and bounds.
+func setKind(n *Network, sd *stateDict, r netRecipe, want NetKind, obsHint int, sacDir bool) error {
 	in, out := n.Layers[0].In, n.Layers[len(n.Layers)-1].Out
 	kind := r.kind
 	if kind == "" {
@@ -444,7 +463,7 @@ func buildNetwork(path string, sd *stateDict, r netRecipe, want NetKind, obsHint
 	}
 	if want != "" {
 		if (want == KindCritic) != (kind == KindCritic) {
-			return nil, invalidf("expected a %s but the keys (%s) make it a %s", want, keyList(sd.keys), kind)
+			return invalidf("expected a %s but the keys (%s) make it a %s", want, keyList(sd.keys), kind)
 		}
 		kind = want
 	}
@@ -457,7 +476,7 @@ func buildNetwork(path string, sd *stateDict, r netRecipe, want NetKind, obsHint
 	switch kind {
 	case KindCritic, KindQuantileCritic:
 		if out != 1 && kind == KindCritic {
-			return nil, invalidf("critic's last layer %s has %d outputs, want 1", n.Layers[len(n.Layers)-1].Name, out)
+			return invalidf("critic's last layer %s has %d outputs, want 1", n.Layers[len(n.Layers)-1].Name, out)
 		}
 		obs := r.obsDim
 		if obs == 0 {
@@ -465,11 +484,11 @@ func buildNetwork(path string, sd *stateDict, r netRecipe, want NetKind, obsHint
 		}
 		if obs > 0 {
 			if obs >= in {
-				return nil, invalidf("critic takes %d inputs, not more than its observation size %d", in, obs)
+				return invalidf("critic takes %d inputs, not more than its observation size %d", in, obs)
 			}
 			n.ObsDim, n.ActDim = obs, in-obs
 			if r.actDim > 0 && r.actDim != in-obs {
-				return nil, invalidf("critic takes %d inputs but obs_dim %d + action_dim %d = %d", in, obs, r.actDim, obs+r.actDim)
+				return invalidf("critic takes %d inputs but obs_dim %d + action_dim %d = %d", in, obs, r.actDim, obs+r.actDim)
 			}
 		}
 	default:
@@ -479,23 +498,23 @@ func buildNetwork(path string, sd *stateDict, r netRecipe, want NetKind, obsHint
 			per = 2
 		}
 		if out%per != 0 {
-			return nil, invalidf("SAC actor's last layer has %d outputs, not 2*action_dim", out)
+			return invalidf("SAC actor's last layer has %d outputs, not 2*action_dim", out)
 		}
 		n.ActDim = out / per
 		if r.obsDim > 0 && r.obsDim != in {
-			return nil, invalidf("actor takes %d inputs but obs_dim is %d", in, r.obsDim)
+			return invalidf("actor takes %d inputs but obs_dim is %d", in, r.obsDim)
 		}
 		if r.actDim > 0 && r.actDim != n.ActDim {
-			return nil, invalidf("%s's last layer has %d outputs but action_dim is %d", kind, out, r.actDim)
+			return invalidf("%s's last layer has %d outputs but action_dim is %d", kind, out, r.actDim)
 		}
 		if r.low != nil {
 			if len(r.low) != n.ActDim || len(r.high) != n.ActDim {
-				return nil, invalidf("%s has %d actions but the action bounds have %d values", kind, n.ActDim, len(r.low))
+				return invalidf("%s has %d actions but the action bounds have %d values", kind, n.ActDim, len(r.low))
 			}
 			n.Low, n.High = r.low, r.high
 		}
 	}
-	return n, nil
+	return nil
 }
 
 func keyList(keys []string) string {

@@ -65,7 +65,7 @@ func loadCleanRLRun(dir, _ string, opt LoadOptions) (*Run, error) {
 		}
 		for i, role := range roles {
 			r.Nets[role] = nets[i]
-			r.NetPaths[role] = fmt.Sprintf("%s#%d", path, i)
+			r.NetPaths[role] = nets[i].Path
 		}
 		r.checkShapes()
 	}
@@ -81,6 +81,9 @@ func loadCleanRLRun(dir, _ string, opt LoadOptions) (*Run, error) {
 	r.BufferErr = fmt.Errorf("%s: CleanRL saves no replay buffer: %w", dir, ErrNotExist)
 	return r, nil
 }
+
+// cleanRLNames names the elements of CleanRL's saved tuple.
+var cleanRLNames = []string{"actor", "qf1", "qf2"}
 
 // cleanRLNetworks reads the (actor, qf1[, qf2]) tuple of a .cleanrl_model.
 func cleanRLNetworks(path string) ([]*Network, error) {
@@ -109,7 +112,7 @@ func cleanRLNetworks(path string) ([]*Network, error) {
 			return nil, fmt.Errorf("load %s: element %d holds %d networks: %w", path, i, len(nets), ErrInvalid)
 		}
 		n := nets[0].net
-		n.Path = path
+		n.Path = fmt.Sprintf("%s#%s", path, cleanRLNames[i])
 		if i == 0 && n.Kind == KindCritic {
 			return nil, fmt.Errorf("load %s: the first state dict is a critic, not the actor: %w", path, ErrInvalid)
 		}

@@ -134,21 +134,7 @@ func loadSB3Run(dir, _ string, opt LoadOptions) (*Run, error) {
 		}
 	}
 
-	// VecNormalize statistics: the checkpoint's own, else the run's.
-	var norm *InputNorm
-	var normErr error
-	for _, p := range []string{
-		filepath.Join(dir, strings.TrimSuffix(filepath.Base(path), suffix+".zip")+"_vecnormalize"+suffix+".pkl"),
-		filepath.Join(dir, env, "vecnormalize.pkl"), filepath.Join(dir, "vecnormalize.pkl"),
-	} {
-		if suffix == "" && strings.Contains(p, "_vecnormalize") {
-			continue
-		}
-		if _, err := os.Stat(p); err == nil {
-			norm, normErr = LoadVecNormalize(p)
-			break
-		}
-	}
+	norm, normErr := findVecNormalize(dir, env, path, suffix)
 	if normErr != nil && m != nil {
 		// Without its normalisation the networks' outputs would be wrong.
 		for _, role := range Roles {
@@ -189,6 +175,23 @@ func loadSB3Run(dir, _ string, opt LoadOptions) (*Run, error) {
 		r.acceptBuffer()
 	}
 	return r, nil
+}
+
+// findVecNormalize reads the VecNormalize statistics of a model: the
+// checkpoint's own (rl_model_vecnormalize_<N>_steps.pkl), else the run's
+// (<env>/vecnormalize.pkl); nil when the run has none.
+func findVecNormalize(dir, env, model, suffix string) (*InputNorm, error) {
+	cands := []string{filepath.Join(dir, env, "vecnormalize.pkl"), filepath.Join(dir, "vecnormalize.pkl")}
+	if suffix != "" {
+		own := strings.TrimSuffix(filepath.Base(model), suffix+".zip") + "_vecnormalize" + suffix + ".pkl"
+		cands = append([]string{filepath.Join(dir, own)}, cands...)
+	}
+	for _, p := range cands {
+		if fileExists(p) {
+			return LoadVecNormalize(p)
+		}
+	}
+	return nil, nil
 }
 
 func snapList(s []Snapshot) string {
@@ -233,7 +236,7 @@ func (r *Run) setSB3Nets(m *SB3Model, norm *InputNorm) {
 	}
 	for _, role := range Roles {
 		name := names[role]
-		r.NetPaths[role] = m.Path + "#" + name
+		r.NetPaths[role] = m.Path + "/policy.pth#" + name
 		if r.NetErrs[role] != nil {
 			continue
 		}

@@ -396,3 +396,34 @@ func FuzzMonitorCSV(f *testing.F) {
 		}
 	})
 }
+
+// TestOptimizeMemoryBufferTakesNextRow pins SB3's optimize_memory_usage
+// buffers (no next_observations): the next observation is the next time
+// step's row, wrapping at the end.
+func TestOptimizeMemoryBufferTakesNextRow(t *testing.T) {
+	obs := &NDArray{Shape: []int{3, 1, 2}, DType: NPDType{Kind: 'f', Size: 4}}
+	for _, v := range []float32{1, 2, 3, 4, 5, 6} {
+		obs.Data = append(obs.Data, f32bytes([]float32{v})...)
+	}
+	d := &Dict{}
+	d.Set("observations", obs)
+	next, err := nextRowObs(func(k string) (Value, bool) { return d.Get(k) }, 6, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []float32{3, 4, 5, 6, 1, 2}; !slicesEqual(next, want) {
+		t.Fatalf("next %v, want %v", next, want)
+	}
+}
+
+func slicesEqual(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

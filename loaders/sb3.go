@@ -113,6 +113,8 @@ func ReadSB3Zip(name string, r io.ReaderAt, size int64) (*SB3Model, error) {
 		if n.net.Format != "sb3" {
 			return nil, invalidf("policy.pth is not a Stable-Baselines3 TD3/SAC/DDPG/TQC policy (network %q is %s)", n.name, n.net.Format)
 		}
+		// One file holds every network: name each within it.
+		n.net.Path = name + "/policy.pth#" + n.name
 		m.Nets[n.name] = n.net
 	}
 	if err := m.finish(); err != nil {

@@ -178,22 +178,8 @@ func sb3Buffer(v Value, low, high []float32) (*ReplayBuffer, error) {
 		if b.NextObs, err = read("next_observations", obsDim); err != nil {
 			return nil, err
 		}
-	} else {
-		// optimize_memory_usage: the next observation is the next row's.
-		all, err := attrArray(get, "observations")
-		if err != nil {
-			return nil, err
-		}
-		f, err := all.Float32s()
-		if err != nil {
-			return nil, err
-		}
-		step := nEnvs * obsDim
-		b.NextObs = make([]float32, len(b.Obs))
-		for i := 0; i+step <= len(b.NextObs); i += step {
-			src := (i + step) % len(f)
-			copy(b.NextObs[i:i+step], f[src:src+step])
-		}
+	} else if b.NextObs, err = nextRowObs(get, len(b.Obs), nEnvs*obsDim); err != nil {
+		return nil, err
 	}
 	dones, err := read("dones", 1)
 	if err != nil {
@@ -210,15 +196,47 @@ func sb3Buffer(v Value, low, high []float32) (*ReplayBuffer, error) {
 		b.Dones[i] = dones[i] != 0 || (timeouts != nil && timeouts[i] != 0)
 	}
 	if low != nil {
-		if len(low) != b.ActDim || len(high) != b.ActDim {
-			return nil, invalidf("buffer has %d actions but the action space %d", b.ActDim, len(low))
-		}
-		for i, a := range b.Actions {
-			j := i % b.ActDim
-			b.Actions[i] = low[j] + 0.5*(a+1)*(high[j]-low[j])
+		if err := unscaleActions(b, low, high); err != nil {
+			return nil, err
 		}
 	}
 	return b, nil
+}
+
+// nextRowObs gives optimize_memory_usage buffers, which store no
+// next_observations, the next time step's observations: n values, step
+// values per time step.
+func nextRowObs(get func(string) (Value, bool), n, step int) ([]float32, error) {
+	all, err := attrArray(get, "observations")
+	if err != nil {
+		return nil, err
+	}
+	f, err := all.Float32s()
+	if err != nil {
+		return nil, err
+	}
+	if step <= 0 || n > len(f) || len(f)%step != 0 {
+		return nil, invalidf("observations do not split into time steps")
+	}
+	next := make([]float32, n)
+	for i := 0; i+step <= n; i += step {
+		src := (i + step) % len(f)
+		copy(next[i:i+step], f[src:src+step])
+	}
+	return next, nil
+}
+
+// unscaleActions maps SB3's stored actions, scaled to [-1, 1], back to
+// the env's bounds.
+func unscaleActions(b *ReplayBuffer, low, high []float32) error {
+	if len(low) != b.ActDim || len(high) != b.ActDim {
+		return invalidf("buffer has %d actions but the action space %d", b.ActDim, len(low))
+	}
+	for i, a := range b.Actions {
+		j := i % b.ActDim
+		b.Actions[i] = low[j] + 0.5*(a+1)*(high[j]-low[j])
+	}
+	return nil
 }
 
 // LoadVecNormalize reads RL Zoo's vecnormalize.pkl (a pickled VecNormalize:
