@@ -18,7 +18,7 @@ const IndexFileName = "index.html"
 const ReportFileName = "report.html"
 
 // indexColumns are the runs table's columns, after the run's name.
-var indexColumns = []string{"run", "date", "status", "final reward_sum", "best reward_sum", "mean Q(s,π(s))", "buffer size", "‖actor−target‖₂", "seconds", "error"}
+var indexColumns = []string{"run", "library", "date", "status", "final reward_sum", "best reward_sum", "mean Q(s,π(s))", "buffer size", "‖actor−target‖₂", "seconds", "error"}
 
 // WriteIndex writes the batch index page to path atomically: a table of the
 // runs sortable by any column (a click on its header), a link to each run's
@@ -33,7 +33,7 @@ func WriteIndex(path string, res *BatchResult) error {
 	var curves []plotting.Series
 	for i := range res.Runs {
 		s := &res.Runs[i]
-		row := plotting.IndexRow{Cells: []string{s.Name, s.Date, s.Status, numCell(s.FinalRewardSum), numCell(s.BestRewardSum),
+		row := plotting.IndexRow{Cells: []string{s.Name, s.Library, s.Date, s.Status, numCell(s.FinalRewardSum), numCell(s.BestRewardSum),
 			numCell(s.MeanQPolicy), numCell(float64(s.BufferSize)), numCell(s.L2Total), numCell(s.Seconds), s.Error}}
 		if s.Status != StatusFailed && s.Out != "" {
 			row.Link = relURL(s.Out) + "/" + ReportFileName

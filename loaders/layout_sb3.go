@@ -48,7 +48,7 @@ func sb3Zips(dir string) []string {
 		data, pol := false, false
 		for _, f := range zr.File {
 			data = data || f.Name == "data"
-			pol = pol || f.Name == "policy.pth" || f.Name == "tensors.pth"
+			pol = pol || f.Name == "policy.pth"
 		}
 		zr.Close()
 		if data && pol {

@@ -94,7 +94,7 @@ func ReadSB3Zip(name string, r io.ReaderAt, size int64) (*SB3Model, error) {
 	}
 	pol := members["policy.pth"]
 	if pol == nil {
-		return nil, invalidf("no policy.pth member (2020 files with tensors.pth only are not read)")
+		return nil, invalidf("no policy.pth member: not a Stable-Baselines3 model zip")
 	}
 	pb, err := readMember(pol, size, limit)
 	if err != nil {
