@@ -427,3 +427,93 @@ func slicesEqual(a, b []float32) bool {
 	}
 	return true
 }
+
+// TestTD3FilesOf2018WithPth: the 2018 code saved <prefix>_actor.pth and
+// _critic.pth; such a folder is the same run.
+func TestTD3FilesOf2018WithPth(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "models"), 0o755)
+	for _, part := range []string{"actor", "critic"} {
+		b, err := os.ReadFile(filepath.Join(layoutsDir, "TD3", "models", "TD3_Pendulum-v1_1_"+part))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, "models", "TD3_Pendulum-v1_1_"+part+".pth"), b, 0o644)
+	}
+	r, err := LoadRun(dir, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ID != "TD3_Pendulum-v1_1" || r.Nets[RoleActor] == nil || r.Nets[RoleCritic2] == nil || r.Nets[RoleActor].High[0] != 2 {
+		t.Fatalf("run %q: nets %v, problems %v", r.ID, r.Nets, r.Problems())
+	}
+	if !errors.Is(r.LogErr, ErrNotExist) {
+		t.Fatalf("no results/: log error %v", r.LogErr)
+	}
+}
+
+func pbytes(b []byte) praw { return append(praw{'C', byte(len(b))}, b...) }
+
+// TestNumpyArraysInPicklesAreData pins both numpy pickle paths
+// (_reconstruct + __setstate__, protocol 5's _frombuffer), numpy 1's and
+// numpy 2's module names, byte order, and a shape claiming more elements
+// than the bytes present.
+func TestNumpyArraysInPicklesAreData(t *testing.T) {
+	dtype := func(code string, order string) pcall {
+		return pcall{fn: pglob{"numpy", "dtype"}, args: ptuple{code, false, true}, state: ptuple{3, order, nil, nil, nil, -1, -1, 0}}
+	}
+	be := []byte{0x3f, 0xf0, 0, 0, 0, 0, 0, 0, 0xc0, 0, 0, 0, 0, 0, 0, 0} // 1.0, -2.0 big-endian f8
+	le := f32bytes([]float32{0.5, 1.5, -3})
+	for name, tc := range map[string]struct {
+		v     any
+		want  []float64
+		shape []int
+		bad   string
+	}{
+		"numpy1 _reconstruct": {v: pcall{fn: pglob{"numpy.core.multiarray", "_reconstruct"}, args: ptuple{pglob{"numpy", "ndarray"}, ptuple{0}, pbytes([]byte("b"))},
+			state: ptuple{1, ptuple{2}, dtype("f8", ">"), false, pbytes(be)}}, want: []float64{1, -2}, shape: []int{2}},
+		"numpy2 _frombuffer": {v: pcall{fn: pglob{"numpy._core.numeric", "_frombuffer"}, args: ptuple{pbytes(le), dtype("f4", "<"), ptuple{3, 1}, "C"}},
+			want: []float64{0.5, 1.5, -3}, shape: []int{3, 1}},
+		"shape beyond the data": {v: pcall{fn: pglob{"numpy._core.numeric", "_frombuffer"}, args: ptuple{pbytes(le), dtype("f4", "<"), ptuple{1000000000, 1000}, "C"}},
+			bad: "too large"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			b := picklePayload(tc.v)
+			v, _, err := decodePickle(bytes.NewReader(b), int64(len(b)), nil)
+			if tc.bad != "" {
+				if err == nil || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.bad) {
+					t.Fatalf("err %v, want one saying %q", err, tc.bad)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, ok := v.(*NDArray)
+			if !ok {
+				t.Fatalf("decoded a %s", typeName(v))
+			}
+			got, err := a.Float64s()
+			if err != nil || len(got) != len(tc.want) || !reflectEqual(a.Shape, tc.shape) {
+				t.Fatalf("array %v shape %v err %v", got, a.Shape, err)
+			}
+			for i := range got {
+				if got[i] != tc.want[i] {
+					t.Fatalf("array %v, want %v", got, tc.want)
+				}
+			}
+		})
+	}
+}
+
+func reflectEqual(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
