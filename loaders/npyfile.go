@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -137,7 +136,7 @@ func parseNPYHeader(h string) (*NDArray, error) {
 func openData(path string) (*os.File, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
+		if isNotExist(err) {
 			return nil, 0, fmt.Errorf("load %s: %w", path, ErrNotExist)
 		}
 		return nil, 0, fmt.Errorf("load %s: %w", path, err)

@@ -5,11 +5,9 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
-	"io/fs"
 	"math/big"
 	"os"
 	"sort"
@@ -105,7 +103,7 @@ func ReadTorchFile(path string) (Value, error) {
 func OpenTorchFile(path string) (*TorchFile, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
+		if isNotExist(err) {
 			return nil, fmt.Errorf("load %s: %w", path, ErrNotExist)
 		}
 		return nil, fmt.Errorf("load %s: %w", path, err)
