@@ -52,7 +52,7 @@ else
 	echo "cuda.sh: no nvcc: the committed kernels.ptx is not compared with kernels.cu" >&2
 fi
 # Every kernel the worker loads must be in the committed PTX.
-for k in bias_act bias_tanh_scale concat min2 gemm_xwt; do
+for k in bias_act bias_tanh_scale bias_exp_clamp bias_mean_rows norm_rows concat min2 gemm_xwt; do
 	grep -q "^\.visible \.entry $k(" graph/cuda/kernels.ptx || { echo "cuda.sh: kernels.ptx lacks kernel $k" >&2; exit 1; }
 done
 

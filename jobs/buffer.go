@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"fmt"
+	"image/color"
 
 	"github.com/rleval/rleval/plotting"
 )
@@ -107,7 +108,12 @@ func bufferHistograms(c *Context, out *Output) error {
 	}
 	var panels []plotting.HistPanel
 	for i, d := range dims {
-		panels = append(panels, plotting.NewHistPanel(histTitle(names[d]), column(b.Obs, d, b.ObsDim), c.Opt.HistBins, plotting.Tab10[i%10]))
+		// The notebook's blue and cyan, then the tab10 cycle.
+		var colour color.Color = plotting.Tab10[i%10]
+		if i < 2 {
+			colour = []color.Color{plotting.TabBlue, plotting.TabCyan}[i]
+		}
+		panels = append(panels, plotting.NewHistPanel(histTitle(names[d]), column(b.Obs, d, b.ObsDim), c.Opt.HistBins, colour))
 	}
 	for d := 0; d < b.ActDim; d++ {
 		title := action

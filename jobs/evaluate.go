@@ -98,7 +98,13 @@ func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSumm
 	c := &Context{Run: r, Opt: opt, Out: outDir, Engine: eng}
 	c.Plane, c.PlaneErr = ResolvePlane(r, opt.Plane)
 	c.shared = newShared(c)
-	pg := newPage(c)
+	var todo []Job
+	for _, j := range registry {
+		if (j.Applies == nil || j.Applies(c)) && (!opt.CoreOnly || j.Core) {
+			todo = append(todo, j)
+		}
+	}
+	pg := newPage(c, sectionsOf(todo))
 	defer pg.wait() // also on early returns: no figure outlives Evaluate
 	defer func() {
 		// The backend outlives the run in a batch: release its networks.
@@ -110,12 +116,9 @@ func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSumm
 		sum.Status, sum.Error = StatusFailed, err.Error()
 		return sum, fmt.Errorf("create %s: %w", outDir, err)
 	}
-	for _, j := range registry {
+	for _, j := range todo {
 		if err := ctx.Err(); err != nil {
 			return sum, err
-		}
-		if opt.CoreOnly && !j.Core {
-			continue
 		}
 		sum.Jobs = append(sum.Jobs, runOne(j, c, pg, sum, logf))
 	}

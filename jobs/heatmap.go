@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/rleval/rleval/graph"
@@ -31,6 +32,21 @@ type BigMap struct {
 	Out string
 	// Engine evaluates the networks.
 	Engine *graph.Engine
+}
+
+// Validate checks a map asked for on a command line, naming the flag of a
+// bad value; the error wraps ErrUsage.
+func (m BigMap) Validate() error {
+	if !slices.Contains(MapKinds, m.What) {
+		return fmt.Errorf("--what %q: want one of %s: %w", m.What, strings.Join(MapKinds, ", "), ErrUsage)
+	}
+	if m.N < 2 || m.N > 1<<16 {
+		return fmt.Errorf("--grid %d: want 2 to 65536: %w", m.N, ErrUsage)
+	}
+	if !strings.HasSuffix(m.Out, ".png") {
+		return fmt.Errorf("--out %q: want a .png file name: %w", m.Out, ErrUsage)
+	}
+	return nil
 }
 
 // BigMapResult says what BigMap wrote.

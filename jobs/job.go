@@ -18,6 +18,10 @@ type Job struct {
 	// Sections are the report sections the job introduces, in page order.
 	// A job may also add to sections another job introduces.
 	Sections []Section
+	// Applies, if set, says whether the job concerns this run at all (SAC's
+	// diagnostics do not concern a TD3 run): one that does not is neither
+	// listed in the summary nor given report sections.
+	Applies func(c *Context) bool
 	// Needs returns nil when the job's inputs are present, or why not.
 	Needs func(c *Context) error
 	// Run computes and writes the job's arrays and numbers and returns what
@@ -43,10 +47,13 @@ var registry = []Job{curvesJob, modelsJob, policyJob, bufferJob, qvaluesJob, map
 func Jobs() []Job { return append([]Job(nil), registry...) }
 
 // Sections returns the sections of a run report in page order.
-func Sections() []Section {
+func Sections() []Section { return sectionsOf(registry) }
+
+// sectionsOf returns the report sections of jobs in page order.
+func sectionsOf(jobs []Job) []Section {
 	out := []Section{sectionSummary}
 	seen := map[string]bool{sectionSummary.ID: true, sectionSkipped.ID: true}
-	for _, j := range registry {
+	for _, j := range jobs {
 		for _, s := range j.Sections {
 			if !seen[s.ID] {
 				seen[s.ID] = true

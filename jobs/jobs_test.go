@@ -128,6 +128,9 @@ func TestEvaluateSkipsOnlyTheJobsOfABrokenInput(t *testing.T) {
 					t.Errorf("job %s: %+v, want skipped naming %s", j, st[j], tc.reason)
 				}
 			}
+			if _, listed := st["sac"]; listed {
+				t.Error("the sac job is listed for a TD3 run")
+			}
 			for _, j := range Jobs() {
 				if j.Name == "sac" { // the demo run is TD3
 					continue

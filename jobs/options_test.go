@@ -65,3 +65,19 @@ func TestThreadsPerRunSplitsTheCores(t *testing.T) {
 		}
 	}
 }
+
+func TestBigMapValidateNamesTheFlag(t *testing.T) {
+	ok := BigMap{What: "q", N: 4096, Out: "q.png"}
+	if err := ok.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for flag, m := range map[string]BigMap{
+		"--what": {What: "value", N: 64, Out: "q.png"},
+		"--grid": {What: "q", N: 1 << 17, Out: "q.png"},
+		"--out":  {What: "q", N: 64, Out: "q.jpg"},
+	} {
+		if err := m.Validate(); err == nil || !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), flag) {
+			t.Errorf("%s: %v, want a usage error naming it", flag, err)
+		}
+	}
+}

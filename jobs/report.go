@@ -14,8 +14,8 @@ import (
 )
 
 // page assembles the report of one run from what the jobs return. Its
-// sections are Sections(), so the page reads the same whatever order the
-// jobs run in. Figures are drawn and encoded in the background, overlapping
+// sections are those of the jobs that concern the run, in registry order,
+// so the page reads the same whatever order the jobs run in. Figures are drawn and encoded in the background, overlapping
 // the next job's evaluation; finish collects them in the order they came.
 type page struct {
 	c       *Context
@@ -32,14 +32,14 @@ type render struct {
 	err          error
 }
 
-func newPage(c *Context) *page {
+func newPage(c *Context, sections []Section) *page {
 	r := c.Run
 	sub := []string{r.Dir}
 	if !r.Started.IsZero() {
 		sub = append(sub, "started "+r.Started.Format("2006-01-02 15:04:05"))
 	}
 	var secs []plotting.Section
-	for _, s := range Sections() {
+	for _, s := range sections {
 		secs = append(secs, plotting.Section{ID: s.ID, Title: s.Title})
 	}
 	rep := plotting.NewReport(r.Name, sub, secs...)

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/rleval/rleval/graph"
 	"github.com/rleval/rleval/loaders"
@@ -17,14 +18,23 @@ import (
 // grid (policy_std_grid.npy) and over the buffer, the temperature alpha
 // from log_alpha.pt, and the entropy against the config's target entropy.
 var sacJob = Job{Name: "sac", Core: true, Sections: []Section{{"sac", "SAC: policy spread and temperature"}},
-	Needs: needSAC, Run: runSAC}
+	Applies: isSAC, Needs: needSAC, Run: runSAC}
+
+// isSAC says whether the run is a SAC run: a Gaussian actor, or, when the
+// actor did not load, a gen-2 agent_sac layout or a config saying so.
+func isSAC(c *Context) bool {
+	if a := c.Run.Nets[loaders.RoleActor]; a != nil {
+		return a.Kind == loaders.KindSACActor
+	}
+	return strings.Contains(c.Run.Layout, "sac") || (c.Run.Config != nil && strings.EqualFold(c.Run.Config.Algorithm.Type, "sac"))
+}
 
 func needSAC(c *Context) error {
 	if err := needNets(loaders.RoleActor)(c); err != nil {
 		return err
 	}
 	if a := c.Run.Nets[loaders.RoleActor]; a.Kind != loaders.KindSACActor {
-		return fmt.Errorf("the actor %s is a %s, not a SAC (Gaussian) actor", a.Path, a.Kind)
+		return fmt.Errorf("the actor %s is a %s network, not a Gaussian (sac_actor) one", a.Path, a.Kind)
 	}
 	return nil
 }

@@ -350,14 +350,15 @@ func (rem *Remote) load(net *loaders.Network) (uint32, error) {
 	if id, ok := rem.ids[net]; ok {
 		return id, nil
 	}
-	if err := wireCheckNetwork(net); err != nil {
-		return 0, fmt.Errorf("upload %s: %w", net.Path, err)
+	p, err := lowerForDevice(net)
+	if err != nil {
+		return 0, err
 	}
 	rem.next++
 	id := rem.next
 	rem.out.b = rem.out.b[:0]
 	rem.out.u32(id)
-	wireEncodeNetwork(&rem.out, net)
+	wireEncodePlan(&rem.out, p, net.ObsDim, net.ActDim)
 	n := len(rem.out.b)
 	if _, err := rem.roundTrip(opLoad); err != nil {
 		return 0, fmt.Errorf("upload %s: %w", net.Path, err)
@@ -410,7 +411,9 @@ func (rem *Remote) chunkRows(inFloats, outFloats int, nets ...*loaders.Network) 
 				maxW = max(maxW, w)
 			}
 		}
-		dev := 2*obs + 3*act + 2*maxW + 2
+		// The inputs (and their normalised copy), actions, the critic
+		// input, two activations, the outputs.
+		dev := 3*obs + 4*act + 2*maxW + 2
 		rows = min(rows, int(rem.info.FreeMem/2/int64(4*dev)))
 	}
 	if rem.opts.MaxChunkRows > 0 {

@@ -203,7 +203,7 @@ func (s *wireServer) stacked(d *wireDec) (func(*wireEnc), error) {
 		}
 	}
 	if what != stackPolicy {
-		if c1, err = nets("critic 1", loaders.KindCritic); err != nil {
+		if c1, err = nets("critic 1", criticKinds...); err != nil {
 			return nil, err
 		}
 		zero := 0
@@ -222,7 +222,7 @@ func (s *wireServer) stacked(d *wireDec) (func(*wireEnc), error) {
 		case k:
 		case 0:
 			for _, id := range c2ids {
-				net, err := s.net(id, "critic 2", loaders.KindCritic)
+				net, err := s.net(id, "critic 2", criticKinds...)
 				if err != nil {
 					return nil, err
 				}

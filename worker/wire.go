@@ -25,7 +25,7 @@ import (
 // one string. Requests are answered strictly in order, one at a time.
 //
 //	hello    → u32 version                 ← u32 version, str name, u64 total, u64 free, u32 driver, u32 cc
-//	load     → u32 id, network spec         ← (empty)
+//	load     → u32 id, plan spec            ← (empty)
 //	unload   → u32 id                       ← (empty)
 //	policy   → u32 actor, u32 n, obs        ← timing, act
 //	q        → u32 c1, u32 c2, u32 n, obs, act ← timing, q1[, q2]
@@ -33,9 +33,14 @@ import (
 //	close    → (empty)                      ← (empty)
 //	stacked  → u32 what, u32 k, ids, u32 n, obs[, act] ← timing[, act][, q1[, q2]]
 //
-// A network spec is: str path, str kind, str hidden, u32 obsDim, u32 actDim,
-// u32 layers, per layer u32 in, u32 out, W (out×in), B (out); then u32 len
-// and Low, u32 len and High. Network id 0 means "none" (no second critic).
+// A plan spec is a network as graph.Lower lowered it from its Gorgonia
+// graph, so the worker evaluates what the CPU plan evaluates: str name,
+// str kind, u32 obsDim, u32 actDim, u32 in, u32 out, u32 maxWidth; u32
+// normalised columns c (0: none), then Mean (c), Std (c) and Clip (1);
+// u32 steps, per step str name, str op, str epilogue, u32 in, u32 out,
+// u32 col, W (in×out, row k the weights of input k), B (out), Alpha, Clip,
+// Lo, Hi (one float each), u32 bounds b, Low (b), Half (b). Network id 0
+// means "none" (no second critic).
 // timing is three u64 nanosecond counts: host→device, compute, device→host.
 //
 // A stacked request evaluates k networks of one architecture at once
@@ -46,7 +51,7 @@ import (
 
 // Version is the protocol version exchanged in the hello frame; client
 // and worker must agree exactly.
-const Version = 2
+const Version = 3
 
 // MaxFrameBytes bounds a frame's payload. Both ends check a frame's length
 // against it before allocating, so a corrupt or foreign stream (such as a
@@ -54,7 +59,7 @@ const Version = 2
 // Remote splits requests so that no frame exceeds it.
 const MaxFrameBytes = 256 << 20
 
-// Limits on a network spec, checked before allocating: far above the
+// Limits on a plan spec, checked before allocating: far above the
 // 2-3 layer, 256-1024 wide MLPs of TD3/SAC, far below what would exhaust
 // memory on a corrupt spec.
 const (
@@ -310,122 +315,91 @@ func (d *wireDec) end() error {
 	return d.err
 }
 
-// wireEncodeNetwork appends net's spec.
-func wireEncodeNetwork(e *wireEnc, net *loaders.Network) {
-	e.str(net.Path)
-	e.str(string(net.Kind))
-	e.str(string(net.Hidden))
-	e.u32(uint32(net.ObsDim))
-	e.u32(uint32(net.ActDim))
-	e.u32(uint32(len(net.Layers)))
-	for _, l := range net.Layers {
-		e.u32(uint32(l.In))
-		e.u32(uint32(l.Out))
-		e.floats(l.W)
-		e.floats(l.B)
+// wireEncodePlan appends the spec of p, lowered from a network of obsDim
+// observations and actDim actions.
+func wireEncodePlan(e *wireEnc, p *graph.Plan, obsDim, actDim int) {
+	e.str(p.Name)
+	e.str(string(p.Kind))
+	e.u32(uint32(obsDim))
+	e.u32(uint32(actDim))
+	e.u32(uint32(p.In))
+	e.u32(uint32(p.Out))
+	e.u32(uint32(p.MaxWidth))
+	if nm := p.Norm; nm != nil {
+		e.u32(uint32(nm.Cols))
+		e.floats(nm.Mean)
+		e.floats(nm.Std)
+		e.floats([]float32{nm.Clip})
+	} else {
+		e.u32(0)
 	}
-	e.u32(uint32(len(net.Low)))
-	e.floats(net.Low)
-	e.u32(uint32(len(net.High)))
-	e.floats(net.High)
+	e.u32(uint32(len(p.Steps)))
+	for _, s := range p.Steps {
+		e.str(s.Name)
+		e.str(string(s.Op))
+		e.str(string(s.Epilogue))
+		e.u32(uint32(s.In))
+		e.u32(uint32(s.Out))
+		e.u32(uint32(s.Col))
+		e.floats(s.W)
+		e.floats(s.B)
+		e.floats([]float32{s.Alpha, s.Clip, s.Lo, s.Hi})
+		e.u32(uint32(len(s.Low)))
+		e.floats(s.Low)
+		e.floats(s.Half)
+	}
 }
 
-// wireCheckNetwork reports whether net is an MLP both ends can evaluate: known
-// kind and activation, consistent widths, weight counts and bounds.
-func wireCheckNetwork(net *loaders.Network) error {
-	switch net.Kind {
-	case loaders.KindActor, loaders.KindSACActor, loaders.KindCritic:
-	default:
-		return fmt.Errorf("unknown network kind %q", net.Kind)
+// wireWidth reads a width and fails unless it is 1..maxWireWidth (0 too
+// when zero is set).
+func wireWidth(d *wireDec, what string, zero bool) int {
+	v := d.u32(what)
+	if d.err == nil && (v > maxWireWidth || v == 0 && !zero) {
+		d.fail("%s %d outside 1..%d", what, v, maxWireWidth)
 	}
-	switch net.Hidden {
-	case loaders.ReLU, loaders.Tanh:
-	case "":
-		if len(net.Layers) > 1 {
-			return fmt.Errorf("%d layers but no hidden activation", len(net.Layers))
-		}
-	default:
-		return fmt.Errorf("unknown activation %q", net.Hidden)
-	}
-	if net.ObsDim <= 0 || net.ActDim <= 0 || net.ObsDim > maxWireWidth || net.ActDim > maxWireWidth {
-		return fmt.Errorf("obs/act dims %d/%d outside 1..%d", net.ObsDim, net.ActDim, maxWireWidth)
-	}
-	if len(net.Layers) == 0 || len(net.Layers) > maxWireLayers {
-		return fmt.Errorf("%d layers, want 1..%d", len(net.Layers), maxWireLayers)
-	}
-	in, out := net.ObsDim, net.ActDim
-	switch net.Kind {
-	case loaders.KindSACActor:
-		out = 2 * net.ActDim
-	case loaders.KindCritic:
-		in, out = net.ObsDim+net.ActDim, 1
-	}
-	w := in
-	for i, l := range net.Layers {
-		if l.In != w {
-			return fmt.Errorf("layer %d (%s) takes %d inputs, previous width is %d", i, l.Name, l.In, w)
-		}
-		if l.Out <= 0 || l.Out > maxWireWidth {
-			return fmt.Errorf("layer %d (%s) has %d outputs, want 1..%d", i, l.Name, l.Out, maxWireWidth)
-		}
-		if len(l.W) != l.In*l.Out || len(l.B) != l.Out {
-			return fmt.Errorf("layer %d (%s) is %d×%d but has %d weights and %d biases", i, l.Name, l.Out, l.In, len(l.W), len(l.B))
-		}
-		w = l.Out
-	}
-	if w != out {
-		return fmt.Errorf("%s network outputs %d values, want %d", net.Kind, w, out)
-	}
-	if net.Kind == loaders.KindCritic {
-		return nil
-	}
-	if len(net.Low) != net.ActDim || len(net.High) != net.ActDim {
-		return fmt.Errorf("actor bounds have %d/%d values, want %d", len(net.Low), len(net.High), net.ActDim)
-	}
-	return nil
+	return int(v)
 }
 
-// wireDecodeNetwork reads and checks a network spec, allocating only what the
-// payload holds.
-func wireDecodeNetwork(d *wireDec) (*loaders.Network, error) {
-	net := &loaders.Network{
-		Path:   d.str("path"),
-		Kind:   loaders.NetKind(d.str("kind")),
-		Hidden: loaders.Activation(d.str("activation")),
-		ObsDim: int(d.u32("obs dim")),
-		ActDim: int(d.u32("act dim")),
-		Format: "wire",
-	}
-	nl := d.u32("layer count")
-	if d.err == nil && nl > maxWireLayers {
-		d.fail("%d layers, over the limit of %d", nl, maxWireLayers)
-	}
-	for i := 0; d.err == nil && i < int(nl); i++ {
-		in, out := int(d.u32("layer in")), int(d.u32("layer out"))
-		if d.err == nil && (in <= 0 || out <= 0 || in > maxWireWidth || out > maxWireWidth) {
-			d.fail("layer %d is %d×%d, want widths 1..%d", i, out, in, maxWireWidth)
+// wireDecodePlan reads a plan spec, allocating only what the payload
+// holds, and checks it (graph.CheckPlan). It returns the plan and the
+// network's observation and action sizes.
+func wireDecodePlan(d *wireDec) (p *graph.Plan, obsDim, actDim int, err error) {
+	p = &graph.Plan{Name: d.str("name"), Kind: loaders.NetKind(d.str("kind"))}
+	obsDim, actDim = wireWidth(d, "obs dim", false), wireWidth(d, "act dim", false)
+	p.In, p.Out = wireWidth(d, "plan input", false), wireWidth(d, "plan output", false)
+	p.MaxWidth = wireWidth(d, "widest layer", true)
+	if cols := wireWidth(d, "normalised columns", true); cols > 0 {
+		nm := &graph.Norm{Cols: cols, Mean: d.floats(cols, "norm mean"), Std: d.floats(cols, "norm std")}
+		if c := d.floats(1, "norm clip"); c != nil {
+			nm.Clip = c[0]
 		}
-		l := loaders.Linear{Name: fmt.Sprintf("layers.%d", i), In: in, Out: out}
-		l.W = d.floats(in*out, "weights")
-		l.B = d.floats(out, "biases")
-		net.Layers = append(net.Layers, l)
-		net.Params = append(net.Params,
-			loaders.Param{Name: l.Name + ".weight", Shape: []int{out, in}, Data: l.W},
-			loaders.Param{Name: l.Name + ".bias", Shape: []int{out}, Data: l.B})
+		p.Norm = nm
 	}
-	if n := int(d.u32("low length")); n > 0 {
-		net.Low = d.floats(n, "low bounds")
+	ns := d.u32("step count")
+	if d.err == nil && (ns == 0 || ns > maxWireLayers) {
+		d.fail("%d steps, want 1..%d", ns, maxWireLayers)
 	}
-	if n := int(d.u32("high length")); n > 0 {
-		net.High = d.floats(n, "high bounds")
+	for i := 0; d.err == nil && i < int(ns); i++ {
+		s := graph.Step{Name: d.str("step name"), Op: graph.Op(d.str("op")), Epilogue: graph.Epilogue(d.str("epilogue"))}
+		s.In, s.Out = wireWidth(d, "step input", false), wireWidth(d, "step output", false)
+		s.Col = wireWidth(d, "first column", true)
+		s.W = d.floats(s.In*s.Out, "weights")
+		s.B = d.floats(s.Out, "biases")
+		if f := d.floats(4, "epilogue parameters"); f != nil {
+			s.Alpha, s.Clip, s.Lo, s.Hi = f[0], f[1], f[2], f[3]
+		}
+		if nl := wireWidth(d, "head bounds", true); nl > 0 {
+			s.Low, s.Half = d.floats(nl, "head low"), d.floats(nl, "head half-range")
+		}
+		p.Steps = append(p.Steps, s)
 	}
 	if err := d.end(); err != nil {
-		return nil, fmt.Errorf("network spec: %w", err)
+		return nil, 0, 0, fmt.Errorf("plan spec: %w", err)
 	}
-	if err := wireCheckNetwork(net); err != nil {
-		return nil, fmt.Errorf("network %s: %w", net.Path, err)
+	if err := graph.CheckPlan(p, obsDim, actDim); err != nil {
+		return nil, 0, 0, fmt.Errorf("plan %s: %w", p.Name, err)
 	}
-	return net, nil
+	return p, obsDim, actDim, nil
 }
 
 // Serve answers wire requests read from r by evaluating them on b and
@@ -439,7 +413,8 @@ func wireDecodeNetwork(d *wireDec) (*loaders.Network, error) {
 // If b has a DeviceInfo() DeviceInfo method it answers hello with it; a
 // LastTiming() DeviceTiming method supplies each request's timing (else the
 // whole call counts as compute); a Forget(*loaders.Network) method is called
-// on unload. Serve calls b from the calling goroutine only, so a CUDA
+// on unload. b must implement graph.PlanAdopter: a load request carries a
+// plan, which b adopts under a handle from graph.PlanNetwork. Serve calls b from the calling goroutine only, so a CUDA
 // backend may lock it to its OS thread.
 func Serve(r io.Reader, w io.Writer, b graph.Backend) error {
 	s := &wireServer{b: b, nets: map[uint32]*loaders.Network{}}
@@ -475,6 +450,9 @@ func Serve(r io.Reader, w io.Writer, b graph.Backend) error {
 	}
 }
 
+// criticKinds are the kinds a q request's critics may be.
+var criticKinds = []loaders.NetKind{loaders.KindCritic, loaders.KindQuantileCritic}
+
 type wireServer struct {
 	b    graph.Backend
 	nets map[uint32]*loaders.Network
@@ -483,6 +461,17 @@ type wireServer struct {
 	act  []float32
 	q1   []float32
 	q2   []float32
+}
+
+// forget releases what the backend holds for net (the CUDA device's
+// Forget, or graph.Forgetter's).
+func (s *wireServer) forget(net *loaders.Network) {
+	switch f := s.b.(type) {
+	case wireForgetter:
+		f.Forget(net)
+	case graph.Forgetter:
+		f.Forget(net)
+	}
 }
 
 func (s *wireServer) reply(w io.Writer, op wireOp, fill func(*wireEnc)) error {
@@ -570,14 +559,20 @@ func (s *wireServer) handle(op wireOp, p []byte) (rop wireOp, fill func(*wireEnc
 		if d.err == nil && id == 0 {
 			return 0, nil, errors.New("load: network id 0 is reserved for none")
 		}
-		net, err := wireDecodeNetwork(d)
+		p, od, ad, err := wireDecodePlan(d)
 		if err != nil {
 			return 0, nil, fmt.Errorf("load %d: %w", id, err)
 		}
+		ad0, ok := s.b.(graph.PlanAdopter)
+		if !ok {
+			return 0, nil, fmt.Errorf("load %d: backend %s evaluates no lowered plans", id, s.b.Name())
+		}
+		net := graph.PlanNetwork(p, od, ad)
+		if err := ad0.Adopt(net, p); err != nil {
+			return 0, nil, fmt.Errorf("load %d: %w", id, err)
+		}
 		if old, ok := s.nets[id]; ok {
-			if f, ok := s.b.(wireForgetter); ok {
-				f.Forget(old)
-			}
+			s.forget(old)
 		}
 		s.nets[id] = net
 		return rop, nil, nil
@@ -588,9 +583,7 @@ func (s *wireServer) handle(op wireOp, p []byte) (rop wireOp, fill func(*wireEnc
 			return 0, nil, fmt.Errorf("unload: %w", err)
 		}
 		if net, ok := s.nets[id]; ok {
-			if f, ok := s.b.(wireForgetter); ok {
-				f.Forget(net)
-			}
+			s.forget(net)
 			delete(s.nets, id)
 		}
 		return rop, nil, nil
@@ -622,13 +615,13 @@ func (s *wireServer) handle(op wireOp, p []byte) (rop wireOp, fill func(*wireEnc
 		if d.err != nil {
 			return 0, nil, fmt.Errorf("q: %w", d.err)
 		}
-		c1, err := s.net(id1, "q", loaders.KindCritic)
+		c1, err := s.net(id1, "q", criticKinds...)
 		if err != nil {
 			return 0, nil, err
 		}
 		var c2 *loaders.Network
 		if id2 != 0 {
-			if c2, err = s.net(id2, "q", loaders.KindCritic); err != nil {
+			if c2, err = s.net(id2, "q", criticKinds...); err != nil {
 				return 0, nil, err
 			}
 			if c2.ObsDim != c1.ObsDim || c2.ActDim != c1.ActDim {
@@ -664,13 +657,13 @@ func (s *wireServer) handle(op wireOp, p []byte) (rop wireOp, fill func(*wireEnc
 		if err != nil {
 			return 0, nil, err
 		}
-		c1, err := s.net(id1, "qpolicy", loaders.KindCritic)
+		c1, err := s.net(id1, "qpolicy", criticKinds...)
 		if err != nil {
 			return 0, nil, err
 		}
 		var c2 *loaders.Network
 		if id2 != 0 {
-			if c2, err = s.net(id2, "qpolicy", loaders.KindCritic); err != nil {
+			if c2, err = s.net(id2, "qpolicy", criticKinds...); err != nil {
 				return 0, nil, err
 			}
 		}

@@ -49,18 +49,40 @@ func replies(t testing.TB, reqs []byte) (ops []wireOp, msgs []string, err error)
 
 func helloFrame() []byte { return frame(opHello, func(e *wireEnc) { e.u32(Version) }) }
 
+// lowered returns net's plan, lowered as Remote lowers it.
+func lowered(t testing.TB, net *loaders.Network) *graph.Plan {
+	t.Helper()
+	p, err := lowerForDevice(net)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func loadFrame(id uint32, net *loaders.Network) []byte {
-	return frame(opLoad, func(e *wireEnc) { e.u32(id); wireEncodeNetwork(e, net) })
+	p, err := lowerForDevice(net)
+	if err != nil {
+		panic(err)
+	}
+	return planFrame(id, p, net.ObsDim, net.ActDim)
+}
+
+func planFrame(id uint32, p *graph.Plan, obsDim, actDim int) []byte {
+	return frame(opLoad, func(e *wireEnc) { e.u32(id); wireEncodePlan(e, p, obsDim, actDim) })
 }
 
 func TestServeWireAnswersBadRequestsWithErrorsAndGoesOn(t *testing.T) {
 	actor, critic, _ := testShapes[0].nets(1)
-	short := *actor
-	short.Low = short.Low[:0]
-	wrongIn := *critic
-	wrongIn.ObsDim = 5
-	tanhy := *actor
-	tanhy.Hidden = "gelu"
+	short := *lowered(t, actor)
+	short.Steps = append([]graph.Step(nil), short.Steps...)
+	short.Steps[len(short.Steps)-1].Low = nil
+	short.Steps[len(short.Steps)-1].Half = nil
+	gelu := *lowered(t, critic)
+	gelu.Steps = append([]graph.Step(nil), gelu.Steps...)
+	gelu.Steps[0].Epilogue = "gelu"
+	midHead := *lowered(t, critic)
+	midHead.Steps = append([]graph.Step(nil), midHead.Steps...)
+	midHead.Steps[0].Epilogue = graph.EpMean
 	obs3 := make([]float32, 3)
 	for _, tc := range []struct {
 		name string
@@ -71,30 +93,32 @@ func TestServeWireAnswersBadRequestsWithErrorsAndGoesOn(t *testing.T) {
 		{"old client", frame(opHello, func(e *wireEnc) { e.u32(Version + 1) }), "rebuild both"},
 		{"hello with trailing bytes", frame(opHello, func(e *wireEnc) { e.u32(Version); e.u32(0) }), "trailing bytes"},
 		{"load id 0", loadFrame(0, actor), "reserved"},
-		{"actor without bounds", loadFrame(1, &short), "bounds"},
-		{"critic widths disagree", loadFrame(1, &wrongIn), "takes 4 inputs"},
-		{"unknown activation", loadFrame(1, &tanhy), "unknown activation"},
+		{"actor without bounds", planFrame(1, &short, 3, 1), "with 0 bounds"},
+		{"critic widths disagree", planFrame(1, lowered(t, critic), 5, 1), "want 6 to 1"},
+		{"unknown epilogue", planFrame(1, &gelu, 3, 1), `epilogue "gelu"`},
+		{"head before the last step", planFrame(1, &midHead, 3, 1), "mean head"},
 		{"truncated spec", frame(opLoad, func(e *wireEnc) { e.u32(1); e.str("p"); e.str("actor") }), "needs"},
-		{"layer count over limit", frame(opLoad, func(e *wireEnc) {
+		{"step count over limit", frame(opLoad, func(e *wireEnc) {
 			e.u32(1)
 			e.str("p")
 			e.str("critic")
-			e.str("relu")
-			e.u32(3)
-			e.u32(1)
-			e.u32(1 << 30)
-		}), "over the limit"},
+			for _, v := range []uint32{3, 1, 4, 1, 0, 0, 1 << 30} {
+				e.u32(v)
+			}
+		}), "steps, want 1..64"},
 		{"huge layer", frame(opLoad, func(e *wireEnc) {
 			e.u32(1)
 			e.str("p")
 			e.str("critic")
-			e.str("relu")
-			e.u32(3)
-			e.u32(1)
-			e.u32(1)
+			for _, v := range []uint32{3, 1, 4, 1, 0, 0, 1} {
+				e.u32(v)
+			}
+			e.str("l")
+			e.str("gemm")
+			e.str("none")
 			e.u32(1 << 20)
 			e.u32(1 << 20)
-		}), "want widths"},
+		}), "outside 1..65536"},
 		{"policy on unknown id", frame(opPolicy, func(e *wireEnc) { e.u32(7); e.u32(1); e.floats(obs3) }), "no network loaded with id 7"},
 		{"unload unknown id is fine", frame(opUnload, func(e *wireEnc) { e.u32(9) }), ""},
 	} {
@@ -132,7 +156,7 @@ func TestServeWireChecksRowCountsAgainstThePayload(t *testing.T) {
 		{"policy rows beyond payload", frame(opPolicy, func(e *wireEnc) { e.u32(1); e.u32(1 << 30); e.floats(make([]float32, 3)) }), "payload has 12"},
 		{"policy zero rows", frame(opPolicy, func(e *wireEnc) { e.u32(1); e.u32(0) }), "0 rows"},
 		{"q missing actions", frame(opQ, func(e *wireEnc) { e.u32(2); e.u32(0); e.u32(2); e.floats(make([]float32, 6)) }), "need 32 bytes"},
-		{"q on an actor", frame(opQ, func(e *wireEnc) { e.u32(1); e.u32(0); e.u32(1); e.floats(make([]float32, 4)) }), "want [critic]"},
+		{"q on an actor", frame(opQ, func(e *wireEnc) { e.u32(1); e.u32(0); e.u32(1); e.floats(make([]float32, 4)) }), "want [critic quantile_critic]"},
 		{"qpolicy without critic", frame(opQPolicy, func(e *wireEnc) { e.u32(1); e.u32(0); e.u32(0); e.u32(1); e.floats(make([]float32, 3)) }), "id 0"},
 		{"qpolicy ok", frame(opQPolicy, func(e *wireEnc) { e.u32(1); e.u32(2); e.u32(2); e.u32(1); e.floats(make([]float32, 3)) }), ""},
 	} {

@@ -28,19 +28,39 @@ func selftest(dev *cuda.Device, w io.Writer) bool {
 		actor, critic []int
 		obs, act      int
 		kind          loaders.NetKind
+		ckind         loaders.NetKind
+		// tweak sets the plan features of run j's networks.
+		tweak func(j int, actor, critic *loaders.Network)
 	}{
-		{"td3-256x256", []int{3, 256, 256, 1}, []int{4, 256, 256, 1}, 3, 1, loaders.KindActor},
-		{"gen2-400x300", []int{4, 400, 300, 1}, []int{5, 400, 300, 1}, 4, 1, loaders.KindActor},
-		{"sac-256x256", []int{3, 256, 256, 2}, []int{4, 256, 256, 1}, 3, 1, loaders.KindSACActor},
-		{"wide-input-2d-action", []int{11, 32, 2}, []int{13, 48, 1}, 11, 2, loaders.KindActor},
+		{"td3-256x256", []int{3, 256, 256, 1}, []int{4, 256, 256, 1}, 3, 1, loaders.KindActor, loaders.KindCritic, nil},
+		{"gen2-400x300", []int{4, 400, 300, 1}, []int{5, 400, 300, 1}, 4, 1, loaders.KindActor, loaders.KindCritic, nil},
+		{"sac-256x256", []int{3, 256, 256, 2}, []int{4, 256, 256, 1}, 3, 1, loaders.KindSACActor, loaders.KindCritic, nil},
+		{"wide-input-2d-action", []int{11, 32, 2}, []int{13, 48, 1}, 11, 2, loaders.KindActor, loaders.KindCritic, nil},
+		// Every epilogue and the input normalisation; shared norms stack,
+		// per-run norms run one network at a time.
+		{"sac-norm-meanclip-elu/tqc-tanh", []int{3, 64, 64, 2}, []int{4, 64, 64, 25}, 3, 1, loaders.KindSACActor, loaders.KindQuantileCritic,
+			func(_ int, a, c *loaders.Network) {
+				nm := &loaders.InputNorm{Mean: []float32{0.1, -0.2, 0.3}, Std: []float32{1.5, 0.5, 2}, Clip: 2}
+				a.InputNorm, a.MeanClip, a.Hidden = nm, 0.5, loaders.ELU
+				c.InputNorm, c.Hidden = nm, loaders.Tanh
+			}},
+		{"silu-own-norms/leaky", []int{3, 64, 1}, []int{4, 64, 1}, 3, 1, loaders.KindActor, loaders.KindCritic,
+			func(j int, a, c *loaders.Network) {
+				a.InputNorm = &loaders.InputNorm{Mean: []float32{float32(j), 0, 0}, Std: []float32{2, 1, 0.5}, Clip: 3}
+				a.Hidden, c.Hidden = loaders.SiLU, loaders.LeakyReLU
+			}},
 	} {
 		const k, n = 8, 4097
 		var actors, c1, c2 []*loaders.Network
 		for j := range k {
 			seed := uint64(100 * (j + 1))
 			actors = append(actors, graph.RandomNetwork(s.kind, s.actor, s.obs, s.act, seed))
-			c1 = append(c1, graph.RandomNetwork(loaders.KindCritic, s.critic, s.obs, s.act, seed+1))
-			c2 = append(c2, graph.RandomNetwork(loaders.KindCritic, s.critic, s.obs, s.act, seed+2))
+			c1 = append(c1, graph.RandomNetwork(s.ckind, s.critic, s.obs, s.act, seed+1))
+			c2 = append(c2, graph.RandomNetwork(s.ckind, s.critic, s.obs, s.act, seed+2))
+			if s.tweak != nil {
+				s.tweak(j, actors[j], c1[j])
+				s.tweak(j, actors[j], c2[j])
+			}
 		}
 		rng := rand.New(rand.NewPCG(1, 2))
 		obs := make([]float32, k*n*s.obs)

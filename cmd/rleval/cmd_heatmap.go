@@ -24,25 +24,15 @@ func cmdHeatmap(args []string, stdout, stderr io.Writer) error {
 	if len(pos) > 1 {
 		return usagef("heatmap takes one run directory, got %d", len(pos))
 	}
-	valid := false
-	for _, k := range jobs.MapKinds {
-		valid = valid || k == *what
-	}
-	if !valid {
-		return usagef("--what %q: want one of %s", *what, strings.Join(jobs.MapKinds, ", "))
-	}
-	if ef.grid < 2 || ef.grid > 1<<16 {
-		return usagef("--grid %d: want 2 to 65536", ef.grid)
-	}
 	m := jobs.BigMap{What: *what, N: ef.grid, Out: *out}
 	if m.Out == "" {
 		m.Out = fmt.Sprintf("%s_%d.png", *what, ef.grid)
 	}
-	if !strings.HasSuffix(m.Out, ".png") {
-		return usagef("--out %q: want a .png file name", m.Out)
-	}
 	if m.Plane, err = ef.plane(); err != nil {
 		return err
+	}
+	if err := m.Validate(); err != nil {
+		return asUsage(err)
 	}
 	dir, err := runDirArg(pos)
 	if err != nil {

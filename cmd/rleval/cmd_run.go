@@ -74,7 +74,7 @@ func (f *evalFlags) options(p *progress) (jobs.Options, error) {
 		return opt, err
 	}
 	if err := opt.Validate(); err != nil {
-		return opt, usageError{strings.TrimSuffix(err.Error(), ": "+jobs.ErrUsage.Error())}
+		return opt, asUsage(err)
 	}
 	opt.Logf = p.logf
 	return opt, nil

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"codeberg.org/sbinet/npyio/npy"
@@ -60,18 +61,24 @@ func readArray(t *testing.T, path string) ([]float32, []int) {
 	return v, r.Header.Descr.Shape
 }
 
-// TestRunOverSeveralDirectoriesIsABatch evaluates two runs with one
-// command: each gets its report and the output folder the batch summary.
+// TestRunOverSeveralDirectoriesIsABatch evaluates a run and a run with a
+// broken config with one command: the first gets its report, the output
+// folder the batch summary, and the broken one makes it exit 3.
 func TestRunOverSeveralDirectoriesIsABatch(t *testing.T) {
 	out := t.TempDir()
-	a := "../../testdata/runs-obs/2026-08-01_11-00-00_obs3-td3"
-	b := "../../testdata/runs-obs/2026-08-01_13-00-00_mountaincar-td3"
-	code, stdout, stderr := cli(t, "run", "-q", "--grid", "16", "--line", "16", "--out", out, a, b)
-	if code != exitOK {
-		t.Fatalf("exit %d: %s%s", code, stdout, stderr)
+	good := "../../testdata/runs-obs/2026-08-01_13-00-00_mountaincar-td3"
+	bad := filepath.Join(t.TempDir(), "2026-01-01_00-00-00_broken")
+	if err := os.Mkdir(bad, 0o755); err != nil {
+		t.Fatal(err)
 	}
-	for _, f := range []string{"summary.json", "summary.csv", "index.html",
-		filepath.Join(filepath.Base(a), "report.html"), filepath.Join(filepath.Base(b), "report.html")} {
+	if err := os.WriteFile(filepath.Join(bad, "config.yaml"), []byte("env: {name: [\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := cli(t, "run", "-q", "--grid", "16", "--line", "16", "--out", out, good, bad)
+	if code != exitSomeFailed || !strings.Contains(stdout, "failed: "+filepath.Base(bad)) {
+		t.Fatalf("exit %d, want %d naming the failed run: %s%s", code, exitSomeFailed, stdout, stderr)
+	}
+	for _, f := range []string{"summary.json", "summary.csv", "index.html", filepath.Join(filepath.Base(good), "report.html")} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Error(err)
 		}

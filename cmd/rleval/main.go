@@ -35,6 +35,7 @@ import (
 	"io"
 	"log"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/rleval/rleval/jobs"
@@ -75,6 +76,12 @@ type usageError struct{ msg string }
 func (e usageError) Error() string { return e.msg }
 
 func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
+
+// asUsage turns a validation error of jobs (wrapping jobs.ErrUsage) into a
+// usage error with the same message.
+func asUsage(err error) error {
+	return usageError{strings.TrimSuffix(err.Error(), ": "+jobs.ErrUsage.Error())}
+}
 
 // exitError carries a specific exit status with an already-printed outcome.
 type exitError struct {

@@ -11,6 +11,7 @@ import (
 
 	"gorgonia.org/cu"
 
+	"github.com/rleval/rleval/graph"
 	"github.com/rleval/rleval/loaders"
 	"github.com/rleval/rleval/worker"
 )
@@ -90,38 +91,87 @@ func toHost(f []float32, src buf) error {
 	return cu.MemcpyDtoH(unsafe.Pointer(&f[0]), src.p, int64(len(f))*4)
 }
 
-// devNet is a network's weights on the device.
-type devNet struct {
-	net    *loaders.Network
-	layers []devLayer
-	act    int64 // hidden activation code
-	low    buf   // actor bounds: low and (high-low)/2
-	half   buf
-	maxW   int
+// devPlan is a plan on the device, for one network or a stack of k that
+// share its epilogues (stackable): per step the k weight matrices in
+// torch's out×in layout for stackGemm one after another, the k bias
+// vectors likewise, the head's bounds; the input normalisation's mean and
+// std; and the launches that evaluate it (planProgram).
+type devPlan struct {
+	plan      *graph.Plan // the first network's: shapes, epilogues, head
+	k         int
+	prog      []kernelOp
+	steps     []devStep
+	mean, std buf
+	maxW      int
 }
 
-type devLayer struct {
-	w, b    buf
-	in, out int
+// devStep is one plan step on the device.
+type devStep struct {
+	w, b      buf
+	low, half buf // EpScale's
 }
 
-func (n *devNet) free() {
-	for i := range n.layers {
-		n.layers[i].w.free()
-		n.layers[i].b.free()
+func (dp *devPlan) free() {
+	for i := range dp.steps {
+		for _, b := range []*buf{&dp.steps[i].w, &dp.steps[i].b, &dp.steps[i].low, &dp.steps[i].half} {
+			b.free()
+		}
 	}
-	n.low.free()
-	n.half.free()
+	dp.mean.free()
+	dp.std.free()
+}
+
+// uploadPlans copies k plans that stack (one, for a single network) to the
+// device.
+func uploadPlans(plans []*graph.Plan) (*devPlan, error) {
+	p := plans[0]
+	prog, err := planProgram(p)
+	if err != nil {
+		return nil, err
+	}
+	dp := &devPlan{plan: p, k: len(plans), prog: prog, maxW: maxWidth(p)}
+	up := func(dst *buf, f []float32) {
+		if err == nil {
+			*dst, err = upload(f)
+		}
+	}
+	if nm := p.Norm; nm != nil {
+		up(&dp.mean, nm.Mean)
+		up(&dp.std, nm.Std)
+	}
+	ws, bs := stackParams(plans)
+	for i := range p.Steps {
+		var ds devStep
+		up(&ds.w, ws[i])
+		up(&ds.b, bs[i])
+		if s := &p.Steps[i]; s.Epilogue == graph.EpScale {
+			up(&ds.low, s.Low)
+			up(&ds.half, s.Half)
+		}
+		dp.steps = append(dp.steps, ds)
+	}
+	if err != nil {
+		dp.free()
+		return nil, fmt.Errorf("%d× %s: %w", len(plans), p.Name, err)
+	}
+	return dp, nil
+}
+
+// devNet is a network's plan on the device: the graph.Plan lowered from
+// its Gorgonia graph (by the client, or by prepare).
+type devNet struct {
+	net *loaders.Network
+	*devPlan
 }
 
 // scratch holds the per-request device buffers, grown to the largest
 // request seen.
 type scratch struct {
-	obs, act, cat, h0, h1, q1, q2 buf
+	obs, act, cat, h0, h1, q1, q2, xn, zero buf
 }
 
 func (s *scratch) free() {
-	for _, b := range []*buf{&s.obs, &s.act, &s.cat, &s.h0, &s.h1, &s.q1, &s.q2} {
+	for _, b := range []*buf{&s.obs, &s.act, &s.cat, &s.h0, &s.h1, &s.q1, &s.q2, &s.xn, &s.zero} {
 		b.free()
 	}
 }
@@ -243,99 +293,100 @@ func (d *Device) Close() error {
 	return errors.Join(errs...)
 }
 
-// prepare uploads net's weights on first use.
+// Adopt implements graph.PlanAdopter: net, a handle from
+// graph.PlanNetwork, evaluates as p, uploaded now.
+func (d *Device) Adopt(net *loaders.Network, p *graph.Plan) error {
+	if err := graph.CheckPlan(p, net.ObsDim, net.ActDim); err != nil {
+		return fmt.Errorf("plan %s: %w", p.Name, err)
+	}
+	d.Forget(net)
+	dp, err := uploadPlans([]*graph.Plan{p})
+	if err != nil {
+		return fmt.Errorf("network %s: %w", net.Path, err)
+	}
+	d.nets[net] = &devNet{net: net, devPlan: dp}
+	return nil
+}
+
+// prepare returns net's plan on the device: the one adopted for it, or
+// else (a caller in this process, such as -selftest) its Gorgonia graph
+// lowered by graph.Lower and uploaded on first use.
 func (d *Device) prepare(net *loaders.Network) (*devNet, error) {
 	if dn, ok := d.nets[net]; ok {
 		return dn, nil
 	}
-	dn := &devNet{net: net}
-	switch net.Hidden {
-	case loaders.ReLU, "":
-		dn.act = actReLU
-	case loaders.Tanh:
-		dn.act = actTanh
-	default:
-		return nil, fmt.Errorf("network %s: activation %q not supported on CUDA", net.Path, net.Hidden)
+	p, err := graph.Lower(net)
+	if err != nil {
+		return nil, fmt.Errorf("network %s on CUDA: %w", net.Path, err)
 	}
-	for _, l := range net.Layers {
-		if len(l.W) != l.In*l.Out || len(l.B) != l.Out {
-			dn.free()
-			return nil, fmt.Errorf("network %s: layer %s is %d×%d with %d weights and %d biases", net.Path, l.Name, l.Out, l.In, len(l.W), len(l.B))
-		}
-		w, err := upload(l.W)
-		if err != nil {
-			dn.free()
-			return nil, fmt.Errorf("network %s: %w", net.Path, err)
-		}
-		b, err := upload(l.B)
-		if err != nil {
-			w.free()
-			dn.free()
-			return nil, fmt.Errorf("network %s: %w", net.Path, err)
-		}
-		dn.layers = append(dn.layers, devLayer{w: w, b: b, in: l.In, out: l.Out})
-		dn.maxW = max(dn.maxW, l.In, l.Out)
+	if err := graph.CheckPlan(p, net.ObsDim, net.ActDim); err != nil {
+		return nil, fmt.Errorf("network %s on CUDA: %w", net.Path, err)
 	}
-	if net.Kind != loaders.KindCritic {
-		if len(net.Low) != net.ActDim || len(net.High) != net.ActDim {
-			dn.free()
-			return nil, fmt.Errorf("network %s: bounds have %d/%d values, want %d", net.Path, len(net.Low), len(net.High), net.ActDim)
-		}
-		half := make([]float32, net.ActDim)
-		for j := range half {
-			half[j] = (net.High[j] - net.Low[j]) / 2
-		}
-		var err error
-		if dn.low, err = upload(net.Low); err == nil {
-			dn.half, err = upload(half)
-		}
-		if err != nil {
-			dn.free()
-			return nil, fmt.Errorf("network %s: %w", net.Path, err)
-		}
+	dp, err := uploadPlans([]*graph.Plan{p})
+	if err != nil {
+		return nil, fmt.Errorf("network %s: %w", net.Path, err)
 	}
+	dn := &devNet{net: net, devPlan: dp}
 	d.nets[net] = dn
 	return dn, nil
 }
 
-// gemm computes y (n×out) = x (n×in)·Wᵀ on the device; see layerGemm.
-func (d *Device) gemm(l devLayer, x, y cu.DevicePtr, n int) error {
-	return d.mm.gemm(layerGemm(l.in, l.out, n), l.w.p, x, y)
-}
-
-// forward runs dn on x (n rows on the device). The hidden layers ping-pong
-// between the scratch buffers h0 and h1; the last layer's product goes to
-// last when it is set (a critic's q buffer) and to the next scratch buffer
-// otherwise, before its bias, which the caller adds. It returns where the
-// last product is.
-func (d *Device) forward(dn *devNet, x cu.DevicePtr, n int, last cu.DevicePtr) (cu.DevicePtr, error) {
-	if err := d.s.h0.ensure(n * dn.maxW); err != nil {
-		return 0, err
+// forward runs dp (a network, or a stack of dp.k with n×k interleaved
+// rows) on x, n×k rows of plan.In on the device, and writes its output,
+// n×k×plan.Out, to out: the launches of dp.prog on the scratch buffers.
+func (d *Device) forward(dp *devPlan, x cu.DevicePtr, n int, out cu.DevicePtr) error {
+	p, k := dp.plan, dp.k
+	rows := n * k
+	err := errors.Join(d.s.h0.ensure(rows*dp.maxW), d.s.h1.ensure(rows*dp.maxW), d.zeros(dp.maxW))
+	if p.Norm != nil {
+		err = errors.Join(err, d.s.xn.ensure(rows*p.In))
 	}
-	if err := d.s.h1.ensure(n * dn.maxW); err != nil {
-		return 0, err
+	if err != nil {
+		return err
 	}
-	cur := x
-	for i, l := range dn.layers {
-		y := d.s.h0.p
-		if i%2 == 1 {
-			y = d.s.h1.p
-		}
-		final := i == len(dn.layers)-1
-		if final && last != 0 {
-			y = last
-		}
-		if err := d.gemm(l, cur, y, n); err != nil {
-			return 0, fmt.Errorf("network %s layer %d: %w", dn.net.Path, i, err)
-		}
-		if !final {
-			if err := d.k.biasActRows(y, l.b.p, n, l.out, dn.act); err != nil {
-				return 0, fmt.Errorf("network %s layer %d bias: %w", dn.net.Path, i, err)
+	slots := [...]cu.DevicePtr{slotX: x, slotXN: d.s.xn.p, slotH0: d.s.h0.p, slotH1: d.s.h1.p, slotOut: out}
+	zero := d.s.zero.p
+	for _, op := range dp.prog {
+		src, dst := slots[op.src], slots[op.dst]
+		var err error
+		if op.kind == kNorm {
+			nm := p.Norm
+			err = d.k.normRows(src, dp.mean.p, dp.std.p, dst, rows, p.In, nm.Cols, nm.Clip)
+		} else {
+			s, ds := &p.Steps[op.step], &dp.steps[op.step]
+			switch op.kind {
+			case kGemm:
+				err = d.mm.gemm(stackGemm(s.In, s.Out, n, k), ds.w.p, src, dst)
+			case kBiasAct:
+				err = d.k.biasActRows(dst, ds.b.p, n, k*s.Out, op.act, s.Alpha)
+			case kHead:
+				err = d.k.headRows(src, zero, ds.low.p, ds.half.p, dst, rows, s.Out, len(s.Low), s.Clip)
+			case kExpClamp:
+				err = d.k.expClampRows(src, zero, dst, rows, s.Out, s.Lo, s.Hi)
+			case kMean:
+				err = d.k.meanOfRows(src, zero, dst, rows, s.Out)
 			}
 		}
-		cur = y
+		if err != nil {
+			return fmt.Errorf("%d× %s step %d: %w", k, p.Name, op.step, err)
+		}
 	}
-	return cur, nil
+	return nil
+}
+
+// zeros makes d.s.zero hold at least n zeros (a head's bias once the
+// step's bias is added; a fresh allocation is not zeroed).
+func (d *Device) zeros(n int) error {
+	if d.s.zero.n >= n {
+		return nil
+	}
+	d.s.zero.free()
+	z, err := upload(make([]float32, n))
+	if err != nil {
+		return err
+	}
+	d.s.zero = z
+	return nil
 }
 
 // actor computes the actions of dn for n rows of obs (on the device) into
@@ -344,15 +395,7 @@ func (d *Device) actor(dn *devNet, obs cu.DevicePtr, n int) error {
 	if err := d.s.act.ensure(n * dn.net.ActDim); err != nil {
 		return err
 	}
-	y, err := d.forward(dn, obs, n, 0)
-	if err != nil {
-		return err
-	}
-	l := dn.layers[len(dn.layers)-1]
-	if err := d.k.headRows(y, l.b.p, dn.low.p, dn.half.p, d.s.act.p, n, l.out, dn.net.ActDim); err != nil {
-		return fmt.Errorf("network %s head: %w", dn.net.Path, err)
-	}
-	return nil
+	return d.forward(dn.devPlan, obs, n, d.s.act.p)
 }
 
 // critic computes dn at the concatenated input in d.s.cat into q.
@@ -360,14 +403,7 @@ func (d *Device) critic(dn *devNet, n int, q *buf) error {
 	if err := q.ensure(n); err != nil {
 		return err
 	}
-	if _, err := d.forward(dn, d.s.cat.p, n, q.p); err != nil {
-		return err
-	}
-	l := dn.layers[len(dn.layers)-1]
-	if err := d.k.biasActRows(q.p, l.b.p, n, 1, actIdentity); err != nil {
-		return fmt.Errorf("network %s output bias: %w", dn.net.Path, err)
-	}
-	return nil
+	return d.forward(dn.devPlan, d.s.cat.p, n, q.p)
 }
 
 // timer splits a request's wall time into the three phases.

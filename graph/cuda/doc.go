@@ -1,7 +1,12 @@
-// Package cuda evaluates rleval networks on an NVIDIA GPU: weights stay on
-// the device per network, each layer is one cuBLAS sgemm, and small PTX
-// kernels (kernels.cu) add biases and activations, scale the actor's tanh
-// head, concatenate critic inputs and take minima. Stacks of networks that
+// Package cuda evaluates rleval networks on an NVIDIA GPU. It runs the
+// graph.Plan lowered from each network's Gorgonia graph (received from the
+// client, which lowers it with graph.Lower, and adopted with Adopt; or
+// lowered here for a caller in the process): weights stay on the device
+// per network, each step is one cuBLAS sgemm, and small PTX kernels
+// (kernels.cu) normalise inputs, add biases and apply the plan's
+// epilogues (ReLU, Tanh, ELU, SiLU, LeakyReLU, the actor's tanh-scale head
+// with its mean clamp, the policy std's exp-clamp, the quantile mean),
+// concatenate critic inputs and take minima. Stacks of networks that
 // share an architecture (graph.Stacked) run one strided-batched sgemm per
 // layer for the whole stack.
 //

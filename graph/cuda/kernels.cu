@@ -8,33 +8,99 @@
 
 extern "C" {
 
-// bias_act: y[r][c] = act(y[r][c] + b[c]); act 0 = identity, 1 = relu, 2 = tanh.
-__global__ void bias_act(float *y, const float *b, long long rows, long long cols, long long act)
+// Activation codes of bias_act (kernels.go mirrors them): the epilogues of
+// graph.Plan's hidden steps, each as the CPU plan computes it (graph/kernels.go).
+#define ACT_IDENTITY 0
+#define ACT_RELU 1
+#define ACT_TANH 2
+#define ACT_ELU 3
+#define ACT_SILU 4
+#define ACT_LEAKY 5
+
+// bias_act: y[r][c] = act(y[r][c] + b[c]): identity, relu max(v, 0), tanh,
+// elu (v > 0 ? v : expm1(v)), silu v·sigmoid(v), leaky_relu
+// (v >= 0 ? v : alpha·v). Scalars are doubles: every argument is 8 bytes.
+__global__ void bias_act(float *y, const float *b, long long rows, long long cols, long long act, double alpha)
 {
     long long total = rows * cols;
+    float a = (float)alpha;
     for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < total;
          i += (long long)blockDim.x * gridDim.x) {
         float v = y[i] + b[i % cols];
-        if (act == 1) {
-            v = v > 0.0f ? v : 0.0f;
-        } else if (act == 2) {
-            v = tanhf(v);
+        switch (act) {
+        case ACT_RELU: v = v > 0.0f ? v : 0.0f; break;
+        case ACT_TANH: v = tanhf(v); break;
+        case ACT_ELU: v = v > 0.0f ? v : expm1f(v); break;
+        case ACT_SILU: v = v / (1.0f + expf(-v)); break;
+        case ACT_LEAKY: v = v < 0.0f ? v * a : v; break;
         }
         y[i] = v;
     }
 }
 
-// bias_tanh_scale: the actor head. For the first actDim of cols columns
-// (cols = 2*actDim for a Gaussian actor's mean/log_std output):
-// out[r][j] = low[j] + (tanh(y[r][j] + b[j]) + 1) * half[j], half = (high-low)/2.
+// bias_tanh_scale: the actor head. For the first actDim of cols columns:
+// v = y[r][j] + b[j], clamped to ±clip when clip > 0 (a mean clamp), then
+// out[r][j] = low[j] + (tanh(v) + 1) * half[j], half = (high-low)/2.
 __global__ void bias_tanh_scale(const float *y, const float *b, const float *low, const float *half,
-                                float *out, long long rows, long long cols, long long actDim)
+                                float *out, long long rows, long long cols, long long actDim, double clip)
 {
     long long total = rows * actDim;
+    float c = (float)clip;
     for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < total;
          i += (long long)blockDim.x * gridDim.x) {
         long long r = i / actDim, j = i % actDim;
-        out[i] = low[j] + (tanhf(y[r * cols + j] + b[j]) + 1.0f) * half[j];
+        float v = y[r * cols + j] + b[j];
+        if (c > 0.0f) {
+            v = fminf(fmaxf(v, -c), c);
+        }
+        out[i] = low[j] + (tanhf(v) + 1.0f) * half[j];
+    }
+}
+
+// bias_exp_clamp: a SAC actor's policy std, out[i] = exp(clamp(y[i] + b[c], lo, hi)).
+__global__ void bias_exp_clamp(const float *y, const float *b, float *out, long long rows, long long cols,
+                               double lo, double hi)
+{
+    long long total = rows * cols;
+    float l = (float)lo, h = (float)hi;
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < total;
+         i += (long long)blockDim.x * gridDim.x) {
+        out[i] = expf(fminf(fmaxf(y[i] + b[i % cols], l), h));
+    }
+}
+
+// bias_mean_rows: a quantile critic's value, out[r] = mean over c of
+// y[r][c] + b[c], summed left to right as the CPU plan (and Gorgonia's
+// Mean) does. One thread a row.
+__global__ void bias_mean_rows(const float *y, const float *b, float *out, long long rows, long long cols)
+{
+    for (long long r = (long long)blockIdx.x * blockDim.x + threadIdx.x; r < rows;
+         r += (long long)blockDim.x * gridDim.x) {
+        const float *yr = y + r * cols;
+        float s = 0.0f;
+        for (long long c = 0; c < cols; c++) {
+            s += yr[c] + b[c];
+        }
+        out[r] = s / (float)cols;
+    }
+}
+
+// norm_rows: the input normalisation, out[r][c] = clamp((x[r][c] - mean[c]) /
+// std[c], ±clip) for the first ncols of cols columns, x[r][c] for the rest
+// (a critic's action).
+__global__ void norm_rows(const float *x, const float *mean, const float *std, float *out, long long rows,
+                          long long cols, long long ncols, double clip)
+{
+    long long total = rows * cols;
+    float c = (float)clip;
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < total;
+         i += (long long)blockDim.x * gridDim.x) {
+        long long j = i % cols;
+        float v = x[i];
+        if (j < ncols) {
+            v = fminf(fmaxf((v - mean[j]) / std[j], -c), c);
+        }
+        out[i] = v;
     }
 }
 

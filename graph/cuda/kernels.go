@@ -20,13 +20,6 @@ import (
 //go:embed kernels.ptx
 var kernelsPTX string
 
-// Activation codes of the bias_act kernel.
-const (
-	actIdentity int64 = 0
-	actReLU     int64 = 1
-	actTanh     int64 = 2
-)
-
 // blockSize is the threads per block of the element-wise kernels; they
 // loop grid-stride, so the grid is capped at maxGrid blocks.
 const (
@@ -38,6 +31,7 @@ const (
 type kernels struct {
 	mod                               cu.Module
 	biasAct, head, concat, min2, gemm cu.Function
+	expClamp, meanRows, norm          cu.Function
 }
 
 func loadKernels() (*kernels, error) {
@@ -49,7 +43,8 @@ func loadKernels() (*kernels, error) {
 	for _, f := range []struct {
 		name string
 		fn   *cu.Function
-	}{{"bias_act", &k.biasAct}, {"bias_tanh_scale", &k.head}, {"concat", &k.concat}, {"min2", &k.min2}, {"gemm_xwt", &k.gemm}} {
+	}{{"bias_act", &k.biasAct}, {"bias_tanh_scale", &k.head}, {"concat", &k.concat}, {"min2", &k.min2}, {"gemm_xwt", &k.gemm},
+		{"bias_exp_clamp", &k.expClamp}, {"bias_mean_rows", &k.meanRows}, {"norm_rows", &k.norm}} {
 		if *f.fn, err = mod.Function(f.name); err != nil {
 			mod.Unload()
 			return nil, fmt.Errorf("PTX module has no kernel %s: %w", f.name, err)
@@ -59,7 +54,8 @@ func loadKernels() (*kernels, error) {
 }
 
 // launch runs fn over total elements. Every argument must be 8 bytes wide
-// (a cu.DevicePtr or an int64): cu's Launch copies 8 bytes per argument.
+// (a cu.DevicePtr, an int64 or a float64, a double in the kernel): cu's
+// Launch copies 8 bytes per argument.
 func launch(fn cu.Function, total int64, args ...any) error {
 	if total <= 0 {
 		return nil
@@ -72,22 +68,42 @@ func launch(fn cu.Function, total int64, args ...any) error {
 			params[i] = unsafe.Pointer(&v)
 		case int64:
 			params[i] = unsafe.Pointer(&v)
+		case float64:
+			params[i] = unsafe.Pointer(&v)
 		default:
-			return fmt.Errorf("kernel argument %d is %T, want cu.DevicePtr or int64", i, a)
+			return fmt.Errorf("kernel argument %d is %T, want cu.DevicePtr, int64 or float64", i, a)
 		}
 	}
 	return fn.Launch(int(grid), 1, 1, blockSize, 1, 1, 0, cu.NoStream, params)
 }
 
-// biasActRows applies y = act(y + b) to rows×cols y in place.
-func (k *kernels) biasActRows(y, b cu.DevicePtr, rows, cols int, act int64) error {
-	return launch(k.biasAct, int64(rows)*int64(cols), y, b, int64(rows), int64(cols), act)
+// biasActRows applies y = act(y + b) to rows×cols y in place; alpha is
+// LeakyReLU's slope.
+func (k *kernels) biasActRows(y, b cu.DevicePtr, rows, cols int, act int64, alpha float32) error {
+	return launch(k.biasAct, int64(rows)*int64(cols), y, b, int64(rows), int64(cols), act, float64(alpha))
 }
 
-// headRows writes low + (tanh(y+b)+1)*half for the first actDim of cols
-// columns of y into out (rows×actDim).
-func (k *kernels) headRows(y, b, low, half, out cu.DevicePtr, rows, cols, actDim int) error {
-	return launch(k.head, int64(rows)*int64(actDim), y, b, low, half, out, int64(rows), int64(cols), int64(actDim))
+// headRows writes low + (tanh(clamp(y+b, ±clip))+1)*half (no clamp when
+// clip is 0) for the first actDim of cols columns of y into out
+// (rows×actDim).
+func (k *kernels) headRows(y, b, low, half, out cu.DevicePtr, rows, cols, actDim int, clip float32) error {
+	return launch(k.head, int64(rows)*int64(actDim), y, b, low, half, out, int64(rows), int64(cols), int64(actDim), float64(clip))
+}
+
+// expClampRows writes exp(clamp(y+b, lo, hi)) of rows×cols y into out.
+func (k *kernels) expClampRows(y, b, out cu.DevicePtr, rows, cols int, lo, hi float32) error {
+	return launch(k.expClamp, int64(rows)*int64(cols), y, b, out, int64(rows), int64(cols), float64(lo), float64(hi))
+}
+
+// meanOfRows writes the mean of each row of y+b (rows×cols) into out.
+func (k *kernels) meanOfRows(y, b, out cu.DevicePtr, rows, cols int) error {
+	return launch(k.meanRows, int64(rows), y, b, out, int64(rows), int64(cols))
+}
+
+// normRows writes x (rows×cols) into out with its first ncols columns
+// normalised: clamp((x - mean) / std, ±clip).
+func (k *kernels) normRows(x, mean, std, out cu.DevicePtr, rows, cols, ncols int, clip float32) error {
+	return launch(k.norm, int64(rows)*int64(cols), x, mean, std, out, int64(rows), int64(cols), int64(ncols), float64(clip))
 }
 
 // concatRows writes [a | b] row by row into out.

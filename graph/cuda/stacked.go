@@ -13,30 +13,14 @@ import (
 	"github.com/rleval/rleval/loaders"
 )
 
-// devStack is a stack of k networks of one architecture on the device: per
-// layer the k weight matrices one after another and the k bias vectors
-// likewise, so that one strided-batched GEMM (stackGemm) and one bias
-// kernel serve the whole stack. On the device the stack's rows are
+// devStack is a stack of k networks whose plans stack (stackable) on the
+// device: one strided-batched GEMM (stackGemm) and one bias kernel per
+// step serve the whole stack. On the device the stack's rows are
 // interleaved, rows×k×width, which the element-wise kernels see as one
 // network k times as wide.
 type devStack struct {
-	nets      []*loaders.Network
-	k         int
-	layers    []devLayer // w: k×out×in, b: k×out
-	act       int64
-	low, half buf // the actors' bounds, equal across the stack
-	zero      buf // the head's bias once the output bias is added: zeros
-	maxW      int
-}
-
-func (s *devStack) free() {
-	for i := range s.layers {
-		s.layers[i].w.free()
-		s.layers[i].b.free()
-	}
-	s.low.free()
-	s.half.free()
-	s.zero.free()
+	nets []*loaders.Network
+	*devPlan
 }
 
 func stackKey(nets []*loaders.Network) string {
@@ -47,7 +31,9 @@ func stackKey(nets []*loaders.Network) string {
 	return b.String()
 }
 
-// prepareStack uploads a stack's weights on first use.
+// prepareStack uploads a stack's weights on first use. It returns nil and
+// no error when the networks' plans do not stack (see stackable): the
+// caller evaluates them one at a time.
 func (d *Device) prepareStack(nets []*loaders.Network) (*devStack, error) {
 	key := stackKey(nets)
 	if st, ok := d.stacks[key]; ok {
@@ -56,60 +42,22 @@ func (d *Device) prepareStack(nets []*loaders.Network) (*devStack, error) {
 	if err := graph.SameArchitecture(nets); err != nil {
 		return nil, err
 	}
-	net := nets[0]
-	st := &devStack{nets: append([]*loaders.Network(nil), nets...), k: len(nets)}
-	switch net.Hidden {
-	case loaders.ReLU, "":
-		st.act = actReLU
-	case loaders.Tanh:
-		st.act = actTanh
-	default:
-		return nil, fmt.Errorf("network %s: activation %q not supported on CUDA", net.Path, net.Hidden)
-	}
-	for i, l := range net.Layers {
-		var w, b []float32
-		for _, m := range nets {
-			ml := m.Layers[i]
-			if len(ml.W) != ml.In*ml.Out || len(ml.B) != ml.Out {
-				st.free()
-				return nil, fmt.Errorf("network %s: layer %s is %d×%d with %d weights and %d biases", m.Path, ml.Name, ml.Out, ml.In, len(ml.W), len(ml.B))
-			}
-			w, b = append(w, ml.W...), append(b, ml.B...)
-		}
-		dw, err := upload(w)
+	plans := make([]*graph.Plan, len(nets))
+	for j, net := range nets {
+		dn, err := d.prepare(net)
 		if err != nil {
-			st.free()
-			return nil, fmt.Errorf("stack of %d %s: %w", st.k, net.Path, err)
+			return nil, err
 		}
-		db, err := upload(b)
-		if err != nil {
-			dw.free()
-			st.free()
-			return nil, fmt.Errorf("stack of %d %s: %w", st.k, net.Path, err)
-		}
-		st.layers = append(st.layers, devLayer{w: dw, b: db, in: l.In, out: l.Out})
-		st.maxW = max(st.maxW, l.In, l.Out)
+		plans[j] = dn.plan
 	}
-	if net.Kind != loaders.KindCritic {
-		if len(net.Low) != net.ActDim || len(net.High) != net.ActDim {
-			st.free()
-			return nil, fmt.Errorf("network %s: bounds have %d/%d values, want %d", net.Path, len(net.Low), len(net.High), net.ActDim)
-		}
-		half := make([]float32, net.ActDim)
-		for j := range half {
-			half[j] = (net.High[j] - net.Low[j]) / 2
-		}
-		var err error
-		if st.low, err = upload(net.Low); err == nil {
-			if st.half, err = upload(half); err == nil {
-				st.zero, err = upload(make([]float32, net.Layers[len(net.Layers)-1].Out))
-			}
-		}
-		if err != nil {
-			st.free()
-			return nil, fmt.Errorf("network %s: %w", net.Path, err)
-		}
+	if stackable(plans) != nil {
+		return nil, nil
 	}
+	dp, err := uploadPlans(plans)
+	if err != nil {
+		return nil, fmt.Errorf("stack: %w", err)
+	}
+	st := &devStack{nets: append([]*loaders.Network(nil), nets...), devPlan: dp}
 	if d.stacks == nil {
 		d.stacks = map[string]*devStack{}
 	}
@@ -130,56 +78,12 @@ func (d *Device) forgetStacks(net *loaders.Network) {
 	}
 }
 
-// forwardStack is forward for a stack: x holds n×k interleaved rows.
-func (d *Device) forwardStack(st *devStack, x cu.DevicePtr, n int, last cu.DevicePtr) (cu.DevicePtr, error) {
-	if err := d.s.h0.ensure(n * st.k * st.maxW); err != nil {
-		return 0, err
-	}
-	if err := d.s.h1.ensure(n * st.k * st.maxW); err != nil {
-		return 0, err
-	}
-	cur := x
-	for i, l := range st.layers {
-		y := d.s.h0.p
-		if i%2 == 1 {
-			y = d.s.h1.p
-		}
-		final := i == len(st.layers)-1
-		if final && last != 0 {
-			y = last
-		}
-		if err := d.mm.gemm(stackGemm(l.in, l.out, n, st.k), l.w.p, cur, y); err != nil {
-			return 0, fmt.Errorf("stack of %d %s layer %d: %w", st.k, st.nets[0].Path, i, err)
-		}
-		act := st.act
-		if final {
-			act = actIdentity // the head or the critic's output follows
-		}
-		if err := d.k.biasActRows(y, l.b.p, n, st.k*l.out, act); err != nil {
-			return 0, fmt.Errorf("stack of %d %s layer %d bias: %w", st.k, st.nets[0].Path, i, err)
-		}
-		cur = y
-	}
-	return cur, nil
-}
-
 // actorStack writes the stack's actions (n×k×ActDim, interleaved) into d.s.act.
 func (d *Device) actorStack(st *devStack, obs cu.DevicePtr, n int) error {
-	ad := st.nets[0].ActDim
-	if err := d.s.act.ensure(n * st.k * ad); err != nil {
+	if err := d.s.act.ensure(n * st.k * st.nets[0].ActDim); err != nil {
 		return err
 	}
-	y, err := d.forwardStack(st, obs, n, 0)
-	if err != nil {
-		return err
-	}
-	// The output bias is added; the head's own bias is zero, and
-	// tanh(v + 0) = tanh(v): the same values as the single-network head.
-	L := st.layers[len(st.layers)-1].out
-	if err := d.k.headRows(y, st.zero.p, st.low.p, st.half.p, d.s.act.p, n*st.k, L, ad); err != nil {
-		return fmt.Errorf("stack of %d %s head: %w", st.k, st.nets[0].Path, err)
-	}
-	return nil
+	return d.forward(st.devPlan, obs, n, d.s.act.p)
 }
 
 // criticsStack evaluates one or two critic stacks at d.s.cat and copies
@@ -189,14 +93,14 @@ func (d *Device) criticsStack(s1, s2 *devStack, n int, q1, q2 []float32, t *time
 	if err := d.s.q1.ensure(n * k); err != nil {
 		return err
 	}
-	if _, err := d.forwardStack(s1, d.s.cat.p, n, d.s.q1.p); err != nil {
+	if err := d.forward(s1.devPlan, d.s.cat.p, n, d.s.q1.p); err != nil {
 		return err
 	}
 	if s2 != nil {
 		if err := d.s.q2.ensure(n * k); err != nil {
 			return err
 		}
-		if _, err := d.forwardStack(s2, d.s.cat.p, n, d.s.q2.p); err != nil {
+		if err := d.forward(s2.devPlan, d.s.cat.p, n, d.s.q2.p); err != nil {
 			return err
 		}
 	}
@@ -253,6 +157,9 @@ func growHost(b []float32, n int) []float32 {
 	return b[:n]
 }
 
+// prepareStacks prepares a stack per list (nil lists give nil stacks);
+// it returns nil stacks when one list's plans do not stack, so that the
+// caller evaluates the networks one at a time.
 func (d *Device) prepareStacks(lists ...[]*loaders.Network) ([]*devStack, error) {
 	out := make([]*devStack, len(lists))
 	for i, nets := range lists {
@@ -262,6 +169,9 @@ func (d *Device) prepareStacks(lists ...[]*loaders.Network) ([]*devStack, error)
 		st, err := d.prepareStack(nets)
 		if err != nil {
 			return nil, err
+		}
+		if st == nil {
+			return nil, nil
 		}
 		out[i] = st
 	}
@@ -277,6 +187,9 @@ func (d *Device) StackedPolicy(actors []*loaders.Network, obs []float32, n int, 
 	sts, err := d.prepareStacks(actors)
 	if err != nil {
 		return err
+	}
+	if sts == nil {
+		return graph.StackLoop(d).StackedPolicy(actors, obs, n, act)
 	}
 	od, ad := actors[0].ObsDim, actors[0].ActDim
 	t := d.startTimer()
@@ -309,6 +222,9 @@ func (d *Device) StackedQ(c1, c2 []*loaders.Network, obs, act []float32, n int, 
 	if err != nil {
 		return err
 	}
+	if sts == nil {
+		return graph.StackLoop(d).StackedQ(c1, c2, obs, act, n, q1, q2)
+	}
 	od, ad := c1[0].ObsDim, c1[0].ActDim
 	t := d.startTimer()
 	if err := errors.Join(d.toDeviceInterleaved(&d.s.obs, obs, k, n, od), d.toDeviceInterleaved(&d.s.act, act, k, n, ad)); err != nil {
@@ -334,6 +250,9 @@ func (d *Device) StackedQPolicy(actors, c1, c2 []*loaders.Network, obs []float32
 	sts, err := d.prepareStacks(actors, c1, c2)
 	if err != nil {
 		return err
+	}
+	if sts == nil {
+		return graph.StackLoop(d).StackedQPolicy(actors, c1, c2, obs, n, act, q1, q2)
 	}
 	od, ad := actors[0].ObsDim, actors[0].ActDim
 	t := d.startTimer()

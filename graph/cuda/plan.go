@@ -1,0 +1,170 @@
+package cuda
+
+// Host-side parts of the device's plan evaluation: pure Go, built with or
+// without the rlcuda tag, so they are tested without a GPU (plan_test.go).
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/rleval/rleval/graph"
+)
+
+// torchLayout returns a step's In×Out plan weights as Out×In (row o the
+// weights of output o), the layout layerGemm and stackGemm multiply.
+func torchLayout(s *graph.Step) []float32 {
+	w := make([]float32, len(s.W))
+	for k := 0; k < s.In; k++ {
+		for o := 0; o < s.Out; o++ {
+			w[o*s.In+k] = s.W[k*s.Out+o]
+		}
+	}
+	return w
+}
+
+// stackable reports why plans cannot run as one stack, or nil when they
+// can: the same steps (widths, epilogues and their parameters), the same
+// head bounds and the same input normalisation, or none. Networks that
+// differ only in weights and biases, as a sweep's runs do, stack.
+func stackable(plans []*graph.Plan) error {
+	a := plans[0]
+	for _, b := range plans[1:] {
+		if len(b.Steps) != len(a.Steps) || (a.Norm == nil) != (b.Norm == nil) {
+			return fmt.Errorf("%s and %s have different steps or normalisations", a.Name, b.Name)
+		}
+		if a.Norm != nil && (a.Norm.Cols != b.Norm.Cols || a.Norm.Clip != b.Norm.Clip ||
+			!sameFloats(a.Norm.Mean, b.Norm.Mean) || !sameFloats(a.Norm.Std, b.Norm.Std)) {
+			return fmt.Errorf("%s and %s normalise their inputs differently", a.Name, b.Name)
+		}
+		for i := range a.Steps {
+			x, y := &a.Steps[i], &b.Steps[i]
+			if x.In != y.In || x.Out != y.Out || x.Epilogue != y.Epilogue || x.Alpha != y.Alpha || x.Clip != y.Clip ||
+				x.Lo != y.Lo || x.Hi != y.Hi || !sameFloats(x.Low, y.Low) || !sameFloats(x.Half, y.Half) {
+				return fmt.Errorf("%s and %s differ in step %d", a.Name, b.Name, i)
+			}
+		}
+	}
+	return nil
+}
+
+func sameFloats(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// Activation codes of the bias_act kernel (ACT_* in kernels.cu).
+const (
+	actIdentity int64 = 0
+	actReLU     int64 = 1
+	actTanh     int64 = 2
+	actELU      int64 = 3
+	actSiLU     int64 = 4
+	actLeaky    int64 = 5
+)
+
+// actCodes maps the plan's element-wise epilogues to bias_act's codes.
+var actCodes = map[graph.Epilogue]int64{graph.EpNone: actIdentity, graph.EpReLU: actReLU, graph.EpTanh: actTanh,
+	graph.EpELU: actELU, graph.EpSiLU: actSiLU, graph.EpLeakyReLU: actLeaky}
+
+// kernelKind names one kernel launch of a plan's evaluation.
+type kernelKind int
+
+const (
+	kNorm     kernelKind = iota // norm_rows
+	kGemm                       // the step's GEMM (stackGemm)
+	kBiasAct                    // bias_act in place: the step's bias and element-wise epilogue
+	kHead                       // bias_tanh_scale, its bias zero
+	kExpClamp                   // bias_exp_clamp, its bias zero
+	kMean                       // bias_mean_rows, its bias zero
+)
+
+// slot names a device buffer of a plan's evaluation.
+type slot int
+
+const (
+	slotX   slot = iota // the input, rows×In
+	slotXN              // the normalised input
+	slotH0              // scratch activations, rows×widest
+	slotH1              // the other scratch buffer
+	slotOut             // the output, rows×plan.Out
+)
+
+// kernelOp is one launch: kind on step's parameters, reading src and
+// writing dst.
+type kernelOp struct {
+	kind     kernelKind
+	step     int // -1 for the normalisation
+	src, dst slot
+	act      int64 // kBiasAct's activation code
+}
+
+// planProgram returns the launches that evaluate p on the device, for one
+// network or a stack of k sharing p's epilogues (rows interleaved, rows×k
+// of width w seen as rows of width k·w): the input normalised into xn;
+// per step the GEMM into h0 or h1 (alternately) and bias_act adding the
+// bias with the step's element-wise epilogue; a head (tanh-scale, std,
+// quantile mean) then reads that and writes the output, with a zero bias
+// as the bias is already added, so f(v + 0) = f(v). A last step without a
+// head writes the output directly. The device runs it (Device.forward);
+// plan_test.go runs it on the host against the CPU plan.
+func planProgram(p *graph.Plan) ([]kernelOp, error) {
+	var ops []kernelOp
+	cur := slotX
+	if p.Norm != nil {
+		ops = append(ops, kernelOp{kind: kNorm, step: -1, src: slotX, dst: slotXN})
+		cur = slotXN
+	}
+	last := len(p.Steps) - 1
+	for i, s := range p.Steps {
+		y := slotH0
+		if i%2 == 1 {
+			y = slotH1
+		}
+		code, elementwise := actCodes[s.Epilogue] // a head's: 0, identity
+		if i == last && elementwise {
+			y = slotOut
+		}
+		ops = append(ops, kernelOp{kind: kGemm, step: i, src: cur, dst: y},
+			kernelOp{kind: kBiasAct, step: i, src: y, dst: y, act: code})
+		if !elementwise {
+			head := map[graph.Epilogue]kernelKind{graph.EpScale: kHead, graph.EpStd: kExpClamp, graph.EpMean: kMean}
+			kk, ok := head[s.Epilogue]
+			if !ok || i != last {
+				return nil, fmt.Errorf("plan %s step %d: no kernel for epilogue %q there", p.Name, i, s.Epilogue)
+			}
+			ops = append(ops, kernelOp{kind: kk, step: i, src: y, dst: slotOut})
+		}
+		cur = y
+	}
+	return ops, nil
+}
+
+// stackParams returns, per step of k plans that stack (stackable), the k
+// weight matrices in torch's layout one after another and the k bias
+// vectors likewise, as the device uploads them.
+func stackParams(plans []*graph.Plan) (w, b [][]float32) {
+	for i := range plans[0].Steps {
+		var ws, bs []float32
+		for _, q := range plans {
+			ws, bs = append(ws, torchLayout(&q.Steps[i])...), append(bs, q.Steps[i].B...)
+		}
+		w, b = append(w, ws), append(b, bs)
+	}
+	return w, b
+}
+
+// maxWidth is the widest input or step output of p: the scratch row size.
+func maxWidth(p *graph.Plan) int {
+	w := p.In
+	for _, s := range p.Steps {
+		w = max(w, s.In, s.Out)
+	}
+	return w
+}
