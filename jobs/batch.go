@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/rleval/rleval/internal/atomicfile"
+	"github.com/rleval/rleval/loaders"
 	"io/fs"
 	"math"
 	"os"
@@ -298,7 +299,7 @@ func (b *Batch) runOne(ctx context.Context, rd RunDir) (row *RunSummary, skipped
 		return nil, false, false
 	}
 	outDir := filepath.Join(b.Out, rd.OutName)
-	inputs, err := ScanInputs(rd.Path)
+	inputs, err := ScanInputs(loaders.RunFolder(rd.Path))
 	if err != nil {
 		return failedRow(rd, err, 0), false, true
 	}
@@ -358,6 +359,9 @@ func (b *Batch) runOne(ctx context.Context, rd RunDir) (row *RunSummary, skipped
 // fillRow sets the fields the runner owns.
 func fillRow(s *RunSummary, rd RunDir) {
 	s.Name, s.Dir, s.Out = rd.Name, rd.Path, rd.OutName
+	if s.Layout == "" {
+		s.Layout = rd.Layout
+	}
 	if s.Date == "" {
 		s.Date = RunDate(rd.Name)
 	}
@@ -420,7 +424,7 @@ func checkOutside(out string, runs []RunDir) error {
 		return fmt.Errorf("output folder %s holds a config.yaml: it is a run; choose an --out outside the runs: %w", out, ErrUsage)
 	}
 	for _, r := range runs {
-		runReal, err := realPath(r.Path)
+		runReal, err := realPath(loaders.RunFolder(r.Path))
 		if err != nil {
 			continue
 		}

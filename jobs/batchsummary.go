@@ -16,7 +16,7 @@ import (
 const summaryVersion = 1
 
 // SummaryCSVHeader is the header row of summary.csv.
-var SummaryCSVHeader = []string{"name", "date", "status", "error", "final_reward_sum", "best_reward_sum", "mean_q_policy", "buffer_size", "l2_total", "seconds"}
+var SummaryCSVHeader = []string{"name", "date", "status", "error", "final_reward_sum", "best_reward_sum", "mean_q_policy", "buffer_size", "l2_total", "seconds", "library", "layout"}
 
 // SummaryFileNames returns the names of a batch's summary files in its
 // output folder: summary.json and summary.csv for a whole batch, and
@@ -63,6 +63,7 @@ func WriteSummaryCSV(w io.Writer, runs []RunSummary) error {
 		row[7] = strconv.Itoa(s.BufferSize)
 		row[8] = csvFloat(s.L2Total)
 		row[9] = csvFloat(s.Seconds)
+		row[10], row[11] = s.Library, s.Layout
 		if err := cw.Write(row); err != nil {
 			return err
 		}

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rleval/rleval/loaders"
 )
 
 // ErrUsage marks errors caused by how the tool was called (a bad --shard,
@@ -36,6 +38,9 @@ type RunDir struct {
 	// OutName is the run's output folder name under the batch --out: Name,
 	// or, when several runs share the name, Rel with "/" replaced by "__".
 	OutName string
+	// Layout is the registered layout that recognised the folder
+	// ("upstream", "sb3", "cleanrl", "td3").
+	Layout string
 }
 
 // RunDate returns the start date and time encoded in a run directory name
@@ -53,18 +58,43 @@ func RunDate(name string) string {
 	return s
 }
 
-// IsRunDir reports whether dir is a run directory: its name follows the
-// `<YYYY-MM-DD>_<HH-MM-SS>_<name>` pattern or it holds a config.yaml.
+// IsRunDir reports whether dir is a run folder: its name follows the
+// `<YYYY-MM-DD>_<HH-MM-SS>_<name>` pattern or a registered layout
+// recognises its content (config.yaml, a Stable-Baselines3 model zip, a
+// .cleanrl_model, original TD3's models/...).
 func IsRunDir(dir string) bool {
 	if runNameRe.MatchString(filepath.Base(dir)) {
 		return true
 	}
-	fi, err := os.Stat(filepath.Join(dir, "config.yaml"))
-	return err == nil && !fi.IsDir()
+	_, _, ok := loaders.DetectRuns(dir)
+	return ok
 }
 
-// Discover finds the run directories under root, sorted by Rel. It does
-// not descend into a run directory, follows symbolic links to directories
+// runsIn returns the runs folder dir holds (several for an original-TD3
+// folder, addressed dir/<prefix>), or nil when it is none.
+func runsIn(dir, rel, name string) []RunDir {
+	l, ids, ok := loaders.DetectRuns(dir)
+	if !ok {
+		if runNameRe.MatchString(name) {
+			return []RunDir{{Path: dir, Rel: rel, Name: name, Layout: "upstream"}}
+		}
+		return nil
+	}
+	var out []RunDir
+	for _, id := range ids {
+		if id == "" {
+			out = append(out, RunDir{Path: dir, Rel: rel, Name: name, Layout: l.Name})
+			continue
+		}
+		out = append(out, RunDir{Path: loaders.RunPath(dir, id), Rel: path.Join(rel, id), Name: id, Layout: l.Name})
+	}
+	return out
+}
+
+// Discover finds the runs under root, at any depth, sorted by Rel: every
+// folder a registered layout recognises by its content (one run, or one
+// per prefix of an original-TD3 folder). It does not descend into a run
+// folder, follows symbolic links to directories
 // but visits each real directory once (so link loops end and a run linked
 // twice is found once), skips hidden directories and the directories in
 // exclude (typically the batch --out), and skips unreadable directories with
@@ -100,10 +130,14 @@ func Discover(root string, exclude ...string) (runs []RunDir, notes []string, er
 	if visited[rootReal] {
 		return nil, nil, fmt.Errorf("experiments folder %s is the output folder: %w", root, ErrUsage)
 	}
-	if IsRunDir(root) {
-		runs = []RunDir{{Path: root, Rel: ".", Name: filepath.Base(rootReal)}}
-		assignOutNames(runs)
-		return runs, nil, nil
+	if rs := runsIn(root, ".", filepath.Base(rootReal)); rs != nil {
+		if len(rs) > 1 || rs[0].Path != root {
+			for i := range rs {
+				rs[i].Rel = rs[i].Name
+			}
+		}
+		assignOutNames(rs)
+		return rs, nil, nil
 	}
 	visited[rootReal] = true
 
@@ -117,12 +151,25 @@ func Discover(root string, exclude ...string) (runs []RunDir, notes []string, er
 			notes = append(notes, fmt.Sprintf("skipped %s: %v", dir, err))
 			return nil
 		}
+		files, dirs := 0, 0
+		defer func() {
+			// A leaf folder of files that no layout recognises: say what
+			// was looked for, once.
+			if rel != "" && files > 0 && dirs == 0 {
+				notes = append(notes, fmt.Sprintf("skipped %s: %v: %s", dir, loaders.ErrNoRun, loaders.LookedFor()))
+			}
+		}()
 		for _, e := range entries {
 			name := e.Name()
 			if strings.HasPrefix(name, ".") {
 				continue
 			}
 			p := filepath.Join(dir, name)
+			if e.Type().IsRegular() {
+				files++
+				continue
+			}
+			dirs++
 			if e.Type()&os.ModeSymlink != 0 {
 				fi, err := os.Stat(p)
 				if err != nil {
@@ -145,8 +192,8 @@ func Discover(root string, exclude ...string) (runs []RunDir, notes []string, er
 			}
 			visited[real] = true
 			r := path.Join(rel, name)
-			if IsRunDir(p) {
-				runs = append(runs, RunDir{Path: p, Rel: r, Name: name})
+			if rs := runsIn(p, r, name); rs != nil {
+				runs = append(runs, rs...)
 				continue
 			}
 			if err := walk(p, r); err != nil {

@@ -51,8 +51,11 @@ func TestDiscoverFindsNestedRunsAndSurvivesLinkLoops(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("runs:\n got %q\nwant %q", got, want)
 	}
-	if len(notes) != 1 || !strings.Contains(notes[0], "dangling") {
-		t.Fatalf("notes = %q, want one about the dangling link", notes)
+	// One line for the broken link, one naming what was looked for in the
+	// folder of files that is no run.
+	if len(notes) != 2 || !strings.Contains(notes[0], "dangling") ||
+		!strings.Contains(notes[1], "notarun") || !strings.Contains(notes[1], "looked for") || !strings.Contains(notes[1], ".cleanrl_model") {
+		t.Fatalf("notes = %q, want one about the dangling link and one about notarun", notes)
 	}
 	// Same input, same answer.
 	again, _, _ := Discover(root, filepath.Join(root, "results"))
@@ -165,5 +168,33 @@ func TestFilterMatchRejectsBadPattern(t *testing.T) {
 	}
 	if _, err := FilterMatch(runs, "[td3"); !isUsage(err) {
 		t.Fatalf("bad pattern: err = %v, want a usage error", err)
+	}
+}
+
+// TestDiscoverFindsOtherLibrariesRuns: RL Zoo, CleanRL and original-TD3
+// folders are found by content, an original-TD3 folder giving one run per
+// prefix (also when it is the root itself).
+func TestDiscoverFindsOtherLibrariesRuns(t *testing.T) {
+	root := filepath.Join(testdata, "layouts")
+	runs, notes, err := Discover(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range runs {
+		got = append(got, r.Rel+" "+r.Layout)
+	}
+	want := []string{
+		"TD3/TD3_Pendulum-v1_0 td3", "TD3/TD3_Pendulum-v1_1 td3",
+		"logs/ddpg/Pendulum-v1_1 sb3", "logs/sac/Pendulum-v1_1 sb3", "logs/sac/Pendulum-v1_2 sb3",
+		"logs/td3/Pendulum-v1_1 sb3", "logs/tqc/Pendulum-v1_1 sb3",
+		"runs/Pendulum-v1__td3_continuous_action__1__1700000000 cleanrl",
+	}
+	if !reflect.DeepEqual(got, want) || len(notes) != 0 {
+		t.Fatalf("runs:\n got %q\nwant %q\nnotes %q", got, want, notes)
+	}
+	td3, _, err := Discover(filepath.Join(root, "TD3"))
+	if err != nil || len(td3) != 2 || td3[1].Rel != "TD3_Pendulum-v1_1" || td3[1].Path != filepath.Join(root, "TD3", "TD3_Pendulum-v1_1") {
+		t.Fatalf("TD3 root: %+v, %v", td3, err)
 	}
 }

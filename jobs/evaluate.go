@@ -38,6 +38,9 @@ type Options struct {
 	Engine *graph.Engine
 	// Logf receives progress lines; nil discards them.
 	Logf func(format string, args ...any)
+	// Load selects how the run is read: a forced layout (--layout), a
+	// checkpoint along training (--checkpoint), original TD3's max_action.
+	Load loaders.LoadOptions
 }
 
 // DefaultOptions returns the notebook's parameters.
@@ -76,11 +79,12 @@ func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSumm
 	}
 	sum := &RunSummary{Name: filepath.Base(filepath.Clean(runDir)), Dir: runDir, Out: outDir,
 		FinalRewardSum: math.NaN(), BestRewardSum: math.NaN(), MeanQPolicy: math.NaN(), L2Total: math.NaN(), ValueBias: math.NaN()}
-	r, err := loaders.LoadRun(runDir, loaders.LoadOptions{})
+	r, err := loaders.LoadRun(runDir, opt.Load)
 	if err != nil {
 		sum.Status, sum.Error = StatusFailed, err.Error()
 		return sum, err
 	}
+	sum.Library, sum.Layout = r.Library, r.LayoutName
 	if !r.Started.IsZero() {
 		sum.Date = r.Started.Format("2006-01-02 15:04:05")
 	}

@@ -24,7 +24,7 @@ const IndexFileName = "index.html"
 const ReportFileName = "report.html"
 
 // indexColumns are the runs table's columns, after the run's name.
-var indexColumns = []string{"run", "group", "date", "status", "final reward_sum", "best reward_sum", "mean Q(s,π(s))", "value bias", "buffer size", "‖actor−target‖₂", "seconds", "error"}
+var indexColumns = []string{"run", "library", "group", "date", "status", "final reward_sum", "best reward_sum", "mean Q(s,π(s))", "value bias", "buffer size", "‖actor−target‖₂", "seconds", "error"}
 
 // thumbSide is the small multiples' thumbnail size in pixels: enough to
 // see a policy's switching curve, small enough that 500 runs' thumbnails
@@ -64,7 +64,7 @@ func WriteIndex(path string, res *BatchResult, groups *Groups) error {
 	var curves []plotting.Series
 	for i := range res.Runs {
 		s := &res.Runs[i]
-		runs.Rows = append(runs.Rows, []string{s.Name, groupOf[s.Out], s.Date, s.Status, numCell(s.FinalRewardSum), numCell(s.BestRewardSum),
+		runs.Rows = append(runs.Rows, []string{s.Name, s.Library, groupOf[s.Out], s.Date, s.Status, numCell(s.FinalRewardSum), numCell(s.BestRewardSum),
 			numCell(s.MeanQPolicy), numCell(s.ValueBias), numCell(float64(s.BufferSize)), numCell(s.L2Total), numCell(s.Seconds), s.Error})
 		link := ""
 		if s.Status != StatusFailed && s.Out != "" {

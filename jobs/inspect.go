@@ -13,15 +13,19 @@ import (
 // Inspection is what `rleval inspect` prints about a run: what the
 // notebook prints before any evaluation.
 type Inspection struct {
-	Dir    string       `json:"dir"`
-	Name   string       `json:"name"`
-	Config *ConfigView  `json:"config,omitempty"`
-	Log    *LogView     `json:"log,omitempty"`
-	Nets   []NetView    `json:"networks"`
-	Buffer *BufferView  `json:"buffer,omitempty"`
-	Errors []string     `json:"errors"`
-	Layout string       `json:"layout,omitempty"`
-	Run    *loaders.Run `json:"-"`
+	Dir    string      `json:"dir"`
+	Name   string      `json:"name"`
+	Config *ConfigView `json:"config,omitempty"`
+	Log    *LogView    `json:"log,omitempty"`
+	Nets   []NetView   `json:"networks"`
+	Buffer *BufferView `json:"buffer,omitempty"`
+	Errors []string    `json:"errors"`
+	Layout string      `json:"layout,omitempty"`
+	// Library is the training code that wrote the run; Checkpoints the
+	// snapshots saved along training (run --checkpoint N evaluates one).
+	Library     string             `json:"library,omitempty"`
+	Checkpoints []loaders.Snapshot `json:"checkpoints,omitempty"`
+	Run         *loaders.Run       `json:"-"`
 }
 
 // ConfigView holds the config fields the notebook prints.
@@ -96,7 +100,8 @@ func records(t *loaders.Table) RecordsView {
 
 // Inspect describes a loaded run.
 func Inspect(r *loaders.Run) *Inspection {
-	in := &Inspection{Dir: r.Dir, Name: r.Name, Layout: r.Layout, Run: r, Errors: []string{}}
+	in := &Inspection{Dir: r.Dir, Name: r.Name, Layout: r.Layout, Run: r, Errors: []string{},
+		Library: r.Library, Checkpoints: r.Checkpoints}
 	in.Config = configOf(r.Config)
 	if l := r.Log; l != nil {
 		in.Log = &LogView{Path: l.Path, Lines: l.Lines, Steps: records(&l.Steps), Evaluations: records(&l.Evals),
@@ -127,6 +132,16 @@ func Inspect(r *loaders.Run) *Inspection {
 func (in *Inspection) WriteText(w io.Writer, withGraph bool) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
 	p("Run: %s\n", in.Dir)
+	if in.Library != "" {
+		p("Library: %s\n", in.Library)
+	}
+	if len(in.Checkpoints) > 0 {
+		p("Checkpoints (run --checkpoint N):")
+		for _, c := range in.Checkpoints {
+			p(" %d", c.Step)
+		}
+		p("\n")
+	}
 	if c := in.Config; c != nil {
 		p("Experiment: %s\nEnvironment: %s\nAlgorithm: %s\n", c.ExperimentName, c.Env, c.Algorithm)
 		p("Exploration steps: %d\nTrain start step: %d\nEvaluation frequency: %d\nLog frequency: %d\n",

@@ -10,6 +10,11 @@ type RunSummary struct {
 	Name string `json:"name"`
 	Dir  string `json:"dir"`
 	Out  string `json:"out"`
+	// Library is the training code that wrote the run ("nn_laser_stabilizer",
+	// "stable-baselines3", "sb3-contrib", "cleanrl", "sfujim/TD3") and
+	// Layout the registered layout that read it.
+	Library string `json:"library,omitempty"`
+	Layout  string `json:"layout,omitempty"`
 	// Date is the start time parsed from the directory name ("" if none).
 	Date string `json:"date"`
 	// Status is StatusOK, StatusPartial (some inputs missing, the rest

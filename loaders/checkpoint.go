@@ -99,7 +99,13 @@ type netRecipe struct {
 	high    []float32
 	obsDim  int // from the file, 0 if unknown
 	actDim  int
+	// meanClip is the clamp of an actor's pre-tanh output (SB3 gSDE).
+	meanClip float32
 }
+
+// sb3DefaultClipMean is SB3 SAC's clip_mean default: with gSDE its mean
+// head is Sequential(Linear, Hardtanh(-2, 2)).
+const sb3DefaultClipMean = 2
 
 // layerKeys names one Linear layer's tensors; weight2/bias2 name a second
 // head stacked under the first (SAC mean and log_std).
@@ -347,6 +353,19 @@ func floatValues(v Value) ([]float32, error) {
 // buildNetwork turns a recipe into a Network, checking that the layer
 // shapes chain and fit the role.
 func buildNetwork(path string, sd *stateDict, r netRecipe, want NetKind, obsHint int, sacDir bool) (*Network, error) {
+	n, err := buildLayers(path, sd, r)
+	if err != nil {
+		return nil, err
+	}
+	if err := setKind(n, sd, r, want, obsHint, sacDir); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// buildLayers reads a recipe's Linear layers, checking that they chain,
+// and the network's parameters in state-dict order.
+func buildLayers(path string, sd *stateDict, r netRecipe) (*Network, error) {
 	n := &Network{Path: path, Format: r.format, Hidden: ReLU}
 	data := make(map[string][]float32)
 	read := func(key string, rank int) (*Tensor, []float32, error) {
@@ -413,10 +432,23 @@ func buildNetwork(path string, sd *stateDict, r netRecipe, want NetKind, obsHint
 	}
 	for _, k := range sd.keys { // state-dict order
 		if v, ok := data[k]; ok {
-			n.Params = append(n.Params, Param{Name: k, Shape: slices.Clone(sd.tensors[k].Shape), Data: v})
+			name := k
+			if r.format == "sb3" {
+				// One policy.pth holds every network: name parameters
+				// within their network ("mu.0.weight" in actor and
+				// actor_target alike) so networks compare by name.
+				name = strings.TrimPrefix(k, r.name+".")
+			}
+			n.Params = append(n.Params, Param{Name: name, Shape: slices.Clone(sd.tensors[k].Shape), Data: v})
 		}
 	}
 
+	return n, nil
+}
+
+// setKind decides how a network's outputs are read (from the recipe, the
+// caller's wish and the shapes) and sets its dimensions and bounds.
+func setKind(n *Network, sd *stateDict, r netRecipe, want NetKind, obsHint int, sacDir bool) error {
 	in, out := n.Layers[0].In, n.Layers[len(n.Layers)-1].Out
 	kind := r.kind
 	if kind == "" {
@@ -431,15 +463,20 @@ func buildNetwork(path string, sd *stateDict, r netRecipe, want NetKind, obsHint
 	}
 	if want != "" {
 		if (want == KindCritic) != (kind == KindCritic) {
-			return nil, invalidf("expected a %s but the keys (%s) make it a %s", want, keyList(sd.keys), kind)
+			return invalidf("expected a %s but the keys (%s) make it a %s", want, keyList(sd.keys), kind)
 		}
 		kind = want
 	}
+	if kind == KindCritic && r.format == "sb3" && out > 1 {
+		// sb3-contrib TQC: each critic outputs n_quantiles values.
+		kind = KindQuantileCritic
+	}
 	n.Kind = kind
+	n.MeanClip = r.meanClip
 	switch kind {
-	case KindCritic:
-		if out != 1 {
-			return nil, invalidf("critic's last layer %s has %d outputs, want 1", n.Layers[len(n.Layers)-1].Name, out)
+	case KindCritic, KindQuantileCritic:
+		if out != 1 && kind == KindCritic {
+			return invalidf("critic's last layer %s has %d outputs, want 1", n.Layers[len(n.Layers)-1].Name, out)
 		}
 		obs := r.obsDim
 		if obs == 0 {
@@ -447,11 +484,11 @@ func buildNetwork(path string, sd *stateDict, r netRecipe, want NetKind, obsHint
 		}
 		if obs > 0 {
 			if obs >= in {
-				return nil, invalidf("critic takes %d inputs, not more than its observation size %d", in, obs)
+				return invalidf("critic takes %d inputs, not more than its observation size %d", in, obs)
 			}
 			n.ObsDim, n.ActDim = obs, in-obs
 			if r.actDim > 0 && r.actDim != in-obs {
-				return nil, invalidf("critic takes %d inputs but obs_dim %d + action_dim %d = %d", in, obs, r.actDim, obs+r.actDim)
+				return invalidf("critic takes %d inputs but obs_dim %d + action_dim %d = %d", in, obs, r.actDim, obs+r.actDim)
 			}
 		}
 	default:
@@ -461,23 +498,23 @@ func buildNetwork(path string, sd *stateDict, r netRecipe, want NetKind, obsHint
 			per = 2
 		}
 		if out%per != 0 {
-			return nil, invalidf("SAC actor's last layer has %d outputs, not 2*action_dim", out)
+			return invalidf("SAC actor's last layer has %d outputs, not 2*action_dim", out)
 		}
 		n.ActDim = out / per
 		if r.obsDim > 0 && r.obsDim != in {
-			return nil, invalidf("actor takes %d inputs but obs_dim is %d", in, r.obsDim)
+			return invalidf("actor takes %d inputs but obs_dim is %d", in, r.obsDim)
 		}
 		if r.actDim > 0 && r.actDim != n.ActDim {
-			return nil, invalidf("%s's last layer has %d outputs but action_dim is %d", kind, out, r.actDim)
+			return invalidf("%s's last layer has %d outputs but action_dim is %d", kind, out, r.actDim)
 		}
 		if r.low != nil {
 			if len(r.low) != n.ActDim || len(r.high) != n.ActDim {
-				return nil, invalidf("%s has %d actions but the action bounds have %d values", kind, n.ActDim, len(r.low))
+				return invalidf("%s has %d actions but the action bounds have %d values", kind, n.ActDim, len(r.low))
 			}
 			n.Low, n.High = r.low, r.high
 		}
 	}
-	return n, nil
+	return nil
 }
 
 func keyList(keys []string) string {
@@ -493,17 +530,36 @@ func keyList(keys []string) string {
 func recogniseSB3(sd *stateDict) []netRecipe {
 	var out []netRecipe
 	for _, a := range []string{"actor", "actor_target"} {
-		if layers := indexedLayers(sd, a+".mu."); len(layers) > 0 {
-			out = append(out, netRecipe{name: a, format: "sb3", layers: layers, actorOK: true, kind: KindActor})
+		// SAC: latent_pi.N then the mu head. Without gSDE, log_std is a
+		// second Linear head of the same width, stacked into one
+		// 2*action_dim output layer. With gSDE, log_std is a noise matrix
+		// (no part in the deterministic action) and mu is
+		// Sequential(Linear, Hardtanh(-clip_mean, clip_mean)): mu.0.
+		if latent := indexedLayers(sd, a+".latent_pi."); len(latent) > 0 {
+			switch {
+			case sd.has(a + ".mu.weight"):
+				head := layerKeys{name: a + ".mu", weight: a + ".mu.weight", bias: a + ".mu.bias"}
+				kind := KindActor // gSDE with clip_mean 0: tanh(mu)
+				if sd.has(a + ".log_std.weight") {
+					head.weight2, head.bias2 = a+".log_std.weight", a+".log_std.bias"
+					kind = KindSACActor
+				}
+				if !sd.has(head.bias) {
+					head.bias = ""
+				}
+				if head.bias2 != "" && !sd.has(head.bias2) {
+					head.bias2 = ""
+				}
+				out = append(out, netRecipe{name: a, format: "sb3", layers: append(latent, head), actorOK: true, kind: kind})
+			case sd.has(a + ".mu.0.weight"):
+				head := namedLayers(sd, a+".mu.0")
+				out = append(out, netRecipe{name: a, format: "sb3", layers: append(latent, head...), actorOK: true,
+					kind: KindActor, meanClip: sb3DefaultClipMean})
+			}
 			continue
 		}
-		// SAC: latent_pi.N then the mu head; log_std is a second head of
-		// the same width, stacked into one 2*action_dim output layer.
-		latent := indexedLayers(sd, a+".latent_pi.")
-		if len(latent) > 0 && sd.has(a+".mu.weight") {
-			layers := append(latent, layerKeys{name: a + ".mu", weight: a + ".mu.weight", bias: a + ".mu.bias",
-				weight2: a + ".log_std.weight", bias2: a + ".log_std.bias"})
-			out = append(out, netRecipe{name: a, format: "sb3", layers: layers, actorOK: true, kind: KindSACActor})
+		if layers := indexedLayers(sd, a+".mu."); len(layers) > 0 {
+			out = append(out, netRecipe{name: a, format: "sb3", layers: layers, actorOK: true, kind: KindActor})
 		}
 	}
 	for _, c := range []string{"critic", "critic_target"} {

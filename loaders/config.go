@@ -2,9 +2,7 @@ package loaders
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 
 	"go.yaml.in/yaml/v3"
@@ -141,7 +139,7 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 func readLimited(path string, limit int64) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
+		if isNotExist(err) {
 			return nil, fmt.Errorf("load %s: %w", path, ErrNotExist)
 		}
 		return nil, fmt.Errorf("load %s: %w", path, err)

@@ -3,6 +3,7 @@ package loaders
 import (
 	"errors"
 	"io/fs"
+	"syscall"
 )
 
 // Errors callers branch on. Every error the loaders return wraps one of
@@ -23,3 +24,10 @@ type notExist struct{}
 
 func (notExist) Error() string        { return "file does not exist" }
 func (notExist) Is(target error) bool { return target == fs.ErrNotExist }
+
+// isNotExist reports a file that is absent, including a path that runs
+// through a file (model.zip/log_alpha.pt: ENOTDIR), which a network held
+// inside an archive gives to callers looking beside it.
+func isNotExist(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
+}

@@ -44,8 +44,21 @@ type Run struct {
 	Log     *TrainLog
 	LogErr  error
 
-	// Layout is "models" (gen-1) or "agent_<algo>" (gen-2), "" if none found.
+	// Layout is where the networks came from: "models" (gen-1) or
+	// "agent_<algo>" (gen-2), "" if none found; "sb3", "cleanrl" or "td3"
+	// for other libraries' runs.
 	Layout string
+	// LayoutName is the registered layout that loaded the run ("upstream",
+	// "sb3", "cleanrl", "td3") and Library the training code that wrote it.
+	LayoutName, Library string
+	// ID names the run inside a folder holding several (original TD3's
+	// `<policy>_<env>_<seed>` prefix); "" for a one-run folder.
+	ID string
+	// Checkpoints lists the snapshots saved along training (RL Zoo's
+	// rl_model_<N>_steps.zip), by step; Checkpoint is the step of the one
+	// loaded (0: the final model).
+	Checkpoints []Snapshot
+	Checkpoint  int64
 	// Nets holds the networks that loaded; NetPaths where each was looked
 	// for, NetErrs why one did not load.
 	Nets     map[Role]*Network
@@ -102,49 +115,26 @@ func ParseRunName(base string) (started time.Time, name string, ok bool) {
 	return t, m[3], true
 }
 
+// Snapshot is a model saved along training.
+type Snapshot struct {
+	// Step is the training step it was saved at; Path its file.
+	Step int64  `json:"step"`
+	Path string `json:"path"`
+}
+
 // LoadOptions selects what LoadRun reads.
 type LoadOptions struct {
 	// SkipBuffer leaves the replay buffer unread (inspect of many runs).
 	SkipBuffer bool
-}
-
-// LoadRun loads whatever exists of a run directory. It returns an error
-// only when dir itself cannot be used; every file's problem is recorded in
-// the Run and loading goes on.
-func LoadRun(dir string, opt LoadOptions) (*Run, error) {
-	st, err := os.Stat(dir)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("run %s: %w", dir, ErrNotExist)
-		}
-		return nil, fmt.Errorf("run %s: %w", dir, err)
-	}
-	if !st.IsDir() {
-		return nil, fmt.Errorf("run %s: not a directory", dir)
-	}
-	r := &Run{Dir: dir, Name: filepath.Base(filepath.Clean(dir)),
-		Nets: map[Role]*Network{}, NetPaths: map[Role]string{}, NetErrs: map[Role]error{}}
-	r.Started, _, _ = ParseRunName(r.Name)
-
-	r.ConfigPath = filepath.Join(dir, "config.yaml")
-	r.Config, r.ConfigErr = LoadConfig(r.ConfigPath)
-
-	r.LogPath = r.findLog()
-	r.Log, r.LogErr = LoadTrainLog(r.LogPath)
-
-	r.loadNetworks()
-
-	r.BufferPath = filepath.Join(dir, "data", "replay_buffer.pth")
-	if !opt.SkipBuffer {
-		r.Buffer, r.BufferErr = LoadReplayBuffer(r.BufferPath)
-		if r.BufferErr == nil {
-			r.BufferErr = r.checkBuffer()
-			if r.BufferErr != nil {
-				r.Buffer = nil
-			}
-		}
-	}
-	return r, nil
+	// Layout, when not empty, forces a registered layout (--layout) instead
+	// of recognising the folder by its content.
+	Layout string
+	// Checkpoint, when > 0, loads the snapshot saved at that step
+	// (rl_model_<N>_steps.zip) instead of the final model.
+	Checkpoint int64
+	// MaxAction, when > 0, is original TD3's max_action (not stored in its
+	// files); otherwise it comes from the env's table entry, else 1.
+	MaxAction float64
 }
 
 // findLog returns where the config says the log is, falling back to the
@@ -237,7 +227,7 @@ func (r *Run) checkShapes() {
 		if n == nil {
 			continue
 		}
-		if n.Kind == KindCritic {
+		if n.Kind == KindCritic || n.Kind == KindQuantileCritic {
 			in := n.Layers[0].In
 			if in != actor.ObsDim+actor.ActDim {
 				r.NetErrs[role] = fmt.Errorf("load %s: critic input size %d does not match the actor's obs %d + action %d (%s): %w",

@@ -482,7 +482,7 @@ func rebuild(g Global, args Tuple) (v Value, handled bool, err error) {
 		}
 		return l, true, nil
 	}
-	return nil, false, nil
+	return rebuildNumpy(g, args)
 }
 
 func tensorFromArgs(storageV, offsetV, sizeV, strideV, dtypeV Value) (*Tensor, error) {

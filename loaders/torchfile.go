@@ -5,11 +5,9 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
-	"io/fs"
 	"math/big"
 	"os"
 	"sort"
@@ -105,7 +103,7 @@ func ReadTorchFile(path string) (Value, error) {
 func OpenTorchFile(path string) (*TorchFile, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
+		if isNotExist(err) {
 			return nil, fmt.Errorf("load %s: %w", path, ErrNotExist)
 		}
 		return nil, fmt.Errorf("load %s: %w", path, err)
@@ -534,4 +532,18 @@ func Tensors(v Value) (map[string]*Tensor, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// ReadTorchReader decodes a torch.save file of size bytes held in r (a
+// member of another archive, e.g. a Stable-Baselines3 zip's policy.pth)
+// with all tensor data in memory; name is used in messages.
+func ReadTorchReader(name string, r io.ReaderAt, size int64) (Value, error) {
+	tf := &TorchFile{Path: name, storages: make(map[string]*Storage)}
+	if err := tf.decode(r, size); err != nil {
+		return nil, fmt.Errorf("load %s: %w", name, err)
+	}
+	if err := tf.Load(); err != nil {
+		return nil, err
+	}
+	return tf.Root, nil
 }

@@ -1,0 +1,189 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/rleval/rleval/loaders"
+)
+
+// layoutFixture is one run of testdata/layouts with PyTorch's values in
+// testdata/expected-layouts/<name>: "logs+td3+Pendulum-v1_1" is
+// layouts/logs/td3/Pendulum-v1_1, a "@N" suffix its checkpoint at step N.
+type layoutFixture struct {
+	name, path string
+	checkpoint int64
+}
+
+func layoutFixtures(t *testing.T) []layoutFixture {
+	t.Helper()
+	dirs, _ := filepath.Glob(filepath.Join(testdata, "expected-layouts", "*"))
+	var out []layoutFixture
+	for _, d := range dirs {
+		name := filepath.Base(d)
+		rel, ck, _ := strings.Cut(name, "@")
+		f := layoutFixture{name: name, path: filepath.Join(testdata, "layouts", filepath.FromSlash(strings.ReplaceAll(rel, "+", "/")))}
+		if ck != "" {
+			n, err := strconv.ParseInt(ck, 10, 64)
+			if err != nil {
+				t.Fatalf("%s: bad checkpoint suffix", name)
+			}
+			f.checkpoint = n
+		}
+		out = append(out, f)
+	}
+	// make_layouts.py writes 5 RL Zoo runs + 1 checkpoint, 1 CleanRL run
+	// and 2 original-TD3 runs: a missing fixture fails.
+	if len(out) != 9 {
+		t.Fatalf("found %d layout fixtures under testdata/expected-layouts, want 9 (run tools/make_layouts.py)", len(out))
+	}
+	return out
+}
+
+func TestEvaluateLayoutsMatchPyTorch(t *testing.T) {
+	for _, f := range layoutFixtures(t) {
+		t.Run(f.name, func(t *testing.T) {
+			exp := filepath.Join(testdata, "expected-layouts", f.name)
+			var meta struct {
+				GridN int `json:"grid_n"`
+			}
+			b, err := os.ReadFile(filepath.Join(exp, "meta.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(b, &meta); err != nil {
+				t.Fatal(err)
+			}
+			opt := DefaultOptions()
+			opt.Grid = meta.GridN
+			opt.Load.Checkpoint = f.checkpoint
+			out := t.TempDir()
+			sum, err := Evaluate(context.Background(), f.path, out, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, j := range sum.Jobs {
+				if j.Status == "failed" {
+					t.Errorf("job %s failed: %s", j.Name, j.Reason)
+				}
+			}
+			arrays, _ := filepath.Glob(filepath.Join(exp, "*.npy"))
+			compared := 0
+			for _, p := range arrays {
+				base := filepath.Base(p)
+				want, _ := readNPY(t, p)
+				gp := filepath.Join(out, base)
+				if _, err := os.Stat(gp); err != nil {
+					t.Errorf("%s not written", base)
+					continue
+				}
+				got, _ := readNPY(t, gp)
+				closeArrays(t, base, got, want)
+				compared += len(want)
+			}
+			// At least the policy and both critics' maps on the grid.
+			if min := 3 * meta.GridN * meta.GridN; compared < min {
+				t.Errorf("compared %d values, want at least %d", compared, min)
+			}
+		})
+	}
+}
+
+// TestBatchFindsEveryLayout: one batch over a folder mixing an upstream
+// run, an RL Zoo logs/ tree (TD3, SAC, SAC with gSDE, DDPG, TQC), a
+// CleanRL runs/ folder and an original-TD3 folder with two runs finds
+// every run, fails none, and names each run's library.
+func TestBatchFindsEveryLayout(t *testing.T) {
+	root := t.TempDir()
+	abs, err := filepath.Abs(filepath.Join(testdata, "layouts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"logs", "runs", "TD3"} {
+		if err := os.Symlink(filepath.Join(abs, d), filepath.Join(root, d)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	up, _ := filepath.Abs(filepath.Join(testdata, "runs", "2026-03-01_10-00-00_pendulum-legacy"))
+	os.MkdirAll(filepath.Join(root, "experiments"), 0o755)
+	if err := os.Symlink(up, filepath.Join(root, "experiments", filepath.Base(up))); err != nil {
+		t.Fatal(err)
+	}
+	// A link loop must not hang discovery.
+	os.Symlink(root, filepath.Join(root, "experiments", "loop"))
+
+	opt := DefaultOptions()
+	opt.Grid, opt.Line, opt.CoreOnly = 8, 16, true
+	eval := func(ctx context.Context, runDir, outDir string) (*RunSummary, error) {
+		return Evaluate(ctx, runDir, outDir, opt)
+	}
+	res := mustRun(t, &Batch{Root: root, Out: filepath.Join(t.TempDir(), "out"), Workers: 1, Evaluate: eval})
+	got := map[string]string{}
+	for _, r := range res.Runs {
+		rel, _ := filepath.Rel(root, r.Dir)
+		got[filepath.ToSlash(rel)] = r.Library
+		if r.Status == StatusFailed {
+			t.Errorf("%s failed: %s", r.Dir, r.Error)
+		}
+	}
+	want := map[string]string{
+		"experiments/2026-03-01_10-00-00_pendulum-legacy":        "nn_laser_stabilizer",
+		"logs/ddpg/Pendulum-v1_1":                                "stable-baselines3",
+		"logs/sac/Pendulum-v1_1":                                 "stable-baselines3",
+		"logs/sac/Pendulum-v1_2":                                 "stable-baselines3",
+		"logs/td3/Pendulum-v1_1":                                 "stable-baselines3",
+		"logs/tqc/Pendulum-v1_1":                                 "sb3-contrib",
+		"runs/Pendulum-v1__td3_continuous_action__1__1700000000": "cleanrl",
+		"TD3/TD3_Pendulum-v1_0":                                  "sfujim/TD3",
+		"TD3/TD3_Pendulum-v1_1":                                  "sfujim/TD3",
+	}
+	if len(got) != len(want) {
+		var names []string
+		for k := range got {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		t.Fatalf("batch found %d runs %q, want %d", len(got), names, len(want))
+	}
+	for k, lib := range want {
+		if got[k] != lib {
+			t.Errorf("%s: library %q, want %q", k, got[k], lib)
+		}
+	}
+}
+
+// TestLoadRunListsCheckpoints pins inspect's list of the snapshots saved
+// along training and the error for a step that has none.
+func TestLoadRunListsCheckpoints(t *testing.T) {
+	dir := filepath.Join(testdata, "layouts", "logs", "td3", "Pendulum-v1_1")
+	r, err := loaders.LoadRun(dir, loaders.LoadOptions{SkipBuffer: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Checkpoints) != 2 || r.Checkpoints[0].Step != 100 || r.Checkpoints[1].Step != 200 {
+		t.Fatalf("checkpoints %v, want steps 100 and 200", r.Checkpoints)
+	}
+	if _, err := loaders.LoadRun(dir, loaders.LoadOptions{Checkpoint: 150}); err == nil || !strings.Contains(err.Error(), "100, 200") {
+		t.Fatalf("checkpoint 150: err %v, want one listing 100, 200", err)
+	}
+}
+
+func TestInspectListsLibraryAndCheckpoints(t *testing.T) {
+	r, err := loaders.LoadRun(filepath.Join(testdata, "layouts", "logs", "td3", "Pendulum-v1_1"), loaders.LoadOptions{SkipBuffer: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sb strings.Builder
+	Inspect(r).WriteText(&sb, false)
+	for _, want := range []string{"Library: stable-baselines3", "Checkpoints (run --checkpoint N): 100 200"} {
+		if !strings.Contains(sb.String(), want) {
+			t.Errorf("inspect output lacks %q:\n%s", want, sb.String())
+		}
+	}
+}

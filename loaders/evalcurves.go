@@ -1,0 +1,245 @@
+package loaders
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Other libraries' curves become a TrainLog, so the curves job, the report
+// and batch summaries draw them as they draw train.jsonl: evaluation
+// episode returns fill the evaluation table (reward_mean, reward_min,
+// reward_max over the episodes of one evaluation, reward_sum their mean,
+// ep_length), and training scalars (monitor.csv episodes, TensorBoard
+// tags) fill the step table, one column per name.
+
+// newCurveLog returns an empty TrainLog for a curve file.
+func newCurveLog(path string) *TrainLog {
+	lg := &TrainLog{Path: path}
+	for _, t := range []*Table{&lg.Steps, &lg.Evals, &lg.Finals} {
+		t.Columns = map[string]*Series{}
+		t.StepMin, t.StepMax = math.NaN(), math.NaN()
+	}
+	return lg
+}
+
+// tableAppend adds one record of named values at step to t.
+func tableAppend(t *Table, step float64, names []string, values []float64) {
+	t.Count++
+	if math.IsNaN(t.StepMin) || step < t.StepMin {
+		t.StepMin = step
+	}
+	if math.IsNaN(t.StepMax) || step > t.StepMax {
+		t.StepMax = step
+	}
+	for i, name := range names {
+		s, ok := t.Columns[name]
+		if !ok {
+			s = &Series{}
+			t.Columns[name] = s
+			t.Names = append(t.Names, name)
+		}
+		s.Step = append(s.Step, step)
+		s.Value = append(s.Value, values[i])
+	}
+}
+
+// evalNames are the evaluation columns filled from episode returns.
+var evalNames = []string{"reward_mean", "reward_min", "reward_max", "reward_sum", "episodes"}
+
+// addEvaluation records one evaluation of episode returns at step.
+func addEvaluation(lg *TrainLog, step float64, returns []float64, lengths []float64) {
+	if len(returns) == 0 {
+		return
+	}
+	lo, hi, sum := math.Inf(1), math.Inf(-1), 0.0
+	for _, r := range returns {
+		lo, hi, sum = math.Min(lo, r), math.Max(hi, r), sum+r
+	}
+	mean := sum / float64(len(returns))
+	names, vals := evalNames, []float64{mean, lo, hi, mean, float64(len(returns))}
+	if len(lengths) > 0 {
+		l := 0.0
+		for _, x := range lengths {
+			l += x
+		}
+		names = append(names[:len(names):len(names)], "ep_length")
+		vals = append(vals, l/float64(len(lengths)))
+	}
+	tableAppend(&lg.Evals, step, names, vals)
+	lg.Lines++
+}
+
+// LoadEvaluationsNPZ reads Stable-Baselines3's EvalCallback file
+// evaluations.npz: timesteps (n), results (n × episodes) and ep_lengths.
+func LoadEvaluationsNPZ(path string) (*TrainLog, error) {
+	m, err := LoadNPZ(path)
+	if err != nil {
+		return nil, err
+	}
+	ts, okT := m["timesteps"]
+	res, okR := m["results"]
+	if !okT || !okR {
+		return nil, fmt.Errorf("load %s: no timesteps and results arrays: %w", path, ErrInvalid)
+	}
+	steps, err := ts.Float64s()
+	if err != nil {
+		return nil, fmt.Errorf("load %s: timesteps: %w", path, err)
+	}
+	r, err := res.Float64s()
+	if err != nil {
+		return nil, fmt.Errorf("load %s: results: %w", path, err)
+	}
+	n := len(steps)
+	if n == 0 || len(r)%n != 0 || (len(res.Shape) > 0 && res.Shape[0] != n) {
+		return nil, fmt.Errorf("load %s: results of shape %v for %d timesteps: %w", path, res.Shape, n, ErrInvalid)
+	}
+	per := len(r) / n
+	var lens []float64
+	if el, ok := m["ep_lengths"]; ok {
+		if lens, err = el.Float64s(); err != nil || len(lens) != len(r) {
+			lens = nil
+		}
+	}
+	lg := newCurveLog(path)
+	for i, s := range steps {
+		var l []float64
+		if lens != nil {
+			l = lens[i*per : (i+1)*per]
+		}
+		addEvaluation(lg, s, r[i*per:(i+1)*per], l)
+	}
+	return lg, nil
+}
+
+// maxMonitorBytes bounds a monitor.csv (one short line per episode).
+const maxMonitorBytes = 256 << 20
+
+// LoadMonitorCSV reads a Stable-Baselines3 Monitor file: a `#{json}`
+// header, a `r,l,t` column line, then one line per training episode. The
+// episodes become step-table columns episode_reward and episode_length at
+// the cumulative step count where each episode ended.
+func LoadMonitorCSV(path string) (*TrainLog, error) {
+	data, err := readLimited(path, maxMonitorBytes)
+	if err != nil {
+		return nil, err
+	}
+	lg := newCurveLog(path)
+	sc := bufio.NewScanner(strings.NewReader(string(data)))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	line, cols, total := 0, map[string]int{}, 0.0
+	for sc.Scan() {
+		line++
+		text := strings.TrimSpace(sc.Text())
+		if text == "" {
+			continue
+		}
+		if strings.HasPrefix(text, "#") {
+			var hdr map[string]any
+			if line != 1 || json.Unmarshal([]byte(text[1:]), &hdr) != nil {
+				return nil, fmt.Errorf("load %s: line %d: not a monitor header: %w", path, line, ErrInvalid)
+			}
+			continue
+		}
+		fields := strings.Split(text, ",")
+		if len(cols) == 0 {
+			for i, f := range fields {
+				cols[f] = i
+			}
+			if _, ok := cols["r"]; !ok {
+				return nil, fmt.Errorf("load %s: line %d: no r column: %w", path, line, ErrInvalid)
+			}
+			continue
+		}
+		num := func(c string) (float64, bool) {
+			i, ok := cols[c]
+			if !ok || i >= len(fields) {
+				return 0, false
+			}
+			v, err := strconv.ParseFloat(fields[i], 64)
+			return v, err == nil
+		}
+		r, ok := num("r")
+		if !ok {
+			lg.SkippedCount++
+			if len(lg.Skipped) < MaxSkippedListed {
+				lg.Skipped = append(lg.Skipped, SkippedLine{Line: line, Reason: "no episode reward"})
+			}
+			continue
+		}
+		names, vals := []string{"episode_reward"}, []float64{r}
+		if l, ok := num("l"); ok {
+			total += l
+			names, vals = append(names, "episode_length"), append(vals, l)
+		}
+		tableAppend(&lg.Steps, total, names, vals)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("load %s: %v: %w", path, err, ErrInvalid)
+	}
+	lg.Lines = line
+	return lg, nil
+}
+
+// LoadTD3Results reads original TD3's results/<policy>_<env>_<seed>.npy:
+// the average evaluation return every eval_freq steps, the first before
+// training.
+func LoadTD3Results(path string, evalFreq float64) (*TrainLog, error) {
+	a, err := LoadNPY(path)
+	if err != nil {
+		return nil, err
+	}
+	v, err := a.Float64s()
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w: %w", path, err, ErrInvalid)
+	}
+	lg := newCurveLog(path)
+	for i, r := range v {
+		addEvaluation(lg, float64(i)*evalFreq, []float64{r}, nil)
+	}
+	return lg, nil
+}
+
+// mergeLogs puts the tables of several curve sources into one TrainLog
+// (the first's path names it); sources that failed are left out.
+func mergeLogs(logs ...*TrainLog) *TrainLog {
+	var out *TrainLog
+	for _, lg := range logs {
+		if lg == nil {
+			continue
+		}
+		if out == nil {
+			out = lg
+			continue
+		}
+		for _, pair := range [][2]*Table{{&out.Steps, &lg.Steps}, {&out.Evals, &lg.Evals}} {
+			dst, src := pair[0], pair[1]
+			if src.Count == 0 {
+				continue
+			}
+			if dst.Count == 0 {
+				*dst = *src
+				continue
+			}
+			for _, name := range src.Names {
+				s := src.Columns[name]
+				d, ok := dst.Columns[name]
+				if !ok {
+					d = &Series{}
+					dst.Columns[name] = d
+					dst.Names = append(dst.Names, name)
+				}
+				d.Step = append(d.Step, s.Step...)
+				d.Value = append(d.Value, s.Value...)
+			}
+			dst.Count += src.Count
+			dst.StepMin = math.Min(dst.StepMin, src.StepMin)
+			dst.StepMax = math.Max(dst.StepMax, src.StepMax)
+		}
+		out.Lines += lg.Lines
+	}
+	return out
+}

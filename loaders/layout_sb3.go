@@ -1,0 +1,319 @@
+package loaders
+
+import (
+	"archive/zip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Stable-Baselines3 runs as RL Zoo writes them, logs/<algo>/<env>_<id>/:
+// <env>.zip, best_model.zip, rl_model_<N>_steps.zip, <env>/config.yml,
+// <env>/vecnormalize.pkl, evaluations.npz, 0.monitor.csv and
+// replay_buffer.pkl. Any folder holding a model zip is one run.
+func init() {
+	RegisterLayout(Layout{
+		Name:    "sb3",
+		Library: "stable-baselines3",
+		Looks:   "a model .zip with data and policy.pth members",
+		Detect: func(dir string) []string {
+			if len(sb3Zips(dir)) > 0 {
+				return []string{""}
+			}
+			return nil
+		},
+		Load: loadSB3Run,
+	})
+}
+
+var checkpointRE = regexp.MustCompile(`^(.*)_(\d+)_steps\.zip$`)
+
+// sb3Zips lists the model zips of dir (zips with a data member and a
+// policy), sorted by name.
+func sb3Zips(dir string) []string {
+	zips, _ := filepath.Glob(filepath.Join(dir, "*.zip"))
+	var out []string
+	for _, p := range zips {
+		zr, err := zip.OpenReader(p)
+		if err != nil {
+			continue
+		}
+		data, pol := false, false
+		for _, f := range zr.File {
+			data = data || f.Name == "data"
+			pol = pol || f.Name == "policy.pth"
+		}
+		zr.Close()
+		if data && pol {
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// zooEnv is the env of an RL Zoo run folder <env>_<id>.
+var zooRunRE = regexp.MustCompile(`^(.+)_(\d+)$`)
+
+// pickSB3Model chooses the final model of a folder: <env>.zip, else a zip
+// that is neither best_model nor a checkpoint, else best_model.zip, else
+// the latest checkpoint. It also lists the checkpoints.
+func pickSB3Model(dir string, zips []string) (final, env string, snaps []Snapshot) {
+	base := filepath.Base(filepath.Clean(dir))
+	if m := zooRunRE.FindStringSubmatch(base); m != nil {
+		env = m[1]
+	}
+	var other, best string
+	for _, p := range zips {
+		name := filepath.Base(p)
+		if m := checkpointRE.FindStringSubmatch(name); m != nil {
+			if n, err := strconv.ParseInt(m[2], 10, 64); err == nil {
+				snaps = append(snaps, Snapshot{Step: n, Path: p})
+				continue
+			}
+		}
+		switch {
+		case env != "" && name == env+".zip":
+			final = p
+		case name == "best_model.zip":
+			best = p
+		case other == "":
+			other = p
+		}
+	}
+	sort.Slice(snaps, func(i, j int) bool { return snaps[i].Step < snaps[j].Step })
+	switch {
+	case final != "":
+	case other != "":
+		final = other
+	case best != "":
+		final = best
+	case len(snaps) > 0:
+		final = snaps[len(snaps)-1].Path
+	}
+	if env == "" {
+		env = strings.TrimSuffix(filepath.Base(final), ".zip")
+	}
+	return final, env, snaps
+}
+
+func loadSB3Run(dir, _ string, opt LoadOptions) (*Run, error) {
+	zips := sb3Zips(dir)
+	if len(zips) == 0 {
+		return nil, fmt.Errorf("run %s: no Stable-Baselines3 model zip: %w", dir, ErrNoRun)
+	}
+	r := newRun(dir)
+	r.Layout = "sb3"
+	final, env, snaps := pickSB3Model(dir, zips)
+	r.Checkpoints = snaps
+	path, suffix := final, ""
+	if opt.Checkpoint > 0 {
+		path = ""
+		for _, s := range snaps {
+			if s.Step == opt.Checkpoint {
+				path = s.Path
+			}
+		}
+		if path == "" {
+			return nil, fmt.Errorf("run %s: no checkpoint at step %d (have %s): %w", dir, opt.Checkpoint, snapList(snaps), ErrNotExist)
+		}
+		r.Checkpoint = opt.Checkpoint
+		suffix = fmt.Sprintf("_%d_steps", opt.Checkpoint)
+	}
+	m, err := LoadSB3Zip(path)
+	if err != nil {
+		for _, role := range Roles {
+			r.NetPaths[role], r.NetErrs[role] = path, err
+		}
+	}
+
+	norm, normErr := findVecNormalize(dir, env, path, suffix)
+	if normErr != nil && m != nil {
+		// Without its normalisation the networks' outputs would be wrong.
+		for _, role := range Roles {
+			r.NetPaths[role], r.NetErrs[role] = path, normErr
+		}
+		m = nil
+	}
+	if m != nil {
+		r.setSB3Nets(m, norm)
+		r.Config = sb3Config(m, env, filepath.Base(dir))
+		if m.Algo() == "tqc" {
+			r.Library = "sb3-contrib"
+		}
+		if ns, ok := m.Numbers["start_time"]; ok && ns > 1e18 {
+			r.Started = time.Unix(0, int64(ns)).UTC()
+		}
+	}
+	r.ConfigPath = path + "#data"
+	if p := filepath.Join(dir, env, "config.yml"); fileExists(p) {
+		r.ConfigPath = p
+	}
+	if m == nil {
+		r.ConfigErr = fmt.Errorf("load %s: data: model zip unreadable: %w", path, ErrInvalid)
+	}
+
+	r.loadSB3Curves(dir)
+
+	r.BufferPath = filepath.Join(dir, "replay_buffer.pkl")
+	if p := filepath.Join(dir, "rl_model_replay_buffer"+suffix+".pkl"); suffix != "" && fileExists(p) {
+		r.BufferPath = p
+	}
+	if !opt.SkipBuffer {
+		var low, high []float32
+		if m != nil {
+			low, high = m.Low, m.High
+		}
+		r.Buffer, r.BufferErr = LoadSB3ReplayBuffer(r.BufferPath, low, high)
+		r.acceptBuffer()
+	}
+	return r, nil
+}
+
+// findVecNormalize reads the VecNormalize statistics of a model: the
+// checkpoint's own (rl_model_vecnormalize_<N>_steps.pkl), else the run's
+// (<env>/vecnormalize.pkl); nil when the run has none.
+func findVecNormalize(dir, env, model, suffix string) (*InputNorm, error) {
+	cands := []string{filepath.Join(dir, env, "vecnormalize.pkl"), filepath.Join(dir, "vecnormalize.pkl")}
+	if suffix != "" {
+		own := strings.TrimSuffix(filepath.Base(model), suffix+".zip") + "_vecnormalize" + suffix + ".pkl"
+		cands = append([]string{filepath.Join(dir, own)}, cands...)
+	}
+	for _, p := range cands {
+		if fileExists(p) {
+			return LoadVecNormalize(p)
+		}
+	}
+	return nil, nil
+}
+
+func snapList(s []Snapshot) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	var parts []string
+	for _, x := range s {
+		parts = append(parts, strconv.FormatInt(x.Step, 10))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
+}
+
+// setSB3Nets maps the policy's networks to roles. Critics are made to take
+// env-unit actions (SB3 trains them on actions scaled to [-1, 1]) so that
+// they chain with the actors and the buffer, whose actions are in env
+// units. DDPG's single critic fills both critic roles (Q = min(Q1, Q1)).
+func (r *Run) setSB3Nets(m *SB3Model, norm *InputNorm) {
+	actor := m.Nets["actor"]
+	for name, n := range m.Nets {
+		n.InputNorm = norm
+		if (n.Kind == KindCritic || n.Kind == KindQuantileCritic) && actor != nil && m.Low != nil {
+			n.ObsDim, n.ActDim = actor.ObsDim, actor.ActDim
+			if !foldActionScale(n, m.Low, m.High) {
+				r.NetErrs[RoleCritic1] = fmt.Errorf("load %s: %s: unbounded action space: %w", n.Path, name, ErrInvalid)
+			}
+		}
+	}
+	q2 := "qf1"
+	if m.Algo() == "ddpg" {
+		q2 = "qf0"
+	}
+	names := map[Role]string{
+		RoleActor: "actor", RoleActorTarget: "actor_target",
+		RoleCritic1: "critic.qf0", RoleCritic2: "critic." + q2,
+		RoleCritic1Target: "critic_target.qf0", RoleCritic2Target: "critic_target." + q2,
+	}
+	for _, role := range Roles {
+		name := names[role]
+		r.NetPaths[role] = m.Path + "/policy.pth#" + name
+		if r.NetErrs[role] != nil {
+			continue
+		}
+		n := m.Nets[name]
+		if n == nil {
+			if role == RoleActorTarget && m.Algo() != "td3" && m.Algo() != "ddpg" {
+				continue // SAC and TQC have no actor target: not a problem
+			}
+			r.NetErrs[role] = fmt.Errorf("load %s: policy.pth has no %s: %w", m.Path, name, ErrNotExist)
+			continue
+		}
+		r.Nets[role] = n
+	}
+	r.checkShapes()
+}
+
+// sb3Config fills the config fields the report shows from the data member.
+func sb3Config(m *SB3Model, env, name string) *Config {
+	c := DefaultConfig()
+	c.ExperimentName = name
+	c.Env.Name = env
+	c.Algorithm.Type = m.Algo()
+	num := func(k string, dst *float64) {
+		if v, ok := m.Numbers[k]; ok {
+			*dst = v
+		}
+	}
+	num("gamma", &c.Algorithm.Gamma)
+	num("tau", &c.Algorithm.Tau)
+	num("target_policy_noise", &c.Algorithm.PolicyNoise)
+	num("target_noise_clip", &c.Algorithm.NoiseClip)
+	c.Algorithm.PolicyFreq = 1
+	if v, ok := m.Numbers["policy_delay"]; ok {
+		c.Algorithm.PolicyFreq = int(v)
+	}
+	if v, ok := m.Numbers["learning_starts"]; ok {
+		c.Training.TrainStartStep, c.Exploration.Steps = int(v), int(v)
+	}
+	if v, ok := m.Numbers["buffer_size"]; ok {
+		c.Buffer.Capacity = int(v)
+	}
+	var arch []int
+	if json.Unmarshal(m.NetArch, &arch) == nil && len(arch) > 0 {
+		c.Network.HiddenSizes = arch
+	}
+	c.Training.LogDir, c.Training.LogFile = ".", "evaluations.npz"
+	return &c
+}
+
+// loadSB3Curves reads evaluations.npz, the monitor files and any event
+// files of the folder into one log.
+func (r *Run) loadSB3Curves(dir string) {
+	var logs []*TrainLog
+	var errs []error
+	add := func(lg *TrainLog, err error) {
+		if err == nil {
+			logs = append(logs, lg)
+		} else if !errors.Is(err, ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	add(LoadEvaluationsNPZ(filepath.Join(dir, "evaluations.npz")))
+	monitors, _ := filepath.Glob(filepath.Join(dir, "*monitor.csv"))
+	sort.Strings(monitors)
+	for _, p := range monitors {
+		add(LoadMonitorCSV(p))
+	}
+	add(LoadEventFiles(dir))
+	r.LogPath = filepath.Join(dir, "evaluations.npz")
+	r.Log = mergeLogs(logs...)
+	if r.Log != nil {
+		r.LogPath = r.Log.Path
+	}
+	switch {
+	case len(errs) > 0:
+		r.LogErr = errs[0]
+	case r.Log == nil:
+		r.LogErr = fmt.Errorf("load %s: no evaluations.npz, monitor.csv or event files: %w", dir, ErrNotExist)
+	}
+}

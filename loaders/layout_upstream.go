@@ -1,0 +1,72 @@
+package loaders
+
+import (
+	"os"
+	"path/filepath"
+)
+
+const upstreamLayout = "upstream"
+
+// The upstream training code's runs (FORMATS.md): config.yaml, a
+// train.jsonl log, models/*.pth (gen-1) or agent_<algo>/*.pt (gen-2) and
+// data/replay_buffer.pth.
+func init() {
+	RegisterLayout(Layout{
+		Name:    upstreamLayout,
+		Library: "nn_laser_stabilizer",
+		Looks:   "config.yaml, models/, agent_<algo>/, train_logs/ or data/replay_buffer.pth",
+		Detect:  detectUpstream,
+		Load:    func(dir, _ string, opt LoadOptions) (*Run, error) { return loadUpstream(dir, opt), nil },
+	})
+}
+
+func detectUpstream(dir string) []string {
+	if _, _, ok := ParseRunName(filepath.Base(filepath.Clean(dir))); ok {
+		return []string{""}
+	}
+	for _, p := range []string{"config.yaml", "models", "train_logs", "train.jsonl", filepath.Join("data", "replay_buffer.pth")} {
+		if _, err := os.Stat(filepath.Join(dir, p)); err == nil {
+			return []string{""}
+		}
+	}
+	if agents, _ := filepath.Glob(filepath.Join(dir, "agent_*")); len(agents) > 0 {
+		return []string{""}
+	}
+	return nil
+}
+
+// loadUpstream loads whatever exists of an upstream run directory.
+func loadUpstream(dir string, opt LoadOptions) *Run {
+	r := newRun(dir)
+	r.Started, _, _ = ParseRunName(r.Name)
+
+	r.ConfigPath = filepath.Join(dir, "config.yaml")
+	r.Config, r.ConfigErr = LoadConfig(r.ConfigPath)
+
+	r.LogPath = r.findLog()
+	r.Log, r.LogErr = LoadTrainLog(r.LogPath)
+
+	r.loadNetworks()
+
+	r.BufferPath = filepath.Join(dir, "data", "replay_buffer.pth")
+	if !opt.SkipBuffer {
+		r.Buffer, r.BufferErr = LoadReplayBuffer(r.BufferPath)
+		r.acceptBuffer()
+	}
+	return r
+}
+
+func newRun(dir string) *Run {
+	return &Run{Dir: dir, Name: filepath.Base(filepath.Clean(dir)),
+		Nets: map[Role]*Network{}, NetPaths: map[Role]string{}, NetErrs: map[Role]error{}}
+}
+
+// acceptBuffer keeps a loaded buffer only when it fits the networks.
+func (r *Run) acceptBuffer() {
+	if r.BufferErr == nil && r.Buffer != nil {
+		r.BufferErr = r.checkBuffer()
+		if r.BufferErr != nil {
+			r.Buffer = nil
+		}
+	}
+}

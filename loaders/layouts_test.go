@@ -1,0 +1,519 @@
+package loaders
+
+import (
+	"bytes"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const layoutsDir = "../testdata/layouts"
+
+// refForward is a plain float32 forward pass of a Network description
+// (InputNorm, Linear layers, hidden activation), the reference the loaders'
+// reading of other libraries' networks is checked with, apart from graph.
+func refForward(n *Network, in []float32) []float32 {
+	x := append([]float32(nil), in...)
+	if nm := n.InputNorm; nm != nil {
+		for i := range nm.Mean {
+			v := (x[i] - nm.Mean[i]) / nm.Std[i]
+			x[i] = float32(math.Max(float64(-nm.Clip), math.Min(float64(nm.Clip), float64(v))))
+		}
+	}
+	for li, l := range n.Layers {
+		y := make([]float32, l.Out)
+		for o := range y {
+			s := l.B[o]
+			for i := 0; i < l.In; i++ {
+				s += l.W[o*l.In+i] * x[i]
+			}
+			if li < len(n.Layers)-1 {
+				switch n.Hidden {
+				case ReLU:
+					s = max(s, 0)
+				case Tanh:
+					s = float32(math.Tanh(float64(s)))
+				}
+			}
+			y[o] = s
+		}
+		x = y
+	}
+	return x
+}
+
+func refAction(n *Network, obs []float32) []float32 {
+	out := refForward(n, obs)[:n.ActDim]
+	a := make([]float32, n.ActDim)
+	for i, m := range out {
+		if n.MeanClip > 0 {
+			m = max(-n.MeanClip, min(n.MeanClip, m))
+		}
+		t := float32(math.Tanh(float64(m)))
+		a[i] = n.Low[i] + (t+1)*(n.High[i]-n.Low[i])/2
+	}
+	return a
+}
+
+func refQ(n *Network, obs, act []float32) float32 {
+	out := refForward(n, append(append([]float32(nil), obs...), act...))
+	if n.Kind == KindQuantileCritic {
+		s := float32(0)
+		for _, v := range out {
+			s += v
+		}
+		return s / float32(len(out))
+	}
+	return out[0]
+}
+
+func gridObs(n int) [][]float32 {
+	var out [][]float32
+	for i := 0; i < n; i++ {
+		thd := -8 + 16*float64(i)/float64(n-1)
+		for j := 0; j < n; j++ {
+			th := -math.Pi + 2*math.Pi*float64(j)/float64(n-1)
+			out = append(out, []float32{float32(math.Cos(th)), float32(math.Sin(th)), float32(thd)})
+		}
+	}
+	return out
+}
+
+// TestLayoutNetworksMatchPyTorch checks every layout's networks as the
+// loaders describe them (action bounds, SB3's action scaling folded into
+// the critics, gSDE's mean clamp, VecNormalize, quantile critics) against
+// PyTorch's policy and critic-1 maps, with a reference forward pass, so
+// the description is right whatever graph evaluates.
+func TestLayoutNetworksMatchPyTorch(t *testing.T) {
+	runs := map[string]string{
+		"logs+td3+Pendulum-v1_1":                                 "logs/td3/Pendulum-v1_1",
+		"logs+sac+Pendulum-v1_1":                                 "logs/sac/Pendulum-v1_1",
+		"logs+sac+Pendulum-v1_2":                                 "logs/sac/Pendulum-v1_2",
+		"logs+ddpg+Pendulum-v1_1":                                "logs/ddpg/Pendulum-v1_1",
+		"logs+tqc+Pendulum-v1_1":                                 "logs/tqc/Pendulum-v1_1",
+		"runs+Pendulum-v1__td3_continuous_action__1__1700000000": "runs/Pendulum-v1__td3_continuous_action__1__1700000000",
+		"TD3+TD3_Pendulum-v1_1":                                  "TD3/TD3_Pendulum-v1_1",
+	}
+	for exp, rel := range runs {
+		t.Run(exp, func(t *testing.T) {
+			r, err := LoadRun(filepath.Join(layoutsDir, rel), LoadOptions{SkipBuffer: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			actor, c1 := r.Nets[RoleActor], r.Nets[RoleCritic1]
+			if actor == nil || c1 == nil {
+				t.Fatalf("no actor or critic1: %v", r.Problems())
+			}
+			dir := filepath.Join("../testdata/expected-layouts", exp)
+			wantA, err := LoadNPY(filepath.Join(dir, "policy_grid.npy"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantQ, err := LoadNPY(filepath.Join(dir, "q1_grid.npy"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pa, _ := wantA.Float32s()
+			pq, _ := wantQ.Float32s()
+			obs := gridObs(wantA.Shape[0])
+			if len(obs) != len(pa) || len(pa) == 0 {
+				t.Fatalf("%d grid points, expected %d", len(obs), len(pa))
+			}
+			for i, o := range obs {
+				a := refAction(actor, o)
+				q := refQ(c1, o, a)
+				if !close32(a[0], pa[i]) || !close32(q, pq[i]) {
+					t.Fatalf("point %d: action %v, Q1 %v; PyTorch %v, %v", i, a[0], q, pa[i], pq[i])
+				}
+			}
+		})
+	}
+}
+
+// close32 is ANALYSES.md's tolerance for values of magnitude ≤ 1·scale.
+func close32(got, want float32) bool {
+	return math.Abs(float64(got-want)) <= 1e-5*math.Max(1, math.Abs(float64(want)))+1e-4*math.Abs(float64(want))
+}
+
+func TestSB3ReplayBufferAndVecNormalize(t *testing.T) {
+	dir := filepath.Join(layoutsDir, "logs/sac/Pendulum-v1_2")
+	b, err := LoadSB3ReplayBuffer(filepath.Join(dir, "replay_buffer.pkl"), []float32{-2}, []float32{2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Size != 40 || b.Capacity != 64 || b.Index != 40 || b.ObsDim != 3 || b.ActDim != 1 {
+		t.Fatalf("buffer %d/%d index %d obs %d act %d", b.Size, b.Capacity, b.Index, b.ObsDim, b.ActDim)
+	}
+	if len(b.Obs) != 120 || len(b.NextObs) != 120 || len(b.Rewards) != 40 || len(b.Dones) != 40 {
+		t.Fatal("row counts")
+	}
+	done := 0
+	for i, d := range b.Dones {
+		if d {
+			done++
+			if i != 19 {
+				t.Errorf("done at row %d, want 19", i)
+			}
+		}
+	}
+	for _, a := range b.Actions {
+		if a < -2 || a > 2 {
+			t.Fatalf("action %v outside the env's bounds", a)
+		}
+	}
+	// cos²+sin² = 1 holds for every observation the script wrote.
+	for i := 0; i < b.Size; i++ {
+		c, s := b.Obs[3*i], b.Obs[3*i+1]
+		if math.Abs(float64(c*c+s*s-1)) > 1e-5 {
+			t.Fatalf("row %d: obs %v is not a Pendulum observation", i, b.Obs[3*i:3*i+3])
+		}
+	}
+	if done != 1 {
+		t.Fatalf("%d dones, want 1", done)
+	}
+	n, err := LoadVecNormalize(filepath.Join(dir, "Pendulum-v1", "vecnormalize.pkl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantMean := []float32{0.1, -0.2, 0.5}
+	wantStd := []float32{float32(math.Sqrt(0.4 + 1e-8)), float32(math.Sqrt(0.6 + 1e-8)), 3}
+	for i := range wantMean {
+		if n.Mean[i] != wantMean[i] || !close32(n.Std[i], wantStd[i]) {
+			t.Fatalf("norm %+v", n)
+		}
+	}
+	if n.Clip != 1.5 {
+		t.Fatalf("clip %v", n.Clip)
+	}
+}
+
+func TestEventFilesGiveScalarsAndCheckCRC(t *testing.T) {
+	p, _ := filepath.Glob(filepath.Join(layoutsDir, "runs", "*", "events.out.tfevents.*"))
+	if len(p) != 1 {
+		t.Fatalf("%d event files", len(p))
+	}
+	b, err := os.ReadFile(p[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, trunc, err := ReadEvents(bytes.NewReader(b), int64(len(b)))
+	if err != nil || trunc {
+		t.Fatal(err, trunc)
+	}
+	count := map[string]int{}
+	for _, s := range sc {
+		count[s.Tag]++
+	}
+	// 3 episodic returns and lengths (simple_value), 4 of two losses
+	// (simple_value) and 4 tensor-based actor losses; the text summary is
+	// not a scalar.
+	want := map[string]int{"charts/episodic_return": 3, "charts/episodic_length": 3, "losses/qf1_loss": 4, "losses/qf1_values": 4, "losses/actor_loss": 4}
+	for k, v := range want {
+		if count[k] != v {
+			t.Errorf("%s: %d scalars, want %d", k, count[k], v)
+		}
+	}
+	for _, s := range sc {
+		if s.Tag == "losses/actor_loss" && s.Step == 300 && s.Value != 7 {
+			t.Errorf("actor_loss at 300 = %v, want 7", s.Value)
+		}
+	}
+	// A flipped byte in a record's data fails its CRC.
+	bad := append([]byte(nil), b...)
+	bad[len(bad)-10] ^= 1
+	if _, _, err := ReadEvents(bytes.NewReader(bad), int64(len(bad))); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "CRC") {
+		t.Fatalf("corrupt record: err %v", err)
+	}
+	// A record cut short (a run still writing) ends the file.
+	sc2, trunc, err := ReadEvents(bytes.NewReader(b[:len(b)-5]), int64(len(b)-5))
+	if err != nil || !trunc || len(sc2) != len(sc)-1 {
+		t.Fatalf("truncated: %d scalars, truncated %v, err %v", len(sc2), trunc, err)
+	}
+}
+
+func TestCurveFilesFillTheLog(t *testing.T) {
+	dir := filepath.Join(layoutsDir, "logs/td3/Pendulum-v1_1")
+	lg, err := LoadEvaluationsNPZ(filepath.Join(dir, "evaluations.npz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := lg.Evals.Col("reward_sum"); len(s.Step) != 3 || s.Step[2] != 300 {
+		t.Fatalf("evaluations: %+v", s)
+	}
+	if s := lg.Evals.Col("ep_length"); len(s.Value) != 3 || s.Value[0] != 200 {
+		t.Fatalf("ep_length: %+v", s)
+	}
+	m, err := LoadMonitorCSV(filepath.Join(dir, "0.monitor.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := m.Steps.Col("episode_reward"); len(s.Step) != 3 || s.Step[2] != 600 {
+		t.Fatalf("monitor: %+v", s)
+	}
+	r, err := LoadTD3Results(filepath.Join(layoutsDir, "TD3/results/TD3_Pendulum-v1_1.npy"), td3EvalFreq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := r.Evals.Col("reward_sum"); len(s.Value) != 4 || s.Value[3] != -699 || s.Step[3] != 15000 {
+		t.Fatalf("TD3 results: %+v", s)
+	}
+}
+
+func TestLoadRunOfSeveralTD3RunsNamesThem(t *testing.T) {
+	_, err := LoadRun(filepath.Join(layoutsDir, "TD3"), LoadOptions{})
+	if err == nil || !strings.Contains(err.Error(), "TD3_Pendulum-v1_0, TD3_Pendulum-v1_1") {
+		t.Fatalf("err %v", err)
+	}
+	r, err := LoadRun(filepath.Join(layoutsDir, "TD3", "TD3_Pendulum-v1_1"), LoadOptions{MaxAction: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ID != "TD3_Pendulum-v1_1" || r.Nets[RoleActor].High[0] != 3 {
+		t.Fatalf("run %q, high %v", r.ID, r.Nets[RoleActor].High)
+	}
+	if RunFolder(filepath.Join(layoutsDir, "TD3", "TD3_Pendulum-v1_1")) != filepath.Join(layoutsDir, "TD3") {
+		t.Fatal("RunFolder")
+	}
+}
+
+func TestLoadRunOfNoLayoutSaysWhatWasLookedFor(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("x"), 0o644)
+	_, err := LoadRun(dir, LoadOptions{})
+	if !errors.Is(err, ErrNoRun) || !strings.Contains(err.Error(), ".cleanrl_model") || !strings.Contains(err.Error(), "policy.pth") {
+		t.Fatalf("err %v", err)
+	}
+	// --layout forces one: an sb3 folder read as upstream is a run with
+	// every upstream file missing.
+	r, err := LoadRun(filepath.Join(layoutsDir, "logs/ddpg/Pendulum-v1_1"), LoadOptions{Layout: "upstream"})
+	if err != nil || r.LayoutName != "upstream" || len(r.Nets) != 0 {
+		t.Fatalf("forced upstream: %v, %+v", err, r)
+	}
+	if _, err := LoadRun(dir, LoadOptions{Layout: "nope"}); err == nil || !strings.Contains(err.Error(), "unknown layout") {
+		t.Fatalf("unknown layout: %v", err)
+	}
+}
+
+func TestNumpyFieldReadsSB3SpaceStrings(t *testing.T) {
+	for in, want := range map[string][]float64{
+		`"[-2.]"`:              {-2},
+		`"[-1. -1. -8.]"`:      {-1, -1, -8},
+		`"[-inf  0.5\n  3. ]"`: {math.Inf(-1), 0.5, 3},
+		`[1, 2]`:               {1, 2},
+	} {
+		got, err := numpyField([]byte(in))
+		if err != nil || len(got) != len(want) {
+			t.Fatalf("%s: %v %v", in, got, err)
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("%s: %v", in, got)
+			}
+		}
+	}
+	if _, err := numpyField([]byte(`"[1. 2. ... 9.]"`)); err == nil {
+		t.Fatal("abbreviated array accepted")
+	}
+}
+
+func layoutSeeds(f *testing.F, pattern string) {
+	paths, _ := filepath.Glob(filepath.Join(layoutsDir, pattern))
+	n := 0
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err == nil && len(b) < 64<<10 {
+			f.Add(b)
+			n++
+		}
+	}
+	if n == 0 {
+		f.Fatalf("no fuzz seeds match %s", pattern)
+	}
+}
+
+func FuzzReadSB3Zip(f *testing.F) {
+	layoutSeeds(f, "logs/*/*/*.zip")
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ReadSB3Zip("fuzz.zip", bytes.NewReader(b), int64(len(b)))
+	})
+}
+
+func FuzzSB3Pickles(f *testing.F) {
+	layoutSeeds(f, "logs/*/*/replay_buffer.pkl")
+	layoutSeeds(f, "logs/*/*/*/vecnormalize.pkl")
+	f.Fuzz(func(t *testing.T, b []byte) {
+		v, _, err := decodePickle(bytes.NewReader(b), int64(len(b)), nil)
+		if err != nil {
+			return
+		}
+		sb3Buffer(v, []float32{-2}, []float32{2})
+		vecNormalize(v)
+	})
+}
+
+func FuzzReadNPZ(f *testing.F) {
+	layoutSeeds(f, "logs/*/*/evaluations.npz")
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := ReadNPZ(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			return
+		}
+		for _, a := range m {
+			a.Float64s()
+		}
+	})
+}
+
+func FuzzReadNPY(f *testing.F) {
+	layoutSeeds(f, "TD3/results/*.npy")
+	layoutSeeds(f, "../expected-layouts/*/policy_grid.npy")
+	f.Fuzz(func(t *testing.T, b []byte) {
+		a, err := ReadNPY(bytes.NewReader(b), int64(len(b)))
+		if err == nil {
+			a.Float64s()
+		}
+	})
+}
+
+func FuzzReadEvents(f *testing.F) {
+	layoutSeeds(f, "runs/*/events.out.tfevents.*")
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ReadEvents(bytes.NewReader(b), int64(len(b)))
+		// The protobuf layer alone, past the CRCs a mutated file fails.
+		decodeEvent(b)
+	})
+}
+
+func FuzzMonitorCSV(f *testing.F) {
+	layoutSeeds(f, "logs/*/*/0.monitor.csv")
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p := filepath.Join(t.TempDir(), "m.csv")
+		if os.WriteFile(p, b, 0o644) == nil {
+			LoadMonitorCSV(p)
+		}
+	})
+}
+
+// TestOptimizeMemoryBufferTakesNextRow pins SB3's optimize_memory_usage
+// buffers (no next_observations): the next observation is the next time
+// step's row, wrapping at the end.
+func TestOptimizeMemoryBufferTakesNextRow(t *testing.T) {
+	obs := &NDArray{Shape: []int{3, 1, 2}, DType: NPDType{Kind: 'f', Size: 4}}
+	for _, v := range []float32{1, 2, 3, 4, 5, 6} {
+		obs.Data = append(obs.Data, f32bytes([]float32{v})...)
+	}
+	d := &Dict{}
+	d.Set("observations", obs)
+	next, err := nextRowObs(func(k string) (Value, bool) { return d.Get(k) }, 6, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []float32{3, 4, 5, 6, 1, 2}; !slicesEqual(next, want) {
+		t.Fatalf("next %v, want %v", next, want)
+	}
+}
+
+func slicesEqual(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestTD3FilesOf2018WithPth: the 2018 code saved <prefix>_actor.pth and
+// _critic.pth; such a folder is the same run.
+func TestTD3FilesOf2018WithPth(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "models"), 0o755)
+	for _, part := range []string{"actor", "critic"} {
+		b, err := os.ReadFile(filepath.Join(layoutsDir, "TD3", "models", "TD3_Pendulum-v1_1_"+part))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, "models", "TD3_Pendulum-v1_1_"+part+".pth"), b, 0o644)
+	}
+	r, err := LoadRun(dir, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ID != "TD3_Pendulum-v1_1" || r.Nets[RoleActor] == nil || r.Nets[RoleCritic2] == nil || r.Nets[RoleActor].High[0] != 2 {
+		t.Fatalf("run %q: nets %v, problems %v", r.ID, r.Nets, r.Problems())
+	}
+	if !errors.Is(r.LogErr, ErrNotExist) {
+		t.Fatalf("no results/: log error %v", r.LogErr)
+	}
+}
+
+func pbytes(b []byte) praw { return append(praw{'C', byte(len(b))}, b...) }
+
+// TestNumpyArraysInPicklesAreData pins both numpy pickle paths
+// (_reconstruct + __setstate__, protocol 5's _frombuffer), numpy 1's and
+// numpy 2's module names, byte order, and a shape claiming more elements
+// than the bytes present.
+func TestNumpyArraysInPicklesAreData(t *testing.T) {
+	dtype := func(code string, order string) pcall {
+		return pcall{fn: pglob{"numpy", "dtype"}, args: ptuple{code, false, true}, state: ptuple{3, order, nil, nil, nil, -1, -1, 0}}
+	}
+	be := []byte{0x3f, 0xf0, 0, 0, 0, 0, 0, 0, 0xc0, 0, 0, 0, 0, 0, 0, 0} // 1.0, -2.0 big-endian f8
+	le := f32bytes([]float32{0.5, 1.5, -3})
+	for name, tc := range map[string]struct {
+		v     any
+		want  []float64
+		shape []int
+		bad   string
+	}{
+		"numpy1 _reconstruct": {v: pcall{fn: pglob{"numpy.core.multiarray", "_reconstruct"}, args: ptuple{pglob{"numpy", "ndarray"}, ptuple{0}, pbytes([]byte("b"))},
+			state: ptuple{1, ptuple{2}, dtype("f8", ">"), false, pbytes(be)}}, want: []float64{1, -2}, shape: []int{2}},
+		"numpy2 _frombuffer": {v: pcall{fn: pglob{"numpy._core.numeric", "_frombuffer"}, args: ptuple{pbytes(le), dtype("f4", "<"), ptuple{3, 1}, "C"}},
+			want: []float64{0.5, 1.5, -3}, shape: []int{3, 1}},
+		"shape beyond the data": {v: pcall{fn: pglob{"numpy._core.numeric", "_frombuffer"}, args: ptuple{pbytes(le), dtype("f4", "<"), ptuple{1000000000, 1000}, "C"}},
+			bad: "too large"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			b := picklePayload(tc.v)
+			v, _, err := decodePickle(bytes.NewReader(b), int64(len(b)), nil)
+			if tc.bad != "" {
+				if err == nil || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.bad) {
+					t.Fatalf("err %v, want one saying %q", err, tc.bad)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, ok := v.(*NDArray)
+			if !ok {
+				t.Fatalf("decoded a %s", typeName(v))
+			}
+			got, err := a.Float64s()
+			if err != nil || len(got) != len(tc.want) || !reflectEqual(a.Shape, tc.shape) {
+				t.Fatalf("array %v shape %v err %v", got, a.Shape, err)
+			}
+			for i := range got {
+				if got[i] != tc.want[i] {
+					t.Fatalf("array %v, want %v", got, tc.want)
+				}
+			}
+		})
+	}
+}
+
+func reflectEqual(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
