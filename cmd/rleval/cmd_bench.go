@@ -27,6 +27,8 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	torch := fs.Bool("compare-torch", false, "also run "+bench.DefaultTorchScript+" with PyTorch on the same networks, batches and threads")
 	script := fs.String("torch-script", bench.DefaultTorchScript, "path of the PyTorch reference script")
 	quiet := fs.Bool("q", false, "quiet: no progress output")
+	var lf loadFlags
+	lf.register(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -43,7 +45,12 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	}
 	p := newProgress(stderr, *quiet)
 	if len(pos) == 1 {
-		r, err := loaders.LoadRun(pos[0], loaders.LoadOptions{SkipBuffer: true})
+		lo, err := lf.options()
+		if err != nil {
+			return err
+		}
+		lo.SkipBuffer = true
+		r, err := loaders.LoadRun(pos[0], lo)
 		if err != nil {
 			return err
 		}

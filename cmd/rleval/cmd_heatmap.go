@@ -38,13 +38,19 @@ func cmdHeatmap(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	lo, err := ef.load.options()
+	if err != nil {
+		return err
+	}
 	// The buffer is read only when the plane's defaults come from it.
-	r, err := loaders.LoadRun(dir, loaders.LoadOptions{SkipBuffer: true})
+	noBuffer := lo
+	noBuffer.SkipBuffer = true
+	r, err := loaders.LoadRun(dir, noBuffer)
 	if err != nil {
 		return err
 	}
 	if jobs.PlaneNeedsBuffer(r, m.Plane) {
-		if r, err = loaders.LoadRun(dir, loaders.LoadOptions{}); err != nil {
+		if r, err = loaders.LoadRun(dir, lo); err != nil {
 			return err
 		}
 	}

@@ -16,6 +16,8 @@ func cmdInspect(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("inspect", "[RUN_DIR]", "Prints what the analysis notebook prints about a run: config fields, log record\ncounts and step ranges, skipped lines, each network's architecture and parameter\ncount, and the replay buffer. Exits 1 when a file of the run exists but is broken.", stderr)
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
 	withGraph := fs.Bool("graph", false, "also print each network's Gorgonia graph, layer by layer")
+	var lf loadFlags
+	lf.register(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -27,7 +29,11 @@ func cmdInspect(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	r, err := loaders.LoadRun(dir, loaders.LoadOptions{})
+	lo, err := lf.options()
+	if err != nil {
+		return err
+	}
+	r, err := loaders.LoadRun(dir, lo)
 	if err != nil {
 		return err
 	}

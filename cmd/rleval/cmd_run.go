@@ -27,6 +27,7 @@ type evalFlags struct {
 	preset  string
 	axes    string
 	fix     string
+	load    loadFlags
 }
 
 func (f *evalFlags) register(fs *flag.FlagSet, withPlots bool) {
@@ -42,6 +43,7 @@ func (f *evalFlags) register(fs *flag.FlagSet, withPlots bool) {
 	fs.StringVar(&f.preset, "preset", "", "observation-space preset: "+strings.Join(jobs.PresetNames(), ", ")+" or none (default: by the config's environment)")
 	fs.StringVar(&f.axes, "axes", "", "the maps' axes `I:LO:HI,J:LO:HI`: observation indices or names and ranges (default: the preset's, else the two values of largest buffer variance over their 0.5–99.5% quantiles)")
 	fs.StringVar(&f.fix, "fix", "", "values of the other observations `K=V,...` (default: the buffer's mean, else 0)")
+	f.load.register(fs)
 }
 
 // plane returns the --preset, --axes and --fix of the maps.
@@ -71,6 +73,9 @@ func (f *evalFlags) options(p *progress) (jobs.Options, error) {
 	}
 	var err error
 	if opt.Plane, err = f.plane(); err != nil {
+		return opt, err
+	}
+	if opt.Load, err = f.load.options(); err != nil {
 		return opt, err
 	}
 	if err := opt.Validate(); err != nil {
