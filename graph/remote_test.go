@@ -6,7 +6,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -243,14 +242,19 @@ func TestRemoteHelloTimesOut(t *testing.T) {
 	}
 }
 
-// TestHelperWorker is not a test: it is the fake worker process that the
-// NewRemote tests start, running as this test binary with
-// RLEVAL_TEST_WORKER set to the behaviour wanted.
-func TestHelperWorker(t *testing.T) {
-	mode := os.Getenv("RLEVAL_TEST_WORKER")
-	if mode == "" {
-		t.Skip("helper process for the NewRemote tests")
+// TestMain runs the test binary as the fake worker process that the
+// NewRemote tests start, when RLEVAL_TEST_WORKER names the behaviour wanted
+// (as os/exec's tests start their helper processes), and runs the tests
+// otherwise.
+func TestMain(m *testing.M) {
+	if mode := os.Getenv("RLEVAL_TEST_WORKER"); mode != "" {
+		helperWorkerMain(mode)
 	}
+	os.Exit(m.Run())
+}
+
+// helperWorkerMain is the fake worker; it never returns.
+func helperWorkerMain(mode string) {
 	switch mode {
 	case "serve":
 		if err := ServeWire(os.Stdin, os.Stdout, NewCPU(Options{})); err != nil {
@@ -303,15 +307,12 @@ func helperWorker(t testing.TB, mode string) string {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
-		t.Skipf("no test executable: %v", err)
+		t.Fatalf("no test executable: %v", err)
 	}
 	p := filepath.Join(t.TempDir(), WorkerName)
-	script := fmt.Sprintf("#!/bin/sh\nRLEVAL_TEST_WORKER=%s exec %q -test.run='^TestHelperWorker$'\n", mode, exe)
+	script := fmt.Sprintf("#!/bin/sh\nRLEVAL_TEST_WORKER=%s exec %q\n", mode, exe)
 	if err := os.WriteFile(p, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
-	}
-	if _, err := exec.LookPath("sh"); err != nil {
-		t.Skip("no sh to run the helper worker")
 	}
 	return p
 }
