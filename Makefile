@@ -23,8 +23,17 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
+# test prints what `go test` prints, then every skipped test with its reason
+# (tools/testreport), and keeps the raw `go test -json` stream in $(TESTJSON).
+# With SKIPS_ALLOWED=<file> a skip that the file's expressions do not match
+# fails the target (CI: .ci/skips-allowed, GPU tests only).
+TESTJSON      ?= bin/test.json
+SKIPS_ALLOWED ?=
+
 test: lint
-	$(GO) test -race -tags '$(TAGS)' ./...
+	@mkdir -p $(dir $(TESTJSON)) bin
+	@$(GO) build -o bin/testreport ./tools/testreport
+	$(GO) test -race -tags '$(TAGS)' -json ./... 2>&1 | ./bin/testreport -o $(TESTJSON) $(if $(SKIPS_ALLOWED),-allow $(SKIPS_ALLOWED))
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 3x -tags '$(TAGS)' ./loaders ./graph ./plotting
