@@ -29,3 +29,12 @@ type Backend interface {
 type Forgetter interface {
 	Forget(net *loaders.Network) error
 }
+
+// StdBackend is implemented by backends that evaluate a SAC actor's policy
+// standard deviation; the Engine's PolicyStd runs on the CPU plan for
+// backends that do not.
+type StdBackend interface {
+	// PolicyStd writes exp(clamp(log_std, LogStdMin, LogStdMax)) of a SAC
+	// actor for n rows of obs into std (n×ActDim).
+	PolicyStd(actor *loaders.Network, obs []float32, n int, std []float32) error
+}
