@@ -27,13 +27,16 @@ lint:
 # (tools/testreport), and keeps the raw `go test -json` stream in $(TESTJSON).
 # With SKIPS_ALLOWED=<file> a skip that the file's expressions do not match
 # fails the target (CI: .ci/skips-allowed, GPU tests only).
+# -timeout 30m: the race detector slows the numeric tests several times over,
+# and jobs' end-to-end tests passed go test's default 10 minutes on a loaded
+# 2-core machine (they take about a minute on an idle one).
 TESTJSON      ?= bin/test.json
 SKIPS_ALLOWED ?=
 
 test: lint
 	@mkdir -p $(dir $(TESTJSON)) bin
 	@$(GO) build -o bin/testreport ./tools/testreport
-	$(GO) test -race -tags '$(TAGS)' -json ./... 2>&1 | ./bin/testreport -o $(TESTJSON) $(if $(SKIPS_ALLOWED),-allow $(SKIPS_ALLOWED))
+	$(GO) test -race -timeout 30m -tags '$(TAGS)' -json ./... 2>&1 | ./bin/testreport -o $(TESTJSON) $(if $(SKIPS_ALLOWED),-allow $(SKIPS_ALLOWED))
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 3x -tags '$(TAGS)' ./loaders ./graph ./plotting

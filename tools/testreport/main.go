@@ -48,6 +48,7 @@ func (s skip) String() string { return s.pkg + " " + s.test + ": " + s.reason }
 type report struct {
 	out     io.Writer
 	pending map[string][]string // output of running tests, by package + test
+	order   []string            // keys of pending, in the order the tests started
 	skips   []skip
 	failed  bool
 	events  int
@@ -141,12 +142,20 @@ func (r *report) handle(e event) {
 		// Package-level lines: "ok  pkg 1.2s", "FAIL", "FAIL pkg 1.2s",
 		// "PASS" (dropped: go test prints it only with -v), panics.
 		if e.Action == "output" && e.Output != "PASS\n" && !strings.HasPrefix(e.Output, "=== ") {
+			if strings.HasPrefix(e.Output, "FAIL\t"+e.Package) {
+				// A test binary that died (a panic, the -timeout) leaves
+				// its running tests without an end: show what they said.
+				r.flush(e.Package)
+			}
 			fmt.Fprint(r.out, e.Output)
 		}
 		if e.Action == "fail" {
 			r.failed = true
 		}
 	case e.Action == "output":
+		if _, ok := r.pending[key]; !ok {
+			r.order = append(r.order, key)
+		}
 		r.pending[key] = append(r.pending[key], e.Output)
 	case e.Action == "fail":
 		r.failed = true
@@ -171,6 +180,20 @@ func (r *report) handle(e event) {
 	case e.Action == "pass":
 		r.passed++
 		delete(r.pending, key)
+	}
+}
+
+// flush prints the output of pkg's tests that never ended.
+func (r *report) flush(pkg string) {
+	for _, key := range r.order {
+		if lines, ok := r.pending[key]; ok && strings.HasPrefix(key, pkg+" ") {
+			for _, l := range lines {
+				if !strings.HasPrefix(l, "=== ") {
+					fmt.Fprint(r.out, l)
+				}
+			}
+			delete(r.pending, key)
+		}
 	}
 }
 

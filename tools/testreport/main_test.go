@@ -89,3 +89,18 @@ func TestReportFailsOnAnEmptyStream(t *testing.T) {
 		t.Errorf("exit %d, output %q", code, out)
 	}
 }
+
+func TestReportShowsTheOutputOfATestThatNeverEnded(t *testing.T) {
+	stream := `{"Action":"start","Package":"p"}
+{"Action":"run","Package":"p","Test":"TestSlow"}
+{"Action":"output","Package":"p","Test":"TestSlow","Output":"=== RUN   TestSlow\n"}
+{"Action":"output","Package":"p","Test":"TestSlow","Output":"panic: test timed out after 10m0s\n"}
+{"Action":"output","Package":"p","Test":"TestSlow","Output":"\trunning tests:\n"}
+{"Action":"output","Package":"p","Output":"FAIL\tp\t600.1s\n"}
+{"Action":"fail","Package":"p","Elapsed":600.1}
+`
+	out, code := run(t, stream, nil)
+	if code != 1 || !strings.HasPrefix(out, "panic: test timed out after 10m0s\n\trunning tests:\nFAIL\tp\t600.1s\n") {
+		t.Errorf("exit %d, output:\n%s", code, out)
+	}
+}
