@@ -28,8 +28,8 @@ lint:
 # With SKIPS_ALLOWED=<file> a skip that the file's expressions do not match
 # fails the target (CI: .ci/skips-allowed, GPU tests only).
 # -timeout 30m: the race detector slows the numeric tests several times over,
-# and jobs' end-to-end tests passed go test's default 10 minutes on a loaded
-# 2-core machine (they take about a minute on an idle one).
+# and jobs' end-to-end tests ran past go test's default 10 minutes on a 2-core
+# machine shared with other builds (load average 25).
 TESTJSON      ?= bin/test.json
 SKIPS_ALLOWED ?=
 
