@@ -55,6 +55,7 @@ func TestEvaluateMatchesPyTorch(t *testing.T) {
 			}
 			t.Run("14 buffer statistics", p.bufferStats)
 			t.Run("15 buffer histograms", func(t *testing.T) { p.bufferHistograms(t, name) })
+			t.Run("16 phase portrait", func(t *testing.T) { p.phaseDensity(t, name) })
 			t.Run("17 coverage", p.coverage)
 			t.Run("18 Q over the buffer", func(t *testing.T) {
 				p.arrays("q_buffer.npy", "q_policy.npy")(t)
@@ -261,6 +262,47 @@ func (p parity) bufferHistograms(t *testing.T, run string) {
 		counts, edges := plotting.Histogram(values, len(w.Counts))
 		fixture.CloseArrays(t, name+" counts", ints(counts), ints(w.Counts), fixture.Exact)
 		fixture.CloseArrays(t, name+" edges", edges, w.Edges, fixture.Exact)
+	}
+}
+
+// phaseDensity: analysis 16. The phase portrait plots every buffer row at
+// (θ in degrees, θ̇) coloured by its action; from plotting.DensityThreshold
+// rows on it draws plotting.MeanGrid, the mean action per cell. It writes
+// no array, so the test computes θ as the notebook does (arctan2 of the
+// float32 columns, in float32) and compares MeanGrid over a 100×100 grid
+// with numpy's binned mean of the same rows.
+func (p parity) phaseDensity(t *testing.T, run string) {
+	b, err := loaders.LoadReplayBuffer(fixture.Path(t, "runs", run, "data", "replay_buffer.pth"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, y, a := make([]float32, b.Size), make([]float32, b.Size), make([]float32, b.Size)
+	for i := range b.Size {
+		o := b.Obs[i*b.ObsDim:]
+		th := float32(math.Atan2(float64(o[1]), float64(o[0])))
+		x[i], y[i], a[i] = th*(180/math.Pi), o[2], b.Actions[i*b.ActDim]
+	}
+	got := plotting.MeanGrid(x, y, a, 100, 100, -180, 180, -8, 8)
+	want, shape := fixture.ReadNPY(t, filepath.Join(p.exp, "phase_mean.npy"))
+	if fmt.Sprint(shape) != "[100 100]" {
+		t.Fatalf("phase_mean.npy shape %v", shape)
+	}
+	// θ is arctan2 in float32 on both sides, but numpy's atan2f and Go's
+	// float64 atan2 rounded may differ by an ulp, so a point on a cell edge
+	// may change cells and move two cells' means: allow 0.5% of the cells.
+	differ, filled := 0, 0
+	for i := range want {
+		if !math.IsNaN(float64(want[i])) {
+			filled++
+		}
+		g, w := float64(got[i]), float64(want[i])
+		if math.IsNaN(g) != math.IsNaN(w) || !math.IsNaN(w) && math.Abs(g-w) > 1e-5*2+1e-4*math.Abs(w) {
+			differ++
+		}
+	}
+	t.Logf("%d of %d cells differ from numpy's (%d filled)", differ, len(want), filled)
+	if filled == 0 || differ > len(want)/200 {
+		t.Errorf("%d of %d cells differ from numpy's binned mean (%d filled)", differ, len(want), filled)
 	}
 }
 

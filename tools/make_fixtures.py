@@ -853,7 +853,8 @@ def np_hist(values, bins):
 def write_parity(run_dir, exp_dir):
     """Expected values of the analyses that write no tensors of their own: the
     config part of the run summary (#1), the curves (#2-7), the buffer
-    histograms (#15) and the Q histograms (#19). Reads only the committed run
+    histograms (#15), the phase portrait's density raster (#16) and the Q
+    histograms (#19). Reads only the committed run
     and expected/q_*.npy, so it can be rerun without retraining
     (--parity-only) and never rewrites a fixture input."""
     cfg, recs = read_log_records(run_dir)
@@ -881,6 +882,18 @@ def write_parity(run_dir, exp_dir):
           "reward": np_hist(buf["rewards"][:n].numpy().flatten(), 100)}
     with open(os.path.join(exp_dir, "buffer_hist.json"), "w") as f:
         json.dump(bh, f, indent=1)
+    # #16: the phase portrait's density raster: mean action per cell of a
+    # 100x100 grid over theta in [-180, 180] degrees x thetadot in [-8, 8],
+    # theta computed in float32 as the notebook does; NaN for empty cells;
+    # rows = thetadot (row 0 at -8), columns = theta.
+    th = np.degrees(np.arctan2(obs[:, 1], obs[:, 0])).astype(np.float32)
+    act = buf["actions"][:n].numpy()[:, 0].astype(np.float64)
+    rng = [[-180.0, 180.0], [-8.0, 8.0]]
+    cnt, _, _ = np.histogram2d(th, obs[:, 2], bins=100, range=rng)
+    tot, _, _ = np.histogram2d(th, obs[:, 2], bins=100, range=rng, weights=act)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(cnt > 0, tot / cnt, np.nan)
+    np.save(os.path.join(exp_dir, "phase_mean.npy"), f32(mean.T))
     # #19: 100-bin histograms of both Q arrays, as torch computed them.
     qh = {k: np_hist(np.load(os.path.join(exp_dir, k + ".npy")), 100) for k in ("q_buffer", "q_policy")}
     with open(os.path.join(exp_dir, "q_hist.json"), "w") as f:
