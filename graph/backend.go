@@ -1,6 +1,10 @@
 package graph
 
-import "github.com/rleval/rleval/loaders"
+import (
+	"errors"
+
+	"github.com/rleval/rleval/loaders"
+)
 
 // Backend evaluates networks on one device. Slices are row-major float32:
 // obs holds n×ObsDim values, act n×ActDim, q1 and q2 n values each.
@@ -38,3 +42,8 @@ type StdBackend interface {
 	// actor for n rows of obs into std (n×ActDim).
 	PolicyStd(actor *loaders.Network, obs []float32, n int, std []float32) error
 }
+
+// ErrNoCUDA reports that no CUDA worker could be started or kept running:
+// the binary is missing, the machine has no usable GPU, or the worker died.
+// Callers that can evaluate on the CPU instead test for it with errors.Is.
+var ErrNoCUDA = errors.New("no CUDA device")

@@ -6,12 +6,14 @@ import (
 	"regexp"
 
 	"github.com/rleval/rleval/loaders"
+	"github.com/rleval/rleval/plotting"
 )
 
 // curvesJob: analyses 2–7, every numeric field of the training log as a
 // curve: evaluation rewards, critic and actor losses, buffer size, and any
 // other field (SAC's alpha, entropy...).
-var curvesJob = Job{Name: "curves", Needs: needLog, Run: runCurves}
+var curvesJob = Job{Name: "curves", Sections: []Section{{"rewards", "Evaluation rewards"}, {"losses", "Training losses"}},
+	Needs: needLog, Run: runCurves}
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
 
@@ -21,7 +23,7 @@ func curveFile(event, field string) string {
 	return "curve_" + event + "_" + unsafeName.ReplaceAllString(field, "_") + ".npy"
 }
 
-func runCurves(c *Context) error {
+func runCurves(c *Context) (*Output, error) {
 	lg := c.Run.Log
 	for _, t := range []struct {
 		event string
@@ -34,26 +36,29 @@ func runCurves(c *Context) error {
 				arr = append(arr, float32(s.Step[i]), float32(s.Value[i]))
 			}
 			if err := WriteNPY(c.path(curveFile(t.event, name)), arr, len(s.Step), 2); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
+	out := &Output{}
 	rs := lg.Evals.Col("reward_sum")
 	if n := len(rs.Value); n > 0 {
-		c.summary.FinalRewardSum = rs.Value[n-1]
-		best := math.Inf(-1)
-		for _, v := range rs.Value {
-			if !math.IsNaN(v) && v > best {
-				best = v
+		out.Summary = func(sum *RunSummary) {
+			sum.FinalRewardSum = rs.Value[n-1]
+			best := math.Inf(-1)
+			for _, v := range rs.Value {
+				if !math.IsNaN(v) && v > best {
+					best = v
+				}
 			}
+			sum.BestRewardSum = best
+			sum.CurveStep, sum.CurveValue = rs.Step, rs.Value
 		}
-		c.summary.BestRewardSum = best
-		c.summary.CurveStep, c.summary.CurveValue = rs.Step, rs.Value
 	}
 	if c.Opt.CoreOnly {
-		return nil
+		return out, nil
 	}
-	return c.plotCurves(lg)
+	return out, plotCurves(lg, out)
 }
 
 // logSummary is the log part of summary.json (analysis 1).
@@ -89,4 +94,57 @@ func stepRange(t *loaders.Table) string {
 		return "—"
 	}
 	return fmt.Sprintf("%g — %g", t.StepMin, t.StepMax)
+}
+
+func plotCurves(lg *loaders.TrainLog, out *Output) error {
+	ev := &lg.Evals
+	if m := ev.Col("reward_mean"); len(m.Value) > 0 {
+		lo, hi := ev.Col("reward_min").Value, ev.Col("reward_max").Value
+		if len(lo) != len(m.Value) || len(hi) != len(m.Value) {
+			lo, hi = m.Value, m.Value // no min/max logged: an empty band
+		}
+		fig, err := plotting.RewardMeanFigure(m.Step, m.Value, lo, hi)
+		if err := out.add("rewards", "eval_reward_mean", fig, err); err != nil {
+			return err
+		}
+	}
+	if s := ev.Col("reward_sum"); len(s.Value) > 0 {
+		fig, err := plotting.RewardSumFigure(s.Step, s.Value)
+		if err := out.add("rewards", "eval_reward_sum", fig, err); err != nil {
+			return err
+		}
+	}
+	st := &lg.Steps
+	known := []struct {
+		field string
+		draw  func(step, v []float64) (*plotting.Figure, error)
+	}{
+		{"loss_q1", func(x, y []float64) (*plotting.Figure, error) { return plotting.CriticLossFigure(1, x, y) }},
+		{"loss_q2", func(x, y []float64) (*plotting.Figure, error) { return plotting.CriticLossFigure(2, x, y) }},
+		{"actor_loss", plotting.ActorLossFigure},
+		{"buffer_size", plotting.BufferSizeFigure},
+	}
+	done := map[string]bool{"time": true}
+	for _, k := range known {
+		done[k.field] = true
+		if s := st.Col(k.field); len(s.Value) > 0 {
+			fig, err := k.draw(s.Step, s.Value)
+			if err := out.add("losses", "train_"+k.field, fig, err); err != nil {
+				return err
+			}
+		}
+	}
+	// Every other numeric field is a curve too (SAC's alpha, entropy...).
+	for _, name := range st.Names {
+		if done[name] {
+			continue
+		}
+		s := st.Col(name)
+		fig, err := plotting.Lines(plotting.LineOptions{Title: name, XLabel: plotting.StepLabel, YLabel: name},
+			plotting.Series{Label: name, X: s.Step, Y: s.Value, Alpha: 0.8})
+		if err := out.add("losses", "train_"+unsafeName.ReplaceAllString(name, "_"), fig, err); err != nil {
+			return err
+		}
+	}
+	return nil
 }

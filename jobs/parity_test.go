@@ -37,9 +37,12 @@ func TestEvaluateMatchesPyTorch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// A job may be skipped where the run lacks its input (SAC's
+			// analyses on a TD3 run); the comparisons below fail when an
+			// output they need is missing.
 			for _, j := range sum.Jobs {
-				if j.Status != "ok" {
-					t.Errorf("job %s: %s %s", j.Name, j.Status, j.Reason)
+				if j.Status == "failed" {
+					t.Errorf("job %s failed: %s", j.Name, j.Reason)
 				}
 			}
 			p := parity{exp: exp, out: out}
