@@ -124,7 +124,7 @@ func BenchmarkSgemmCeiling(b *testing.B) {
 	w := randomRows(n, k, 1, 2)
 	bt, ldb := packWeights(w, n, k)
 	kernels := map[string]func(c []float32){
-		"blas": func(c []float32) { sgemmNT(m, n, k, a, k, w, k, c, n) },
+		"blas": func(c []float32) { sgemmNN(m, n, k, a, k, w, n, c, n) },
 	}
 	if bt != nil {
 		kernels["packed"] = func(c []float32) { sgemmPacked(m, n, k, a, k, bt, ldb, c, n) }

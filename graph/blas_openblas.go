@@ -27,7 +27,16 @@ func init() {
 	G.Use(cblas)
 }
 
-// sgemmNT computes c(m×n) += a(m×k)·b(n×k)ᵀ.
-func sgemmNT(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
-	cblas.Sgemm(blas.NoTrans, blas.Trans, m, n, k, 1, a, lda, b, ldb, 1, c, ldc)
+// BitReproducible is false in the OpenBLAS build: OpenBLAS's sgemm kernels
+// compute a row differently depending on its position inside the kernel's
+// register tile (measured with 0.3.21's Haswell kernels: rows 6–11 of every
+// 12 round otherwise than rows 0–5, and so do the lanes of the 16-row tile
+// when rows are passed as the kernel's M), so a row's value depends on
+// where the chunking put it, by an ulp. No fixed row tiling avoids that;
+// results agree with the pure-Go build within ANALYSES.md's tolerance.
+const BitReproducible = false
+
+// sgemmNN computes c(m×n) += a(m×k)·b(k×n).
+func sgemmNN(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	cblas.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, lda, b, ldb, 1, c, ldc)
 }

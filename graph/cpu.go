@@ -1,7 +1,9 @@
 package graph
 
 import (
+	"errors"
 	"fmt"
+	"log"
 	"runtime"
 	"sync"
 
@@ -18,11 +20,13 @@ const DefaultCPUChunk = 8192
 // still in L2 when the ReLU pass and the next GEMM read it.
 const DefaultCPUTile = 512
 
-// minGEMMRows is the fewest rows handed to a GEMM: below it OpenBLAS
-// switches to its small-matrix kernels, which round differently, and a
-// row's value would depend on how many rows were evaluated with it. Fewer
-// rows are padded with scratch rows instead.
-const minGEMMRows = 64
+// gemmRowTile is the row tile of the plan's GEMMs: a GEMM step runs on its
+// rows rounded up to a multiple of gemmRowTile (the rows past n are
+// scratch), so a short call never reaches OpenBLAS's small-matrix kernels
+// and every call of a layer holds whole kernel tiles. (That keeps the
+// OpenBLAS build's rounding close across chunkings, not identical: see
+// BitReproducible.)
+const gemmRowTile = 64
 
 // Options configure a Backend and the Engine over it.
 type Options struct {
@@ -58,7 +62,9 @@ type CPU struct {
 	mu   sync.RWMutex
 	nets map[netKey]*cpuNet
 
-	pool chan *scratch
+	pool  chan *scratch
+	logf  func(format string, args ...any)
+	logMu sync.Mutex
 }
 
 // netKey names a prepared plan: a network's, or its policy std's.
@@ -70,14 +76,16 @@ type netKey struct {
 // cpuNet is a network prepared for the CPU plan.
 type cpuNet struct {
 	plan *Plan
-	// wt holds, per step, the transposed weights of an OpDirect step.
-	wt [][]float32
-	// half is (high-low)/2 of an actor.
-	half []float32
 	// bt and ldb hold, per GEMM step, the weights packed for the pure-Go
 	// build's assembly kernel (nil where it is not used).
 	bt  [][]float32
 	ldb []int
+	// tape, when set, evaluates the network on the Gorgonia TapeMachine:
+	// its graph holds ops the plan has no kernels for.
+	tape *Reference
+	why  error
+	net  *loaders.Network
+	std  bool
 }
 
 // scratch holds one caller's buffers, sized for 2×tile rows so QFull can
@@ -85,22 +93,26 @@ type cpuNet struct {
 type scratch struct {
 	h0, h1 []float32 // hidden activations, chunk × widest layer
 	x      []float32 // critic input, chunk × (obs+act)
+	xn     []float32 // the input normalised, chunk × input width
 	v      []float32 // actor head before scaling, tile × act
-	pad    []float32 // a short input padded to minGEMMRows rows
+	pad    []float32 // an input padded to a multiple of gemmRowTile rows
 	pa     []float32 // QFull: the policy's actions, tile × act
 	q1, q2 []float32 // QFull: stacked critic values, 2 × tile
 }
 
 // NewCPU returns the CPU backend.
 func NewCPU(opts Options) *CPU {
-	c := &CPU{chunk: opts.Chunk, tile: opts.Tile, workers: opts.Workers, nets: map[netKey]*cpuNet{}}
+	c := &CPU{chunk: opts.Chunk, tile: opts.Tile, workers: opts.Workers, nets: map[netKey]*cpuNet{}, logf: opts.Logf}
+	if c.logf == nil {
+		c.logf = log.Printf
+	}
 	if c.chunk <= 0 {
 		c.chunk = DefaultCPUChunk
 	}
 	if c.tile <= 0 {
 		c.tile = DefaultCPUTile
 	}
-	c.tile = max(c.tile, minGEMMRows)
+	c.tile = roundUp(max(c.tile, gemmRowTile), gemmRowTile)
 	if c.workers <= 0 {
 		c.workers = runtime.GOMAXPROCS(0)
 	}
@@ -147,41 +159,36 @@ func (c *CPU) prepareKey(k netKey) (*cpuNet, error) {
 	if k.std {
 		lower = LowerStd
 	}
+	cn = &cpuNet{net: net, std: k.std}
 	p, err := lower(net)
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrNotLowered):
+		cn.tape, cn.why, cn.plan = NewReference(), err, shapeOnly(net)
+	case err != nil:
 		return nil, err
-	}
-	cn = &cpuNet{plan: p, wt: make([][]float32, len(p.Steps)),
-		bt: make([][]float32, len(p.Steps)), ldb: make([]int, len(p.Steps))}
-	for i, s := range p.Steps {
-		l := net.Layers[s.Layer]
-		if s.Op == OpGEMM || s.Op == OpDirect {
-			cn.bt[i], cn.ldb[i] = packWeights(l.W[:s.Out*s.In], s.Out, s.In)
-		}
-		if s.Op != OpDirect {
-			continue
-		}
-		wt := make([]float32, s.In*s.Out)
-		for o := 0; o < s.Out; o++ {
-			for k := 0; k < s.In; k++ {
-				wt[k*s.Out+o] = l.W[o*s.In+k]
+	default:
+		cn.plan = p
+		cn.bt, cn.ldb = make([][]float32, len(p.Steps)), make([]int, len(p.Steps))
+		for i, s := range p.Steps {
+			if s.Op == OpGEMM || s.Op == OpDirect {
+				cn.bt[i], cn.ldb[i] = packWeights(s.W, s.Out, s.In)
 			}
-		}
-		cn.wt[i] = wt
-	}
-	if net.Low != nil {
-		cn.half = make([]float32, net.ActDim)
-		for j := range cn.half {
-			cn.half[j] = (net.High[j] - net.Low[j]) / 2
 		}
 	}
 	c.mu.Lock()
-	if old := c.nets[k]; old != nil {
-		cn = old
-	} else {
+	old := c.nets[k]
+	if old == nil {
 		c.nets[k] = cn
 	}
 	c.mu.Unlock()
+	if old != nil {
+		return old, nil
+	}
+	if cn.tape != nil {
+		c.logMu.Lock()
+		c.logf("%v; evaluating it on Gorgonia's TapeMachine", cn.why)
+		c.logMu.Unlock()
+	}
 	return cn, nil
 }
 
@@ -201,6 +208,8 @@ func (c *CPU) put(s *scratch) {
 	}
 }
 
+func roundUp(n, to int) int { return (n + to - 1) / to * to }
+
 func growF32(b []float32, n int) []float32 {
 	if cap(b) < n {
 		return make([]float32, n)
@@ -209,78 +218,136 @@ func growF32(b []float32, n int) []float32 {
 }
 
 // forward evaluates cn on n ≤ 2×tile rows of x (row stride ldx) into out:
-// n×ActDim actions for an actor, n values for a critic.
-func (c *CPU) forward(cn *cpuNet, s *scratch, x []float32, ldx, n int, out []float32) {
+// n×Out values, dense.
+func (c *CPU) forward(cn *cpuNet, s *scratch, x []float32, ldx, n int, out []float32) error {
+	if cn.tape != nil {
+		return c.taped(cn, x, ldx, n, out)
+	}
 	p := cn.plan
-	net := p.Net
 	if need := 2 * c.tile * p.MaxWidth; len(s.h0) < need {
 		s.h0, s.h1 = growF32(s.h0, need), growF32(s.h1, need)
 	}
-	// m is the rows handed to a GEMM: n, or minGEMMRows of which the rows
-	// past n are scratch, so that every row rounds the same whatever n.
-	m := max(n, minGEMMRows)
 	cur, ld := x, ldx
+	if nm := p.Norm; nm != nil {
+		s.xn = growF32(s.xn, 2*c.tile*p.In)
+		normRows(x, ldx, n, p.In, nm, s.xn)
+		cur, ld = s.xn, p.In
+	}
 	last := len(p.Steps) - 1
-	for i, st := range p.Steps {
-		l := &net.Layers[st.Layer]
+	for i := range p.Steps {
+		st := &p.Steps[i]
 		var dst []float32
-		ldd := st.Out
 		switch {
 		case i < last && i%2 == 0:
 			dst = s.h0
 		case i < last:
 			dst = s.h1
-		case net.Kind == loaders.KindCritic:
-			dst = out
+		case st.Op == OpGEMV && !headEpilogue(st.Epilogue):
+			dst = out // one value a row, never padded
 		default:
 			s.v = growF32(s.v, 2*c.tile*st.Out)
 			dst = s.v
 		}
-		b := l.B[:st.Out]
-		switch st.Op {
-		case OpDirect:
-			if bt := cn.bt[i]; bt != nil {
-				// The packed kernel is row-independent: no padding needed.
-				prefillRows(dst, n, ldd, b)
-				sgemmPacked(n, st.Out, st.In, cur, ld, bt, cn.ldb[i], dst, ldd)
-				if st.Epilogue == EpReLU {
-					reluRows(dst, n, ldd, st.Out)
-				}
-			} else {
-				direct(cur, n, st.In, ld, cn.wt[i], b, dst, ldd, st.Epilogue == EpReLU)
-			}
-		case OpGEMV:
-			outDot(cur, n, st.In, ld, l.W[:st.In], b[0], dst[:n])
-			if st.Epilogue == EpReLU {
-				relu(dst[:n])
-			}
-		default:
-			if m > n && len(cur) < (m-1)*ld+st.In {
-				// A caller's short input: copy it into rows that can be padded.
-				s.pad = growF32(s.pad, minGEMMRows*ld)
-				copy(s.pad, cur[:(n-1)*ld+st.In])
-				cur = s.pad
-			}
-			prefillRows(dst, m, ldd, b)
-			if bt := cn.bt[i]; bt != nil {
-				sgemmPacked(m, st.Out, st.In, cur, ld, bt, cn.ldb[i], dst, ldd)
-			} else {
-				sgemmNT(m, st.Out, st.In, cur, ld, l.W[:st.Out*st.In], st.In, dst, ldd)
-			}
-			if st.Epilogue == EpReLU {
+		c.layer(cn, i, s, cur, ld, n, dst)
+		epilogue(st, dst, n, out)
+		cur, ld = dst, st.Out
+	}
+	return nil
+}
+
+// layer evaluates step i's x·W + b into dst (n rows, stride Out), with
+// ReLU fused where the kernel does it; other epilogues are left to the
+// caller.
+func (c *CPU) layer(cn *cpuNet, i int, s *scratch, cur []float32, ld, n int, dst []float32) {
+	st := &cn.plan.Steps[i]
+	ldd := st.Out
+	doReLU := st.Epilogue == EpReLU
+	// m is the rows handed to a GEMM: n rounded up to whole row tiles, the
+	// rows past n scratch, so that every row rounds the same whatever n.
+	m := roundUp(n, gemmRowTile)
+	switch st.Op {
+	case OpDirect:
+		if bt := cn.bt[i]; bt != nil {
+			// The packed kernel is row-independent: no padding needed.
+			prefillRows(dst, n, ldd, st.B)
+			sgemmPacked(n, st.Out, st.In, cur, ld, bt, cn.ldb[i], dst, ldd)
+			if doReLU {
 				reluRows(dst, n, ldd, st.Out)
 			}
+		} else {
+			direct(cur, n, st.In, ld, st.W, st.B, dst, ldd, doReLU)
 		}
-		switch st.Epilogue {
-		case EpTanh:
-			tanhRows(dst, n, ldd, st.Out)
-		case EpScale:
-			scaleHead(dst, n, ldd, net.Low, cn.half, out)
-		case EpStd:
-			stdHead(dst, n, ldd, net.ActDim, out)
+	case OpGEMV:
+		outDot(cur, n, st.In, ld, st.W, st.B[0], dst[:n])
+		if doReLU {
+			relu(dst[:n])
 		}
-		cur, ld = dst, ldd
+	default:
+		if m > n && len(cur) < (m-1)*ld+st.In {
+			// A caller's short input: copy it into rows that can be padded.
+			s.pad = growF32(s.pad, m*ld)
+			copy(s.pad, cur[:(n-1)*ld+st.In])
+			cur = s.pad
+		}
+		prefillRows(dst, m, ldd, st.B)
+		if bt := cn.bt[i]; bt != nil {
+			sgemmPacked(m, st.Out, st.In, cur, ld, bt, cn.ldb[i], dst, ldd)
+		} else {
+			sgemmNN(m, st.Out, st.In, cur, ld, st.W, st.Out, dst, ldd)
+		}
+		if doReLU {
+			reluRows(dst, n, ldd, st.Out)
+		}
 	}
+}
+
+// headEpilogue reports whether ep writes the network's output from its
+// step's values (which then go to a scratch buffer) rather than in place.
+func headEpilogue(ep Epilogue) bool { return ep == EpScale || ep == EpStd || ep == EpMean }
+
+// epilogue applies a step's element-wise function (ReLU is fused into the
+// layer) to its n rows in v, heads writing into out.
+func epilogue(st *Step, v []float32, n int, out []float32) {
+	w := st.Out
+	switch st.Epilogue {
+	case EpTanh:
+		tanhRows(v, n, w, w)
+	case EpELU:
+		eluRows(v[:n*w])
+	case EpSiLU:
+		siluRows(v[:n*w])
+	case EpLeakyReLU:
+		leakyRows(v[:n*w], st.Alpha)
+	case EpScale:
+		scaleHead(v, n, w, st.Clip, st.Low, st.Half, out)
+	case EpStd:
+		stdHead(v, n, w, st.Lo, st.Hi, out)
+	case EpMean:
+		meanRows(v, n, w, out)
+	}
+}
+
+// taped evaluates cn's network on the TapeMachine.
+func (c *CPU) taped(cn *cpuNet, x []float32, ldx, n int, out []float32) error {
+	in := cn.plan.In
+	if ldx != in {
+		packed := make([]float32, n*in)
+		for r := 0; r < n; r++ {
+			copy(packed[r*in:(r+1)*in], x[r*ldx:])
+		}
+		x = packed
+	}
+	return cn.tape.eval(cn.net, cn.std, x, n, out)
+}
+
+// shapeOnly returns the input and output widths of a network evaluated on
+// the TapeMachine, as a Plan without steps.
+func shapeOnly(net *loaders.Network) *Plan {
+	p := &Plan{Name: net.Path, Kind: net.Kind, In: net.Layers[0].In, Out: 1}
+	if !isCritic(net.Kind) {
+		p.Out = net.ActDim
+	}
+	return p
 }
 
 func checkLen(what string, s []float32, want int) error {
@@ -305,7 +372,7 @@ func (c *CPU) critics(c1, c2 *loaders.Network) (cn1, cn2 *cpuNet, err error) {
 	if cn1, err = c.prepare(c1); err != nil {
 		return nil, nil, err
 	}
-	if c1.Kind != loaders.KindCritic {
+	if !isCritic(c1.Kind) {
 		return nil, nil, fmt.Errorf("graph: %s is a %s, not a critic", c1.Path, c1.Kind)
 	}
 	if c2 == nil {
@@ -314,8 +381,8 @@ func (c *CPU) critics(c1, c2 *loaders.Network) (cn1, cn2 *cpuNet, err error) {
 	if cn2, err = c.prepare(c2); err != nil {
 		return nil, nil, err
 	}
-	if c2.Kind != loaders.KindCritic {
-		return nil, nil, fmt.Errorf("graph: %s is a %s, not a critic", c2.Path, c2.Kind)
+	if c2.Kind != c1.Kind {
+		return nil, nil, fmt.Errorf("graph: %s is a %s but %s a %s: twin critics are of one kind", c2.Path, c2.Kind, c1.Path, c1.Kind)
 	}
 	if c2.ObsDim != c1.ObsDim || c2.ActDim != c1.ActDim {
 		return nil, nil, fmt.Errorf("graph: critics %s and %s read different inputs (%d+%d, %d+%d)",
@@ -341,7 +408,9 @@ func (c *CPU) Policy(actor *loaders.Network, obs []float32, n int, act []float32
 	defer c.put(s)
 	for off := 0; off < n; off += c.tile {
 		m := min(c.tile, n-off)
-		c.forward(cn, s, obs[off*od:], od, m, act[off*ad:])
+		if err := c.forward(cn, s, obs[off*od:], od, m, act[off*ad:]); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -363,7 +432,9 @@ func (c *CPU) PolicyStd(actor *loaders.Network, obs []float32, n int, std []floa
 	defer c.put(s)
 	for off := 0; off < n; off += c.tile {
 		m := min(c.tile, n-off)
-		c.forward(cn, s, obs[off*od:], od, m, std[off*ad:])
+		if err := c.forward(cn, s, obs[off*od:], od, m, std[off*ad:]); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -382,9 +453,13 @@ func (c *CPU) Q(c1, c2 *loaders.Network, obs, act []float32, n int, q1, q2 []flo
 	defer c.put(s)
 	for off := 0; off < n; off += c.tile {
 		m := min(c.tile, n-off)
-		c.critique(cn1, s, obs[off*od:], act[off*ad:], m, q1[off:])
+		if err := c.critique(cn1, s, obs[off*od:], act[off*ad:], m, q1[off:]); err != nil {
+			return err
+		}
 		if cn2 != nil {
-			c.forward(cn2, s, s.x, od+ad, m, q2[off:])
+			if err := c.forward(cn2, s, s.x, od+ad, m, q2[off:]); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -408,8 +483,8 @@ func (c *CPU) checkQ(obs, act []float32, n, od, ad int, q1, q2 []float32, two bo
 
 // critique builds the critic input concat(obs, act) for m rows in s.x and
 // evaluates the first critic into q1.
-func (c *CPU) critique(cn1 *cpuNet, s *scratch, obs, act []float32, m int, q1 []float32) {
-	net := cn1.plan.Net
+func (c *CPU) critique(cn1 *cpuNet, s *scratch, obs, act []float32, m int, q1 []float32) error {
+	net := cn1.net
 	od, ad := net.ObsDim, net.ActDim
 	in := od + ad
 	s.x = growF32(s.x, 2*c.tile*in)
@@ -419,7 +494,7 @@ func (c *CPU) critique(cn1 *cpuNet, s *scratch, obs, act []float32, m int, q1 []
 		copy(xr[:od], obs[r*od:r*od+od])
 		copy(xr[od:], act[r*ad:r*ad+ad])
 	}
-	c.forward(cn1, s, x, in, m, q1)
+	return c.forward(cn1, s, x, in, m, q1)
 }
 
 // actorCritics prepares an actor and the critics it feeds, checking that
@@ -452,10 +527,16 @@ func (c *CPU) QPolicy(actor, c1, c2 *loaders.Network, obs []float32, n int, act,
 	defer c.put(s)
 	for off := 0; off < n; off += c.tile {
 		m := min(c.tile, n-off)
-		c.forward(ca, s, obs[off*od:], od, m, act[off*ad:])
-		c.critique(cn1, s, obs[off*od:], act[off*ad:], m, q1[off:])
+		if err := c.forward(ca, s, obs[off*od:], od, m, act[off*ad:]); err != nil {
+			return err
+		}
+		if err := c.critique(cn1, s, obs[off*od:], act[off*ad:], m, q1[off:]); err != nil {
+			return err
+		}
 		if cn2 != nil {
-			c.forward(cn2, s, s.x, od+ad, m, q2[off:])
+			if err := c.forward(cn2, s, s.x, od+ad, m, q2[off:]); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -465,8 +546,9 @@ func (c *CPU) QPolicy(actor, c1, c2 *loaders.Network, obs []float32, n int, act,
 // actions and at the policy's actions in one pass; the Engine's QFull uses
 // it when present and falls back to Q and QPolicy otherwise.
 type FullQ interface {
-	// QFull writes min(Q1, Q2) at (obs, act) into qBuffer and at
-	// (obs, actor(obs)) into qPolicy, n values each; with c2 nil, Q1 alone.
+	// QFull writes the twin critics' Q (see combineQ) at (obs, act) into
+	// qBuffer and at (obs, actor(obs)) into qPolicy, n values each; with c2
+	// nil, Q1 alone.
 	QFull(actor, c1, c2 *loaders.Network, obs, act []float32, n int, qBuffer, qPolicy []float32) error
 }
 
@@ -493,7 +575,9 @@ func (c *CPU) QFull(actor, c1, c2 *loaders.Network, obs, act []float32, n int, q
 	for off := 0; off < n; off += step {
 		m := min(step, n-off)
 		o, a := obs[off*od:(off+m)*od], act[off*ad:(off+m)*ad]
-		c.forward(ca, s, o, od, m, s.pa)
+		if err := c.forward(ca, s, o, od, m, s.pa); err != nil {
+			return err
+		}
 		x := s.x
 		for r := 0; r < m; r++ {
 			xa, xp := x[r*in:(r+1)*in], x[(m+r)*in:(m+r+1)*in]
@@ -502,11 +586,15 @@ func (c *CPU) QFull(actor, c1, c2 *loaders.Network, obs, act []float32, n int, q
 			copy(xp[:od], o[r*od:(r+1)*od])
 			copy(xp[od:], s.pa[r*ad:(r+1)*ad])
 		}
-		c.forward(cn1, s, x, in, 2*m, s.q1)
+		if err := c.forward(cn1, s, x, in, 2*m, s.q1); err != nil {
+			return err
+		}
 		q1 := s.q1[:2*m]
 		if cn2 != nil {
-			c.forward(cn2, s, x, in, 2*m, s.q2)
-			qmin(q1, s.q2[:2*m], q1)
+			if err := c.forward(cn2, s, x, in, 2*m, s.q2); err != nil {
+				return err
+			}
+			combineQ(c1.Kind, q1, s.q2[:2*m], q1)
 		}
 		copy(qBuffer[off:off+m], q1[:m])
 		copy(qPolicy[off:off+m], q1[m:])

@@ -198,10 +198,18 @@ func (e *Engine) run(j *job) error {
 	return firstErr
 }
 
-// qmin writes min(q1, q2) into m.
-func qmin(q1, q2, m []float32) {
+// combineQ writes the twin critics' Q into m: min(q1, q2) for critics
+// (TD3 and SAC's clipped double Q), their mean for quantile critics (TQC's
+// Q is the mean of all quantiles of all critics).
+func combineQ(kind loaders.NetKind, q1, q2, m []float32) {
 	m = m[:len(q1)]
 	q2 = q2[:len(q1)]
+	if kind == loaders.KindQuantileCritic {
+		for i, v := range q1 {
+			m[i] = (v + q2[i]) / 2
+		}
+		return
+	}
 	for i, v := range q1 {
 		m[i] = min(v, q2[i])
 	}
@@ -283,8 +291,9 @@ func (e *Engine) PolicyStd(actor *loaders.Network, obs Rows, std []float32) erro
 	})
 }
 
-// Q writes the critics' values at (obs, act) into q1, q2 and their minimum
-// into qmin (Len values each). c2 may be nil (then q2 and qmin are not
+// Q writes the critics' values at (obs, act) into q1, q2 and their
+// combination into qmin (Len values each): the minimum, or for quantile
+// critics the mean (see combineQ). c2 may be nil (then q2 and qmin are not
 // written); any output may be nil when not wanted.
 func (e *Engine) Q(c1, c2 *loaders.Network, obs, act Rows, q1, q2, qmin []float32) error {
 	return e.q(c1, c2, obs, act, [][]float32{q1, q2, qmin}, nil)
@@ -320,7 +329,7 @@ func (e *Engine) q(c1, c2 *loaders.Network, obs, act Rows, dst [][]float32, fn C
 				return err
 			}
 			if c2 != nil {
-				qmin(out[0], out[1], out[2])
+				combineQ(c1.Kind, out[0], out[1], out[2])
 			}
 			return nil
 		},
@@ -361,16 +370,17 @@ func (e *Engine) qpolicy(actor, c1, c2 *loaders.Network, obs Rows, dst [][]float
 				return err
 			}
 			if c2 != nil {
-				qmin(out[1], out[2], out[3])
+				combineQ(c1.Kind, out[1], out[2], out[3])
 			}
 			return nil
 		},
 	})
 }
 
-// QFull writes, for every row, min(Q1, Q2) at the row's (obs, act) into
-// qBuffer and at (obs, actor(obs)) into qPolicy: the full Q workload of a
-// replay buffer (an actor and four critic passes). With c2 nil, Q1 alone.
+// QFull writes, for every row, the twin critics' Q (min(Q1, Q2), or their
+// mean for quantile critics) at the row's (obs, act) into qBuffer and at
+// (obs, actor(obs)) into qPolicy: the full Q workload of a replay buffer
+// (an actor and four critic passes). With c2 nil, Q1 alone.
 func (e *Engine) QFull(actor, c1, c2 *loaders.Network, obs, act Rows, qBuffer, qPolicy []float32) error {
 	return e.qfull(actor, c1, c2, obs, act, [][]float32{qBuffer, qPolicy}, nil)
 }
@@ -412,14 +422,14 @@ func (e *Engine) qfull(actor, c1, c2 *loaders.Network, obs, act Rows, dst [][]fl
 		}
 		copy(out[0], q1)
 		if c2 != nil {
-			qmin(q1, q2, out[0])
+			combineQ(c1.Kind, q1, q2, out[0])
 		}
 		if err := e.b.QPolicy(actor, c1, c2, in[0], n, pa, q1, c2q); err != nil {
 			return err
 		}
 		copy(out[1], q1)
 		if c2 != nil {
-			qmin(q1, q2, out[1])
+			combineQ(c1.Kind, q1, q2, out[1])
 		}
 		return nil
 	}

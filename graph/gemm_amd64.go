@@ -45,18 +45,16 @@ var asmGEMM = func() bool {
 // k×round16(n) panels, zero-padded, so every kernel load stays in bounds.
 const gemmPanel = 16
 
-// packWeights returns w (n×k, torch layout) transposed to k×ldb with ldb =
-// n rounded up to gemmPanel, or nil when the kernel is not used.
+// packWeights returns w (k×n, a plan step's layout) with its rows padded
+// to ldb = n rounded up to gemmPanel, or nil when the kernel is not used.
 func packWeights(w []float32, n, k int) (bt []float32, ldb int) {
 	if !asmGEMM {
 		return nil, 0
 	}
 	ldb = (n + gemmPanel - 1) / gemmPanel * gemmPanel
 	bt = make([]float32, k*ldb)
-	for o := 0; o < n; o++ {
-		for kk := 0; kk < k; kk++ {
-			bt[kk*ldb+o] = w[o*k+kk]
-		}
+	for kk := 0; kk < k; kk++ {
+		copy(bt[kk*ldb:kk*ldb+n], w[kk*n:kk*n+n])
 	}
 	return bt, ldb
 }

@@ -20,7 +20,7 @@ func TestPackedGEMMMatchesNaiveProduct(t *testing.T) {
 				t.Run(fmt.Sprintf("%dx%dx%d", m, n, k), func(t *testing.T) {
 					lda, ldc := k+2, n+3
 					a := randomRows(m, lda, 1, 1)
-					w := randomRows(n, k, 1, 2)
+					w := randomRows(k, n, 1, 2) // k×n, a plan step's layout
 					c := randomRows(m, ldc, 1, 3)
 					want := make([]float64, len(c))
 					for i := range c {
@@ -30,7 +30,7 @@ func TestPackedGEMMMatchesNaiveProduct(t *testing.T) {
 						for j := 0; j < n; j++ {
 							s := 0.0
 							for kk := 0; kk < k; kk++ {
-								s += float64(a[i*lda+kk]) * float64(w[j*k+kk])
+								s += float64(a[i*lda+kk]) * float64(w[kk*n+j])
 							}
 							want[i*ldc+j] += s
 						}

@@ -108,30 +108,81 @@ func directGo(x []float32, n, k, ldx int, wt, b []float32, y []float32, ldy int,
 }
 
 // scaleHead turns the first ad columns of n rows of v into actions,
-// low + (tanh(v)+1)*(high-low)/2, written densely (n×ad) into act.
-func scaleHead(v []float32, n, ldv int, low, half []float32, act []float32) {
+// low + (tanh(v)+1)*(high-low)/2 with v clamped to ±clip first when
+// clip > 0, written densely (n×ad) into act.
+func scaleHead(v []float32, n, ldv int, clip float32, low, half []float32, act []float32) {
 	ad := len(low)
 	for r := 0; r < n; r++ {
 		vr := v[r*ldv : r*ldv+ad]
 		ar := act[r*ad : r*ad+ad]
 		for j := range ar {
-			t := float32(math.Tanh(float64(vr[j])))
+			x := vr[j]
+			if clip > 0 {
+				x = min(max(x, -clip), clip)
+			}
+			t := float32(math.Tanh(float64(x)))
 			ar[j] = low[j] + (t+1)*half[j]
 		}
 	}
 }
 
-// stdHead turns columns ad..2ad-1 of n rows of v (a SAC actor's log_std)
-// into exp(clamp(log_std, LogStdMin, LogStdMax)), written densely (n×ad)
-// into std.
-func stdHead(v []float32, n, ldv, ad int, std []float32) {
+// stdHead writes exp(clamp(v, lo, hi)) of n rows of v (ad = ldv values a
+// row, a SAC actor's log_std) densely into std.
+func stdHead(v []float32, n, ldv int, lo, hi float32, std []float32) {
+	for i, x := range v[:n*ldv] {
+		std[i] = float32(math.Exp(float64(min(max(x, lo), hi))))
+	}
+}
+
+// meanRows writes the mean of each of n rows of v (w values each) into out,
+// summed left to right as Gorgonia's Mean does.
+func meanRows(v []float32, n, w int, out []float32) {
 	for r := 0; r < n; r++ {
-		lr := v[r*ldv+ad : r*ldv+2*ad]
-		sr := std[r*ad : r*ad+ad]
-		for j := range sr {
-			l := min(max(lr[j], LogStdMin), LogStdMax)
-			sr[j] = float32(math.Exp(float64(l)))
+		var s float32
+		for _, x := range v[r*w : r*w+w] {
+			s += x
 		}
+		out[r] = s / float32(w)
+	}
+}
+
+// eluRows applies ELU (α = 1) in place: v > 0 ? v : expm1(v).
+func eluRows(v []float32) {
+	for i, x := range v {
+		if x <= 0 {
+			v[i] = float32(math.Expm1(float64(x)))
+		}
+	}
+}
+
+// siluRows applies SiLU in place: v·sigmoid(v).
+func siluRows(v []float32) {
+	for i, x := range v {
+		v[i] = x * float32(1/(1+math.Exp(-float64(x))))
+	}
+}
+
+// leakyRows applies LeakyReLU in place: v ≥ 0 ? v : alpha·v.
+func leakyRows(v []float32, alpha float32) {
+	for i, x := range v {
+		if x < 0 {
+			v[i] = x * alpha
+		}
+	}
+}
+
+// normRows writes n rows of x (stride ldx) into dst (n×in, dense), the
+// first nm.Cols values of each clamp((x - Mean) / Std, ±Clip), the rest
+// copied.
+func normRows(x []float32, ldx, n, in int, nm *Norm, dst []float32) {
+	c := nm.Cols
+	mean, std := nm.Mean[:c], nm.Std[:c]
+	for r := 0; r < n; r++ {
+		xr, dr := x[r*ldx:r*ldx+in], dst[r*in:r*in+in]
+		for j := range mean {
+			dr[j] = min(max((xr[j]-mean[j])/std[j], -nm.Clip), nm.Clip)
+		}
+		copy(dr[c:], xr[c:])
 	}
 }
 

@@ -10,10 +10,13 @@ import (
 var OpenCUDA func(opts Options) (Backend, error)
 
 // Devices lists the device names Open accepts.
-var Devices = []string{"auto", "cpu", "cuda"}
+var Devices = []string{"auto", "cpu", "cuda", "gorgonia"}
 
 // Open returns the backend for device: "cpu" the CPU plan, "cuda" the CUDA
-// worker (an error wrapping ErrNoCUDA when there is none), "auto" (or "")
+// worker (an error wrapping ErrNoCUDA when there is none), "gorgonia" the
+// graphs on Gorgonia's TapeMachine (the slow reference the plans are
+// checked against; one chunk size keeps it from building a graph per
+// size), "auto" (or "")
 // CUDA when it opens and the CPU otherwise. When auto falls back,
 // opts.Logf (log.Printf when nil) receives a one-line reason.
 func Open(device string, opts Options) (Backend, error) {
@@ -26,6 +29,8 @@ func Open(device string, opts Options) (Backend, error) {
 		return NewCPU(opts), nil
 	case "cuda":
 		return openCUDA(opts)
+	case "gorgonia":
+		return NewReference(), nil
 	case "auto", "":
 		b, err := openCUDA(opts)
 		if err == nil {
@@ -35,7 +40,7 @@ func Open(device string, opts Options) (Backend, error) {
 		logf("device auto: %v; using %s", err, cpu.Name())
 		return cpu, nil
 	default:
-		return nil, fmt.Errorf("graph: unknown device %q: use auto, cpu or cuda", device)
+		return nil, fmt.Errorf("graph: unknown device %q: use auto, cpu, cuda or gorgonia", device)
 	}
 }
 

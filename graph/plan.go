@@ -32,13 +32,19 @@ type Epilogue string
 
 // The epilogues a step may carry.
 const (
-	EpNone  Epilogue = "none"
-	EpReLU  Epilogue = "relu"
-	EpTanh  Epilogue = "tanh"
-	EpScale Epilogue = "tanh-scale" // low + (tanh(v)+1)*(high-low)/2
-	// EpStd turns a SAC actor's log_std half into its standard deviation,
-	// exp(clamp(log_std, -20, 2)).
-	EpStd Epilogue = "exp-clamp-std"
+	EpNone      Epilogue = "none"
+	EpReLU      Epilogue = "relu"
+	EpTanh      Epilogue = "tanh"
+	EpELU       Epilogue = "elu"        // v > 0 ? v : expm1(v)
+	EpSiLU      Epilogue = "silu"       // v·sigmoid(v)
+	EpLeakyReLU Epilogue = "leaky-relu" // v ≥ 0 ? v : Alpha·v
+	// EpScale is an actor's head, low + (tanh(v)+1)*(high-low)/2, with v
+	// clamped to ±Clip first when Clip > 0.
+	EpScale Epilogue = "tanh-scale"
+	// EpStd is a SAC actor's policy std, exp(clamp(v, Lo, Hi)).
+	EpStd Epilogue = "exp-clamp"
+	// EpMean is a quantile critic's output: the mean of a row's values.
+	EpMean Epilogue = "mean"
 )
 
 // The clamp SAC applies to log_std before exponentiating it (the bounds of
@@ -48,87 +54,82 @@ const (
 	LogStdMax = 2
 )
 
-// Step is one layer of a Plan: y = epilogue(x·Wᵀ + b).
+// Step is one layer of a Plan: y = epilogue(x·W + b).
 type Step struct {
 	// Op says how the layer is evaluated.
 	Op Op
-	// Layer indexes the network's Layers.
-	Layer int
-	// In and Out are the step's input and output widths; Out may be less
-	// than the layer's width for a SAC actor's mean head.
+	// Name is the layer's state-dict prefix.
+	Name string
+	// In and Out are the step's input and output widths.
 	In, Out int
+	// Col is the first of the layer's outputs the step computes: a SAC
+	// actor's mean head computes outputs 0..ActDim-1, its std head
+	// ActDim..2·ActDim-1.
+	Col int
+	// W holds In×Out weights, row k the weights of input k (the graph's
+	// transposed weight node, cut to the step's columns); B holds Out biases.
+	W, B []float32
 	// Epilogue is the element-wise function applied to the output.
 	Epilogue Epilogue
+	// Alpha is EpLeakyReLU's slope.
+	Alpha float32
+	// Clip, when > 0, clamps EpScale's input to ±Clip.
+	Clip float32
+	// Lo and Hi are EpStd's clamp.
+	Lo, Hi float32
+	// Low and Half are EpScale's low and (high-low)/2.
+	Low, Half []float32
 }
 
-// Plan is a network lowered into execution steps: the form the CPU backend
-// runs and the CUDA worker mirrors.
+// Norm is a plan's input normalisation: its first Cols values become
+// clamp((x - Mean) / Std, ±Clip); the rest pass unchanged.
+type Norm struct {
+	Cols      int
+	Mean, Std []float32
+	Clip      float32
+}
+
+// Plan is a network's Gorgonia graph lowered into execution steps: the form
+// the CPU backend runs and the CUDA worker mirrors. It holds everything it
+// evaluates (weights, biases, heads), copied out of the graph.
 type Plan struct {
-	// Net is the network the plan evaluates.
-	Net *loaders.Network
+	// Name is the network's path, for messages.
+	Name string
+	// Kind is the kind of the network the plan evaluates.
+	Kind loaders.NetKind
 	// In is the input width: ObsDim for actors, ObsDim+ActDim for critics.
 	In int
 	// Out is the output width: ActDim for actors, 1 for critics.
 	Out int
 	// MaxWidth is the widest hidden activation, the scratch row size.
 	MaxWidth int
+	// Norm, when not nil, normalises the input first.
+	Norm *Norm
 	// Steps run in order, each reading the previous step's output.
 	Steps []Step
 }
 
-// Lower checks a network's shapes and lowers it into a Plan.
+// Lower builds a network's Gorgonia graph and lowers its output into a Plan
+// (see LowerGraph).
 func Lower(net *loaders.Network) (*Plan, error) {
-	if err := Validate(net); err != nil {
-		return nil, err
-	}
-	p := &Plan{Net: net, In: net.Layers[0].In}
-	hidden := EpReLU
-	if net.Hidden == loaders.Tanh {
-		hidden = EpTanh
-	}
-	last := len(net.Layers) - 1
-	for i, l := range net.Layers {
-		s := Step{Layer: i, In: l.In, Out: l.Out, Epilogue: hidden, Op: OpGEMM}
-		if i == last {
-			s.Epilogue = EpNone
-			switch net.Kind {
-			case loaders.KindActor, loaders.KindSACActor:
-				s.Out = net.ActDim
-				s.Epilogue = EpScale
-			}
-		} else if p.MaxWidth < l.Out {
-			p.MaxWidth = l.Out
-		}
-		switch {
-		case s.Out == 1:
-			s.Op = OpGEMV
-		case i == 0 && l.In <= smallK:
-			s.Op = OpDirect
-		}
-		p.Steps = append(p.Steps, s)
-	}
-	p.Out = p.Steps[last].Out
-	return p, nil
-}
-
-// LowerStd lowers a SAC actor into the Plan of its standard deviation:
-// the same layers, the last one kept whole (mean and log_std) and finished
-// by EpStd, which writes exp(clamp(log_std)) of the log_std half.
-func LowerStd(net *loaders.Network) (*Plan, error) {
-	p, err := Lower(net)
+	gr, err := Build(net, 2)
 	if err != nil {
 		return nil, err
 	}
-	if net.Kind != loaders.KindSACActor {
+	return gr.Plan()
+}
+
+// LowerStd lowers a SAC actor's policy std output into a Plan: the same
+// layers, the last one cut to its log_std half and finished by EpStd.
+func LowerStd(net *loaders.Network) (*Plan, error) {
+	if net != nil && net.Kind != loaders.KindSACActor {
 		return nil, fmt.Errorf("graph: %s is a %s: only a SAC actor has a policy std", net.Path, net.Kind)
 	}
-	last := len(p.Steps) - 1
-	s := &p.Steps[last]
-	s.Out, s.Epilogue, s.Op = 2*net.ActDim, EpStd, OpGEMM
-	if last == 0 && s.In <= smallK {
-		s.Op = OpDirect
+	gr, err := Build(net, 2)
+	if err != nil {
+		return nil, err
 	}
-	return p, nil
+	return gr.StdPlan()
 }
 
 // Validate reports whether a network is one graph can evaluate: a chain of
@@ -144,10 +145,8 @@ func Validate(net *loaders.Network) error {
 	if len(net.Layers) == 0 {
 		return fmt.Errorf("%s: no Linear layers: the checkpoint holds no MLP graph can evaluate", where)
 	}
-	switch net.Hidden {
-	case loaders.ReLU, loaders.Tanh, "":
-	default:
-		return fmt.Errorf("%s: hidden activation %q is not supported (relu, tanh)", where, net.Hidden)
+	if _, ok := activation(net.Hidden); !ok {
+		return fmt.Errorf("%s: hidden activation %q is not supported (relu, tanh, elu, silu, leaky_relu, sigmoid, softplus)", where, net.Hidden)
 	}
 	for i, l := range net.Layers {
 		if l.In <= 0 || l.Out <= 0 {
@@ -178,8 +177,11 @@ func Validate(net *loaders.Network) error {
 		if len(net.Low) != net.ActDim || len(net.High) != net.ActDim {
 			return fmt.Errorf("%s: action bounds have %d and %d values, want %d", where, len(net.Low), len(net.High), net.ActDim)
 		}
-	case loaders.KindCritic:
-		if out != 1 {
+		if net.MeanClip < 0 {
+			return fmt.Errorf("%s: mean clamp %g is negative", where, net.MeanClip)
+		}
+	case loaders.KindCritic, loaders.KindQuantileCritic:
+		if out != 1 && net.Kind == loaders.KindCritic {
 			return fmt.Errorf("%s: critic writes %d outputs, want 1", where, out)
 		}
 		if net.ObsDim == 0 && net.ActDim == 0 {
@@ -191,15 +193,26 @@ func Validate(net *loaders.Network) error {
 	default:
 		return fmt.Errorf("%s: unknown network kind %q", where, net.Kind)
 	}
+	if nm := net.InputNorm; nm != nil {
+		if len(nm.Mean) != net.ObsDim || len(nm.Std) != net.ObsDim {
+			return fmt.Errorf("%s: input normalisation has %d means and %d stds, want %d", where, len(nm.Mean), len(nm.Std), net.ObsDim)
+		}
+		if !(nm.Clip > 0) {
+			return fmt.Errorf("%s: input normalisation clip %g, want > 0", where, nm.Clip)
+		}
+	}
 	return nil
 }
 
 // String lists the plan's steps, one a line.
 func (p *Plan) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "plan %s: %d → %d\n", p.Net.Kind, p.In, p.Out)
+	fmt.Fprintf(&b, "plan %s: %d → %d\n", p.Kind, p.In, p.Out)
+	if p.Norm != nil {
+		fmt.Fprintf(&b, "  norm   %d inputs, clip ±%g\n", p.Norm.Cols, p.Norm.Clip)
+	}
 	for _, s := range p.Steps {
-		fmt.Fprintf(&b, "  %-6s %-12s %4d → %-4d %s\n", s.Op, p.Net.Layers[s.Layer].Name, s.In, s.Out, s.Epilogue)
+		fmt.Fprintf(&b, "  %-6s %-12s %4d → %-4d %s\n", s.Op, s.Name, s.In, s.Out, s.Epilogue)
 	}
 	return b.String()
 }

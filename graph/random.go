@@ -23,7 +23,7 @@ func RandomNetwork(kind loaders.NetKind, widths []int, obsDim, actDim int, seed 
 		ObsDim: obsDim, ActDim: actDim,
 	}
 	prefix := "net"
-	if kind != loaders.KindCritic {
+	if !isCritic(kind) {
 		prefix = "net_body"
 	}
 	for i := 0; i+1 < len(widths); i++ {
@@ -42,7 +42,7 @@ func RandomNetwork(kind loaders.NetKind, widths []int, obsDim, actDim int, seed 
 			loaders.Param{Name: l.Name + ".weight", Shape: []int{out, in}, Data: l.W},
 			loaders.Param{Name: l.Name + ".bias", Shape: []int{out}, Data: l.B})
 	}
-	if kind != loaders.KindCritic {
+	if !isCritic(kind) {
 		net.Low, net.High = make([]float32, actDim), make([]float32, actDim)
 		for j := range net.Low {
 			net.Low[j], net.High[j] = -2, 2

@@ -10,10 +10,10 @@ import (
 	"github.com/rleval/rleval/loaders"
 )
 
-// Reference is the reference Backend: every network is run as its Gorgonia
-// graph on a TapeMachine, the executor the fast plans are checked against.
-// It is slow, serialises calls and keeps one graph per network and batch
-// size; use it in tests and cross-checks, with few distinct chunk sizes.
+// Reference is the reference Backend (--device gorgonia): every network is
+// run as its Gorgonia graph on a TapeMachine, the executor the fast plans
+// are checked against. It is slow, serialises calls and keeps one graph per
+// network and batch size, so the Engine over it should use one chunk size.
 type Reference struct {
 	mu       sync.Mutex
 	machines map[refKey]*refMachine
@@ -37,7 +37,7 @@ func NewReference() *Reference {
 }
 
 // Name implements Backend.
-func (r *Reference) Name() string { return "reference (gorgonia TapeMachine)" }
+func (r *Reference) Name() string { return "gorgonia (TapeMachine reference)" }
 
 // Close implements Backend.
 func (r *Reference) Close() error {
@@ -53,9 +53,10 @@ func (r *Reference) Close() error {
 	return first
 }
 
-// run evaluates net's graph on n rows of x, writing n×Out values into out.
-// Graphs are built per batch size; callers hold r.mu.
-func (r *Reference) run(net *loaders.Network, x []float32, n int, out []float32) error {
+// run evaluates net's graph (its Std output when std is set) on n rows of
+// x, writing n×Out values into out. Graphs are built per batch size;
+// callers hold r.mu.
+func (r *Reference) run(net *loaders.Network, std bool, x []float32, n int, out []float32) error {
 	if n == 0 {
 		return nil
 	}
@@ -67,30 +68,57 @@ func (r *Reference) run(net *loaders.Network, x []float32, n int, out []float32)
 			return err
 		}
 		in := tensor.New(tensor.WithShape(n, net.Layers[0].In), tensor.Of(tensor.Float32))
-		if err := G.Let(gr.Input, in); err != nil {
+		gorgoniaMu.Lock()
+		err = G.Let(gr.Input, in)
+		if err == nil {
+			m = &refMachine{gr: gr, vm: G.NewTapeMachine(gr.G), in: in}
+		}
+		gorgoniaMu.Unlock()
+		if err != nil {
 			return fmt.Errorf("graph: reference %s: %w", net.Path, err)
 		}
-		m = &refMachine{gr: gr, vm: G.NewTapeMachine(gr.G), in: in}
 		r.machines[k] = m
+	}
+	node := m.gr.Output
+	if std {
+		if node = m.gr.Std; node == nil {
+			return fmt.Errorf("graph: %s is a %s: only a SAC actor has a policy std", net.Path, net.Kind)
+		}
 	}
 	width := net.Layers[0].In
 	copy(m.in.Data().([]float32), x[:n*width])
+	gorgoniaMu.Lock()
+	defer gorgoniaMu.Unlock()
+	defer m.vm.Reset()
 	if err := m.vm.RunAll(); err != nil {
-		m.vm.Reset()
 		return fmt.Errorf("graph: reference %s: %w", net.Path, err)
 	}
-	got := m.gr.Output.Value().Data().([]float32)
-	copy(out, got)
-	m.vm.Reset()
+	copy(out, node.Value().Data().([]float32))
 	return nil
+}
+
+// eval runs net (or its std) on n rows of x under the lock.
+func (r *Reference) eval(net *loaders.Network, std bool, x []float32, n int, out []float32) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.run(net, std, x, n, out)
 }
 
 // Policy implements Backend.
 func (r *Reference) Policy(actor *loaders.Network, obs []float32, n int, act []float32) error {
+	return r.policy(actor, false, obs, n, act)
+}
+
+// PolicyStd implements StdBackend.
+func (r *Reference) PolicyStd(actor *loaders.Network, obs []float32, n int, std []float32) error {
+	return r.policy(actor, true, obs, n, std)
+}
+
+func (r *Reference) policy(actor *loaders.Network, std bool, obs []float32, n int, act []float32) error {
 	if err := Validate(actor); err != nil {
 		return err
 	}
-	if actor.Kind == loaders.KindCritic {
+	if isCritic(actor.Kind) {
 		return fmt.Errorf("graph: %s is a critic, not an actor", actor.Path)
 	}
 	if err := checkLen("obs", obs, n*actor.ObsDim); err != nil {
@@ -99,9 +127,7 @@ func (r *Reference) Policy(actor *loaders.Network, obs []float32, n int, act []f
 	if err := checkLen("act", act, n*actor.ActDim); err != nil {
 		return err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.run(actor, obs, n, act)
+	return r.eval(actor, std, obs, n, act)
 }
 
 // Q implements Backend.
@@ -113,7 +139,7 @@ func (r *Reference) Q(c1, c2 *loaders.Network, obs, act []float32, n int, q1, q2
 		if err := Validate(c); err != nil {
 			return err
 		}
-		if c.Kind != loaders.KindCritic {
+		if !isCritic(c.Kind) {
 			return fmt.Errorf("graph: %s is a %s, not a critic", c.Path, c.Kind)
 		}
 	}
@@ -131,11 +157,11 @@ func (r *Reference) Q(c1, c2 *loaders.Network, obs, act []float32, n int, q1, q2
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if err := r.run(c1, x, n, q1); err != nil {
+	if err := r.run(c1, false, x, n, q1); err != nil {
 		return err
 	}
 	if c2 != nil {
-		return r.run(c2, x, n, q2)
+		return r.run(c2, false, x, n, q2)
 	}
 	return nil
 }
