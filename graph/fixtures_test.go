@@ -2,8 +2,6 @@ package graph
 
 import (
 	"encoding/json"
-	"errors"
-	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -12,12 +10,9 @@ import (
 
 	"codeberg.org/sbinet/npyio"
 
+	"github.com/rleval/rleval/internal/fixture"
 	"github.com/rleval/rleval/loaders"
 )
-
-// fixtureRoot is where tools/make_fixtures.py writes the runs and what
-// PyTorch computed on them.
-const fixtureRoot = "../testdata"
 
 // fixtureNets loads every network of a fixture run, keyed by file base name
 // (actor, actor_target, critic1, ...); critics take the actor's obs size.
@@ -74,14 +69,10 @@ func readNpy(t *testing.T, path string) []float32 {
 // what PyTorch computed, within the tolerance of ANALYSES.md, on the plan
 // and (for the smaller fixtures) on the TapeMachine reference.
 func TestFixturesMatchPyTorch(t *testing.T) {
-	runs, err := filepath.Glob(filepath.Join(fixtureRoot, "expected", "*"))
-	if err != nil || len(runs) == 0 {
-		t.Skip("no fixtures under testdata/expected")
-	}
-	for _, exp := range runs {
-		name := filepath.Base(exp)
-		run := filepath.Join(fixtureRoot, "runs", name)
+	for _, name := range fixture.Runs(t) {
 		t.Run(name, func(t *testing.T) {
+			exp := fixture.Path(t, "expected", name)
+			run := fixture.Path(t, "runs", name)
 			var meta struct {
 				GridN int `json:"grid_n"`
 			}
@@ -112,20 +103,10 @@ func TestFixturesMatchPyTorch(t *testing.T) {
 
 func checkFixture(t *testing.T, b Backend, exp string, nets map[string]*loaders.Network, buf *loaders.ReplayBuffer, n int) {
 	e := NewEngine(b, Options{Chunk: 1000})
-	want := func(file string) []float32 {
-		path := filepath.Join(exp, file)
-		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		return readNpy(t, path)
-	}
 	compared := 0
 	compare := func(file string, got []float32) {
 		t.Helper()
-		w := want(file)
-		if w == nil {
-			return
-		}
+		w := readNpy(t, fixture.Path(t, "expected", filepath.Base(exp), file))
 		compared++
 		w64 := make([]float64, len(w))
 		for i, v := range w {

@@ -4,10 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/rleval/rleval/internal/fixture"
 	"github.com/rleval/rleval/loaders"
 )
 
@@ -185,12 +185,13 @@ func TestUnknownOpEvaluatesOnTheTapeMachine(t *testing.T) {
 // TestGorgoniaDeviceEqualsPlanOnFixtureRuns pins --device gorgonia (the
 // TapeMachine) to the default plan on every fixture run's networks.
 func TestGorgoniaDeviceEqualsPlanOnFixtureRuns(t *testing.T) {
-	runs, _ := filepath.Glob(filepath.Join(fixtureRoot, "runs", "*"))
-	if len(runs) < 4 {
-		t.Fatalf("%d fixture runs under %s/runs, want the TD3, legacy, gen2 and SAC runs", len(runs), fixtureRoot)
+	names := fixture.Runs(t)
+	if len(names) < 4 {
+		t.Fatalf("fixture runs %v, want the TD3, legacy, gen2 and SAC runs", names)
 	}
-	for _, run := range runs {
-		t.Run(filepath.Base(run), func(t *testing.T) {
+	for _, name := range names {
+		run := fixture.Path(t, "runs", name)
+		t.Run(name, func(t *testing.T) {
 			nets := fixtureNets(t, run)
 			actor, c1, c2 := nets["actor"], nets["critic1"], nets["critic2"]
 			if actor == nil || c1 == nil {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rleval/rleval/internal/fixture"
 )
 
 // copyTree copies the regular files under src to dst.
@@ -52,15 +54,12 @@ func TestBatchOverFixtureRunsAndBrokenOnes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("evaluates real runs")
 	}
-	const good = "../testdata/runs/2026-02-14_13-38-10_pendulum-v1"
-	if _, err := os.Stat(good); err != nil {
-		t.Skip("fixture runs missing:", err)
-	}
+	good := fixture.Path(t, "runs", "2026-02-14_13-38-10_pendulum-v1")
 	root := filepath.Join(t.TempDir(), "experiments")
 	// Two layouts (gen-1 and gen-2) suffice here; the evaluation tests
 	// cover the others, and this test also runs under -race.
 	for _, name := range []string{"2026-02-14_13-38-10_pendulum-v1", "2026-06-20_09-15-00_pendulum-gen2"} {
-		copyTree(t, filepath.Join("../testdata/runs", name), filepath.Join(root, name))
+		copyTree(t, fixture.Path(t, "runs", name), filepath.Join(root, name))
 	}
 	broken := []struct {
 		name, file, with string
@@ -77,7 +76,7 @@ func TestBatchOverFixtureRunsAndBrokenOnes(t *testing.T) {
 		if b.with == "" {
 			os.Remove(filepath.Join(dir, b.file))
 		} else {
-			copyFile(t, filepath.Join("../testdata/bad", b.with), filepath.Join(dir, b.file))
+			copyFile(t, fixture.Path(t, "bad", b.with), filepath.Join(dir, b.file))
 		}
 	}
 	opt := DefaultOptions()

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"github.com/rleval/rleval/internal/atomicfile"
 	"io/fs"
 	"math"
@@ -264,17 +265,28 @@ func TestSummaryCSVMatchesJSON(t *testing.T) {
 	}
 }
 
-// TestKill9Child is the batch that TestBatchKilledByKill9ResumesToSameOutputs
-// kills; it does nothing when run on its own.
-func TestKill9Child(t *testing.T) {
-	root, out := os.Getenv("RLEVAL_KILL9_ROOT"), os.Getenv("RLEVAL_KILL9_OUT")
-	if root == "" {
-		t.Skip("helper process of TestBatchKilledByKill9ResumesToSameOutputs")
+// TestMain runs the test binary as the batch that
+// TestBatchKilledByKill9ResumesToSameOutputs kills, when started with
+// RLEVAL_KILL9_ROOT set (as os/exec's tests start their helper processes),
+// and runs the tests otherwise.
+func TestMain(m *testing.M) {
+	if root := os.Getenv("RLEVAL_KILL9_ROOT"); root != "" {
+		kill9Child(root, os.Getenv("RLEVAL_KILL9_OUT"))
 	}
+	os.Exit(m.Run())
+}
+
+// kill9Child runs a slow batch of root into out and waits to be killed.
+func kill9Child(root, out string) {
 	fe := newFakeEval()
 	fe.sleep = 20 * time.Millisecond
-	mustRun(t, &Batch{Root: root, Out: out, Workers: 2, Evaluate: fe.Evaluate, SummaryInterval: time.Millisecond})
+	b := &Batch{Root: root, Out: out, Workers: 2, Evaluate: fe.Evaluate, SummaryInterval: time.Millisecond}
+	if _, err := b.Run(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, "batch:", err)
+		os.Exit(2)
+	}
 	time.Sleep(time.Minute) // finished before the kill: wait for it
+	os.Exit(0)
 }
 
 func TestBatchKilledByKill9ResumesToSameOutputs(t *testing.T) {
@@ -287,7 +299,7 @@ func TestBatchKilledByKill9ResumesToSameOutputs(t *testing.T) {
 	mustRun(t, &Batch{Root: root, Out: whole, Workers: 2, Evaluate: newFakeEval().Evaluate})
 
 	killed := filepath.Join(tmp, "killed")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestKill9Child$")
+	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), "RLEVAL_KILL9_ROOT="+root, "RLEVAL_KILL9_OUT="+killed)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -21,6 +21,11 @@ import (
 // with ExitUsage for them.
 var ErrUsage = errors.New("usage")
 
+// readDir lists a folder for Discover. A test replaces it to make a folder
+// unreadable, which it cannot arrange with permissions when it runs as root
+// (as CI does).
+var readDir = os.ReadDir
+
 // runNameRe is the `<YYYY-MM-DD>_<HH-MM-SS>_<name>` directory name the
 // training code gives every run.
 var runNameRe = regexp.MustCompile(`^(\d{4}-\d{2}-\d{2})_(\d{2})-(\d{2})-(\d{2})_.+$`)
@@ -143,7 +148,7 @@ func Discover(root string, exclude ...string) (runs []RunDir, notes []string, er
 
 	var walk func(dir, rel string) error
 	walk = func(dir, rel string) error {
-		entries, err := os.ReadDir(dir)
+		entries, err := readDir(dir)
 		if err != nil {
 			if rel == "" {
 				return fmt.Errorf("read experiments folder %s: %w", root, err)

@@ -11,20 +11,22 @@ import (
 	"testing"
 
 	"github.com/rleval/rleval/graph"
+	"github.com/rleval/rleval/internal/fixture"
 	"github.com/rleval/rleval/loaders"
 	"github.com/rleval/rleval/plotting"
 )
 
 const demoRun = "2026-02-14_13-38-10_pendulum-v1"
 
+// testdata is the repository's fixture directory, for tests that build paths
+// to files they then check; fixture.Path fails a test whose fixture is gone.
+const testdata = "../testdata"
+
 // copyRun copies a fixture run into a temporary directory, so a test can
 // break it.
 func copyRun(t *testing.T, name string) string {
 	t.Helper()
-	src := filepath.Join(testdata, "runs", name)
-	if _, err := os.Stat(src); err != nil {
-		t.Skipf("fixture %s missing", name)
-	}
+	src := fixture.Path(t, "runs", name)
 	dst := filepath.Join(t.TempDir(), name)
 	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
 		if err != nil {
@@ -75,7 +77,7 @@ func TestEvaluateSkipsOnlyTheJobsOfABrokenInput(t *testing.T) {
 		},
 		"hostile critic2": {
 			func(dir string) error {
-				b, err := os.ReadFile(filepath.Join(testdata, "bad", "ckpt_os_system.pth"))
+				b, err := os.ReadFile(fixture.Path(t, "bad", "ckpt_os_system.pth"))
 				if err != nil {
 					return err
 				}
@@ -156,11 +158,8 @@ func TestEvaluateSkipsOnlyTheJobsOfABrokenInput(t *testing.T) {
 }
 
 func TestRenderBigMapMatchesTheGridAndColours(t *testing.T) {
-	exp := filepath.Join(testdata, "expected", demoRun)
-	if _, err := os.Stat(exp); err != nil {
-		t.Skip("no expected values")
-	}
-	r, err := loaders.LoadRun(filepath.Join(testdata, "runs", demoRun), loaders.LoadOptions{SkipBuffer: true})
+	exp := fixture.Path(t, "expected", demoRun)
+	r, err := loaders.LoadRun(fixture.Path(t, "runs", demoRun), loaders.LoadOptions{SkipBuffer: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,12 +171,11 @@ func TestRenderBigMapMatchesTheGridAndColours(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, shape := readNPY(t, res.NPY)
-			want, _ := readNPY(t, filepath.Join(exp, tc.want))
+			got, shape := fixture.ReadNPY(t, res.NPY)
 			if len(shape) != 2 || shape[0] != 200 || shape[1] != 200 {
 				t.Fatalf("shape %v", shape)
 			}
-			closeArrays(t, tc.what, got, want)
+			fixture.CloseNPY(t, res.NPY, filepath.Join(exp, tc.want), fixture.Analyses)
 			f, err := os.Open(res.PNG)
 			if err != nil {
 				t.Fatal(err)

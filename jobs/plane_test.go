@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/rleval/rleval/graph"
+	"github.com/rleval/rleval/internal/fixture"
 	"github.com/rleval/rleval/loaders"
 )
 
@@ -93,12 +94,12 @@ func TestMapsOverAnyObservationSpaceMatchPyTorch(t *testing.T) {
 			}
 			for _, w := range want {
 				name := filepath.Base(w)
-				got, gs := readNPY(t, filepath.Join(out, name))
-				exp, es := readNPY(t, w)
+				got, gs := fixture.ReadNPY(t, filepath.Join(out, name))
+				exp, es := fixture.ReadNPY(t, w)
 				if !slices.Equal(gs, es) {
 					t.Fatalf("%s: shape %v, want %v", name, gs, es)
 				}
-				closeArrays(t, name, got, exp)
+				fixture.CloseArrays(t, name, got, exp, fixture.Analyses)
 			}
 		})
 	}
@@ -322,9 +323,9 @@ func TestOneCriticIsQ1(t *testing.T) {
 	if st := jobStatus(sum)["qvalues"]; st.Status != "ok" {
 		t.Fatalf("qvalues: %+v", st)
 	}
-	got, _ := readNPY(t, filepath.Join(out, "q_grid.npy"))
-	want, _ := readNPY(t, filepath.Join(testdata, "expected", name, "q1_grid.npy"))
-	closeArrays(t, "q_grid (one critic)", got, want)
+	got, _ := fixture.ReadNPY(t, filepath.Join(out, "q_grid.npy"))
+	want, _ := fixture.ReadNPY(t, filepath.Join(testdata, "expected", name, "q1_grid.npy"))
+	fixture.CloseArrays(t, "q_grid (one critic)", got, want, fixture.Analyses)
 }
 
 // TestBatchWorksOnRunsOfAnyObservationSpace runs a batch, unchanged, over
@@ -371,9 +372,9 @@ func TestRenderBigMapUsesThePlane(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, _ := readNPY(t, res.NPY)
-	want, _ := readNPY(t, filepath.Join(testdata, "expected-obs", name, "axes", "q_grid.npy"))
-	closeArrays(t, "q", got, want)
+	got, _ := fixture.ReadNPY(t, res.NPY)
+	want, _ := fixture.ReadNPY(t, filepath.Join(testdata, "expected-obs", name, "axes", "q_grid.npy"))
+	fixture.CloseArrays(t, "q", got, want, fixture.Analyses)
 	full := spec
 	full.Fix = map[string]float64{}
 	for i := 0; i < 17; i++ {

@@ -2,12 +2,10 @@ package loaders
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 func mkdirAll(t testing.TB, dir string) {
@@ -108,50 +106,4 @@ func BenchmarkLoadReplayBuffer1M(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
-}
-
-// TestLoadReplayBufferPeakRSS loads the buffer named by $RLEVAL_BUFFER (for
-// example a 1M-row file) and checks that the process's peak resident memory
-// grows by at most 1.5× the file size. It is skipped unless the variable is
-// set, since peak RSS is a property of the whole process.
-func TestLoadReplayBufferPeakRSS(t *testing.T) {
-	p := os.Getenv("RLEVAL_BUFFER")
-	if p == "" {
-		t.Skip("set RLEVAL_BUFFER to a replay_buffer.pth to measure peak RSS")
-	}
-	fi, err := os.Stat(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	before := peakRSS(t)
-	start := time.Now()
-	b, err := LoadReplayBuffer(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	took := time.Since(start)
-	after := peakRSS(t)
-	t.Logf("file %.1f MB, %d valid rows of %d loaded in %v; peak RSS %.1f MB before, %.1f MB after (+%.1f MB = %.2f× the file)",
-		float64(fi.Size())/1e6, b.Size, b.Capacity, took, float64(before)/1e6, float64(after)/1e6,
-		float64(after-before)/1e6, float64(after-before)/float64(fi.Size()))
-	if after-before > fi.Size()*3/2 {
-		t.Errorf("peak RSS grew by %d bytes, more than 1.5× the %d-byte file", after-before, fi.Size())
-	}
-}
-
-// peakRSS returns the process's peak resident set size (VmHWM) in bytes.
-func peakRSS(t *testing.T) int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		t.Skipf("no /proc: %v", err)
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			var kb int64
-			fmt.Sscanf(strings.TrimSpace(v), "%d", &kb)
-			return kb * 1024
-		}
-	}
-	t.Skip("no VmHWM")
-	return 0
 }

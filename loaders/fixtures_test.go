@@ -3,22 +3,20 @@ package loaders
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/rleval/rleval/internal/fixture"
 )
 
 // The fixtures under testdata/ are produced by tools/make_fixtures.py with
 // PyTorch; testdata/expected/<run>/ records what PyTorch reads from them.
-const (
-	runsDir     = "../testdata/runs"
-	expectedDir = "../testdata/expected"
-)
+// runsDir is where the fuzz targets find their seeds.
+const runsDir = "../testdata/runs"
 
 type tensorRecord struct {
 	Shape         []int  `json:"shape"`
@@ -38,49 +36,21 @@ type fixtureMeta struct {
 	} `json:"buffer"`
 }
 
-// fixtureRuns lists the runs that have expectations; each run is skipped
-// until its files exist.
-func fixtureRuns(t *testing.T) []string {
+// readJSON decodes a JSON file into v; a missing file fails the test.
+func readJSON(t *testing.T, path string, v any) {
 	t.Helper()
-	ents, err := os.ReadDir(expectedDir)
-	if err != nil {
-		t.Skipf("no fixtures yet: %v", err)
-	}
-	var runs []string
-	for _, e := range ents {
-		if e.IsDir() {
-			runs = append(runs, e.Name())
-		}
-	}
-	if len(runs) == 0 {
-		t.Skip("no fixtures yet")
-	}
-	return runs
-}
-
-func readJSON(t *testing.T, path string, v any) bool {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return false
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return true
+	fixture.DecodeJSON(t, path, v)
 }
 
 // TestFixtureTensorsMatchPyTorchBitForBit reads every tensor of every
 // fixture file and compares its contiguous bytes with PyTorch's sha256.
 func TestFixtureTensorsMatchPyTorchBitForBit(t *testing.T) {
-	for _, run := range fixtureRuns(t) {
+	for _, run := range fixture.Runs(t) {
 		t.Run(run, func(t *testing.T) {
 			var want map[string]map[string]tensorRecord
-			if !readJSON(t, filepath.Join(expectedDir, run, "tensors.json"), &want) {
-				t.Skip("no tensors.json yet")
+			readJSON(t, fixture.Path(t, "expected", run, "tensors.json"), &want)
+			if len(want) == 0 {
+				t.Fatal("tensors.json lists no file")
 			}
 			files := make([]string, 0, len(want))
 			for f := range want {
@@ -89,9 +59,9 @@ func TestFixtureTensorsMatchPyTorchBitForBit(t *testing.T) {
 			slices.Sort(files)
 			for _, file := range files {
 				t.Run(file, func(t *testing.T) {
-					p := filepath.Join(runsDir, run, file)
-					if _, err := os.Stat(p); err != nil {
-						t.Skipf("fixture not there yet: %v", err)
+					p := fixture.Path(t, "runs", run, file)
+					if len(want[file]) == 0 {
+						t.Fatalf("tensors.json lists no tensor of %s", file)
 					}
 					tf, err := OpenTorchFile(p)
 					if err != nil {
@@ -143,36 +113,35 @@ func keysOf(m map[string]*Tensor) []string {
 
 // netFile finds a network file of a fixture run in either generation's
 // layout.
-func netFile(run, name string) (string, bool) {
+func netFile(t *testing.T, run, name string) string {
+	t.Helper()
 	for _, p := range []string{
 		filepath.Join(runsDir, run, "models", name+".pth"),
 	} {
 		if _, err := os.Stat(p); err == nil {
-			return p, true
+			return p
 		}
 	}
 	matches, _ := filepath.Glob(filepath.Join(runsDir, run, "agent_*", name+".pt"))
-	if len(matches) == 1 {
-		return matches[0], true
+	if len(matches) != 1 {
+		t.Fatalf("fixture %s: no %s network (models/%[2]s.pth or agent_*/%[2]s.pt): %v", run, name, matches)
 	}
-	return "", false
+	return matches[0]
 }
 
 // TestFixtureNetworksHaveTheirArchitecture loads every network of every
 // fixture run and checks widths, parameter counts and roles.
 func TestFixtureNetworksHaveTheirArchitecture(t *testing.T) {
-	for _, run := range fixtureRuns(t) {
+	for _, run := range fixture.Runs(t) {
 		t.Run(run, func(t *testing.T) {
 			var meta fixtureMeta
-			if !readJSON(t, filepath.Join(expectedDir, run, "meta.json"), &meta) {
-				t.Skip("no meta.json yet")
+			readJSON(t, fixture.Path(t, "expected", run, "meta.json"), &meta)
+			if len(meta.ParamCounts) < 5 {
+				t.Fatalf("meta.json lists %d networks, want at least actor, 2 critics and their targets", len(meta.ParamCounts))
 			}
 			for name, count := range meta.ParamCounts {
 				t.Run(name, func(t *testing.T) {
-					p, ok := netFile(run, name)
-					if !ok {
-						t.Skip("fixture not there yet")
-					}
+					p := netFile(t, run, name)
 					n, err := LoadNetwork(p)
 					if err != nil {
 						t.Fatal(err)
@@ -234,15 +203,13 @@ func TestFixtureNetworksHaveTheirArchitecture(t *testing.T) {
 // TestFixtureBufferHoldsTheValidRows checks the replay buffer of every
 // fixture run against the full tensors read independently.
 func TestFixtureBufferHoldsTheValidRows(t *testing.T) {
-	for _, run := range fixtureRuns(t) {
+	for _, run := range fixture.Runs(t) {
 		t.Run(run, func(t *testing.T) {
 			var meta fixtureMeta
-			if !readJSON(t, filepath.Join(expectedDir, run, "meta.json"), &meta) {
-				t.Skip("no meta.json yet")
-			}
-			p := filepath.Join(runsDir, run, "data", "replay_buffer.pth")
-			if _, err := os.Stat(p); err != nil {
-				t.Skip("fixture not there yet")
+			readJSON(t, fixture.Path(t, "expected", run, "meta.json"), &meta)
+			p := fixture.Path(t, "runs", run, "data", "replay_buffer.pth")
+			if b := meta.Buffer; b.Size == 0 {
+				t.Fatalf("meta.json: buffer %+v has no rows to compare", b)
 			}
 			b, err := LoadReplayBuffer(p)
 			if err != nil {
@@ -287,10 +254,7 @@ func TestFixtureBufferHoldsTheValidRows(t *testing.T) {
 // testdata/bad (see its README) and expects the documented error, naming
 // the file, with nothing executed.
 func TestFixtureBadFilesAreRejected(t *testing.T) {
-	const dir = "../testdata/bad"
-	if _, err := os.Stat(dir); err != nil {
-		t.Skip("no testdata/bad yet")
-	}
+	fixture.Path(t, "bad")
 	pwned := "/tmp/pwned"
 	_, pwnedBefore := os.Stat(pwned)
 	network := func(p string) error { _, err := LoadNetwork(p); return err }
@@ -318,10 +282,7 @@ func TestFixtureBadFilesAreRejected(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
-			p := filepath.Join(dir, tc.file)
-			if _, err := os.Stat(p); err != nil {
-				t.Skip("not there yet")
-			}
+			p := fixture.Path(t, "bad", tc.file)
 			err := tc.load(p)
 			if tc.target == nil {
 				if err != nil {

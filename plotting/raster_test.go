@@ -191,28 +191,3 @@ func BenchmarkHeatmap200(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "figures/s")
 }
-
-// TestRenderRaster16384 writes the 16384² raster users ask for; it takes
-// tens of seconds, so it runs only with RLEVAL_BIG_RASTER=1.
-func TestRenderRaster16384(t *testing.T) {
-	if os.Getenv("RLEVAL_BIG_RASTER") == "" {
-		t.Skip("set RLEVAL_BIG_RASTER=1 to write a 16384² PNG")
-	}
-	const n = 16384
-	path := filepath.Join(t.TempDir(), "huge.png")
-	err := RenderRaster(path, n, n, func(y int, dst []float32) error {
-		for x := range dst {
-			dst[x] = float32(x^y) / n
-		}
-		return nil
-	}, 0, 1, Viridis())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := png.DecodeConfig(decodePNGFile(t, path))
-	if err != nil || cfg.Width != n || cfg.Height != n {
-		t.Errorf("DecodeConfig = %+v, %v", cfg, err)
-	}
-	st, _ := os.Stat(path)
-	t.Logf("16384² raster: %d MiB", st.Size()>>20)
-}

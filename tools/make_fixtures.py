@@ -5,6 +5,11 @@ PyTorch computes on them (testdata/expected/), and hostile or broken files
 (testdata/bad/).
 
     /usr/bin/python3 tools/make_fixtures.py --out testdata [--only demo,gen2,legacy,sac,bad]
+    /usr/bin/python3 tools/make_fixtures.py --out testdata --parity-only
+
+--parity-only adds the expected curves, histograms and config summary
+(write_parity) to testdata/expected/ from the committed runs without
+retraining, so no fixture input changes.
 
 Needs torch (1.13 from Debian), numpy and PyYAML. Everything is seeded; the
 "time" fields of the logs come from a synthetic clock so that reruns on the
@@ -815,7 +820,84 @@ def write_expected(run_dir, exp_dir, gen, algo, grid_n, notes):
             "actor_loss_rows": sum(1 for r in steps if "actor_loss" in r)}
     with open(os.path.join(exp_dir, "log_summary.json"), "w") as f:
         json.dump(summ, f, indent=1)
+    write_parity(run_dir, exp_dir)
     return meta
+
+
+# Fields of the notebook's curves (ANALYSES #2-7): evaluation records give
+# the reward band and sum, step records the losses and the buffer size.
+CURVE_FIELDS = {"evaluation": ["reward_mean", "reward_min", "reward_max", "reward_sum"],
+                "step": ["loss_q1", "loss_q2", "actor_loss", "buffer_size"]}
+
+
+def read_log_records(run_dir):
+    """The log's train records as the notebook's load_jsonl keeps them (json.loads reads NaN and Infinity)."""
+    cfg = yaml.safe_load(open(os.path.join(run_dir, "config.yaml")))
+    lp = os.path.join(run_dir, cfg["training"]["log_dir"], cfg["training"]["log_file"])
+    out = {"step": [], "evaluation": []}
+    for line in open(lp):
+        try:
+            r = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(r, dict) and r.get("source") == "train" and r.get("event") in out:
+            out[r["event"]].append(r)
+    return cfg, out
+
+
+def np_hist(values, bins):
+    counts, edges = np.histogram(np.asarray(values, dtype=np.float32), bins=bins)
+    return {"counts": [int(c) for c in counts], "edges": [float(e) for e in edges]}
+
+
+def write_parity(run_dir, exp_dir):
+    """Expected values of the analyses that write no tensors of their own: the
+    config part of the run summary (#1), the curves (#2-7), the buffer
+    histograms (#15), the phase portrait's density raster (#16) and the Q
+    histograms (#19). Reads only the committed run
+    and expected/q_*.npy, so it can be rerun without retraining
+    (--parity-only) and never rewrites a fixture input."""
+    cfg, recs = read_log_records(run_dir)
+    # #1: the config fields the notebook prints.
+    summary = {"experiment_name": cfg["experiment_name"], "env": cfg["env"]["name"],
+               "algorithm": cfg["algorithm"]["type"], "exploration_steps": cfg["exploration"]["steps"],
+               "train_start_step": cfg["training"]["train_start_step"],
+               "evaluation_frequency": cfg["evaluation"]["frequency"],
+               "log_frequency": cfg["training"]["log_frequency"]}
+    with open(os.path.join(exp_dir, "config_summary.json"), "w") as f:
+        json.dump(summary, f, indent=1)
+    # #2-7: one (n, 2) float32 array [step, value] per field, over the records
+    # that have the field, in log order; NaN and ±Inf kept as logged.
+    for event, fields in CURVE_FIELDS.items():
+        for field in fields:
+            rows = [[r["step"], r[field]] for r in recs[event] if field in r]
+            arr = f32(rows).reshape(len(rows), 2)
+            np.save(os.path.join(exp_dir, f"curve_{event}_{field}.npy"), arr)
+    # #15: 100-bin histograms of cos, sin, action and reward over the first size rows.
+    buf = torch.load(os.path.join(run_dir, "data", "replay_buffer.pth"))
+    n = int(buf["size"])
+    obs = buf["observations"][:n].numpy()
+    bh = {"cos_theta": np_hist(obs[:, 0], 100), "sin_theta": np_hist(obs[:, 1], 100),
+          "action": np_hist(buf["actions"][:n].numpy()[:, 0], 100),
+          "reward": np_hist(buf["rewards"][:n].numpy().flatten(), 100)}
+    with open(os.path.join(exp_dir, "buffer_hist.json"), "w") as f:
+        json.dump(bh, f, indent=1)
+    # #16: the phase portrait's density raster: mean action per cell of a
+    # 100x100 grid over theta in [-180, 180] degrees x thetadot in [-8, 8],
+    # theta computed in float32 as the notebook does; NaN for empty cells;
+    # rows = thetadot (row 0 at -8), columns = theta.
+    th = np.degrees(np.arctan2(obs[:, 1], obs[:, 0])).astype(np.float32)
+    act = buf["actions"][:n].numpy()[:, 0].astype(np.float64)
+    rng = [[-180.0, 180.0], [-8.0, 8.0]]
+    cnt, _, _ = np.histogram2d(th, obs[:, 2], bins=100, range=rng)
+    tot, _, _ = np.histogram2d(th, obs[:, 2], bins=100, range=rng, weights=act)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(cnt > 0, tot / cnt, np.nan)
+    np.save(os.path.join(exp_dir, "phase_mean.npy"), f32(mean.T))
+    # #19: 100-bin histograms of both Q arrays, as torch computed them.
+    qh = {k: np_hist(np.load(os.path.join(exp_dir, k + ".npy")), 100) for k in ("q_buffer", "q_policy")}
+    with open(os.path.join(exp_dir, "q_hist.json"), "w") as f:
+        json.dump(qh, f, indent=1)
 
 
 # ---------------------------------------------------------------------------
@@ -1096,9 +1178,17 @@ def main():
     ap.add_argument("--out", default="testdata")
     ap.add_argument("--only", default="demo,gen2,legacy,sac,bad")
     ap.add_argument("--demo-steps", type=int, default=15000)
+    ap.add_argument("--parity-only", action="store_true",
+                    help="write only the expected files of write_parity from the committed runs (no training)")
     args = ap.parse_args()
     only = set(args.only.split(","))
     os.makedirs(args.out, exist_ok=True)
+    if args.parity_only:
+        names = {"demo": DEMO, "gen2": GEN2, "legacy": LEGACY, "sac": SAC}
+        for key, name in names.items():
+            if key in only:
+                write_parity(os.path.join(args.out, "runs", name), os.path.join(args.out, "expected", name))
+        return
     if "demo" in only:
         fixture_demo(args.out, args.demo_steps)
     if "gen2" in only:

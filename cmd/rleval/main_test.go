@@ -7,9 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-const fixtures = "../../testdata/runs/"
+	"github.com/rleval/rleval/internal/fixture"
+)
 
 func cli(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
@@ -47,10 +47,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 }
 
 func TestInspectPrintsArchitecturesAndCounts(t *testing.T) {
-	dir := fixtures + "2026-02-14_13-38-10_pendulum-v1"
-	if _, err := os.Stat(dir); err != nil {
-		t.Skip("no demo fixture")
-	}
+	dir := fixture.Path(t, "runs", "2026-02-14_13-38-10_pendulum-v1")
 	code, out, stderr := cli(t, "inspect", "--graph", dir)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -76,18 +73,12 @@ func TestInspectPrintsArchitecturesAndCounts(t *testing.T) {
 }
 
 func TestInspectBrokenRunExits1NamingTheFile(t *testing.T) {
-	src := fixtures + "2026-02-14_13-38-10_pendulum-v1"
-	if _, err := os.Stat(src); err != nil {
-		t.Skip("no demo fixture")
-	}
+	src := fixture.Path(t, "runs", "2026-02-14_13-38-10_pendulum-v1")
 	dir := filepath.Join(t.TempDir(), "run")
 	os.MkdirAll(filepath.Join(dir, "models"), 0o755)
-	b, _ := os.ReadFile(src + "/config.yaml")
+	b := fixture.Read(t, filepath.Join(src, "config.yaml"))
 	os.WriteFile(filepath.Join(dir, "config.yaml"), b, 0o644)
-	hostile, err := os.ReadFile("../../testdata/bad/pickle_os_system.pkl")
-	if err != nil {
-		t.Skip("no bad fixtures")
-	}
+	hostile := fixture.Read(t, fixture.Path(t, "bad", "pickle_os_system.pkl"))
 	os.WriteFile(filepath.Join(dir, "models", "actor.pth"), hostile, 0o644)
 	code, out, stderr := cli(t, "inspect", dir)
 	if code != exitFailure {
@@ -99,10 +90,7 @@ func TestInspectBrokenRunExits1NamingTheFile(t *testing.T) {
 }
 
 func TestEvalWritesTheCoreArrays(t *testing.T) {
-	dir := fixtures + "2026-03-01_10-00-00_pendulum-legacy"
-	if _, err := os.Stat(dir); err != nil {
-		t.Skip("no fixture")
-	}
+	dir := fixture.Path(t, "runs", "2026-03-01_10-00-00_pendulum-legacy")
 	out := t.TempDir()
 	code, _, stderr := cli(t, "eval", "-q", "--device", "cpu", "--grid", "32", "--out", out, dir)
 	if code != 0 {
@@ -128,10 +116,7 @@ func TestCudaDeviceWithoutGPUIsAClearError(t *testing.T) {
 }
 
 func TestBatchExitCodesAndResume(t *testing.T) {
-	src := fixtures + "2026-03-01_10-00-00_pendulum-legacy"
-	if _, err := os.Stat(src); err != nil {
-		t.Skip("no fixture")
-	}
+	src := fixture.Path(t, "runs", "2026-03-01_10-00-00_pendulum-legacy")
 	root := t.TempDir()
 	good := filepath.Join(root, "2026-03-01_10-00-00_good")
 	bad := filepath.Join(root, "2026-03-02_10-00-00_hostile")
@@ -140,10 +125,7 @@ func TestBatchExitCodesAndResume(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	hostile, err := os.ReadFile("../../testdata/bad/ckpt_os_system.pth")
-	if err != nil {
-		t.Skip("no bad fixtures")
-	}
+	hostile := fixture.Read(t, fixture.Path(t, "bad", "ckpt_os_system.pth"))
 	os.WriteFile(filepath.Join(bad, "models", "actor.pth"), hostile, 0o644)
 	out := filepath.Join(t.TempDir(), "out")
 	args := []string{"batch", "-q", "--device", "cpu", "--grid", "16", "--line", "16", "--out", out, root}
@@ -223,10 +205,7 @@ func fakeNoGPUWorker(t *testing.T) string {
 }
 
 func TestEvalDeviceCudaWithoutGPUExits1WithOneLine(t *testing.T) {
-	dir := fixtures + "2026-03-01_10-00-00_pendulum-legacy"
-	if _, err := os.Stat(dir); err != nil {
-		t.Fatalf("fixture missing: %v", err)
-	}
+	dir := fixture.Path(t, "runs", "2026-03-01_10-00-00_pendulum-legacy")
 	for name, worker := range map[string]string{"no worker": "", "no GPU": fakeNoGPUWorker(t)} {
 		t.Run(name, func(t *testing.T) {
 			if worker == "" {
@@ -250,10 +229,7 @@ func TestEvalDeviceCudaWithoutGPUExits1WithOneLine(t *testing.T) {
 }
 
 func TestEvalDeviceAutoWithoutGPUFallsBackToCPU(t *testing.T) {
-	dir := fixtures + "2026-03-01_10-00-00_pendulum-legacy"
-	if _, err := os.Stat(dir); err != nil {
-		t.Fatalf("fixture missing: %v", err)
-	}
+	dir := fixture.Path(t, "runs", "2026-03-01_10-00-00_pendulum-legacy")
 	t.Setenv("RLEVAL_CUDA_WORKER", fakeNoGPUWorker(t))
 	out := t.TempDir()
 	code, _, stderr := cli(t, "eval", "--device", "auto", "--grid", "8", "--out", out, dir)

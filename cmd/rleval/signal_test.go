@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/rleval/rleval/internal/atomicfile"
+	"github.com/rleval/rleval/internal/fixture"
 )
 
 // TestMain lets a test run this binary as rleval itself, as os/exec's
@@ -31,7 +32,7 @@ func TestInterruptedRunExits130LeavingNoPartialFile(t *testing.T) {
 		t.Run(sig.String(), func(t *testing.T) {
 			out := t.TempDir()
 			cmd := exec.Command(os.Args[0])
-			args := []string{"run", "--grid", "512", "--device", "cpu", "--out", out, fixtures + "2026-02-14_13-38-10_pendulum-v1"}
+			args := []string{"run", "--grid", "512", "--device", "cpu", "--out", out, fixture.Path(t, "runs", "2026-02-14_13-38-10_pendulum-v1")}
 			cmd.Env = append(os.Environ(), "RLEVAL_TEST_ARGS="+strings.Join(args, "\x1f"))
 			stderr, err := cmd.StderrPipe()
 			if err != nil {
