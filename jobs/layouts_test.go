@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rleval/rleval/internal/fixture"
 	"github.com/rleval/rleval/loaders"
 )
 
@@ -77,14 +78,14 @@ func TestEvaluateLayoutsMatchPyTorch(t *testing.T) {
 			compared := 0
 			for _, p := range arrays {
 				base := filepath.Base(p)
-				want, _ := readNPY(t, p)
+				want, _ := fixture.ReadNPY(t, p)
 				gp := filepath.Join(out, base)
 				if _, err := os.Stat(gp); err != nil {
 					t.Errorf("%s not written", base)
 					continue
 				}
-				got, _ := readNPY(t, gp)
-				closeArrays(t, base, got, want)
+				got, _ := fixture.ReadNPY(t, gp)
+				fixture.CloseArrays(t, base, got, want, fixture.Analyses)
 				compared += len(want)
 			}
 			// At least the policy and both critics' maps on the grid.

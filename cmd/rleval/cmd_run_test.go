@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"codeberg.org/sbinet/npyio/npy"
+
+	"github.com/rleval/rleval/internal/fixture"
 )
 
 // TestRunWithAxesAndFixWritesPyTorchsMaps is issue 13's example: on a
@@ -85,29 +87,11 @@ func TestRunOverSeveralDirectoriesIsABatch(t *testing.T) {
 	}
 }
 
-// closeArrays fails unless got equals want within ANALYSES.md's tolerance
-// (1e-5 × max(1, max|want|) + 1e-4 × |want|), over at least one value.
-func closeArrays(t *testing.T, what string, got, want []float32) {
-	t.Helper()
-	if len(got) != len(want) || len(want) == 0 {
-		t.Fatalf("%s: %d values, want %d (> 0)", what, len(got), len(want))
-	}
-	scale := 1.0
-	for _, w := range want {
-		scale = math.Max(scale, math.Abs(float64(w)))
-	}
-	for i := range want {
-		if d := math.Abs(float64(got[i]) - float64(want[i])); !(d <= 1e-5*scale+1e-4*math.Abs(float64(want[i]))) {
-			t.Fatalf("%s[%d] = %v, want %v", what, i, got[i], want[i])
-		}
-	}
-}
-
 // TestEvalDeviceGorgoniaEqualsThePlan evaluates the demo run on Gorgonia's
 // TapeMachine (--device gorgonia) and with the default CPU plan: every core
 // array agrees within ANALYSES.md's tolerance.
 func TestEvalDeviceGorgoniaEqualsThePlan(t *testing.T) {
-	dir := fixtures + "2026-07-01_08-00-00_pendulum-sac"
+	dir := fixture.Path(t, "runs", "2026-07-01_08-00-00_pendulum-sac")
 	outs := map[string]string{}
 	for _, dev := range []string{"cpu", "gorgonia"} {
 		outs[dev] = t.TempDir()
@@ -122,7 +106,7 @@ func TestEvalDeviceGorgoniaEqualsThePlan(t *testing.T) {
 	for _, f := range files {
 		want, _ := readArray(t, f)
 		got, _ := readArray(t, filepath.Join(outs["gorgonia"], filepath.Base(dir), filepath.Base(f)))
-		closeArrays(t, filepath.Base(f), got, want)
+		fixture.CloseArrays(t, filepath.Base(f), got, want, fixture.Analyses)
 	}
 }
 
@@ -131,14 +115,14 @@ func TestEvalDeviceGorgoniaEqualsThePlan(t *testing.T) {
 // (the upstream layout does not read an RL Zoo folder), and bad values are
 // usage errors.
 func TestLoadFlagsReachTheLoader(t *testing.T) {
-	dir := "../../testdata/layouts/logs/td3/Pendulum-v1_1"
+	dir := fixture.Path(t, "layouts", "logs", "td3", "Pendulum-v1_1")
 	out := t.TempDir()
 	if code, _, stderr := cli(t, "eval", "-q", "--device", "cpu", "--grid", "16", "--checkpoint", "200", "--out", out, dir); code != 0 {
 		t.Fatalf("--checkpoint 200: exit %d: %s", code, stderr)
 	}
 	got, _ := readArray(t, filepath.Join(out, filepath.Base(dir), "policy_grid.npy"))
-	want, _ := readArray(t, "../../testdata/expected-layouts/logs+td3+Pendulum-v1_1@200/policy_grid.npy")
-	closeArrays(t, "policy_grid at step 200", got, want)
+	want, _ := readArray(t, fixture.Path(t, "expected-layouts", "logs+td3+Pendulum-v1_1@200", "policy_grid.npy"))
+	fixture.CloseArrays(t, "policy_grid at step 200", got, want, fixture.Analyses)
 
 	if code, out, stderr := cli(t, "inspect", "--layout", "upstream", dir); code != 0 || !strings.Contains(out, "models/actor.pth") || strings.Contains(out, "stable-baselines3") {
 		t.Errorf("inspect --layout upstream of an RL Zoo folder: exit %d, want it read as an upstream run with no models (stderr %q):\n%s", code, stderr, out)
