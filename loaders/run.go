@@ -43,6 +43,10 @@ type Run struct {
 	LogPath string
 	Log     *TrainLog
 	LogErr  error
+	// OtherLogs are the other *.jsonl files beside the log (the
+	// trainer's environment logs), read the same way; unreadable ones are
+	// left out.
+	OtherLogs []*TrainLog
 
 	// Layout is "models" (gen-1) or "agent_<algo>" (gen-2), "" if none found.
 	Layout string
@@ -131,6 +135,11 @@ func LoadRun(dir string, opt LoadOptions) (*Run, error) {
 
 	r.LogPath = r.findLog()
 	r.Log, r.LogErr = LoadTrainLog(r.LogPath)
+	for _, p := range OtherLogs(r.LogPath) {
+		if lg, err := LoadTrainLog(p); err == nil {
+			r.OtherLogs = append(r.OtherLogs, lg)
+		}
+	}
 
 	r.loadNetworks()
 
