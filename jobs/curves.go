@@ -1,7 +1,6 @@
 package jobs
 
 import (
-	"fmt"
 	"math"
 	"regexp"
 
@@ -88,5 +87,5 @@ func stepRange(t *loaders.Table) string {
 	if t.Count == 0 || math.IsNaN(t.StepMin) {
 		return "—"
 	}
-	return fmt.Sprintf("%g — %g", t.StepMin, t.StepMax)
+	return fmtStep(t.StepMin) + " — " + fmtStep(t.StepMax)
 }

@@ -46,7 +46,14 @@ type Series struct {
 	Dashed bool
 	// Markers draws a dot of diameter 3pt at each point ('o-', markersize=3).
 	Markers bool
+	// Smooth, if in (0, 1), draws the series smoothed with SmoothEMA at
+	// this weight, over the raw series drawn faint (TensorBoard's view).
+	Smooth float64
 }
+
+// rawAlpha is the opacity of the raw series under a smoothed one, relative
+// to the series' own.
+const rawAlpha = 0.25
 
 // Band fills the area between Lo and Hi over X (matplotlib's fill_between).
 type Band struct {
@@ -93,12 +100,6 @@ type LineOptions struct {
 	// notebook's figsize.
 	Width, Height vg.Length
 }
-
-// maxLinePoints bounds the points drawn per series: longer sorted series are
-// reduced to the first, lowest, highest and last point of each of
-// maxLinePoints/4 runs, which looks the same at figure resolution and keeps
-// SVGs small for million-step logs.
-const maxLinePoints = 8000
 
 // Lines draws series over light grid lines, with a legend when any series,
 // band or reference line has a label. Axis ranges get matplotlib's 5%
@@ -177,45 +178,22 @@ func finiteRuns(x, y []float64) []plotter.XYs {
 	return runs
 }
 
-// decimate keeps the shape of a long run with x ascending: first, min, max
-// and last point of each bucket, in x order.
-func decimate(xy plotter.XYs, maxPoints int) plotter.XYs {
-	if len(xy) <= maxPoints {
-		return xy
-	}
-	for i := 1; i < len(xy); i++ {
-		if xy[i].X < xy[i-1].X {
-			return xy // not a time series; draw it all
-		}
-	}
-	buckets := maxPoints / 4
-	out := make(plotter.XYs, 0, maxPoints)
-	for b := range buckets {
-		lo, hi := b*len(xy)/buckets, (b+1)*len(xy)/buckets
-		if lo >= hi {
-			continue
-		}
-		imin, imax := lo, lo
-		for i := lo; i < hi; i++ {
-			if xy[i].Y < xy[imin].Y {
-				imin = i
-			}
-			if xy[i].Y > xy[imax].Y {
-				imax = i
-			}
-		}
-		for _, i := range []int{lo, min(imin, imax), max(imin, imax), hi - 1} {
-			if len(out) == 0 || out[len(out)-1] != xy[i] {
-				out = append(out, xy[i])
-			}
-		}
-	}
-	return out
-}
-
 func addSeries(p *plot.Plot, s Series) error {
 	if len(s.X) != len(s.Y) {
 		return fmt.Errorf("%d x values but %d y values", len(s.X), len(s.Y))
+	}
+	if s.Smooth > 0 && s.Smooth < 1 {
+		raw := s
+		raw.Label, raw.Smooth, raw.Markers = "", 0, false
+		a := s.Alpha
+		if !(a > 0 && a < 1) {
+			a = 1
+		}
+		raw.Alpha = a * rawAlpha
+		if err := addSeries(p, raw); err != nil {
+			return err
+		}
+		s.Y, s.Smooth = SmoothEMA(s.Y, s.Smooth), 0
 	}
 	sty := draw.LineStyle{Color: withAlpha(s.Color, s.Alpha), Width: s.Width}
 	if sty.Width <= 0 {
@@ -227,8 +205,14 @@ func addSeries(p *plot.Plot, s Series) error {
 	glyph := draw.GlyphStyle{Color: sty.Color, Radius: vg.Points(1.5), Shape: draw.CircleGlyph{}}
 	var thumbs []plot.Thumbnailer
 	for _, run := range finiteRuns(s.X, s.Y) {
-		if len(run) > 1 {
-			l, err := plotter.NewLine(decimate(run, maxLinePoints))
+		if len(run) >= denseMin && ascending(run) {
+			d := &denseLine{xy: run, style: sty}
+			p.Add(d)
+			if thumbs == nil {
+				thumbs = append(thumbs, d)
+			}
+		} else if len(run) > 1 {
+			l, err := plotter.NewLine(run)
 			if err != nil {
 				return err
 			}
@@ -348,6 +332,16 @@ func addMargins(p *plot.Plot, frac float64) {
 		a.Min -= frac * d
 		a.Max += frac * d
 	}
+}
+
+// ascending reports whether the points' x never decreases.
+func ascending(xy plotter.XYs) bool {
+	for i := 1; i < len(xy); i++ {
+		if xy[i].X < xy[i-1].X {
+			return false
+		}
+	}
+	return true
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
