@@ -251,4 +251,3 @@ func chartLevel(curves []Curve, lo, hi float64, cols int) ([]jsonNums, int) {
 	}
 	return out, len(out[0])
 }
-

@@ -22,6 +22,8 @@ type evalFlags struct {
 	grid    int
 	line    int
 	formats string
+	smooth  float64
+	xAxis   string
 	quiet   bool
 }
 
@@ -33,6 +35,8 @@ func (f *evalFlags) register(fs *flag.FlagSet, withPlots bool) {
 	fs.IntVar(&f.line, "line", 500, "points of the 1-D policy curve")
 	if withPlots {
 		fs.StringVar(&f.formats, "format", "png", "plot formats, comma-separated: png, svg")
+		fs.Float64Var(&f.smooth, "smooth", 0.6, "TensorBoard smoothing of the step curves, 0 (none) to 1")
+		fs.StringVar(&f.xAxis, "x", "step", "axis of the training curves: step or time")
 	}
 	fs.BoolVar(&f.quiet, "q", false, "quiet: no progress output")
 }
@@ -46,6 +50,16 @@ func (f *evalFlags) options(p *progress) (jobs.Options, error) {
 		return opt, usagef("--line %d: want at least 2", f.line)
 	}
 	opt.Grid, opt.Line = f.grid, f.line
+	if !(f.smooth >= 0 && f.smooth < 1) {
+		return opt, usagef("--smooth %v: want 0 to 1 (1 excluded)", f.smooth)
+	}
+	if f.xAxis != "" && f.xAxis != "step" && f.xAxis != "time" {
+		return opt, usagef("--x %q: want step or time", f.xAxis)
+	}
+	opt.Smooth = f.smooth
+	if f.xAxis != "" {
+		opt.X = f.xAxis
+	}
 	if f.formats != "" {
 		opt.Formats = nil
 		for _, s := range strings.Split(f.formats, ",") {
