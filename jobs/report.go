@@ -125,59 +125,6 @@ func fmtNum(v float64) string {
 	return fmt.Sprintf("%.6g", v)
 }
 
-func (c *Context) plotCurves(lg *loaders.TrainLog) error {
-	ev := &lg.Evals
-	if m := ev.Col("reward_mean"); len(m.Value) > 0 {
-		lo, hi := ev.Col("reward_min").Value, ev.Col("reward_max").Value
-		if len(lo) != len(m.Value) || len(hi) != len(m.Value) {
-			lo, hi = m.Value, m.Value // no min/max logged: an empty band
-		}
-		fig, err := plotting.RewardMeanFigure(m.Step, m.Value, lo, hi)
-		if err := c.figure(plotting.SectionRewards, "eval_reward_mean", fig, err); err != nil {
-			return err
-		}
-	}
-	if s := ev.Col("reward_sum"); len(s.Value) > 0 {
-		fig, err := plotting.RewardSumFigure(s.Step, s.Value)
-		if err := c.figure(plotting.SectionRewards, "eval_reward_sum", fig, err); err != nil {
-			return err
-		}
-	}
-	st := &lg.Steps
-	known := []struct {
-		field string
-		draw  func(step, v []float64) (*plotting.Figure, error)
-	}{
-		{"loss_q1", func(x, y []float64) (*plotting.Figure, error) { return plotting.CriticLossFigure(1, x, y) }},
-		{"loss_q2", func(x, y []float64) (*plotting.Figure, error) { return plotting.CriticLossFigure(2, x, y) }},
-		{"actor_loss", plotting.ActorLossFigure},
-		{"buffer_size", plotting.BufferSizeFigure},
-	}
-	done := map[string]bool{"time": true}
-	for _, k := range known {
-		done[k.field] = true
-		if s := st.Col(k.field); len(s.Value) > 0 {
-			fig, err := k.draw(s.Step, s.Value)
-			if err := c.figure(plotting.SectionLosses, "train_"+k.field, fig, err); err != nil {
-				return err
-			}
-		}
-	}
-	// Every other numeric field is a curve too (SAC's alpha, entropy...).
-	for _, name := range st.Names {
-		if done[name] {
-			continue
-		}
-		s := st.Col(name)
-		fig, err := plotting.Lines(plotting.LineOptions{Title: name, XLabel: plotting.StepLabel, YLabel: name},
-			plotting.Series{Label: name, X: s.Step, Y: s.Value, Alpha: 0.8})
-		if err := c.figure(plotting.SectionLosses, "train_"+unsafeName.ReplaceAllString(name, "_"), fig, err); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 func (c *Context) plotModels(infos []modelInfo, l2 *l2Result) error {
 	s := c.report.section(plotting.SectionModels)
 	t := plotting.Table{Caption: "Architectures (read from the checkpoints' tensor shapes)", Header: []string{"network", "kind", "layers", "parameters", "format", "file"}}

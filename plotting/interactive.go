@@ -183,6 +183,9 @@ func newChartSpec(c Chart) (chartSpec, error) {
 			col = TabBlue
 		}
 		s.Bands = append(s.Bands, bandSpec{Lo: lo, Hi: hi, Fill: cssColor(col, 0.2)})
+		for _, k := range []int{lo, hi} { // the band's edges stay faint
+			s.Series[k].Color, s.Series[k].Width = cssColor(col, 0.4), 0.5
+		}
 	}
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, cv := range c.Curves {

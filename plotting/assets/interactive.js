@@ -125,7 +125,9 @@
     make();
     charts.push({ get u() { return state.u; }, level: function () { return state.level; }, spec: spec, root: box });
   }
-  document.querySelectorAll("script.rleval-curves").forEach(function (el) {
+  // A page may hold several blocks; each script builds the ones not built yet.
+  document.querySelectorAll("script.rleval-curves:not([data-built])").forEach(function (el) {
+    el.setAttribute("data-built", "");
     var specs = JSON.parse(el.textContent);
     var root = el.parentNode;
     specs.forEach(function (s) { build(root, s); });

@@ -1,0 +1,203 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"html"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// denseLog is a train.jsonl logging every step: n step records with
+// actor_loss every other step, an evaluation every n/20 steps, and a
+// record of another source after each evaluation.
+func denseLog(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, `{"source":"train","event":"step","step":%d,"time":%.3f,"buffer_size":%d,"loss_q1":%.7g,"loss_q2":%.7g`,
+			i+1, float64(i)*0.01, i+1, 1/(1+float64(i%977)*0.01), 0.5+float64(i%13)*0.1)
+		if i%2 == 1 {
+			fmt.Fprintf(&b, `,"actor_loss":%.7g`, -float64(i%101)/7)
+		}
+		b.WriteString("}\n")
+		if (i+1)%(n/20) == 0 {
+			fmt.Fprintf(&b, `{"source":"train","event":"evaluation","step":%d,"time":%.3f,"reward_mean":%.4f,"reward_min":%.4f,"reward_max":%.4f,"reward_sum":%.4f}`+"\n",
+				i+1, float64(i)*0.01, -float64(i)/1e4, -float64(i)/1e4-1, -float64(i)/1e4+1, -float64(i)/50)
+			fmt.Fprintf(&b, `{"source":"env","event":"episode","step":%d,"return":%.3f}`+"\n", i+1, -float64(i%300))
+		}
+	}
+	return b.String()
+}
+
+// curveRun is the demo run with a dense train.jsonl and an environment
+// log beside it.
+func curveRun(t *testing.T, n int) string {
+	dir := copyRun(t, demoRun)
+	logs := filepath.Join(dir, "train_logs")
+	if err := os.WriteFile(filepath.Join(logs, "train.jsonl"), []byte(denseLog(n)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := `{"event":"reset","step":0,"seed":3}` + "\n" + `{"event":"step","step":1,"reward":-1.5,"theta":0.25}` + "\n" + `{"event":"step","step":2,"reward":-1.25,"theta":0.5}` + "\n"
+	if err := os.WriteFile(filepath.Join(logs, "env.jsonl"), []byte(env), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestCurveArraysEqualTheLogOneRowPerRecord(t *testing.T) {
+	const n = 20000
+	out := t.TempDir()
+	opt := DefaultOptions()
+	opt.Grid, opt.Line = 20, 20
+	sum, err := Evaluate(context.Background(), curveRun(t, n), out, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := jobStatus(sum)["curves"]; st.Status != StatusOK {
+		t.Fatalf("curves: %+v", st)
+	}
+	check := func(file string, rows int, want func(i int) (step, v float64)) {
+		t.Helper()
+		got, shape := readNPY(t, filepath.Join(out, file))
+		if len(shape) != 2 || shape[0] != rows || shape[1] != 2 {
+			t.Fatalf("%s: shape %v, want [%d 2]", file, shape, rows)
+		}
+		for i := range rows {
+			s, v := want(i)
+			if got[2*i] != float32(s) || got[2*i+1] != float32(v) {
+				t.Fatalf("%s row %d: (%v, %v), want (%v, %v)", file, i, got[2*i], got[2*i+1], float32(s), float32(v))
+			}
+		}
+	}
+	// The log's values as printed (%.7g) are what float32 keeps.
+	parse := func(format string, v float64) float64 {
+		var x float64
+		fmt.Sscanf(fmt.Sprintf(format, v), "%g", &x)
+		return x
+	}
+	check("curve_step_loss_q1.npy", n, func(i int) (float64, float64) {
+		return float64(i + 1), parse("%.7g", 1/(1+float64(i%977)*0.01))
+	})
+	check("curve_step_actor_loss.npy", n/2, func(k int) (float64, float64) {
+		i := 2*k + 1
+		return float64(i + 1), parse("%.7g", -float64(i%101)/7)
+	})
+	check("curve_evaluation_reward_sum.npy", 20, func(k int) (float64, float64) {
+		i := (k+1)*(n/20) - 1
+		return float64(i + 1), parse("%.4f", -float64(i)/50)
+	})
+	check("curve_env_episode_return.npy", 20, func(k int) (float64, float64) {
+		i := (k+1)*(n/20) - 1
+		return float64(i + 1), parse("%.3f", -float64(i%300))
+	})
+	// env.jsonl beside the log: records without a source.
+	check("curve_env.jsonl_step_reward.npy", 2, func(k int) (float64, float64) { return float64(k + 1), -1.5 + 0.25*float64(k) })
+	check("curve_env.jsonl_reset_seed.npy", 1, func(int) (float64, float64) { return 0, 3 })
+	for _, f := range []string{"plots/train_loss_q1.png", "plots/train_actor_loss.png", "plots/log_env.jsonl_step_theta.png", "plots/log_env_episode_return.png"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("figure missing: %v", err)
+		}
+	}
+}
+
+func TestCurvesAgainstTime(t *testing.T) {
+	out := t.TempDir()
+	opt := DefaultOptions()
+	opt.Grid, opt.Line, opt.X = 20, 20, "time"
+	if _, err := Evaluate(context.Background(), curveRun(t, 2000), out, opt); err != nil {
+		t.Fatal(err)
+	}
+	page, err := os.ReadFile(filepath.Join(out, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The charts' x label, and the arrays still by step.
+	if !strings.Contains(string(page), `"xlabel":"`+timeLabel+`"`) {
+		t.Error("the interactive charts are not against time")
+	}
+	got, _ := readNPY(t, filepath.Join(out, "curve_step_loss_q1.npy"))
+	if got[2*99] != 100 {
+		t.Errorf("curve arrays keep steps: row 99 step %v", got[2*99])
+	}
+}
+
+// zoomProbe records page errors from the start and, after load, zooms the
+// first chart through uPlot's API and writes what it saw on <body>.
+const (
+	zoomErrors = `<script>window.__errs=[];window.addEventListener('error',function(e){window.__errs.push(String(e.message||e))});
+(function(){var ce=console.error;console.error=function(){window.__errs.push(Array.prototype.join.call(arguments,' '));ce.apply(console,arguments)}})();</script>`
+	zoomProbe = `<script>
+window.addEventListener('load', function () {
+  var r = { charts: (window.rlevalCharts || []).length };
+  try {
+    var u = window.rlevalCharts[0].u;
+    r.min0 = u.scales.x.min; r.max0 = u.scales.x.max;
+    u.setScale('x', { min: r.min0 + (r.max0 - r.min0) / 4, max: r.max0 - (r.max0 - r.min0) / 4 });
+  } catch (e) { r.probe = String(e); }
+  setTimeout(function () {
+    try { var u = window.rlevalCharts[0].u; r.min1 = u.scales.x.min; r.max1 = u.scales.x.max; } catch (e) { r.probe = String(e); }
+    r.errors = window.__errs;
+    document.body.setAttribute('data-zoom', JSON.stringify(r));
+  }, 100);
+});
+</script>`
+)
+
+func TestReportCurvesZoomInChromium(t *testing.T) {
+	browser := chromium()
+	if browser == "" {
+		t.Fatal("no Chromium on PATH: install Debian's chromium (the report's charts are tested in it)")
+	}
+	out := t.TempDir()
+	opt := DefaultOptions()
+	opt.Grid, opt.Line = 20, 20
+	if _, err := Evaluate(context.Background(), curveRun(t, 20000), out, opt); err != nil {
+		t.Fatal(err)
+	}
+	page, err := os.ReadFile(filepath.Join(out, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.Replace(string(page), "<head>", "<head>"+zoomErrors, 1)
+	s = strings.Replace(s, "</body>", zoomProbe+"</body>", 1)
+	alone := filepath.Join(t.TempDir(), "copy.html")
+	if err := os.WriteFile(alone, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dom, err := exec.CommandContext(ctx, browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--user-data-dir="+t.TempDir(),
+		"--virtual-time-budget=10000", "--window-size=1400,1000", "--dump-dom", "file://"+alone).Output()
+	if err != nil {
+		t.Fatalf("chromium --dump-dom: %v", err)
+	}
+	m := regexp.MustCompile(`data-zoom="([^"]*)"`).FindSubmatch(dom)
+	if m == nil {
+		t.Fatalf("the probe did not run:\n%.500s", dom)
+	}
+	var r struct {
+		Charts                 int
+		Min0, Max0, Min1, Max1 float64
+		Errors                 []string
+		Probe                  string
+	}
+	if err := json.Unmarshal([]byte(html.UnescapeString(string(m[1]))), &r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Errors) > 0 || r.Probe != "" {
+		t.Fatalf("page errors %q, probe %q", r.Errors, r.Probe)
+	}
+	if r.Charts < 7 { // 2 rewards, 5 step fields, the env logs
+		t.Errorf("%d charts", r.Charts)
+	}
+	if !(r.Min1 > r.Min0 && r.Max1 < r.Max0) {
+		t.Errorf("zoom did not narrow the range: %v..%v then %v..%v", r.Min0, r.Max0, r.Min1, r.Max1)
+	}
+}
