@@ -5,13 +5,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rleval/rleval/loaders"
 )
 
 // denseLog is a train.jsonl logging every step: n step records with
@@ -200,4 +205,53 @@ func TestReportCurvesZoomInChromium(t *testing.T) {
 	if !(r.Min1 > r.Min0 && r.Max1 < r.Max0) {
 		t.Errorf("zoom did not narrow the range: %v..%v then %v..%v", r.Min0, r.Max0, r.Min1, r.Max1)
 	}
+}
+
+// trainerLog is a log like tools/make_big_log.py's: n step records of ten
+// numeric fields (17-digit floats, as Python prints float32 losses) and
+// 200 evaluations.
+func trainerLog(n int) string {
+	var b strings.Builder
+	py := func(v float64) string { return strconv.FormatFloat(float64(float32(v)), 'g', -1, 64) }
+	for i := range n {
+		d := math.Exp(-float64(i) / float64(n/5))
+		fmt.Fprintf(&b, `{"source": "train", "event": "step", "step": %d, "buffer_size": %d, "time": %.2f, "loss_q1": %s, "loss_q2": %s, "actor_loss": %s, "q1_mean": %s, "q2_mean": %s, "target_q_mean": %s, "reward": %s}`+"\n",
+			1000+i, 1000+i, float64(1000+i)*0.0042, py((0.1+2*d)*(1+math.Sin(float64(i)*0.7)/2)), py((0.1+2*d)*(1+math.Cos(float64(i)*1.3)/2)),
+			py(5+60*(1-d)+math.Sin(float64(i))), py(-60*(1-d)+math.Sin(float64(i)*3)/2), py(-60*(1-d)+math.Cos(float64(i)*3)/2),
+			py(-60*(1-d)+math.Sin(float64(i)*5)/3), py(-math.Abs(math.Sin(float64(i)*0.37))*(3*d+0.2)))
+		if (i+1)%(n/200) == 0 {
+			fmt.Fprintf(&b, `{"source": "train", "event": "evaluation", "step": %d, "time": 1.0, "episodes": 5, "reward_mean": %.6f, "reward_sum": %.4f, "reward_max": %.6f, "reward_min": %.6f}`+"\n",
+				1000+i, -8*d-0.75, -1600*d-150, -8*d+0.75, -8*d-3.75)
+		}
+	}
+	return b.String()
+}
+
+// BenchmarkCurvesJob runs the curves job (arrays, figures, interactive
+// charts) on a million-step log already loaded, as `rleval run` does.
+// cpu-s/op is the CPU it takes, which a shared machine does not inflate.
+func BenchmarkCurvesJob(b *testing.B) {
+	lg, err := loaders.ReadTrainLog(strings.NewReader(trainerLog(1000000)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := &loaders.Run{Name: "bench", Dir: b.TempDir(), Log: lg}
+	out := b.TempDir()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for b.Loop() {
+		c := &Context{Run: r, Opt: DefaultOptions(), Out: out, report: newPage(r), summary: &RunSummary{},
+			renderSem: make(chan struct{}, runtime.NumCPU()), job: "curves"}
+		if err := runCurves(c); err != nil {
+			b.Fatal(err)
+		}
+		c.finishRenders()
+		for _, j := range c.summary.Jobs {
+			if j.Status != StatusOK {
+				b.Fatal(j.Reason)
+			}
+		}
+	}
+	b.ReportMetric((cpuTime() - cpu0).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric(float64(lg.Steps.Count), "records")
 }

@@ -373,12 +373,12 @@ var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
 
 // fastNumber parses the JSON number at b[i:] when its decimal mantissa fits
-// in 53 bits and its decimal exponent in ±22: float64(mantissa) and the
-// power of ten are then exact, so one IEEE multiply or divide rounds
-// correctly and the result equals strconv.ParseFloat's (Clinger's fast
-// path, the one strconv itself tries first). ok is false for anything else
-// (long mantissas, big exponents, odd spellings), which the caller hands
-// to strconv.
+// in 64 bits. With a mantissa of at most 53 bits and a decimal exponent in
+// ±22, float64(mantissa) and the power of ten are exact, so one IEEE
+// multiply or divide rounds correctly (Clinger's fast path, the one strconv
+// itself tries first); other mantissas go to Eisel–Lemire. Either way the
+// result equals strconv.ParseFloat's. ok is false for anything else (19+
+// digits, big exponents, odd spellings), which the caller hands to strconv.
 func fastNumber(b []byte, i int) (v float64, end int, ok bool) {
 	neg := false
 	if i < len(b) && b[i] == '-' {
@@ -443,7 +443,8 @@ func fastNumber(b []byte, i int) (v float64, end int, ok bool) {
 		}
 	}
 	if mant > 1<<53 || exp < -22 || exp > 22 {
-		return 0, 0, false
+		v, ok = eiselLemire64(mant, exp, neg)
+		return v, i, ok
 	}
 	v = float64(mant)
 	if exp > 0 {

@@ -184,10 +184,12 @@ func TestTrainLogKeepsEveryKindOfRecordAsColumns(t *testing.T) {
 func bigLog(n int) []byte {
 	var b strings.Builder
 	for i := range n {
-		fmt.Fprintf(&b, `{"source": "train", "event": "step", "step": %d, "time": %.4f, "buffer_size": %d, "loss_q1": %.8g, "loss_q2": %.8g, "q1_mean": %.7g, "q2_mean": %.7g, "target_q_mean": %.7g, "episode_reward": %.6g, "episode_length": %d`,
-			i+1, float64(i)*0.0031, min(i+1, 2000000), 1/(1+float64(i)*1e-4)+float64(i%7)*1e-3, 1.1/(1+float64(i)*1e-4), -float64(i%1000)/13, -float64(i%999)/11, -float64(i%997)/12, -float64(i%200)*1.3, i%200+1)
+		// Values are float32 printed as Python prints a double (17 digits).
+		py := func(v float64) string { return strconv.FormatFloat(float64(float32(v)), 'g', -1, 64) }
+		fmt.Fprintf(&b, `{"source": "train", "event": "step", "step": %d, "time": %.2f, "buffer_size": %d, "loss_q1": %s, "loss_q2": %s, "q1_mean": %s, "q2_mean": %s, "target_q_mean": %s, "episode_reward": %s, "episode_length": %d`,
+			i+1, float64(i)*0.0031, min(i+1, 2000000), py(1/(1+float64(i)*1e-4)+float64(i%7)*1e-3), py(1.1/(1+float64(i)*1e-4)), py(-float64(i%1000)/13), py(-float64(i%999)/11), py(-float64(i%997)/12), py(-float64(i%200)*1.3), i%200+1)
 		if i%2 == 1 {
-			fmt.Fprintf(&b, `, "actor_loss": %.8g`, float64(i%1000)/17)
+			fmt.Fprintf(&b, `, "actor_loss": %s`, py(float64(i%1000)/17))
 		}
 		b.WriteString("}\n")
 		if (i+1)%max(n/200, 1) == 0 {
@@ -224,8 +226,10 @@ func TestFastNumberMatchesParseFloat(t *testing.T) {
 	cases := []string{"0", "-0", "1", "12.5", "-3.25e-3", "1e22", "1e23", "9007199254740993", "0.1", "123456789012345678901",
 		"1.7976931348623157e308", "5e-324", "2.2250738585072014e-308", "1E5", "1e+5", "0.000000000000000000000001",
 		"-0.41999998688697815", "3.0000000000000004", "1.", ".5", "1e", "1-2", "+1", "00012"}
-	for i := range 2000 {
+	for i := range 20000 {
+		f32 := float64(float32(math.Sin(float64(i)) * math.Pow(10, float64(i%30-15))))
 		cases = append(cases, strconv.FormatFloat(math.Float64frombits(uint64(i)*0x9E3779B97F4A7C15), 'g', -1, 64),
+			strconv.FormatFloat(f32, 'g', -1, 64), strconv.FormatFloat(f32, 'f', -1, 64),
 			strconv.FormatFloat(float64(i)*0.0031, 'f', 4, 64), strconv.FormatFloat(1/(1+float64(i)), 'g', 8, 64))
 	}
 	for _, s := range cases {

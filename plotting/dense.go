@@ -6,7 +6,6 @@ import (
 	"math"
 
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
@@ -24,7 +23,9 @@ const denseMin = 2000
 // every cell a dense zigzag covers. On a vector canvas (SVG) the M4 points
 // of columns 1/DPI inch wide are stroked, so the file stays small.
 type denseLine struct {
-	xy    plotter.XYs
+	// x and y are the points, all finite, x ascending; the caller's
+	// slices, not copies (a million-point series is 16 MB).
+	x, y  []float64
 	style draw.LineStyle
 	// noM4 paints every point; tests compare it with the M4 drawing.
 	noM4 bool
@@ -32,7 +33,17 @@ type denseLine struct {
 
 // DataRange implements plot.DataRanger.
 func (d *denseLine) DataRange() (xmin, xmax, ymin, ymax float64) {
-	return plotter.XYRange(d.xy)
+	xmin, xmax = d.x[0], d.x[len(d.x)-1]
+	ymin, ymax = d.y[0], d.y[0]
+	for _, v := range d.y { // all finite: plain comparisons suffice
+		if v < ymin {
+			ymin = v
+		}
+		if v > ymax {
+			ymax = v
+		}
+	}
+	return xmin, xmax, ymin, ymax
 }
 
 // Thumbnail implements plot.Thumbnailer for the legend.
@@ -43,23 +54,38 @@ func (d *denseLine) Thumbnail(c *draw.Canvas) {
 
 // Plot implements plot.Plotter.
 func (d *denseLine) Plot(c draw.Canvas, p *plot.Plot) {
-	trX, trY := p.Transforms(&c)
+	trX, trY := transforms(&c, p)
 	if img := imageCanvas(c.Canvas); img != nil {
 		d.paint(img, c, trX, trY)
 		return
 	}
 	// Vector output: columns of one pixel at DPI, in points.
 	unit := float64(vg.Inch) / DPI
-	px, py := make([]float64, len(d.xy)), make([]float64, len(d.xy))
-	for i, pt := range d.xy {
-		px[i], py[i] = float64(trX(pt.X))/unit, float64(trY(pt.Y))
-	}
-	qx, qy := m4Pixels(px, py)
+	qx, qy := m4Pixels(len(d.x), func(i int) (float64, float64) {
+		return float64(trX(d.x[i])) / unit, float64(trY(d.y[i]))
+	})
 	pts := make([]vg.Point, len(qx))
 	for i := range qx {
 		pts[i] = vg.Point{X: vg.Length(qx[i] * unit), Y: vg.Length(qy[i])}
 	}
 	c.StrokeLines(d.style, c.ClipLinesXY(pts)...)
+}
+
+// transforms returns the plot's data-to-canvas maps. For linear axes (our
+// line plots) they are inlined arithmetic: gonum's own go through two
+// interface calls per value, which shows at a million points per line.
+func transforms(c *draw.Canvas, p *plot.Plot) (trX, trY func(float64) vg.Length) {
+	_, linX := p.X.Scale.(plot.LinearScale)
+	_, linY := p.Y.Scale.(plot.LinearScale)
+	if !linX || !linY || !(p.X.Max > p.X.Min) || !(p.Y.Max > p.Y.Min) {
+		return p.Transforms(c)
+	}
+	x0, y0 := float64(c.Min.X), float64(c.Min.Y)
+	sx := float64(c.Max.X-c.Min.X) / (p.X.Max - p.X.Min)
+	sy := float64(c.Max.Y-c.Min.Y) / (p.Y.Max - p.Y.Min)
+	xmin, ymin := p.X.Min, p.Y.Min
+	return func(x float64) vg.Length { return vg.Length(x0 + (x-xmin)*sx) },
+		func(y float64) vg.Length { return vg.Length(y0 + (y-ymin)*sy) }
 }
 
 // imageCanvas returns the vgimg canvas under the crops of a draw.Canvas
@@ -91,13 +117,17 @@ func (d *denseLine) paint(cv *vgimg.Canvas, c draw.Canvas, trX, trY func(float64
 	h := float64(dst.Bounds().Dy())
 	// Pixel coordinates: x to the right, y down, pixel (i, j) covering
 	// [i, i+1) × [j, j+1), as vgimg maps points.
-	px, py := make([]float64, len(d.xy)), make([]float64, len(d.xy))
-	for i, pt := range d.xy {
-		px[i] = float64(trX(pt.X)) * dots
-		py[i] = h - float64(trY(pt.Y))*dots
+	at := func(i int) (float64, float64) {
+		return float64(trX(d.x[i])) * dots, h - float64(trY(d.y[i]))*dots
 	}
-	if !d.noM4 {
-		px, py = m4Pixels(px, py)
+	var px, py []float64
+	if d.noM4 {
+		px, py = make([]float64, len(d.x)), make([]float64, len(d.x))
+		for i := range px {
+			px[i], py[i] = at(i)
+		}
+	} else {
+		px, py = m4Pixels(len(d.x), at)
 	}
 	x0 := max(0, int(math.Floor(float64(c.Min.X)*dots)))
 	x1 := min(dst.Bounds().Dx(), int(math.Ceil(float64(c.Max.X)*dots)))

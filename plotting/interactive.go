@@ -198,6 +198,10 @@ func newChartSpec(c Chart) (chartSpec, error) {
 	// Gaps (non-finite values) are left out of the interactive view.
 	fin := make([]Curve, len(c.Curves))
 	for i, cv := range c.Curves {
+		if spans := finiteSpans(cv.X, cv.Y); len(spans) == 1 && spans[0] == [2]int{0, len(cv.X)} {
+			fin[i] = cv // all finite: no copy
+			continue
+		}
 		for k := range cv.X {
 			if finite(cv.X[k]) && finite(cv.Y[k]) {
 				fin[i].X, fin[i].Y = append(fin[i].X, cv.X[k]), append(fin[i].Y, cv.Y[k])

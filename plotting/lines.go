@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -157,25 +158,28 @@ func withAlpha(c color.Color, alpha float64) color.Color {
 	return n
 }
 
-// finiteRuns splits the points into runs of finite (x, y).
-func finiteRuns(x, y []float64) []plotter.XYs {
+// finiteSpans returns the [start, end) ranges of the runs of finite
+// (x, y) points.
+func finiteSpans(x, y []float64) [][2]int {
 	n := min(len(x), len(y))
-	var runs []plotter.XYs
-	var cur plotter.XYs
+	var spans [][2]int
+	start := -1
 	for i := range n {
-		if math.IsNaN(x[i]) || math.IsInf(x[i], 0) || math.IsNaN(y[i]) || math.IsInf(y[i], 0) {
-			if len(cur) > 0 {
-				runs = append(runs, cur)
-				cur = nil
+		if finite(x[i]) && finite(y[i]) {
+			if start < 0 {
+				start = i
 			}
 			continue
 		}
-		cur = append(cur, plotter.XY{X: x[i], Y: y[i]})
+		if start >= 0 {
+			spans = append(spans, [2]int{start, i})
+			start = -1
+		}
 	}
-	if len(cur) > 0 {
-		runs = append(runs, cur)
+	if start >= 0 {
+		spans = append(spans, [2]int{start, n})
 	}
-	return runs
+	return spans
 }
 
 func addSeries(p *plot.Plot, s Series) error {
@@ -204,14 +208,21 @@ func addSeries(p *plot.Plot, s Series) error {
 	}
 	glyph := draw.GlyphStyle{Color: sty.Color, Radius: vg.Points(1.5), Shape: draw.CircleGlyph{}}
 	var thumbs []plot.Thumbnailer
-	for _, run := range finiteRuns(s.X, s.Y) {
-		if len(run) >= denseMin && ascending(run) {
-			d := &denseLine{xy: run, style: sty}
+	for _, span := range finiteSpans(s.X, s.Y) {
+		x, y := s.X[span[0]:span[1]], s.Y[span[0]:span[1]]
+		if len(x) >= denseMin && slices.IsSorted(x) && !s.Markers {
+			d := &denseLine{x: x, y: y, style: sty}
 			p.Add(d)
 			if thumbs == nil {
 				thumbs = append(thumbs, d)
 			}
-		} else if len(run) > 1 {
+			continue
+		}
+		run := make(plotter.XYs, len(x))
+		for i := range x {
+			run[i] = plotter.XY{X: x[i], Y: y[i]}
+		}
+		if len(run) > 1 {
 			l, err := plotter.NewLine(run)
 			if err != nil {
 				return err
@@ -332,16 +343,6 @@ func addMargins(p *plot.Plot, frac float64) {
 		a.Min -= frac * d
 		a.Max += frac * d
 	}
-}
-
-// ascending reports whether the points' x never decreases.
-func ascending(xy plotter.XYs) bool {
-	for i := 1; i < len(xy); i++ {
-		if xy[i].X < xy[i-1].X {
-			return false
-		}
-	}
-	return true
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

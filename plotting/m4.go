@@ -57,24 +57,50 @@ func appendM4(out []int, y []float64, lo, hi int) []int {
 	return out
 }
 
-// m4Pixels reduces points already in pixel coordinates (px ascending) to
-// the M4 points of unit-wide pixel columns, column floor(px).
-func m4Pixels(px, py []float64) (qx, qy []float64) {
-	n := len(px)
-	qx, qy = make([]float64, 0, min(n, 4096)), make([]float64, 0, min(n, 4096))
-	var idx []int
-	start := 0
-	for start < n {
-		c := math.Floor(px[start])
-		end := start + 1
-		for end < n && math.Floor(px[end]) == c {
-			end++
+// m4Pixels reduces n points, given by at in pixel coordinates with px
+// ascending, to the M4 points of unit-wide pixel columns (column
+// floor(px)), in order. It streams: memory is O(columns), not O(n).
+func m4Pixels(n int, at func(i int) (px, py float64)) (qx, qy []float64) {
+	qx, qy = make([]float64, 0, 4096), make([]float64, 0, 4096)
+	type pt struct {
+		i      int
+		px, py float64
+	}
+	var first, lo, hi, last pt
+	col := math.NaN()
+	flush := func() {
+		a, b := lo, hi
+		if b.i < a.i {
+			a, b = b, a
 		}
-		idx = appendM4(idx[:0], py, start, end)
-		for _, i := range idx {
-			qx, qy = append(qx, px[i]), append(qy, py[i])
+		prev := -1
+		for _, p := range [4]pt{first, a, b, last} {
+			if p.i > prev {
+				qx, qy = append(qx, p.px), append(qy, p.py)
+				prev = p.i
+			}
 		}
-		start = end
+	}
+	for i := range n {
+		x, y := at(i)
+		p := pt{i, x, y}
+		if c := math.Floor(x); c != col {
+			if i > 0 {
+				flush()
+			}
+			col, first, lo, hi = c, p, p, p
+		} else {
+			if y < lo.py {
+				lo = p
+			}
+			if y > hi.py {
+				hi = p
+			}
+		}
+		last = p
+	}
+	if n > 0 {
+		flush()
 	}
 	return qx, qy
 }

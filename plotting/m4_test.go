@@ -46,11 +46,11 @@ func noisySeries(n int) (x, y []float64) {
 }
 
 // drawDense draws one dense line on a 1400 × 500 figure and returns the image.
-func drawDense(t *testing.T, xy plotter.XYs, noM4 bool) *image.RGBA {
+func drawDense(t *testing.T, x, y []float64, noM4 bool) *image.RGBA {
 	t.Helper()
 	p := NewPlot("dense", "step", "value")
 	addGrid(p)
-	p.Add(&denseLine{xy: xy, style: draw.LineStyle{Color: withAlpha(TabBlue, 0.7), Width: vg.Points(0.8)}, noM4: noM4})
+	p.Add(&denseLine{x: x, y: y, style: draw.LineStyle{Color: withAlpha(TabBlue, 0.7), Width: vg.Points(0.8)}, noM4: noM4})
 	addMargins(p, 0.05)
 	c := vgimg.NewWith(vgimg.UseWH(14*vg.Inch, 5*vg.Inch), vgimg.UseDPI(DPI))
 	NewFigure(p, 14*vg.Inch, 5*vg.Inch).Draw(draw.New(c))
@@ -61,8 +61,7 @@ func drawDense(t *testing.T, xy plotter.XYs, noM4 bool) *image.RGBA {
 // criterion is exact equality of every byte of the two images.
 func TestM4DrawingIsPixelIdenticalToEveryPoint(t *testing.T) {
 	x, y := noisySeries(20000)
-	xy := finiteRuns(x, y)[0]
-	m4, all := drawDense(t, xy, false), drawDense(t, xy, true)
+	m4, all := drawDense(t, x, y, false), drawDense(t, x, y, true)
 	if !bytes.Equal(m4.Pix, all.Pix) {
 		diff := 0
 		for i := range m4.Pix {
@@ -103,7 +102,10 @@ func inked(img image.Image) [][]bool {
 // other (antialiasing of the two rasterizers differs at the edges).
 func TestDenseLineMatchesGonumStroke(t *testing.T) {
 	x, y := noisySeries(3000)
-	xy := finiteRuns(x, y)[0]
+	xy := make(plotter.XYs, len(x))
+	for i := range x {
+		xy[i] = plotter.XY{X: x[i], Y: y[i]}
+	}
 	sty := draw.LineStyle{Color: TabBlue, Width: vg.Points(0.8)}
 	render := func(add func(p *plotter.XYs) any) [][]bool {
 		p := NewPlot("", "", "")
@@ -121,7 +123,7 @@ func TestDenseLineMatchesGonumStroke(t *testing.T) {
 		}
 		return inked(c.Image())
 	}
-	dense := render(func(p *plotter.XYs) any { return &denseLine{xy: *p, style: sty} })
+	dense := render(func(*plotter.XYs) any { return &denseLine{x: x, y: y, style: sty} })
 	stroke := render(func(p *plotter.XYs) any { return &plotter.Line{XYs: *p, LineStyle: sty} })
 	near := func(a, b [][]bool) float64 {
 		total, ok := 0, 0
