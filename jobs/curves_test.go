@@ -252,6 +252,6 @@ func BenchmarkCurvesJob(b *testing.B) {
 			}
 		}
 	}
-	b.ReportMetric((cpuTime() - cpu0).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
 	b.ReportMetric(float64(lg.Steps.Count), "records")
 }
