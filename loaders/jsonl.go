@@ -44,6 +44,12 @@ const maxLogLine = 1 << 20
 // whatever the file's size. Python's bare NaN, Infinity and -Infinity
 // tokens are accepted as numbers.
 func ScanTrainLog(r io.Reader, fn func(*Record) error, skip func(SkippedLine)) error {
+	_, err := scanLog(r, fn, skip)
+	return err
+}
+
+// scanLog is ScanTrainLog, also returning the number of lines read.
+func scanLog(r io.Reader, fn func(*Record) error, skip func(SkippedLine)) (int, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	var (
 		rec  Record
@@ -66,16 +72,16 @@ func ScanTrainLog(r io.Reader, fn func(*Record) error, skip func(SkippedLine)) e
 				skip(SkippedLine{Line: line, Reason: fmt.Sprintf("line longer than %d bytes", maxLogLine)})
 				if err != nil {
 					if err == io.EOF {
-						return nil
+						return line, nil
 					}
-					return err
+					return line, err
 				}
 				continue
 			}
 			continue
 		}
 		if err != nil && err != io.EOF {
-			return err
+			return line, err
 		}
 		if len(long) > 0 {
 			if len(long)+len(chunk) > maxLogLine {
@@ -83,7 +89,7 @@ func ScanTrainLog(r io.Reader, fn func(*Record) error, skip func(SkippedLine)) e
 				line++
 				skip(SkippedLine{Line: line, Reason: fmt.Sprintf("line longer than %d bytes", maxLogLine)})
 				if err == io.EOF {
-					return nil
+					return line, nil
 				}
 				continue
 			}
@@ -103,12 +109,12 @@ func ScanTrainLog(r io.Reader, fn func(*Record) error, skip func(SkippedLine)) e
 					}
 					skip(SkippedLine{Line: line, Reason: reason})
 				} else if ferr := fn(&rec); ferr != nil {
-					return ferr
+					return line, ferr
 				}
 			}
 		}
 		if err == io.EOF {
-			return nil
+			return line, nil
 		}
 	}
 }

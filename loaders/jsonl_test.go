@@ -125,6 +125,7 @@ func FuzzTrainLog(f *testing.F) {
 	f.Add([]byte(`{"source":"train","event":"step","step":2100,"loss_q1":NaN}` + "\n"))
 	f.Add([]byte(`{"a":{"b":[1,2,{"c":"\u00e9"}]},"step":-Infinity}`))
 	f.Add([]byte("{\"source\":\"train\",\"event\":\"evaluation\",\"step\":1\n\n[]"))
+	f.Add([]byte("{\"source\":\"train\",\"event\":\"step\",\"step\":1,\"a\":1}\n{\"source\":\"train\",\"event\":\"step\",\"step\":2,\"b\":2}\n{\"source\":\"x\",\"event\":\"y\",\"c\":3}\nbad\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		lg, err := ReadTrainLog(strings.NewReader(string(data)))
 		if err != nil {
@@ -133,6 +134,12 @@ func FuzzTrainLog(f *testing.F) {
 		if lg.Steps.Count+lg.Evals.Count+lg.Finals.Count+lg.Ignored+lg.SkippedCount > lg.Lines {
 			t.Fatalf("more records than lines: %+v", lg)
 		}
+		// Reading in pieces gives the same log.
+		p, err := readTrainLogParallel(bytes.NewReader(data), int64(len(data)), 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameLog(t, "3 parts", p, lg)
 	})
 }
 
@@ -283,5 +290,89 @@ func BenchmarkReadTrainLog(b *testing.B) {
 	}
 	if cpu := cpuSeconds() - cpu0; cpu > 0 {
 		b.ReportMetric(float64(len(data))*float64(b.N)/1e6/cpu, "MB/cpu-s")
+	}
+}
+
+// sameLog fails t unless a and b hold the same records, columns and
+// skipped lines.
+func sameLog(t *testing.T, what string, a, b *TrainLog) {
+	t.Helper()
+	if a.Lines != b.Lines || a.Ignored != b.Ignored || a.SkippedCount != b.SkippedCount || len(a.Skipped) != len(b.Skipped) {
+		t.Fatalf("%s: lines %d/%d ignored %d/%d skipped %d/%d", what, a.Lines, b.Lines, a.Ignored, b.Ignored, a.SkippedCount, b.SkippedCount)
+	}
+	for i := range a.Skipped {
+		if a.Skipped[i] != b.Skipped[i] {
+			t.Fatalf("%s: skipped[%d] %+v vs %+v", what, i, a.Skipped[i], b.Skipped[i])
+		}
+	}
+	ta, tb := a.Tables(), b.Tables()
+	if len(ta) != len(tb) {
+		t.Fatalf("%s: %d vs %d tables", what, len(ta), len(tb))
+	}
+	same := func(x, y []float64) bool {
+		if len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if math.Float64bits(x[i]) != math.Float64bits(y[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	for i := range ta {
+		x, y := ta[i], tb[i]
+		if x.Source != y.Source || x.Event != y.Event || x.Count != y.Count || !same([]float64{x.StepMin, x.StepMax}, []float64{y.StepMin, y.StepMax}) ||
+			strings.Join(x.Names, ",") != strings.Join(y.Names, ",") {
+			t.Fatalf("%s: table %d: %s/%s %d %v..%v %v vs %s/%s %d %v..%v %v", what, i, x.Source, x.Event, x.Count, x.StepMin, x.StepMax, x.Names,
+				y.Source, y.Event, y.Count, y.StepMin, y.StepMax, y.Names)
+		}
+		for _, name := range x.Names {
+			cx, cy := x.Col(name), y.Col(name)
+			if !same(cx.Step, cy.Step) || !same(cx.Value, cy.Value) {
+				t.Fatalf("%s: %s/%s column %s differs: %d vs %d values", what, x.Source, x.Event, name, len(cx.Value), len(cy.Value))
+			}
+		}
+	}
+}
+
+func TestTrainLogReadInPiecesEqualsOneRead(t *testing.T) {
+	var b strings.Builder
+	for i := range 3000 {
+		switch {
+		case i%97 == 5:
+			b.WriteString("garbage\n\n")
+		case i%211 == 7:
+			fmt.Fprintf(&b, `{"source":"env","event":"episode","step":%d,"return":%d}`+"\n", i, -i)
+		case i%50 == 0:
+			fmt.Fprintf(&b, `{"source":"train","event":"evaluation","step":%d,"reward_sum":%d.5}`+"\n", i, -i)
+		}
+		fmt.Fprintf(&b, `{"source":"train","event":"step","step":%d,"loss_q1":%d.25`, i, i%13)
+		if i%2 == 1 {
+			fmt.Fprintf(&b, `,"actor_loss":%d`, i%7)
+		}
+		if i > 1500 { // a field that appears half way
+			fmt.Fprintf(&b, `,"alpha":0.%d`, i)
+		}
+		if i != 2200 { // and one that skips a record
+			b.WriteString(`,"buffer_size":1`)
+		}
+		b.WriteString("}\n")
+	}
+	b.WriteString(`{"source":"train","event":"step","step":9`) // partial last line
+	data := []byte(b.String())
+	want, err := ReadTrainLog(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for parts := 1; parts <= 9; parts++ {
+		got, err := readTrainLogParallel(bytes.NewReader(data), int64(len(data)), parts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameLog(t, fmt.Sprintf("%d parts", parts), got, want)
+	}
+	if want.SkippedCount == 0 || len(want.Others) != 1 || len(want.Steps.Col("alpha").Value) != 1499 {
+		t.Fatalf("the fixture lost its point: %+v", want.Skipped)
 	}
 }

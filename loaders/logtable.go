@@ -169,11 +169,7 @@ func (t *Table) add(r *Record) {
 		if c.dense && len(c.vals) != row {
 			// The field skipped a record (or the record repeats it):
 			// from now on it needs its row numbers.
-			c.rows = make([]int32, len(c.vals), max(len(c.vals)+1, cap(c.vals)/2))
-			for j := range c.rows {
-				c.rows[j] = int32(j)
-			}
-			c.dense = false
+			c.sparse()
 		}
 		if !c.dense {
 			c.rows = append(c.rows, int32(row))
@@ -241,7 +237,12 @@ func LoadTrainLog(path string) (*TrainLog, error) {
 		return nil, fmt.Errorf("load %s: %w", path, err)
 	}
 	defer f.Close()
-	lg, err := ReadTrainLog(f)
+	var lg *TrainLog
+	if st, serr := f.Stat(); serr == nil && st.Mode().IsRegular() && st.Size() >= parallelMin && logParts() > 1 {
+		lg, err = readTrainLogParallel(f, st.Size(), logParts())
+	} else {
+		lg, err = ReadTrainLog(f)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", path, err)
 	}
@@ -251,6 +252,12 @@ func LoadTrainLog(path string) (*TrainLog, error) {
 
 // ReadTrainLog reads train.jsonl content from r.
 func ReadTrainLog(r io.Reader) (*TrainLog, error) {
+	lg, _, err := readTrainLog(r)
+	return lg, err
+}
+
+// readTrainLog is ReadTrainLog, also returning the number of lines read.
+func readTrainLog(r io.Reader) (*TrainLog, int, error) {
 	lg := &TrainLog{}
 	for _, x := range []struct {
 		t     *Table
@@ -259,7 +266,7 @@ func ReadTrainLog(r io.Reader) (*TrainLog, error) {
 		*x.t = *newTable("train", x.event)
 	}
 	var last *Table // the previous record's table: logs come in runs of one kind
-	err := ScanTrainLog(r, func(rec *Record) error {
+	lines, err := scanLog(r, func(rec *Record) error {
 		lg.Lines = rec.Line
 		if last != nil && last.Source == rec.Source && last.Event == rec.Event {
 			last.add(rec)
@@ -286,7 +293,7 @@ func ReadTrainLog(r io.Reader) (*TrainLog, error) {
 			lg.Skipped = append(lg.Skipped, s)
 		}
 	})
-	return lg, err
+	return lg, lines, err
 }
 
 // table returns the table of a kind of record, nil past maxOtherTables.
