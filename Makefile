@@ -7,7 +7,7 @@ OPENBLAS := $(shell (ldconfig -p 2>/dev/null | grep -q 'libopenblas\.so ') && ec
 TAGS    ?= $(OPENBLAS)
 PYTHON  ?= /usr/bin/python3
 
-.PHONY: all build demo test lint bench fixtures cuda cuda-check clean
+.PHONY: all build demo test lint bench fixtures cuda cuda-check gpu-check-bins clean
 
 all: build
 
@@ -34,11 +34,29 @@ fixtures:
 	$(PYTHON) tools/make_fixtures.py --out testdata
 
 # The CUDA worker: build tag rlcuda, not cuda (-tags cuda switches gorgonia
-# itself to its cuDNN build, which Debian cannot provide). Needs CUDA 11.8
-# (Debian non-free: nvidia-cuda-toolkit nvidia-cuda-dev); it runs only where
-# a GPU is present, and rleval finds it next to itself.
+# itself to its cuDNN build, which Debian cannot provide). Building needs the
+# CUDA driver API's header and link stub (cuda.h, libcuda.so: Debian non-free
+# nvidia-cuda-dev); no GPU. At run time it needs only the driver's
+# libcuda.so.1: it finds cuBLAS itself (dlopen: libcublas.so.13, .12, .11 in
+# the linker's paths, $CUDA_HOME, /usr/local/cuda, a PyTorch wheel) or uses
+# its own PTX GEMM. The checks below keep it that way and small enough to
+# carry to a GPU machine (< 64 MiB). rleval finds it next to itself.
+CUDA_MAX_BYTES := 67108864
+
 cuda:
-	$(GO) build -tags rlcuda -o bin/rleval-cuda ./cmd/rleval-cuda
+	$(GO) build -tags rlcuda -trimpath -ldflags '-s -w' -o bin/rleval-cuda ./cmd/rleval-cuda
+	@if ldd bin/rleval-cuda | grep -E 'libcublas|libcudart'; then \
+		echo "bin/rleval-cuda links cuBLAS or the CUDA runtime: it must load cuBLAS at run time" >&2; exit 1; fi
+	@size=$$(stat -c %s bin/rleval-cuda); if [ $$size -ge $(CUDA_MAX_BYTES) ]; then \
+		echo "bin/rleval-cuda is $$size bytes, over 64 MiB" >&2; exit 1; fi; \
+	echo "bin/rleval-cuda: $$size bytes; needs at run time: $$(ldd bin/rleval-cuda | awk '{print $$1}' | tr '\n' ' ')"
+
+# Binaries for tools/gpu-check.sh on a GPU machine that has no Go: rleval
+# pure Go (no OpenBLAS there) and stripped, the worker as above; together
+# about 40 MB, within what a device call carries (64 MiB). Carry `bin`.
+gpu-check-bins: cuda
+	$(GO) build -trimpath -ldflags '-s -w' -o $(BIN) ./cmd/rleval
+	@du -sh bin
 
 cuda-check:
 	bash .ci/cuda.sh

@@ -10,7 +10,7 @@
 // of the machine's GEMM ceiling: the rate graph's own CPU kernels (OpenBLAS,
 // gonum or its AVX2 kernel, whichever this build runs) reach on 4096-row
 // chunks of 256×256 layers (MeasureSGEMMCeiling). Backends that split their time between host↔device
-// transfers and compute (graph.Remote, through TransferStats) get those
+// transfers and compute (worker.Remote, through TransferStats) get those
 // columns too.
 //
 // A Report prints as an aligned table (WriteTable), bench.json (WriteJSON),

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rleval/rleval/graph"
 	"github.com/rleval/rleval/loaders"
+	"github.com/rleval/rleval/worker"
 )
 
 // fakeBackend evaluates networks with a plain float64 loop: slow, simple,
@@ -105,7 +106,7 @@ func (p prefBackend) Preferred() (int, int) { return p.chunk, p.workers }
 type gpuBackend struct {
 	*fakeBackend
 	smu   sync.Mutex
-	stats graph.RemoteStats
+	stats worker.Stats
 }
 
 func (g *gpuBackend) charge() {
@@ -117,14 +118,14 @@ func (g *gpuBackend) charge() {
 	g.stats.DeviceToHost += 2 * time.Microsecond
 }
 
-func (g *gpuBackend) Stats() graph.RemoteStats {
+func (g *gpuBackend) Stats() worker.Stats {
 	g.smu.Lock()
 	defer g.smu.Unlock()
 	return g.stats
 }
 
-func (g *gpuBackend) DeviceInfo() graph.DeviceInfo {
-	return graph.DeviceInfo{Name: "Fake GPU 80GB", TotalMem: 80 << 30, FreeMem: 79 << 30, ComputeCapability: 90}
+func (g *gpuBackend) DeviceInfo() worker.DeviceInfo {
+	return worker.DeviceInfo{Name: "Fake GPU 80GB", TotalMem: 80 << 30, FreeMem: 79 << 30, ComputeCapability: 90}
 }
 
 func (g *gpuBackend) Policy(actor *loaders.Network, obs []float32, n int, act []float32) error {

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/rleval/rleval/graph"
@@ -12,6 +13,17 @@ import (
 // instead of four.
 type Nets struct {
 	Actor, Critic1, Critic2 *loaders.Network
+}
+
+// RunNets returns a loaded run's actor and critics for a benchmark; it
+// needs the actor and critic1 (critic2 may be absent) and names the run
+// and the load errors otherwise.
+func RunNets(r *loaders.Run) (Nets, error) {
+	n := Nets{Actor: r.Nets[loaders.RoleActor], Critic1: r.Nets[loaders.RoleCritic1], Critic2: r.Nets[loaders.RoleCritic2]}
+	if n.Actor == nil || n.Critic1 == nil {
+		return Nets{}, fmt.Errorf("%s: bench needs the actor and critic1: %w", r.Dir, errors.Join(r.NetErrs[loaders.RoleActor], r.NetErrs[loaders.RoleCritic1]))
+	}
+	return n, nil
 }
 
 // Synthetic returns an actor obsDim→hidden…→actDim and two critics

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rleval/rleval/graph"
+	"github.com/rleval/rleval/worker"
 )
 
 // Defaults for the Config fields left zero.
@@ -36,17 +37,17 @@ const minBatches = 5
 const minSplitRows = 256
 
 // TransferStats is implemented by backends that time host↔device transfers
-// apart from compute, as graph.Remote does; Run shows the split per batch.
+// apart from compute, as worker.Remote does; Run shows the split per batch.
 type TransferStats interface {
 	// Stats returns the costs accumulated since the backend was opened.
-	Stats() graph.RemoteStats
+	Stats() worker.Stats
 }
 
-// DeviceInfoer is implemented by backends on a GPU, as graph.Remote is; Run
+// DeviceInfoer is implemented by backends on a GPU, as worker.Remote is; Run
 // puts the device's name and memory in the report's header.
 type DeviceInfoer interface {
 	// DeviceInfo returns the device's description.
-	DeviceInfo() graph.DeviceInfo
+	DeviceInfo() worker.DeviceInfo
 }
 
 // Config says what Run measures.
@@ -149,7 +150,7 @@ type Device struct {
 	Workers int `json:"workers"`
 	// GPU describes the device behind a GPU backend (one implementing
 	// DeviceInfoer); nil on the CPU, whose results get a ceiling share.
-	GPU *graph.DeviceInfo `json:"gpu,omitempty"`
+	GPU *worker.DeviceInfo `json:"gpu,omitempty"`
 }
 
 // NetsInfo describes the benchmarked networks.
@@ -479,7 +480,7 @@ func (c *cell) measure(cfg *Config) (Result, error) {
 		}
 	}
 	ts, hasStats := c.b.(TransferStats)
-	var s0 graph.RemoteStats
+	var s0 worker.Stats
 	if hasStats {
 		s0 = ts.Stats()
 	}

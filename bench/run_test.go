@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rleval/rleval/graph"
+	"github.com/rleval/rleval/worker"
 )
 
 func TestFLOPsPerRowCountsTwoPerWeight(t *testing.T) {
@@ -430,10 +431,10 @@ func TestFormatsKeepThreeSignificantDigits(t *testing.T) {
 	}
 }
 
-// graph.Remote is the backend the optional interfaces exist for.
+// worker.Remote is the backend the optional interfaces exist for.
 var (
-	_ TransferStats = (*graph.Remote)(nil)
-	_ DeviceInfoer  = (*graph.Remote)(nil)
+	_ TransferStats = (*worker.Remote)(nil)
+	_ DeviceInfoer  = (*worker.Remote)(nil)
 )
 
 func TestBLASOfStripsDeviceAndWorkers(t *testing.T) {

@@ -1,6 +1,10 @@
 package graph
 
-import "github.com/rleval/rleval/loaders"
+import (
+	"errors"
+
+	"github.com/rleval/rleval/loaders"
+)
 
 // Backend evaluates networks on one device. Slices are row-major float32:
 // obs holds n×ObsDim values, act n×ActDim, q1 and q2 n values each.
@@ -29,3 +33,17 @@ type Backend interface {
 type Forgetter interface {
 	Forget(net *loaders.Network) error
 }
+
+// StdBackend is implemented by backends that evaluate a SAC actor's policy
+// standard deviation; the Engine's PolicyStd runs on the CPU plan for
+// backends that do not.
+type StdBackend interface {
+	// PolicyStd writes exp(clamp(log_std, LogStdMin, LogStdMax)) of a SAC
+	// actor for n rows of obs into std (n×ActDim).
+	PolicyStd(actor *loaders.Network, obs []float32, n int, std []float32) error
+}
+
+// ErrNoCUDA reports that no CUDA worker could be started or kept running:
+// the binary is missing, the machine has no usable GPU, or the worker died.
+// Callers that can evaluate on the CPU instead test for it with errors.Is.
+var ErrNoCUDA = errors.New("no CUDA device")

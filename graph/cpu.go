@@ -56,9 +56,15 @@ type CPU struct {
 	chunk, tile, workers int
 
 	mu   sync.RWMutex
-	nets map[*loaders.Network]*cpuNet
+	nets map[netKey]*cpuNet
 
 	pool chan *scratch
+}
+
+// netKey names a prepared plan: a network's, or its policy std's.
+type netKey struct {
+	net *loaders.Network
+	std bool
 }
 
 // cpuNet is a network prepared for the CPU plan.
@@ -87,7 +93,7 @@ type scratch struct {
 
 // NewCPU returns the CPU backend.
 func NewCPU(opts Options) *CPU {
-	c := &CPU{chunk: opts.Chunk, tile: opts.Tile, workers: opts.Workers, nets: map[*loaders.Network]*cpuNet{}}
+	c := &CPU{chunk: opts.Chunk, tile: opts.Tile, workers: opts.Workers, nets: map[netKey]*cpuNet{}}
 	if c.chunk <= 0 {
 		c.chunk = DefaultCPUChunk
 	}
@@ -117,20 +123,31 @@ func (c *CPU) Close() error { return nil }
 // every run's networks alive; a later call prepares it again.
 func (c *CPU) Forget(net *loaders.Network) error {
 	c.mu.Lock()
-	delete(c.nets, net)
+	delete(c.nets, netKey{net, false})
+	delete(c.nets, netKey{net, true})
 	c.mu.Unlock()
 	return nil
 }
 
 // prepare returns the cached plan of net, lowering it on first use.
 func (c *CPU) prepare(net *loaders.Network) (*cpuNet, error) {
+	return c.prepareKey(netKey{net, false})
+}
+
+// prepareKey returns the cached plan of k, lowering it on first use.
+func (c *CPU) prepareKey(k netKey) (*cpuNet, error) {
+	net := k.net
 	c.mu.RLock()
-	cn := c.nets[net]
+	cn := c.nets[k]
 	c.mu.RUnlock()
 	if cn != nil {
 		return cn, nil
 	}
-	p, err := Lower(net)
+	lower := Lower
+	if k.std {
+		lower = LowerStd
+	}
+	p, err := lower(net)
 	if err != nil {
 		return nil, err
 	}
@@ -159,10 +176,10 @@ func (c *CPU) prepare(net *loaders.Network) (*cpuNet, error) {
 		}
 	}
 	c.mu.Lock()
-	if old := c.nets[net]; old != nil {
+	if old := c.nets[k]; old != nil {
 		cn = old
 	} else {
-		c.nets[net] = cn
+		c.nets[k] = cn
 	}
 	c.mu.Unlock()
 	return cn, nil
@@ -259,6 +276,8 @@ func (c *CPU) forward(cn *cpuNet, s *scratch, x []float32, ldx, n int, out []flo
 			tanhRows(dst, n, ldd, st.Out)
 		case EpScale:
 			scaleHead(dst, n, ldd, net.Low, cn.half, out)
+		case EpStd:
+			stdHead(dst, n, ldd, net.ActDim, out)
 		}
 		cur, ld = dst, ldd
 	}
@@ -323,6 +342,28 @@ func (c *CPU) Policy(actor *loaders.Network, obs []float32, n int, act []float32
 	for off := 0; off < n; off += c.tile {
 		m := min(c.tile, n-off)
 		c.forward(cn, s, obs[off*od:], od, m, act[off*ad:])
+	}
+	return nil
+}
+
+// PolicyStd implements StdBackend.
+func (c *CPU) PolicyStd(actor *loaders.Network, obs []float32, n int, std []float32) error {
+	cn, err := c.prepareKey(netKey{actor, true})
+	if err != nil {
+		return err
+	}
+	od, ad := actor.ObsDim, actor.ActDim
+	if err := checkLen("obs", obs, n*od); err != nil {
+		return err
+	}
+	if err := checkLen("std", std, n*ad); err != nil {
+		return err
+	}
+	s := c.get()
+	defer c.put(s)
+	for off := 0; off < n; off += c.tile {
+		m := min(c.tile, n-off)
+		c.forward(cn, s, obs[off*od:], od, m, std[off*ad:])
 	}
 	return nil
 }

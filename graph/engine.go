@@ -39,6 +39,8 @@ type Engine struct {
 
 	mu    sync.Mutex
 	state []*engineWorker
+	// stdCPU evaluates PolicyStd when the backend is no StdBackend.
+	stdCPU *CPU
 }
 
 // engineWorker holds one worker's chunk buffers.
@@ -241,6 +243,42 @@ func (e *Engine) policy(actor *loaders.Network, obs Rows, act []float32, fn Chun
 		stream: fn,
 		eval: func(in, out [][]float32, n int) error {
 			return e.b.Policy(actor, in[0], n, out[0])
+		},
+	})
+}
+
+// PolicyStd writes a SAC actor's policy standard deviation,
+// exp(clamp(log_std, LogStdMin, LogStdMax)) of the log_std half of its last
+// layer (its 2×ActDim outputs are the mean, then log_std), for every row of
+// obs into std (Len×ActDim values, row-major). Other kinds are an error.
+func (e *Engine) PolicyStd(actor *loaders.Network, obs Rows, std []float32) error {
+	if actor == nil {
+		return fmt.Errorf("graph: PolicyStd needs an actor")
+	}
+	if actor.Kind != loaders.KindSACActor {
+		return fmt.Errorf("graph: %s is a %s: only a SAC actor has a policy std", actor.Path, actor.Kind)
+	}
+	if std == nil {
+		return fmt.Errorf("graph: PolicyStd needs an output slice")
+	}
+	if err := checkDims("observation", obs, actor.ObsDim); err != nil {
+		return err
+	}
+	sb, ok := e.b.(StdBackend)
+	if !ok {
+		e.mu.Lock()
+		if e.stdCPU == nil {
+			e.stdCPU = NewCPU(Options{Workers: e.workers, Chunk: e.chunk})
+		}
+		sb = e.stdCPU
+		e.mu.Unlock()
+	}
+	return e.run(&job{
+		srcs:   []Rows{obs},
+		widths: []int{actor.ActDim},
+		dst:    [][]float32{std},
+		eval: func(in, out [][]float32, n int) error {
+			return sb.PolicyStd(actor, in[0], n, out[0])
 		},
 	})
 }

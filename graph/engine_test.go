@@ -3,7 +3,10 @@ package graph
 import (
 	"errors"
 	"fmt"
+	"math"
 	"testing"
+
+	"github.com/rleval/rleval/loaders"
 )
 
 // TestEngineChunkBoundaries pins that every row is evaluated exactly once
@@ -274,4 +277,67 @@ func TestQFullMatchesQAndQPolicy(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPolicyStdIsExpOfClampedLogStd checks PolicyStd against a hand
+// computation: a one-layer SAC actor whose log_std outputs are chosen to
+// fall below, inside and above the clamp.
+func TestPolicyStdIsExpOfClampedLogStd(t *testing.T) {
+	// 2 observations → mean (2) then log_std (2). log_std0 = 3·o0 - 1,
+	// log_std1 = -o1 + 0.5.
+	actor := &loaders.Network{Path: "hand", Kind: loaders.KindSACActor, Hidden: loaders.ReLU,
+		ObsDim: 2, ActDim: 2, Low: []float32{-1, -1}, High: []float32{1, 1},
+		Layers: []loaders.Linear{{Name: "mu", In: 2, Out: 4,
+			W: []float32{1, 0, 0, 1, 3, 0, 0, -1},
+			B: []float32{0, 0, -1, 0.5}}}}
+	obsv := []float32{
+		0, 0, // log_std (-1, 0.5)
+		2, 30, // (5 → 2, -29.5 → -20)
+		-0.5, -1, // (-2.5, 1.5)
+	}
+	want := []float64{
+		math.Exp(-1), math.Exp(0.5),
+		math.Exp(2), math.Exp(-20),
+		math.Exp(-2.5), math.Exp(1.5),
+	}
+	obs, _ := NewSliceRows(obsv, 2)
+	for _, b := range []Backend{NewCPU(Options{}), NewReference()} {
+		got := make([]float32, 6)
+		if err := NewEngine(b, Options{Chunk: 2}).PolicyStd(actor, obs, got); err != nil {
+			t.Fatalf("%s: %v", b.Name(), err)
+		}
+		checkClose(t, b.Name(), got, want)
+	}
+	// A deeper random SAC actor agrees with the float64 reference's log_std.
+	s := testShapes[3]
+	sac, c1, _ := s.nets(7)
+	const n = 200
+	ov := randomRows(n, s.obsDim, 3, 4)
+	rows, _ := NewSliceRows(ov, s.obsDim)
+	got := make([]float32, n*s.actDim)
+	if err := NewEngine(NewCPU(Options{}), Options{Chunk: 64}).PolicyStd(sac, rows, got); err != nil {
+		t.Fatal(err)
+	}
+	var wantDeep []float64
+	for r := 0; r < n; r++ {
+		raw := ref64Raw(sac, ov[r*s.obsDim:(r+1)*s.obsDim])
+		for j := 0; j < s.actDim; j++ {
+			wantDeep = append(wantDeep, math.Exp(math.Min(math.Max(raw[s.actDim+j], -20), 2)))
+		}
+	}
+	checkClose(t, "deep std", got, wantDeep)
+	if err := NewEngine(NewCPU(Options{}), Options{}).PolicyStd(c1, rows, got); err == nil {
+		t.Error("PolicyStd of a critic gave no error")
+	}
+	td3, _, _ := testShapes[0].nets(1)
+	if err := NewEngine(NewCPU(Options{}), Options{}).PolicyStd(td3, rows, got); err == nil {
+		t.Error("PolicyStd of a deterministic actor gave no error")
+	}
+}
+
+// ref64Raw evaluates net's layers on one row in float64, without any head.
+func ref64Raw(net *loaders.Network, x []float32) []float64 {
+	c := *net
+	c.Kind = loaders.KindCritic
+	return ref64(&c, x)
 }

@@ -2,7 +2,6 @@ package graph
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/rleval/rleval/loaders"
 )
@@ -98,35 +97,6 @@ func NewCoordGrid(base []float64, xi int, x Axis, yi int, y Axis) (*Grid, error)
 		}
 		obs[xi], obs[yi] = float32(xv), float32(yv)
 	}}, nil
-}
-
-// The Pendulum-v1 state ranges the notebooks plot.
-const (
-	PendulumMaxSpeed = 8.0
-)
-
-// pendulumObs maps (θ, θ̇) to Pendulum-v1's observation [cos θ, sin θ, θ̇].
-func pendulumObs(theta, thetaDot float64, obs []float32) {
-	obs[0] = float32(math.Cos(theta))
-	obs[1] = float32(math.Sin(theta))
-	obs[2] = float32(thetaDot)
-}
-
-// PendulumGrid returns the N×N Pendulum state grid: θ = linspace(-π, π, n)
-// along X (columns) and θ̇ = linspace(-8, 8, n) along Y (rows).
-func PendulumGrid(n int) *Grid {
-	return &Grid{
-		X:      Axis{-math.Pi, math.Pi, n},
-		Y:      Axis{-PendulumMaxSpeed, PendulumMaxSpeed, n},
-		ObsDim: 3,
-		Map:    pendulumObs,
-	}
-}
-
-// PendulumLine returns n θ points, linspace(-π, π, n), at θ̇ = 0: the 1-D
-// policy curve (500 points in the notebooks).
-func PendulumLine(n int) *Grid {
-	return &Grid{X: Axis{-math.Pi, math.Pi, n}, Y: Axis{0, 0, 1}, ObsDim: 3, Map: pendulumObs}
 }
 
 // SliceRows is a Rows over n×dim values already in memory, such as a replay

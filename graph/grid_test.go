@@ -33,55 +33,6 @@ func TestAxisMatchesNumpyLinspace(t *testing.T) {
 	}
 }
 
-// TestPendulumGridIsRowMajorWithThetaDotAsRows pins the layout the jobs and
-// the fixtures share: row i is θ̇_i, column j is θ_j.
-func TestPendulumGridIsRowMajorWithThetaDotAsRows(t *testing.T) {
-	const n = 7
-	g := PendulumGrid(n)
-	if r, c := g.Shape(); r != n || c != n || g.Len() != n*n || g.Dim() != 3 {
-		t.Fatalf("shape %d×%d, len %d, dim %d", r, c, g.Len(), g.Dim())
-	}
-	th, td := g.X.Values(), g.Y.Values()
-	all := make([]float32, n*n*3)
-	g.Fill(0, n*n, all)
-	for i := 0; i < n; i++ {
-		for j := 0; j < n; j++ {
-			o := all[(i*n+j)*3:]
-			want := []float32{float32(math.Cos(th[j])), float32(math.Sin(th[j])), float32(td[i])}
-			for k := range want {
-				if o[k] != want[k] {
-					t.Fatalf("cell (%d,%d)[%d] = %v, want %v", i, j, k, o[k], want[k])
-				}
-			}
-		}
-	}
-	// Any chunking gives the same rows.
-	for _, chunk := range []int{1, 5, 7, 13} {
-		buf := make([]float32, chunk*3)
-		for start := 0; start < n*n; start += chunk {
-			m := min(chunk, n*n-start)
-			g.Fill(start, m, buf)
-			for k := 0; k < m*3; k++ {
-				if buf[k] != all[start*3+k] {
-					t.Fatalf("chunk %d at %d differs at %d", chunk, start, k)
-				}
-			}
-		}
-	}
-}
-
-func TestPendulumLineIsThetaAtRest(t *testing.T) {
-	g := PendulumLine(500)
-	if g.Len() != 500 {
-		t.Fatalf("len %d", g.Len())
-	}
-	buf := make([]float32, 500*3)
-	g.Fill(0, 500, buf)
-	if buf[2] != 0 || buf[499*3+2] != 0 || buf[0] != float32(math.Cos(-math.Pi)) || buf[499*3+1] != float32(math.Sin(math.Pi)) {
-		t.Errorf("line endpoints %v %v", buf[:3], buf[499*3:])
-	}
-}
-
 func TestCoordGridVariesTwoCoordinates(t *testing.T) {
 	g, err := NewCoordGrid([]float64{1, 2, 3, 4}, 3, Axis{0, 1, 2}, 1, Axis{-1, 1, 3})
 	if err != nil {

@@ -121,6 +121,20 @@ func scaleHead(v []float32, n, ldv int, low, half []float32, act []float32) {
 	}
 }
 
+// stdHead turns columns ad..2ad-1 of n rows of v (a SAC actor's log_std)
+// into exp(clamp(log_std, LogStdMin, LogStdMax)), written densely (n×ad)
+// into std.
+func stdHead(v []float32, n, ldv, ad int, std []float32) {
+	for r := 0; r < n; r++ {
+		lr := v[r*ldv+ad : r*ldv+2*ad]
+		sr := std[r*ad : r*ad+ad]
+		for j := range sr {
+			l := min(max(lr[j], LogStdMin), LogStdMax)
+			sr[j] = float32(math.Exp(float64(l)))
+		}
+	}
+}
+
 // outDotGo evaluates a one-output layer, y[r] = b + h[r]·w, for n rows of h
 // (row stride ld, k values used).
 func outDotGo(h []float32, n, k, ld int, w []float32, b float32, y []float32) {

@@ -36,6 +36,16 @@ const (
 	EpReLU  Epilogue = "relu"
 	EpTanh  Epilogue = "tanh"
 	EpScale Epilogue = "tanh-scale" // low + (tanh(v)+1)*(high-low)/2
+	// EpStd turns a SAC actor's log_std half into its standard deviation,
+	// exp(clamp(log_std, -20, 2)).
+	EpStd Epilogue = "exp-clamp-std"
+)
+
+// The clamp SAC applies to log_std before exponentiating it (the bounds of
+// Stable-Baselines3's LOG_STD_MIN and LOG_STD_MAX and of the upstream code).
+const (
+	LogStdMin = -20
+	LogStdMax = 2
 )
 
 // Step is one layer of a Plan: y = epilogue(x·Wᵀ + b).
@@ -98,6 +108,26 @@ func Lower(net *loaders.Network) (*Plan, error) {
 		p.Steps = append(p.Steps, s)
 	}
 	p.Out = p.Steps[last].Out
+	return p, nil
+}
+
+// LowerStd lowers a SAC actor into the Plan of its standard deviation:
+// the same layers, the last one kept whole (mean and log_std) and finished
+// by EpStd, which writes exp(clamp(log_std)) of the log_std half.
+func LowerStd(net *loaders.Network) (*Plan, error) {
+	p, err := Lower(net)
+	if err != nil {
+		return nil, err
+	}
+	if net.Kind != loaders.KindSACActor {
+		return nil, fmt.Errorf("graph: %s is a %s: only a SAC actor has a policy std", net.Path, net.Kind)
+	}
+	last := len(p.Steps) - 1
+	s := &p.Steps[last]
+	s.Out, s.Epilogue, s.Op = 2*net.ActDim, EpStd, OpGEMM
+	if last == 0 && s.In <= smallK {
+		s.Op = OpDirect
+	}
 	return p, nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"github.com/rleval/rleval/internal/atomicfile"
-	"io"
 	"io/fs"
 	"math"
 	"os"
@@ -14,45 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/schollz/progressbar/v3"
 )
-
-// Exit statuses of `rleval batch` and `rleval merge`, as ExitCode maps a
-// batch's outcome to them.
-const (
-	// ExitOK: every run succeeded (partial runs, whose missing inputs
-	// were reported, count as succeeded).
-	ExitOK = 0
-	// ExitFailure: the batch itself could not run or finish (unreadable
-	// experiments folder, unwritable output folder, missing shard
-	// summaries in a merge).
-	ExitFailure = 1
-	// ExitUsage: bad command line (flags, --shard, --match, an output
-	// folder inside a run).
-	ExitUsage = 2
-	// ExitSomeRunsFailed: the batch finished but at least one run failed;
-	// summary.csv says which and why.
-	ExitSomeRunsFailed = 3
-	// ExitInterrupted: the batch was cancelled (Ctrl-C, SIGTERM from the
-	// scheduler); finished runs are saved and the next batch resumes.
-	ExitInterrupted = 130
-)
-
-// ExitCode maps the outcome of Batch.Run or Merge to an exit status.
-func ExitCode(res *BatchResult, err error) int {
-	switch {
-	case errors.Is(err, ErrUsage):
-		return ExitUsage
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return ExitInterrupted
-	case err != nil:
-		return ExitFailure
-	case res != nil && res.Failed > 0:
-		return ExitSomeRunsFailed
-	}
-	return ExitOK
-}
 
 // EvaluateFunc evaluates the run in runDir with all jobs, writing its
 // outputs (atomically, with atomicfile.Write) under outDir, which exists. It
@@ -69,6 +30,9 @@ type Batch struct {
 	// be inside Root: it is then not searched for runs, but it must not be
 	// Root itself or inside a run).
 	Root, Out string
+	// Dirs, if set, are the run directories to evaluate instead of those
+	// under Root (`rleval run` over several directories).
+	Dirs []string
 	// Workers is how many runs are evaluated at once (≤ 0 means 1).
 	Workers int
 	// Shard and Shards select shard Shard (0-based) of Shards; Shards ≤ 1
@@ -85,7 +49,7 @@ type Batch struct {
 	// Evaluate evaluates one run.
 	Evaluate EvaluateFunc
 	// Progress, if set, is called (serially) at the start and after each
-	// run, skipped ones included. ProgressBar makes one.
+	// run, skipped ones included: runs done of total, failures so far.
 	Progress func(done, total, failed int)
 	// SummaryInterval is the least time between two rewrites of the
 	// summary files while the batch runs (0 means 2s); they are always
@@ -135,32 +99,56 @@ type BatchResult struct {
 // result then still holds the runs that finished.
 func (b *Batch) Run(ctx context.Context) (*BatchResult, error) {
 	res := &BatchResult{Root: b.Root, Out: b.Out, Shard: b.Shard, Shards: b.Shards, Options: b.Options, Started: time.Now().UTC()}
+	runs, err := b.selectRuns(res)
+	if err != nil {
+		return res, err
+	}
+	rows, done, writeErr := b.evaluateAll(ctx, res, runs)
+	res.Interrupted = done < len(runs)
+	if err := b.writeSummaries(res, rows, true); err != nil {
+		return res, err
+	}
+	if writeErr != nil {
+		return res, writeErr
+	}
+	if res.Interrupted {
+		if err := ctx.Err(); err != nil {
+			return res, fmt.Errorf("batch interrupted after %d of %d runs (run it again to resume): %w", done, len(runs), err)
+		}
+	}
+	return res, nil
+}
+
+// selectRuns checks the batch's options, creates its output folder and
+// returns the runs it evaluates: Dirs, or those discovered under Root,
+// after --match and --shard.
+func (b *Batch) selectRuns(res *BatchResult) ([]RunDir, error) {
 	if b.Evaluate == nil {
-		return res, fmt.Errorf("batch: no Evaluate function: %w", ErrUsage)
+		return nil, fmt.Errorf("batch: no Evaluate function: %w", ErrUsage)
 	}
 	if err := validShard(b.Shard, b.Shards); err != nil {
-		return res, err
+		return nil, err
 	}
 	if b.Shards <= 1 {
 		res.Shard, res.Shards = 0, 0
 	}
 	if b.Out == "" {
-		return res, fmt.Errorf("batch: no output folder (--out): %w", ErrUsage)
+		return nil, fmt.Errorf("batch: no output folder (--out): %w", ErrUsage)
 	}
 	if err := os.MkdirAll(b.Out, 0o755); err != nil {
-		return res, fmt.Errorf("create output folder %s: %w", b.Out, err)
+		return nil, fmt.Errorf("create output folder %s: %w", b.Out, err)
 	}
-	all, notes, err := Discover(b.Root, b.Out)
+	all, notes, err := b.discover()
 	res.Notes = notes
 	if err != nil {
-		return res, err
+		return nil, err
 	}
 	if err := checkOutside(b.Out, all); err != nil {
-		return res, err
+		return nil, err
 	}
 	runs, err := FilterMatch(all, b.Match)
 	if err != nil {
-		return res, err
+		return nil, err
 	}
 	runs = SelectShard(runs, b.Shard, b.Shards)
 	res.Total = len(runs)
@@ -171,16 +159,39 @@ func (b *Batch) Run(ctx context.Context) (*BatchResult, error) {
 	for _, name := range []string{jsonName, csvName, IndexFileName} {
 		removeTempsOf(b.Out, name)
 	}
+	return runs, nil
+}
 
-	workers := b.Workers
-	if workers <= 0 {
-		workers = 1
+// discover returns Dirs as runs, or the runs under Root.
+func (b *Batch) discover() ([]RunDir, []string, error) {
+	if len(b.Dirs) == 0 {
+		return Discover(b.Root, b.Out)
 	}
+	var runs []RunDir
+	names := map[string]int{}
+	for _, d := range b.Dirs {
+		names[filepath.Base(filepath.Clean(d))]++
+	}
+	for _, d := range b.Dirs {
+		name := filepath.Base(filepath.Clean(d))
+		rd := RunDir{Path: d, Rel: filepath.ToSlash(filepath.Clean(d)), Name: name, OutName: name}
+		if names[name] > 1 {
+			rd.OutName = strings.NewReplacer("/", "__", "..", "_").Replace(strings.TrimPrefix(rd.Rel, "/"))
+		}
+		runs = append(runs, rd)
+	}
+	return runs, nil, nil
+}
+
+// evaluateAll evaluates runs Workers at a time, counting them into res,
+// calling Progress and rewriting the summaries every SummaryInterval. It
+// returns the finished rows (nil for unfinished runs), how many finished,
+// and the first error writing the summaries.
+func (b *Batch) evaluateAll(ctx context.Context, res *BatchResult, runs []RunDir) ([]*RunSummary, int, error) {
 	interval := b.SummaryInterval
 	if interval <= 0 {
 		interval = 2 * time.Second
 	}
-
 	var (
 		mu        sync.Mutex
 		rows      = make([]*RunSummary, len(runs))
@@ -196,19 +207,7 @@ func (b *Batch) Run(ctx context.Context) (*BatchResult, error) {
 		defer mu.Unlock()
 		rows[i] = row
 		done++
-		if skipped {
-			res.Skipped++
-		} else {
-			res.Evaluated++
-		}
-		switch row.Status {
-		case StatusFailed:
-			res.Failed++
-		case StatusPartial:
-			res.Partial++
-		default:
-			res.OK++
-		}
+		res.count(row, skipped)
 		if b.Progress != nil {
 			b.Progress(done, len(runs), res.Failed)
 		}
@@ -219,16 +218,14 @@ func (b *Batch) Run(ctx context.Context) (*BatchResult, error) {
 			}
 		}
 	}
-
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
+	for w := 0; w < max(b.Workers, 1); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				row, skipped, ok := b.runOne(ctx, runs[i])
-				if ok {
+				if row, skipped, ok := b.runOne(ctx, runs[i]); ok {
 					finish(i, row, skipped)
 				}
 			}
@@ -244,20 +241,29 @@ feed:
 	}
 	close(next)
 	wg.Wait()
+	return rows, done, writeErr
+}
 
-	res.Interrupted = done < len(runs)
-	if err := b.writeSummaries(res, rows, true); err != nil {
-		return res, err
+// count adds one finished run to the totals.
+func (res *BatchResult) count(row *RunSummary, skipped bool) {
+	if skipped {
+		res.Skipped++
+	} else {
+		res.Evaluated++
 	}
-	if writeErr != nil {
-		return res, writeErr
+	res.countStatus(row.Status)
+}
+
+// countStatus adds one run of status to OK, Partial or Failed.
+func (res *BatchResult) countStatus(status string) {
+	switch status {
+	case StatusFailed:
+		res.Failed++
+	case StatusPartial:
+		res.Partial++
+	default:
+		res.OK++
 	}
-	if res.Interrupted {
-		if err := ctx.Err(); err != nil {
-			return res, fmt.Errorf("batch interrupted after %d of %d runs (run it again to resume): %w", done, len(runs), err)
-		}
-	}
-	return res, nil
 }
 
 // writeSummaries fills res.Runs from the finished rows and writes the
@@ -436,28 +442,5 @@ func removeTempsOf(dir, name string) {
 	matches, _ := filepath.Glob(filepath.Join(dir, "."+name+atomicfile.Marker+"*"))
 	for _, m := range matches {
 		os.Remove(m)
-	}
-}
-
-// ProgressBar returns a Batch.Progress that draws one bar on w: runs done
-// of total, failures so far, and the time left.
-func ProgressBar(w io.Writer) func(done, total, failed int) {
-	var bar *progressbar.ProgressBar
-	return func(done, total, failed int) {
-		if bar == nil {
-			bar = progressbar.NewOptions(total,
-				progressbar.OptionSetWriter(w),
-				progressbar.OptionSetDescription("runs"),
-				progressbar.OptionShowCount(),
-				progressbar.OptionSetPredictTime(true),
-				progressbar.OptionSetElapsedTime(true),
-				progressbar.OptionThrottle(100*time.Millisecond),
-				progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
-			)
-		}
-		if failed > 0 {
-			bar.Describe(fmt.Sprintf("runs (%d failed)", failed))
-		}
-		bar.Set(done)
 	}
 }

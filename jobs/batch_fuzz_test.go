@@ -1,7 +1,6 @@
 package jobs
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,15 +67,4 @@ func FuzzReadSummary(f *testing.F) {
 			t.Fatal("summary does not round-trip")
 		}
 	})
-}
-
-func TestProgressBarDrawsCountsAndFailures(t *testing.T) {
-	var buf bytes.Buffer
-	p := ProgressBar(&buf)
-	p(0, 4, 0)
-	p(2, 4, 1)
-	p(4, 4, 1)
-	if s := buf.String(); !strings.Contains(s, "4/4") || !strings.Contains(s, "1 failed") {
-		t.Fatalf("bar output %q lacks the count or the failures", s)
-	}
 }

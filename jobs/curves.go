@@ -14,7 +14,8 @@ import (
 // curvesJob: analyses 2–7, every numeric field of the training log as a
 // curve: evaluation rewards, critic and actor losses, buffer size, and any
 // other field (SAC's alpha, entropy...).
-var curvesJob = Job{Name: "curves", Needs: needLog, Run: runCurves}
+var curvesJob = Job{Name: "curves", Sections: []Section{{"rewards", "Evaluation rewards"}, {"losses", "Training losses"}},
+	Needs: needLog, Run: runCurves}
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
 
@@ -24,38 +25,41 @@ func curveFile(event, field string) string {
 	return "curve_" + unsafeName.ReplaceAllString(event, "_") + "_" + unsafeName.ReplaceAllString(field, "_") + ".npy"
 }
 
-func runCurves(c *Context) error {
+func runCurves(c *Context) (*Output, error) {
 	lg := c.Run.Log
 	// One array per field of every kind of record, one row per record
 	// that has the field, full resolution.
 	for _, t := range lg.Tables() {
 		if err := writeCurves(c, tablePrefix("", t), t); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	for _, o := range c.Run.OtherLogs {
 		for _, t := range o.Tables() {
 			if err := writeCurves(c, tablePrefix(logStem(o.Path), t), t); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
+	out := &Output{}
 	rs := lg.Evals.Col("reward_sum")
 	if n := len(rs.Value); n > 0 {
-		c.summary.FinalRewardSum = rs.Value[n-1]
-		best := math.Inf(-1)
-		for _, v := range rs.Value {
-			if !math.IsNaN(v) && v > best {
-				best = v
+		out.Summary = func(sum *RunSummary) {
+			sum.FinalRewardSum = rs.Value[n-1]
+			best := math.Inf(-1)
+			for _, v := range rs.Value {
+				if !math.IsNaN(v) && v > best {
+					best = v
+				}
 			}
+			sum.BestRewardSum = best
+			sum.CurveStep, sum.CurveValue = rs.Step, rs.Value
 		}
-		c.summary.BestRewardSum = best
-		c.summary.CurveStep, c.summary.CurveValue = rs.Step, rs.Value
 	}
 	if c.Opt.CoreOnly {
-		return nil
+		return out, nil
 	}
-	return c.plotCurves()
+	return out, plotCurves(c, out)
 }
 
 // tablePrefix names a kind of record in curve file names: "step",
@@ -116,7 +120,7 @@ func curveX(t *loaders.Table, field, axis string) (loaders.Series, string) {
 // plotCurves draws the evaluation rewards (analyses 2, 3), every step
 // field (4–7 and the rest) and every field of the run's other records and
 // logs, as figures and as interactive charts.
-func (c *Context) plotCurves() error {
+func plotCurves(c *Context, out *Output) error {
 	lg := c.Run.Log
 	var rewardCharts, lossCharts []plotting.Chart
 	ev := &lg.Evals
@@ -128,7 +132,7 @@ func (c *Context) plotCurves() error {
 			lo, hi = m, m // no min/max logged: an empty band
 		}
 		fig, err := st.RewardMean(m.Step, m.Value, lo.Value, hi.Value)
-		if err := c.figure(plotting.SectionRewards, "eval_reward_mean", fig, err); err != nil {
+		if err := out.add("rewards", "eval_reward_mean", fig, err); err != nil {
 			return err
 		}
 		rewardCharts = append(rewardCharts, plotting.Chart{Title: "Evaluation: mean reward per step", XLabel: xl, YLabel: "Reward (mean per step)",
@@ -138,7 +142,7 @@ func (c *Context) plotCurves() error {
 	}
 	if s, xl := curveX(ev, "reward_sum", c.Opt.X); len(s.Value) > 0 {
 		fig, err := plotting.CurveStyle{XLabel: xl}.RewardSum(s.Step, s.Value)
-		if err := c.figure(plotting.SectionRewards, "eval_reward_sum", fig, err); err != nil {
+		if err := out.add("rewards", "eval_reward_sum", fig, err); err != nil {
 			return err
 		}
 		rewardCharts = append(rewardCharts, plotting.Chart{Title: "Evaluation: total reward per episode", XLabel: xl, YLabel: "Reward (sum)",
@@ -157,7 +161,7 @@ func (c *Context) plotCurves() error {
 		if len(s.Value) == 0 {
 			continue
 		}
-		chart, err := c.stepCurve("train_"+unsafeName.ReplaceAllString(name, "_"), "", name, s, xl)
+		chart, err := stepCurve(c, out, "train_"+unsafeName.ReplaceAllString(name, "_"), "", name, s, xl)
 		if err != nil {
 			return err
 		}
@@ -184,7 +188,7 @@ func (c *Context) plotCurves() error {
 			if len(s.Value) == 0 || name == "time" {
 				continue
 			}
-			chart, err := c.stepCurve("log_"+unsafeName.ReplaceAllString(prefix+"_"+name, "_"), prefix+": ", name, s, xl)
+			chart, err := stepCurve(c, out, "log_"+unsafeName.ReplaceAllString(prefix+"_"+name, "_"), prefix+": ", name, s, xl)
 			if err != nil {
 				return err
 			}
@@ -194,7 +198,7 @@ func (c *Context) plotCurves() error {
 	for _, x := range []struct {
 		section string
 		charts  []plotting.Chart
-	}{{plotting.SectionRewards, rewardCharts}, {plotting.SectionLosses, lossCharts}} {
+	}{{"rewards", rewardCharts}, {"losses", lossCharts}} {
 		if len(x.charts) == 0 {
 			continue
 		}
@@ -202,20 +206,20 @@ func (c *Context) plotCurves() error {
 		if err != nil {
 			return err
 		}
-		c.report.section(x.section).Interactive = h
+		out.Interactive = append(out.Interactive, Interactive{Section: x.section, HTML: h})
 	}
 	return nil
 }
 
 // stepCurve draws one field as a figure named name and returns its
 // interactive chart; title prefixes the field's title.
-func (c *Context) stepCurve(name, title, field string, s loaders.Series, xlabel string) (plotting.Chart, error) {
+func stepCurve(c *Context, out *Output, name, title, field string, s loaders.Series, xlabel string) (plotting.Chart, error) {
 	st := plotting.CurveStyle{XLabel: xlabel, Smooth: c.Opt.Smooth}
 	fig, err := st.StepField(field, s.Step, s.Value)
 	if err == nil && title != "" {
 		fig.Plot().Title.Text = title + fig.Plot().Title.Text
 	}
-	if err := c.figure(plotting.SectionLosses, name, fig, err); err != nil {
+	if err := out.add("losses", name, fig, err); err != nil {
 		return plotting.Chart{}, err
 	}
 	lk := plotting.StepFieldLookOf(field)

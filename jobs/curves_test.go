@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -240,13 +239,16 @@ func BenchmarkCurvesJob(b *testing.B) {
 	b.ResetTimer()
 	cpu0 := cpuTime()
 	for b.Loop() {
-		c := &Context{Run: r, Opt: DefaultOptions(), Out: out, report: newPage(r), summary: &RunSummary{},
-			renderSem: make(chan struct{}, runtime.NumCPU()), job: "curves"}
-		if err := runCurves(c); err != nil {
+		c := &Context{Run: r, Opt: DefaultOptions(), Out: out}
+		p := newPage(c)
+		o, err := runCurves(c)
+		if err != nil {
 			b.Fatal(err)
 		}
-		c.finishRenders()
-		for _, j := range c.summary.Jobs {
+		p.add("curves", o)
+		sum := &RunSummary{Jobs: []JobStatus{{Name: "curves", Status: StatusOK}}}
+		p.finish(sum)
+		for _, j := range sum.Jobs {
 			if j.Status != StatusOK {
 				b.Fatal(j.Reason)
 			}

@@ -9,10 +9,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
 	"runtime/debug"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/rleval/rleval/graph"
@@ -39,6 +37,8 @@ type Options struct {
 	// CoreOnly writes only the core arrays of `rleval eval`: no plots, JSON
 	// or report.
 	CoreOnly bool
+	// Plane chooses the maps' plane (--preset, --axes, --fix).
+	Plane PlaneSpec
 	// Engine evaluates the networks; nil means a CPU engine.
 	Engine *graph.Engine
 	// Logf receives progress lines; nil discards them.
@@ -52,84 +52,23 @@ func DefaultOptions() Options {
 }
 
 // Context is what a job sees: the loaded run, the options, where to write,
-// and results that several jobs share (computed once).
+// the state plane of its maps, and the shared evaluations it may ask for
+// (GridPolicy, GridQ, BufferQ). It holds no job's results.
 type Context struct {
 	Run    *loaders.Run
 	Opt    Options
 	Out    string
 	Engine *graph.Engine
-	Preset *Preset
+	// Plane is the state plane of the maps, phase portrait and coverage;
+	// nil, with PlaneErr saying why, when the run has none.
+	Plane    *Plane
+	PlaneErr error
 
-	report  *page
-	summary *RunSummary
-
-	// Figures drawn in the background (see figure).
-	job       string
-	renders   []*render
-	renderWG  sync.WaitGroup
-	renderSem chan struct{}
-
-	// Shared results, filled by the jobs that compute them.
-	gridAct, gridQ1, gridQ2, gridQ []float32
-	qBuffer, qPolicy               []float32
+	shared *shared
 }
 
-// Job is one analysis family.
-type Job struct {
-	// Name identifies the job in summary.json and the report.
-	Name string
-	// Core jobs write the arrays of `rleval eval`.
-	Core bool
-	// Needs returns nil when the job's inputs are present, or why not.
-	Needs func(c *Context) error
-	// Run computes and writes the job's outputs.
-	Run func(c *Context) error
-}
-
-// Jobs lists every analysis in the notebook's order.
-func Jobs() []Job {
-	return []Job{curvesJob, modelsJob, policyJob, bufferJob, qvaluesJob, mapsJob}
-}
-
-// need helpers: each returns the load error of a missing input.
-func needLog(c *Context) error {
-	if c.Run.Log == nil {
-		return c.Run.LogErr
-	}
-	return nil
-}
-
-func needNets(roles ...loaders.Role) func(c *Context) error {
-	return func(c *Context) error {
-		for _, r := range roles {
-			if c.Run.Nets[r] == nil {
-				if err := c.Run.NetErrs[r]; err != nil {
-					return err
-				}
-				return fmt.Errorf("%s: %s has no %s network", c.Run.Dir, c.Run.Layout, r)
-			}
-		}
-		return nil
-	}
-}
-
-func needAll(fs ...func(c *Context) error) func(c *Context) error {
-	return func(c *Context) error {
-		for _, f := range fs {
-			if err := f(c); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-}
-
-func needBuffer(c *Context) error {
-	if c.Run.Buffer == nil {
-		return c.Run.BufferErr
-	}
-	return nil
-}
+// Grid returns the state grid of the maps, Opt.Grid points a side.
+func (c *Context) Grid() *graph.Grid { return c.Plane.Grid(c.Opt.Grid) }
 
 // Evaluate loads the run in runDir and runs every job, writing into outDir.
 // A missing or broken input skips only the jobs that need it; the summary
@@ -158,9 +97,11 @@ func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSumm
 	if eng == nil {
 		eng = graph.NewEngine(graph.NewCPU(graph.Options{}), graph.Options{})
 	}
-	c := &Context{Run: r, Opt: opt, Out: outDir, Engine: eng, Preset: PresetFor(r), report: newPage(r), summary: sum,
-		renderSem: make(chan struct{}, runtime.NumCPU())}
-	defer c.renderWG.Wait() // also on early returns: no figure outlives Evaluate
+	c := &Context{Run: r, Opt: opt, Out: outDir, Engine: eng}
+	c.Plane, c.PlaneErr = ResolvePlane(r, opt.Plane)
+	c.shared = newShared(c)
+	pg := newPage(c)
+	defer pg.wait() // also on early returns: no figure outlives Evaluate
 	defer func() {
 		// The backend outlives the run in a batch: release its networks.
 		for _, n := range r.Nets {
@@ -171,29 +112,58 @@ func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSumm
 		sum.Status, sum.Error = StatusFailed, err.Error()
 		return sum, fmt.Errorf("create %s: %w", outDir, err)
 	}
-	for _, j := range Jobs() {
+	for _, j := range registry {
 		if err := ctx.Err(); err != nil {
 			return sum, err
 		}
 		if opt.CoreOnly && !j.Core {
 			continue
 		}
-		if err := j.Needs(c); err != nil {
-			sum.Jobs = append(sum.Jobs, JobStatus{Name: j.Name, Status: "skipped", Reason: err.Error()})
-			logf("%s: %s skipped: %v", r.Name, j.Name, err)
-			continue
-		}
-		t0 := time.Now()
-		c.job = j.Name
-		if err := runJob(j, c); err != nil {
-			sum.Jobs = append(sum.Jobs, JobStatus{Name: j.Name, Status: "failed", Reason: err.Error()})
-			logf("%s: %s failed: %v", r.Name, j.Name, err)
-			continue
-		}
-		sum.Jobs = append(sum.Jobs, JobStatus{Name: j.Name, Status: "ok"})
-		logf("%s: %s done in %.2fs", r.Name, j.Name, time.Since(t0).Seconds())
+		sum.Jobs = append(sum.Jobs, runOne(j, c, pg, sum, logf))
 	}
-	c.finishRenders() // a figure that failed fails its job
+	pg.finish(sum) // a figure that failed fails its job
+	finishStatus(r, sum)
+	sum.Seconds = time.Since(start).Seconds()
+	sum.Finished = time.Now().UTC()
+	if !opt.CoreOnly {
+		if err := writeSummary(c, sum); err != nil {
+			return sum, err
+		}
+		if err := pg.write(sum); err != nil {
+			return sum, err
+		}
+	}
+	return sum, nil
+}
+
+// runOne runs one job if its inputs are there and hands what it returns to
+// the report and the summary.
+func runOne(j Job, c *Context, pg *page, sum *RunSummary, logf func(string, ...any)) JobStatus {
+	name := c.Run.Name
+	if err := j.Needs(c); err != nil {
+		logf("%s: %s skipped: %v", name, j.Name, err)
+		return JobStatus{Name: j.Name, Status: "skipped", Reason: err.Error()}
+	}
+	t0 := time.Now()
+	out, err := runJob(j, c)
+	if err != nil {
+		logf("%s: %s failed: %v", name, j.Name, err)
+		return JobStatus{Name: j.Name, Status: "failed", Reason: err.Error()}
+	}
+	if out != nil {
+		if out.Summary != nil {
+			out.Summary(sum)
+		}
+		if !c.Opt.CoreOnly {
+			pg.add(j.Name, out)
+		}
+	}
+	logf("%s: %s done in %.2fs", name, j.Name, time.Since(t0).Seconds())
+	return JobStatus{Name: j.Name, Status: "ok"}
+}
+
+// finishStatus sets the run's status from its problems and failed jobs.
+func finishStatus(r *loaders.Run, sum *RunSummary) {
 	failed := 0
 	for _, j := range sum.Jobs {
 		if j.Status == "failed" {
@@ -220,25 +190,14 @@ func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSumm
 	if len(r.Broken()) > 0 {
 		sum.Status = StatusFailed
 	}
-	sum.Seconds = time.Since(start).Seconds()
-	sum.Finished = time.Now().UTC()
-	if !opt.CoreOnly {
-		if err := writeSummary(c); err != nil {
-			return sum, err
-		}
-		if err := c.report.write(c); err != nil {
-			return sum, err
-		}
-	}
-	return sum, nil
 }
 
 // runJob runs one job, turning a panic into that job's error: a bug in one
 // analysis must not cost the others.
-func runJob(j Job, c *Context) (err error) {
+func runJob(j Job, c *Context) (out *Output, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("internal error (please report): %v\n%s", p, debug.Stack())
+			out, err = nil, fmt.Errorf("internal error (please report): %v\n%s", p, debug.Stack())
 		}
 	}()
 	return j.Run(c)

@@ -24,9 +24,8 @@ type BigMap struct {
 	What string
 	// N is the grid's side: N×N cells.
 	N int
-	// XRange and YRange override the preset's axes (radians and rad/s for
-	// the pendulum) when Lo < Hi.
-	XRange, YRange [2]float64
+	// Plane chooses the map's plane (--preset, --axes, --fix).
+	Plane PlaneSpec
 	// Out is the PNG path; the .npy is written beside it, and a figure with
 	// axes and colour bar as <name>-figure.png.
 	Out string
@@ -55,20 +54,19 @@ func (v rowView) Len() int                         { return v.count }
 func (v rowView) Dim() int                         { return v.src.Dim() }
 func (v rowView) Fill(start, n int, dst []float32) { v.src.Fill(v.off+start, n, dst) }
 
+// bigMapNeeds lists the networks each map needs.
+var bigMapNeeds = map[string][]loaders.Role{
+	"policy": {loaders.RoleActor}, "target": {loaders.RoleActorTarget}, "diff": {loaders.RoleActor, loaders.RoleActorTarget},
+	"q": {loaders.RoleActor, loaders.RoleCritic1}, "q1": {loaders.RoleActor, loaders.RoleCritic1},
+	"q2": {loaders.RoleActor, loaders.RoleCritic1, loaders.RoleCritic2}, "q-disagreement": {loaders.RoleActor, loaders.RoleCritic1, loaders.RoleCritic2},
+}
+
 // RenderBigMap evaluates a map over an N×N grid block by block, streams it
 // to .npy, then colours it into a full-resolution PNG (one pixel per cell,
 // origin lower-left) and a figure with axes, reading the array back row by
 // row. Memory stays bounded by a block and one image, not by N².
 func RenderBigMap(ctx context.Context, r *loaders.Run, m BigMap) (*BigMapResult, error) {
-	p := PresetFor(r)
-	if p.Grid == nil {
-		return nil, errNoGrid
-	}
-	need := map[string][]loaders.Role{
-		"policy": {loaders.RoleActor}, "target": {loaders.RoleActorTarget}, "diff": {loaders.RoleActor, loaders.RoleActorTarget},
-		"q": {loaders.RoleActor, loaders.RoleCritic1, loaders.RoleCritic2}, "q1": {loaders.RoleActor, loaders.RoleCritic1, loaders.RoleCritic2},
-		"q2": {loaders.RoleActor, loaders.RoleCritic1, loaders.RoleCritic2}, "q-disagreement": {loaders.RoleActor, loaders.RoleCritic1, loaders.RoleCritic2},
-	}[m.What]
+	need := bigMapNeeds[m.What]
 	if need == nil {
 		return nil, fmt.Errorf("unknown map %q: want one of %s", m.What, strings.Join(MapKinds, ", "))
 	}
@@ -77,74 +75,34 @@ func RenderBigMap(ctx context.Context, r *loaders.Run, m BigMap) (*BigMapResult,
 			return nil, fmt.Errorf("map %s needs the %s network: %v", m.What, role, r.NetErrs[role])
 		}
 	}
-	g := p.Grid(m.N)
-	if m.XRange[0] < m.XRange[1] {
-		g.X.Lo, g.X.Hi = m.XRange[0], m.XRange[1]
+	pl, err := ResolvePlane(r, m.Plane)
+	if err != nil {
+		return nil, err
 	}
-	if m.YRange[0] < m.YRange[1] {
-		g.Y.Lo, g.Y.Hi = m.YRange[0], m.YRange[1]
-	}
+	g := pl.Grid(m.N)
 	res := &BigMapResult{PNG: m.Out, NPY: strings.TrimSuffix(m.Out, ".png") + ".npy",
 		Figure: strings.TrimSuffix(m.Out, ".png") + "-figure.png", Min: math.Inf(1), Max: math.Inf(-1)}
+	if err := writeBigMap(ctx, r, m, g, res); err != nil {
+		return nil, err
+	}
+	return res, drawBigMap(r, m, pl, g, res)
+}
+
+// writeBigMap evaluates the map block by block into res.NPY and records
+// its finite range.
+func writeBigMap(ctx context.Context, r *loaders.Run, m BigMap, g *graph.Grid, res *BigMapResult) error {
 	nx, ny := g.X.N, g.Y.N
 	rowsPerBlock := max(1, blockCells/nx)
-	actor := r.Nets[loaders.RoleActor]
-	target := r.Nets[loaders.RoleActorTarget]
-	c1, c2 := r.Nets[loaders.RoleCritic1], r.Nets[loaders.RoleCritic2]
-	k := 1
-	if actor != nil {
-		k = actor.ActDim
-	} else if target != nil {
-		k = target.ActDim
-	}
-	bufA, bufB := make([]float32, rowsPerBlock*nx*k), make([]float32, rowsPerBlock*nx*k)
-	q1, q2, qm := make([]float32, rowsPerBlock*nx), make([]float32, rowsPerBlock*nx), make([]float32, rowsPerBlock*nx)
-	out := make([]float32, rowsPerBlock*nx)
-	err := WriteNPYStream(res.NPY, []int{ny, nx}, func(s *NPYStream) error {
+	ev := newBlockEval(r, m, rowsPerBlock*nx)
+	return WriteNPYStream(res.NPY, []int{ny, nx}, func(s *NPYStream) error {
 		for y0 := 0; y0 < ny; y0 += rowsPerBlock {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			rows := min(rowsPerBlock, ny-y0)
-			n := rows * nx
-			view := rowView{g, y0 * nx, n}
-			var vals []float32
-			var err error
-			switch m.What {
-			case "policy", "target", "diff":
-				net := actor
-				if m.What == "target" {
-					net = target
-				}
-				if err = m.Engine.Policy(net, view, bufA[:n*k]); err != nil {
-					return err
-				}
-				vals = firstOf(bufA[:n*k], k, out[:n])
-				if m.What == "diff" {
-					if err = m.Engine.Policy(target, view, bufB[:n*k]); err != nil {
-						return err
-					}
-					for i := range vals {
-						vals[i] = bufA[i*k] - bufB[i*k]
-					}
-				}
-			default:
-				if err = m.Engine.QPolicy(actor, c1, c2, view, bufA[:n*k], q1[:n], q2[:n], qm[:n]); err != nil {
-					return err
-				}
-				switch m.What {
-				case "q":
-					vals = qm[:n]
-				case "q1":
-					vals = q1[:n]
-				case "q2":
-					vals = q2[:n]
-				default:
-					vals = out[:n]
-					for i := range vals {
-						vals[i] = q1[i] - q2[i]
-					}
-				}
+			n := min(rowsPerBlock, ny-y0) * nx
+			vals, err := ev.eval(rowView{g, y0 * nx, n}, n)
+			if err != nil {
+				return err
 			}
 			for _, v := range vals {
 				if f := float64(v); !math.IsNaN(f) && !math.IsInf(f, 0) {
@@ -157,9 +115,83 @@ func RenderBigMap(ctx context.Context, r *loaders.Run, m BigMap) (*BigMapResult,
 		}
 		return nil
 	})
-	if err != nil {
+}
+
+// blockEval evaluates one map over blocks of at most cap cells, reusing
+// its buffers.
+type blockEval struct {
+	what                  string
+	eng                   *graph.Engine
+	actor, target, c1, c2 *loaders.Network
+	k                     int
+	bufA, bufB            []float32
+	q1, q2, qm, out       []float32
+}
+
+func newBlockEval(r *loaders.Run, m BigMap, cells int) *blockEval {
+	e := &blockEval{what: m.What, eng: m.Engine, actor: r.Nets[loaders.RoleActor], target: r.Nets[loaders.RoleActorTarget], k: 1}
+	e.c1, e.c2 = r.Nets[loaders.RoleCritic1], r.Nets[loaders.RoleCritic2]
+	if e.actor != nil {
+		e.k = e.actor.ActDim
+	} else if e.target != nil {
+		e.k = e.target.ActDim
+	}
+	e.bufA, e.bufB = make([]float32, cells*e.k), make([]float32, cells*e.k)
+	e.q1, e.out = make([]float32, cells), make([]float32, cells)
+	if e.c2 != nil {
+		e.q2, e.qm = make([]float32, cells), make([]float32, cells)
+	}
+	return e
+}
+
+func (e *blockEval) eval(view graph.Rows, n int) ([]float32, error) {
+	k := e.k
+	switch e.what {
+	case "policy", "target", "diff":
+		net := e.actor
+		if e.what == "target" {
+			net = e.target
+		}
+		if err := e.eng.Policy(net, view, e.bufA[:n*k]); err != nil {
+			return nil, err
+		}
+		vals := firstOf(e.bufA[:n*k], k, e.out[:n])
+		if e.what == "diff" {
+			if err := e.eng.Policy(e.target, view, e.bufB[:n*k]); err != nil {
+				return nil, err
+			}
+			for i := range vals {
+				vals[i] = e.bufA[i*k] - e.bufB[i*k]
+			}
+		}
+		return vals, nil
+	}
+	var q2, qm []float32
+	if e.c2 != nil {
+		q2, qm = e.q2[:n], e.qm[:n]
+	}
+	if err := e.eng.QPolicy(e.actor, e.c1, e.c2, view, e.bufA[:n*k], e.q1[:n], q2, qm); err != nil {
 		return nil, err
 	}
+	switch e.what {
+	case "q":
+		return combineQ(e.c1, e.q1[:n], q2, qm), nil
+	case "q1":
+		return e.q1[:n], nil
+	case "q2":
+		return q2, nil
+	}
+	vals := e.out[:n]
+	for i := range vals {
+		vals[i] = e.q1[i] - q2[i]
+	}
+	return vals, nil
+}
+
+// drawBigMap colours res.NPY into the full-resolution PNG and the figure
+// with axes, reading the array back row by row.
+func drawBigMap(r *loaders.Run, m BigMap, pl *Plane, g *graph.Grid, res *BigMapResult) error {
+	nx, ny := g.X.N, g.Y.N
 	vmin, vmax := res.Min, res.Max
 	cmap, label := plotting.Viridis(), "Q-value"
 	switch m.What {
@@ -169,18 +201,14 @@ func RenderBigMap(ctx context.Context, r *loaders.Run, m BigMap) (*BigMapResult,
 		cmap = plotting.RdBuR()
 		a := math.Max(math.Abs(vmin), math.Abs(vmax))
 		vmin, vmax = -a, a
-		if m.What == "diff" {
-			label = "action − action_target"
-		} else {
-			label = "Q1 − Q2"
-		}
+		label = map[string]string{"diff": "action − action_target", "q-disagreement": "Q1 − Q2"}[m.What]
 	}
 	if !(vmin < vmax) {
 		vmin, vmax = vmin-0.5, vmin+0.5
 	}
 	f, err := os.Open(res.NPY)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer f.Close()
 	hdr := int64(len(npyHeader([]int{ny, nx})))
@@ -195,28 +223,26 @@ func RenderBigMap(ctx context.Context, r *loaders.Run, m BigMap) (*BigMapResult,
 		return nil
 	}
 	if err := plotting.RenderRaster(res.PNG, nx, ny, readRow, vmin, vmax, cmap); err != nil {
-		return nil, err
+		return err
 	}
 	small, sx, sy, err := plotting.DownsampleRows(nx, ny, plotting.DefaultMaxPixels, readRow)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	xs, ys := 1.0, 1.0
-	if p.Name == "pendulum" {
-		xs = 180 / math.Pi // θ is drawn in degrees
-	}
+	xlo, xhi, ylo, yhi := pl.Extent()
 	fig, err := plotting.Heatmap(small, sx, sy, plotting.HeatmapOptions{
 		Title:  fmt.Sprintf("%s — %s, %d×%d grid", r.Name, m.What, nx, ny),
-		XLabel: plotLabel(p.XLabel), YLabel: plotLabel(p.YLabel), ColorLabel: label, Colormap: cmap,
-		XMin: g.X.Lo * xs, XMax: g.X.Hi * xs, YMin: g.Y.Lo * ys, YMax: g.Y.Hi * ys, VMin: vmin, VMax: vmax})
+		XLabel: plotLabel(pl.X.Label), YLabel: plotLabel(pl.Y.Label), ColorLabel: label, Colormap: cmap,
+		XMin: xlo, XMax: xhi, YMin: ylo, YMax: yhi, VMin: vmin, VMax: vmax})
+	fig, err = withTicks(fig, err, pl)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	png, err := fig.PNG()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return res, atomicfile.WriteBytes(res.Figure, png)
+	return atomicfile.WriteBytes(res.Figure, png)
 }
 
 // firstOf copies the first of k values per row into dst (or returns v

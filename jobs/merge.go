@@ -38,66 +38,114 @@ func Merge(outDir string, dirs []string) (*BatchResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("merge: output folder %s: %w", outDir, err)
 	}
-	type part struct {
-		dir string
-		res *BatchResult
-	}
-	var parts []part
-	shardCount := 0
-	seen := map[int]bool{}
+	sh := &shardSet{seen: map[int]bool{}}
+	var parts []mergePart
 	for _, dir := range dirs {
-		entries, err := os.ReadDir(dir)
+		files, err := sh.summaryFiles(dir)
 		if err != nil {
-			return nil, fmt.Errorf("merge: read %s: %w", dir, err)
-		}
-		var files []string
-		for _, e := range entries {
-			m := shardFileRe.FindStringSubmatch(e.Name())
-			if m == nil || e.IsDir() {
-				continue
-			}
-			i, _ := strconv.Atoi(m[1])
-			n, _ := strconv.Atoi(m[2])
-			if shardCount != 0 && n != shardCount {
-				return nil, fmt.Errorf("merge: %s holds summaries of %d and %d shards; remove the stale ones (from an older array job) and merge again", dir, shardCount, n)
-			}
-			shardCount = n
-			seen[i] = true
-			files = append(files, filepath.Join(dir, e.Name()))
-		}
-		if len(files) == 0 {
-			p := filepath.Join(dir, "summary.json")
-			if _, err := os.Stat(p); err != nil {
-				if errors.Is(err, fs.ErrNotExist) {
-					return nil, fmt.Errorf("merge: %s has no summary-shard-*.json nor summary.json; is it a batch --out folder?", dir)
-				}
-				return nil, fmt.Errorf("merge: %w", err)
-			}
-			files = append(files, p)
+			return nil, err
 		}
 		for _, f := range files {
 			res, err := ReadSummary(f)
 			if err != nil {
 				return nil, fmt.Errorf("merge: %w", err)
 			}
-			parts = append(parts, part{dir, res})
+			parts = append(parts, mergePart{dir, res})
 		}
 	}
-
-	merged := &BatchResult{Out: outDir}
-	type keyed struct {
-		key string
-		row RunSummary
+	merged, err := combine(outDir, outAbs, parts)
+	if err != nil {
+		return nil, err
 	}
+	missing := sh.missing()
+	if len(missing) > 0 {
+		merged.Notes = append(merged.Notes, fmt.Sprintf("shards %v of %d have no summary", missing, sh.count))
+	}
+	if merged.Finished.IsZero() {
+		merged.Finished = time.Now().UTC()
+	}
+	if err := WriteSummary(outDir, merged); err != nil {
+		return merged, fmt.Errorf("merge: %w", err)
+	}
+	if err := WriteIndex(filepath.Join(outDir, IndexFileName), merged); err != nil {
+		return merged, fmt.Errorf("merge: %w", err)
+	}
+	if len(missing) > 0 {
+		return merged, fmt.Errorf("merge: shards %v of %d have no summary in %v (rerun those array tasks, then merge again): %w", missing, sh.count, dirs, ErrMissingShards)
+	}
+	return merged, nil
+}
+
+// mergePart is one summary read by Merge and the folder it came from.
+type mergePart struct {
+	dir string
+	res *BatchResult
+}
+
+// shardSet tracks which shards of an array job Merge has seen.
+type shardSet struct {
+	count int
+	seen  map[int]bool
+}
+
+// summaryFiles returns dir's shard summaries, or its summary.json when it
+// has none.
+func (sh *shardSet) summaryFiles(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("merge: read %s: %w", dir, err)
+	}
+	var files []string
+	for _, e := range entries {
+		m := shardFileRe.FindStringSubmatch(e.Name())
+		if m == nil || e.IsDir() {
+			continue
+		}
+		i, _ := strconv.Atoi(m[1])
+		n, _ := strconv.Atoi(m[2])
+		if sh.count != 0 && n != sh.count {
+			return nil, fmt.Errorf("merge: %s holds summaries of %d and %d shards; remove the stale ones (from an older array job) and merge again", dir, sh.count, n)
+		}
+		sh.count = n
+		sh.seen[i] = true
+		files = append(files, filepath.Join(dir, e.Name()))
+	}
+	if len(files) > 0 {
+		return files, nil
+	}
+	p := filepath.Join(dir, "summary.json")
+	if _, err := os.Stat(p); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("merge: %s has no summary-shard-*.json nor summary.json; is it a batch --out folder?", dir)
+		}
+		return nil, fmt.Errorf("merge: %w", err)
+	}
+	return []string{p}, nil
+}
+
+// missing lists the shards of 0..count-1 that have no summary.
+func (sh *shardSet) missing() []int {
+	var missing []int
+	for i := 0; i < sh.count; i++ {
+		if !sh.seen[i] {
+			missing = append(missing, i)
+		}
+	}
+	return missing
+}
+
+// combine merges the parts' totals, notes and rows (a run found twice
+// keeps its most recently finished row; Out is rewritten relative to the
+// merged folder), sorted by run path.
+func combine(outDir, outAbs string, parts []mergePart) (*BatchResult, error) {
+	merged := &BatchResult{Out: outDir}
 	byKey := map[string]int{}
-	var rows []keyed
-	roots, options := map[string]bool{}, map[string]bool{}
-	notes := map[string]bool{}
+	var rows []RunSummary
+	roots, options, notes := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	unfinished := 0
 	for _, p := range parts {
 		r := p.res
-		roots[r.Root] = true
-		options[r.Options] = true
+		roots[r.Root], options[r.Options] = true, true
 		if merged.Started.IsZero() || (!r.Started.IsZero() && r.Started.Before(merged.Started)) {
 			merged.Started = r.Started
 		}
@@ -125,27 +173,19 @@ func Merge(outDir string, dirs []string) (*BatchResult, error) {
 				row.Out = filepath.ToSlash(abs)
 			}
 			if i, ok := byKey[abs]; ok {
-				if row.Finished.After(rows[i].row.Finished) {
-					rows[i].row = row
+				if row.Finished.After(rows[i].Finished) {
+					rows[i] = row
 				}
 				continue
 			}
 			byKey[abs] = len(rows)
-			rows = append(rows, keyed{abs, row})
+			rows = append(rows, row)
 		}
 	}
-	sort.SliceStable(rows, func(i, j int) bool { return rows[i].row.Dir < rows[j].row.Dir })
-	merged.Runs = make([]RunSummary, len(rows))
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Dir < rows[j].Dir })
+	merged.Runs = rows
 	for i := range rows {
-		merged.Runs[i] = rows[i].row
-		switch rows[i].row.Status {
-		case StatusFailed:
-			merged.Failed++
-		case StatusPartial:
-			merged.Partial++
-		default:
-			merged.OK++
-		}
+		merged.countStatus(rows[i].Status)
 	}
 	merged.Total = len(rows) + unfinished
 	if len(roots) == 1 {
@@ -159,27 +199,6 @@ func Merge(outDir string, dirs []string) (*BatchResult, error) {
 		}
 	} else {
 		merged.Notes = append(merged.Notes, "the shards were run with different options")
-	}
-	var missing []int
-	for i := 0; i < shardCount; i++ {
-		if !seen[i] {
-			missing = append(missing, i)
-		}
-	}
-	if len(missing) > 0 {
-		merged.Notes = append(merged.Notes, fmt.Sprintf("shards %v of %d have no summary", missing, shardCount))
-	}
-	if merged.Finished.IsZero() {
-		merged.Finished = time.Now().UTC()
-	}
-	if err := WriteSummary(outDir, merged); err != nil {
-		return merged, fmt.Errorf("merge: %w", err)
-	}
-	if err := WriteIndex(filepath.Join(outDir, IndexFileName), merged); err != nil {
-		return merged, fmt.Errorf("merge: %w", err)
-	}
-	if len(missing) > 0 {
-		return merged, fmt.Errorf("merge: shards %v of %d have no summary in %v (rerun those array tasks, then merge again): %w", missing, shardCount, dirs, ErrMissingShards)
 	}
 	return merged, nil
 }

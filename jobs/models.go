@@ -3,6 +3,7 @@ package jobs
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/rleval/rleval/loaders"
 	"github.com/rleval/rleval/plotting"
@@ -11,7 +12,8 @@ import (
 // modelsJob: analyses 8, 9 and 12: architectures and parameter counts,
 // per-layer weight and bias histograms, and the actor − actor_target L2
 // distances.
-var modelsJob = Job{Name: "models", Needs: needNets(loaders.RoleActor), Run: runModels}
+var modelsJob = Job{Name: "models", Sections: []Section{{"models", "Models"}, {"weights", "Weight distributions"}},
+	Needs: needNets(loaders.RoleActor), Run: runModels}
 
 // modelInfo is one network in models.json: what inspect shows, plus its
 // layers and their histograms.
@@ -43,7 +45,7 @@ type l2Result struct {
 	Total        num            `json:"total"`
 }
 
-func runModels(c *Context) error {
+func runModels(c *Context) (*Output, error) {
 	var infos []modelInfo
 	for _, role := range loaders.Roles {
 		n := c.Run.Nets[role]
@@ -63,20 +65,56 @@ func runModels(c *Context) error {
 		infos = append(infos, mi)
 	}
 	if err := c.writeJSON("models.json", map[string]any{"networks": infos}); err != nil {
-		return err
+		return nil, err
 	}
-	var l2 *l2Result
+	out := &Output{}
 	if a, t := c.Run.Nets[loaders.RoleActor], c.Run.Nets[loaders.RoleActorTarget]; a != nil && t != nil {
-		var err error
-		if l2, err = l2Distance(a, t); err != nil {
-			return err
+		l2, err := l2Distance(a, t)
+		if err != nil {
+			return nil, err
 		}
 		if err := c.writeJSON("l2.json", l2); err != nil {
+			return nil, err
+		}
+		out.Summary = func(s *RunSummary) { s.L2Total = float64(l2.Total) }
+		lt := plotting.Table{Caption: "L2 distance between actor and actor_target", Header: []string{"parameter", "L2"}}
+		for _, name := range l2.Order {
+			lt.Rows = append(lt.Rows, []string{name, fmt.Sprintf("%.6f", float64(l2.PerParameter[name]))})
+		}
+		lt.Rows = append(lt.Rows, []string{"total", fmt.Sprintf("%.6f", float64(l2.Total))})
+		out.table("target", lt)
+	}
+	return out, plotModels(c, infos, out)
+}
+
+// plotModels adds the architecture table and the weight histograms of the
+// actor and critic1.
+func plotModels(c *Context, infos []modelInfo, out *Output) error {
+	t := plotting.Table{Caption: "Architectures (read from the checkpoints' tensor shapes)", Header: []string{"network", "kind", "layers", "parameters", "format", "file"}}
+	for _, mi := range infos {
+		w := make([]string, len(mi.Widths))
+		for i, x := range mi.Widths {
+			w[i] = fmt.Sprint(x)
+		}
+		t.Rows = append(t.Rows, []string{mi.Role, mi.Kind, strings.Join(w, "→"), groupThousands(mi.Params), mi.Format, mi.Path})
+	}
+	out.Tables = append([]Table{{"models", t}}, out.Tables...)
+	for _, role := range []loaders.Role{loaders.RoleActor, loaders.RoleCritic1} {
+		n := c.Run.Nets[role]
+		if n == nil {
+			continue
+		}
+		var layers []plotting.Layer
+		for _, l := range n.Layers {
+			layers = append(layers, plotting.Layer{Name: l.Name, In: l.In, Out: l.Out, Weights: l.W, Bias: l.B})
+		}
+		title := map[loaders.Role]string{loaders.RoleActor: "Weight distribution: Actor", loaders.RoleCritic1: "Weight distribution: Critic 1"}[role]
+		fig, err := plotting.WeightHistograms(title, layers)
+		if err := out.add("weights", "weights_"+string(role), fig, err); err != nil {
 			return err
 		}
-		c.summary.L2Total = float64(l2.Total)
 	}
-	return c.plotModels(infos, l2)
+	return nil
 }
 
 // l2Distance computes ‖p − p_target‖ per parameter tensor and in total,

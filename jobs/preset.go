@@ -1,115 +1,153 @@
 package jobs
 
 import (
-	"fmt"
 	"math"
 	"strings"
 
-	"github.com/rleval/rleval/graph"
 	"github.com/rleval/rleval/loaders"
 )
 
-// Preset says how to map a run's observation space onto the 2-D pictures:
-// the state grid of the policy and Q maps, the 1-D policy curve, and the
-// plane of the phase portrait and coverage histogram. The pendulum's
-// θ × θ̇ is one preset; any other observation space gets the generic one.
+// Preset describes an environment's observation space for the pictures:
+// names of its observation values, the two coordinates of its state plane
+// (labels, units, ranges, ticks), how each observation value follows from
+// them and how an observation projects back. A preset is data: callers
+// never branch on its name, and a new one is one entry in presets.
 type Preset struct {
-	// Name identifies the preset ("pendulum", "generic").
+	// Name identifies the preset (`--preset`, summary.json).
 	Name string
-	// ObsNames names each observation value (for tables and histograms).
-	ObsNames []string
-	// XLabel and YLabel label the map axes; XLo..XHi and YLo..YHi are the
-	// map extent in plot units.
-	XLabel, YLabel     string
-	XLo, XHi, YLo, YHi float64
-	// Grid returns the n×n state grid of the maps.
-	Grid func(n int) *graph.Grid
-	// Line returns the 1-D policy curve's states and LineX the plot x of
-	// its point i; Line is nil when the preset has no such curve.
-	Line  func(n int) *graph.Grid
-	LineX func(g *graph.Grid, i int) float64
-	// Project maps an observation to the plane of the phase portrait.
-	Project func(obs []float32) (x, y float64)
+	// Envs are the environment names (config env.name) it describes,
+	// compared without case.
+	Envs []string
+	// ObsNames label each observation value in tables and histograms;
+	// ObsKeys name them in --axes and --fix.
+	ObsNames, ObsKeys []string
+	// Axes are the plane's coordinates: Axes[0] along columns (x), Axes[1]
+	// along rows (y).
+	Axes [2]PresetAxis
+	// Obs says how each observation value follows from the plane (one
+	// entry per value).
+	Obs []ObsTerm
+	// Line, if set, is the 1-D policy curve: Axes[Line.Axis] over its range
+	// with the other axis at Line.At.
+	Line *PresetLine
+	// HistObs lists the observation values the buffer histograms show
+	// (nil: all).
+	HistObs []int
+	// Action names the action in titles ("torque"); "" means "action".
+	Action string
+	// Unnamed makes the preset also describe runs whose config names no
+	// environment (the notebook's pendulum runs).
+	Unnamed bool
 }
 
-// PresetFor picks the preset of a run: the pendulum's for 3-value
-// observations of a Pendulum environment (or of an unnamed one), the
-// generic one otherwise.
-func PresetFor(r *loaders.Run) *Preset {
-	obsDim := 0
-	for _, n := range r.Nets {
-		obsDim = n.ObsDim
-		break
+// PresetAxis is one coordinate of a preset's plane.
+type PresetAxis struct {
+	// Key names the axis in --axes; Label and Unit label plots ("θ",
+	// "degrees").
+	Key, Label, Unit string
+	// Lo and Hi are the default range, in the axis's own units (radians).
+	Lo, Hi float64
+	// Scale converts the axis's units to plot units (180/π for degrees);
+	// 0 means 1.
+	Scale float64
+	// Ticks are tick positions in plot units; nil lets the plot choose.
+	Ticks []float64
+	// From says how the axis value follows from an observation.
+	From AxisFrom
+}
+
+// AxisFrom computes an axis value from an observation: obs[Obs[0]] when Fn
+// is "", atan2(obs[Obs[0]], obs[Obs[1]]) when Fn is "atan2".
+type AxisFrom struct {
+	Fn  string
+	Obs []int
+}
+
+// ObsTerm computes one observation value from the plane: Fn ("", "cos" or
+// "sin") of axis Axis (0 for x, 1 for y), or, with Axis -1, a fixed value
+// (--fix, else the buffer's mean, else 0).
+type ObsTerm struct {
+	Axis int
+	Fn   string
+}
+
+// PresetLine is the 1-D policy curve of a preset.
+type PresetLine struct {
+	// Axis is the varied axis (0 or 1); At is the other axis's value.
+	Axis int
+	At   float64
+	// Title, XLabel and YLabel label the curve's figure; RefLabel, if set,
+	// labels a dashed vertical line at plot x = 0.
+	Title, YLabel, RefLabel string
+}
+
+// presets are the known observation spaces.
+var presets = []*Preset{
+	{
+		Name: "pendulum", Envs: []string{"Pendulum-v1", "Pendulum-v0"},
+		ObsNames: []string{"cos θ", "sin θ", "θ̇"}, ObsKeys: []string{"cos_theta", "sin_theta", "theta_dot"},
+		Axes: [2]PresetAxis{
+			{Key: "theta", Label: "θ", Unit: "degrees", Lo: -math.Pi, Hi: math.Pi, Scale: 180 / math.Pi, From: AxisFrom{"atan2", []int{1, 0}}},
+			{Key: "theta_dot", Label: "θ̇", Unit: "rad/s", Lo: -8, Hi: 8, From: AxisFrom{"", []int{2}}},
+		},
+		Obs:     []ObsTerm{{0, "cos"}, {0, "sin"}, {1, ""}},
+		Line:    &PresetLine{Axis: 0, At: 0, Title: "Actor policy: torque(θ) at dθ/dt = 0", YLabel: "action (torque)", RefLabel: "θ = 0 (upright)"},
+		HistObs: []int{0, 1},
+		Action:  "torque",
+		Unnamed: true,
+	},
+	{
+		Name: "mountaincar", Envs: []string{"MountainCarContinuous-v0"},
+		ObsNames: []string{"position", "velocity"}, ObsKeys: []string{"position", "velocity"},
+		Axes: [2]PresetAxis{
+			{Key: "position", Label: "position", Lo: -1.2, Hi: 0.6, From: AxisFrom{"", []int{0}}},
+			{Key: "velocity", Label: "velocity", Lo: -0.07, Hi: 0.07, From: AxisFrom{"", []int{1}}},
+		},
+		Obs:    []ObsTerm{{0, ""}, {1, ""}},
+		Action: "force",
+	},
+}
+
+// PresetByName returns the preset called name, or nil.
+func PresetByName(name string) *Preset {
+	for _, p := range presets {
+		if strings.EqualFold(p.Name, name) {
+			return p
+		}
 	}
-	if r.Buffer != nil {
-		obsDim = r.Buffer.ObsDim
+	return nil
+}
+
+// PresetNames lists the known presets.
+func PresetNames() []string {
+	var s []string
+	for _, p := range presets {
+		s = append(s, p.Name)
 	}
+	return s
+}
+
+// PresetFor returns the preset of a run with obsDim observation values:
+// the one naming the config's environment, or, for a run whose config
+// names none, an Unnamed one (the pendulum's for three values); nil
+// when none fits.
+func PresetFor(r *loaders.Run, obsDim int) *Preset {
 	env := ""
 	if r.Config != nil {
-		env = strings.ToLower(r.Config.Env.Name)
+		env = r.Config.Env.Name
 	}
-	if obsDim == 3 && (env == "" || strings.Contains(env, "pendulum")) {
-		return PendulumPreset()
-	}
-	return GenericPreset(r, obsDim)
-}
-
-// PendulumPreset is Pendulum-v1's θ ∈ [-π, π] (degrees on x) × θ̇ ∈ [-8, 8].
-func PendulumPreset() *Preset {
-	return &Preset{
-		Name:     "pendulum",
-		ObsNames: []string{"cos θ", "sin θ", "θ̇"},
-		XLabel:   "θ (degrees)", YLabel: "θ̇ (rad/s)",
-		XLo: -180, XHi: 180, YLo: -graph.PendulumMaxSpeed, YHi: graph.PendulumMaxSpeed,
-		Grid: graph.PendulumGrid,
-		Line: graph.PendulumLine,
-		LineX: func(g *graph.Grid, i int) float64 {
-			return g.X.At(i) * 180 / math.Pi
-		},
-		Project: func(obs []float32) (float64, float64) {
-			// The notebook computes θ in float32: arctan2 of float32 arrays.
-			th := float32(math.Atan2(float64(obs[1]), float64(obs[0])))
-			return float64(th * (180 / math.Pi)), float64(obs[2])
-		},
-	}
-}
-
-// GenericPreset maps any observation space: the maps vary observation
-// values 0 and 1 over the range the buffer saw (or [-1, 1]) and hold the
-// others at the buffer's mean (or 0); the phase plane is (obs0, obs1).
-func GenericPreset(r *loaders.Run, obsDim int) *Preset {
-	names := make([]string, obsDim)
-	for i := range names {
-		names[i] = fmt.Sprintf("obs[%d]", i)
-	}
-	base := make([]float64, obsDim)
-	lo, hi := []float64{-1, -1}, []float64{1, 1}
-	if b := r.Buffer; b != nil && b.Size > 0 && obsDim >= 2 {
-		for d := 0; d < obsDim; d++ {
-			s := statsOf(b.Obs, d, obsDim)
-			base[d] = float64(s.Mean)
-			if d < 2 && float64(s.Max) > float64(s.Min) {
-				lo[d], hi[d] = float64(s.Min), float64(s.Max)
+	for _, p := range presets {
+		if len(p.Obs) != obsDim {
+			continue
+		}
+		for _, e := range p.Envs {
+			if strings.EqualFold(e, env) {
+				return p
 			}
 		}
-	}
-	p := &Preset{Name: "generic", ObsNames: names, XLabel: "obs[0]", YLabel: "obs[1]",
-		XLo: lo[0], XHi: hi[0], YLo: lo[1], YHi: hi[1],
-		Project: func(obs []float32) (float64, float64) { return float64(obs[0]), float64(obs[1]) },
-	}
-	if obsDim < 2 {
-		p.YLabel = ""
-		p.Project = func(obs []float32) (float64, float64) {
-			if len(obs) == 0 {
-				return 0, 0
-			}
-			return float64(obs[0]), 0
+		if env == "" && p.Unnamed {
+			return p
 		}
-		return p
 	}
-	p.Grid = func(n int) *graph.Grid {
-		g, _ := graph.NewCoordGrid(base, 0, graph.Axis{Lo: lo[0], Hi: hi[0], N: n}, 1, graph.Axis{Lo: lo[1], Hi: hi[1], N: n})
-		return g
-	}
-	return p
+	return nil
 }

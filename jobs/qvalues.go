@@ -1,15 +1,15 @@
 package jobs
 
 import (
-	"github.com/rleval/rleval/graph"
-	"github.com/rleval/rleval/loaders"
+	"github.com/rleval/rleval/plotting"
 )
 
-// qvaluesJob: analyses 18–20: min(Q1, Q2) over the whole buffer at the
-// stored actions and at the policy's actions, their statistics and
-// histograms, and Q(s, π(s)) on the state grid.
-var qvaluesJob = Job{Name: "qvalues", Core: true,
-	Needs: needAll(needNets(loaders.RoleActor, loaders.RoleCritic1, loaders.RoleCritic2), needBuffer), Run: runQValues}
+// qvaluesJob: analyses 18–20: Q over the whole buffer at the stored
+// actions and at the policy's actions, their statistics and histograms,
+// and Q(s, π(s)) on the state grid. Q is min(Q1, Q2) of twin critics, the
+// mean of quantile critics, Q1 of a single critic.
+var qvaluesJob = Job{Name: "qvalues", Core: true, Sections: []Section{{"qvalues", "Q-values"}},
+	Needs: needAll(needCritics, needBuffer), Run: runQValues}
 
 // qStats is q.json.
 type qStats struct {
@@ -17,48 +17,59 @@ type qStats struct {
 	QPolicy Stats `json:"q_policy"`
 }
 
-func runQValues(c *Context) error {
-	b := c.Run.Buffer
-	actor := c.Run.Nets[loaders.RoleActor]
-	c1, c2 := c.Run.Nets[loaders.RoleCritic1], c.Run.Nets[loaders.RoleCritic2]
-	obs, err := graph.NewSliceRows(b.Obs, b.ObsDim)
+func runQValues(c *Context) (*Output, error) {
+	bq, err := c.BufferQ()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	acts, err := graph.NewSliceRows(b.Actions, b.ActDim)
-	if err != nil {
-		return err
+	n := len(bq.AtBuffer)
+	if err := WriteNPY(c.path("q_buffer.npy"), bq.AtBuffer, n); err != nil {
+		return nil, err
 	}
-	// One pass: the actor and four critic passes per chunk, nothing but
-	// the two minima kept.
-	n := b.Size
-	qb, qp := make([]float32, n), make([]float32, n)
-	if err := c.Engine.QFull(actor, c1, c2, obs, acts, qb, qp); err != nil {
-		return err
+	if err := WriteNPY(c.path("q_policy.npy"), bq.AtPolicy, n); err != nil {
+		return nil, err
 	}
-	c.qBuffer, c.qPolicy = qb, qp
-	if err := WriteNPY(c.path("q_buffer.npy"), qb, n); err != nil {
-		return err
-	}
-	if err := WriteNPY(c.path("q_policy.npy"), qp, n); err != nil {
-		return err
-	}
-	st := qStats{statsOf(qb, 0, 1), statsOf(qp, 0, 1)}
-	c.summary.MeanQPolicy = float64(st.QPolicy.Mean)
-	if c.Preset.Grid != nil {
-		if err := c.gridPass(); err != nil {
-			return err
+	st := qStats{statsOf(bq.AtBuffer, 0, 1), statsOf(bq.AtPolicy, 0, 1)}
+	out := &Output{Summary: func(s *RunSummary) { s.MeanQPolicy = float64(st.QPolicy.Mean) }}
+	var gq *GridQ
+	if c.Plane != nil {
+		if gq, err = c.GridQ(); err != nil {
+			return nil, err
 		}
-		g := c.Preset.Grid(c.Opt.Grid)
-		if err := WriteNPY(c.path("q_grid.npy"), c.gridQ, mapShape(g, 1)...); err != nil {
-			return err
+		rows, cols := c.Grid().Shape()
+		if err := WriteNPY(c.path("q_grid.npy"), gq.Q, rows, cols); err != nil {
+			return nil, err
 		}
 	}
 	if c.Opt.CoreOnly {
-		return nil
+		return out, nil
 	}
 	if err := c.writeJSON("q.json", st); err != nil {
-		return err
+		return nil, err
 	}
-	return c.plotQValues(st)
+	t := plotting.Table{Caption: qName(c) + " over the buffer", Header: []string{"", "mean", "std", "min", "max"},
+		Rows: [][]string{statsRow("Q(s, a_buffer)", st.QBuffer), statsRow("Q(s, π(s))", st.QPolicy)}}
+	out.table("qvalues", t)
+	fig, err := plotting.QHistograms(bq.AtBuffer, bq.AtPolicy)
+	if err := out.add("qvalues", "q_histograms", fig, err); err != nil {
+		return nil, err
+	}
+	if gq == nil {
+		return out, nil
+	}
+	rows, cols := c.Grid().Shape()
+	fig, err = mapFigure(c.Plane, "Q(s, π(s)) = "+qName(c)+" on the state grid", "Q-value", gq.Q, rows, cols, 1, plotting.Viridis(), false)
+	return out, out.add("qvalues", "q_grid", fig, err)
+}
+
+// qName says how Q combines the run's critics.
+func qName(c *Context) string {
+	c1, c2 := c.critics()
+	switch {
+	case c2 == nil:
+		return "Q1"
+	case twinMean(c1):
+		return "mean(Q1, Q2)"
+	}
+	return "min(Q1, Q2)"
 }

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/rleval/rleval/plotting"
 )
 
 // chromium returns a headless-capable Chromium, or "" when none exists.
@@ -73,8 +71,8 @@ func TestReportOpensInChromiumWithEveryImageAndSection(t *testing.T) {
 	if m[1] != m[2] || m[1] == "0" {
 		t.Errorf("%s of %s images loaded", m[2], m[1])
 	}
-	for _, s := range plotting.SectionOrder {
-		if s.ID == plotting.SectionSkipped {
+	for _, s := range Sections() {
+		if s.ID == sectionSkipped.ID {
 			continue
 		}
 		if !strings.Contains(string(dom), `id="`+s.ID+`"`) {

@@ -15,6 +15,7 @@ type summaryFile struct {
 	Problems []string     `json:"problems"`
 	Jobs     []JobStatus  `json:"jobs"`
 	Preset   string       `json:"preset"`
+	Plane    *planeView   `json:"plane,omitempty"`
 	Device   string       `json:"device"`
 	Seconds  float64      `json:"seconds"`
 	Networks []string     `json:"networks"`
@@ -35,11 +36,25 @@ func configOf(c *loaders.Config) *ConfigView {
 		c.Training.TrainStartStep, c.Evaluation.Frequency, c.Training.LogFrequency}
 }
 
-func writeSummary(c *Context) error {
+// planeView is the maps' plane in summary.json: which axes, ranges and
+// fixed values were used.
+type planeView struct {
+	X     PlaneAxis    `json:"x"`
+	Y     PlaneAxis    `json:"y"`
+	Fixed []FixedValue `json:"fixed"`
+}
+
+func writeSummary(c *Context, sum *RunSummary) error {
 	r := c.Run
-	s := summaryFile{Run: r.Name, Dir: r.Dir, Date: c.summary.Date, Status: c.summary.Status, Config: configOf(r.Config),
-		Jobs: c.summary.Jobs, Preset: c.Preset.Name, Device: c.Engine.Backend().Name(), Seconds: c.summary.Seconds,
+	s := summaryFile{Run: r.Name, Dir: r.Dir, Date: sum.Date, Status: sum.Status, Config: configOf(r.Config),
+		Jobs: sum.Jobs, Preset: "generic", Device: c.Engine.Backend().Name(), Seconds: sum.Seconds,
 		Problems: []string{}}
+	if pl := c.Plane; pl != nil {
+		if pl.Preset != "" {
+			s.Preset = pl.Preset
+		}
+		s.Plane = &planeView{pl.X, pl.Y, append([]FixedValue{}, pl.Fixed...)}
+	}
 	if r.Log != nil {
 		s.Log = summarizeLog(r.Log)
 	}

@@ -41,7 +41,7 @@ func TestHeatmapOriginIsLowerLeftWithSymmetricLimits(t *testing.T) {
 	// Row 0 (bottom) is -1, 0; row 1 (top) is 0, 1. Auto limits would be
 	// the same here, so use 2 as the top to make the symmetric ones matter.
 	values := []float32{-1, 0, 0, 2}
-	opts := StateGridOptions("t", "c", RdBuR())
+	opts := testMapOptions("t", "c", RdBuR())
 	opts.Symmetric = true
 	f, err := Heatmap(values, 2, 2, opts)
 	if err != nil {
@@ -201,23 +201,27 @@ func TestNotebookFiguresRenderAsPNGAndSVG(t *testing.T) {
 		"critic loss": func() (*Figure, error) { return CriticLossFigure(2, step, y) },
 		"actor loss":  func() (*Figure, error) { return ActorLossFigure(step[1:], y[1:]) },
 		"buffer":      func() (*Figure, error) { return BufferSizeFigure(step, step) },
-		"policy line": func() (*Figure, error) { return PolicyLineFigure([]float64{-180, 0, 180}, []float64{1, 0, -1}) },
 		"weights": func() (*Figure, error) {
 			return WeightHistograms("Weight distribution: Actor", []Layer{{Name: "net_body.0", In: 3, Out: 2, Weights: vals[:3], Bias: vals[:2]}})
 		},
-		"buffer hist": func() (*Figure, error) { return BufferHistograms(vals, vals, vals, vals) },
-		"q hist":      func() (*Figure, error) { return QHistograms(vals, nil) },
-		"coverage":    func() (*Figure, error) { return CoverageFigure(cov, 4, 3, xe, ye) },
+		"buffer hist": func() (*Figure, error) {
+			p := []HistPanel{NewHistPanel("x", vals, 100, nil), NewHistPanel("y", vals, 100, TabCyan)}
+			return HistogramGrid("Replay buffer data distributions", 1, 2, p, 0, 0)
+		},
+		"q hist":   func() (*Figure, error) { return QHistograms(vals, nil) },
+		"coverage": func() (*Figure, error) { return CoverageFigure(cov, 4, 3, xe, ye, "x (unit)", "y") },
 		"phase scatter": func() (*Figure, error) {
-			return PhasePortrait(vals, vals, vals, PhaseOptionsForBuffer())
+			return PhasePortrait(vals, vals, vals, testPhaseOptions())
 		},
 		"phase density": func() (*Figure, error) {
-			o := PhaseOptionsForBuffer()
+			o := testPhaseOptions()
 			o.Threshold = 2
 			return PhasePortrait(vals, vals, vals, o)
 		},
-		"q map":            func() (*Figure, error) { return Heatmap(vals[:4], 2, 2, QMapOptions()) },
-		"disagreement map": func() (*Figure, error) { return Heatmap(vals[:4], 2, 2, DisagreementMapOptions()) },
+		"q map": func() (*Figure, error) {
+			return Heatmap(vals[:4], 2, 2, testMapOptions("Policy Q-value", "Q", Viridis()))
+		},
+		"disagreement map": func() (*Figure, error) { return Heatmap(vals[:4], 2, 2, testSymmetricOptions()) },
 		"batch rewards": func() (*Figure, error) {
 			return BatchRewardFigure([]Series{{Label: "run <a>", X: step, Y: y}, {Label: "run b", X: step, Y: step}})
 		},
@@ -285,7 +289,7 @@ func TestFigureDrawsOnAnyCanvas(t *testing.T) {
 // SVG viewers keep an embedded image's own aspect ratio, so every raster
 // (heatmap and colour bar) must be embedded with the shape of its box.
 func TestSVGRastersHaveTheAspectOfTheirBox(t *testing.T) {
-	f, err := Heatmap([]float32{-1, 0, 0, 1}, 2, 2, PolicyDiffMapOptions())
+	f, err := Heatmap([]float32{-1, 0, 0, 1}, 2, 2, testSymmetricOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,4 +318,22 @@ func TestSVGRastersHaveTheAspectOfTheirBox(t *testing.T) {
 			t.Errorf("image %d × %d px in a %.1f × %.1f pt box: aspect %.3f vs %.3f", cfg.Width, cfg.Height, w, h, img, box)
 		}
 	}
+}
+
+// testMapOptions are a map's options over a plane of -180..180 by -8..8.
+func testMapOptions(title, colorLabel string, cmap *Colormap) HeatmapOptions {
+	return HeatmapOptions{Title: title, XLabel: "x (degrees)", YLabel: "y (rad/s)", ColorLabel: colorLabel,
+		Colormap: cmap, XMin: -180, XMax: 180, YMin: -8, YMax: 8}
+}
+
+// testSymmetricOptions are a difference map's options.
+func testSymmetricOptions() HeatmapOptions {
+	o := testMapOptions("difference", "a − b", RdBuR())
+	o.Symmetric = true
+	return o
+}
+
+func testPhaseOptions() PhaseOptions {
+	return PhaseOptions{Title: "Buffer: phase portrait, colour = action", XLabel: "x (degrees)", YLabel: "y",
+		ColorLabel: "action", Colormap: RdBuR(), XMin: -180, XMax: 180, YMin: -8, YMax: 8}
 }

@@ -12,17 +12,6 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 )
 
-// Axis labels and extent of the notebook's state grid: θ in degrees on x,
-// θ̇ in rad/s on y.
-const (
-	ThetaLabel    = "θ (degrees)"
-	ThetaDotLabel = "dθ/dt (rad/s)" // gonum's text drawing drops the combining dot of θ̇
-	ThetaMinDeg   = -180.0
-	ThetaMaxDeg   = 180.0
-	ThetaDotMin   = -8.0
-	ThetaDotMax   = 8.0
-)
-
 // DefaultMaxPixels bounds the longer side of the raster drawn inside a
 // heatmap figure; larger grids are area-averaged down to it first.
 const DefaultMaxPixels = 1024
@@ -52,16 +41,6 @@ type HeatmapOptions struct {
 	// Width and Height are the figure size; zero means 10in × 8in, the
 	// notebook's figsize.
 	Width, Height vg.Length
-}
-
-// StateGridOptions returns HeatmapOptions for a map over the notebook's state
-// grid: θ from -180° to 180° on x, θ̇ from -8 to 8 rad/s on y.
-func StateGridOptions(title, colorLabel string, cmap *Colormap) HeatmapOptions {
-	return HeatmapOptions{
-		Title: title, XLabel: ThetaLabel, YLabel: ThetaDotLabel, ColorLabel: colorLabel,
-		Colormap: cmap,
-		XMin:     ThetaMinDeg, XMax: ThetaMaxDeg, YMin: ThetaDotMin, YMax: ThetaDotMax,
-	}
 }
 
 // Heatmap draws values, a row-major ny × nx grid with row 0 at the bottom

@@ -114,21 +114,6 @@ func WeightHistograms(title string, layers []Layer) (*Figure, error) {
 	return HistogramGrid(title, len(layers), 2, panels, 0, 0)
 }
 
-// BufferHistograms is the notebook's 2 × 2 grid of replay-buffer
-// distributions (100 bins each): cos θ, sin θ, action, reward.
-func BufferHistograms(cosTheta, sinTheta, action, reward []float32) (*Figure, error) {
-	const bins = 100
-	panels := []HistPanel{
-		NewHistPanel("cos(θ)", cosTheta, bins, TabBlue),
-		NewHistPanel("sin(θ)", sinTheta, bins, TabCyan),
-		NewHistPanel("action (torque)", action, bins, TabPurple),
-		NewHistPanel("reward", reward, bins, TabGreen),
-	}
-	panels[1].YLabel, panels[3].YLabel = "", ""
-	panels[2].XLabel, panels[3].XLabel = "Value", "Value"
-	return HistogramGrid("Replay buffer data distributions", 2, 2, panels, 0, 0)
-}
-
 // QHistograms is the notebook's 1 × 2 grid of Q-value distributions (100
 // bins each): Q(s, a) with buffer actions and Q(s, π(s)) with the actor's.
 func QHistograms(qBuffer, qPolicy []float32) (*Figure, error) {

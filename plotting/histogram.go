@@ -73,7 +73,7 @@ func Histogram(values []float32, bins int) (counts []int, edges []float64) {
 // elements of the longer slice are ignored.
 //
 // counts is row-major with y as rows, counts[iy*nx+ix], the orientation of
-// the state grids (θ̇ rows, θ columns), ready for Heatmap; numpy's H is its
+// the state grids (y as rows, x as columns), ready for Heatmap; numpy's H is its
 // transpose: H[ix, iy] == counts[iy*nx+ix].
 func Histogram2D(x, y []float32, nx, ny int) (counts []float64, xedges, yedges []float64) {
 	nx, ny = max(nx, 1), max(ny, 1)

@@ -218,9 +218,7 @@ func TestInteractiveCurvesZoomHoverSmoothInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep := NewReport("interactive")
-	s, _ := rep.Section(SectionLosses)
-	s.Interactive = h
+	rep := NewReport("interactive", nil, Section{ID: "losses", Title: "Training losses", Interactive: h})
 	var buf bytes.Buffer
 	if err := rep.Render(&buf); err != nil {
 		t.Fatal(err)

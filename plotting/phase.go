@@ -35,16 +35,6 @@ type PhaseOptions struct {
 	Width, Height vg.Length
 }
 
-// PhaseOptionsForBuffer returns the notebook's phase portrait options:
-// θ in degrees against θ̇, coloured by action with RdBu_r.
-func PhaseOptionsForBuffer() PhaseOptions {
-	return PhaseOptions{
-		Title: "Buffer: phase portrait, colour = action", XLabel: ThetaLabel, YLabel: ThetaDotLabel,
-		ColorLabel: "action (torque)", Colormap: RdBuR(),
-		XMin: ThetaMinDeg, XMax: ThetaMaxDeg, YMin: ThetaDotMin, YMax: ThetaDotMax,
-	}
-}
-
 // PhasePortrait draws points (x[i], y[i]) coloured by value[i]. Below
 // opts.Threshold points it is the notebook's scatter (dots of 1pt², alpha
 // 0.05); from it on, a density raster of Bins × Bins cells, each coloured by

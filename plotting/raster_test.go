@@ -141,7 +141,7 @@ func TestHeatmapRowsFindsLimitsAndDownsamples(t *testing.T) {
 		}
 		return nil
 	}
-	opts := StateGridOptions("t", "c", RdBuR())
+	opts := testMapOptions("t", "c", RdBuR())
 	opts.Symmetric = true
 	fig, vmin, vmax, err := HeatmapRows(nx, ny, rows, opts)
 	if err != nil {
@@ -181,7 +181,7 @@ func BenchmarkHeatmap200(b *testing.B) {
 		v[i] = float32(math.Sin(float64(i)))
 	}
 	for b.Loop() {
-		f, err := Heatmap(v, n, n, PolicyMapOptions())
+		f, err := Heatmap(v, n, n, testMapOptions("policy", "action", RdBuR()))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -12,41 +12,6 @@ import (
 	"strings"
 )
 
-// Section ids of a run report, in the notebook's order. Jobs put each
-// analysis in the section of its id so every report reads the same way.
-const (
-	SectionSummary  = "summary"  // run summary and config (analysis 1)
-	SectionRewards  = "rewards"  // evaluation rewards (2, 3)
-	SectionLosses   = "losses"   // critic and actor losses, buffer size (4–7)
-	SectionModels   = "models"   // architectures and parameter counts (8)
-	SectionWeights  = "weights"  // weight and bias histograms (9)
-	SectionPolicy   = "policy"   // torque(θ) and the action map (10, 11)
-	SectionTarget   = "target"   // actor vs actor_target (12, 13)
-	SectionBuffer   = "buffer"   // buffer statistics and histograms (14, 15)
-	SectionPhase    = "phase"    // phase portrait (16)
-	SectionCoverage = "coverage" // state coverage (17)
-	SectionQValues  = "qvalues"  // Q over the buffer and on the grid (18–20)
-	SectionExtra    = "extra"    // maps no notebook has: targets, each critic, Q1 − Q2
-	SectionSkipped  = "skipped"  // jobs that did not run, with reasons
-)
-
-// SectionOrder lists the section ids in report order with their titles.
-var SectionOrder = []struct{ ID, Title string }{
-	{SectionSummary, "Summary"},
-	{SectionRewards, "Evaluation rewards"},
-	{SectionLosses, "Training losses"},
-	{SectionModels, "Models"},
-	{SectionWeights, "Weight distributions"},
-	{SectionPolicy, "Policy"},
-	{SectionTarget, "Actor vs actor_target"},
-	{SectionBuffer, "Replay buffer"},
-	{SectionPhase, "Phase portrait"},
-	{SectionCoverage, "State coverage"},
-	{SectionQValues, "Q-values"},
-	{SectionExtra, "Extra maps"},
-	{SectionSkipped, "Skipped jobs"},
-}
-
 // Report is the HTML page of one run: a title and sections in order.
 type Report struct {
 	// Title heads the page, e.g. the run's name.
@@ -59,7 +24,7 @@ type Report struct {
 
 // Section is one part of a report, with an id to link to.
 type Section struct {
-	// ID is the HTML id, one of the Section* constants for run reports.
+	// ID is the HTML id.
 	ID string
 	// Title heads the section.
 	Title string
@@ -124,14 +89,10 @@ func (r *Report) Section(id string) (*Section, bool) {
 	return nil, false
 }
 
-// NewReport returns a report with every section of SectionOrder, empty, so
-// that jobs fill them by id and the order never depends on job order.
-func NewReport(title string, subtitles ...string) *Report {
-	r := &Report{Title: title, Subtitles: subtitles}
-	for _, s := range SectionOrder {
-		r.Sections = append(r.Sections, Section{ID: s.ID, Title: s.Title})
-	}
-	return r
+// NewReport returns a report with the given sections, empty, in that order,
+// so that callers fill them by id whatever order they work in.
+func NewReport(title string, subtitles []string, sections ...Section) *Report {
+	return &Report{Title: title, Subtitles: subtitles, Sections: sections}
 }
 
 // Index is the HTML page of a batch: a sortable table of runs, each linked

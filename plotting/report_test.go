@@ -35,8 +35,8 @@ func testImage(t *testing.T) Image {
 
 func TestReportEscapesStringsFromTheRun(t *testing.T) {
 	evil := `<script>alert("x")</script>`
-	r := NewReport("run "+evil, "dir "+evil)
-	s, _ := r.Section(SectionSummary)
+	r := NewReport("run "+evil, []string{"dir " + evil}, Section{ID: "summary", Title: "Summary"})
+	s, _ := r.Section("summary")
 	s.Notes = []string{evil}
 	s.Tables = []Table{{Caption: evil, Header: []string{evil}, Rows: [][]string{{evil}}}}
 	s.Images = []Image{{Title: evil, PNG: []byte{1}, SVGPath: `javascript:alert(1)`}}
@@ -56,14 +56,21 @@ func TestReportEscapesStringsFromTheRun(t *testing.T) {
 	}
 }
 
-func TestReportHasEverySectionInNotebookOrder(t *testing.T) {
-	r := NewReport("run")
+// testSections are a run report's sections in the notebook's order.
+var testSections = []Section{{ID: "summary", Title: "Summary"}, {ID: "rewards", Title: "Evaluation rewards"},
+	{ID: "losses", Title: "Training losses"}, {ID: "models", Title: "Models"}, {ID: "weights", Title: "Weight distributions"},
+	{ID: "policy", Title: "Policy"}, {ID: "target", Title: "Actor vs actor_target"}, {ID: "buffer", Title: "Replay buffer"},
+	{ID: "phase", Title: "Phase portrait"}, {ID: "coverage", Title: "State coverage"}, {ID: "qvalues", Title: "Q-values"},
+	{ID: "extra", Title: "Extra maps"}}
+
+func TestReportKeepsItsSectionsInOrder(t *testing.T) {
+	r := NewReport("run", nil, testSections...)
 	for i := range r.Sections {
 		r.Sections[i].Images = []Image{testImage(t)}
 	}
 	html := renderReport(t, r)
 	last := -1
-	for _, s := range SectionOrder {
+	for _, s := range testSections {
 		i := strings.Index(html, `<section id="`+s.ID+`">`)
 		if i < 0 {
 			t.Errorf("no section %q", s.ID)
@@ -85,8 +92,8 @@ func TestReportHasEverySectionInNotebookOrder(t *testing.T) {
 }
 
 func TestReportEmbedsImagesAsDecodablePNGDataURIs(t *testing.T) {
-	r := NewReport("run")
-	s, _ := r.Section(SectionRewards)
+	r := NewReport("run", nil, testSections...)
+	s, _ := r.Section("rewards")
 	s.Images = []Image{testImage(t)}
 	html := renderReport(t, r)
 	m := regexp.MustCompile(`<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"`).FindStringSubmatch(html)
@@ -157,7 +164,7 @@ func TestIndexLinksRunsAndSortsByHeader(t *testing.T) {
 
 func TestWriteReportAndIndexAreAtomicFiles(t *testing.T) {
 	dir := t.TempDir()
-	if err := WriteReport(filepath.Join(dir, "report.html"), NewReport("r")); err != nil {
+	if err := WriteReport(filepath.Join(dir, "report.html"), NewReport("r", nil)); err != nil {
 		t.Fatal(err)
 	}
 	if err := WriteIndex(filepath.Join(dir, "index.html"), &Index{Title: "i"}); err != nil {
@@ -168,7 +175,7 @@ func TestWriteReportAndIndexAreAtomicFiles(t *testing.T) {
 		t.Errorf("directory holds %d files, want 2 (no temporaries)", len(entries))
 	}
 	blocked := filepath.Join(dir, "report.html", "report.html") // a file stands where a directory must be
-	if err := WriteReport(blocked, NewReport("r")); err == nil || !strings.Contains(err.Error(), blocked) {
+	if err := WriteReport(blocked, NewReport("r", nil)); err == nil || !strings.Contains(err.Error(), blocked) {
 		t.Errorf("writing under a file: err = %v, want an error naming the path", err)
 	}
 }

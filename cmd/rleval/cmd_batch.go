@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 
 	"github.com/rleval/rleval/graph"
 	"github.com/rleval/rleval/jobs"
@@ -29,12 +28,7 @@ func cmdBatch(args []string, stdout, stderr io.Writer) error {
 	if len(pos) != 1 {
 		return usagef("batch takes one experiments directory, got %d", len(pos))
 	}
-	p := newProgress(stderr, ef.quiet)
-	opt, err := ef.options(p)
-	if err != nil {
-		return err
-	}
-	b := &jobs.Batch{Root: pos[0], Out: *out, Workers: *workers, Match: *match, Force: *force}
+	b := jobs.Batch{Root: pos[0], Out: *out, Workers: *workers, Match: *match, Force: *force}
 	if b.Workers <= 0 {
 		b.Workers = runtime.NumCPU()
 	}
@@ -43,20 +37,25 @@ func cmdBatch(args []string, stdout, stderr io.Writer) error {
 			return usagef("--shard %q: %v", *shard, err)
 		}
 	}
-	// Only what changes outputs goes into the fingerprint: a run evaluated
-	// on another device or with other workers is still up to date.
-	b.Options = fmt.Sprintf("rleval/1 grid=%d line=%d formats=%s", opt.Grid, opt.Line, strings.Join(opt.Formats, ","))
+	return runBatch(b, ef, stdout, stderr)
+}
+
+// runBatch evaluates b's runs with every analysis on one backend, printing
+// progress and the outcome.
+func runBatch(b jobs.Batch, ef evalFlags, stdout, stderr io.Writer) error {
+	p := newProgress(stderr, ef.quiet)
+	opt, err := ef.options(p)
+	if err != nil {
+		return err
+	}
+	b.Options = opt.Fingerprint()
 	if !validDevice(ef.device) {
 		return usagef("--device %q: want auto, cpu or cuda", ef.device)
 	}
 	// One backend owns the device for the whole batch; each run gets its own
 	// Engine over it, so loading and plotting of one run overlap the
 	// evaluation of another. On the CPU the cores are split between runs.
-	threads := ef.workers
-	if threads <= 0 {
-		threads = max(1, runtime.NumCPU()/b.Workers)
-	}
-	gopt := graph.Options{Workers: threads, Chunk: ef.chunk, Logf: func(format string, a ...any) {
+	gopt := graph.Options{Workers: jobs.ThreadsPerRun(ef.workers, b.Workers), Chunk: ef.chunk, Logf: func(format string, a ...any) {
 		fmt.Fprintf(stderr, "rleval: "+format+"\n", a...)
 	}}
 	backend, err := graph.Open(ef.device, gopt)
@@ -73,29 +72,33 @@ func cmdBatch(args []string, stdout, stderr io.Writer) error {
 		return jobs.Evaluate(ctx, runDir, outDir, o)
 	}
 	b.Progress = p.runs()
-	ctx, stop := interruptible(syscall.SIGTERM)
+	ctx, stop := interruptible()
 	defer stop()
 	res, err := b.Run(ctx)
 	if res != nil {
-		for _, n := range res.Notes {
-			fmt.Fprintf(stderr, "rleval: note: %s\n", n)
-		}
-		fmt.Fprintf(stdout, "%d runs: %d evaluated, %d up to date; %d ok, %d partial, %d failed → %s\n",
-			res.Total, res.Evaluated, res.Skipped, res.OK, res.Partial, res.Failed, filepath.Join(*out, jobs.IndexFileName))
-		for _, r := range res.Runs {
-			if r.Status == jobs.StatusFailed {
-				fmt.Fprintf(stdout, "  failed: %s: %s\n", r.Name, firstLine(r.Error))
-			}
-		}
+		printBatch(res, b.Out, stdout, stderr)
 	}
-	code := jobs.ExitCode(res, err)
+	code := batchExit(res, err)
 	if code == exitOK {
 		return nil
 	}
 	if err == nil {
-		err = fmt.Errorf("%d of %d runs failed (see %s)", res.Failed, res.Total, filepath.Join(*out, "summary.csv"))
+		err = fmt.Errorf("%d of %d runs failed (see %s)", res.Failed, res.Total, filepath.Join(b.Out, "summary.csv"))
 	}
 	return exitError{code, err}
+}
+
+func printBatch(res *jobs.BatchResult, out string, stdout, stderr io.Writer) {
+	for _, n := range res.Notes {
+		fmt.Fprintf(stderr, "rleval: note: %s\n", n)
+	}
+	fmt.Fprintf(stdout, "%d runs: %d evaluated, %d up to date; %d ok, %d partial, %d failed → %s\n",
+		res.Total, res.Evaluated, res.Skipped, res.OK, res.Partial, res.Failed, filepath.Join(out, jobs.IndexFileName))
+	for _, r := range res.Runs {
+		if r.Status == jobs.StatusFailed {
+			fmt.Fprintf(stdout, "  failed: %s: %s\n", r.Name, firstLine(r.Error))
+		}
+	}
 }
 
 func cmdMerge(args []string, stdout, stderr io.Writer) error {
@@ -111,7 +114,7 @@ func cmdMerge(args []string, stdout, stderr io.Writer) error {
 	if res != nil {
 		fmt.Fprintf(stdout, "%d runs: %d ok, %d partial, %d failed → %s\n", len(res.Runs), res.OK, res.Partial, res.Failed, filepath.Join(pos[0], jobs.IndexFileName))
 	}
-	if code := jobs.ExitCode(res, err); code != exitOK {
+	if code := batchExit(res, err); code != exitOK {
 		if err == nil {
 			err = fmt.Errorf("%d runs failed", res.Failed)
 		}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -48,9 +47,8 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		cfg.Nets = bench.Nets{Actor: r.Nets[loaders.RoleActor], Critic1: r.Nets[loaders.RoleCritic1], Critic2: r.Nets[loaders.RoleCritic2]}
-		if cfg.Nets.Actor == nil || cfg.Nets.Critic1 == nil {
-			return fmt.Errorf("%s: bench needs the actor and critic1: %v", pos[0], errors.Join(r.NetErrs[loaders.RoleActor], r.NetErrs[loaders.RoleCritic1]))
+		if cfg.Nets, err = bench.RunNets(r); err != nil {
+			return err
 		}
 		cfg.Source, cfg.RunDir = pos[0], pos[0]
 	} else {

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"github.com/rleval/rleval/jobs"
@@ -11,14 +10,12 @@ import (
 )
 
 func cmdHeatmap(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("heatmap", "[RUN_DIR]", "Computes one map over an N×N state grid block by block and writes FILE.png at full\nresolution (one pixel per cell, origin lower-left), FILE.npy (float32, (N, N), θ̇ as\nrows) and FILE-figure.png (axes and colour bar). Memory stays bounded: 4096² and\n16384² grids work on a laptop.", stderr)
+	fs := newFlags("heatmap", "[RUN_DIR]", "Computes one map over an N×N state grid block by block and writes FILE.png at full\nresolution (one pixel per cell, origin lower-left), FILE.npy (float32, (N, N), the\nsecond axis as rows) and FILE-figure.png (axes and colour bar). Memory stays bounded: 4096² and\n16384² grids work on a laptop. --axes, --fix and --preset choose the plane as in run.", stderr)
 	var ef evalFlags
 	ef.register(fs, false)
 	what := fs.String("what", "q", "the map: "+strings.Join(jobs.MapKinds, ", "))
 	fs.Lookup("grid").Value.Set("4096")
 	fs.Lookup("grid").DefValue = "4096"
-	thetaR := fs.String("theta-range", "", "x axis range `lo,hi` (pendulum: θ in radians; default -3.14159,3.14159)")
-	dotR := fs.String("thetadot-range", "", "y axis range `lo,hi` (pendulum: θ̇ in rad/s; default -8,8)")
 	out := fs.String("out", "", "output PNG `FILE` (default <what>_<N>.png)")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -44,19 +41,22 @@ func cmdHeatmap(args []string, stdout, stderr io.Writer) error {
 	if !strings.HasSuffix(m.Out, ".png") {
 		return usagef("--out %q: want a .png file name", m.Out)
 	}
-	if m.XRange, err = parseRange("theta-range", *thetaR); err != nil {
-		return err
-	}
-	if m.YRange, err = parseRange("thetadot-range", *dotR); err != nil {
+	if m.Plane, err = ef.plane(); err != nil {
 		return err
 	}
 	dir, err := runDirArg(pos)
 	if err != nil {
 		return err
 	}
+	// The buffer is read only when the plane's defaults come from it.
 	r, err := loaders.LoadRun(dir, loaders.LoadOptions{SkipBuffer: true})
 	if err != nil {
 		return err
+	}
+	if jobs.PlaneNeedsBuffer(r, m.Plane) {
+		if r, err = loaders.LoadRun(dir, loaders.LoadOptions{}); err != nil {
+			return err
+		}
 	}
 	p := newProgress(stderr, ef.quiet)
 	if m.Engine, err = ef.engine(p); err != nil {
@@ -71,27 +71,4 @@ func cmdHeatmap(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s: %s map on a %d×%d grid, values %.6g … %.6g\n  %s\n  %s\n  %s\n", r.Name, m.What, m.N, m.N, res.Min, res.Max, res.PNG, res.NPY, res.Figure)
 	return nil
-}
-
-// parseRange parses "lo,hi" ("" means the default, a zero range).
-func parseRange(name, s string) ([2]float64, error) {
-	if s == "" {
-		return [2]float64{}, nil
-	}
-	parts := strings.Split(s, ",")
-	if len(parts) != 2 {
-		return [2]float64{}, usagef("--%s %q: want lo,hi", name, s)
-	}
-	var r [2]float64
-	for i, p := range parts {
-		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil {
-			return r, usagef("--%s %q: %v", name, s, err)
-		}
-		r[i] = v
-	}
-	if !(r[0] < r[1]) {
-		return r, usagef("--%s %q: lo must be below hi", name, s)
-	}
-	return r, nil
 }

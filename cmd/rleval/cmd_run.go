@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/rleval/rleval/graph"
 	"github.com/rleval/rleval/jobs"
@@ -25,6 +26,9 @@ type evalFlags struct {
 	smooth  float64
 	xAxis   string
 	quiet   bool
+	preset  string
+	axes    string
+	fix     string
 }
 
 func (f *evalFlags) register(fs *flag.FlagSet, withPlots bool) {
@@ -39,23 +43,30 @@ func (f *evalFlags) register(fs *flag.FlagSet, withPlots bool) {
 		fs.StringVar(&f.xAxis, "x", "step", "axis of the training curves: step or time")
 	}
 	fs.BoolVar(&f.quiet, "q", false, "quiet: no progress output")
+	fs.StringVar(&f.preset, "preset", "", "observation-space preset: "+strings.Join(jobs.PresetNames(), ", ")+" or none (default: by the config's environment)")
+	fs.StringVar(&f.axes, "axes", "", "the maps' axes `I:LO:HI,J:LO:HI`: observation indices or names and ranges (default: the preset's, else the two values of largest buffer variance over their 0.5–99.5% quantiles)")
+	fs.StringVar(&f.fix, "fix", "", "values of the other observations `K=V,...` (default: the buffer's mean, else 0)")
+}
+
+// plane returns the --preset, --axes and --fix of the maps.
+func (f *evalFlags) plane() (jobs.PlaneSpec, error) {
+	spec := jobs.PlaneSpec{Preset: f.preset}
+	if f.preset != "" && f.preset != "none" && jobs.PresetByName(f.preset) == nil {
+		return spec, usagef("--preset %q: want one of %s or none", f.preset, strings.Join(jobs.PresetNames(), ", "))
+	}
+	var err error
+	if spec.Axes, err = jobs.ParseAxes(f.axes); err != nil {
+		return spec, usageError{err.Error()}
+	}
+	if spec.Fix, err = jobs.ParseFix(f.fix); err != nil {
+		return spec, usageError{err.Error()}
+	}
+	return spec, nil
 }
 
 func (f *evalFlags) options(p *progress) (jobs.Options, error) {
 	opt := jobs.DefaultOptions()
-	if f.grid < 2 || f.grid > 1<<16 {
-		return opt, usagef("--grid %d: want 2 to 65536", f.grid)
-	}
-	if f.line < 2 {
-		return opt, usagef("--line %d: want at least 2", f.line)
-	}
 	opt.Grid, opt.Line = f.grid, f.line
-	if !(f.smooth >= 0 && f.smooth < 1) {
-		return opt, usagef("--smooth %v: want 0 to 1 (1 excluded)", f.smooth)
-	}
-	if f.xAxis != "" && f.xAxis != "step" && f.xAxis != "time" {
-		return opt, usagef("--x %q: want step or time", f.xAxis)
-	}
 	opt.Smooth = f.smooth
 	if f.xAxis != "" {
 		opt.X = f.xAxis
@@ -63,12 +74,15 @@ func (f *evalFlags) options(p *progress) (jobs.Options, error) {
 	if f.formats != "" {
 		opt.Formats = nil
 		for _, s := range strings.Split(f.formats, ",") {
-			s = strings.ToLower(strings.TrimSpace(s))
-			if s != "png" && s != "svg" {
-				return opt, usagef("--format %q: want png, svg or both (png,svg)", s)
-			}
-			opt.Formats = append(opt.Formats, s)
+			opt.Formats = append(opt.Formats, strings.ToLower(strings.TrimSpace(s)))
 		}
+	}
+	var err error
+	if opt.Plane, err = f.plane(); err != nil {
+		return opt, err
+	}
+	if err := opt.Validate(); err != nil {
+		return opt, usageError{strings.TrimSuffix(err.Error(), ": "+jobs.ErrUsage.Error())}
 	}
 	opt.Logf = p.logf
 	return opt, nil
@@ -102,13 +116,17 @@ func validDevice(d string) bool {
 	return false
 }
 
-// interruptible returns a context cancelled by Ctrl-C (and extra signals).
-func interruptible(extra ...os.Signal) (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), append([]os.Signal{os.Interrupt}, extra...)...)
+// interruptible returns a context cancelled by Ctrl-C or SIGTERM: every
+// command then stops, leaves no half-written file, and exits 130.
+func interruptible() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
 
+// errInterrupted is the outcome of a cancelled command.
+var errInterrupted = exitError{exitInterrupted, fmt.Errorf("interrupted")}
+
 func cmdRun(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("run", "[RUN_DIR...]", "Runs every analysis of the notebook on each run and writes <out>/<run-name>/:\n.npy arrays, summary.json, models.json, l2.json, buffer.json, q.json, plots/ and\nreport.html. A missing or broken file skips only the analyses that need it.\nWith no RUN_DIR it evaluates the bundled demo run.", stderr)
+	fs := newFlags("run", "[RUN_DIR...]", "Runs every analysis of the notebook on each run and writes <out>/<run-name>/:\n.npy arrays, summary.json, models.json, l2.json, buffer.json, q.json, plots/ and\nreport.html. A missing or broken file skips only the analyses that need it.\nSeveral RUN_DIRs are evaluated as a batch (summary.json, summary.csv and index.html\nin --out). With no RUN_DIR it evaluates the bundled demo run.", stderr)
 	var ef evalFlags
 	ef.register(fs, true)
 	out := fs.String("out", "rleval-out", "output directory")
@@ -116,11 +134,14 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return evaluateRuns(pos, *out, ef, false, stdout, stderr)
+	if len(pos) > 1 {
+		return runBatch(jobs.Batch{Dirs: pos, Out: *out, Workers: 1, Force: true}, ef, stdout, stderr)
+	}
+	return evaluateRun(pos, *out, ef, false, stdout, stderr)
 }
 
 func cmdEval(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("eval", "[RUN_DIR]", "Writes the core arrays as .npy (float32): policy_1d, policy_grid, target_grid,\nq_grid, q_buffer and q_policy. Grids are (N, N) with θ̇ as rows.", stderr)
+	fs := newFlags("eval", "[RUN_DIR]", "Writes the core arrays as .npy (float32): policy_1d, policy_grid, target_grid,\nq_grid, q_buffer and q_policy (and policy_std_grid for SAC). Grids are (N, N) with\nthe second axis as rows.", stderr)
 	var ef evalFlags
 	ef.register(fs, false)
 	out := fs.String("out", "rleval-out", "output directory (arrays go to <out>/<run-name>/)")
@@ -131,22 +152,20 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	if len(pos) > 1 {
 		return usagef("eval takes one run directory, got %d", len(pos))
 	}
-	return evaluateRuns(pos, *out, ef, true, stdout, stderr)
+	return evaluateRun(pos, *out, ef, true, stdout, stderr)
 }
 
-func evaluateRuns(dirs []string, out string, ef evalFlags, core bool, stdout, stderr io.Writer) error {
+// evaluateRun evaluates one run (the demo run without one).
+func evaluateRun(pos []string, out string, ef evalFlags, core bool, stdout, stderr io.Writer) error {
 	p := newProgress(stderr, ef.quiet)
 	opt, err := ef.options(p)
 	if err != nil {
 		return err
 	}
 	opt.CoreOnly = core
-	if len(dirs) == 0 {
-		d, err := runDirArg(nil)
-		if err != nil {
-			return err
-		}
-		dirs = []string{d}
+	dir, err := runDirArg(pos)
+	if err != nil {
+		return err
 	}
 	eng, err := ef.engine(p)
 	if err != nil {
@@ -156,35 +175,27 @@ func evaluateRuns(dirs []string, out string, ef evalFlags, core bool, stdout, st
 	opt.Engine = eng
 	ctx, stop := interruptible()
 	defer stop()
-	failed := 0
-	for _, dir := range dirs {
-		name := filepath.Base(filepath.Clean(dir))
-		dst := filepath.Join(out, name)
-		sum, err := jobs.Evaluate(ctx, dir, dst, opt)
-		if err != nil {
-			if ctx.Err() != nil {
-				return exitError{exitFailure, fmt.Errorf("interrupted")}
-			}
-			fmt.Fprintf(stderr, "rleval: %s: %v\n", dir, err)
-			failed++
-			continue
-		}
-		where := filepath.Join(dst, "report.html")
-		if core {
-			where = dst
-		}
-		fmt.Fprintf(stdout, "%s: %s in %.1fs → %s\n", name, sum.Status, sum.Seconds, where)
-		for _, j := range sum.Jobs {
-			if j.Status != "ok" {
-				fmt.Fprintf(stdout, "  %s %s: %s\n", j.Name, j.Status, j.Reason)
-			}
-		}
-		if sum.Status != jobs.StatusOK {
-			failed++
+	name := filepath.Base(filepath.Clean(dir))
+	dst := filepath.Join(out, name)
+	sum, err := jobs.Evaluate(ctx, dir, dst, opt)
+	if ctx.Err() != nil {
+		return errInterrupted
+	}
+	if err != nil {
+		return err
+	}
+	where := filepath.Join(dst, "report.html")
+	if core {
+		where = dst
+	}
+	fmt.Fprintf(stdout, "%s: %s in %.1fs → %s\n", name, sum.Status, sum.Seconds, where)
+	for _, j := range sum.Jobs {
+		if j.Status != "ok" {
+			fmt.Fprintf(stdout, "  %s %s: %s\n", j.Name, j.Status, j.Reason)
 		}
 	}
-	if failed > 0 {
-		return exitError{exitFailure, fmt.Errorf("%d of %d run(s) had missing or broken inputs (see above)", failed, len(dirs))}
+	if sum.Status != jobs.StatusOK {
+		return exitError{exitFailure, fmt.Errorf("%s had missing or broken inputs (see above)", name)}
 	}
 	return nil
 }

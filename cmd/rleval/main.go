@@ -22,26 +22,52 @@
 //	0  success
 //	1  an input could not be read or an evaluation failed (the message names the file)
 //	2  usage error (unknown command or flag, bad value)
-//	3  batch: some runs failed, the others were evaluated
-//	130 interrupted (Ctrl-C or SIGTERM); a batch resumes where it stopped
+//	3  batch (or run over several directories): some runs failed, the others were evaluated
+//	130 interrupted (Ctrl-C or SIGTERM), every command; no file is left half
+//	   written, and a batch resumes where it stopped
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log"
 	"os"
+	"time"
+
+	"github.com/rleval/rleval/jobs"
+
+	// The CUDA worker client: it installs graph.OpenCUDA, behind
+	// --device cuda and auto.
+	_ "github.com/rleval/rleval/worker"
 )
 
 // Exit statuses, documented in the package comment.
 const (
-	exitOK         = 0
-	exitFailure    = 1
-	exitUsage      = 2
-	exitSomeFailed = 3
+	exitOK          = 0
+	exitFailure     = 1
+	exitUsage       = 2
+	exitSomeFailed  = 3
+	exitInterrupted = 130
 )
+
+// batchExit maps the outcome of a batch or a merge to an exit status: a
+// usage error 2, an interruption 130, a failed batch 1, failed runs 3.
+func batchExit(res *jobs.BatchResult, err error) int {
+	switch {
+	case errors.Is(err, jobs.ErrUsage):
+		return exitUsage
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return exitInterrupted
+	case err != nil:
+		return exitFailure
+	case res != nil && res.Failed > 0:
+		return exitSomeFailed
+	}
+	return exitOK
+}
 
 // usageError marks an error caused by how the command was called.
 type usageError struct{ msg string }
@@ -89,15 +115,40 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	for _, c := range commands {
-		if c.name != args[0] {
-			continue
+		if c.name == args[0] {
+			return runCommand(c, args[1:], stdout, stderr)
 		}
-		err := c.run(args[1:], stdout, stderr)
-		return report(err, stderr)
 	}
 	fmt.Fprintf(stderr, "rleval: unknown command %q\n\n", args[0])
 	printUsage(stderr)
 	return exitUsage
+}
+
+// interruptGrace is how long an interrupted command has to stop cleanly
+// (commands that evaluate watch for the signal and return between chunks
+// of work; every file is written atomically) before rleval exits anyway.
+const interruptGrace = 30 * time.Second
+
+// runCommand runs c and maps its outcome to an exit status; Ctrl-C or
+// SIGTERM make every command exit 130.
+func runCommand(c command, args []string, stdout, stderr io.Writer) int {
+	ctx, stop := interruptible()
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- c.run(args, stdout, stderr) }()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		select {
+		case err = <-done:
+		case <-time.After(interruptGrace):
+		}
+	}
+	if ctx.Err() != nil {
+		err = errInterrupted
+	}
+	return report(err, stderr)
 }
 
 func report(err error, stderr io.Writer) int {

@@ -26,7 +26,10 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"run", "--grid", "1"},
 		{"run", "--format", "gif"},
 		{"heatmap", "--what", "nothing"},
-		{"heatmap", "--theta-range", "3,1"},
+		{"heatmap", "--axes", "0:3:1,1:0:1"},
+		{"run", "--fix", "1"},
+		{"eval", "--preset", "cartpole"},
+		{"batch", "--axes", "0", "dir"},
 		{"eval", "a", "b"},
 		{"run", "--device", "tpu"},
 	} {
@@ -204,5 +207,63 @@ func TestBenchWritesTableAndFiles(t *testing.T) {
 	}
 	if code, _, _ := cli(t, "bench", "--batch", "0"); code != exitUsage {
 		t.Errorf("--batch 0: exit %d", code)
+	}
+}
+
+// fakeNoGPUWorker writes a worker that behaves as rleval-cuda does on a
+// machine without a GPU: the driver's message on stdout, exit status 1.
+func fakeNoGPUWorker(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "rleval-cuda")
+	script := "#!/bin/sh\necho 'Error in initialization, please refer to \"https://docs.nvidia.com/cuda/cuda-driver-api/group__CUDA__INITIALIZE.html\" for details on: NoDevice'\nexit 1\n"
+	if err := os.WriteFile(p, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestEvalDeviceCudaWithoutGPUExits1WithOneLine(t *testing.T) {
+	dir := fixtures + "2026-03-01_10-00-00_pendulum-legacy"
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("fixture missing: %v", err)
+	}
+	for name, worker := range map[string]string{"no worker": "", "no GPU": fakeNoGPUWorker(t)} {
+		t.Run(name, func(t *testing.T) {
+			if worker == "" {
+				worker = filepath.Join(t.TempDir(), "missing-worker")
+			}
+			t.Setenv("RLEVAL_CUDA_WORKER", worker)
+			out := t.TempDir()
+			code, _, stderr := cli(t, "eval", "-q", "--device", "cuda", "--grid", "8", "--out", out, dir)
+			lines := strings.Split(strings.TrimSpace(stderr), "\n")
+			if code != exitFailure || len(lines) != 1 || !strings.Contains(stderr, "CUDA") {
+				t.Errorf("exit %d, want %d with one line saying why; stderr:\n%s", code, exitFailure, stderr)
+			}
+			if name == "no GPU" && !strings.Contains(stderr, "NoDevice") {
+				t.Errorf("the worker's own reason is lost: %q", stderr)
+			}
+			if entries, _ := os.ReadDir(filepath.Join(out, filepath.Base(dir))); len(entries) != 0 {
+				t.Errorf("a failed eval wrote %d files", len(entries))
+			}
+		})
+	}
+}
+
+func TestEvalDeviceAutoWithoutGPUFallsBackToCPU(t *testing.T) {
+	dir := fixtures + "2026-03-01_10-00-00_pendulum-legacy"
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("fixture missing: %v", err)
+	}
+	t.Setenv("RLEVAL_CUDA_WORKER", fakeNoGPUWorker(t))
+	out := t.TempDir()
+	code, _, stderr := cli(t, "eval", "--device", "auto", "--grid", "8", "--out", out, dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "device auto") || !strings.Contains(stderr, "NoDevice") || !strings.Contains(stderr, "using cpu") {
+		t.Errorf("no notice of the fallback and its reason in:\n%s", stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, filepath.Base(dir), "q_grid.npy")); err != nil {
+		t.Errorf("auto on the CPU wrote no arrays: %v", err)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/rleval/rleval/jobs"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 )
@@ -92,9 +91,32 @@ func (p *progress) runs() func(done, total, failed int) {
 	case p.quiet:
 		return nil
 	case p.tty:
-		return jobs.ProgressBar(p.w)
+		return progressBar(p.w)
 	}
 	return func(done, total, failed int) {
 		p.logf("runs: %d of %d done, %d failed", done, total, failed)
+	}
+}
+
+// progressBar returns a batch progress hook that draws one bar on w: runs
+// done of total, failures so far, and the time left.
+func progressBar(w io.Writer) func(done, total, failed int) {
+	var bar *progressbar.ProgressBar
+	return func(done, total, failed int) {
+		if bar == nil {
+			bar = progressbar.NewOptions(total,
+				progressbar.OptionSetWriter(w),
+				progressbar.OptionSetDescription("runs"),
+				progressbar.OptionShowCount(),
+				progressbar.OptionSetPredictTime(true),
+				progressbar.OptionSetElapsedTime(true),
+				progressbar.OptionThrottle(100*time.Millisecond),
+				progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
+			)
+		}
+		if failed > 0 {
+			bar.Describe(fmt.Sprintf("runs (%d failed)", failed))
+		}
+		bar.Set(done)
 	}
 }

@@ -5,31 +5,33 @@ package cuda
 import (
 	"errors"
 	"fmt"
+	"os"
 	"time"
 	"unsafe"
 
 	"gorgonia.org/cu"
-	cublas "gorgonia.org/cu/blas"
 
-	"github.com/rleval/rleval/graph"
 	"github.com/rleval/rleval/loaders"
+	"github.com/rleval/rleval/worker"
 )
 
 // Device is a graph.Backend on one GPU. It owns a CUDA context that is
 // current on the OS thread that called Open: lock that goroutine to its
-// thread (runtime.LockOSThread) and make every call from it. graph.ServeWire
+// thread (runtime.LockOSThread) and make every call from it. worker.Serve
 // does. Device is therefore not safe for concurrent use, unlike the other
 // Backends; Remote serialises callers in front of it.
 type Device struct {
 	dev  cu.Device
 	ctx  cu.CUContext
-	blas *cublas.Standard
+	mm   gemmer
 	k    *kernels
-	info graph.DeviceInfo
+	info worker.DeviceInfo
 
-	nets map[*loaders.Network]*devNet
-	s    scratch
-	last graph.DeviceTiming
+	nets   map[*loaders.Network]*devNet
+	stacks map[string]*devStack
+	s      scratch
+	host   []float32 // staging for stacked requests' interleaving
+	last   worker.DeviceTiming
 }
 
 // buf is a device allocation of n float32s.
@@ -86,13 +88,6 @@ func toHost(f []float32, src buf) error {
 		return nil
 	}
 	return cu.MemcpyDtoH(unsafe.Pointer(&f[0]), src.p, int64(len(f))*4)
-}
-
-// devSlice presents device memory as a []float32 for cublas.Standard,
-// which takes Go slices and passes &s[0] to cuBLAS. Go never dereferences
-// it; the address lies in the driver's mapping, outside the Go heap.
-func devSlice(p cu.DevicePtr, n int) []float32 {
-	return unsafe.Slice((*float32)(*(*unsafe.Pointer)(unsafe.Pointer(&p))), n)
 }
 
 // devNet is a network's weights on the device.
@@ -154,11 +149,12 @@ func Open(ordinal int) (*Device, error) {
 		d.ctx.Destroy()
 		return nil, err
 	}
-	if d.blas, err = newBLAS(); err != nil {
-		d.ctx.Destroy()
-		return nil, err
-	}
+	d.mm = openGemm(d.k)
 	d.info.Name, _ = dev.Name()
+	if _, ok := d.mm.(ptxGemm); ok {
+		// The client shows the name from the hello: say it there.
+		d.info.Name += " (no cuBLAS: PTX GEMM)"
+	}
 	d.info.TotalMem, _ = dev.TotalMem()
 	d.info.FreeMem, _, _ = cu.MemInfo()
 	d.info.DriverVersion = cu.Version()
@@ -168,25 +164,54 @@ func Open(ordinal int) (*Device, error) {
 	return d, nil
 }
 
-func newBLAS() (*cublas.Standard, error) {
-	b := &cublas.Standard{}
-	if err := b.Init(); err != nil {
-		return nil, fmt.Errorf("create cuBLAS handle: %w", err)
-	}
-	return b, nil
+// gemmer runs the worker's GEMMs: cuBLAS when found, else the PTX kernel.
+type gemmer interface {
+	gemm(g gemmArgs, a, b, c cu.DevicePtr) error
+	name() string
+	close() error
 }
 
-// Name returns "cuda: " and the GPU's name.
+// openGemm loads cuBLAS (see cublasCandidates) and falls back to the PTX
+// GEMM, saying why on stderr (which the client shows if the worker fails)
+// and in GEMM, which Name and -info show.
+func openGemm(k *kernels) gemmer {
+	if os.Getenv("RLEVAL_CUDA_NO_CUBLAS") != "" {
+		fmt.Fprintln(os.Stderr, "rleval-cuda: $RLEVAL_CUDA_NO_CUBLAS is set: using the built-in PTX GEMM kernel")
+		return ptxGemm{k}
+	}
+	l, err := openCublas()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "rleval-cuda: %v: using the built-in PTX GEMM kernel instead\n", err)
+		return ptxGemm{k}
+	}
+	return cublasGemm{l}
+}
+
+// cublasGemm runs the GEMMs on the cuBLAS found.
+type cublasGemm struct{ l *cublasLib }
+
+func (c cublasGemm) gemm(g gemmArgs, a, b, y cu.DevicePtr) error {
+	return c.l.gemm(g, uintptr(a), uintptr(b), uintptr(y))
+}
+func (c cublasGemm) name() string { return c.l.name() }
+func (c cublasGemm) close() error { return c.l.close() }
+
+// GEMM says what runs the matrix products: the cuBLAS library loaded, or
+// the built-in PTX kernel.
+func (d *Device) GEMM() string { return d.mm.name() }
+
+// Name returns "cuda: " and the GPU's name, with a note when no cuBLAS was
+// found.
 func (d *Device) Name() string { return "cuda: " + d.info.Name }
 
-// DeviceInfo describes the GPU; graph.ServeWire sends it in the hello reply.
-func (d *Device) DeviceInfo() graph.DeviceInfo {
+// DeviceInfo describes the GPU; worker.Serve sends it in the hello reply.
+func (d *Device) DeviceInfo() worker.DeviceInfo {
 	d.info.FreeMem, _, _ = cu.MemInfo()
 	return d.info
 }
 
 // LastTiming returns the split of the last evaluation's time.
-func (d *Device) LastTiming() graph.DeviceTiming { return d.last }
+func (d *Device) LastTiming() worker.DeviceTiming { return d.last }
 
 // Forget frees net's weights on the device.
 func (d *Device) Forget(net *loaders.Network) {
@@ -194,6 +219,7 @@ func (d *Device) Forget(net *loaders.Network) {
 		dn.free()
 		delete(d.nets, net)
 	}
+	d.forgetStacks(net)
 }
 
 // Close frees every allocation and destroys the context.
@@ -203,8 +229,12 @@ func (d *Device) Close() error {
 	}
 	d.s.free()
 	var errs []error
-	if d.blas != nil {
-		errs = append(errs, d.blas.Close())
+	for _, st := range d.stacks {
+		st.free()
+	}
+	d.stacks = nil
+	if d.mm != nil {
+		errs = append(errs, d.mm.close())
 	}
 	if d.k != nil {
 		errs = append(errs, d.k.mod.Unload())
@@ -270,21 +300,7 @@ func (d *Device) prepare(net *loaders.Network) (*devNet, error) {
 
 // gemm computes y (n×out) = x (n×in)·Wᵀ on the device; see layerGemm.
 func (d *Device) gemm(l devLayer, x, y cu.DevicePtr, n int) error {
-	g := layerGemm(l.in, l.out, n)
-	d.blas.Sgemm(g.tA, g.tB, g.m, g.n, g.k,
-		1, devSlice(l.w.p, l.in*l.out), g.lda,
-		devSlice(x, l.in*n), g.ldb,
-		0, devSlice(y, l.out*n), g.ldc)
-	if err := d.blas.Err(); err != nil {
-		// Standard keeps its first error and skips every later call:
-		// start a fresh handle so the next request can succeed.
-		d.blas.Close()
-		if b, nerr := newBLAS(); nerr == nil {
-			d.blas = b
-		}
-		return fmt.Errorf("cuBLAS sgemm %d×%d×%d: %w", l.out, n, l.in, err)
-	}
-	return nil
+	return d.mm.gemm(layerGemm(l.in, l.out, n), l.w.p, x, y)
 }
 
 // forward runs dn on x (n rows on the device). The hidden layers ping-pong
@@ -356,12 +372,12 @@ func (d *Device) critic(dn *devNet, n int, q *buf) error {
 
 // timer splits a request's wall time into the three phases.
 type timer struct {
-	t    *graph.DeviceTiming
+	t    *worker.DeviceTiming
 	mark time.Time
 }
 
 func (d *Device) startTimer() timer {
-	d.last = graph.DeviceTiming{}
+	d.last = worker.DeviceTiming{}
 	return timer{t: &d.last, mark: time.Now()}
 }
 

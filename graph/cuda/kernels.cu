@@ -1,4 +1,5 @@
-// Element-wise kernels of the rleval CUDA worker. Matrices are row-major
+// Kernels of the rleval CUDA worker: element-wise ones, and gemm_xwt, the
+// GEMM used when no cuBLAS library can be found at run time. Matrices are row-major
 // rows×cols float32. Every parameter is 8 bytes wide (pointers and long
 // long) because gorgonia.org/cu's Launch copies each argument as 8 bytes.
 //
@@ -54,6 +55,32 @@ __global__ void min2(const float *a, const float *b, float *out, long long n)
     for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n;
          i += (long long)blockDim.x * gridDim.x) {
         out[i] = fminf(a[i], b[i]);
+    }
+}
+
+// gemm_xwt: y = x·Wᵀ for batch networks at once, the GEMM the worker uses
+// when it finds no cuBLAS: for z < batch, r < rows, o < out,
+//   y[z*sy + r*ldy + o] = sum_k x[z*sx + r*ldx + k] * w[z*sw + o*in + k],
+// w being torch's row-major out×in weight of network z. One thread per
+// output, fused multiply-adds in k order, consecutive threads on
+// consecutive outputs of one row (x is then read by the whole warp at one
+// address). Simple rather than fast: it keeps the worker usable where only
+// the driver is installed.
+__global__ void gemm_xwt(const float *x, const float *w, float *y, long long batch, long long rows,
+                         long long in, long long out, long long ldx, long long sx, long long sw,
+                         long long ldy, long long sy)
+{
+    long long total = batch * rows * out;
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < total;
+         i += (long long)blockDim.x * gridDim.x) {
+        long long o = i % out, t = i / out, r = t % rows, z = t / rows;
+        const float *xr = x + z * sx + r * ldx;
+        const float *wo = w + z * sw + o * in;
+        float s = 0.0f;
+        for (long long k = 0; k < in; k++) {
+            s = fmaf(xr[k], wo[k], s);
+        }
+        y[z * sy + r * ldy + o] = s;
     }
 }
 

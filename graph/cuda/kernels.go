@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"unsafe"
 
+	"gonum.org/v1/gonum/blas"
 	"gorgonia.org/cu"
 )
 
@@ -35,8 +36,8 @@ const (
 
 // kernels holds the module's functions.
 type kernels struct {
-	mod                         cu.Module
-	biasAct, head, concat, min2 cu.Function
+	mod                               cu.Module
+	biasAct, head, concat, min2, gemm cu.Function
 }
 
 func loadKernels() (*kernels, error) {
@@ -48,7 +49,7 @@ func loadKernels() (*kernels, error) {
 	for _, f := range []struct {
 		name string
 		fn   *cu.Function
-	}{{"bias_act", &k.biasAct}, {"bias_tanh_scale", &k.head}, {"concat", &k.concat}, {"min2", &k.min2}} {
+	}{{"bias_act", &k.biasAct}, {"bias_tanh_scale", &k.head}, {"concat", &k.concat}, {"min2", &k.min2}, {"gemm_xwt", &k.gemm}} {
 		if *f.fn, err = mod.Function(f.name); err != nil {
 			mod.Unload()
 			return nil, fmt.Errorf("PTX module has no kernel %s: %w", f.name, err)
@@ -97,4 +98,22 @@ func (k *kernels) concatRows(a, b, out cu.DevicePtr, rows, ca, cb int) error {
 // minOf writes the element-wise minimum of a and b (n values) into out.
 func (k *kernels) minOf(a, b, out cu.DevicePtr, n int) error {
 	return launch(k.min2, int64(n), a, b, out, int64(n))
+}
+
+// ptxGemm is the GEMM of the worker without cuBLAS: the gemm_xwt kernel.
+type ptxGemm struct{ k *kernels }
+
+func (p ptxGemm) name() string { return "built-in PTX GEMM (no cuBLAS found: slower)" }
+
+func (p ptxGemm) close() error { return nil }
+
+// gemm runs the layer and stack GEMMs of layerGemm and stackGemm, the only
+// shapes the worker asks for: A a row-major weight (op Aᵀ), B the inputs.
+func (p ptxGemm) gemm(g gemmArgs, a, b, c cu.DevicePtr) error {
+	if g.tA != blas.Trans || g.tB != blas.NoTrans || g.lda != g.k {
+		return fmt.Errorf("PTX GEMM: unsupported arguments %+v", g)
+	}
+	return launch(p.k.gemm, int64(max(g.batch, 1))*int64(g.n)*int64(g.m),
+		b, a, c, int64(max(g.batch, 1)), int64(g.n), int64(g.k), int64(g.m),
+		int64(g.ldb), int64(g.strideB), int64(g.strideA), int64(g.ldc), int64(g.strideC))
 }

@@ -30,6 +30,20 @@ int main() {
   float m[3]; float p[3] = {1, -2, 3}, q[3] = {0, 5, 3};
   min2(p, q, m, 3);
   if (m[0] != 0 || m[1] != -2 || m[2] != 3) { printf("min2 wrong\n"); bad++; }
+  // gemm_xwt: 2 networks interleaved by row ([row][net][width]), 3 rows,
+  // in 2, out 3: y[r][z][o] = sum_k x[r][z][k] * w[z][o][k].
+  {
+    const int B = 2, R = 3, I = 2, O = 3;
+    float x[R*B*I], w[B*O*I], gy[R*B*O];
+    for (int i = 0; i < R*B*I; i++) x[i] = (float)(i % 5) - 2;
+    for (int i = 0; i < B*O*I; i++) w[i] = (float)(i % 7) - 3;
+    gemm_xwt(x, w, gy, B, R, I, O, B*I, I, O*I, B*O, O);
+    for (int z = 0; z < B; z++) for (int r = 0; r < R; r++) for (int o = 0; o < O; o++) {
+      float s = 0;
+      for (int k = 0; k < I; k++) s += x[r*B*I + z*I + k] * w[z*O*I + o*I + k];
+      if (gy[r*B*O + z*O + o] != s) { printf("gemm_xwt[%d,%d,%d]=%g want %g\n", z, r, o, gy[r*B*O + z*O + o], s); bad++; }
+    }
+  }
   printf(bad ? "FAIL\n" : "kernels ok on host\n");
   return bad;
 }

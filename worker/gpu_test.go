@@ -1,4 +1,4 @@
-package graph
+package worker
 
 import (
 	"errors"
@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/rleval/rleval/graph"
+	"github.com/rleval/rleval/loaders"
 )
 
 // buildCUDAWorker is set by remote_cuda_test.go under -tags rlcuda.
@@ -21,15 +24,15 @@ var cudaWorker struct {
 
 // cudaRemote starts the real CUDA worker or skips the test: it needs
 // $RLEVAL_CUDA_WORKER (or -tags rlcuda to build one) and a GPU.
-func cudaRemote(t testing.TB, opts RemoteOptions) *Remote {
+func cudaRemote(t testing.TB, opts Options) *Remote {
 	t.Helper()
 	cudaWorker.once.Do(func() {
-		if p := os.Getenv(WorkerEnv); p != "" {
+		if p := os.Getenv(PathEnv); p != "" {
 			cudaWorker.path = p
 			return
 		}
 		if !buildCUDAWorker {
-			cudaWorker.err = fmt.Errorf("set $%s or test with -tags rlcuda", WorkerEnv)
+			cudaWorker.err = fmt.Errorf("set $%s or test with -tags rlcuda", PathEnv)
 			return
 		}
 		// A fixed path, rebuilt each run, so runs leave one binary behind.
@@ -38,7 +41,7 @@ func cudaRemote(t testing.TB, opts RemoteOptions) *Remote {
 			cudaWorker.err = err
 			return
 		}
-		cudaWorker.path = filepath.Join(dir, WorkerName)
+		cudaWorker.path = filepath.Join(dir, BinaryName)
 		out, err := exec.Command("go", "build", "-tags", "rlcuda", "-o", cudaWorker.path, "github.com/rleval/rleval/cmd/rleval-cuda").CombinedOutput()
 		if err != nil {
 			cudaWorker.err = fmt.Errorf("build the worker: %v: %s", err, out)
@@ -48,7 +51,7 @@ func cudaRemote(t testing.TB, opts RemoteOptions) *Remote {
 		t.Skipf("no CUDA worker: %v", cudaWorker.err)
 	}
 	rem, err := NewRemote(cudaWorker.path, opts)
-	if errors.Is(err, ErrNoCUDA) {
+	if errors.Is(err, graph.ErrNoCUDA) {
 		t.Skipf("no GPU: %v", err)
 	}
 	if err != nil {
@@ -63,7 +66,7 @@ func cudaRemote(t testing.TB, opts RemoteOptions) *Remote {
 }
 
 func TestCUDAWorkerMatchesFloat64ReferenceAndCPU(t *testing.T) {
-	rem := cudaRemote(t, RemoteOptions{})
+	rem := cudaRemote(t, Options{})
 	t.Logf("%s, %d MiB, compute capability %d, driver %d", rem.Name(), rem.DeviceInfo().TotalMem>>20,
 		rem.DeviceInfo().ComputeCapability, rem.DeviceInfo().DriverVersion)
 	for i, s := range testShapes {
@@ -91,7 +94,7 @@ func TestCUDAWorkerMatchesFloat64ReferenceAndCPU(t *testing.T) {
 			for k, w := range want {
 				checkClose(t, k, got[k], w)
 			}
-			cpu := evalAll(t, NewCPU(Options{}), actor, c1, c2, obs, act, n)
+			cpu := evalAll(t, graph.NewCPU(graph.Options{}), actor, c1, c2, obs, act, n)
 			for _, k := range []string{"policy", "q1", "q2"} {
 				w := make([]float64, len(cpu[k]))
 				for j, v := range cpu[k] {
@@ -104,7 +107,7 @@ func TestCUDAWorkerMatchesFloat64ReferenceAndCPU(t *testing.T) {
 }
 
 func TestCUDAWorkerSplitsLargeRequests(t *testing.T) {
-	rem := cudaRemote(t, RemoteOptions{MaxChunkRows: 100_000})
+	rem := cudaRemote(t, Options{MaxChunkRows: 100_000})
 	s := testShapes[0]
 	actor, c1, c2 := s.nets(7)
 	n := 250_001
@@ -114,7 +117,7 @@ func TestCUDAWorkerSplitsLargeRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	wact, wq1, wq2 := make([]float32, n*s.actDim), make([]float32, n), make([]float32, n)
-	if err := NewCPU(Options{}).QPolicy(actor, c1, c2, obs, n, wact, wq1, wq2); err != nil {
+	if err := graph.NewCPU(graph.Options{}).QPolicy(actor, c1, c2, obs, n, wact, wq1, wq2); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
@@ -137,7 +140,7 @@ func BenchmarkCUDAWorkerQPolicy(b *testing.B) {
 	actor, c1, c2 := s.nets(1)
 	for _, n := range []int{1024, 65536, 1 << 20} {
 		b.Run(fmt.Sprintf("rows%d", n), func(b *testing.B) {
-			rem := cudaRemote(b, RemoteOptions{})
+			rem := cudaRemote(b, Options{})
 			obs := randomRows(n, s.obsDim, 2, 1)
 			act, q1, q2 := make([]float32, n*s.actDim), make([]float32, n), make([]float32, n)
 			if err := rem.QPolicy(actor, c1, c2, obs, n, act, q1, q2); err != nil {
@@ -156,6 +159,43 @@ func BenchmarkCUDAWorkerQPolicy(b *testing.B) {
 			b.ReportMetric(float64(st.HostToDevice-before.HostToDevice)/req/1e3, "h2d-µs/req")
 			b.ReportMetric(float64(st.Compute-before.Compute)/req/1e3, "compute-µs/req")
 			b.ReportMetric(float64(st.DeviceToHost-before.DeviceToHost)/req/1e3, "d2h-µs/req")
+		})
+	}
+}
+
+// TestCUDAWorkerStackedMatchesCPU checks the strided-batched stack on the
+// GPU against the CPU plan, network by network.
+func TestCUDAWorkerStackedMatchesCPU(t *testing.T) {
+	rem := cudaRemote(t, Options{})
+	for i, s := range testShapes {
+		t.Run(s.name, func(t *testing.T) {
+			const k, n = 6, 777
+			var actors, c1, c2 []*loaders.Network
+			for j := range k {
+				a, q1, q2 := s.nets(uint64(500 + 10*i + j))
+				actors, c1, c2 = append(actors, a), append(c1, q1), append(c2, q2)
+			}
+			od, ad := s.obsDim, s.actDim
+			obs := randomRows(k*n, od, 3, uint64(i))
+			act, q1, q2 := make([]float32, k*n*ad), make([]float32, k*n), make([]float32, k*n)
+			if err := rem.StackedQPolicy(actors, c1, c2, obs, n, act, q1, q2); err != nil {
+				t.Fatal(err)
+			}
+			cpu := graph.NewCPU(graph.Options{})
+			wa, w1, w2 := make([]float32, k*n*ad), make([]float32, k*n), make([]float32, k*n)
+			if err := cpu.StackedQPolicy(actors, c1, c2, obs, n, wa, w1, w2); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct {
+				name      string
+				got, want []float32
+			}{{"act", act, wa}, {"q1", q1, w1}, {"q2", q2, w2}} {
+				w := make([]float64, len(c.want))
+				for j, v := range c.want {
+					w[j] = float64(v)
+				}
+				checkClose(t, c.name, c.got, w)
+			}
 		})
 	}
 }

@@ -1,6 +1,6 @@
 //go:build rlcuda
 
-package graph
+package worker
 
 // With -tags rlcuda the CUDA tests build the worker themselves; without it
 // they need $RLEVAL_CUDA_WORKER. Either way they skip when the worker

@@ -1,4 +1,4 @@
-package graph
+package worker
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rleval/rleval/graph"
 	"github.com/rleval/rleval/loaders"
 )
 
@@ -24,7 +25,7 @@ func frame(op wireOp, fill func(*wireEnc)) []byte {
 // replies serves the concatenated requests and decodes every reply frame.
 func replies(t testing.TB, reqs []byte) (ops []wireOp, msgs []string, err error) {
 	var out bytes.Buffer
-	err = ServeWire(bytes.NewReader(reqs), &out, NewCPU(Options{}))
+	err = Serve(bytes.NewReader(reqs), &out, graph.NewCPU(graph.Options{}))
 	var buf []byte
 	for out.Len() > 0 {
 		op, p, nbuf, rerr := wireReadFrame(&out, buf)
@@ -46,7 +47,7 @@ func replies(t testing.TB, reqs []byte) (ops []wireOp, msgs []string, err error)
 	return ops, msgs, err
 }
 
-func helloFrame() []byte { return frame(opHello, func(e *wireEnc) { e.u32(WireVersion) }) }
+func helloFrame() []byte { return frame(opHello, func(e *wireEnc) { e.u32(Version) }) }
 
 func loadFrame(id uint32, net *loaders.Network) []byte {
 	return frame(opLoad, func(e *wireEnc) { e.u32(id); wireEncodeNetwork(e, net) })
@@ -67,8 +68,8 @@ func TestServeWireAnswersBadRequestsWithErrorsAndGoesOn(t *testing.T) {
 		want string
 	}{
 		{"unknown op", frame(0x42, nil), "unknown request op(0x42)"},
-		{"old client", frame(opHello, func(e *wireEnc) { e.u32(WireVersion + 1) }), "rebuild both"},
-		{"hello with trailing bytes", frame(opHello, func(e *wireEnc) { e.u32(WireVersion); e.u32(0) }), "trailing bytes"},
+		{"old client", frame(opHello, func(e *wireEnc) { e.u32(Version + 1) }), "rebuild both"},
+		{"hello with trailing bytes", frame(opHello, func(e *wireEnc) { e.u32(Version); e.u32(0) }), "trailing bytes"},
 		{"load id 0", loadFrame(0, actor), "reserved"},
 		{"actor without bounds", loadFrame(1, &short), "bounds"},
 		{"critic widths disagree", loadFrame(1, &wrongIn), "takes 4 inputs"},
@@ -101,7 +102,7 @@ func TestServeWireAnswersBadRequestsWithErrorsAndGoesOn(t *testing.T) {
 			req := append(append(tc.req, helloFrame()...), frame(opClose, nil)...)
 			ops, msgs, err := replies(t, req)
 			if err != nil {
-				t.Fatalf("ServeWire = %v, want nil", err)
+				t.Fatalf("Serve = %v, want nil", err)
 			}
 			if len(ops) != 3 {
 				t.Fatalf("%d replies, want 3 (request, hello, close)", len(ops))
@@ -138,7 +139,7 @@ func TestServeWireChecksRowCountsAgainstThePayload(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ops, msgs, err := replies(t, append(append([]byte(nil), load...), tc.req...))
 			if err != nil || len(ops) != 3 {
-				t.Fatalf("ServeWire = %v with %d replies, want nil and 3", err, len(ops))
+				t.Fatalf("Serve = %v with %d replies, want nil and 3", err, len(ops))
 			}
 			if tc.want == "" {
 				if ops[2] != opQPolicy|opReply {
@@ -163,7 +164,7 @@ func TestServeWireStopsOnAForeignStream(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ops, msgs, err := replies(t, []byte(tc.in))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("ServeWire = %v, want an error saying %q", err, tc.want)
+				t.Fatalf("Serve = %v, want an error saying %q", err, tc.want)
 			}
 			if len(ops) != 1 || ops[0] != opError || !strings.Contains(msgs[0], tc.want) {
 				t.Errorf("replies %v %q, want one error frame", ops, msgs)

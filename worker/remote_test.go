@@ -1,4 +1,4 @@
-package graph
+package worker
 
 import (
 	"errors"
@@ -13,32 +13,33 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rleval/rleval/graph"
 	"github.com/rleval/rleval/loaders"
 )
 
-// pipeRemote starts ServeWire over b on an in-process pipe and returns a
+// pipeRemote starts Serve over b on an in-process pipe and returns a
 // Remote talking to it; cleanup closes both and checks the server's error.
-func pipeRemote(t testing.TB, b Backend, opts RemoteOptions) *Remote {
+func pipeRemote(t testing.TB, b graph.Backend, opts Options) *Remote {
 	t.Helper()
 	reqR, reqW := io.Pipe()
 	repR, repW := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		err := ServeWire(reqR, repW, b)
+		err := Serve(reqR, repW, b)
 		repW.CloseWithError(errors.New("server stopped"))
 		reqR.Close()
 		done <- err
 	}()
-	rem, err := DialWire(repR, reqW, opts)
+	rem, err := Dial(repR, reqW, opts)
 	if err != nil {
-		t.Fatalf("DialWire: %v", err)
+		t.Fatalf("Dial: %v", err)
 	}
 	t.Cleanup(func() {
 		if err := rem.Close(); err != nil {
 			t.Errorf("Close: %v", err)
 		}
 		if err := <-done; err != nil {
-			t.Errorf("ServeWire: %v", err)
+			t.Errorf("Serve: %v", err)
 		}
 	})
 	return rem
@@ -58,7 +59,7 @@ func sameBits(t *testing.T, what string, got, want []float32) {
 }
 
 // evalAll runs Policy, Q with one and two critics and QPolicy on b.
-func evalAll(t *testing.T, b Backend, actor, c1, c2 *loaders.Network, obs, act []float32, n int) map[string][]float32 {
+func evalAll(t *testing.T, b graph.Backend, actor, c1, c2 *loaders.Network, obs, act []float32, n int) map[string][]float32 {
 	t.Helper()
 	ad := actor.ActDim
 	out := map[string][]float32{
@@ -88,9 +89,9 @@ func TestRemoteOverPipeMatchesItsBackendBitForBit(t *testing.T) {
 				n := 301
 				obs := randomRows(n, s.obsDim, 3, uint64(i))
 				act := randomRows(n, s.actDim, 2, uint64(i+50))
-				cpu := NewCPU(Options{})
+				cpu := graph.NewCPU(graph.Options{})
 				want := evalAll(t, cpu, actor, c1, c2, obs, act, n)
-				rem := pipeRemote(t, NewCPU(Options{}), RemoteOptions{MaxChunkRows: chunk})
+				rem := pipeRemote(t, graph.NewCPU(graph.Options{}), Options{MaxChunkRows: chunk})
 				got := evalAll(t, rem, actor, c1, c2, obs, act, n)
 				for k := range want {
 					sameBits(t, k, got[k], want[k])
@@ -114,7 +115,7 @@ func TestRemoteOverPipeMatchesItsBackendBitForBit(t *testing.T) {
 
 func TestRemoteReuploadsANetworkOnlyAfterForget(t *testing.T) {
 	actor, _, _ := testShapes[0].nets(1)
-	rem := pipeRemote(t, NewCPU(Options{}), RemoteOptions{})
+	rem := pipeRemote(t, graph.NewCPU(graph.Options{}), Options{})
 	obs := randomRows(8, actor.ObsDim, 1, 2)
 	act := make([]float32, 8*actor.ActDim)
 	for range 3 {
@@ -139,8 +140,8 @@ func TestRemoteReuploadsANetworkOnlyAfterForget(t *testing.T) {
 func TestRemoteServesConcurrentCallersTheirOwnRows(t *testing.T) {
 	s := testShapes[0]
 	actor, c1, c2 := s.nets(9)
-	cpu := NewCPU(Options{})
-	rem := pipeRemote(t, NewCPU(Options{}), RemoteOptions{MaxChunkRows: 50})
+	cpu := graph.NewCPU(graph.Options{})
+	rem := pipeRemote(t, graph.NewCPU(graph.Options{}), Options{MaxChunkRows: 50})
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Add(1)
@@ -176,7 +177,7 @@ func TestRemoteServesConcurrentCallersTheirOwnRows(t *testing.T) {
 
 func TestRemoteReturnsWorkerErrorsAndStaysUsable(t *testing.T) {
 	actor, c1, _ := testShapes[0].nets(3)
-	rem := pipeRemote(t, NewCPU(Options{}), RemoteOptions{})
+	rem := pipeRemote(t, graph.NewCPU(graph.Options{}), Options{})
 	obs := randomRows(4, actor.ObsDim, 1, 1)
 	act := make([]float32, 4*actor.ActDim)
 	q := make([]float32, 4)
@@ -213,8 +214,8 @@ func TestRemoteReturnsWorkerErrorsAndStaysUsable(t *testing.T) {
 func TestRemoteAfterCloseReturnsAnError(t *testing.T) {
 	reqR, reqW := io.Pipe()
 	repR, repW := io.Pipe()
-	go func() { ServeWire(reqR, repW, NewCPU(Options{})); repW.Close() }()
-	rem, err := DialWire(repR, reqW, RemoteOptions{})
+	go func() { Serve(reqR, repW, graph.NewCPU(graph.Options{})); repW.Close() }()
+	rem, err := Dial(repR, reqW, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,43 +235,49 @@ func TestRemoteHelloTimesOut(t *testing.T) {
 	r, _ := io.Pipe() // nobody ever answers
 	_, w := io.Pipe()
 	start := time.Now()
-	_, err := DialWire(r, w, RemoteOptions{HelloTimeout: 50 * time.Millisecond})
+	_, err := Dial(r, w, Options{HelloTimeout: 50 * time.Millisecond})
 	if err == nil || !strings.Contains(err.Error(), "no hello reply") {
-		t.Fatalf("DialWire to a silent server = %v, want a hello timeout", err)
+		t.Fatalf("Dial to a silent server = %v, want a hello timeout", err)
 	}
 	if time.Since(start) > 30*time.Second {
 		t.Errorf("the timeout did not bound the handshake")
 	}
 }
 
-// TestHelperWorker is not a test: it is the fake worker process that the
-// NewRemote tests start, running as this test binary with
-// RLEVAL_TEST_WORKER set to the behaviour wanted.
-func TestHelperWorker(t *testing.T) {
-	mode := os.Getenv("RLEVAL_TEST_WORKER")
-	if mode == "" {
-		t.Skip("helper process for the NewRemote tests")
+// TestMain runs this test binary as the fake worker process that the
+// NewRemote tests start when RLEVAL_TEST_WORKER names the behaviour wanted
+// (as os/exec's tests dispatch their helper processes), and runs the tests
+// otherwise.
+func TestMain(m *testing.M) {
+	if mode := os.Getenv("RLEVAL_TEST_WORKER"); mode != "" {
+		os.Exit(helperWorkerMain(mode))
 	}
+	os.Exit(m.Run())
+}
+
+// helperWorkerMain is the fake worker: it serves, or fails, as mode says,
+// and returns the process's exit status.
+func helperWorkerMain(mode string) int {
 	switch mode {
 	case "serve":
-		if err := ServeWire(os.Stdin, os.Stdout, NewCPU(Options{})); err != nil {
+		if err := Serve(os.Stdin, os.Stdout, graph.NewCPU(graph.Options{})); err != nil {
 			fmt.Fprintln(os.Stderr, err)
-			os.Exit(2)
+			return 2
 		}
-		os.Exit(0)
+		return 0
 	case "null":
-		if err := ServeWire(os.Stdin, os.Stdout, nullBackend{}); err != nil {
+		if err := Serve(os.Stdin, os.Stdout, nullBackend{}); err != nil {
 			fmt.Fprintln(os.Stderr, err)
-			os.Exit(2)
+			return 2
 		}
-		os.Exit(0)
+		return 0
 	case "nodevice":
 		// What gorgonia.org/cu prints, to stdout, before exiting.
 		fmt.Printf("Error in initialization, please refer to %q for details on: NoDevice\n", "https://docs.nvidia.com/cuda/cuda-driver-api/group__CUDA__INITIALIZE.html")
-		os.Exit(1)
+		return 1
 	case "silent":
 		time.Sleep(time.Minute)
-		os.Exit(0)
+		return 0
 	case "dies-after-hello":
 		// Answer hello, then crash on the first real request.
 		var buf []byte
@@ -278,14 +285,14 @@ func TestHelperWorker(t *testing.T) {
 			op, _, nbuf, err := wireReadFrame(os.Stdin, buf)
 			buf = nbuf
 			if err != nil {
-				os.Exit(0)
+				return 0
 			}
 			if op != opHello {
 				fmt.Fprintln(os.Stderr, "CUDA_ERROR_ILLEGAL_ADDRESS")
-				os.Exit(3)
+				return 3
 			}
 			var e wireEnc
-			e.u32(WireVersion)
+			e.u32(Version)
 			e.str("fake")
 			e.u64(0)
 			e.u64(0)
@@ -294,7 +301,8 @@ func TestHelperWorker(t *testing.T) {
 			wireWriteFrame(os.Stdout, opHello|opReply, e.b)
 		}
 	}
-	os.Exit(9)
+	fmt.Fprintf(os.Stderr, "unknown helper mode %q\n", mode)
+	return 9
 }
 
 // helperWorker returns a script that runs this test binary as a fake
@@ -303,15 +311,15 @@ func helperWorker(t testing.TB, mode string) string {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
-		t.Skipf("no test executable: %v", err)
+		t.Fatalf("no test executable: %v", err)
 	}
-	p := filepath.Join(t.TempDir(), WorkerName)
-	script := fmt.Sprintf("#!/bin/sh\nRLEVAL_TEST_WORKER=%s exec %q -test.run='^TestHelperWorker$'\n", mode, exe)
+	p := filepath.Join(t.TempDir(), BinaryName)
+	script := fmt.Sprintf("#!/bin/sh\nRLEVAL_TEST_WORKER=%s exec %q\n", mode, exe)
 	if err := os.WriteFile(p, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := exec.LookPath("sh"); err != nil {
-		t.Skip("no sh to run the helper worker")
+		t.Fatalf("no sh to run the helper worker: %v", err)
 	}
 	return p
 }
@@ -319,7 +327,7 @@ func helperWorker(t testing.TB, mode string) string {
 func TestNewRemoteServesThroughAWorkerProcess(t *testing.T) {
 	s := testShapes[1]
 	actor, c1, c2 := s.nets(4)
-	rem, err := NewRemote(helperWorker(t, "serve"), RemoteOptions{MaxChunkRows: 64})
+	rem, err := NewRemote(helperWorker(t, "serve"), Options{MaxChunkRows: 64})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,7 +335,7 @@ func TestNewRemoteServesThroughAWorkerProcess(t *testing.T) {
 	obs := randomRows(n, s.obsDim, 2, 5)
 	act := randomRows(n, s.actDim, 1, 6)
 	got := evalAll(t, rem, actor, c1, c2, obs, act, n)
-	want := evalAll(t, NewCPU(Options{}), actor, c1, c2, obs, act, n)
+	want := evalAll(t, graph.NewCPU(graph.Options{}), actor, c1, c2, obs, act, n)
 	for k := range want {
 		sameBits(t, k, got[k], want[k])
 	}
@@ -344,9 +352,9 @@ func TestNewRemoteReportsMissingDeviceAsErrNoCUDA(t *testing.T) {
 		{"silent", "no hello reply within"},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
-			_, err := NewRemote(helperWorker(t, tc.mode), RemoteOptions{HelloTimeout: time.Second})
-			if !errors.Is(err, ErrNoCUDA) {
-				t.Fatalf("NewRemote = %v, want ErrNoCUDA", err)
+			_, err := NewRemote(helperWorker(t, tc.mode), Options{HelloTimeout: time.Second})
+			if !errors.Is(err, graph.ErrNoCUDA) {
+				t.Fatalf("NewRemote = %v, want graph.ErrNoCUDA", err)
 			}
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %q does not say %q", err, tc.want)
@@ -360,15 +368,15 @@ func TestNewRemoteReportsMissingDeviceAsErrNoCUDA(t *testing.T) {
 
 func TestRemoteReportsAWorkerThatDiesMidSession(t *testing.T) {
 	actor, _, _ := testShapes[0].nets(1)
-	rem, err := NewRemote(helperWorker(t, "dies-after-hello"), RemoteOptions{})
+	rem, err := NewRemote(helperWorker(t, "dies-after-hello"), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rem.Close()
 	obs, act := make([]float32, 3), make([]float32, 1)
 	err = rem.Policy(actor, obs, 1, act)
-	if !errors.Is(err, ErrNoCUDA) || !strings.Contains(err.Error(), "exit status 3") || !strings.Contains(err.Error(), "ILLEGAL_ADDRESS") {
-		t.Fatalf("Policy on a dead worker = %v, want ErrNoCUDA with its exit status and stderr", err)
+	if !errors.Is(err, graph.ErrNoCUDA) || !strings.Contains(err.Error(), "exit status 3") || !strings.Contains(err.Error(), "ILLEGAL_ADDRESS") {
+		t.Fatalf("Policy on a dead worker = %v, want graph.ErrNoCUDA with its exit status and stderr", err)
 	}
 	if err2 := rem.Policy(actor, obs, 1, act); err2 == nil {
 		t.Error("second call on a dead worker succeeded")
@@ -380,18 +388,18 @@ func TestFindWorkerPrefersTheEnvironment(t *testing.T) {
 	if err := os.WriteFile(p, []byte("#!/bin/sh\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv(WorkerEnv, p)
-	if got, err := FindWorker(); err != nil || got != p {
-		t.Errorf("FindWorker = %q, %v; want %q", got, err, p)
+	t.Setenv(PathEnv, p)
+	if got, err := Find(); err != nil || got != p {
+		t.Errorf("Find = %q, %v; want %q", got, err, p)
 	}
-	t.Setenv(WorkerEnv, p+".missing")
-	if _, err := FindWorker(); !errors.Is(err, ErrNoCUDA) {
-		t.Errorf("FindWorker with a missing $%s = %v, want ErrNoCUDA", WorkerEnv, err)
+	t.Setenv(PathEnv, p+".missing")
+	if _, err := Find(); !errors.Is(err, graph.ErrNoCUDA) {
+		t.Errorf("Find with a missing $%s = %v, want graph.ErrNoCUDA", PathEnv, err)
 	}
-	t.Setenv(WorkerEnv, "")
+	t.Setenv(PathEnv, "")
 	t.Setenv("PATH", t.TempDir())
-	if _, err := FindWorker(); !errors.Is(err, ErrNoCUDA) || !strings.Contains(err.Error(), "make cuda") {
-		t.Errorf("FindWorker with no worker anywhere = %v, want ErrNoCUDA saying how to build it", err)
+	if _, err := Find(); !errors.Is(err, graph.ErrNoCUDA) || !strings.Contains(err.Error(), "make cuda") {
+		t.Errorf("Find with no worker anywhere = %v, want graph.ErrNoCUDA saying how to build it", err)
 	}
 }
 
@@ -413,9 +421,9 @@ func (nullBackend) QPolicy(_, _, _ *loaders.Network, _ []float32, _ int, _, _, _
 func BenchmarkWireQPolicyProtocolOnly(b *testing.B) {
 	for _, s := range []netShape{testShapes[0], testShapes[4]} {
 		actor, c1, c2 := s.nets(1)
-		n := RemoteChunk
+		n := PreferredChunk
 		b.Run(fmt.Sprintf("obs%d", s.obsDim), func(b *testing.B) {
-			rem := pipeRemote(b, nullBackend{}, RemoteOptions{})
+			rem := pipeRemote(b, nullBackend{}, Options{})
 			obs := randomRows(n, s.obsDim, 2, 1)
 			act, q1, q2 := make([]float32, n*s.actDim), make([]float32, n), make([]float32, n)
 			for b.Loop() {
@@ -435,9 +443,9 @@ func BenchmarkWireQPolicyProtocolOnly(b *testing.B) {
 func BenchmarkWorkerProcessProtocolOnly(b *testing.B) {
 	for _, s := range []netShape{testShapes[0], testShapes[4]} {
 		actor, c1, c2 := s.nets(1)
-		n := RemoteChunk
+		n := PreferredChunk
 		b.Run(fmt.Sprintf("obs%d", s.obsDim), func(b *testing.B) {
-			rem, err := NewRemote(helperWorker(b, "null"), RemoteOptions{})
+			rem, err := NewRemote(helperWorker(b, "null"), Options{})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -460,7 +468,7 @@ func BenchmarkRemotePipeQPolicy(b *testing.B) {
 	actor, c1, c2 := s.nets(1)
 	for _, n := range []int{1024, 65536} {
 		b.Run(fmt.Sprintf("rows%d", n), func(b *testing.B) {
-			rem := pipeRemote(b, NewCPU(Options{}), RemoteOptions{})
+			rem := pipeRemote(b, graph.NewCPU(graph.Options{}), Options{})
 			obs := randomRows(n, s.obsDim, 2, 1)
 			act, q1, q2 := make([]float32, n*s.actDim), make([]float32, n), make([]float32, n)
 			b.ResetTimer()

@@ -1,4 +1,4 @@
-package graph
+package worker
 
 import (
 	"bufio"
@@ -10,6 +10,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/rleval/rleval/graph"
 	"github.com/rleval/rleval/loaders"
 )
 
@@ -30,15 +31,22 @@ import (
 //	q        → u32 c1, u32 c2, u32 n, obs, act ← timing, q1[, q2]
 //	qpolicy  → u32 actor, u32 c1, u32 c2, u32 n, obs ← timing, act, q1[, q2]
 //	close    → (empty)                      ← (empty)
+//	stacked  → u32 what, u32 k, ids, u32 n, obs[, act] ← timing[, act][, q1[, q2]]
 //
 // A network spec is: str path, str kind, str hidden, u32 obsDim, u32 actDim,
 // u32 layers, per layer u32 in, u32 out, W (out×in), B (out); then u32 len
 // and Low, u32 len and High. Network id 0 means "none" (no second critic).
 // timing is three u64 nanosecond counts: host→device, compute, device→host.
+//
+// A stacked request evaluates k networks of one architecture at once
+// (graph.Stacked): what is 1 for policy, 2 for q, 3 for qpolicy; ids are k
+// actor ids (policy, qpolicy), then k first-critic and k second-critic ids
+// (q, qpolicy; the second all 0 for none). obs, act and the outputs hold k
+// blocks of n rows, block j belonging to network j.
 
-// WireVersion is the protocol version exchanged in the hello frame; client
+// Version is the protocol version exchanged in the hello frame; client
 // and worker must agree exactly.
-const WireVersion = 1
+const Version = 2
 
 // MaxFrameBytes bounds a frame's payload. Both ends check a frame's length
 // against it before allocating, so a corrupt or foreign stream (such as a
@@ -64,13 +72,14 @@ const (
 	opQ       wireOp = 5
 	opQPolicy wireOp = 6
 	opClose   wireOp = 7
+	opStacked wireOp = 8
 	opReply   wireOp = 0x80
 	opError   wireOp = 0xff
 )
 
 func (o wireOp) String() string {
 	names := map[wireOp]string{opHello: "hello", opLoad: "load", opUnload: "unload",
-		opPolicy: "policy", opQ: "q", opQPolicy: "qpolicy", opClose: "close", opError: "error"}
+		opPolicy: "policy", opQ: "q", opQPolicy: "qpolicy", opClose: "close", opStacked: "stacked", opError: "error"}
 	if s, ok := names[o&^opReply]; ok && o != opError && o&opReply != 0 {
 		return s + "-reply"
 	}
@@ -105,7 +114,7 @@ type DeviceTiming struct {
 	DeviceToHost time.Duration
 }
 
-// The optional methods ServeWire uses when the Backend it serves has them.
+// The optional methods Serve uses when the graph.Backend it serves has them.
 type (
 	wireDeviceInfoer interface{ DeviceInfo() DeviceInfo }
 	wireLastTimer    interface{ LastTiming() DeviceTiming }
@@ -419,9 +428,9 @@ func wireDecodeNetwork(d *wireDec) (*loaders.Network, error) {
 	return net, nil
 }
 
-// ServeWire answers wire requests read from r by evaluating them on b and
+// Serve answers wire requests read from r by evaluating them on b and
 // writing replies to w, until a close request or the end of r (both return
-// nil). It is the loop of the rleval-cuda worker and, over a CPU Backend,
+// nil). It is the loop of the rleval-cuda worker and, over a CPU graph.Backend,
 // the stand-in for it in tests.
 //
 // Bad requests, backend errors and backend panics are answered with error
@@ -430,9 +439,9 @@ func wireDecodeNetwork(d *wireDec) (*loaders.Network, error) {
 // If b has a DeviceInfo() DeviceInfo method it answers hello with it; a
 // LastTiming() DeviceTiming method supplies each request's timing (else the
 // whole call counts as compute); a Forget(*loaders.Network) method is called
-// on unload. ServeWire calls b from the calling goroutine only, so a CUDA
+// on unload. Serve calls b from the calling goroutine only, so a CUDA
 // backend may lock it to its OS thread.
-func ServeWire(r io.Reader, w io.Writer, b Backend) error {
+func Serve(r io.Reader, w io.Writer, b graph.Backend) error {
 	s := &wireServer{b: b, nets: map[uint32]*loaders.Network{}}
 	br := bufio.NewReaderSize(r, 1<<16)
 	bw := bufio.NewWriterSize(w, 1<<16)
@@ -467,7 +476,7 @@ func ServeWire(r io.Reader, w io.Writer, b Backend) error {
 }
 
 type wireServer struct {
-	b    Backend
+	b    graph.Backend
 	nets map[uint32]*loaders.Network
 	out  wireEnc
 	obs  []float32
@@ -540,15 +549,15 @@ func (s *wireServer) handle(op wireOp, p []byte) (rop wireOp, fill func(*wireEnc
 		if err := d.end(); err != nil {
 			return 0, nil, fmt.Errorf("hello: %w", err)
 		}
-		if v != WireVersion {
-			return 0, nil, fmt.Errorf("hello: client speaks wire version %d, worker %d: rebuild both from the same commit", v, WireVersion)
+		if v != Version {
+			return 0, nil, fmt.Errorf("hello: client speaks wire version %d, worker %d: rebuild both from the same commit", v, Version)
 		}
 		info := DeviceInfo{Name: s.b.Name()}
 		if di, ok := s.b.(wireDeviceInfoer); ok {
 			info = di.DeviceInfo()
 		}
 		return rop, func(e *wireEnc) {
-			e.u32(WireVersion)
+			e.u32(Version)
 			e.str(info.Name)
 			e.u64(uint64(info.TotalMem))
 			e.u64(uint64(info.FreeMem))
@@ -689,6 +698,13 @@ func (s *wireServer) handle(op wireOp, p []byte) (rop wireOp, fill func(*wireEnc
 		}
 		t := timing()
 		return rop, func(e *wireEnc) { e.timing(t); e.floats(s.act); e.floats(s.q1); e.floats(q2) }, nil
+
+	case opStacked:
+		fill, err := s.stacked(d)
+		if err != nil {
+			return 0, nil, fmt.Errorf("stacked: %w", err)
+		}
+		return rop, fill, nil
 
 	case opClose:
 		if err := d.end(); err != nil {

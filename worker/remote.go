@@ -1,4 +1,4 @@
-package graph
+package worker
 
 import (
 	"bufio"
@@ -13,23 +13,19 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rleval/rleval/graph"
 	"github.com/rleval/rleval/loaders"
 )
 
-// WorkerName is the file name of the CUDA worker binary Remote starts.
-const WorkerName = "rleval-cuda"
+// BinaryName is the file name of the CUDA worker binary Remote starts.
+const BinaryName = "rleval-cuda"
 
-// WorkerEnv names the environment variable that, when set, gives the path
+// PathEnv names the environment variable that, when set, gives the path
 // of the worker binary and overrides the search.
-const WorkerEnv = "RLEVAL_CUDA_WORKER"
+const PathEnv = "RLEVAL_CUDA_WORKER"
 
-// ErrNoCUDA reports that no CUDA worker could be started or kept running:
-// the binary is missing, the machine has no usable GPU, or the worker died.
-// Callers that can evaluate on the CPU instead test for it with errors.Is.
-var ErrNoCUDA = errors.New("no CUDA device")
-
-// RemoteOptions tunes a Remote. The zero value is ready to use.
-type RemoteOptions struct {
+// Options tunes a Remote. The zero value is ready to use.
+type Options struct {
 	// HelloTimeout bounds the handshake, which includes the worker creating
 	// its CUDA context (seconds on a cold GPU); 0 means 60s.
 	HelloTimeout time.Duration
@@ -40,9 +36,9 @@ type RemoteOptions struct {
 	Args []string
 }
 
-// RemoteStats accumulates what a Remote's requests cost, for benchmarks
+// Stats accumulates what a Remote's requests cost, for benchmarks
 // that show transfers apart from compute.
-type RemoteStats struct {
+type Stats struct {
 	// Requests and Rows count evaluation frames sent and rows in them.
 	Requests, Rows int64
 	// Loads and LoadBytes count networks uploaded and their spec bytes.
@@ -54,8 +50,8 @@ type RemoteStats struct {
 	RoundTrip time.Duration
 }
 
-// Remote is a Backend that evaluates networks in a worker process that
-// owns the device, speaking the wire protocol of ServeWire over the
+// Remote is a graph.Backend that evaluates networks in a worker process that
+// owns the device, speaking the wire protocol of Serve over the
 // worker's stdin and stdout. Each *loaders.Network is uploaded once, on
 // first use, and identified by its pointer afterwards: do not mutate a
 // network once evaluated. Requests are serialised (the worker is the one
@@ -74,30 +70,30 @@ type Remote struct {
 	killed  bool // we killed it: its exit status is ours, not its own
 
 	info    DeviceInfo
-	opts    RemoteOptions
+	opts    Options
 	ids     map[*loaders.Network]uint32
 	next    uint32
 	broken  error // sticky: the stream is unusable
 	closed  bool
-	stats   RemoteStats
+	stats   Stats
 	out     wireEnc
 	buf     []byte
 	workerP string
 }
 
-// RemoteChunk and RemoteWorkers are what a Remote asks of the Engine
+// PreferredChunk and PreferredWorkers are what a Remote asks of the Engine
 // (Preferences): chunks large enough that the per-request pipe and launch
 // overhead (tens of µs) is small against the transfer, and two callers so
 // one encodes its next chunk while the other's is on the device.
 const (
-	RemoteChunk   = 1 << 16
-	RemoteWorkers = 2
+	PreferredChunk   = 1 << 16
+	PreferredWorkers = 2
 )
 
 func init() {
 	// Install the CUDA client behind graph.Open("cuda"/"auto").
-	OpenCUDA = func(opts Options) (Backend, error) {
-		rem, err := NewRemote("", RemoteOptions{})
+	graph.OpenCUDA = func(opts graph.Options) (graph.Backend, error) {
+		rem, err := NewRemote("", Options{})
 		if err != nil {
 			return nil, err
 		}
@@ -105,39 +101,39 @@ func init() {
 	}
 }
 
-// FindWorker returns the worker binary's path: $RLEVAL_CUDA_WORKER if set,
+// Find returns the worker binary's path: $RLEVAL_CUDA_WORKER if set,
 // else rleval-cuda next to the running executable, else rleval-cuda on
-// $PATH. The error wraps ErrNoCUDA.
-func FindWorker() (string, error) {
-	if p := os.Getenv(WorkerEnv); p != "" {
+// $PATH. The error wraps graph.ErrNoCUDA.
+func Find() (string, error) {
+	if p := os.Getenv(PathEnv); p != "" {
 		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("%w: $%s=%s: %v", ErrNoCUDA, WorkerEnv, p, err)
+			return "", fmt.Errorf("%w: $%s=%s: %v", graph.ErrNoCUDA, PathEnv, p, err)
 		}
 		return p, nil
 	}
 	var tried []string
 	if exe, err := os.Executable(); err == nil {
-		p := filepath.Join(filepath.Dir(exe), WorkerName)
+		p := filepath.Join(filepath.Dir(exe), BinaryName)
 		if st, err := os.Stat(p); err == nil && !st.IsDir() {
 			return p, nil
 		}
 		tried = append(tried, filepath.Dir(exe))
 	}
-	if p, err := exec.LookPath(WorkerName); err == nil {
+	if p, err := exec.LookPath(BinaryName); err == nil {
 		return p, nil
 	}
 	tried = append(tried, "$PATH")
-	return "", fmt.Errorf("%w: worker %s not found in %s: build it with `make cuda` (needs the CUDA toolkit) or set $%s",
-		ErrNoCUDA, WorkerName, strings.Join(tried, " or "), WorkerEnv)
+	return "", fmt.Errorf("%w: worker %s not found in %s: build it with `make cuda` (needs CUDA's cuda.h: Debian nvidia-cuda-dev) or set $%s",
+		graph.ErrNoCUDA, BinaryName, strings.Join(tried, " or "), PathEnv)
 }
 
-// NewRemote starts the worker at workerPath (FindWorker's choice when
+// NewRemote starts the worker at workerPath (Find's choice when
 // empty) and shakes hands with it. When the worker cannot start or exits
 // (on a machine without a GPU it exits 1 before main) the error wraps
-// ErrNoCUDA and includes the worker's output.
-func NewRemote(workerPath string, opts RemoteOptions) (*Remote, error) {
+// graph.ErrNoCUDA and includes the worker's output.
+func NewRemote(workerPath string, opts Options) (*Remote, error) {
 	if workerPath == "" {
-		p, err := FindWorker()
+		p, err := Find()
 		if err != nil {
 			return nil, err
 		}
@@ -148,13 +144,13 @@ func NewRemote(workerPath string, opts RemoteOptions) (*Remote, error) {
 	// close stdout under a reader, and the pipes get larger buffers.
 	inR, stdin, err := os.Pipe()
 	if err != nil {
-		return nil, fmt.Errorf("%w: start worker %s: %v", ErrNoCUDA, workerPath, err)
+		return nil, fmt.Errorf("%w: start worker %s: %v", graph.ErrNoCUDA, workerPath, err)
 	}
 	stdout, outW, err := os.Pipe()
 	if err != nil {
 		inR.Close()
 		stdin.Close()
-		return nil, fmt.Errorf("%w: start worker %s: %v", ErrNoCUDA, workerPath, err)
+		return nil, fmt.Errorf("%w: start worker %s: %v", graph.ErrNoCUDA, workerPath, err)
 	}
 	growPipe(stdin)
 	growPipe(stdout)
@@ -167,7 +163,7 @@ func NewRemote(workerPath string, opts RemoteOptions) (*Remote, error) {
 	if err != nil {
 		stdin.Close()
 		stdout.Close()
-		return nil, fmt.Errorf("%w: start worker %s: %v", ErrNoCUDA, workerPath, err)
+		return nil, fmt.Errorf("%w: start worker %s: %v", graph.ErrNoCUDA, workerPath, err)
 	}
 	rem := &Remote{cmd: cmd, stderr: tail, workerP: workerPath, rout: stdout}
 	// Keep what the worker prints before the handshake: the CUDA library
@@ -192,7 +188,7 @@ func NewRemote(workerPath string, opts RemoteOptions) (*Remote, error) {
 		out := strings.TrimSpace(rec.String() + "\n" + tail.String())
 		if !rem.killed && out != "" {
 			// It said why it exited; the protocol error adds nothing.
-			return nil, fmt.Errorf("%w: worker %s exited: %s: %s", ErrNoCUDA, workerPath, remoteExitString(rem.waitErr), remoteOneLine(out))
+			return nil, fmt.Errorf("%w: worker %s exited: %s: %s", graph.ErrNoCUDA, workerPath, remoteExitString(rem.waitErr), remoteOneLine(out))
 		}
 		status := "was stopped"
 		if !rem.killed {
@@ -201,17 +197,17 @@ func NewRemote(workerPath string, opts RemoteOptions) (*Remote, error) {
 		if out != "" {
 			out = ": " + remoteOneLine(out)
 		}
-		return nil, fmt.Errorf("%w: worker %s %s: %v%s", ErrNoCUDA, workerPath, status, err, out)
+		return nil, fmt.Errorf("%w: worker %s %s: %v%s", graph.ErrNoCUDA, workerPath, status, err, out)
 	}
 	rem.exited = exited
 	rec.stop()
 	return rem, nil
 }
 
-// DialWire returns a Remote speaking to a server already running at the
-// other end of r and w, such as ServeWire on a pipe; Close closes w when it
+// Dial returns a Remote speaking to a server already running at the
+// other end of r and w, such as Serve on a pipe; Close closes w when it
 // is an io.Closer. Used for in-process servers and tests.
-func DialWire(r io.Reader, w io.Writer, opts RemoteOptions) (*Remote, error) {
+func Dial(r io.Reader, w io.Writer, opts Options) (*Remote, error) {
 	rem := &Remote{}
 	if err := rem.start(r, w, opts); err != nil {
 		if c, ok := w.(io.Closer); ok {
@@ -223,7 +219,7 @@ func DialWire(r io.Reader, w io.Writer, opts RemoteOptions) (*Remote, error) {
 }
 
 // start does the hello handshake within the timeout.
-func (rem *Remote) start(r io.Reader, w io.Writer, opts RemoteOptions) error {
+func (rem *Remote) start(r io.Reader, w io.Writer, opts Options) error {
 	if opts.HelloTimeout <= 0 {
 		opts.HelloTimeout = 60 * time.Second
 	}
@@ -251,7 +247,7 @@ func (rem *Remote) start(r io.Reader, w io.Writer, opts RemoteOptions) error {
 
 func (rem *Remote) hello() error {
 	rem.out.b = rem.out.b[:0]
-	rem.out.u32(WireVersion)
+	rem.out.u32(Version)
 	p, err := rem.roundTrip(opHello)
 	if err != nil {
 		return fmt.Errorf("hello: %w", err)
@@ -268,8 +264,8 @@ func (rem *Remote) hello() error {
 	if err := d.end(); err != nil {
 		return fmt.Errorf("hello reply: %w", err)
 	}
-	if v != WireVersion {
-		return fmt.Errorf("hello: worker speaks wire version %d, client %d: rebuild both from the same commit", v, WireVersion)
+	if v != Version {
+		return fmt.Errorf("hello: worker speaks wire version %d, client %d: rebuild both from the same commit", v, Version)
 	}
 	return nil
 }
@@ -312,7 +308,7 @@ func (rem *Remote) breakWith(err error) error {
 	if rem.exited != nil {
 		select {
 		case <-rem.exited:
-			err = fmt.Errorf("%w: worker %s exited: %s: %v", ErrNoCUDA, rem.workerP, remoteExitString(rem.waitErr), err)
+			err = fmt.Errorf("%w: worker %s exited: %s: %v", graph.ErrNoCUDA, rem.workerP, remoteExitString(rem.waitErr), err)
 			if s := strings.TrimSpace(rem.stderr.String()); s != "" {
 				err = fmt.Errorf("%w: %s", err, remoteOneLine(s))
 			}
@@ -330,8 +326,8 @@ func (rem *Remote) kill() {
 	}
 }
 
-// Preferred returns RemoteChunk rows and RemoteWorkers callers.
-func (rem *Remote) Preferred() (chunk, workers int) { return RemoteChunk, RemoteWorkers }
+// Preferred returns PreferredChunk rows and PreferredWorkers callers.
+func (rem *Remote) Preferred() (chunk, workers int) { return PreferredChunk, PreferredWorkers }
 
 // Name returns "cuda: " and the device name reported by the worker.
 func (rem *Remote) Name() string { return "cuda: " + rem.info.Name }
@@ -340,7 +336,7 @@ func (rem *Remote) Name() string { return "cuda: " + rem.info.Name }
 func (rem *Remote) DeviceInfo() DeviceInfo { return rem.info }
 
 // Stats returns the costs accumulated so far.
-func (rem *Remote) Stats() RemoteStats {
+func (rem *Remote) Stats() Stats {
 	rem.mu.Lock()
 	defer rem.mu.Unlock()
 	return rem.stats

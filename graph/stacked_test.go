@@ -1,0 +1,147 @@
+package graph
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/rleval/rleval/loaders"
+)
+
+// stackOf returns k actors and 2k critics of shape s, each network with
+// its own weights, as a sweep's runs have.
+func stackOf(s netShape, k int, seed uint64) (actors, c1, c2 []*loaders.Network) {
+	for j := range k {
+		a, q1, q2 := s.nets(seed + uint64(10*j))
+		actors, c1, c2 = append(actors, a), append(c1, q1), append(c2, q2)
+	}
+	return actors, c1, c2
+}
+
+func sameBitsStack(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
+	}
+	for i := range got {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%s[%d] = %v, want %v bit for bit", what, i, got[i], want[i])
+		}
+	}
+}
+
+// TestCPUStackedEqualsPerNetworkBitForBit pins the contract of Stacked on
+// the CPU: block j of every output is what network j alone gives.
+func TestCPUStackedEqualsPerNetworkBitForBit(t *testing.T) {
+	for i, s := range testShapes {
+		t.Run(s.name, func(t *testing.T) {
+			const k, n = 5, 97
+			actors, c1, c2 := stackOf(s, k, uint64(300+i))
+			obs := randomRows(k*n, s.obsDim, 3, uint64(i))
+			act := randomRows(k*n, s.actDim, 2, uint64(i+7))
+			od, ad := s.obsDim, s.actDim
+			cpu := NewCPU(Options{})
+
+			want := map[string][]float32{}
+			for j := range k {
+				o, a := obs[j*n*od:(j+1)*n*od], act[j*n*ad:(j+1)*n*ad]
+				pa, q1, q2 := make([]float32, n*ad), make([]float32, n), make([]float32, n)
+				qa, qp1, qp2 := make([]float32, n*ad), make([]float32, n), make([]float32, n)
+				if err := cpu.Policy(actors[j], o, n, pa); err != nil {
+					t.Fatal(err)
+				}
+				if err := cpu.Q(c1[j], c2[j], o, a, n, q1, q2); err != nil {
+					t.Fatal(err)
+				}
+				if err := cpu.QPolicy(actors[j], c1[j], c2[j], o, n, qa, qp1, qp2); err != nil {
+					t.Fatal(err)
+				}
+				for name, v := range map[string][]float32{"policy": pa, "q1": q1, "q2": q2, "qp.act": qa, "qp.q1": qp1, "qp.q2": qp2} {
+					want[name] = append(want[name], v...)
+				}
+			}
+
+			got := map[string][]float32{
+				"policy": make([]float32, k*n*ad), "q1": make([]float32, k*n), "q2": make([]float32, k*n),
+				"q1only": make([]float32, k*n), "qp.act": make([]float32, k*n*ad), "qp.q1": make([]float32, k*n), "qp.q2": make([]float32, k*n),
+			}
+			var st Stacked = cpu
+			if err := st.StackedPolicy(actors, obs, n, got["policy"]); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.StackedQ(c1, c2, obs, act, n, got["q1"], got["q2"]); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.StackedQ(c1, nil, obs, act, n, got["q1only"], nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.StackedQPolicy(actors, c1, c2, obs, n, got["qp.act"], got["qp.q1"], got["qp.q2"]); err != nil {
+				t.Fatal(err)
+			}
+			want["q1only"] = want["q1"]
+			for name := range got {
+				sameBitsStack(t, name, got[name], want[name])
+			}
+		})
+	}
+}
+
+// TestAsStackedLoopsOverAnyBackend checks that a Backend without its own
+// stacked evaluation gets the loop, with the same results as the CPU's.
+func TestAsStackedLoopsOverAnyBackend(t *testing.T) {
+	s := testShapes[4]
+	const k, n = 3, 11
+	actors, c1, c2 := stackOf(s, k, 1)
+	obs := randomRows(k*n, s.obsDim, 1, 2)
+	var plain struct{ Backend }
+	plain.Backend = NewCPU(Options{})
+	loop := AsStacked(plain)
+	if _, ok := loop.(*CPU); ok {
+		t.Fatal("AsStacked of a wrapped backend returned the CPU itself")
+	}
+	if got := AsStacked(NewCPU(Options{})); got == nil {
+		t.Fatal("AsStacked(CPU) = nil")
+	}
+	got := [3][]float32{make([]float32, k*n*s.actDim), make([]float32, k*n), make([]float32, k*n)}
+	want := [3][]float32{make([]float32, k*n*s.actDim), make([]float32, k*n), make([]float32, k*n)}
+	if err := loop.StackedQPolicy(actors, c1, c2, obs, n, got[0], got[1], got[2]); err != nil {
+		t.Fatal(err)
+	}
+	if err := NewCPU(Options{}).StackedQPolicy(actors, c1, c2, obs, n, want[0], want[1], want[2]); err != nil {
+		t.Fatal(err)
+	}
+	for i := range got {
+		sameBitsStack(t, fmt.Sprint("output ", i), got[i], want[i])
+	}
+}
+
+func TestStackRejectsMixedArchitecturesAndShortSlices(t *testing.T) {
+	a, c1, c2 := testShapes[0].nets(1)
+	b, d1, _ := testShapes[2].nets(2)
+	wide, _, _ := testShapes[4].nets(3)
+	moved, _, _ := testShapes[0].nets(4)
+	moved.High = []float32{7}
+	cpu := NewCPU(Options{})
+	n := 4
+	obs, act := make([]float32, 2*n*3), make([]float32, 2*n)
+	q1, q2 := make([]float32, 2*n), make([]float32, 2*n)
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"layers", cpu.StackedPolicy([]*loaders.Network{a, b}, obs, n, act), "differ"},
+		{"dims", cpu.StackedPolicy([]*loaders.Network{a, wide}, obs, n, act), "differ"},
+		{"bounds", cpu.StackedPolicy([]*loaders.Network{a, moved}, obs, n, act), "action bounds"},
+		{"critics", cpu.StackedQ([]*loaders.Network{c1, d1}, nil, obs, act, n, q1, nil), "differ"},
+		{"count", cpu.StackedQPolicy([]*loaders.Network{a, a}, []*loaders.Network{c1}, nil, obs, n, act, q1, nil), "1 critic 1 for 2"},
+		{"short obs", cpu.StackedPolicy([]*loaders.Network{a, a}, obs[:5], n, act), "obs has 5 values"},
+		{"short q2", cpu.StackedQ([]*loaders.Network{c1, c1}, []*loaders.Network{c2, c2}, obs, act, n, q1, q2[:1]), "q2 has 1 values"},
+		{"empty", cpu.StackedPolicy(nil, obs, n, act), "no networks"},
+	} {
+		if tc.err == nil || !strings.Contains(tc.err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one saying %q", tc.name, tc.err, tc.want)
+		}
+	}
+}
