@@ -153,20 +153,22 @@ window.addEventListener('load', function () {
 </script>`
 )
 
-func TestReportCurvesZoomInChromium(t *testing.T) {
+// zoomResult is what zoomProbe reports.
+type zoomResult struct {
+	Charts                 int
+	Min0, Max0, Min1, Max1 float64
+	Errors                 []string
+	Probe                  string
+}
+
+// openAndZoom loads a copy of page alone in headless Chromium with the
+// probes added, and returns what they saw. A missing Chromium fails the
+// test: CI installs it.
+func openAndZoom(t *testing.T, page []byte) zoomResult {
+	t.Helper()
 	browser := chromium()
 	if browser == "" {
-		t.Fatal("no Chromium on PATH: install Debian's chromium (the report's charts are tested in it)")
-	}
-	out := t.TempDir()
-	opt := DefaultOptions()
-	opt.Grid, opt.Line = 20, 20
-	if _, err := Evaluate(context.Background(), curveRun(t, 20000), out, opt); err != nil {
-		t.Fatal(err)
-	}
-	page, err := os.ReadFile(filepath.Join(out, "report.html"))
-	if err != nil {
-		t.Fatal(err)
+		t.Fatal("no Chromium on PATH: install Debian's chromium (the pages' charts are tested in it)")
 	}
 	s := strings.Replace(string(page), "<head>", "<head>"+zoomErrors, 1)
 	s = strings.Replace(s, "</body>", zoomProbe+"</body>", 1)
@@ -186,23 +188,50 @@ func TestReportCurvesZoomInChromium(t *testing.T) {
 	if m == nil {
 		t.Fatalf("the probe did not run:\n%.500s", dom)
 	}
-	var r struct {
-		Charts                 int
-		Min0, Max0, Min1, Max1 float64
-		Errors                 []string
-		Probe                  string
-	}
+	var r zoomResult
 	if err := json.Unmarshal([]byte(html.UnescapeString(string(m[1]))), &r); err != nil {
 		t.Fatal(err)
 	}
 	if len(r.Errors) > 0 || r.Probe != "" {
 		t.Fatalf("page errors %q, probe %q", r.Errors, r.Probe)
 	}
-	if r.Charts < 7 { // 2 rewards, 5 step fields, the env logs
-		t.Errorf("%d charts", r.Charts)
-	}
 	if !(r.Min1 > r.Min0 && r.Max1 < r.Max0) {
 		t.Errorf("zoom did not narrow the range: %v..%v then %v..%v", r.Min0, r.Max0, r.Min1, r.Max1)
+	}
+	return r
+}
+
+func TestReportCurvesZoomInChromium(t *testing.T) {
+	out := t.TempDir()
+	opt := DefaultOptions()
+	opt.Grid, opt.Line = 20, 20
+	if _, err := Evaluate(context.Background(), curveRun(t, 20000), out, opt); err != nil {
+		t.Fatal(err)
+	}
+	page, err := os.ReadFile(filepath.Join(out, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := openAndZoom(t, page); r.Charts < 7 { // 2 rewards, 5 step fields, the env logs
+		t.Errorf("%d charts", r.Charts)
+	}
+}
+
+func TestIndexCurvesZoomInChromium(t *testing.T) {
+	res := &BatchResult{Root: "exp", Runs: []RunSummary{
+		{Name: "a", Out: "a", Status: StatusOK, CurveStep: []float64{500, 1000, 1500}, CurveValue: []float64{-900, -400, -200}},
+		{Name: "b", Out: "b", Status: StatusOK, CurveStep: []float64{500, 1000, 2000}, CurveValue: []float64{-1000, -600, -150}},
+	}}
+	path := filepath.Join(t.TempDir(), IndexFileName)
+	if err := WriteIndex(path, res); err != nil {
+		t.Fatal(err)
+	}
+	page, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := openAndZoom(t, page); r.Charts != 1 {
+		t.Errorf("%d charts", r.Charts)
 	}
 }
 

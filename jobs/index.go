@@ -22,7 +22,8 @@ var indexColumns = []string{"run", "date", "status", "final reward_sum", "best r
 
 // WriteIndex writes the batch index page to path atomically: a table of the
 // runs sortable by any column (a click on its header), a link to each run's
-// report, and the evaluation reward curves of all runs overlaid. The page
+// report, and the evaluation reward curves of all runs overlaid, as a
+// figure and as an interactive chart (hover, zoom). The page
 // is self-contained (no network); every string from a run is escaped.
 func WriteIndex(path string, res *BatchResult) error {
 	x := &plotting.Index{Title: "rleval batch", Columns: indexColumns, Notes: res.Notes}
@@ -54,6 +55,14 @@ func WriteIndex(path string, res *BatchResult) error {
 			return err
 		}
 		x.Images = append(x.Images, img)
+		// The same curves to hover and zoom.
+		chart := plotting.Chart{Title: "Evaluation: total reward per episode, all runs", XLabel: plotting.StepLabel, YLabel: "Reward (sum)"}
+		for _, c := range curves {
+			chart.Curves = append(chart.Curves, plotting.Curve{Label: c.Label, X: c.X, Y: c.Y, Markers: true})
+		}
+		if x.Interactive, err = plotting.InteractiveCurves([]plotting.Chart{chart}); err != nil {
+			return err
+		}
 	}
 	return plotting.WriteIndex(path, x)
 }

@@ -99,7 +99,9 @@
       var series = [{ label: spec.xlabel, value: function (u, v) { return fmt(v); } }];
       spec.series.forEach(function (s) {
         series.push({
-          label: s.label, stroke: s.color, width: s.width || 1, spanGaps: false,
+          label: s.label, stroke: s.color, width: s.width || 1,
+          // nulls come only from aligning curves on one x: draw across them
+          spanGaps: true,
           points: { show: !!s.markers, size: 5 },
           value: function (u, v) { return fmt(v); }
         });
