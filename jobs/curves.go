@@ -1,9 +1,11 @@
 package jobs
 
 import (
-	"fmt"
 	"math"
+	"path/filepath"
 	"regexp"
+	"slices"
+	"strings"
 
 	"github.com/rleval/rleval/loaders"
 	"github.com/rleval/rleval/plotting"
@@ -20,22 +22,21 @@ var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
 // curveFile names the array of one field: curve_<event>_<field>.npy, shape
 // (n, 2) with columns step and value.
 func curveFile(event, field string) string {
-	return "curve_" + event + "_" + unsafeName.ReplaceAllString(field, "_") + ".npy"
+	return "curve_" + unsafeName.ReplaceAllString(event, "_") + "_" + unsafeName.ReplaceAllString(field, "_") + ".npy"
 }
 
 func runCurves(c *Context) (*Output, error) {
 	lg := c.Run.Log
-	for _, t := range []struct {
-		event string
-		table *loaders.Table
-	}{{"step", &lg.Steps}, {"evaluation", &lg.Evals}, {"final_evaluation", &lg.Finals}} {
-		for _, name := range t.table.Names {
-			s := t.table.Col(name)
-			arr := make([]float32, 0, 2*len(s.Step))
-			for i := range s.Step {
-				arr = append(arr, float32(s.Step[i]), float32(s.Value[i]))
-			}
-			if err := WriteNPY(c.path(curveFile(t.event, name)), arr, len(s.Step), 2); err != nil {
+	// One array per field of every kind of record, one row per record
+	// that has the field, full resolution.
+	for _, t := range lg.Tables() {
+		if err := writeCurves(c, tablePrefix("", t), t); err != nil {
+			return nil, err
+		}
+	}
+	for _, o := range c.Run.OtherLogs {
+		for _, t := range o.Tables() {
+			if err := writeCurves(c, tablePrefix(logStem(o.Path), t), t); err != nil {
 				return nil, err
 			}
 		}
@@ -58,7 +59,176 @@ func runCurves(c *Context) (*Output, error) {
 	if c.Opt.CoreOnly {
 		return out, nil
 	}
-	return out, plotCurves(lg, out)
+	return out, plotCurves(c, out)
+}
+
+// tablePrefix names a kind of record in curve file names: "step",
+// "evaluation" and "final_evaluation" for train.jsonl's own records (the
+// names rleval always wrote), "<source>_<event>" for its other records, and
+// "<log file name>_<source>_<event>" (env.jsonl_step) for the run's other
+// logs, which cannot then collide with train.jsonl's own.
+func tablePrefix(log string, t *loaders.Table) string {
+	if log == "" && t.Source == "train" && (t.Event == "step" || t.Event == "evaluation" || t.Event == "final_evaluation") {
+		return t.Event
+	}
+	parts := []string{}
+	if log != "" {
+		parts = append(parts, log)
+	}
+	if t.Source != "" {
+		parts = append(parts, t.Source)
+	}
+	if t.Event != "" {
+		parts = append(parts, t.Event)
+	}
+	if len(parts) == 0 {
+		return "records"
+	}
+	return strings.Join(parts, "_")
+}
+
+func logStem(path string) string { return filepath.Base(path) }
+
+// writeCurves writes curve_<prefix>_<field>.npy for every field of t:
+// shape (n, 2), columns step and value, float32.
+func writeCurves(c *Context, prefix string, t *loaders.Table) error {
+	for _, name := range t.Names {
+		s := t.Col(name)
+		arr := make([]float32, 2*len(s.Step))
+		for i := range s.Step {
+			arr[2*i], arr[2*i+1] = float32(s.Step[i]), float32(s.Value[i])
+		}
+		if err := WriteNPY(c.path(curveFile(prefix, name)), arr, len(s.Step), 2); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// timeLabel is the x label of curves drawn with --x time.
+const timeLabel = "Wall-clock time (s)"
+
+// curveX returns a field of t against the chosen axis ("step" or "time"),
+// and the axis label; a table without "time" stays on steps.
+func curveX(t *loaders.Table, field, axis string) (loaders.Series, string) {
+	if axis == "time" && field != "time" && len(t.Col("time").Value) > 0 {
+		return t.Against(field, "time"), timeLabel
+	}
+	return t.Col(field), plotting.StepLabel
+}
+
+// plotCurves draws the evaluation rewards (analyses 2, 3), every step
+// field (4–7 and the rest) and every field of the run's other records and
+// logs, as figures and as interactive charts.
+func plotCurves(c *Context, out *Output) error {
+	lg := c.Run.Log
+	var rewardCharts, lossCharts []plotting.Chart
+	ev := &lg.Evals
+	if m, xl := curveX(ev, "reward_mean", c.Opt.X); len(m.Value) > 0 {
+		st := plotting.CurveStyle{XLabel: xl}
+		lo, _ := curveX(ev, "reward_min", c.Opt.X)
+		hi, _ := curveX(ev, "reward_max", c.Opt.X)
+		if len(lo.Value) != len(m.Value) || len(hi.Value) != len(m.Value) {
+			lo, hi = m, m // no min/max logged: an empty band
+		}
+		fig, err := st.RewardMean(m.Step, m.Value, lo.Value, hi.Value)
+		if err := out.add("rewards", "eval_reward_mean", fig, err); err != nil {
+			return err
+		}
+		rewardCharts = append(rewardCharts, plotting.Chart{Title: "Evaluation: mean reward per step", XLabel: xl, YLabel: "Reward (mean per step)",
+			Curves: []plotting.Curve{{Label: "reward_mean", X: m.Step, Y: m.Value, Color: plotting.TabBlue, Markers: true},
+				{Label: "reward_min", X: lo.Step, Y: lo.Value, Color: plotting.TabBlue}, {Label: "reward_max", X: hi.Step, Y: hi.Value, Color: plotting.TabBlue}},
+			Bands: []plotting.ChartBand{{Lo: 1, Hi: 2, Color: plotting.TabBlue}}})
+	}
+	if s, xl := curveX(ev, "reward_sum", c.Opt.X); len(s.Value) > 0 {
+		fig, err := plotting.CurveStyle{XLabel: xl}.RewardSum(s.Step, s.Value)
+		if err := out.add("rewards", "eval_reward_sum", fig, err); err != nil {
+			return err
+		}
+		rewardCharts = append(rewardCharts, plotting.Chart{Title: "Evaluation: total reward per episode", XLabel: xl, YLabel: "Reward (sum)",
+			Curves: []plotting.Curve{{Label: "reward_sum", X: s.Step, Y: s.Value, Color: plotting.TabGreen, Markers: true}}})
+	}
+	// Step fields: the notebook's four first, then every other one.
+	st := &lg.Steps
+	order := []string{"loss_q1", "loss_q2", "actor_loss", "buffer_size"}
+	for _, name := range st.Names {
+		if name != "time" && !slices.Contains(order, name) {
+			order = append(order, name)
+		}
+	}
+	for _, name := range order {
+		s, xl := curveX(st, name, c.Opt.X)
+		if len(s.Value) == 0 {
+			continue
+		}
+		chart, err := stepCurve(c, out, "train_"+unsafeName.ReplaceAllString(name, "_"), "", name, s, xl)
+		if err != nil {
+			return err
+		}
+		lossCharts = append(lossCharts, chart)
+	}
+	// Every other kind of record of this log and of the run's other logs.
+	type other struct {
+		log string
+		t   *loaders.Table
+	}
+	var others []other
+	for _, t := range lg.Others {
+		others = append(others, other{"", t})
+	}
+	for _, o := range c.Run.OtherLogs {
+		for _, t := range o.Tables() {
+			others = append(others, other{logStem(o.Path), t})
+		}
+	}
+	for _, o := range others {
+		prefix := tablePrefix(o.log, o.t)
+		for _, name := range o.t.Names {
+			s, xl := curveX(o.t, name, c.Opt.X)
+			if len(s.Value) == 0 || name == "time" {
+				continue
+			}
+			chart, err := stepCurve(c, out, "log_"+unsafeName.ReplaceAllString(prefix+"_"+name, "_"), prefix+": ", name, s, xl)
+			if err != nil {
+				return err
+			}
+			lossCharts = append(lossCharts, chart)
+		}
+	}
+	for _, x := range []struct {
+		section string
+		charts  []plotting.Chart
+	}{{"rewards", rewardCharts}, {"losses", lossCharts}} {
+		if len(x.charts) == 0 {
+			continue
+		}
+		h, err := plotting.InteractiveCurves(x.charts)
+		if err != nil {
+			return err
+		}
+		out.Interactive = append(out.Interactive, Interactive{Section: x.section, HTML: h})
+	}
+	return nil
+}
+
+// stepCurve draws one field as a figure named name and returns its
+// interactive chart; title prefixes the field's title.
+func stepCurve(c *Context, out *Output, name, title, field string, s loaders.Series, xlabel string) (plotting.Chart, error) {
+	st := plotting.CurveStyle{XLabel: xlabel, Smooth: c.Opt.Smooth}
+	fig, err := st.StepField(field, s.Step, s.Value)
+	if err == nil && title != "" {
+		fig.Plot().Title.Text = title + fig.Plot().Title.Text
+	}
+	if err := out.add("losses", name, fig, err); err != nil {
+		return plotting.Chart{}, err
+	}
+	lk := plotting.StepFieldLookOf(field)
+	label := lk.Label
+	if label == "" {
+		label = field
+	}
+	return plotting.Chart{Title: title + lk.Title, XLabel: xlabel, YLabel: lk.YLabel, Smooth: c.Opt.Smooth,
+		Curves: []plotting.Curve{{Label: label, X: s.Step, Y: s.Value, Color: lk.Color, Smooth: c.Opt.Smooth > 0 && plotting.Noisy(s.Value)}}}, nil
 }
 
 // logSummary is the log part of summary.json (analysis 1).
@@ -93,58 +263,5 @@ func stepRange(t *loaders.Table) string {
 	if t.Count == 0 || math.IsNaN(t.StepMin) {
 		return "—"
 	}
-	return fmt.Sprintf("%g — %g", t.StepMin, t.StepMax)
-}
-
-func plotCurves(lg *loaders.TrainLog, out *Output) error {
-	ev := &lg.Evals
-	if m := ev.Col("reward_mean"); len(m.Value) > 0 {
-		lo, hi := ev.Col("reward_min").Value, ev.Col("reward_max").Value
-		if len(lo) != len(m.Value) || len(hi) != len(m.Value) {
-			lo, hi = m.Value, m.Value // no min/max logged: an empty band
-		}
-		fig, err := plotting.RewardMeanFigure(m.Step, m.Value, lo, hi)
-		if err := out.add("rewards", "eval_reward_mean", fig, err); err != nil {
-			return err
-		}
-	}
-	if s := ev.Col("reward_sum"); len(s.Value) > 0 {
-		fig, err := plotting.RewardSumFigure(s.Step, s.Value)
-		if err := out.add("rewards", "eval_reward_sum", fig, err); err != nil {
-			return err
-		}
-	}
-	st := &lg.Steps
-	known := []struct {
-		field string
-		draw  func(step, v []float64) (*plotting.Figure, error)
-	}{
-		{"loss_q1", func(x, y []float64) (*plotting.Figure, error) { return plotting.CriticLossFigure(1, x, y) }},
-		{"loss_q2", func(x, y []float64) (*plotting.Figure, error) { return plotting.CriticLossFigure(2, x, y) }},
-		{"actor_loss", plotting.ActorLossFigure},
-		{"buffer_size", plotting.BufferSizeFigure},
-	}
-	done := map[string]bool{"time": true}
-	for _, k := range known {
-		done[k.field] = true
-		if s := st.Col(k.field); len(s.Value) > 0 {
-			fig, err := k.draw(s.Step, s.Value)
-			if err := out.add("losses", "train_"+k.field, fig, err); err != nil {
-				return err
-			}
-		}
-	}
-	// Every other numeric field is a curve too (SAC's alpha, entropy...).
-	for _, name := range st.Names {
-		if done[name] {
-			continue
-		}
-		s := st.Col(name)
-		fig, err := plotting.Lines(plotting.LineOptions{Title: name, XLabel: plotting.StepLabel, YLabel: name},
-			plotting.Series{Label: name, X: s.Step, Y: s.Value, Alpha: 0.8})
-		if err := out.add("losses", "train_"+unsafeName.ReplaceAllString(name, "_"), fig, err); err != nil {
-			return err
-		}
-	}
-	return nil
+	return fmtStep(t.StepMin) + " — " + fmtStep(t.StepMax)
 }

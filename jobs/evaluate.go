@@ -29,6 +29,11 @@ type Options struct {
 	CoverageBins int
 	// Formats lists the plot formats to write: "png", "svg".
 	Formats []string
+	// Smooth is the weight of TensorBoard's debiased EMA drawn over the
+	// noisy step curves (losses and other step fields), 0 for none.
+	Smooth float64
+	// X is the training curves' axis: "step" (default) or "time".
+	X string
 	// CoreOnly writes only the core arrays of `rleval eval`: no plots, JSON
 	// or report.
 	CoreOnly bool
@@ -45,7 +50,8 @@ type Options struct {
 
 // DefaultOptions returns the notebook's parameters.
 func DefaultOptions() Options {
-	return Options{Grid: 200, Line: 500, WeightBins: 80, BiasBins: 40, HistBins: 100, CoverageBins: 100, Formats: []string{"png"}}
+	return Options{Grid: 200, Line: 500, WeightBins: 80, BiasBins: 40, HistBins: 100, CoverageBins: 100, Formats: []string{"png"},
+		Smooth: 0.6, X: "step"}
 }
 
 // Context is what a job sees: the loaded run, the options, where to write,

@@ -40,7 +40,9 @@ const maxOverlayRuns = 30
 // group with its band, the probability-of-improvement matrix, performance
 // profiles, and small multiples of every run's policy and Q maps, grouped
 // and ordered by the metric, each linked to its report. Always: the runs
-// table, sortable and filterable, each run linked to its report. The page
+// table, sortable and filterable, each run linked to its report, and
+// (without groups) every run's evaluation reward curve, as a figure and as
+// an interactive chart (hover, zoom). The page
 // is self-contained (no network); every string from a run is escaped.
 func WriteIndex(path string, res *BatchResult, groups *Groups) error {
 	p := &plotting.BatchPage{Title: "rleval batch", Notes: res.Notes}
@@ -87,6 +89,14 @@ func WriteIndex(path string, res *BatchResult, groups *Groups) error {
 			return err
 		}
 		p.Images = append(p.Images, img)
+		// The same curves to hover and zoom.
+		chart := plotting.Chart{Title: "Evaluation: total reward per episode, all runs", XLabel: plotting.StepLabel, YLabel: "Reward (sum)"}
+		for _, c := range curves {
+			chart.Curves = append(chart.Curves, plotting.Curve{Label: c.Label, X: c.X, Y: c.Y, Markers: true})
+		}
+		if p.Interactive, err = plotting.InteractiveCurves([]plotting.Chart{chart}); err != nil {
+			return err
+		}
 	}
 	return plotting.WriteBatchPage(path, p)
 }

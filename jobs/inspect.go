@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/rleval/rleval/graph"
@@ -155,7 +156,7 @@ func (in *Inspection) WriteText(w io.Writer, withGraph bool) {
 		}{{"Training steps", l.Steps}, {"Evaluations", l.Evaluations}, {"Final evaluations", l.Finals}} {
 			p("  %s: %d records", x.name, x.v.Count)
 			if x.v.StepMin != nil {
-				p(", steps %g — %g", *x.v.StepMin, *x.v.StepMax)
+				p(", steps %s — %s", fmtStep(*x.v.StepMin), fmtStep(*x.v.StepMax))
 			}
 			p("\n")
 		}
@@ -213,4 +214,13 @@ func groupThousands(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// fmtStep prints a step as an integer (1000999, not 1.000999e+06); a
+// fractional or huge step keeps %g.
+func fmtStep(v float64) string {
+	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return fmt.Sprintf("%g", v)
 }

@@ -3,6 +3,7 @@ package jobs
 import (
 	"errors"
 	"fmt"
+	"html/template"
 
 	"github.com/rleval/rleval/loaders"
 	"github.com/rleval/rleval/plotting"
@@ -73,6 +74,15 @@ type Output struct {
 	// Summary, if set, records the job's headline numbers in the run's
 	// summary.
 	Summary func(s *RunSummary)
+	// Interactive holds blocks of charts made by
+	// plotting.InteractiveCurves, each shown after its section's figures.
+	Interactive []Interactive
+}
+
+// Interactive is one block of interactive charts of a job.
+type Interactive struct {
+	Section string
+	HTML    template.HTML
 }
 
 // Figure is one figure of a job, written to plots/<Name>.<format>.

@@ -21,6 +21,12 @@ func (o Options) Validate() error {
 			return fmt.Errorf("--format %q: want png, svg or both (png,svg): %w", f, ErrUsage)
 		}
 	}
+	if !(o.Smooth >= 0 && o.Smooth < 1) {
+		return fmt.Errorf("--smooth %v: want 0 to 1 (1 excluded): %w", o.Smooth, ErrUsage)
+	}
+	if o.X != "" && o.X != "step" && o.X != "time" {
+		return fmt.Errorf("--x %q: want step or time: %w", o.X, ErrUsage)
+	}
 	if p := o.Plane.Preset; p != "" && p != "none" && PresetByName(p) == nil {
 		return fmt.Errorf("--preset %q: want one of %s or none: %w", p, strings.Join(PresetNames(), ", "), ErrUsage)
 	}
@@ -33,6 +39,9 @@ func (o Options) Validate() error {
 // plane is not.
 func (o Options) Fingerprint() string {
 	s := fmt.Sprintf("rleval/2 grid=%d line=%d formats=%s", o.Grid, o.Line, strings.Join(o.Formats, ","))
+	if o.Smooth != DefaultOptions().Smooth || (o.X != "" && o.X != "step") {
+		s += fmt.Sprintf(" smooth=%g x=%s", o.Smooth, o.X)
+	}
 	p := o.Plane
 	if p.Preset != "" {
 		s += " preset=" + p.Preset

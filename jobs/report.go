@@ -68,6 +68,10 @@ func (p *page) add(job string, out *Output) {
 		s := p.section(t.Section)
 		s.Tables = append(s.Tables, t.Table)
 	}
+	for _, h := range out.Interactive {
+		s := p.section(h.Section)
+		s.Interactive += h.HTML
+	}
 	for _, f := range out.Figures {
 		r := &render{section: f.Section, job: job}
 		p.renders = append(p.renders, r)

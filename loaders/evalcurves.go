@@ -19,32 +19,13 @@ import (
 // newCurveLog returns an empty TrainLog for a curve file.
 func newCurveLog(path string) *TrainLog {
 	lg := &TrainLog{Path: path}
-	for _, t := range []*Table{&lg.Steps, &lg.Evals, &lg.Finals} {
-		t.Columns = map[string]*Series{}
-		t.StepMin, t.StepMax = math.NaN(), math.NaN()
-	}
+	lg.Steps, lg.Evals, lg.Finals = *newTable("train", "step"), *newTable("train", "evaluation"), *newTable("train", "final_evaluation")
 	return lg
 }
 
 // tableAppend adds one record of named values at step to t.
 func tableAppend(t *Table, step float64, names []string, values []float64) {
-	t.Count++
-	if math.IsNaN(t.StepMin) || step < t.StepMin {
-		t.StepMin = step
-	}
-	if math.IsNaN(t.StepMax) || step > t.StepMax {
-		t.StepMax = step
-	}
-	for i, name := range names {
-		s, ok := t.Columns[name]
-		if !ok {
-			s = &Series{}
-			t.Columns[name] = s
-			t.Names = append(t.Names, name)
-		}
-		s.Step = append(s.Step, step)
-		s.Value = append(s.Value, values[i])
-	}
+	t.add(&Record{Step: step, HasStep: true, Names: names, Values: values})
 }
 
 // evalNames are the evaluation columns filled from episode returns.
@@ -224,20 +205,7 @@ func mergeLogs(logs ...*TrainLog) *TrainLog {
 				*dst = *src
 				continue
 			}
-			for _, name := range src.Names {
-				s := src.Columns[name]
-				d, ok := dst.Columns[name]
-				if !ok {
-					d = &Series{}
-					dst.Columns[name] = d
-					dst.Names = append(dst.Names, name)
-				}
-				d.Step = append(d.Step, s.Step...)
-				d.Value = append(d.Value, s.Value...)
-			}
-			dst.Count += src.Count
-			dst.StepMin = math.Min(dst.StepMin, src.StepMin)
-			dst.StepMax = math.Max(dst.StepMax, src.StepMax)
+			dst.join(src)
 		}
 		out.Lines += lg.Lines
 	}

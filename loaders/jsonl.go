@@ -7,9 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
-	"os"
 	"strconv"
 	"unsafe"
 )
@@ -46,12 +44,18 @@ const maxLogLine = 1 << 20
 // whatever the file's size. Python's bare NaN, Infinity and -Infinity
 // tokens are accepted as numbers.
 func ScanTrainLog(r io.Reader, fn func(*Record) error, skip func(SkippedLine)) error {
+	_, err := scanLog(r, fn, skip)
+	return err
+}
+
+// scanLog is ScanTrainLog, also returning the number of lines read.
+func scanLog(r io.Reader, fn func(*Record) error, skip func(SkippedLine)) (int, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	var (
-		rec    Record
-		long   []byte
-		line   int
-		intern = map[string]string{}
+		rec  Record
+		long []byte
+		line int
+		jp   = jsonParser{intern: map[string]string{}}
 	)
 	for {
 		chunk, err := br.ReadSlice('\n')
@@ -68,16 +72,16 @@ func ScanTrainLog(r io.Reader, fn func(*Record) error, skip func(SkippedLine)) e
 				skip(SkippedLine{Line: line, Reason: fmt.Sprintf("line longer than %d bytes", maxLogLine)})
 				if err != nil {
 					if err == io.EOF {
-						return nil
+						return line, nil
 					}
-					return err
+					return line, err
 				}
 				continue
 			}
 			continue
 		}
 		if err != nil && err != io.EOF {
-			return err
+			return line, err
 		}
 		if len(long) > 0 {
 			if len(long)+len(chunk) > maxLogLine {
@@ -85,7 +89,7 @@ func ScanTrainLog(r io.Reader, fn func(*Record) error, skip func(SkippedLine)) e
 				line++
 				skip(SkippedLine{Line: line, Reason: fmt.Sprintf("line longer than %d bytes", maxLogLine)})
 				if err == io.EOF {
-					return nil
+					return line, nil
 				}
 				continue
 			}
@@ -98,26 +102,26 @@ func ScanTrainLog(r io.Reader, fn func(*Record) error, skip func(SkippedLine)) e
 			text := bytes.TrimSpace(chunk)
 			if len(text) > 0 {
 				rec.Line = line
-				if perr := parseRecord(text, &rec, intern); perr != nil {
+				if perr := jp.parseRecord(text, &rec); perr != nil {
 					reason := perr.Error()
 					if partial {
 						reason = "partial last line: " + reason
 					}
 					skip(SkippedLine{Line: line, Reason: reason})
 				} else if ferr := fn(&rec); ferr != nil {
-					return ferr
+					return line, ferr
 				}
 			}
 		}
 		if err == io.EOF {
-			return nil
+			return line, nil
 		}
 	}
 }
 
 // parseRecord parses one JSON object line into rec.
-func parseRecord(b []byte, rec *Record, intern map[string]string) error {
-	p := jsonParser{b: b, intern: intern}
+func (p *jsonParser) parseRecord(b []byte, rec *Record) error {
+	p.b, p.i, p.nstr = b, 0, 0
 	rec.Source, rec.Event, rec.Step, rec.HasStep = "", "", 0, false
 	rec.Names, rec.Values = rec.Names[:0], rec.Values[:0]
 	p.ws()
@@ -182,22 +186,39 @@ func parseRecord(b []byte, rec *Record, intern map[string]string) error {
 	}
 }
 
+// jsonParser parses one line at a time; it lives as long as the scan so
+// that the strings of one line are reused by the next.
 type jsonParser struct {
 	b []byte
 	i int
 	// intern maps the bytes of keys and short values seen before to one
 	// string, so a long log allocates per distinct name, not per line.
 	intern map[string]string
+	// last holds the strings of the previous line by position: log lines
+	// repeat their keys in the same order, so comparing with the string at
+	// the same position usually avoids hashing.
+	last []string
+	nstr int
 }
 
 // internBytes returns the string of b, reusing an earlier copy.
 func (p *jsonParser) internBytes(b []byte) string {
-	if s, ok := p.intern[string(b)]; ok { // no allocation for the lookup
-		return s
+	k := p.nstr
+	p.nstr++
+	if k < len(p.last) && p.last[k] == string(b) { // no allocation for the comparison
+		return p.last[k]
 	}
-	s := string(b)
-	if len(p.intern) < 4096 {
-		p.intern[s] = s
+	s, ok := p.intern[string(b)] // no allocation for the lookup
+	if !ok {
+		s = string(b)
+		if len(p.intern) < 4096 {
+			p.intern[s] = s
+		}
+	}
+	if k < len(p.last) {
+		p.last[k] = s
+	} else if k < 256 {
+		p.last = append(p.last, s)
 	}
 	return s
 }
@@ -257,6 +278,11 @@ func (p *jsonParser) str() (string, error) {
 		return "", p.fail("expected string")
 	}
 	start, escaped := p.i, false
+	// Fast path: no backslash before the closing quote.
+	if q := bytes.IndexByte(p.b[start:], '"'); q >= 0 && bytes.IndexByte(p.b[start:start+q], '\\') < 0 {
+		p.i = start + q + 1
+		return p.internBytes(p.b[start : start+q]), nil
+	}
 	for p.i < len(p.b) {
 		switch c := p.b[p.i]; c {
 		case '\\':
@@ -282,13 +308,17 @@ func (p *jsonParser) str() (string, error) {
 
 // number parses a JSON number or one of Python's NaN, Infinity, -Infinity.
 func (p *jsonParser) number() (float64, error) {
-	switch {
-	case p.word("NaN"):
+	switch c := p.peek(); {
+	case c == 'N' && p.word("NaN"):
 		return math.NaN(), nil
-	case p.word("Infinity"):
+	case c == 'I' && p.word("Infinity"):
 		return math.Inf(1), nil
-	case p.word("-Infinity"):
+	case c == '-' && p.word("-Infinity"):
 		return math.Inf(-1), nil
+	}
+	if v, end, ok := fastNumber(p.b, p.i); ok {
+		p.i = end
+		return v, nil
 	}
 	start := p.i
 	for p.i < len(p.b) {
@@ -344,133 +374,92 @@ func (p *jsonParser) skipNested() error {
 	return p.fail("unterminated value")
 }
 
-// Series is one numeric field of one event kind over steps: only the
-// records that have the field (actor_loss is sparse).
-type Series struct {
-	Step  []float64 `json:"step"`
-	Value []float64 `json:"value"`
-}
+// pow10 holds the powers of ten that float64 represents exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
 
-// Table holds the records of one event kind as columns.
-type Table struct {
-	// Count is the number of records.
-	Count int `json:"count"`
-	// StepMin and StepMax are the step range (NaN when Count is 0).
-	StepMin float64 `json:"step_min"`
-	StepMax float64 `json:"step_max"`
-	// Names lists the numeric fields in first-seen order.
-	Names []string `json:"names"`
-	// Columns maps a field name to its series.
-	Columns map[string]*Series `json:"-"`
-}
-
-// Col returns the series of a field, or an empty one.
-func (t *Table) Col(name string) Series {
-	if s, ok := t.Columns[name]; ok {
-		return *s
+// fastNumber parses the JSON number at b[i:] when its decimal mantissa fits
+// in 64 bits. With a mantissa of at most 53 bits and a decimal exponent in
+// ±22, float64(mantissa) and the power of ten are exact, so one IEEE
+// multiply or divide rounds correctly (Clinger's fast path, the one strconv
+// itself tries first); other mantissas go to Eisel–Lemire. Either way the
+// result equals strconv.ParseFloat's. ok is false for anything else (19+
+// digits, big exponents, odd spellings), which the caller hands to strconv.
+func fastNumber(b []byte, i int) (v float64, end int, ok bool) {
+	neg := false
+	if i < len(b) && b[i] == '-' {
+		neg = true
+		i++
 	}
-	return Series{}
-}
-
-func (t *Table) add(r *Record) {
-	if t.Columns == nil {
-		t.Columns = map[string]*Series{}
-		t.StepMin, t.StepMax = math.NaN(), math.NaN()
+	var mant uint64
+	exp, digits := 0, 0
+	for ; i < len(b) && b[i]-'0' < 10; i++ {
+		if mant >= 1<<59 {
+			return 0, 0, false
+		}
+		mant = mant*10 + uint64(b[i]-'0')
+		digits++
 	}
-	t.Count++
-	if r.HasStep {
-		if t.Count == 1 || math.IsNaN(t.StepMin) || r.Step < t.StepMin {
-			t.StepMin = r.Step
+	if digits == 0 {
+		return 0, 0, false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		frac := 0
+		for ; i < len(b) && b[i]-'0' < 10; i++ {
+			if mant >= 1<<59 {
+				return 0, 0, false
+			}
+			mant = mant*10 + uint64(b[i]-'0')
+			exp--
+			frac++
 		}
-		if t.Count == 1 || math.IsNaN(t.StepMax) || r.Step > t.StepMax {
-			t.StepMax = r.Step
+		if frac == 0 {
+			return 0, 0, false
 		}
 	}
-	for i, name := range r.Names {
-		s, ok := t.Columns[name]
-		if !ok {
-			s = &Series{}
-			t.Columns[name] = s
-			t.Names = append(t.Names, name)
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		eneg := false
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			eneg = b[i] == '-'
+			i++
 		}
-		step := math.NaN()
-		if r.HasStep {
-			step = r.Step
+		e, ed := 0, 0
+		for ; i < len(b) && b[i]-'0' < 10; i++ {
+			if e > 1000 {
+				return 0, 0, false
+			}
+			e = e*10 + int(b[i]-'0')
+			ed++
 		}
-		s.Step = append(s.Step, step)
-		s.Value = append(s.Value, r.Values[i])
+		if ed == 0 {
+			return 0, 0, false
+		}
+		if eneg {
+			e = -e
+		}
+		exp += e
 	}
-}
-
-// TrainLog is the train.jsonl of a run: the "train" source's step,
-// evaluation and final_evaluation records, and the lines that were skipped.
-type TrainLog struct {
-	Path  string `json:"path"`
-	Lines int    `json:"lines"`
-	// Steps, Evals and Finals hold the step, evaluation and
-	// final_evaluation events of source "train".
-	Steps  Table `json:"steps"`
-	Evals  Table `json:"evaluations"`
-	Finals Table `json:"final_evaluations"`
-	// Ignored counts parsed records of other sources or events.
-	Ignored int `json:"ignored"`
-	// Skipped lists the first MaxSkippedListed unusable lines;
-	// SkippedCount counts them all.
-	Skipped      []SkippedLine `json:"skipped"`
-	SkippedCount int           `json:"skipped_count"`
-}
-
-// MaxSkippedListed bounds how many skipped lines a TrainLog lists.
-const MaxSkippedListed = 100
-
-// LoadTrainLog reads a train.jsonl file.
-func LoadTrainLog(path string) (*TrainLog, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("load %s: %w", path, ErrNotExist)
+	// A character strconv's span would take in means an odd spelling.
+	if i < len(b) {
+		switch b[i] {
+		case '-', '+', '.', 'e', 'E':
+			return 0, 0, false
 		}
-		return nil, fmt.Errorf("load %s: %w", path, err)
 	}
-	defer f.Close()
-	lg, err := ReadTrainLog(f)
-	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", path, err)
+	if mant > 1<<53 || exp < -22 || exp > 22 {
+		v, ok = eiselLemire64(mant, exp, neg)
+		return v, i, ok
 	}
-	lg.Path = path
-	return lg, nil
-}
-
-// ReadTrainLog reads train.jsonl content from r.
-func ReadTrainLog(r io.Reader) (*TrainLog, error) {
-	lg := &TrainLog{}
-	for _, t := range []*Table{&lg.Steps, &lg.Evals, &lg.Finals} {
-		t.Columns = map[string]*Series{}
-		t.StepMin, t.StepMax = math.NaN(), math.NaN()
+	v = float64(mant)
+	if exp > 0 {
+		v *= pow10[exp]
+	} else if exp < 0 {
+		v /= pow10[-exp]
 	}
-	err := ScanTrainLog(r, func(rec *Record) error {
-		lg.Lines = rec.Line
-		if rec.Source != "train" {
-			lg.Ignored++
-			return nil
-		}
-		switch rec.Event {
-		case "step":
-			lg.Steps.add(rec)
-		case "evaluation":
-			lg.Evals.add(rec)
-		case "final_evaluation":
-			lg.Finals.add(rec)
-		default:
-			lg.Ignored++
-		}
-		return nil
-	}, func(s SkippedLine) {
-		lg.Lines = s.Line
-		lg.SkippedCount++
-		if len(lg.Skipped) < MaxSkippedListed {
-			lg.Skipped = append(lg.Skipped, s)
-		}
-	})
-	return lg, err
+	if neg {
+		v = -v
+	}
+	return v, i, true
 }

@@ -1,8 +1,12 @@
 package loaders
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -121,6 +125,7 @@ func FuzzTrainLog(f *testing.F) {
 	f.Add([]byte(`{"source":"train","event":"step","step":2100,"loss_q1":NaN}` + "\n"))
 	f.Add([]byte(`{"a":{"b":[1,2,{"c":"\u00e9"}]},"step":-Infinity}`))
 	f.Add([]byte("{\"source\":\"train\",\"event\":\"evaluation\",\"step\":1\n\n[]"))
+	f.Add([]byte("{\"source\":\"train\",\"event\":\"step\",\"step\":1,\"a\":1}\n{\"source\":\"train\",\"event\":\"step\",\"step\":2,\"b\":2}\n{\"source\":\"x\",\"event\":\"y\",\"c\":3}\nbad\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		lg, err := ReadTrainLog(strings.NewReader(string(data)))
 		if err != nil {
@@ -129,5 +134,245 @@ func FuzzTrainLog(f *testing.F) {
 		if lg.Steps.Count+lg.Evals.Count+lg.Finals.Count+lg.Ignored+lg.SkippedCount > lg.Lines {
 			t.Fatalf("more records than lines: %+v", lg)
 		}
+		// Reading in pieces gives the same log.
+		p, err := readTrainLogParallel(bytes.NewReader(data), int64(len(data)), 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameLog(t, "3 parts", p, lg)
 	})
+}
+
+func TestTrainLogKeepsEveryKindOfRecordAsColumns(t *testing.T) {
+	in := strings.Join([]string{
+		`{"source":"train","event":"step","step":1,"time":0.5,"loss_q1":1}`,
+		`{"source":"env","event":"step","step":1,"reward":-3.5,"obs0":0.1}`,
+		`{"source":"train","event":"step","step":2,"time":0.75,"loss_q1":2,"actor_loss":-1}`,
+		`{"source":"env","event":"step","step":2,"reward":-2.5}`,
+		`{"source":"train","event":"step","step":3,"loss_q1":3}`,
+		`{"source":"train","event":"checkpoint","step":3,"size":12}`,
+	}, "\n")
+	lg, err := ReadTrainLog(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lg.Steps.Count != 3 || len(lg.Others) != 2 || lg.Ignored != 3 {
+		t.Fatalf("steps %d, others %d, ignored %d", lg.Steps.Count, len(lg.Others), lg.Ignored)
+	}
+	env := lg.Others[0]
+	if env.Source != "env" || env.Event != "step" || env.Count != 2 {
+		t.Fatalf("env table %+v", env)
+	}
+	if r := env.Col("reward"); len(r.Value) != 2 || r.Value[1] != -2.5 || r.Step[1] != 2 {
+		t.Errorf("env reward %+v", r)
+	}
+	if o := env.Col("obs0"); len(o.Value) != 1 || o.Step[0] != 1 {
+		t.Errorf("env obs0 %+v", o)
+	}
+	// time is missing on the last record: the column turns sparse.
+	if tm := lg.Steps.Col("time"); len(tm.Value) != 2 || tm.Step[1] != 2 {
+		t.Errorf("time %+v", tm)
+	}
+	q := lg.Steps.Against("loss_q1", "time")
+	if len(q.Step) != 3 || q.Step[0] != 0.5 || q.Step[1] != 0.75 || !math.IsNaN(q.Step[2]) || q.Value[2] != 3 {
+		t.Errorf("loss_q1 against time %+v", q)
+	}
+	a := lg.Steps.Against("actor_loss", "time")
+	if len(a.Step) != 1 || a.Step[0] != 0.75 || a.Value[0] != -1 {
+		t.Errorf("actor_loss against time %+v", a)
+	}
+	if len(lg.Tables()) != 3 { // steps and the two others
+		t.Errorf("tables %d", len(lg.Tables()))
+	}
+}
+
+// bigLog writes n step records of ten fields the way the trainer logs
+// them, actor_loss every other step, and an evaluation every n/200 steps.
+func bigLog(n int) []byte {
+	var b strings.Builder
+	for i := range n {
+		// Values are float32 printed as Python prints a double (17 digits).
+		py := func(v float64) string { return strconv.FormatFloat(float64(float32(v)), 'g', -1, 64) }
+		fmt.Fprintf(&b, `{"source": "train", "event": "step", "step": %d, "time": %.2f, "buffer_size": %d, "loss_q1": %s, "loss_q2": %s, "q1_mean": %s, "q2_mean": %s, "target_q_mean": %s, "episode_reward": %s, "episode_length": %d`,
+			i+1, float64(i)*0.0031, min(i+1, 2000000), py(1/(1+float64(i)*1e-4)+float64(i%7)*1e-3), py(1.1/(1+float64(i)*1e-4)), py(-float64(i%1000)/13), py(-float64(i%999)/11), py(-float64(i%997)/12), py(-float64(i%200)*1.3), i%200+1)
+		if i%2 == 1 {
+			fmt.Fprintf(&b, `, "actor_loss": %s`, py(float64(i%1000)/17))
+		}
+		b.WriteString("}\n")
+		if (i+1)%max(n/200, 1) == 0 {
+			fmt.Fprintf(&b, `{"source": "train", "event": "evaluation", "step": %d, "time": 1.5, "episodes": 5, "reward_mean": -0.8, "reward_sum": %.4f, "reward_max": -0.01, "reward_min": -7.9}`+"\n", i+1, -float64(i)*1e-3)
+		}
+	}
+	return []byte(b.String())
+}
+
+func TestTrainLogHoldsAtMost16BytesPerValue(t *testing.T) {
+	const n = 50000
+	lg, err := ReadTrainLog(bytes.NewReader(bigLog(n)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	values := 0
+	for _, tb := range lg.Tables() {
+		for _, name := range tb.Names {
+			values += len(tb.Col(name).Value)
+		}
+	}
+	if lg.Steps.Count != n || values < 9*n {
+		t.Fatalf("%d records, %d values", lg.Steps.Count, values)
+	}
+	if per := float64(lg.Bytes()) / float64(values); per > 16 {
+		t.Errorf("%.1f bytes held per value, want ≤ 16", per)
+	}
+	if al := lg.Steps.Col("actor_loss"); len(al.Value) != n/2 || al.Step[0] != 2 {
+		t.Errorf("actor_loss: %d values, first at step %v", len(al.Value), al.Step[0])
+	}
+}
+
+func TestFastNumberMatchesParseFloat(t *testing.T) {
+	cases := []string{"0", "-0", "1", "12.5", "-3.25e-3", "1e22", "1e23", "9007199254740993", "0.1", "123456789012345678901",
+		"1.7976931348623157e308", "5e-324", "2.2250738585072014e-308", "1E5", "1e+5", "0.000000000000000000000001",
+		"-0.41999998688697815", "3.0000000000000004", "1.", ".5", "1e", "1-2", "+1", "00012"}
+	for i := range 20000 {
+		f32 := float64(float32(math.Sin(float64(i)) * math.Pow(10, float64(i%30-15))))
+		cases = append(cases, strconv.FormatFloat(math.Float64frombits(uint64(i)*0x9E3779B97F4A7C15), 'g', -1, 64),
+			strconv.FormatFloat(f32, 'g', -1, 64), strconv.FormatFloat(f32, 'f', -1, 64),
+			strconv.FormatFloat(float64(i)*0.0031, 'f', 4, 64), strconv.FormatFloat(1/(1+float64(i)), 'g', 8, 64))
+	}
+	for _, s := range cases {
+		line := `{"x":` + s + `}`
+		var p jsonParser
+		p.intern = map[string]string{}
+		var rec Record
+		err := p.parseRecord([]byte(line), &rec)
+		want, werr := strconv.ParseFloat(s, 64)
+		if werr != nil && !errors.Is(werr, strconv.ErrRange) {
+			continue // the slow path decides what is invalid, as before
+		}
+		if err != nil || len(rec.Values) != 1 {
+			t.Errorf("%s: %v %v", s, err, rec.Values)
+			continue
+		}
+		if got := rec.Values[0]; math.Float64bits(got) != math.Float64bits(want) && !(math.IsNaN(got) && math.IsNaN(want)) {
+			t.Errorf("%s: got %v, strconv %v", s, got, want)
+		}
+	}
+}
+
+func FuzzFastNumber(f *testing.F) {
+	for _, s := range []string{"0", "-3.25e-3", "1e22", "9007199254740993", "0.1", "12.5E+3"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, end, ok := fastNumber([]byte(s), 0)
+		if !ok {
+			return
+		}
+		want, err := strconv.ParseFloat(s[:end], 64)
+		if err != nil || math.Float64bits(v) != math.Float64bits(want) {
+			t.Fatalf("%q: fast %v, strconv %v (%v)", s[:end], v, want, err)
+		}
+	})
+}
+
+// BenchmarkReadTrainLog reads a trainer-like log of ten fields per step
+// into columns. MB/s is wall time (the machine may be shared); MB/cpu-s
+// is per second of this process's CPU, i.e. on one core.
+func BenchmarkReadTrainLog(b *testing.B) {
+	data := bigLog(200000)
+	b.SetBytes(int64(len(data)))
+	cpu0 := cpuSeconds()
+	for b.Loop() {
+		lg, err := ReadTrainLog(bytes.NewReader(data))
+		if err != nil || lg.Steps.Count != 200000 {
+			b.Fatal(err)
+		}
+	}
+	if cpu := cpuSeconds() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(len(data))*float64(b.N)/1e6/cpu, "MB/cpu-s")
+	}
+}
+
+// sameLog fails t unless a and b hold the same records, columns and
+// skipped lines.
+func sameLog(t *testing.T, what string, a, b *TrainLog) {
+	t.Helper()
+	if a.Lines != b.Lines || a.Ignored != b.Ignored || a.SkippedCount != b.SkippedCount || len(a.Skipped) != len(b.Skipped) {
+		t.Fatalf("%s: lines %d/%d ignored %d/%d skipped %d/%d", what, a.Lines, b.Lines, a.Ignored, b.Ignored, a.SkippedCount, b.SkippedCount)
+	}
+	for i := range a.Skipped {
+		if a.Skipped[i] != b.Skipped[i] {
+			t.Fatalf("%s: skipped[%d] %+v vs %+v", what, i, a.Skipped[i], b.Skipped[i])
+		}
+	}
+	ta, tb := a.Tables(), b.Tables()
+	if len(ta) != len(tb) {
+		t.Fatalf("%s: %d vs %d tables", what, len(ta), len(tb))
+	}
+	same := func(x, y []float64) bool {
+		if len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if math.Float64bits(x[i]) != math.Float64bits(y[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	for i := range ta {
+		x, y := ta[i], tb[i]
+		if x.Source != y.Source || x.Event != y.Event || x.Count != y.Count || !same([]float64{x.StepMin, x.StepMax}, []float64{y.StepMin, y.StepMax}) ||
+			strings.Join(x.Names, ",") != strings.Join(y.Names, ",") {
+			t.Fatalf("%s: table %d: %s/%s %d %v..%v %v vs %s/%s %d %v..%v %v", what, i, x.Source, x.Event, x.Count, x.StepMin, x.StepMax, x.Names,
+				y.Source, y.Event, y.Count, y.StepMin, y.StepMax, y.Names)
+		}
+		for _, name := range x.Names {
+			cx, cy := x.Col(name), y.Col(name)
+			if !same(cx.Step, cy.Step) || !same(cx.Value, cy.Value) {
+				t.Fatalf("%s: %s/%s column %s differs: %d vs %d values", what, x.Source, x.Event, name, len(cx.Value), len(cy.Value))
+			}
+		}
+	}
+}
+
+func TestTrainLogReadInPiecesEqualsOneRead(t *testing.T) {
+	var b strings.Builder
+	for i := range 3000 {
+		switch {
+		case i%97 == 5:
+			b.WriteString("garbage\n\n")
+		case i%211 == 7:
+			fmt.Fprintf(&b, `{"source":"env","event":"episode","step":%d,"return":%d}`+"\n", i, -i)
+		case i%50 == 0:
+			fmt.Fprintf(&b, `{"source":"train","event":"evaluation","step":%d,"reward_sum":%d.5}`+"\n", i, -i)
+		}
+		fmt.Fprintf(&b, `{"source":"train","event":"step","step":%d,"loss_q1":%d.25`, i, i%13)
+		if i%2 == 1 {
+			fmt.Fprintf(&b, `,"actor_loss":%d`, i%7)
+		}
+		if i > 1500 { // a field that appears half way
+			fmt.Fprintf(&b, `,"alpha":0.%d`, i)
+		}
+		if i != 2200 { // and one that skips a record
+			b.WriteString(`,"buffer_size":1`)
+		}
+		b.WriteString("}\n")
+	}
+	b.WriteString(`{"source":"train","event":"step","step":9`) // partial last line
+	data := []byte(b.String())
+	want, err := ReadTrainLog(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for parts := 1; parts <= 9; parts++ {
+		got, err := readTrainLogParallel(bytes.NewReader(data), int64(len(data)), parts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameLog(t, fmt.Sprintf("%d parts", parts), got, want)
+	}
+	if want.SkippedCount == 0 || len(want.Others) != 1 || len(want.Steps.Col("alpha").Value) != 1499 {
+		t.Fatalf("the fixture lost its point: %+v", want.Skipped)
+	}
 }

@@ -45,6 +45,11 @@ func loadUpstream(dir string, opt LoadOptions) *Run {
 
 	r.LogPath = r.findLog()
 	r.Log, r.LogErr = LoadTrainLog(r.LogPath)
+	for _, p := range OtherLogs(r.LogPath) {
+		if lg, err := LoadTrainLog(p); err == nil {
+			r.OtherLogs = append(r.OtherLogs, lg)
+		}
+	}
 
 	r.loadNetworks()
 

@@ -43,6 +43,10 @@ type Run struct {
 	LogPath string
 	Log     *TrainLog
 	LogErr  error
+	// OtherLogs are the other *.jsonl files beside the log (the
+	// trainer's environment logs), read the same way; unreadable ones are
+	// left out.
+	OtherLogs []*TrainLog
 
 	// Layout is where the networks came from: "models" (gen-1) or
 	// "agent_<algo>" (gen-2), "" if none found; "sb3", "cleanrl" or "td3"

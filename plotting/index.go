@@ -56,8 +56,9 @@ type BatchPage struct {
 	// Runs is the per-run table (Runs.Links[i][0] links row i).
 	Runs Table
 	// Images follow the runs table (e.g. every run's curve when there are
-	// no groups).
-	Images []Image
+	// no groups), and Interactive, charts made by InteractiveCurves, them.
+	Images      []Image
+	Interactive template.HTML
 }
 
 // Interval is a statistic with its confidence interval (NaN: none).
@@ -115,6 +116,7 @@ type batchView struct {
 	SheetA, SheetB template.CSS // background-image of the sheets
 	Runs           tableView
 	Images         []imageView
+	Interactive    template.HTML
 }
 
 type groupRowView struct {
@@ -260,6 +262,7 @@ func (p *BatchPage) Render(w io.Writer) error {
 			v.Thumbs = append(v.Thumbs, g)
 		}
 	}
+	v.Interactive = p.Interactive
 	for _, im := range p.Images {
 		v.Images = append(v.Images, viewImage(im))
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -46,7 +47,14 @@ type Series struct {
 	Dashed bool
 	// Markers draws a dot of diameter 3pt at each point ('o-', markersize=3).
 	Markers bool
+	// Smooth, if in (0, 1), draws the series smoothed with SmoothEMA at
+	// this weight, over the raw series drawn faint (TensorBoard's view).
+	Smooth float64
 }
+
+// rawAlpha is the opacity of the raw series under a smoothed one, relative
+// to the series' own.
+const rawAlpha = 0.25
 
 // Band fills the area between Lo and Hi over X (matplotlib's fill_between).
 type Band struct {
@@ -93,12 +101,6 @@ type LineOptions struct {
 	// notebook's figsize.
 	Width, Height vg.Length
 }
-
-// maxLinePoints bounds the points drawn per series: longer sorted series are
-// reduced to the first, lowest, highest and last point of each of
-// maxLinePoints/4 runs, which looks the same at figure resolution and keeps
-// SVGs small for million-step logs.
-const maxLinePoints = 8000
 
 // Lines draws series over light grid lines, with a legend when any series,
 // band or reference line has a label. Axis ranges get matplotlib's 5%
@@ -156,66 +158,46 @@ func withAlpha(c color.Color, alpha float64) color.Color {
 	return n
 }
 
-// finiteRuns splits the points into runs of finite (x, y).
-func finiteRuns(x, y []float64) []plotter.XYs {
+// finiteSpans returns the [start, end) ranges of the runs of finite
+// (x, y) points.
+func finiteSpans(x, y []float64) [][2]int {
 	n := min(len(x), len(y))
-	var runs []plotter.XYs
-	var cur plotter.XYs
+	var spans [][2]int
+	start := -1
 	for i := range n {
-		if math.IsNaN(x[i]) || math.IsInf(x[i], 0) || math.IsNaN(y[i]) || math.IsInf(y[i], 0) {
-			if len(cur) > 0 {
-				runs = append(runs, cur)
-				cur = nil
+		if finite(x[i]) && finite(y[i]) {
+			if start < 0 {
+				start = i
 			}
 			continue
 		}
-		cur = append(cur, plotter.XY{X: x[i], Y: y[i]})
-	}
-	if len(cur) > 0 {
-		runs = append(runs, cur)
-	}
-	return runs
-}
-
-// decimate keeps the shape of a long run with x ascending: first, min, max
-// and last point of each bucket, in x order.
-func decimate(xy plotter.XYs, maxPoints int) plotter.XYs {
-	if len(xy) <= maxPoints {
-		return xy
-	}
-	for i := 1; i < len(xy); i++ {
-		if xy[i].X < xy[i-1].X {
-			return xy // not a time series; draw it all
+		if start >= 0 {
+			spans = append(spans, [2]int{start, i})
+			start = -1
 		}
 	}
-	buckets := maxPoints / 4
-	out := make(plotter.XYs, 0, maxPoints)
-	for b := range buckets {
-		lo, hi := b*len(xy)/buckets, (b+1)*len(xy)/buckets
-		if lo >= hi {
-			continue
-		}
-		imin, imax := lo, lo
-		for i := lo; i < hi; i++ {
-			if xy[i].Y < xy[imin].Y {
-				imin = i
-			}
-			if xy[i].Y > xy[imax].Y {
-				imax = i
-			}
-		}
-		for _, i := range []int{lo, min(imin, imax), max(imin, imax), hi - 1} {
-			if len(out) == 0 || out[len(out)-1] != xy[i] {
-				out = append(out, xy[i])
-			}
-		}
+	if start >= 0 {
+		spans = append(spans, [2]int{start, n})
 	}
-	return out
+	return spans
 }
 
 func addSeries(p *plot.Plot, s Series) error {
 	if len(s.X) != len(s.Y) {
 		return fmt.Errorf("%d x values but %d y values", len(s.X), len(s.Y))
+	}
+	if s.Smooth > 0 && s.Smooth < 1 {
+		raw := s
+		raw.Label, raw.Smooth, raw.Markers = "", 0, false
+		a := s.Alpha
+		if !(a > 0 && a < 1) {
+			a = 1
+		}
+		raw.Alpha = a * rawAlpha
+		if err := addSeries(p, raw); err != nil {
+			return err
+		}
+		s.Y, s.Smooth = SmoothEMA(s.Y, s.Smooth), 0
 	}
 	sty := draw.LineStyle{Color: withAlpha(s.Color, s.Alpha), Width: s.Width}
 	if sty.Width <= 0 {
@@ -226,9 +208,22 @@ func addSeries(p *plot.Plot, s Series) error {
 	}
 	glyph := draw.GlyphStyle{Color: sty.Color, Radius: vg.Points(1.5), Shape: draw.CircleGlyph{}}
 	var thumbs []plot.Thumbnailer
-	for _, run := range finiteRuns(s.X, s.Y) {
+	for _, span := range finiteSpans(s.X, s.Y) {
+		x, y := s.X[span[0]:span[1]], s.Y[span[0]:span[1]]
+		if len(x) >= denseMin && slices.IsSorted(x) && !s.Markers {
+			d := &denseLine{x: x, y: y, style: sty}
+			p.Add(d)
+			if thumbs == nil {
+				thumbs = append(thumbs, d)
+			}
+			continue
+		}
+		run := make(plotter.XYs, len(x))
+		for i := range x {
+			run[i] = plotter.XY{X: x[i], Y: y[i]}
+		}
 		if len(run) > 1 {
-			l, err := plotter.NewLine(decimate(run, maxLinePoints))
+			l, err := plotter.NewLine(run)
 			if err != nil {
 				return err
 			}

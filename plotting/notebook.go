@@ -2,6 +2,8 @@ package plotting
 
 import (
 	"fmt"
+	"image/color"
+	"math"
 
 	"gonum.org/v1/plot/vg"
 )
@@ -12,49 +14,126 @@ import (
 // StepLabel is the x label of every training curve.
 const StepLabel = "Training step"
 
+// CurveStyle is how training curves are drawn: the x axis and the
+// smoothing of noisy step fields. The zero value is the notebook's look.
+type CurveStyle struct {
+	// XLabel labels the x axis; empty means StepLabel.
+	XLabel string
+	// Smooth is SmoothEMA's weight for noisy step fields (those that are
+	// not monotonic, i.e. not buffer_size or time); 0 for none.
+	Smooth float64
+}
+
+func (st CurveStyle) xlabel() string {
+	if st.XLabel == "" {
+		return StepLabel
+	}
+	return st.XLabel
+}
+
+// smoothing returns the weight to smooth y with.
+func (st CurveStyle) smoothing(y []float64) float64 {
+	if st.Smooth > 0 && Noisy(y) {
+		return st.Smooth
+	}
+	return 0
+}
+
+// Noisy reports whether y goes both up and down (ignoring non-finite
+// values): such a step field is smoothed, a counter or a clock is not.
+func Noisy(y []float64) bool {
+	up, down := false, false
+	prev := math.NaN()
+	for _, v := range y {
+		if !finite(v) {
+			continue
+		}
+		if !math.IsNaN(prev) {
+			up = up || v > prev
+			down = down || v < prev
+		}
+		prev = v
+	}
+	return up && down
+}
+
 // RewardMeanFigure draws eval reward_mean against step with the
 // reward_min..reward_max band.
 func RewardMeanFigure(step, mean, lo, hi []float64) (*Figure, error) {
+	return CurveStyle{}.RewardMean(step, mean, lo, hi)
+}
+
+// RewardMean is RewardMeanFigure in this style; evaluations keep their
+// markers and band and are never smoothed.
+func (st CurveStyle) RewardMean(x, mean, lo, hi []float64) (*Figure, error) {
 	return Lines(LineOptions{
-		Title: "Evaluation: mean reward per step", XLabel: StepLabel, YLabel: "Reward (mean per step)",
-		Bands:        []Band{{Label: "reward min–max", X: step, Lo: lo, Hi: hi, Color: TabBlue}},
+		Title: "Evaluation: mean reward per step", XLabel: st.xlabel(), YLabel: "Reward (mean per step)",
+		Bands:        []Band{{Label: "reward min–max", X: x, Lo: lo, Hi: hi, Color: TabBlue}},
 		LegendBottom: true,
-	}, Series{Label: "reward_mean", X: step, Y: mean, Color: TabBlue, Markers: true})
+	}, Series{Label: "reward_mean", X: x, Y: mean, Color: TabBlue, Markers: true})
 }
 
 // RewardSumFigure draws eval reward_sum against step.
 func RewardSumFigure(step, sum []float64) (*Figure, error) {
+	return CurveStyle{}.RewardSum(step, sum)
+}
+
+// RewardSum is RewardSumFigure in this style.
+func (st CurveStyle) RewardSum(x, sum []float64) (*Figure, error) {
 	return Lines(LineOptions{
-		Title: "Evaluation: total reward per episode", XLabel: StepLabel, YLabel: "Reward (sum)",
+		Title: "Evaluation: total reward per episode", XLabel: st.xlabel(), YLabel: "Reward (sum)",
 		LegendBottom: true,
-	}, Series{Label: "reward_sum", X: step, Y: sum, Color: TabGreen, Markers: true})
+	}, Series{Label: "reward_sum", X: x, Y: sum, Color: TabGreen, Markers: true})
 }
 
 // CriticLossFigure draws loss_q1 (critic 1, blue) or loss_q2
 // (critic 2, green) against step.
 func CriticLossFigure(critic int, step, loss []float64) (*Figure, error) {
-	c := TabBlue
-	if critic == 2 {
-		c = TabGreen
-	}
-	return Lines(LineOptions{
-		Title: fmt.Sprintf("Critic Q%d Loss", critic), XLabel: StepLabel, YLabel: "Loss",
-	}, Series{Label: fmt.Sprintf("Q%d Loss", critic), X: step, Y: loss, Color: c, Alpha: 0.7, Width: vg.Points(0.8)})
+	return CurveStyle{}.StepField(fmt.Sprintf("loss_q%d", critic), step, loss)
 }
 
 // ActorLossFigure draws actor_loss against step (only the rows that
 // have it).
 func ActorLossFigure(step, loss []float64) (*Figure, error) {
-	return Lines(LineOptions{
-		Title: "Actor Loss", XLabel: StepLabel, YLabel: "Loss",
-	}, Series{Label: "Actor Loss", X: step, Y: loss, Color: TabRed, Alpha: 0.7, Width: vg.Points(0.8)})
+	return CurveStyle{}.StepField("actor_loss", step, loss)
 }
 
 // BufferSizeFigure draws buffer_size against step.
 func BufferSizeFigure(step, size []float64) (*Figure, error) {
-	return Lines(LineOptions{
-		Title: "Replay buffer size", XLabel: StepLabel, YLabel: "Buffer size",
-	}, Series{X: step, Y: size, Color: TabPurple})
+	return CurveStyle{}.StepField("buffer_size", step, size)
+}
+
+// StepFieldLook is how a step field is titled and coloured.
+type StepFieldLook struct {
+	Title, YLabel, Label string
+	Color                color.Color
+	Alpha                float64
+	Width                vg.Length
+}
+
+// StepFieldLookOf returns the notebook's look of a step field (the
+// losses and buffer size) or, for any other field, a plain one named after it.
+func StepFieldLookOf(field string) StepFieldLook {
+	switch field {
+	case "loss_q1":
+		return StepFieldLook{"Critic Q1 Loss", "Loss", "Q1 Loss", TabBlue, 0.7, vg.Points(0.8)}
+	case "loss_q2":
+		return StepFieldLook{"Critic Q2 Loss", "Loss", "Q2 Loss", TabGreen, 0.7, vg.Points(0.8)}
+	case "actor_loss":
+		return StepFieldLook{"Actor Loss", "Loss", "Actor Loss", TabRed, 0.7, vg.Points(0.8)}
+	case "buffer_size":
+		return StepFieldLook{"Replay buffer size", "Buffer size", "", TabPurple, 0, 0}
+	}
+	return StepFieldLook{field, field, field, nil, 0.8, 0}
+}
+
+// StepField draws one numeric field of the step records against x in
+// this style: the notebook's figure for the known fields, a plain line for
+// the others, smoothed over the faint raw series when the field is noisy.
+func (st CurveStyle) StepField(field string, x, y []float64) (*Figure, error) {
+	lk := StepFieldLookOf(field)
+	return Lines(LineOptions{Title: lk.Title, XLabel: st.xlabel(), YLabel: lk.YLabel},
+		Series{Label: lk.Label, X: x, Y: y, Color: lk.Color, Alpha: lk.Alpha, Width: lk.Width, Smooth: st.smoothing(y)})
 }
 
 // CoverageFigure draws a 2-D histogram of states, counts from

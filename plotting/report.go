@@ -34,6 +34,9 @@ type Section struct {
 	Tables []Table
 	// Images follow the tables.
 	Images []Image
+	// Interactive, if not empty, follows the images: charts made by
+	// InteractiveCurves.
+	Interactive template.HTML
 }
 
 // Table is a table of text cells. Cells that look like numbers are right
@@ -109,6 +112,9 @@ type Index struct {
 	Tables []Table
 	// Images follow, e.g. the reward curves of all runs in one plot.
 	Images []Image
+	// Interactive, if not empty, follows the images: charts made by
+	// InteractiveCurves.
+	Interactive template.HTML
 }
 
 // IndexRow is one run in the batch index.
@@ -149,12 +155,15 @@ type (
 		Runs      tableView
 		Tables    []tableView
 		Images    []imageView
+		// Interactive is InteractiveCurves' trusted HTML.
+		Interactive template.HTML
 	}
 	sectionView struct {
-		ID, Title string
-		Notes     []string
-		Tables    []tableView
-		Images    []imageView
+		ID, Title   string
+		Notes       []string
+		Tables      []tableView
+		Images      []imageView
+		Interactive template.HTML
 	}
 	tableView struct {
 		Caption  string
@@ -216,7 +225,7 @@ func viewImage(im Image) imageView {
 func (r *Report) Render(w io.Writer) error {
 	v := pageView{Title: r.Title, Subtitles: r.Subtitles, CSS: styleCSS}
 	for _, s := range r.Sections {
-		sv := sectionView{ID: s.ID, Title: s.Title, Notes: s.Notes}
+		sv := sectionView{ID: s.ID, Title: s.Title, Notes: s.Notes, Interactive: s.Interactive}
 		for _, t := range s.Tables {
 			sv.Tables = append(sv.Tables, viewTable(t))
 		}
@@ -243,7 +252,7 @@ func (x *Index) Render(w io.Writer) error {
 		}
 		runs.Links = append(runs.Links, links)
 	}
-	v := pageView{Title: x.Title, Subtitles: x.Subtitles, CSS: styleCSS, Notes: x.Notes, Runs: viewTable(runs)}
+	v := pageView{Title: x.Title, Subtitles: x.Subtitles, CSS: styleCSS, Notes: x.Notes, Runs: viewTable(runs), Interactive: x.Interactive}
 	for _, t := range x.Tables {
 		v.Tables = append(v.Tables, viewTable(t))
 	}

@@ -23,6 +23,8 @@ type evalFlags struct {
 	grid    int
 	line    int
 	formats string
+	smooth  float64
+	xAxis   string
 	quiet   bool
 	preset  string
 	axes    string
@@ -38,6 +40,8 @@ func (f *evalFlags) register(fs *flag.FlagSet, withPlots bool) {
 	fs.IntVar(&f.line, "line", 500, "points of the 1-D policy curve")
 	if withPlots {
 		fs.StringVar(&f.formats, "format", "png", "plot formats, comma-separated: png, svg")
+		fs.Float64Var(&f.smooth, "smooth", 0.6, "TensorBoard smoothing of the step curves, 0 (none) to 1")
+		fs.StringVar(&f.xAxis, "x", "step", "axis of the training curves: step or time")
 	}
 	fs.BoolVar(&f.quiet, "q", false, "quiet: no progress output")
 	fs.StringVar(&f.preset, "preset", "", "observation-space preset: "+strings.Join(jobs.PresetNames(), ", ")+" or none (default: by the config's environment)")
@@ -65,6 +69,10 @@ func (f *evalFlags) plane() (jobs.PlaneSpec, error) {
 func (f *evalFlags) options(p *progress) (jobs.Options, error) {
 	opt := jobs.DefaultOptions()
 	opt.Grid, opt.Line = f.grid, f.line
+	opt.Smooth = f.smooth
+	if f.xAxis != "" {
+		opt.X = f.xAxis
+	}
 	if f.formats != "" {
 		opt.Formats = nil
 		for _, s := range strings.Split(f.formats, ",") {

@@ -1,0 +1,289 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"html"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rleval/rleval/internal/fixture"
+	"github.com/rleval/rleval/loaders"
+)
+
+// denseLog is a train.jsonl logging every step: n step records with
+// actor_loss every other step, an evaluation every n/20 steps, and a
+// record of another source after each evaluation.
+func denseLog(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, `{"source":"train","event":"step","step":%d,"time":%.3f,"buffer_size":%d,"loss_q1":%.7g,"loss_q2":%.7g`,
+			i+1, float64(i)*0.01, i+1, 1/(1+float64(i%977)*0.01), 0.5+float64(i%13)*0.1)
+		if i%2 == 1 {
+			fmt.Fprintf(&b, `,"actor_loss":%.7g`, -float64(i%101)/7)
+		}
+		b.WriteString("}\n")
+		if (i+1)%(n/20) == 0 {
+			fmt.Fprintf(&b, `{"source":"train","event":"evaluation","step":%d,"time":%.3f,"reward_mean":%.4f,"reward_min":%.4f,"reward_max":%.4f,"reward_sum":%.4f}`+"\n",
+				i+1, float64(i)*0.01, -float64(i)/1e4, -float64(i)/1e4-1, -float64(i)/1e4+1, -float64(i)/50)
+			fmt.Fprintf(&b, `{"source":"env","event":"episode","step":%d,"return":%.3f}`+"\n", i+1, -float64(i%300))
+		}
+	}
+	return b.String()
+}
+
+// curveRun is the demo run with a dense train.jsonl and an environment
+// log beside it.
+func curveRun(t *testing.T, n int) string {
+	dir := copyRun(t, demoRun)
+	logs := filepath.Join(dir, "train_logs")
+	if err := os.WriteFile(filepath.Join(logs, "train.jsonl"), []byte(denseLog(n)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := `{"event":"reset","step":0,"seed":3}` + "\n" + `{"event":"step","step":1,"reward":-1.5,"theta":0.25}` + "\n" + `{"event":"step","step":2,"reward":-1.25,"theta":0.5}` + "\n"
+	if err := os.WriteFile(filepath.Join(logs, "env.jsonl"), []byte(env), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestCurveArraysEqualTheLogOneRowPerRecord(t *testing.T) {
+	const n = 20000
+	out := t.TempDir()
+	opt := DefaultOptions()
+	opt.Grid, opt.Line = 20, 20
+	sum, err := Evaluate(context.Background(), curveRun(t, n), out, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := jobStatus(sum)["curves"]; st.Status != StatusOK {
+		t.Fatalf("curves: %+v", st)
+	}
+	check := func(file string, rows int, want func(i int) (step, v float64)) {
+		t.Helper()
+		got, shape := fixture.ReadNPY(t, filepath.Join(out, file))
+		if len(shape) != 2 || shape[0] != rows || shape[1] != 2 {
+			t.Fatalf("%s: shape %v, want [%d 2]", file, shape, rows)
+		}
+		for i := range rows {
+			s, v := want(i)
+			if got[2*i] != float32(s) || got[2*i+1] != float32(v) {
+				t.Fatalf("%s row %d: (%v, %v), want (%v, %v)", file, i, got[2*i], got[2*i+1], float32(s), float32(v))
+			}
+		}
+	}
+	// The log's values as printed (%.7g) are what float32 keeps.
+	parse := func(format string, v float64) float64 {
+		var x float64
+		fmt.Sscanf(fmt.Sprintf(format, v), "%g", &x)
+		return x
+	}
+	check("curve_step_loss_q1.npy", n, func(i int) (float64, float64) {
+		return float64(i + 1), parse("%.7g", 1/(1+float64(i%977)*0.01))
+	})
+	check("curve_step_actor_loss.npy", n/2, func(k int) (float64, float64) {
+		i := 2*k + 1
+		return float64(i + 1), parse("%.7g", -float64(i%101)/7)
+	})
+	check("curve_evaluation_reward_sum.npy", 20, func(k int) (float64, float64) {
+		i := (k+1)*(n/20) - 1
+		return float64(i + 1), parse("%.4f", -float64(i)/50)
+	})
+	check("curve_env_episode_return.npy", 20, func(k int) (float64, float64) {
+		i := (k+1)*(n/20) - 1
+		return float64(i + 1), parse("%.3f", -float64(i%300))
+	})
+	// env.jsonl beside the log: records without a source.
+	check("curve_env.jsonl_step_reward.npy", 2, func(k int) (float64, float64) { return float64(k + 1), -1.5 + 0.25*float64(k) })
+	check("curve_env.jsonl_reset_seed.npy", 1, func(int) (float64, float64) { return 0, 3 })
+	for _, f := range []string{"plots/train_loss_q1.png", "plots/train_actor_loss.png", "plots/log_env.jsonl_step_theta.png", "plots/log_env_episode_return.png"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("figure missing: %v", err)
+		}
+	}
+}
+
+func TestCurvesAgainstTime(t *testing.T) {
+	out := t.TempDir()
+	opt := DefaultOptions()
+	opt.Grid, opt.Line, opt.X = 20, 20, "time"
+	if _, err := Evaluate(context.Background(), curveRun(t, 2000), out, opt); err != nil {
+		t.Fatal(err)
+	}
+	page, err := os.ReadFile(filepath.Join(out, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The charts' x label, and the arrays still by step.
+	if !strings.Contains(string(page), `"xlabel":"`+timeLabel+`"`) {
+		t.Error("the interactive charts are not against time")
+	}
+	got, _ := fixture.ReadNPY(t, filepath.Join(out, "curve_step_loss_q1.npy"))
+	if got[2*99] != 100 {
+		t.Errorf("curve arrays keep steps: row 99 step %v", got[2*99])
+	}
+}
+
+// zoomProbe records page errors from the start and, after load, zooms the
+// first chart through uPlot's API and writes what it saw on <body>.
+const (
+	zoomErrors = `<script>window.__errs=[];window.addEventListener('error',function(e){window.__errs.push(String(e.message||e))});
+(function(){var ce=console.error;console.error=function(){window.__errs.push(Array.prototype.join.call(arguments,' '));ce.apply(console,arguments)}})();</script>`
+	zoomProbe = `<script>
+window.addEventListener('load', function () {
+  var r = { charts: (window.rlevalCharts || []).length };
+  try {
+    var u = window.rlevalCharts[0].u;
+    r.min0 = u.scales.x.min; r.max0 = u.scales.x.max;
+    u.setScale('x', { min: r.min0 + (r.max0 - r.min0) / 4, max: r.max0 - (r.max0 - r.min0) / 4 });
+  } catch (e) { r.probe = String(e); }
+  setTimeout(function () {
+    try { var u = window.rlevalCharts[0].u; r.min1 = u.scales.x.min; r.max1 = u.scales.x.max; } catch (e) { r.probe = String(e); }
+    r.errors = window.__errs;
+    document.body.setAttribute('data-zoom', JSON.stringify(r));
+  }, 100);
+});
+</script>`
+)
+
+// zoomResult is what zoomProbe reports.
+type zoomResult struct {
+	Charts                 int
+	Min0, Max0, Min1, Max1 float64
+	Errors                 []string
+	Probe                  string
+}
+
+// openAndZoom loads a copy of page alone in headless Chromium with the
+// probes added, and returns what they saw. A missing Chromium fails the
+// test: CI installs it.
+func openAndZoom(t *testing.T, page []byte) zoomResult {
+	t.Helper()
+	browser := chromium()
+	if browser == "" {
+		t.Fatal("no Chromium on PATH: install Debian's chromium (the pages' charts are tested in it)")
+	}
+	s := strings.Replace(string(page), "<head>", "<head>"+zoomErrors, 1)
+	s = strings.Replace(s, "</body>", zoomProbe+"</body>", 1)
+	alone := filepath.Join(t.TempDir(), "copy.html")
+	if err := os.WriteFile(alone, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dom, err := exec.CommandContext(ctx, browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--user-data-dir="+t.TempDir(),
+		"--virtual-time-budget=10000", "--window-size=1400,1000", "--dump-dom", "file://"+alone).Output()
+	if err != nil {
+		t.Fatalf("chromium --dump-dom: %v", err)
+	}
+	m := regexp.MustCompile(`data-zoom="([^"]*)"`).FindSubmatch(dom)
+	if m == nil {
+		t.Fatalf("the probe did not run:\n%.500s", dom)
+	}
+	var r zoomResult
+	if err := json.Unmarshal([]byte(html.UnescapeString(string(m[1]))), &r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Errors) > 0 || r.Probe != "" {
+		t.Fatalf("page errors %q, probe %q", r.Errors, r.Probe)
+	}
+	if !(r.Min1 > r.Min0 && r.Max1 < r.Max0) {
+		t.Errorf("zoom did not narrow the range: %v..%v then %v..%v", r.Min0, r.Max0, r.Min1, r.Max1)
+	}
+	return r
+}
+
+func TestReportCurvesZoomInChromium(t *testing.T) {
+	out := t.TempDir()
+	opt := DefaultOptions()
+	opt.Grid, opt.Line = 20, 20
+	if _, err := Evaluate(context.Background(), curveRun(t, 20000), out, opt); err != nil {
+		t.Fatal(err)
+	}
+	page, err := os.ReadFile(filepath.Join(out, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := openAndZoom(t, page); r.Charts < 7 { // 2 rewards, 5 step fields, the env logs
+		t.Errorf("%d charts", r.Charts)
+	}
+}
+
+func TestIndexCurvesZoomInChromium(t *testing.T) {
+	res := &BatchResult{Root: "exp", Runs: []RunSummary{
+		{Name: "a", Out: "a", Status: StatusOK, CurveStep: []float64{500, 1000, 1500}, CurveValue: []float64{-900, -400, -200}},
+		{Name: "b", Out: "b", Status: StatusOK, CurveStep: []float64{500, 1000, 2000}, CurveValue: []float64{-1000, -600, -150}},
+	}}
+	path := filepath.Join(t.TempDir(), IndexFileName)
+	if err := WriteIndex(path, res, nil); err != nil {
+		t.Fatal(err)
+	}
+	page, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := openAndZoom(t, page); r.Charts != 1 {
+		t.Errorf("%d charts", r.Charts)
+	}
+}
+
+// trainerLog is a log like tools/make_big_log.py's: n step records of ten
+// numeric fields (17-digit floats, as Python prints float32 losses) and
+// 200 evaluations.
+func trainerLog(n int) string {
+	var b strings.Builder
+	py := func(v float64) string { return strconv.FormatFloat(float64(float32(v)), 'g', -1, 64) }
+	for i := range n {
+		d := math.Exp(-float64(i) / float64(n/5))
+		fmt.Fprintf(&b, `{"source": "train", "event": "step", "step": %d, "buffer_size": %d, "time": %.2f, "loss_q1": %s, "loss_q2": %s, "actor_loss": %s, "q1_mean": %s, "q2_mean": %s, "target_q_mean": %s, "reward": %s}`+"\n",
+			1000+i, 1000+i, float64(1000+i)*0.0042, py((0.1+2*d)*(1+math.Sin(float64(i)*0.7)/2)), py((0.1+2*d)*(1+math.Cos(float64(i)*1.3)/2)),
+			py(5+60*(1-d)+math.Sin(float64(i))), py(-60*(1-d)+math.Sin(float64(i)*3)/2), py(-60*(1-d)+math.Cos(float64(i)*3)/2),
+			py(-60*(1-d)+math.Sin(float64(i)*5)/3), py(-math.Abs(math.Sin(float64(i)*0.37))*(3*d+0.2)))
+		if (i+1)%(n/200) == 0 {
+			fmt.Fprintf(&b, `{"source": "train", "event": "evaluation", "step": %d, "time": 1.0, "episodes": 5, "reward_mean": %.6f, "reward_sum": %.4f, "reward_max": %.6f, "reward_min": %.6f}`+"\n",
+				1000+i, -8*d-0.75, -1600*d-150, -8*d+0.75, -8*d-3.75)
+		}
+	}
+	return b.String()
+}
+
+// BenchmarkCurvesJob runs the curves job (arrays, figures, interactive
+// charts) on a million-step log already loaded, as `rleval run` does.
+// cpu-s/op is the CPU it takes, which a shared machine does not inflate.
+func BenchmarkCurvesJob(b *testing.B) {
+	lg, err := loaders.ReadTrainLog(strings.NewReader(trainerLog(1000000)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := &loaders.Run{Name: "bench", Dir: b.TempDir(), Log: lg}
+	out := b.TempDir()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for b.Loop() {
+		c := &Context{Run: r, Opt: DefaultOptions(), Out: out}
+		p := newPage(c, curvesJob.Sections)
+		o, err := runCurves(c)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p.add("curves", o)
+		sum := &RunSummary{Jobs: []JobStatus{{Name: "curves", Status: StatusOK}}}
+		p.finish(sum)
+		for _, j := range sum.Jobs {
+			if j.Status != StatusOK {
+				b.Fatal(j.Reason)
+			}
+		}
+	}
+	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric(float64(lg.Steps.Count), "records")
+}
