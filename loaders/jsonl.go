@@ -15,8 +15,10 @@ import (
 // Record is one parsed line of train.jsonl. The scanner reuses a Record
 // between lines: copy what you keep.
 type Record struct {
-	// Line is the 1-based line number in the file.
-	Line int
+	// Line is the 1-based line number in the file, and Offset the number
+	// of bytes read up to the end of that line.
+	Line   int
+	Offset int64
 	// Source and Event are the "source" and "event" strings ("" if absent).
 	Source, Event string
 	// Step is the "step" field; HasStep is false where a line has none.
@@ -55,10 +57,12 @@ func scanLog(r io.Reader, fn func(*Record) error, skip func(SkippedLine)) (int, 
 		rec  Record
 		long []byte
 		line int
+		read int64
 		jp   = jsonParser{intern: map[string]string{}}
 	)
 	for {
 		chunk, err := br.ReadSlice('\n')
+		read += int64(len(chunk))
 		if errors.Is(err, bufio.ErrBufferFull) {
 			if len(long)+len(chunk) <= maxLogLine {
 				long = append(long, chunk...)
@@ -66,7 +70,9 @@ func scanLog(r io.Reader, fn func(*Record) error, skip func(SkippedLine)) (int, 
 				long = long[:0]
 				// Drain the rest of the line, then report it once.
 				for errors.Is(err, bufio.ErrBufferFull) {
-					_, err = br.ReadSlice('\n')
+					var rest []byte
+					rest, err = br.ReadSlice('\n')
+					read += int64(len(rest))
 				}
 				line++
 				skip(SkippedLine{Line: line, Reason: fmt.Sprintf("line longer than %d bytes", maxLogLine)})
@@ -101,7 +107,7 @@ func scanLog(r io.Reader, fn func(*Record) error, skip func(SkippedLine)) (int, 
 			partial := err == io.EOF && chunk[len(chunk)-1] != '\n'
 			text := bytes.TrimSpace(chunk)
 			if len(text) > 0 {
-				rec.Line = line
+				rec.Line, rec.Offset = line, read
 				if perr := jp.parseRecord(text, &rec); perr != nil {
 					reason := perr.Error()
 					if partial {

@@ -33,7 +33,7 @@ func readTrainLogParallel(r io.ReaderAt, size int64, parts int) (*TrainLog, erro
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			logs[i], lines[i], errs[i] = readTrainLog(io.NewSectionReader(r, bounds[i], bounds[i+1]-bounds[i]))
+			logs[i], lines[i], errs[i] = readTrainLog(io.NewSectionReader(r, bounds[i], bounds[i+1]-bounds[i]), bounds[i+1]-bounds[i])
 		})
 	}
 	wg.Wait()
@@ -43,6 +43,19 @@ func readTrainLogParallel(r io.ReaderAt, size int64, parts int) (*TrainLog, erro
 		}
 	}
 	lg, offset := logs[0], lines[0]
+	// Size the first piece's columns for every piece's records, so joining
+	// copies each piece once.
+	for _, t := range []func(*TrainLog) *Table{
+		func(l *TrainLog) *Table { return &l.Steps },
+		func(l *TrainLog) *Table { return &l.Evals },
+		func(l *TrainLog) *Table { return &l.Finals },
+	} {
+		total := 0
+		for _, l := range logs {
+			total += t(l).Count
+		}
+		t(lg).reserve(total)
+	}
 	for i := 1; i < n; i++ {
 		lg.join(logs[i], offset)
 		logs[i] = nil // let its columns go as soon as they are copied
