@@ -163,13 +163,13 @@ type zoomResult struct {
 }
 
 // openAndZoom loads a copy of page alone in headless Chromium with the
-// probes added, and returns what they saw. A missing Chromium fails the
-// test: CI installs it.
+// probes added, and returns what they saw. Without Chromium the test
+// skips (make test lists it; CI, which installs chromium, fails on it).
 func openAndZoom(t *testing.T, page []byte) zoomResult {
 	t.Helper()
 	browser := chromium()
 	if browser == "" {
-		t.Fatal("no Chromium on PATH: install Debian's chromium (the pages' charts are tested in it)")
+		t.Skip("no Chromium: install Debian's chromium to run this test")
 	}
 	s := strings.Replace(string(page), "<head>", "<head>"+zoomErrors, 1)
 	s = strings.Replace(s, "</body>", zoomProbe+"</body>", 1)

@@ -65,8 +65,9 @@ func TestInteractiveCurvesEscapeNamesAndEmbedLevels(t *testing.T) {
 	}
 }
 
-// chromium returns the browser the tests drive. CI installs Debian's
-// chromium: a missing browser fails the test rather than skipping it.
+// chromium returns the browser the tests drive. Without one the test
+// skips, so that `make test` works on a machine with only Go; make test
+// lists every skip, and CI (which installs Debian's chromium) fails on it.
 func chromium(t *testing.T) string {
 	t.Helper()
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
@@ -74,7 +75,7 @@ func chromium(t *testing.T) string {
 			return p
 		}
 	}
-	t.Fatal("no Chromium on PATH: install Debian's chromium (the interactive charts are tested in it)")
+	t.Skip("no Chromium: install Debian's chromium to run this test")
 	return ""
 }
 
