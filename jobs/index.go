@@ -172,7 +172,7 @@ func thumbnails(p *plotting.BatchPage, res *BatchResult, g *Groups, base string)
 	polMax := 0.0
 	qLo, qHi := math.Inf(1), math.Inf(-1)
 	var blocks [][]small
-	any := false
+	found := false
 	for _, gr := range g.Groups {
 		var runs []small
 		for i, out := range gr.Outs {
@@ -190,7 +190,7 @@ func thumbnails(p *plotting.BatchPage, res *BatchResult, g *Groups, base string)
 					continue
 				}
 				s.maps[k], s.nx[k], s.ny[k] = reduceMap(v, nx, ny, thumbSide)
-				any = true
+				found = true
 				for _, x := range s.maps[k] {
 					f := float64(x)
 					if math.IsNaN(f) || math.IsInf(f, 0) {
@@ -224,7 +224,7 @@ func thumbnails(p *plotting.BatchPage, res *BatchResult, g *Groups, base string)
 		})
 		blocks = append(blocks, runs)
 	}
-	if !any {
+	if !found {
 		return nil
 	}
 	if polMax == 0 {
