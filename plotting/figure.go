@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"github.com/rleval/rleval/internal/atomicfile"
 	"image/color"
+	"image/png"
 	"math"
 	"path/filepath"
 	"strings"
@@ -74,8 +75,12 @@ func (f *Figure) Plot() *plot.Plot {
 
 // Draw draws the figure on c.
 func (f *Figure) Draw(c draw.Canvas) {
-	c.SetColor(color.White)
-	c.Fill(c.Rectangle.Path())
+	// A PNG canvas starts white; filling it again through the rasterizer
+	// cost a tenth of drawing a figure.
+	if _, ok := pixelCanvas(c.Canvas); !ok {
+		c.SetColor(color.White)
+		c.Fill(c.Rectangle.Path())
+	}
 	if f.Title != "" {
 		sty := textStyle(14)
 		sty.XAlign, sty.YAlign = draw.XCenter, draw.YTop
@@ -155,8 +160,8 @@ func (cb *ColorBar) draw(c draw.Canvas) {
 	if cmap == nil {
 		cmap = Viridis()
 	}
-	strip, rect, _ := fitImage(c.Canvas, vg.Rectangle{Min: vg.Point{X: x0, Y: y0}, Max: vg.Point{X: x1, Y: y1}}, colorBarImage(cmap))
-	c.DrawImage(rect, strip)
+	strip, rect, px := fitImage(c.Canvas, vg.Rectangle{Min: vg.Point{X: x0, Y: y0}, Max: vg.Point{X: x1, Y: y1}}, colorBarImage(cmap))
+	drawFitted(c, rect, px, strip)
 	line := draw.LineStyle{Color: color.Black, Width: vg.Points(0.6)}
 	c.StrokeLines(line, []vg.Point{{X: x0, Y: y0}, {X: x1, Y: y0}, {X: x1, Y: y1}, {X: x0, Y: y1}, {X: x0, Y: y0}})
 	sty := textStyle(10)
@@ -200,6 +205,8 @@ func textStyle(size float64) text.Style {
 // sans-serif text, the given title and axis labels, no axis padding.
 func NewPlot(title, xlabel, ylabel string) *plot.Plot {
 	p := plot.New()
+	// Figure.Draw paints the background once for all its panels.
+	p.BackgroundColor = nil
 	p.Title.Text = title
 	p.Title.TextStyle.Font = font.From(sansFont, vg.Points(12))
 	p.Title.Padding = vg.Points(6)
@@ -239,7 +246,7 @@ func (f *Figure) Encode(format string) ([]byte, error) {
 	case "png":
 		c := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(DPI))
 		f.Draw(draw.New(c))
-		if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(&buf); err != nil {
+		if err := pngEncoder.Encode(&buf, c.Image()); err != nil {
 			return nil, fmt.Errorf("figure %q: encode PNG: %w", f.Title, err)
 		}
 	case "svg":
@@ -253,6 +260,10 @@ func (f *Figure) Encode(format string) ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
+
+// pngEncoder favours speed: zlib's default level took half the time of
+// encoding a figure, for files about a tenth smaller.
+var pngEncoder = png.Encoder{CompressionLevel: png.BestSpeed}
 
 // PNG renders the figure as a PNG image at DPI, e.g. for a report.
 func (f *Figure) PNG() ([]byte, error) { return f.Encode("png") }

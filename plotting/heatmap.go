@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	xdraw "image/draw"
 	"math"
 
 	"gonum.org/v1/plot"
@@ -247,6 +248,19 @@ func (r *Raster) Plot(c draw.Canvas, p *plot.Plot) {
 	img, rect, px := fitImage(c.Canvas, rect, r.Image)
 	if px != (image.Rectangle{}) {
 		r.pixels = px
+	}
+	drawFitted(c, rect, px, img)
+}
+
+// drawFitted draws img, prepared by fitImage, over rect. An opaque image
+// fitted to whole pixels is copied straight into the PNG canvas: gg would
+// resample it bilinearly at scale 1, to the same pixels, at a twentieth of
+// the speed.
+func drawFitted(c draw.Canvas, rect vg.Rectangle, px image.Rectangle, img image.Image) {
+	ic, ok := pixelCanvas(c.Canvas)
+	if o, opaque := img.(interface{ Opaque() bool }); ok && opaque && o.Opaque() && px.Dx() == img.Bounds().Dx() && px.Dy() == img.Bounds().Dy() {
+		xdraw.Draw(ic.Image(), px, img, img.Bounds().Min, xdraw.Src)
+		return
 	}
 	c.DrawImage(rect, img)
 }
