@@ -33,7 +33,14 @@ func readTrainLogParallel(r io.ReaderAt, size int64, parts int) (*TrainLog, erro
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			logs[i], lines[i], errs[i] = readTrainLog(io.NewSectionReader(r, bounds[i], bounds[i+1]-bounds[i]), bounds[i+1]-bounds[i])
+			// The first piece's columns are sized for the whole file, as
+			// the others join it: the room they do not fill is never
+			// touched, and joining copies no column twice.
+			room := bounds[i+1] - bounds[i]
+			if i == 0 {
+				room = size
+			}
+			logs[i], lines[i], errs[i] = readTrainLog(io.NewSectionReader(r, bounds[i], bounds[i+1]-bounds[i]), room)
 		})
 	}
 	wg.Wait()
