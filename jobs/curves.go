@@ -94,11 +94,7 @@ func logStem(path string) string { return filepath.Base(path) }
 func writeCurves(c *Context, prefix string, t *loaders.Table) error {
 	for _, name := range t.Names {
 		s := t.Col(name)
-		arr := make([]float32, 2*len(s.Step))
-		for i := range s.Step {
-			arr[2*i], arr[2*i+1] = float32(s.Step[i]), float32(s.Value[i])
-		}
-		if err := WriteNPY(c.path(curveFile(prefix, name)), arr, len(s.Step), 2); err != nil {
+		if err := WriteNPYColumns(c.path(curveFile(prefix, name)), s.Step, s.Value); err != nil {
 			return err
 		}
 	}

@@ -65,6 +65,40 @@ func WriteNPY(path string, data []float32, shape ...int) error {
 	})
 }
 
+// WriteNPYColumns writes equal-length float64 columns as one (n, k)
+// float32 .npy array, atomically, converting through a small reused buffer
+// instead of an interleaved copy of the whole array.
+func WriteNPYColumns(path string, cols ...[]float64) error {
+	n := 0
+	if len(cols) > 0 {
+		n = len(cols[0])
+	}
+	for _, c := range cols {
+		if len(c) != n {
+			return fmt.Errorf("write %s: columns of %d and %d values", path, n, len(c))
+		}
+	}
+	return atomicfile.Write(path, func(w io.Writer) error {
+		if _, err := w.Write(npyHeader([]int{n, len(cols)})); err != nil {
+			return err
+		}
+		buf := make([]byte, 0, 64<<10)
+		for i := range n {
+			for _, c := range cols {
+				buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(float32(c[i])))
+			}
+			if len(buf)+4*len(cols) > cap(buf) {
+				if _, err := w.Write(buf); err != nil {
+					return err
+				}
+				buf = buf[:0]
+			}
+		}
+		_, err := w.Write(buf)
+		return err
+	})
+}
+
 // NPYStream writes a float32 .npy array piece by piece, atomically: the
 // file appears complete at Close or not at all.
 type NPYStream struct {

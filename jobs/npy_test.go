@@ -69,3 +69,38 @@ func TestNPYHeaderAligned(t *testing.T) {
 		}
 	}
 }
+
+// WriteNPYColumns interleaves its columns row by row, across the flushes of
+// its buffer, as the (n, k) array WriteNPY writes from the interleaved copy.
+func TestNPYColumnsEqualsInterleavedArray(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []int{0, 1, 8191, 8192, 8193, 50000} {
+		a, b, c := make([]float64, n), make([]float64, n), make([]float64, n)
+		want := make([]float32, 3*n)
+		for i := range n {
+			a[i], b[i], c[i] = float64(i), -0.5*float64(i)+1e-9, float64(i%7)/3
+			want[3*i], want[3*i+1], want[3*i+2] = float32(a[i]), float32(b[i]), float32(c[i])
+		}
+		got, exp := filepath.Join(dir, "got.npy"), filepath.Join(dir, "want.npy")
+		if err := WriteNPYColumns(got, a, b, c); err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteNPY(exp, want, n, 3); err != nil {
+			t.Fatal(err)
+		}
+		g, err := os.ReadFile(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := os.ReadFile(exp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(g) != string(w) {
+			t.Fatalf("n=%d: %d bytes differ from the interleaved array's %d", n, len(g), len(w))
+		}
+	}
+	if err := WriteNPYColumns(filepath.Join(dir, "bad.npy"), []float64{1, 2}, []float64{1}); err == nil {
+		t.Fatal("columns of different lengths accepted")
+	}
+}
