@@ -55,7 +55,7 @@ func (d *denseLine) Thumbnail(c *draw.Canvas) {
 // Plot implements plot.Plotter.
 func (d *denseLine) Plot(c draw.Canvas, p *plot.Plot) {
 	trX, trY := transforms(&c, p)
-	if img := imageCanvas(c.Canvas); img != nil {
+	if img, ok := pixelCanvas(c.Canvas); ok {
 		d.paint(img, c, trX, trY)
 		return
 	}
@@ -86,23 +86,6 @@ func transforms(c *draw.Canvas, p *plot.Plot) (trX, trY func(float64) vg.Length)
 	xmin, ymin := p.X.Min, p.Y.Min
 	return func(x float64) vg.Length { return vg.Length(x0 + (x-xmin)*sx) },
 		func(y float64) vg.Length { return vg.Length(y0 + (y-ymin)*sy) }
-}
-
-// imageCanvas returns the vgimg canvas under the crops of a draw.Canvas
-// (draw.Crop nests canvases without moving them), or nil.
-func imageCanvas(c vg.Canvas) *vgimg.Canvas {
-	for {
-		switch v := c.(type) {
-		case *vgimg.Canvas:
-			return v
-		case draw.Canvas:
-			c = v.Canvas
-		case *draw.Canvas:
-			c = v.Canvas
-		default:
-			return nil
-		}
-	}
 }
 
 // paint draws the line into the image of a vgimg canvas: per pixel column

@@ -16,7 +16,6 @@ import (
 	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
 )
 
@@ -244,7 +243,8 @@ func (f *Figure) Encode(format string) ([]byte, error) {
 	var buf bytes.Buffer
 	switch strings.ToLower(format) {
 	case "png":
-		c := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(DPI))
+		c, done := pngCanvas(w, h)
+		defer done()
 		f.Draw(draw.New(c))
 		if err := pngEncoder.Encode(&buf, c.Image()); err != nil {
 			return nil, fmt.Errorf("figure %q: encode PNG: %w", f.Title, err)

@@ -1,0 +1,61 @@
+package plotting
+
+import (
+	"image"
+	"sync"
+
+	"git.sr.ht/~sbinet/gg"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/vgimg"
+)
+
+// pngCanvas returns a white w × h canvas at DPI drawing into an image
+// reused from earlier figures of that size, and the function that gives
+// the image back once it is encoded. vgimg.NewWith would allocate two
+// images a figure (gg copies the one it is given): at a few MB each, their
+// fresh pages cost more than drawing most figures.
+func pngCanvas(w, h vg.Length) (*vgimg.Canvas, func()) {
+	size := image.Pt(int(w/vg.Inch*DPI+0.5), int(h/vg.Inch*DPI+0.5))
+	img := canvasImages.get(size)
+	ctx := gg.NewContextForRGBA(img)
+	// What vgimg.NewWith does to the context it makes.
+	ctx.SetLineCapButt()
+	ctx.InvertY()
+	c := vgimg.NewWith(vgimg.UseImageWithContext(img, ctx), vgimg.UseDPI(DPI))
+	return c, func() { canvasImages.put(img) }
+}
+
+// imagePool keeps images by size for reuse.
+type imagePool struct {
+	mu   sync.Mutex
+	free map[image.Point][]*image.RGBA
+}
+
+var canvasImages imagePool
+
+// maxPooled bounds the images of one size kept for reuse: as many as
+// figures are drawn at once, a few.
+const maxPooled = 8
+
+func (p *imagePool) get(size image.Point) *image.RGBA {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if l := p.free[size]; len(l) > 0 {
+		img := l[len(l)-1]
+		p.free[size] = l[:len(l)-1]
+		return img
+	}
+	return image.NewRGBA(image.Rectangle{Max: size})
+}
+
+func (p *imagePool) put(img *image.RGBA) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.free == nil {
+		p.free = map[image.Point][]*image.RGBA{}
+	}
+	size := img.Bounds().Size()
+	if len(p.free[size]) < maxPooled {
+		p.free[size] = append(p.free[size], img)
+	}
+}
