@@ -15,7 +15,7 @@ import (
 // curve: evaluation rewards, critic and actor losses, buffer size, and any
 // other field (SAC's alpha, entropy...).
 var curvesJob = Job{Name: "curves", Sections: []Section{{"rewards", "Evaluation rewards"}, {"losses", "Training losses"}},
-	Needs: needLog, Run: runCurves}
+	ReadsLog: true, Needs: needLog, Run: runCurves}
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
 

@@ -85,11 +85,21 @@ func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSumm
 	}
 	sum := &RunSummary{Name: filepath.Base(filepath.Clean(runDir)), Dir: runDir, Out: outDir,
 		FinalRewardSum: math.NaN(), BestRewardSum: math.NaN(), MeanQPolicy: math.NaN(), L2Total: math.NaN(), ValueBias: math.NaN()}
-	r, err := loaders.LoadRun(runDir, opt.Load)
+	load := opt.Load
+	load.LogsLater = true
+	r, err := loaders.LoadRun(runDir, load)
 	if err != nil {
 		sum.Status, sum.Error = StatusFailed, err.Error()
 		return sum, err
 	}
+	// The logs are read while the jobs that do not need them run (a
+	// million-record log takes about as long as the networks' analyses).
+	logsRead := make(chan struct{})
+	go func() {
+		defer close(logsRead)
+		r.LoadLogs()
+	}()
+	defer func() { <-logsRead }()
 	sum.Library, sum.Layout = r.Library, r.LayoutName
 	if !r.Started.IsZero() {
 		sum.Date = r.Started.Format("2006-01-02 15:04:05")
@@ -122,11 +132,8 @@ func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSumm
 		sum.Status, sum.Error = StatusFailed, err.Error()
 		return sum, fmt.Errorf("create %s: %w", outDir, err)
 	}
-	for _, j := range todo {
-		if err := ctx.Err(); err != nil {
-			return sum, err
-		}
-		sum.Jobs = append(sum.Jobs, runOne(j, c, pg, sum, logf))
+	if err := runJobs(ctx, todo, c, pg, sum, logsRead, logf); err != nil {
+		return sum, err
 	}
 	pg.finish(sum) // a figure that failed fails its job
 	finishStatus(r, sum)
@@ -141,6 +148,35 @@ func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSumm
 		}
 	}
 	return sum, nil
+}
+
+// runJobs runs the jobs that do not read the logs, then, once logsRead is
+// closed, those that do, and lists their statuses in sum in todo's order.
+func runJobs(ctx context.Context, todo []Job, c *Context, pg *page, sum *RunSummary, logsRead <-chan struct{}, logf func(string, ...any)) error {
+	status := make([]*JobStatus, len(todo))
+	defer func() {
+		for _, st := range status {
+			if st != nil {
+				sum.Jobs = append(sum.Jobs, *st)
+			}
+		}
+	}()
+	for _, readsLog := range []bool{false, true} {
+		if readsLog {
+			<-logsRead
+		}
+		for i, j := range todo {
+			if j.ReadsLog != readsLog {
+				continue
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			st := runOne(j, c, pg, sum, logf)
+			status[i] = &st
+		}
+	}
+	return nil
 }
 
 // runOne runs one job if its inputs are there and hands what it returns to

@@ -23,6 +23,9 @@ type Job struct {
 	// diagnostics do not concern a TD3 run): one that does not is neither
 	// listed in the summary nor given report sections.
 	Applies func(c *Context) bool
+	// ReadsLog jobs read the run's training logs: Evaluate runs them after
+	// the others, which run while the logs are read.
+	ReadsLog bool
 	// Needs returns nil when the job's inputs are present, or why not.
 	Needs func(c *Context) error
 	// Run computes and writes the job's arrays and numbers and returns what

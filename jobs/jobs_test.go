@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
 	"image/png"
 	"io"
 	"math"
@@ -214,5 +215,48 @@ func TestRenderBigMapMatchesTheGridAndColours(t *testing.T) {
 				t.Error(err)
 			}
 		})
+	}
+}
+
+// The jobs that read the logs run after the others, while the logs are read,
+// yet the summary lists every job in the registry's order, and the SAC job
+// still draws the logged entropy.
+func TestEvaluateListsJobsInRegistryOrder(t *testing.T) {
+	dir := fixture.Path(t, "runs", "2026-07-01_08-00-00_pendulum-sac")
+	opt := DefaultOptions()
+	opt.Grid, opt.Line = 16, 16
+	out := t.TempDir()
+	sum, err := Evaluate(context.Background(), dir, out, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got, want []string
+	for _, j := range sum.Jobs {
+		got = append(got, j.Name)
+		if j.Status != "ok" {
+			t.Errorf("job %s: %s (%s)", j.Name, j.Status, j.Reason)
+		}
+	}
+	for _, j := range registry {
+		want = append(want, j.Name)
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("jobs listed %v, want %v", got, want)
+	}
+	if _, err := os.Stat(filepath.Join(out, "plots", "sac_entropy.png")); err != nil {
+		t.Fatalf("the SAC job drew no entropy from the log: %v", err)
+	}
+	var file struct {
+		Log *logSummary `json:"log"`
+	}
+	b, err := os.ReadFile(filepath.Join(out, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &file); err != nil {
+		t.Fatal(err)
+	}
+	if file.Log == nil || file.Log.Steps.Count == 0 {
+		t.Fatal("summary.json has no log")
 	}
 }

@@ -18,7 +18,7 @@ import (
 // grid (policy_std_grid.npy) and over the buffer, the temperature alpha
 // from log_alpha.pt, and the entropy against the config's target entropy.
 var sacJob = Job{Name: "sac", Core: true, Sections: []Section{{"sac", "SAC: policy spread and temperature"}},
-	Applies: isSAC, Needs: needSAC, Run: runSAC}
+	Applies: isSAC, ReadsLog: true, Needs: needSAC, Run: runSAC}
 
 // isSAC says whether the run is a SAC run: a Gaussian actor, or, when the
 // actor did not load, a gen-2 agent_sac layout or a config saying so.

@@ -3,6 +3,7 @@ package loaders
 import (
 	"os"
 	"path/filepath"
+	"sync"
 )
 
 const upstreamLayout = "upstream"
@@ -44,11 +45,16 @@ func loadUpstream(dir string, opt LoadOptions) *Run {
 	r.Config, r.ConfigErr = LoadConfig(r.ConfigPath)
 
 	r.LogPath = r.findLog()
-	r.Log, r.LogErr = LoadTrainLog(r.LogPath)
-	for _, p := range OtherLogs(r.LogPath) {
-		if lg, err := LoadTrainLog(p); err == nil {
-			r.OtherLogs = append(r.OtherLogs, lg)
+	r.loadLogs = sync.OnceFunc(func() {
+		r.Log, r.LogErr = LoadTrainLog(r.LogPath)
+		for _, p := range OtherLogs(r.LogPath) {
+			if lg, err := LoadTrainLog(p); err == nil {
+				r.OtherLogs = append(r.OtherLogs, lg)
+			}
 		}
+	})
+	if !opt.LogsLater {
+		r.LoadLogs()
 	}
 
 	r.loadNetworks()

@@ -3,6 +3,7 @@ package loaders
 import (
 	"bytes"
 	"errors"
+	"github.com/rleval/rleval/internal/fixture"
 	"math"
 	"os"
 	"path/filepath"
@@ -516,4 +517,36 @@ func reflectEqual(a, b []int) bool {
 		}
 	}
 	return true
+}
+
+// LogsLater leaves the logs to Run.LoadLogs, which reads what LoadRun would
+// have read; every other part of the run is loaded at once.
+func TestLoadRunLogsLater(t *testing.T) {
+	dir := fixture.Path(t, "runs", "2026-06-20_09-15-00_pendulum-gen2")
+	now, err := LoadRun(dir, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	later, err := LoadRun(dir, LoadOptions{LogsLater: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if later.Log != nil || later.LogErr != nil {
+		t.Fatalf("LogsLater read the log already: %v, %v", later.Log != nil, later.LogErr)
+	}
+	if len(later.Nets) != len(now.Nets) || later.Buffer == nil {
+		t.Fatalf("LogsLater left other parts unread: %d of %d networks, buffer %v", len(later.Nets), len(now.Nets), later.Buffer != nil)
+	}
+	later.LoadLogs()
+	later.LoadLogs() // a second call changes nothing
+	if later.Log == nil || later.LogErr != nil {
+		t.Fatalf("LoadLogs: log %v, error %v", later.Log != nil, later.LogErr)
+	}
+	if later.Log.Lines != now.Log.Lines || later.Log.Steps.Count != now.Log.Steps.Count || later.Log.Evals.Count != now.Log.Evals.Count {
+		t.Fatalf("LoadLogs read %d lines, %d steps, %d evaluations; LoadRun %d, %d, %d", later.Log.Lines, later.Log.Steps.Count,
+			later.Log.Evals.Count, now.Log.Lines, now.Log.Steps.Count, now.Log.Evals.Count)
+	}
+	if now.Log.Steps.Count == 0 {
+		t.Fatal("the fixture's log has no step records")
+	}
 }

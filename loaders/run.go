@@ -47,6 +47,8 @@ type Run struct {
 	// trainer's environment logs), read the same way; unreadable ones are
 	// left out.
 	OtherLogs []*TrainLog
+	// loadLogs reads the logs once, when LoadRun left them for later.
+	loadLogs func()
 
 	// Layout is where the networks came from: "models" (gen-1) or
 	// "agent_<algo>" (gen-2), "" if none found; "sb3", "cleanrl" or "td3"
@@ -139,6 +141,19 @@ type LoadOptions struct {
 	// MaxAction, when > 0, is original TD3's max_action (not stored in its
 	// files); otherwise it comes from the env's table entry, else 1.
 	MaxAction float64
+	// LogsLater leaves a run's training logs unread until Run.LoadLogs, so
+	// that a caller can read them while it does other work. Layouts whose
+	// logs come with their other files read them at once regardless.
+	LogsLater bool
+}
+
+// LoadLogs reads the logs LoadRun left for later (LoadOptions.LogsLater):
+// Log, LogErr and OtherLogs are set when it returns, and must not be read
+// before. It does nothing when no log is left, and may be called again.
+func (r *Run) LoadLogs() {
+	if r.loadLogs != nil {
+		r.loadLogs()
+	}
 }
 
 // findLog returns where the config says the log is, falling back to the
