@@ -9,12 +9,12 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 )
 
-// pngCanvas returns a white w × h canvas at DPI drawing into an image
+// pngCanvas returns a white w × h canvas at DPI, the image it draws into,
 // reused from earlier figures of that size, and the function that gives
 // the image back once it is encoded. vgimg.NewWith would allocate two
 // images a figure (gg copies the one it is given): at a few MB each, their
 // fresh pages cost more than drawing most figures.
-func pngCanvas(w, h vg.Length) (*vgimg.Canvas, func()) {
+func pngCanvas(w, h vg.Length) (*vgimg.Canvas, *image.RGBA, func()) {
 	size := image.Pt(int(w/vg.Inch*DPI+0.5), int(h/vg.Inch*DPI+0.5))
 	img := canvasImages.get(size)
 	ctx := gg.NewContextForRGBA(img)
@@ -22,7 +22,7 @@ func pngCanvas(w, h vg.Length) (*vgimg.Canvas, func()) {
 	ctx.SetLineCapButt()
 	ctx.InvertY()
 	c := vgimg.NewWith(vgimg.UseImageWithContext(img, ctx), vgimg.UseDPI(DPI))
-	return c, func() { canvasImages.put(img) }
+	return c, img, func() { canvasImages.put(img) }
 }
 
 // imagePool keeps images by size for reuse.
