@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/rleval/rleval/internal/par"
 	"github.com/rleval/rleval/loaders"
 	"github.com/rleval/rleval/plotting"
 )
@@ -27,20 +28,9 @@ func curveFile(event, field string) string {
 
 func runCurves(c *Context) (*Output, error) {
 	lg := c.Run.Log
-	// One array per field of every kind of record, one row per record
-	// that has the field, full resolution.
-	for _, t := range lg.Tables() {
-		if err := writeCurves(c, tablePrefix("", t), t); err != nil {
-			return nil, err
-		}
-	}
-	for _, o := range c.Run.OtherLogs {
-		for _, t := range o.Tables() {
-			if err := writeCurves(c, tablePrefix(logStem(o.Path), t), t); err != nil {
-				return nil, err
-			}
-		}
-	}
+	// The arrays are written while the curves are drawn.
+	written := make(chan error, 1)
+	go func() { written <- writeAllCurves(c) }()
 	out := &Output{}
 	rs := lg.Evals.Col("reward_sum")
 	if n := len(rs.Value); n > 0 {
@@ -56,10 +46,32 @@ func runCurves(c *Context) (*Output, error) {
 			sum.CurveStep, sum.CurveValue = rs.Step, rs.Value
 		}
 	}
-	if c.Opt.CoreOnly {
-		return out, nil
+	var err error
+	if !c.Opt.CoreOnly {
+		err = plotCurves(c, out)
 	}
-	return out, plotCurves(c, out)
+	if werr := <-written; werr != nil {
+		return nil, werr
+	}
+	return out, err
+}
+
+// writeAllCurves writes one array per field of every kind of record of
+// every log, one row per record that has the field, full resolution.
+func writeAllCurves(c *Context) error {
+	for _, t := range c.Run.Log.Tables() {
+		if err := writeCurves(c, tablePrefix("", t), t); err != nil {
+			return err
+		}
+	}
+	for _, o := range c.Run.OtherLogs {
+		for _, t := range o.Tables() {
+			if err := writeCurves(c, tablePrefix(logStem(o.Path), t), t); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // tablePrefix names a kind of record in curve file names: "step",
@@ -152,16 +164,9 @@ func plotCurves(c *Context, out *Output) error {
 			order = append(order, name)
 		}
 	}
+	var fields []fieldCurve
 	for _, name := range order {
-		s, xl := curveX(st, name, c.Opt.X)
-		if len(s.Value) == 0 {
-			continue
-		}
-		chart, err := stepCurve(c, out, "train_"+unsafeName.ReplaceAllString(name, "_"), "", name, s, xl)
-		if err != nil {
-			return err
-		}
-		lossCharts = append(lossCharts, chart)
+		fields = append(fields, fieldCurve{name: "train_" + unsafeName.ReplaceAllString(name, "_"), field: name, t: st})
 	}
 	// Every other kind of record of this log and of the run's other logs.
 	type other struct {
@@ -180,16 +185,22 @@ func plotCurves(c *Context, out *Output) error {
 	for _, o := range others {
 		prefix := tablePrefix(o.log, o.t)
 		for _, name := range o.t.Names {
-			s, xl := curveX(o.t, name, c.Opt.X)
-			if len(s.Value) == 0 || name == "time" {
-				continue
+			if name != "time" {
+				fields = append(fields, fieldCurve{name: "log_" + unsafeName.ReplaceAllString(prefix+"_"+name, "_"), title: prefix + ": ", field: name, t: o.t})
 			}
-			chart, err := stepCurve(c, out, "log_"+unsafeName.ReplaceAllString(prefix+"_"+name, "_"), prefix+": ", name, s, xl)
-			if err != nil {
-				return err
-			}
-			lossCharts = append(lossCharts, chart)
 		}
+	}
+	// Each field's figure and chart reduce up to millions of points: on
+	// every core.
+	par.For(len(fields), func(i int) { fields[i].draw(c) })
+	for _, f := range fields {
+		if f.skip {
+			continue
+		}
+		if err := out.add("losses", f.name, f.fig, f.err); err != nil {
+			return err
+		}
+		lossCharts = append(lossCharts, f.chart)
 	}
 	for _, x := range []struct {
 		section string
@@ -207,24 +218,37 @@ func plotCurves(c *Context, out *Output) error {
 	return nil
 }
 
-// stepCurve draws one field as a figure named name and returns its
-// interactive chart; title prefixes the field's title.
-func stepCurve(c *Context, out *Output, name, title, field string, s loaders.Series, xlabel string) (plotting.Chart, error) {
+// fieldCurve is one field of a table drawn as a figure named name, with
+// its interactive chart; title prefixes the field's title.
+type fieldCurve struct {
+	name, title, field string
+	t                  *loaders.Table
+
+	skip  bool // the field has no values
+	fig   *plotting.Figure
+	err   error
+	chart plotting.Chart
+}
+
+// draw builds the figure and the chart.
+func (f *fieldCurve) draw(c *Context) {
+	s, xlabel := curveX(f.t, f.field, c.Opt.X)
+	if len(s.Value) == 0 {
+		f.skip = true
+		return
+	}
 	st := plotting.CurveStyle{XLabel: xlabel, Smooth: c.Opt.Smooth}
-	fig, err := st.StepField(field, s.Step, s.Value)
-	if err == nil && title != "" {
-		fig.Plot().Title.Text = title + fig.Plot().Title.Text
+	f.fig, f.err = st.StepField(f.field, s.Step, s.Value)
+	if f.err == nil && f.title != "" {
+		f.fig.Plot().Title.Text = f.title + f.fig.Plot().Title.Text
 	}
-	if err := out.add("losses", name, fig, err); err != nil {
-		return plotting.Chart{}, err
-	}
-	lk := plotting.StepFieldLookOf(field)
+	lk := plotting.StepFieldLookOf(f.field)
 	label := lk.Label
 	if label == "" {
-		label = field
+		label = f.field
 	}
-	return plotting.Chart{Title: title + lk.Title, XLabel: xlabel, YLabel: lk.YLabel, Smooth: c.Opt.Smooth,
-		Curves: []plotting.Curve{{Label: label, X: s.Step, Y: s.Value, Color: lk.Color, Smooth: c.Opt.Smooth > 0 && plotting.Noisy(s.Value)}}}, nil
+	f.chart = plotting.Chart{Title: f.title + lk.Title, XLabel: xlabel, YLabel: lk.YLabel, Smooth: c.Opt.Smooth,
+		Curves: []plotting.Curve{{Label: label, X: s.Step, Y: s.Value, Color: lk.Color, Smooth: c.Opt.Smooth > 0 && plotting.Noisy(s.Value)}}}
 }
 
 // logSummary is the log part of summary.json (analysis 1).

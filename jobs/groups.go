@@ -11,15 +11,14 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/rleval/rleval/internal/atomicfile"
+	"github.com/rleval/rleval/internal/par"
 	"github.com/rleval/rleval/stats"
 )
 
@@ -538,22 +537,9 @@ func ComputeGroups(res *BatchResult, opt GroupOptions) (*Groups, error) {
 
 	// Groups are independent; each has its own random streams, so the
 	// result does not depend on the order they are computed in.
-	work := make(chan int)
-	var wg sync.WaitGroup
-	for range max(1, min(runtime.GOMAXPROCS(0), len(members))) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				groupStats(&g.Groups[i], scores[i], rows, members[i], boot.WithStream(uint64(i)<<8), curveBoot.WithStream(uint64(i)<<8), lo, hi, g.Thresholds)
-			}
-		}()
-	}
-	for i := range members {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
+	par.For(len(members), func(i int) {
+		groupStats(&g.Groups[i], scores[i], rows, members[i], boot.WithStream(uint64(i)<<8), curveBoot.WithStream(uint64(i)<<8), lo, hi, g.Thresholds)
+	})
 
 	g.Improvement = improvementMatrix(scores, opt.Bootstrap.Seed, g.PairReps, g.Level)
 	if len(members) > maxPairGroups {
@@ -612,38 +598,30 @@ func improvementMatrix(scores [][]float64, seed uint64, reps int, level float64)
 		m[i] = make([]*Stat, n)
 	}
 	type pair struct{ i, j int }
-	work := make(chan pair)
-	var wg sync.WaitGroup
-	for range max(1, runtime.GOMAXPROCS(0)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for p := range work {
-				x, y := stats.Scores{scores[p.i]}, stats.Scores{scores[p.j]}
-				if n > maxPairGroups {
-					v, err := stats.ProbabilityOfImprovement(x, y)
-					if err == nil {
-						nan := num(math.NaN())
-						m[p.i][p.j] = &Stat{num(v), nan, nan}
-					}
-					continue
-				}
-				b := stats.Bootstrap{Reps: reps, Seed: seed, Stream: 1<<40 + uint64(p.i*n+p.j), Level: level}
-				if iv, err := b.Improvement(x, y); err == nil {
-					m[p.i][p.j] = statOf(iv)
-				}
-			}
-		}()
-	}
+	var pairs []pair
 	for i := range n {
 		for j := range n {
 			if i != j && len(scores[i]) > 0 && len(scores[j]) > 0 {
-				work <- pair{i, j}
+				pairs = append(pairs, pair{i, j})
 			}
 		}
 	}
-	close(work)
-	wg.Wait()
+	par.For(len(pairs), func(k int) {
+		p := pairs[k]
+		x, y := stats.Scores{scores[p.i]}, stats.Scores{scores[p.j]}
+		if n > maxPairGroups {
+			v, err := stats.ProbabilityOfImprovement(x, y)
+			if err == nil {
+				nan := num(math.NaN())
+				m[p.i][p.j] = &Stat{num(v), nan, nan}
+			}
+			return
+		}
+		b := stats.Bootstrap{Reps: reps, Seed: seed, Stream: 1<<40 + uint64(p.i*n+p.j), Level: level}
+		if iv, err := b.Improvement(x, y); err == nil {
+			m[p.i][p.j] = statOf(iv)
+		}
+	})
 	return m
 }
 

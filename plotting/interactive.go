@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/rleval/rleval/internal/par"
 )
 
 // The vendored uPlot (see assets/uplot/README.md) and our chart script.
@@ -73,13 +75,12 @@ var chartLevels = []int{600, 5000}
 // block (each carries its own copy of uPlot, about 50 KB). Every string
 // from the charts is JSON-escaped for a <script> element.
 func InteractiveCurves(charts []Chart) (template.HTML, error) {
-	specs := make([]chartSpec, 0, len(charts))
-	for _, c := range charts {
-		s, err := newChartSpec(c)
+	specs, errs := make([]chartSpec, len(charts)), make([]error, len(charts))
+	par.For(len(charts), func(i int) { specs[i], errs[i] = newChartSpec(charts[i]) })
+	for i, err := range errs {
 		if err != nil {
-			return "", fmt.Errorf("interactive chart %q: %w", c.Title, err)
+			return "", fmt.Errorf("interactive chart %q: %w", charts[i].Title, err)
 		}
-		specs = append(specs, s)
 	}
 	data, err := json.Marshal(specs) // escapes <, > and & for HTML
 	if err != nil {
