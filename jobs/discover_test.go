@@ -190,7 +190,7 @@ func TestDiscoverFindsOtherLibrariesRuns(t *testing.T) {
 		got = append(got, r.Rel+" "+r.Layout)
 	}
 	want := []string{
-		"TD3/TD3_Pendulum-v1_0 td3", "TD3/TD3_Pendulum-v1_1 td3",
+		"TD3/DDPG_Pendulum-v1_0 td3", "TD3/OurDDPG_Pendulum-v1_0 td3", "TD3/TD3_Pendulum-v1_0 td3", "TD3/TD3_Pendulum-v1_1 td3",
 		"logs/ddpg/Pendulum-v1_1 sb3", "logs/sac/Pendulum-v1_1 sb3", "logs/sac/Pendulum-v1_2 sb3",
 		"logs/td3/Pendulum-v1_1 sb3", "logs/tqc/Pendulum-v1_1 sb3",
 		"runs/Pendulum-v1__td3_continuous_action__1__1700000000 cleanrl",
@@ -199,7 +199,7 @@ func TestDiscoverFindsOtherLibrariesRuns(t *testing.T) {
 		t.Fatalf("runs:\n got %q\nwant %q\nnotes %q", got, want, notes)
 	}
 	td3, _, err := Discover(filepath.Join(root, "TD3"))
-	if err != nil || len(td3) != 2 || td3[1].Rel != "TD3_Pendulum-v1_1" || td3[1].Path != filepath.Join(root, "TD3", "TD3_Pendulum-v1_1") {
+	if err != nil || len(td3) != 4 || td3[3].Rel != "TD3_Pendulum-v1_1" || td3[3].Path != filepath.Join(root, "TD3", "TD3_Pendulum-v1_1") {
 		t.Fatalf("TD3 root: %+v, %v", td3, err)
 	}
 }

@@ -40,9 +40,9 @@ func layoutFixtures(t *testing.T) []layoutFixture {
 		out = append(out, f)
 	}
 	// make_layouts.py writes 5 RL Zoo runs + 1 checkpoint, 1 CleanRL run
-	// and 2 original-TD3 runs: a missing fixture fails.
-	if len(out) != 9 {
-		t.Fatalf("found %d layout fixtures under testdata/expected-layouts, want 9 (run tools/make_layouts.py)", len(out))
+	// and 3 original-TD3 runs (2 TD3, 1 OurDDPG): a missing fixture fails.
+	if len(out) != 10 {
+		t.Fatalf("found %d layout fixtures under testdata/expected-layouts, want 10 (run tools/make_layouts.py)", len(out))
 	}
 	return out
 }
@@ -98,8 +98,9 @@ func TestEvaluateLayoutsMatchPyTorch(t *testing.T) {
 
 // TestBatchFindsEveryLayout: one batch over a folder mixing an upstream
 // run, an RL Zoo logs/ tree (TD3, SAC, SAC with gSDE, DDPG, TQC), a
-// CleanRL runs/ folder and an original-TD3 folder with two runs finds
-// every run, fails none, and names each run's library.
+// CleanRL runs/ folder and an original-TD3 folder with two TD3 runs and
+// the DDPG baselines finds every run, fails none (DDPG.py's critic is
+// unsupported: that run is partial), and names each run's library.
 func TestBatchFindsEveryLayout(t *testing.T) {
 	root := t.TempDir()
 	abs, err := filepath.Abs(filepath.Join(testdata, "layouts"))
@@ -143,6 +144,8 @@ func TestBatchFindsEveryLayout(t *testing.T) {
 		"runs/Pendulum-v1__td3_continuous_action__1__1700000000": "cleanrl",
 		"TD3/TD3_Pendulum-v1_0":                                  "sfujim/TD3",
 		"TD3/TD3_Pendulum-v1_1":                                  "sfujim/TD3",
+		"TD3/OurDDPG_Pendulum-v1_0":                              "sfujim/TD3",
+		"TD3/DDPG_Pendulum-v1_0":                                 "sfujim/TD3",
 	}
 	if len(got) != len(want) {
 		var names []string

@@ -101,6 +101,10 @@ type netRecipe struct {
 	actDim  int
 	// meanClip is the clamp of an actor's pre-tanh output (SB3 gSDE).
 	meanClip float32
+	// eitherKind: the keys alone do not tell an actor from a critic (an
+	// original-TD3 actor and OurDDPG's critic are both l1..l3); a caller's
+	// wish decides.
+	eitherKind bool
 }
 
 // sb3DefaultClipMean is SB3 SAC's clip_mean default: with gSDE its mean
@@ -462,7 +466,7 @@ func setKind(n *Network, sd *stateDict, r netRecipe, want NetKind, obsHint int, 
 		}
 	}
 	if want != "" {
-		if (want == KindCritic) != (kind == KindCritic) {
+		if (want == KindCritic) != (kind == KindCritic) && !r.eitherKind {
 			return invalidf("expected a %s but the keys (%s) make it a %s", want, keyList(sd.keys), kind)
 		}
 		kind = want
@@ -594,8 +598,9 @@ func recogniseTD3(sd *stateDict) []netRecipe {
 	}
 	if l := namedLayers(sd, "l1", "l2", "l3"); l != nil {
 		// The actor outputs max_action*tanh(l3); max_action is not saved,
-		// so Low and High stay nil for the caller to fill in.
-		return []netRecipe{{format: "td3", layers: l, actorOK: true, kind: KindActor}}
+		// so Low and High stay nil for the caller to fill in. The same
+		// code's OurDDPG saves its one critic with these keys too.
+		return []netRecipe{{format: "td3", layers: l, actorOK: true, kind: KindActor, eitherKind: true}}
 	}
 	return nil
 }

@@ -15,6 +15,10 @@ var (
 	// ErrInvalid means a file exists but is not what its name promises:
 	// truncated, corrupt, or of an unexpected layout.
 	ErrInvalid = errors.New("invalid file")
+	// ErrUnsupported means a file is sound but holds a network rleval does
+	// not evaluate (sfujim DDPG.py's critic, which takes the action at its
+	// second layer); the run's other analyses still run.
+	ErrUnsupported = errors.New("network not supported")
 	// ErrUnsafePickle means a pickle asked to call something a checkpoint has
 	// no business calling (os.system, builtins.eval, ...). Nothing was called.
 	ErrUnsafePickle = errors.New("unsafe pickle: refused to call a global")

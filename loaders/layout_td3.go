@@ -114,13 +114,10 @@ func loadTD3Run(dir, id string, opt LoadOptions) (*Run, error) {
 		r.Nets[RoleActor] = a
 	}
 	r.NetPaths[RoleCritic1], r.NetPaths[RoleCritic2] = criticPath+"#q1", criticPath+"#q2"
-	if qs, err := LoadNetworks(criticPath); err != nil {
-		r.NetErrs[RoleCritic1], r.NetErrs[RoleCritic2] = err, err
-	} else if qs["q1"] == nil || qs["q2"] == nil {
-		err := fmt.Errorf("load %s: not a twin critic (l1..l6): %w", criticPath, ErrInvalid)
+	if q1, q2, err := loadTD3Critics(criticPath, r.Nets[RoleActor]); err != nil {
 		r.NetErrs[RoleCritic1], r.NetErrs[RoleCritic2] = err, err
 	} else {
-		r.Nets[RoleCritic1], r.Nets[RoleCritic2] = qs["q1"], qs["q2"]
+		r.Nets[RoleCritic1], r.Nets[RoleCritic2] = q1, q2
 	}
 	r.checkShapes()
 	for _, role := range []Role{RoleActorTarget, RoleCritic1Target, RoleCritic2Target} {
@@ -132,4 +129,52 @@ func loadTD3Run(dir, id string, opt LoadOptions) (*Run, error) {
 	r.BufferPath = filepath.Join(dir, "models")
 	r.BufferErr = fmt.Errorf("%s: original TD3 saves no replay buffer: %w", dir, ErrNotExist)
 	return r, nil
+}
+
+// loadTD3Critics reads the critic file of the original TD3 code: TD3's twin
+// critic (l1..l3 and l4..l6), or the one critic of its OurDDPG baseline
+// (l1..l3 of cat(s, a)), which then fills both roles, as DDPG's critic does
+// in Stable-Baselines3 runs (Q = min(Q1, Q1)). Its DDPG.py baseline's critic
+// takes the action at l2, a network rleval does not evaluate: that is
+// ErrUnsupported. actor, when loaded, tells the observation size.
+func loadTD3Critics(path string, actor *Network) (q1, q2 *Network, err error) {
+	qs, err := LoadNetworks(path)
+	if err != nil {
+		if ddpgCritic(path, actor) {
+			return nil, nil, fmt.Errorf("load %s: the critic of the DDPG.py baseline takes the action at its second layer (l2), "+
+				"which rleval does not evaluate; the actor's analyses still run: %w", path, ErrUnsupported)
+		}
+		return nil, nil, err
+	}
+	if qs["q1"] != nil && qs["q2"] != nil {
+		return qs["q1"], qs["q2"], nil
+	}
+	obs := 0
+	if actor != nil {
+		obs = actor.ObsDim
+	}
+	q, err := LoadNetworkAs(path, KindCritic, obs)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w (neither TD3's twin critic l1..l6 nor OurDDPG's critic l1..l3)", err)
+	}
+	return q, q, nil
+}
+
+// ddpgCritic reports a DDPG.py critic: l1 takes the observation and l2 the
+// output of l1 and the action.
+func ddpgCritic(path string, actor *Network) bool {
+	if actor == nil {
+		return false
+	}
+	root, err := ReadTorchFile(path)
+	if err != nil {
+		return false
+	}
+	sd, ok := toStateDict(root)
+	if !ok || sd.has("l4.weight") {
+		return false
+	}
+	w1, w2 := sd.tensors["l1.weight"], sd.tensors["l2.weight"]
+	return w1 != nil && w2 != nil && len(w1.Shape) == 2 && len(w2.Shape) == 2 &&
+		w1.Shape[1] == actor.ObsDim && w2.Shape[1] == w1.Shape[0]+actor.ActDim
 }

@@ -97,6 +97,7 @@ func TestLayoutNetworksMatchPyTorch(t *testing.T) {
 		"logs+tqc+Pendulum-v1_1":                                 "logs/tqc/Pendulum-v1_1",
 		"runs+Pendulum-v1__td3_continuous_action__1__1700000000": "runs/Pendulum-v1__td3_continuous_action__1__1700000000",
 		"TD3+TD3_Pendulum-v1_1":                                  "TD3/TD3_Pendulum-v1_1",
+		"TD3+OurDDPG_Pendulum-v1_0":                              "TD3/OurDDPG_Pendulum-v1_0",
 	}
 	for exp, rel := range runs {
 		t.Run(exp, func(t *testing.T) {
@@ -548,5 +549,45 @@ func TestLoadRunLogsLater(t *testing.T) {
 	}
 	if now.Log.Steps.Count == 0 {
 		t.Fatal("the fixture's log has no step records")
+	}
+}
+
+// The original TD3 code's DDPG baselines: OurDDPG's one critic (l1..l3, the
+// keys of an actor) fills both critic roles; DDPG.py's critic, which takes
+// the action at l2, is refused as unsupported, not as a broken file, and
+// the actor still loads.
+func TestTD3CodeDDPGBaselines(t *testing.T) {
+	r, err := LoadRun(filepath.Join(layoutsDir, "TD3", "OurDDPG_Pendulum-v1_0"), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1, c2 := r.Nets[RoleCritic1], r.Nets[RoleCritic2]
+	if c1 == nil || c1 != c2 || c1.Kind != KindCritic || c1.ObsDim != 3 || c1.ActDim != 1 {
+		t.Fatalf("OurDDPG critics %+v, %+v: %v", c1, c2, r.Problems())
+	}
+	if r.Config.Algorithm.Type != "ourddpg" {
+		t.Errorf("algorithm %q, want ourddpg", r.Config.Algorithm.Type)
+	}
+
+	r, err = LoadRun(filepath.Join(layoutsDir, "TD3", "DDPG_Pendulum-v1_0"), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Nets[RoleActor] == nil {
+		t.Fatalf("the DDPG actor did not load: %v", r.NetErrs[RoleActor])
+	}
+	err = r.NetErrs[RoleCritic1]
+	if r.Nets[RoleCritic1] != nil || !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "second layer (l2)") ||
+		!strings.Contains(err.Error(), "DDPG_Pendulum-v1_0_critic") {
+		t.Fatalf("DDPG.py critic: %v", err)
+	}
+	if len(r.Broken()) != 0 {
+		t.Fatalf("an unsupported network counted as a broken file: %v", r.Broken())
+	}
+
+	// An actor file read where a critic is wanted is still refused when
+	// its keys say which it is.
+	if _, err := LoadNetworkAs(fixture.Path(t, "runs", "2026-06-20_09-15-00_pendulum-gen2", "agent_td3", "actor.pt"), KindCritic, 0); err == nil {
+		t.Fatal("a gen-2 actor read as a critic")
 	}
 }

@@ -95,11 +95,12 @@ func (r *Run) Problems() []error {
 }
 
 // Broken lists the failures of files that exist but could not be read,
-// leaving out the ones that are simply absent.
+// leaving out the ones that are simply absent and the sound files that hold
+// a network rleval does not evaluate.
 func (r *Run) Broken() []error {
 	var out []error
 	for _, err := range r.Problems() {
-		if !errors.Is(err, ErrNotExist) {
+		if !errors.Is(err, ErrNotExist) && !errors.Is(err, ErrUnsupported) {
 			out = append(out, err)
 		}
 	}

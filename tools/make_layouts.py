@@ -6,7 +6,7 @@ that library saves it, plus the values PyTorch computes on them.
 
 writes testdata/layouts/ (an RL Zoo logs/ tree with TD3, SAC, SAC+gSDE with
 VecNormalize, DDPG and TQC runs, a CleanRL runs/ folder, an original-TD3
-folder holding two runs) and testdata/expected-layouts/<run path with / as +>/ (policy and
+folder holding two TD3 runs and the OurDDPG and DDPG baselines of that code) and testdata/expected-layouts/<run path with / as +>/ (policy and
 Q arrays on a grid_n x grid_n Pendulum grid and over the replay buffer).
 
 Stable-Baselines3, sb3-contrib, gymnasium and tensorboard are not installable
@@ -609,6 +609,31 @@ class TD3Critic(nn.Module):
         return self.l6(torch.relu(self.l5(torch.relu(self.l4(sa)))))
 
 
+class OurDDPGCritic(nn.Module):  # sfujim/TD3 OurDDPG.py: one Q of cat(s, a)
+    def __init__(self):
+        super().__init__()
+        self.l1 = nn.Linear(4, HID[0])
+        self.l2 = nn.Linear(HID[0], HID[1])
+        self.l3 = nn.Linear(HID[1], 1)
+
+    def forward(self, s, a):
+        q = torch.relu(self.l1(torch.cat([s, a], 1)))
+        return self.l3(torch.relu(self.l2(q)))
+
+
+class DDPGCritic(nn.Module):  # sfujim/TD3 DDPG.py: the action enters at l2
+    def __init__(self):
+        super().__init__()
+        self.l1 = nn.Linear(3, HID[0])
+        self.l2 = nn.Linear(HID[0] + 1, HID[1])
+        self.l3 = nn.Linear(HID[1], 1)
+
+    def forward(self, s, a):
+        q = torch.relu(self.l1(s))
+        q = torch.relu(self.l2(torch.cat([q, a], 1)))
+        return self.l3(q)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default="testdata")
@@ -694,6 +719,22 @@ def main():
         write_expected(os.path.join(exp_root, "TD3+" + fn), GRID_N, actor,
                        lambda s, a, c=critic: c.Q(s, a, 1), lambda s, a, c=critic: c.Q(s, a, 2), torch.min,
                        notes="sfujim/TD3, max_action 2 from Pendulum-v1")
+    # The same code's DDPG baselines, saved the same way: OurDDPG's one
+    # critic is a plain MLP of cat(s, a); DDPG.py's feeds the action into l2.
+    for policy, critic in (("OurDDPG", OurDDPGCritic()), ("DDPG", DDPGCritic())):
+        fn = f"{policy}_Pendulum-v1_0"
+        actor = TD3Actor(2.0)
+        for m in (actor, critic):
+            perturb(m, g)
+        base = os.path.join(td3, "models", fn)
+        torch.save(critic.state_dict(), base + "_critic")
+        torch.save(adam_state(critic), base + "_critic_optimizer")
+        torch.save(actor.state_dict(), base + "_actor")
+        torch.save(adam_state(actor), base + "_actor_optimizer")
+        np.save(os.path.join(td3, "results", fn), [float(-1400 + 150 * i) for i in range(4)])
+        if policy == "OurDDPG":
+            write_expected(os.path.join(exp_root, "TD3+" + fn), GRID_N, actor, critic, critic, torch.min,
+                           notes="sfujim/TD3 OurDDPG: one critic fills both roles")
 
 
 if __name__ == "__main__":
