@@ -2,18 +2,18 @@ package bench
 
 import (
 	"fmt"
-	"math"
 	"sync"
 	"time"
 
 	"github.com/rleval/rleval/graph"
+	"github.com/rleval/rleval/internal/nettest"
 	"github.com/rleval/rleval/loaders"
 	"github.com/rleval/rleval/worker"
 )
 
-// fakeBackend evaluates networks with a plain float64 loop: slow, simple,
-// and enough to give Run real work to time without depending on graph's
-// CPU plan.
+// fakeBackend evaluates networks with nettest.Ref64, the tests' plain
+// float64 loop: slow, simple, and enough to give Run real work to time
+// without depending on graph's CPU plan.
 type fakeBackend struct {
 	name           string
 	chunk, workers int // 0: no Preferences
@@ -35,38 +35,14 @@ func (f *fakeBackend) count(n int) error {
 	return f.fail
 }
 
-func forward(net *loaders.Network, x []float32) []float64 {
-	cur := make([]float64, len(x))
-	for i, v := range x {
-		cur[i] = float64(v)
-	}
-	for li, l := range net.Layers {
-		next := make([]float64, l.Out)
-		for o := range next {
-			s := float64(l.B[o])
-			for i := 0; i < l.In; i++ {
-				s += float64(l.W[o*l.In+i]) * cur[i]
-			}
-			if li < len(net.Layers)-1 {
-				s = max(s, 0)
-			}
-			next[o] = s
-		}
-		cur = next
-	}
-	return cur
-}
-
 func (f *fakeBackend) Policy(actor *loaders.Network, obs []float32, n int, act []float32) error {
 	if err := f.count(n); err != nil {
 		return err
 	}
 	od, ad := actor.ObsDim, actor.ActDim
 	for r := 0; r < n; r++ {
-		v := forward(actor, obs[r*od:(r+1)*od])
-		for j := 0; j < ad; j++ {
-			half := float64(actor.High[j]-actor.Low[j]) / 2
-			act[r*ad+j] = float32(float64(actor.Low[j]) + (math.Tanh(v[j])+1)*half)
+		for j, a := range nettest.Ref64(actor, obs[r*od:(r+1)*od]) {
+			act[r*ad+j] = float32(a)
 		}
 	}
 	return nil
@@ -81,9 +57,9 @@ func (f *fakeBackend) Q(c1, c2 *loaders.Network, obs, act []float32, n int, q1, 
 	for r := 0; r < n; r++ {
 		copy(x, obs[r*od:(r+1)*od])
 		copy(x[od:], act[r*ad:(r+1)*ad])
-		q1[r] = float32(forward(c1, x)[0])
+		q1[r] = float32(nettest.Ref64(c1, x)[0])
 		if c2 != nil {
-			q2[r] = float32(forward(c2, x)[0])
+			q2[r] = float32(nettest.Ref64(c2, x)[0])
 		}
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rleval/rleval/internal/nettest"
 	"github.com/rleval/rleval/loaders"
 )
 
@@ -19,14 +20,14 @@ import (
 const benchRows = 1 << 18
 
 // benchNets returns the 256×256 TD3 actor and critics the benchmarks use.
-func benchNets() (actor, c1, c2 *loaders.Network) { return testShapes[0].nets(42) }
+func benchNets() (actor, c1, c2 *loaders.Network) { return nettest.Shapes[0].Nets(RandomNetwork, 42) }
 
 func benchBuffer(b *testing.B) (obs, act *SliceRows) {
-	obs, err := NewSliceRows(randomRows(benchRows, 3, 3, 1), 3)
+	obs, err := NewSliceRows(nettest.RandomRows(benchRows, 3, 3, 1), 3)
 	if err != nil {
 		b.Fatal(err)
 	}
-	act, err = NewSliceRows(randomRows(benchRows, 1, 2, 2), 1)
+	act, err = NewSliceRows(nettest.RandomRows(benchRows, 1, 2, 2), 1)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -120,8 +121,8 @@ func BenchmarkEngineFullQ(b *testing.B) {
 func BenchmarkSgemmCeiling(b *testing.B) {
 	const m, n, k = 4096, 256, 256
 	workers := runtime.GOMAXPROCS(0)
-	a := randomRows(m, k, 1, 1)
-	w := randomRows(n, k, 1, 2)
+	a := nettest.RandomRows(m, k, 1, 1)
+	w := nettest.RandomRows(n, k, 1, 2)
 	bt, ldb := packWeights(w, n, k)
 	kernels := map[string]func(c []float32){
 		"blas": func(c []float32) { sgemmNN(m, n, k, a, k, w, n, c, n) },
@@ -163,8 +164,8 @@ func BenchmarkSgemmCeiling(b *testing.B) {
 func BenchmarkReferenceFullQ(b *testing.B) {
 	const rows = 1 << 15
 	actor, c1, c2 := benchNets()
-	obs, _ := NewSliceRows(randomRows(rows, 3, 3, 1), 3)
-	act, _ := NewSliceRows(randomRows(rows, 1, 2, 2), 1)
+	obs, _ := NewSliceRows(nettest.RandomRows(rows, 3, 3, 1), 3)
+	act, _ := NewSliceRows(nettest.RandomRows(rows, 1, 2, 2), 1)
 	ref := NewReference()
 	defer ref.Close()
 	e := NewEngine(ref, Options{Chunk: 4096, Workers: 1})

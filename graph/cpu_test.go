@@ -5,19 +5,20 @@ import (
 	"math"
 	"testing"
 
+	"github.com/rleval/rleval/internal/nettest"
 	"github.com/rleval/rleval/loaders"
 )
 
 func TestCPUMatchesFloat64Reference(t *testing.T) {
-	for _, s := range testShapes {
+	for _, s := range nettest.Shapes {
 		for _, chunk := range []int{1, 7, 64, DefaultCPUChunk} {
-			t.Run(fmt.Sprintf("%s/chunk%d", s.name, chunk), func(t *testing.T) {
-				actor, c1, c2 := s.nets(1)
+			t.Run(fmt.Sprintf("%s/chunk%d", s.Name, chunk), func(t *testing.T) {
+				actor, c1, c2 := s.Nets(RandomNetwork, 1)
 				const n = 300
-				obs := randomRows(n, s.obsDim, 3, 2)
-				act := randomRows(n, s.actDim, 2, 3)
+				obs := nettest.RandomRows(n, s.ObsDim, 3, 2)
+				act := nettest.RandomRows(n, s.ActDim, 2, 3)
 				b := NewCPU(Options{Chunk: chunk})
-				gotA := make([]float32, n*s.actDim)
+				gotA := make([]float32, n*s.ActDim)
 				q1, q2 := make([]float32, n), make([]float32, n)
 				if err := b.Policy(actor, obs, n, gotA); err != nil {
 					t.Fatal(err)
@@ -26,18 +27,18 @@ func TestCPUMatchesFloat64Reference(t *testing.T) {
 					t.Fatal(err)
 				}
 				wantA, wantQ1, wantQ2 := refAll(actor, c1, c2, obs, act, n)
-				checkClose(t, "policy", gotA, wantA)
-				checkClose(t, "q1", q1, wantQ1)
-				checkClose(t, "q2", q2, wantQ2)
+				nettest.CheckClose(t, "policy", gotA, wantA)
+				nettest.CheckClose(t, "q1", q1, wantQ1)
+				nettest.CheckClose(t, "q2", q2, wantQ2)
 
-				pa := make([]float32, n*s.actDim)
+				pa := make([]float32, n*s.ActDim)
 				if err := b.QPolicy(actor, c1, c2, obs, n, pa, q1, q2); err != nil {
 					t.Fatal(err)
 				}
 				_, wantQ1, wantQ2 = refAll(nil, c1, c2, obs, pa, n)
-				checkClose(t, "qpolicy act", pa, wantA)
-				checkClose(t, "qpolicy q1", q1, wantQ1)
-				checkClose(t, "qpolicy q2", q2, wantQ2)
+				nettest.CheckClose(t, "qpolicy act", pa, wantA)
+				nettest.CheckClose(t, "qpolicy q1", q1, wantQ1)
+				nettest.CheckClose(t, "qpolicy q2", q2, wantQ2)
 			})
 		}
 	}
@@ -50,12 +51,12 @@ func refAll(actor, c1, c2 *loaders.Network, obs, act []float32, n int) (a, q1, q
 	x := make([]float32, od+ad)
 	for r := 0; r < n; r++ {
 		if actor != nil {
-			a = append(a, ref64(actor, obs[r*od:(r+1)*od])...)
+			a = append(a, nettest.Ref64(actor, obs[r*od:(r+1)*od])...)
 		}
 		copy(x, obs[r*od:(r+1)*od])
 		copy(x[od:], act[r*ad:(r+1)*ad])
-		q1 = append(q1, ref64(c1, x)[0])
-		q2 = append(q2, ref64(c2, x)[0])
+		q1 = append(q1, nettest.Ref64(c1, x)[0])
+		q2 = append(q2, nettest.Ref64(c2, x)[0])
 	}
 	return a, q1, q2
 }
@@ -65,31 +66,31 @@ func refAll(actor, c1, c2 *loaders.Network, obs, act []float32, n int) (a, q1, q
 // results do not depend on chunk size or worker count; in a build that is
 // not BitReproducible (OpenBLAS), within ANALYSES.md's tolerance.
 func TestCPUResultsDoNotDependOnChunking(t *testing.T) {
-	for i, s := range testShapes {
-		t.Run(s.name, func(t *testing.T) {
-			actor, c1, c2 := s.nets(uint64(100 + i))
+	for i, s := range nettest.Shapes {
+		t.Run(s.Name, func(t *testing.T) {
+			actor, c1, c2 := s.Nets(RandomNetwork, uint64(100+i))
 			const n = 301
-			obs := randomRows(n, s.obsDim, 3, uint64(i))
+			obs := nettest.RandomRows(n, s.ObsDim, 3, uint64(i))
 			whole := NewCPU(Options{})
-			wantA, wantQ1, wantQ2 := make([]float32, n*s.actDim), make([]float32, n), make([]float32, n)
+			wantA, wantQ1, wantQ2 := make([]float32, n*s.ActDim), make([]float32, n), make([]float32, n)
 			if err := whole.QPolicy(actor, c1, c2, obs, n, wantA, wantQ1, wantQ2); err != nil {
 				t.Fatal(err)
 			}
 			for _, step := range []int{1, 3, 37, 64, 65, 200} {
 				b := NewCPU(Options{Tile: 64})
-				gotA, gotQ1, gotQ2 := make([]float32, n*s.actDim), make([]float32, n), make([]float32, n)
+				gotA, gotQ1, gotQ2 := make([]float32, n*s.ActDim), make([]float32, n), make([]float32, n)
 				for off := 0; off < n; off += step {
 					m := min(step, n-off)
-					ad := s.actDim
-					if err := b.QPolicy(actor, c1, c2, obs[off*s.obsDim:(off+m)*s.obsDim], m,
+					ad := s.ActDim
+					if err := b.QPolicy(actor, c1, c2, obs[off*s.ObsDim:(off+m)*s.ObsDim], m,
 						gotA[off*ad:(off+m)*ad], gotQ1[off:off+m], gotQ2[off:off+m]); err != nil {
 						t.Fatal(err)
 					}
 				}
 				if !BitReproducible {
-					checkClose(t, fmt.Sprintf("step %d act", step), gotA, f64(wantA))
-					checkClose(t, fmt.Sprintf("step %d q1", step), gotQ1, f64(wantQ1))
-					checkClose(t, fmt.Sprintf("step %d q2", step), gotQ2, f64(wantQ2))
+					nettest.CheckClose(t, fmt.Sprintf("step %d act", step), gotA, f64(wantA))
+					nettest.CheckClose(t, fmt.Sprintf("step %d q1", step), gotQ1, f64(wantQ1))
+					nettest.CheckClose(t, fmt.Sprintf("step %d q2", step), gotQ2, f64(wantQ2))
 					continue
 				}
 				for k := range wantA {

@@ -6,22 +6,23 @@ import (
 	"math"
 	"testing"
 
+	"github.com/rleval/rleval/internal/nettest"
 	"github.com/rleval/rleval/loaders"
 )
 
 // TestEngineChunkBoundaries pins that every row is evaluated exactly once
 // whatever the chunking: n a multiple of the chunk or not, n < chunk, n = 1.
 func TestEngineChunkBoundaries(t *testing.T) {
-	s := testShapes[0]
-	actor, c1, c2 := s.nets(5)
+	s := nettest.Shapes[0]
+	actor, c1, c2 := s.Nets(RandomNetwork, 5)
 	for _, tc := range []struct{ n, chunk, workers int }{
 		{1, 64, 2}, {63, 64, 2}, {64, 64, 2}, {65, 64, 2}, {1000, 64, 3}, {1000, 128, 1}, {129, 4096, 2},
 	} {
 		t.Run(fmt.Sprintf("n%d-chunk%d-workers%d", tc.n, tc.chunk, tc.workers), func(t *testing.T) {
-			obsv := randomRows(tc.n, s.obsDim, 3, 9)
-			actv := randomRows(tc.n, s.actDim, 2, 10)
-			obs, _ := NewSliceRows(obsv, s.obsDim)
-			act, _ := NewSliceRows(actv, s.actDim)
+			obsv := nettest.RandomRows(tc.n, s.ObsDim, 3, 9)
+			actv := nettest.RandomRows(tc.n, s.ActDim, 2, 10)
+			obs, _ := NewSliceRows(obsv, s.ObsDim)
+			act, _ := NewSliceRows(actv, s.ActDim)
 			e := NewEngine(NewCPU(Options{}), Options{Chunk: tc.chunk, Workers: tc.workers})
 			var progress []int
 			e.Progress = func(done, total int) {
@@ -42,18 +43,18 @@ func TestEngineChunkBoundaries(t *testing.T) {
 				t.Fatal(err)
 			}
 			wantA, wantQ1, wantQ2 := refAll(actor, c1, c2, obsv, actv, tc.n)
-			checkClose(t, "policy", pa, wantA)
-			checkClose(t, "q1", q1, wantQ1)
-			checkClose(t, "q2", q2, wantQ2)
-			checkClose(t, "qmin", qm, minOf(wantQ1, wantQ2))
+			nettest.CheckClose(t, "policy", pa, wantA)
+			nettest.CheckClose(t, "q1", q1, wantQ1)
+			nettest.CheckClose(t, "q2", q2, wantQ2)
+			nettest.CheckClose(t, "qmin", qm, minOf(wantQ1, wantQ2))
 
 			pa2 := make([]float32, tc.n)
 			if err := e.QPolicy(actor, c1, c2, obs, pa2, q1, q2, qm); err != nil {
 				t.Fatal(err)
 			}
 			_, wantQ1, wantQ2 = refAll(nil, c1, c2, obsv, pa2, tc.n)
-			checkClose(t, "qpolicy act", pa2, wantA)
-			checkClose(t, "qpolicy qmin", qm, minOf(wantQ1, wantQ2))
+			nettest.CheckClose(t, "qpolicy act", pa2, wantA)
+			nettest.CheckClose(t, "qpolicy qmin", qm, minOf(wantQ1, wantQ2))
 
 			// The stream delivers the same values, in row order.
 			next := 0
@@ -93,11 +94,11 @@ func minOf(a, b []float64) []float64 {
 // TestEngineOneCriticLeavesQ2Unwritten pins that a nil second critic gives
 // q1 only, and nil outputs in the stream.
 func TestEngineOneCriticLeavesQ2Unwritten(t *testing.T) {
-	s := testShapes[2]
-	actor, c1, _ := s.nets(3)
+	s := nettest.Shapes[2]
+	actor, c1, _ := s.Nets(RandomNetwork, 3)
 	const n = 100
-	obsv := randomRows(n, s.obsDim, 3, 1)
-	obs, _ := NewSliceRows(obsv, s.obsDim)
+	obsv := nettest.RandomRows(n, s.ObsDim, 3, 1)
+	obs, _ := NewSliceRows(obsv, s.ObsDim)
 	e := NewEngine(NewCPU(Options{}), Options{Chunk: 32})
 	err := e.QPolicyStream(actor, c1, nil, obs, func(start int, v ...[]float32) error {
 		if v[2] != nil || v[3] != nil {
@@ -116,8 +117,8 @@ func TestEngineOneCriticLeavesQ2Unwritten(t *testing.T) {
 // TestEngineStopsOnCallbackError pins that the first callback error ends the
 // workload and is returned.
 func TestEngineStopsOnCallbackError(t *testing.T) {
-	s := testShapes[0]
-	actor, _, _ := s.nets(3)
+	s := nettest.Shapes[0]
+	actor, _, _ := s.Nets(RandomNetwork, 3)
 	e := NewEngine(NewCPU(Options{}), Options{Chunk: 16, Workers: 2})
 	stop := errors.New("stop")
 	calls := 0
@@ -139,8 +140,8 @@ func TestEngineStopsOnCallbackError(t *testing.T) {
 // TestEngineRejectsMismatchedInputs pins errors instead of panics on bad
 // shapes.
 func TestEngineRejectsMismatchedInputs(t *testing.T) {
-	s := testShapes[0]
-	actor, c1, c2 := s.nets(3)
+	s := nettest.Shapes[0]
+	actor, c1, c2 := s.Nets(RandomNetwork, 3)
 	e := NewEngine(NewCPU(Options{}), Options{})
 	obs4, _ := NewSliceRows(make([]float32, 40), 4)
 	obs3, _ := NewSliceRows(make([]float32, 30), 3)
@@ -163,13 +164,13 @@ func TestEngineRejectsMismatchedInputs(t *testing.T) {
 
 // TestCPUAllocatesNothingAfterWarmUp pins the hot path's zero allocations.
 func TestCPUAllocatesNothingAfterWarmUp(t *testing.T) {
-	for _, s := range testShapes {
-		t.Run(s.name, func(t *testing.T) {
-			actor, c1, c2 := s.nets(3)
+	for _, s := range nettest.Shapes {
+		t.Run(s.Name, func(t *testing.T) {
+			actor, c1, c2 := s.Nets(RandomNetwork, 3)
 			const n = 1000
 			b := NewCPU(Options{Chunk: 256})
-			obs := randomRows(n, s.obsDim, 3, 1)
-			act := make([]float32, n*s.actDim)
+			obs := nettest.RandomRows(n, s.ObsDim, 3, 1)
+			act := make([]float32, n*s.ActDim)
 			q1, q2 := make([]float32, n), make([]float32, n)
 			allocs := testing.AllocsPerRun(5, func() {
 				if err := b.QPolicy(actor, c1, c2, obs, n, act, q1, q2); err != nil {
@@ -195,8 +196,8 @@ func TestCPUAllocatesNothingAfterWarmUp(t *testing.T) {
 // TestEngineAllocationsDoNotGrowWithChunks pins that the Engine allocates per
 // call, never per chunk.
 func TestEngineAllocationsDoNotGrowWithChunks(t *testing.T) {
-	s := testShapes[0]
-	actor, c1, c2 := s.nets(3)
+	s := nettest.Shapes[0]
+	actor, c1, c2 := s.Nets(RandomNetwork, 3)
 	e := NewEngine(NewCPU(Options{}), Options{Chunk: 64, Workers: 2})
 	count := func(n int) float64 {
 		g := PendulumGrid(n)
@@ -217,14 +218,14 @@ func TestEngineAllocationsDoNotGrowWithChunks(t *testing.T) {
 // reference (the Engine's fallback), whole and streamed; on the CPU of a
 // build that is not BitReproducible, within ANALYSES.md's tolerance.
 func TestQFullMatchesQAndQPolicy(t *testing.T) {
-	for i, s := range testShapes {
-		t.Run(s.name, func(t *testing.T) {
-			actor, c1, c2 := s.nets(uint64(30 + i))
+	for i, s := range nettest.Shapes {
+		t.Run(s.Name, func(t *testing.T) {
+			actor, c1, c2 := s.Nets(RandomNetwork, uint64(30+i))
 			const n = 333
-			obsv := randomRows(n, s.obsDim, 3, 1)
-			actv := randomRows(n, s.actDim, 2, 2)
-			obs, _ := NewSliceRows(obsv, s.obsDim)
-			act, _ := NewSliceRows(actv, s.actDim)
+			obsv := nettest.RandomRows(n, s.ObsDim, 3, 1)
+			actv := nettest.RandomRows(n, s.ActDim, 2, 2)
+			obs, _ := NewSliceRows(obsv, s.ObsDim)
+			act, _ := NewSliceRows(actv, s.ActDim)
 			for _, b := range []Backend{NewCPU(Options{Tile: 64}), NewReference()} {
 				for _, two := range []bool{true, false} {
 					cc2 := c2
@@ -255,8 +256,8 @@ func TestQFullMatchesQAndQPolicy(t *testing.T) {
 					}
 					if _, cpu := b.(*CPU); cpu && !BitReproducible {
 						// OpenBLAS rounds a row by its place in the stacked tile.
-						checkClose(t, "QFull buffer", gotB, f64(wantB))
-						checkClose(t, "QFull policy", gotP, f64(wantP))
+						nettest.CheckClose(t, "QFull buffer", gotB, f64(wantB))
+						nettest.CheckClose(t, "QFull policy", gotP, f64(wantP))
 						copy(wantB, gotB) // the stream must still match QFull
 						copy(wantP, gotP)
 					}
@@ -314,30 +315,30 @@ func TestPolicyStdIsExpOfClampedLogStd(t *testing.T) {
 		if err := NewEngine(b, Options{Chunk: 2}).PolicyStd(actor, obs, got); err != nil {
 			t.Fatalf("%s: %v", b.Name(), err)
 		}
-		checkClose(t, b.Name(), got, want)
+		nettest.CheckClose(t, b.Name(), got, want)
 	}
 	// A deeper random SAC actor agrees with the float64 reference's log_std.
-	s := testShapes[3]
-	sac, c1, _ := s.nets(7)
+	s := nettest.Shapes[3]
+	sac, c1, _ := s.Nets(RandomNetwork, 7)
 	const n = 200
-	ov := randomRows(n, s.obsDim, 3, 4)
-	rows, _ := NewSliceRows(ov, s.obsDim)
-	got := make([]float32, n*s.actDim)
+	ov := nettest.RandomRows(n, s.ObsDim, 3, 4)
+	rows, _ := NewSliceRows(ov, s.ObsDim)
+	got := make([]float32, n*s.ActDim)
 	if err := NewEngine(NewCPU(Options{}), Options{Chunk: 64}).PolicyStd(sac, rows, got); err != nil {
 		t.Fatal(err)
 	}
 	var wantDeep []float64
 	for r := 0; r < n; r++ {
-		raw := ref64Raw(sac, ov[r*s.obsDim:(r+1)*s.obsDim])
-		for j := 0; j < s.actDim; j++ {
-			wantDeep = append(wantDeep, math.Exp(math.Min(math.Max(raw[s.actDim+j], -20), 2)))
+		raw := ref64Raw(sac, ov[r*s.ObsDim:(r+1)*s.ObsDim])
+		for j := 0; j < s.ActDim; j++ {
+			wantDeep = append(wantDeep, math.Exp(math.Min(math.Max(raw[s.ActDim+j], -20), 2)))
 		}
 	}
-	checkClose(t, "deep std", got, wantDeep)
+	nettest.CheckClose(t, "deep std", got, wantDeep)
 	if err := NewEngine(NewCPU(Options{}), Options{}).PolicyStd(c1, rows, got); err == nil {
 		t.Error("PolicyStd of a critic gave no error")
 	}
-	td3, _, _ := testShapes[0].nets(1)
+	td3, _, _ := nettest.Shapes[0].Nets(RandomNetwork, 1)
 	if err := NewEngine(NewCPU(Options{}), Options{}).PolicyStd(td3, rows, got); err == nil {
 		t.Error("PolicyStd of a deterministic actor gave no error")
 	}
@@ -347,5 +348,5 @@ func TestPolicyStdIsExpOfClampedLogStd(t *testing.T) {
 func ref64Raw(net *loaders.Network, x []float32) []float64 {
 	c := *net
 	c.Kind = loaders.KindCritic
-	return ref64(&c, x)
+	return nettest.Ref64(&c, x)
 }

@@ -11,6 +11,7 @@ import (
 	"codeberg.org/sbinet/npyio"
 
 	"github.com/rleval/rleval/internal/fixture"
+	"github.com/rleval/rleval/internal/nettest"
 	"github.com/rleval/rleval/loaders"
 )
 
@@ -112,7 +113,7 @@ func checkFixture(t *testing.T, b Backend, exp string, nets map[string]*loaders.
 		for i, v := range w {
 			w64[i] = float64(v)
 		}
-		checkClose(t, file, got, w64)
+		nettest.CheckClose(t, file, got, w64)
 	}
 	actor, c1, c2 := nets["actor"], nets["critic1"], nets["critic2"]
 	ad := actor.ActDim

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"testing"
+
+	"github.com/rleval/rleval/internal/nettest"
 )
 
 // TestPackedGEMMMatchesNaiveProduct pins the assembly kernel on every edge:
@@ -19,9 +21,9 @@ func TestPackedGEMMMatchesNaiveProduct(t *testing.T) {
 			for _, k := range []int{1, 3, 256} {
 				t.Run(fmt.Sprintf("%dx%dx%d", m, n, k), func(t *testing.T) {
 					lda, ldc := k+2, n+3
-					a := randomRows(m, lda, 1, 1)
-					w := randomRows(k, n, 1, 2) // k×n, a plan step's layout
-					c := randomRows(m, ldc, 1, 3)
+					a := nettest.RandomRows(m, lda, 1, 1)
+					w := nettest.RandomRows(k, n, 1, 2) // k×n, a plan step's layout
+					c := nettest.RandomRows(m, ldc, 1, 3)
 					want := make([]float64, len(c))
 					for i := range c {
 						want[i] = float64(c[i])
@@ -54,7 +56,7 @@ func TestVectorKernelsMatchScalar(t *testing.T) {
 		t.Skip("no AVX2/FMA on this CPU")
 	}
 	for _, n := range []int{0, 1, 7, 8, 9, 31, 256} {
-		x := randomRows(n, 1, 1, uint64(n))
+		x := nettest.RandomRows(n, 1, 1, uint64(n))
 		if n > 3 {
 			x[3] = float32(math.NaN())
 		}
@@ -68,7 +70,7 @@ func TestVectorKernelsMatchScalar(t *testing.T) {
 		}
 	}
 	for _, k := range []int{16, 32, 256, 400} {
-		a, b := randomRows(k, 1, 1, 1), randomRows(k, 1, 1, 2)
+		a, b := nettest.RandomRows(k, 1, 1, 1), nettest.RandomRows(k, 1, 1, 2)
 		want := 0.0
 		for i := range a {
 			want += float64(a[i]) * float64(b[i])
@@ -85,17 +87,17 @@ func TestCPUWithoutAVX2StillMatches(t *testing.T) {
 	savedGEMM, savedFast := asmGEMM, fastKernels
 	asmGEMM, fastKernels = false, false
 	defer func() { asmGEMM, fastKernels = savedGEMM, savedFast }()
-	for _, s := range testShapes[:4] {
-		actor, c1, c2 := s.nets(8)
+	for _, s := range nettest.Shapes[:4] {
+		actor, c1, c2 := s.Nets(RandomNetwork, 8)
 		const n = 70
-		obs := randomRows(n, s.obsDim, 3, 4)
-		a, q1, q2 := make([]float32, n*s.actDim), make([]float32, n), make([]float32, n)
+		obs := nettest.RandomRows(n, s.ObsDim, 3, 4)
+		a, q1, q2 := make([]float32, n*s.ActDim), make([]float32, n), make([]float32, n)
 		if err := NewCPU(Options{}).QPolicy(actor, c1, c2, obs, n, a, q1, q2); err != nil {
 			t.Fatal(err)
 		}
 		wantA, wantQ1, wantQ2 := refAll(actor, c1, c2, obs, a, n)
-		checkClose(t, s.name+" act", a, wantA)
-		checkClose(t, s.name+" q1", q1, wantQ1)
-		checkClose(t, s.name+" q2", q2, wantQ2)
+		nettest.CheckClose(t, s.Name+" act", a, wantA)
+		nettest.CheckClose(t, s.Name+" q1", q1, wantQ1)
+		nettest.CheckClose(t, s.Name+" q2", q2, wantQ2)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/rleval/rleval/internal/fixture"
+	"github.com/rleval/rleval/internal/nettest"
 	"github.com/rleval/rleval/loaders"
 )
 
@@ -104,8 +105,8 @@ func comparePlanWithTape(t *testing.T, b Backend, actor, c1, c2 *loaders.Network
 	}
 	defer ref.Close()
 	od, ad := actor.ObsDim, actor.ActDim
-	obs, _ := NewSliceRows(randomRows(n, od, 3, 7), od)
-	act, _ := NewSliceRows(randomRows(n, ad, 2, 8), ad)
+	obs, _ := NewSliceRows(nettest.RandomRows(n, od, 3, 7), od)
+	act, _ := NewSliceRows(nettest.RandomRows(n, ad, 2, 8), ad)
 	eval := func(b Backend) map[string][]float32 {
 		e := NewEngine(b, Options{Chunk: 100})
 		out := map[string][]float32{}
@@ -131,7 +132,7 @@ func comparePlanWithTape(t *testing.T, b Backend, actor, c1, c2 *loaders.Network
 	}
 	got, want := eval(b), eval(ref)
 	for name, w := range want {
-		checkClose(t, name, got[name], f64(w))
+		nettest.CheckClose(t, name, got[name], f64(w))
 	}
 	if c2 != nil && c1.Kind == loaders.KindQuantileCritic {
 		q1, q2 := want["q1"], want["q2"]
@@ -157,7 +158,7 @@ func f64(v []float32) []float64 {
 func TestUnknownOpEvaluatesOnTheTapeMachine(t *testing.T) {
 	for _, a := range []loaders.Activation{Sigmoid, Softplus} {
 		t.Run(string(a), func(t *testing.T) {
-			actor, c1, c2 := testShapes[4].nets(3)
+			actor, c1, c2 := nettest.Shapes[4].Nets(RandomNetwork, 3)
 			for _, n := range []*loaders.Network{actor, c1, c2} {
 				n.Hidden = a
 			}
@@ -167,7 +168,7 @@ func TestUnknownOpEvaluatesOnTheTapeMachine(t *testing.T) {
 			var lines []string
 			cpu := NewCPU(Options{Logf: func(f string, a ...any) { lines = append(lines, fmt.Sprintf(f, a...)) }})
 			e := NewEngine(cpu, Options{Chunk: 64})
-			obs, _ := NewSliceRows(randomRows(200, actor.ObsDim, 3, 1), actor.ObsDim)
+			obs, _ := NewSliceRows(nettest.RandomRows(200, actor.ObsDim, 3, 1), actor.ObsDim)
 			out := make([]float32, 200*actor.ActDim)
 			for range 3 {
 				if err := e.Policy(actor, obs, out); err != nil {
@@ -219,7 +220,7 @@ func keys(m map[string]*loaders.Network) []string {
 // TestGraphPlanWalksTheGraph pins that Graph.Plan lowers the graph's own
 // nodes: changing a weight in the graph changes the plan.
 func TestGraphPlanWalksTheGraph(t *testing.T) {
-	actor, _, _ := testShapes[0].nets(1)
+	actor, _, _ := nettest.Shapes[0].Nets(RandomNetwork, 1)
 	gr, err := Build(actor, 2)
 	if err != nil {
 		t.Fatal(err)
@@ -243,15 +244,15 @@ func TestGraphPlanWalksTheGraph(t *testing.T) {
 // with one action, a critic's one action column after its normalised
 // observations): the TapeMachine evaluates them chunk by chunk of 1.
 func TestGorgoniaEvaluatesOneRowChunks(t *testing.T) {
-	s := testShapes[3]
-	actor, c1, c2 := s.nets(2)
+	s := nettest.Shapes[3]
+	actor, c1, c2 := s.Nets(RandomNetwork, 2)
 	actor.MeanClip = 0.5
 	for _, n := range []*loaders.Network{actor, c1, c2} {
 		n.InputNorm = &loaders.InputNorm{Mean: []float32{0, 0.5, -1}, Std: []float32{1, 2, 3}, Clip: 2}
 	}
 	const n = 5
-	obs, _ := NewSliceRows(randomRows(n, s.obsDim, 3, 1), s.obsDim)
-	act, _ := NewSliceRows(randomRows(n, s.actDim, 2, 2), s.actDim)
+	obs, _ := NewSliceRows(nettest.RandomRows(n, s.ObsDim, 3, 1), s.ObsDim)
+	act, _ := NewSliceRows(nettest.RandomRows(n, s.ActDim, 2, 2), s.ActDim)
 	run := func(b Backend) [][]float32 {
 		e := NewEngine(b, Options{Chunk: 1})
 		a, sd, q1, q2, q := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
@@ -268,6 +269,6 @@ func TestGorgoniaEvaluatesOneRowChunks(t *testing.T) {
 	}
 	got, want := run(NewCPU(Options{})), run(NewReference())
 	for i, name := range []string{"act", "std", "q1", "q2", "q"} {
-		checkClose(t, name, got[i], f64(want[i]))
+		nettest.CheckClose(t, name, got[i], f64(want[i]))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rleval/rleval/internal/nettest"
 	"github.com/rleval/rleval/loaders"
 )
 
@@ -24,9 +25,9 @@ func TestLowerPicksDirectLoopsGEMMsAndOutputDots(t *testing.T) {
 		{4, "actor", []Op{OpGEMM, OpGEMM}, 2},
 		{5, "critic", []Op{OpGEMV}, 1},
 	} {
-		s := testShapes[tc.shape]
-		t.Run(s.name+"/"+tc.kind, func(t *testing.T) {
-			actor, c1, _ := s.nets(1)
+		s := nettest.Shapes[tc.shape]
+		t.Run(s.Name+"/"+tc.kind, func(t *testing.T) {
+			actor, c1, _ := s.Nets(RandomNetwork, 1)
 			net := actor
 			if tc.kind == "critic" {
 				net = c1
@@ -64,7 +65,7 @@ func TestLowerPicksDirectLoopsGEMMsAndOutputDots(t *testing.T) {
 // TestValidateRejectsInconsistentNetworks pins errors, not panics, for
 // networks whose shapes disagree.
 func TestValidateRejectsInconsistentNetworks(t *testing.T) {
-	base, critic, _ := testShapes[0].nets(1)
+	base, critic, _ := nettest.Shapes[0].Nets(RandomNetwork, 1)
 	mut := func(f func(n *loaders.Network)) *loaders.Network {
 		n := *base
 		n.Layers = append([]loaders.Linear(nil), base.Layers...)

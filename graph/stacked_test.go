@@ -6,14 +6,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rleval/rleval/internal/nettest"
 	"github.com/rleval/rleval/loaders"
 )
 
 // stackOf returns k actors and 2k critics of shape s, each network with
 // its own weights, as a sweep's runs have.
-func stackOf(s netShape, k int, seed uint64) (actors, c1, c2 []*loaders.Network) {
+func stackOf(s nettest.Shape, k int, seed uint64) (actors, c1, c2 []*loaders.Network) {
 	for j := range k {
-		a, q1, q2 := s.nets(seed + uint64(10*j))
+		a, q1, q2 := s.Nets(RandomNetwork, seed+uint64(10*j))
 		actors, c1, c2 = append(actors, a), append(c1, q1), append(c2, q2)
 	}
 	return actors, c1, c2
@@ -34,13 +35,13 @@ func sameBitsStack(t *testing.T, what string, got, want []float32) {
 // TestCPUStackedEqualsPerNetworkBitForBit pins the contract of Stacked on
 // the CPU: block j of every output is what network j alone gives.
 func TestCPUStackedEqualsPerNetworkBitForBit(t *testing.T) {
-	for i, s := range testShapes {
-		t.Run(s.name, func(t *testing.T) {
+	for i, s := range nettest.Shapes {
+		t.Run(s.Name, func(t *testing.T) {
 			const k, n = 5, 97
 			actors, c1, c2 := stackOf(s, k, uint64(300+i))
-			obs := randomRows(k*n, s.obsDim, 3, uint64(i))
-			act := randomRows(k*n, s.actDim, 2, uint64(i+7))
-			od, ad := s.obsDim, s.actDim
+			obs := nettest.RandomRows(k*n, s.ObsDim, 3, uint64(i))
+			act := nettest.RandomRows(k*n, s.ActDim, 2, uint64(i+7))
+			od, ad := s.ObsDim, s.ActDim
 			cpu := NewCPU(Options{})
 
 			want := map[string][]float32{}
@@ -90,10 +91,10 @@ func TestCPUStackedEqualsPerNetworkBitForBit(t *testing.T) {
 // TestAsStackedLoopsOverAnyBackend checks that a Backend without its own
 // stacked evaluation gets the loop, with the same results as the CPU's.
 func TestAsStackedLoopsOverAnyBackend(t *testing.T) {
-	s := testShapes[4]
+	s := nettest.Shapes[4]
 	const k, n = 3, 11
 	actors, c1, c2 := stackOf(s, k, 1)
-	obs := randomRows(k*n, s.obsDim, 1, 2)
+	obs := nettest.RandomRows(k*n, s.ObsDim, 1, 2)
 	var plain struct{ Backend }
 	plain.Backend = NewCPU(Options{})
 	loop := AsStacked(plain)
@@ -103,8 +104,8 @@ func TestAsStackedLoopsOverAnyBackend(t *testing.T) {
 	if got := AsStacked(NewCPU(Options{})); got == nil {
 		t.Fatal("AsStacked(CPU) = nil")
 	}
-	got := [3][]float32{make([]float32, k*n*s.actDim), make([]float32, k*n), make([]float32, k*n)}
-	want := [3][]float32{make([]float32, k*n*s.actDim), make([]float32, k*n), make([]float32, k*n)}
+	got := [3][]float32{make([]float32, k*n*s.ActDim), make([]float32, k*n), make([]float32, k*n)}
+	want := [3][]float32{make([]float32, k*n*s.ActDim), make([]float32, k*n), make([]float32, k*n)}
 	if err := loop.StackedQPolicy(actors, c1, c2, obs, n, got[0], got[1], got[2]); err != nil {
 		t.Fatal(err)
 	}
@@ -117,10 +118,10 @@ func TestAsStackedLoopsOverAnyBackend(t *testing.T) {
 }
 
 func TestStackRejectsMixedArchitecturesAndShortSlices(t *testing.T) {
-	a, c1, c2 := testShapes[0].nets(1)
-	b, d1, _ := testShapes[2].nets(2)
-	wide, _, _ := testShapes[4].nets(3)
-	moved, _, _ := testShapes[0].nets(4)
+	a, c1, c2 := nettest.Shapes[0].Nets(RandomNetwork, 1)
+	b, d1, _ := nettest.Shapes[2].Nets(RandomNetwork, 2)
+	wide, _, _ := nettest.Shapes[4].Nets(RandomNetwork, 3)
+	moved, _, _ := nettest.Shapes[0].Nets(RandomNetwork, 4)
 	moved.High = []float32{7}
 	cpu := NewCPU(Options{})
 	n := 4

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/rleval/rleval/graph"
+	"github.com/rleval/rleval/internal/nettest"
 	"github.com/rleval/rleval/loaders"
 )
 
@@ -69,30 +70,30 @@ func TestCUDAWorkerMatchesFloat64ReferenceAndCPU(t *testing.T) {
 	rem := cudaRemote(t, Options{})
 	t.Logf("%s, %d MiB, compute capability %d, driver %d", rem.Name(), rem.DeviceInfo().TotalMem>>20,
 		rem.DeviceInfo().ComputeCapability, rem.DeviceInfo().DriverVersion)
-	for i, s := range testShapes {
-		t.Run(s.name, func(t *testing.T) {
-			actor, c1, c2 := s.nets(uint64(200 + i))
+	for i, s := range nettest.Shapes {
+		t.Run(s.Name, func(t *testing.T) {
+			actor, c1, c2 := s.Nets(graph.RandomNetwork, uint64(200+i))
 			n := 1000
-			obs := randomRows(n, s.obsDim, 3, uint64(i))
-			act := randomRows(n, s.actDim, 2, uint64(i+50))
+			obs := nettest.RandomRows(n, s.ObsDim, 3, uint64(i))
+			act := nettest.RandomRows(n, s.ActDim, 2, uint64(i+50))
 			got := evalAll(t, rem, actor, c1, c2, obs, act, n)
-			od, ad := s.obsDim, s.actDim
+			od, ad := s.ObsDim, s.ActDim
 			want := map[string][]float64{}
 			for r := range n {
 				o := obs[r*od : (r+1)*od]
-				want["policy"] = append(want["policy"], ref64(actor, o)...)
+				want["policy"] = append(want["policy"], nettest.Ref64(actor, o)...)
 				x := append(append([]float32(nil), o...), act[r*ad:(r+1)*ad]...)
-				want["q1"] = append(want["q1"], ref64(c1, x)...)
-				want["q2"] = append(want["q2"], ref64(c2, x)...)
+				want["q1"] = append(want["q1"], nettest.Ref64(c1, x)...)
+				want["q2"] = append(want["q2"], nettest.Ref64(c2, x)...)
 				// QPolicy's critics see the GPU's own actions.
 				xp := append(append([]float32(nil), o...), got["qp.act"][r*ad:(r+1)*ad]...)
-				want["qp.q1"] = append(want["qp.q1"], ref64(c1, xp)...)
-				want["qp.q2"] = append(want["qp.q2"], ref64(c2, xp)...)
+				want["qp.q1"] = append(want["qp.q1"], nettest.Ref64(c1, xp)...)
+				want["qp.q2"] = append(want["qp.q2"], nettest.Ref64(c2, xp)...)
 			}
 			want["q1only"] = want["q1"]
 			want["qp.act"] = want["policy"]
 			for k, w := range want {
-				checkClose(t, k, got[k], w)
+				nettest.CheckClose(t, k, got[k], w)
 			}
 			cpu := evalAll(t, graph.NewCPU(graph.Options{}), actor, c1, c2, obs, act, n)
 			for _, k := range []string{"policy", "q1", "q2"} {
@@ -100,7 +101,7 @@ func TestCUDAWorkerMatchesFloat64ReferenceAndCPU(t *testing.T) {
 				for j, v := range cpu[k] {
 					w[j] = float64(v)
 				}
-				checkClose(t, k+" vs cpu", got[k], w)
+				nettest.CheckClose(t, k+" vs cpu", got[k], w)
 			}
 		})
 	}
@@ -108,15 +109,15 @@ func TestCUDAWorkerMatchesFloat64ReferenceAndCPU(t *testing.T) {
 
 func TestCUDAWorkerSplitsLargeRequests(t *testing.T) {
 	rem := cudaRemote(t, Options{MaxChunkRows: 100_000})
-	s := testShapes[0]
-	actor, c1, c2 := s.nets(7)
+	s := nettest.Shapes[0]
+	actor, c1, c2 := s.Nets(graph.RandomNetwork, 7)
 	n := 250_001
-	obs := randomRows(n, s.obsDim, 3, 1)
-	act, q1, q2 := make([]float32, n*s.actDim), make([]float32, n), make([]float32, n)
+	obs := nettest.RandomRows(n, s.ObsDim, 3, 1)
+	act, q1, q2 := make([]float32, n*s.ActDim), make([]float32, n), make([]float32, n)
 	if err := rem.QPolicy(actor, c1, c2, obs, n, act, q1, q2); err != nil {
 		t.Fatal(err)
 	}
-	wact, wq1, wq2 := make([]float32, n*s.actDim), make([]float32, n), make([]float32, n)
+	wact, wq1, wq2 := make([]float32, n*s.ActDim), make([]float32, n), make([]float32, n)
 	if err := graph.NewCPU(graph.Options{}).QPolicy(actor, c1, c2, obs, n, wact, wq1, wq2); err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +129,7 @@ func TestCUDAWorkerSplitsLargeRequests(t *testing.T) {
 		for j, v := range c.want {
 			w[j] = float64(v)
 		}
-		checkClose(t, c.name, c.got, w)
+		nettest.CheckClose(t, c.name, c.got, w)
 	}
 	if st := rem.Stats(); st.Requests != 3 {
 		t.Errorf("%d requests, want 3 chunks", st.Requests)
@@ -136,13 +137,13 @@ func TestCUDAWorkerSplitsLargeRequests(t *testing.T) {
 }
 
 func BenchmarkCUDAWorkerQPolicy(b *testing.B) {
-	s := testShapes[0]
-	actor, c1, c2 := s.nets(1)
+	s := nettest.Shapes[0]
+	actor, c1, c2 := s.Nets(graph.RandomNetwork, 1)
 	for _, n := range []int{1024, 65536, 1 << 20} {
 		b.Run(fmt.Sprintf("rows%d", n), func(b *testing.B) {
 			rem := cudaRemote(b, Options{})
-			obs := randomRows(n, s.obsDim, 2, 1)
-			act, q1, q2 := make([]float32, n*s.actDim), make([]float32, n), make([]float32, n)
+			obs := nettest.RandomRows(n, s.ObsDim, 2, 1)
+			act, q1, q2 := make([]float32, n*s.ActDim), make([]float32, n), make([]float32, n)
 			if err := rem.QPolicy(actor, c1, c2, obs, n, act, q1, q2); err != nil {
 				b.Fatal(err)
 			}
@@ -167,16 +168,16 @@ func BenchmarkCUDAWorkerQPolicy(b *testing.B) {
 // GPU against the CPU plan, network by network.
 func TestCUDAWorkerStackedMatchesCPU(t *testing.T) {
 	rem := cudaRemote(t, Options{})
-	for i, s := range testShapes {
-		t.Run(s.name, func(t *testing.T) {
+	for i, s := range nettest.Shapes {
+		t.Run(s.Name, func(t *testing.T) {
 			const k, n = 6, 777
 			var actors, c1, c2 []*loaders.Network
 			for j := range k {
-				a, q1, q2 := s.nets(uint64(500 + 10*i + j))
+				a, q1, q2 := s.Nets(graph.RandomNetwork, uint64(500+10*i+j))
 				actors, c1, c2 = append(actors, a), append(c1, q1), append(c2, q2)
 			}
-			od, ad := s.obsDim, s.actDim
-			obs := randomRows(k*n, od, 3, uint64(i))
+			od, ad := s.ObsDim, s.ActDim
+			obs := nettest.RandomRows(k*n, od, 3, uint64(i))
 			act, q1, q2 := make([]float32, k*n*ad), make([]float32, k*n), make([]float32, k*n)
 			if err := rem.StackedQPolicy(actors, c1, c2, obs, n, act, q1, q2); err != nil {
 				t.Fatal(err)
@@ -194,7 +195,7 @@ func TestCUDAWorkerStackedMatchesCPU(t *testing.T) {
 				for j, v := range c.want {
 					w[j] = float64(v)
 				}
-				checkClose(t, c.name, c.got, w)
+				nettest.CheckClose(t, c.name, c.got, w)
 			}
 		})
 	}

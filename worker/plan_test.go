@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/rleval/rleval/graph"
+	"github.com/rleval/rleval/internal/nettest"
 	"github.com/rleval/rleval/loaders"
 )
 
@@ -51,8 +52,8 @@ func planVariants() (actors, critics map[string]*loaders.Network) {
 func TestRemoteEvaluatesEveryPlanFeatureAsTheCPU(t *testing.T) {
 	actors, critics := planVariants()
 	n := 97
-	obs := randomRows(n, 3, 3, 1)
-	act := randomRows(n, 1, 1, 2)
+	obs := nettest.RandomRows(n, 3, 3, 1)
+	act := nettest.RandomRows(n, 1, 1, 2)
 	cpu := graph.NewCPU(graph.Options{})
 	rem := pipeRemote(t, graph.NewCPU(graph.Options{}), Options{MaxChunkRows: 40})
 	seed := uint64(10)
@@ -99,7 +100,7 @@ func TestRemoteStackedEvaluatesPlanFeatures(t *testing.T) {
 		c.Hidden = critics["quantile-tanh"].Hidden
 		c1s = append(c1s, c)
 	}
-	obs := randomRows(k*n, 3, 3, 7)
+	obs := nettest.RandomRows(k*n, 3, 3, 7)
 	want := [3][]float32{make([]float32, k*n), make([]float32, k*n), make([]float32, k*n)}
 	got := [3][]float32{make([]float32, k*n), make([]float32, k*n), make([]float32, k*n)}
 	cpu := graph.NewCPU(graph.Options{})
@@ -121,7 +122,7 @@ func TestRemoteStackedEvaluatesPlanFeatures(t *testing.T) {
 func TestRemoteRefusesNetworksWithoutAPlan(t *testing.T) {
 	rem := pipeRemote(t, graph.NewCPU(graph.Options{}), Options{})
 	n := 4
-	obs := randomRows(n, 3, 1, 1)
+	obs := nettest.RandomRows(n, 3, 1, 1)
 	act := make([]float32, n)
 	sig := graph.RandomNetwork(loaders.KindActor, []int{3, 8, 1}, 3, 1, 1)
 	sig.Hidden = graph.Sigmoid

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rleval/rleval/graph"
+	"github.com/rleval/rleval/internal/nettest"
 	"github.com/rleval/rleval/loaders"
 )
 
@@ -101,12 +102,12 @@ func evalAll(t *testing.T, b graph.Backend, actor, c1, c2 *loaders.Network, obs,
 
 func TestRemoteOverPipeMatchesItsBackendBitForBit(t *testing.T) {
 	for _, chunk := range []int{0, 1, 37} {
-		for i, s := range testShapes {
-			t.Run(fmt.Sprintf("%s/chunk%d", s.name, chunk), func(t *testing.T) {
-				actor, c1, c2 := s.nets(uint64(100 + i))
+		for i, s := range nettest.Shapes {
+			t.Run(fmt.Sprintf("%s/chunk%d", s.Name, chunk), func(t *testing.T) {
+				actor, c1, c2 := s.Nets(graph.RandomNetwork, uint64(100+i))
 				n := 301
-				obs := randomRows(n, s.obsDim, 3, uint64(i))
-				act := randomRows(n, s.actDim, 2, uint64(i+50))
+				obs := nettest.RandomRows(n, s.ObsDim, 3, uint64(i))
+				act := nettest.RandomRows(n, s.ActDim, 2, uint64(i+50))
 				cpu := graph.NewCPU(graph.Options{})
 				want := evalAll(t, cpu, actor, c1, c2, obs, act, n)
 				rem := pipeRemote(t, graph.NewCPU(graph.Options{}), Options{MaxChunkRows: chunk})
@@ -132,9 +133,9 @@ func TestRemoteOverPipeMatchesItsBackendBitForBit(t *testing.T) {
 }
 
 func TestRemoteReuploadsANetworkOnlyAfterForget(t *testing.T) {
-	actor, _, _ := testShapes[0].nets(1)
+	actor, _, _ := nettest.Shapes[0].Nets(graph.RandomNetwork, 1)
 	rem := pipeRemote(t, graph.NewCPU(graph.Options{}), Options{})
-	obs := randomRows(8, actor.ObsDim, 1, 2)
+	obs := nettest.RandomRows(8, actor.ObsDim, 1, 2)
 	act := make([]float32, 8*actor.ActDim)
 	for range 3 {
 		if err := rem.Policy(actor, obs, 8, act); err != nil {
@@ -156,8 +157,8 @@ func TestRemoteReuploadsANetworkOnlyAfterForget(t *testing.T) {
 }
 
 func TestRemoteServesConcurrentCallersTheirOwnRows(t *testing.T) {
-	s := testShapes[0]
-	actor, c1, c2 := s.nets(9)
+	s := nettest.Shapes[0]
+	actor, c1, c2 := s.Nets(graph.RandomNetwork, 9)
 	cpu := graph.NewCPU(graph.Options{})
 	rem := pipeRemote(t, graph.NewCPU(graph.Options{}), Options{MaxChunkRows: 50})
 	var wg sync.WaitGroup
@@ -166,9 +167,9 @@ func TestRemoteServesConcurrentCallersTheirOwnRows(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			n := 100 + 13*g
-			obs := randomRows(n, s.obsDim, 2, uint64(g))
-			act, q1, q2 := make([]float32, n*s.actDim), make([]float32, n), make([]float32, n)
-			wact, wq1, wq2 := make([]float32, n*s.actDim), make([]float32, n), make([]float32, n)
+			obs := nettest.RandomRows(n, s.ObsDim, 2, uint64(g))
+			act, q1, q2 := make([]float32, n*s.ActDim), make([]float32, n), make([]float32, n)
+			wact, wq1, wq2 := make([]float32, n*s.ActDim), make([]float32, n), make([]float32, n)
 			for range 5 {
 				if err := rem.QPolicy(actor, c1, c2, obs, n, act, q1, q2); err != nil {
 					t.Error(err)
@@ -191,14 +192,14 @@ func TestRemoteServesConcurrentCallersTheirOwnRows(t *testing.T) {
 }
 
 func TestRemoteReturnsWorkerErrorsAndStaysUsable(t *testing.T) {
-	actor, c1, _ := testShapes[0].nets(3)
+	actor, c1, _ := nettest.Shapes[0].Nets(graph.RandomNetwork, 3)
 	rem := pipeRemote(t, graph.NewCPU(graph.Options{}), Options{})
-	obs := randomRows(4, actor.ObsDim, 1, 1)
+	obs := nettest.RandomRows(4, actor.ObsDim, 1, 1)
 	act := make([]float32, 4*actor.ActDim)
 	q := make([]float32, 4)
 
 	// A critic where an actor is expected is caught by the worker.
-	if err := rem.Policy(c1, randomRows(4, c1.ObsDim, 1, 1), 4, act); err == nil || !strings.Contains(err.Error(), "want [actor sac_actor]") {
+	if err := rem.Policy(c1, nettest.RandomRows(4, c1.ObsDim, 1, 1), 4, act); err == nil || !strings.Contains(err.Error(), "want [actor sac_actor]") {
 		t.Errorf("Policy(critic) = %v, want a kind error from the worker", err)
 	}
 	// A network whose weights disagree with its widths is refused before upload.
@@ -240,7 +241,7 @@ func TestRemoteAfterCloseReturnsAnError(t *testing.T) {
 	if err := rem.Close(); err != nil {
 		t.Errorf("second Close = %v, want nil", err)
 	}
-	actor, _, _ := testShapes[0].nets(1)
+	actor, _, _ := nettest.Shapes[0].Nets(graph.RandomNetwork, 1)
 	if err := rem.Policy(actor, make([]float32, 3), 1, make([]float32, 1)); err == nil {
 		t.Error("Policy after Close succeeded")
 	}
@@ -340,15 +341,15 @@ func helperWorker(t testing.TB, mode string) string {
 }
 
 func TestNewRemoteServesThroughAWorkerProcess(t *testing.T) {
-	s := testShapes[1]
-	actor, c1, c2 := s.nets(4)
+	s := nettest.Shapes[1]
+	actor, c1, c2 := s.Nets(graph.RandomNetwork, 4)
 	rem, err := NewRemote(helperWorker(t, "serve"), Options{MaxChunkRows: 64})
 	if err != nil {
 		t.Fatal(err)
 	}
 	n := 200
-	obs := randomRows(n, s.obsDim, 2, 5)
-	act := randomRows(n, s.actDim, 1, 6)
+	obs := nettest.RandomRows(n, s.ObsDim, 2, 5)
+	act := nettest.RandomRows(n, s.ActDim, 1, 6)
 	got := evalAll(t, rem, actor, c1, c2, obs, act, n)
 	want := evalAll(t, graph.NewCPU(graph.Options{}), actor, c1, c2, obs, act, n)
 	for k := range want {
@@ -382,7 +383,7 @@ func TestNewRemoteReportsMissingDeviceAsErrNoCUDA(t *testing.T) {
 }
 
 func TestRemoteReportsAWorkerThatDiesMidSession(t *testing.T) {
-	actor, _, _ := testShapes[0].nets(1)
+	actor, _, _ := nettest.Shapes[0].Nets(graph.RandomNetwork, 1)
 	rem, err := NewRemote(helperWorker(t, "dies-after-hello"), Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -434,20 +435,20 @@ func (nullBackend) QPolicy(_, _, _ *loaders.Network, _ []float32, _ int, _, _, _
 }
 
 func BenchmarkWireQPolicyProtocolOnly(b *testing.B) {
-	for _, s := range []netShape{testShapes[0], testShapes[4]} {
-		actor, c1, c2 := s.nets(1)
+	for _, s := range []nettest.Shape{nettest.Shapes[0], nettest.Shapes[4]} {
+		actor, c1, c2 := s.Nets(graph.RandomNetwork, 1)
 		n := PreferredChunk
-		b.Run(fmt.Sprintf("obs%d", s.obsDim), func(b *testing.B) {
+		b.Run(fmt.Sprintf("obs%d", s.ObsDim), func(b *testing.B) {
 			rem := pipeRemote(b, nullBackend{}, Options{})
-			obs := randomRows(n, s.obsDim, 2, 1)
-			act, q1, q2 := make([]float32, n*s.actDim), make([]float32, n), make([]float32, n)
+			obs := nettest.RandomRows(n, s.ObsDim, 2, 1)
+			act, q1, q2 := make([]float32, n*s.ActDim), make([]float32, n), make([]float32, n)
 			for b.Loop() {
 				if err := rem.QPolicy(actor, c1, c2, obs, n, act, q1, q2); err != nil {
 					b.Fatal(err)
 				}
 			}
 			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
-			b.ReportMetric(float64(n*(s.obsDim+s.actDim+2)*4)*float64(b.N)/b.Elapsed().Seconds()/1e6, "MB/s")
+			b.ReportMetric(float64(n*(s.ObsDim+s.ActDim+2)*4)*float64(b.N)/b.Elapsed().Seconds()/1e6, "MB/s")
 		})
 	}
 }
@@ -456,36 +457,36 @@ func BenchmarkWireQPolicyProtocolOnly(b *testing.B) {
 // processes over OS pipes, the ceiling on what the CUDA worker can deliver
 // however fast the GPU.
 func BenchmarkWorkerProcessProtocolOnly(b *testing.B) {
-	for _, s := range []netShape{testShapes[0], testShapes[4]} {
-		actor, c1, c2 := s.nets(1)
+	for _, s := range []nettest.Shape{nettest.Shapes[0], nettest.Shapes[4]} {
+		actor, c1, c2 := s.Nets(graph.RandomNetwork, 1)
 		n := PreferredChunk
-		b.Run(fmt.Sprintf("obs%d", s.obsDim), func(b *testing.B) {
+		b.Run(fmt.Sprintf("obs%d", s.ObsDim), func(b *testing.B) {
 			rem, err := NewRemote(helperWorker(b, "null"), Options{})
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer rem.Close()
-			obs := randomRows(n, s.obsDim, 2, 1)
-			act, q1, q2 := make([]float32, n*s.actDim), make([]float32, n), make([]float32, n)
+			obs := nettest.RandomRows(n, s.ObsDim, 2, 1)
+			act, q1, q2 := make([]float32, n*s.ActDim), make([]float32, n), make([]float32, n)
 			for b.Loop() {
 				if err := rem.QPolicy(actor, c1, c2, obs, n, act, q1, q2); err != nil {
 					b.Fatal(err)
 				}
 			}
 			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
-			b.ReportMetric(float64(n*(s.obsDim+s.actDim+2)*4)*float64(b.N)/b.Elapsed().Seconds()/1e6, "MB/s")
+			b.ReportMetric(float64(n*(s.ObsDim+s.ActDim+2)*4)*float64(b.N)/b.Elapsed().Seconds()/1e6, "MB/s")
 		})
 	}
 }
 
 func BenchmarkRemotePipeQPolicy(b *testing.B) {
-	s := testShapes[0]
-	actor, c1, c2 := s.nets(1)
+	s := nettest.Shapes[0]
+	actor, c1, c2 := s.Nets(graph.RandomNetwork, 1)
 	for _, n := range []int{1024, 65536} {
 		b.Run(fmt.Sprintf("rows%d", n), func(b *testing.B) {
 			rem := pipeRemote(b, graph.NewCPU(graph.Options{}), Options{})
-			obs := randomRows(n, s.obsDim, 2, 1)
-			act, q1, q2 := make([]float32, n*s.actDim), make([]float32, n), make([]float32, n)
+			obs := nettest.RandomRows(n, s.ObsDim, 2, 1)
+			act, q1, q2 := make([]float32, n*s.ActDim), make([]float32, n), make([]float32, n)
 			b.ResetTimer()
 			for b.Loop() {
 				if err := rem.QPolicy(actor, c1, c2, obs, n, act, q1, q2); err != nil {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/rleval/rleval/graph"
+	"github.com/rleval/rleval/internal/nettest"
 	"github.com/rleval/rleval/loaders"
 )
 
@@ -14,17 +15,17 @@ import (
 // CPU's evaluation of that network alone.
 func TestRemoteStackedMatchesPerNetworkBitForBit(t *testing.T) {
 	for _, chunk := range []int{0, 7} {
-		for i, s := range []netShape{testShapes[0], testShapes[3], testShapes[4]} {
-			t.Run(fmt.Sprintf("%s/chunk%d", s.name, chunk), func(t *testing.T) {
+		for i, s := range []nettest.Shape{nettest.Shapes[0], nettest.Shapes[3], nettest.Shapes[4]} {
+			t.Run(fmt.Sprintf("%s/chunk%d", s.Name, chunk), func(t *testing.T) {
 				const k, n = 4, 45
 				var actors, c1, c2 []*loaders.Network
 				for j := range k {
-					a, q1, q2 := s.nets(uint64(40*i + 3*j))
+					a, q1, q2 := s.Nets(graph.RandomNetwork, uint64(40*i+3*j))
 					actors, c1, c2 = append(actors, a), append(c1, q1), append(c2, q2)
 				}
-				od, ad := s.obsDim, s.actDim
-				obs := randomRows(k*n, od, 3, uint64(i))
-				act := randomRows(k*n, ad, 2, uint64(i+9))
+				od, ad := s.ObsDim, s.ActDim
+				obs := nettest.RandomRows(k*n, od, 3, uint64(i))
+				act := nettest.RandomRows(k*n, ad, 2, uint64(i+9))
 				cpu := graph.NewCPU(graph.Options{})
 				rem := pipeRemote(t, graph.NewCPU(graph.Options{}), Options{MaxChunkRows: chunk})
 
@@ -72,8 +73,8 @@ func TestRemoteStackedMatchesPerNetworkBitForBit(t *testing.T) {
 }
 
 func TestServeWireChecksStackedRequests(t *testing.T) {
-	actor, c1, c2 := testShapes[0].nets(1)
-	other, _, _ := testShapes[2].nets(2)
+	actor, c1, c2 := nettest.Shapes[0].Nets(graph.RandomNetwork, 1)
+	other, _, _ := nettest.Shapes[2].Nets(graph.RandomNetwork, 2)
 	load := append(append(append(loadFrame(1, actor), loadFrame(2, c1)...), loadFrame(3, c2)...), loadFrame(4, other)...)
 	for _, tc := range []struct {
 		name string
@@ -143,14 +144,14 @@ func TestServeWireChecksStackedRequests(t *testing.T) {
 // server that answers at no cost (nullBackend): the per-request overhead
 // that stacking removes, apart from any device.
 func BenchmarkRemoteStackedQPolicy(b *testing.B) {
-	s := testShapes[0]
+	s := nettest.Shapes[0]
 	const k, n = 64, 1024
 	var actors, c1, c2 []*loaders.Network
 	for j := range k {
-		a, q1, q2 := s.nets(uint64(j))
+		a, q1, q2 := s.Nets(graph.RandomNetwork, uint64(j))
 		actors, c1, c2 = append(actors, a), append(c1, q1), append(c2, q2)
 	}
-	obs := randomRows(k*n, s.obsDim, 2, 1)
+	obs := nettest.RandomRows(k*n, s.ObsDim, 2, 1)
 	act, q1, q2 := make([]float32, k*n), make([]float32, k*n), make([]float32, k*n)
 	b.Run("per-network", func(b *testing.B) {
 		rem := pipeRemote(b, nullBackend{}, Options{})

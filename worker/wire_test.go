@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/rleval/rleval/graph"
+	"github.com/rleval/rleval/internal/nettest"
 	"github.com/rleval/rleval/loaders"
 )
 
@@ -72,7 +73,7 @@ func planFrame(id uint32, p *graph.Plan, obsDim, actDim int) []byte {
 }
 
 func TestServeWireAnswersBadRequestsWithErrorsAndGoesOn(t *testing.T) {
-	actor, critic, _ := testShapes[0].nets(1)
+	actor, critic, _ := nettest.Shapes[0].Nets(graph.RandomNetwork, 1)
 	short := *lowered(t, actor)
 	short.Steps = append([]graph.Step(nil), short.Steps...)
 	short.Steps[len(short.Steps)-1].Low = nil
@@ -146,7 +147,7 @@ func TestServeWireAnswersBadRequestsWithErrorsAndGoesOn(t *testing.T) {
 }
 
 func TestServeWireChecksRowCountsAgainstThePayload(t *testing.T) {
-	actor, c1, _ := testShapes[0].nets(1)
+	actor, c1, _ := nettest.Shapes[0].Nets(graph.RandomNetwork, 1)
 	load := append(loadFrame(1, actor), loadFrame(2, c1)...)
 	for _, tc := range []struct {
 		name string
@@ -208,7 +209,7 @@ func TestWireOpNamesReplies(t *testing.T) {
 // FuzzServeWire feeds arbitrary request streams to the server: it must
 // never panic, and must answer with well-formed frames only.
 func FuzzServeWire(f *testing.F) {
-	actor, c1, c2 := testShapes[5].nets(1)
+	actor, c1, c2 := nettest.Shapes[5].Nets(graph.RandomNetwork, 1)
 	valid := bytes.Join([][]byte{
 		helloFrame(), loadFrame(1, actor), loadFrame(2, c1), loadFrame(3, c2),
 		frame(opPolicy, func(e *wireEnc) { e.u32(1); e.u32(2); e.floats(make([]float32, 2*actor.ObsDim)) }),
