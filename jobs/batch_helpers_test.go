@@ -151,12 +151,12 @@ func (f *fakeEval) Evaluate(ctx context.Context, runDir, outDir string) (*RunSum
 		return nil, err
 	}
 	s := &RunSummary{
-		FinalRewardSum: -seed, BestRewardSum: -seed / 2, MeanQPolicy: -seed * 3, L2Total: seed / 100,
+		FinalRewardSum: -seed, BestRewardSum: -seed / 2, MeanQPolicy: -seed * 3, L2Total: seed / 100, ValueBias: seed/10 - 1,
 		CurveStep: []float64{500, 1000, 1500}, CurveValue: []float64{-seed * 2, -seed, math.NaN()},
 		Status: StatusOK,
 	}
 	if _, err := os.Stat(filepath.Join(runDir, "data/replay_buffer.pth")); err != nil {
-		s.Status, s.Error, s.MeanQPolicy = StatusPartial, "buffer: data/replay_buffer.pth: missing", math.NaN()
+		s.Status, s.Error, s.MeanQPolicy, s.ValueBias = StatusPartial, "buffer: data/replay_buffer.pth: missing", math.NaN(), math.NaN()
 	} else {
 		s.BufferSize = 128
 		if err := atomicfile.WriteBytes(filepath.Join(outDir, "buffer.json"), []byte(`{"size":128}`)); err != nil {

@@ -227,7 +227,7 @@ func TestSummaryCSVMatchesJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(recs[0], ",") != "name,date,status,error,final_reward_sum,best_reward_sum,mean_q_policy,buffer_size,l2_total,seconds,library,layout" {
+	if strings.Join(recs[0], ",") != "name,date,status,error,final_reward_sum,best_reward_sum,mean_q_policy,buffer_size,l2_total,seconds,library,layout,value_bias" {
 		t.Fatalf("header %v", recs[0])
 	}
 	if len(recs)-1 != len(res.Runs) {
@@ -244,7 +244,7 @@ func TestSummaryCSVMatchesJSON(t *testing.T) {
 		return v
 	}
 	same := func(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }
-	sawNaN := false
+	sawNaN, sawBias := false, false
 	for i, r := range res.Runs {
 		c := recs[i+1]
 		if c[0] != r.Name || c[1] != r.Date || c[2] != r.Status || c[3] != r.Error || c[7] != strconv.Itoa(r.BufferSize) {
@@ -259,6 +259,13 @@ func TestSummaryCSVMatchesJSON(t *testing.T) {
 			}
 			sawNaN = sawNaN || math.IsNaN(v)
 		}
+		if !same(num(c[12]), r.ValueBias) {
+			t.Errorf("row %d value_bias: csv %q vs json %v", i, c[12], r.ValueBias)
+		}
+		sawBias = sawBias || !math.IsNaN(r.ValueBias)
+	}
+	if !sawBias {
+		t.Fatal("fixture has no value bias; the test would not pin its column")
 	}
 	if !sawNaN {
 		t.Fatal("fixture has no NaN; the test would not pin NaN handling")
