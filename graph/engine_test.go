@@ -208,7 +208,11 @@ func TestEngineAllocationsDoNotGrowWithChunks(t *testing.T) {
 		})
 	}
 	few, many := count(12), count(64) // 3 chunks vs 64 chunks
-	if many > few {
+	// Something allocating per chunk adds at least 61 allocations a call.
+	// The runtime now and then allocates for a goroutine of the call
+	// itself (a g when its free list is empty): about 1 in 20 runs under
+	// -race counted 17 against 16, so a few are allowed.
+	if many > few+4 {
 		t.Errorf("%v allocations for 64 chunks vs %v for 3: something allocates per chunk", many, few)
 	}
 }
