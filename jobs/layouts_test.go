@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -91,6 +92,26 @@ func TestEvaluateLayoutsMatchPyTorch(t *testing.T) {
 			// At least the policy and both critics' maps on the grid.
 			if min := 3 * meta.GridN * meta.GridN; compared < min {
 				t.Errorf("compared %d values, want at least %d", compared, min)
+			}
+			// SAC and TQC runs: the temperature in sac.json.
+			if _, err := os.Stat(filepath.Join(exp, "temperature.json")); err == nil {
+				want, got := map[string]any{}, map[string]any{}
+				for p, m := range map[string]map[string]any{filepath.Join(exp, "temperature.json"): want, filepath.Join(out, "sac.json"): got} {
+					b, err := os.ReadFile(p)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := json.Unmarshal(b, &m); err != nil {
+						t.Fatal(err)
+					}
+				}
+				for _, k := range []string{"alpha", "log_alpha", "target_entropy"} {
+					w, wok := want[k].(float64)
+					g, gok := got[k].(float64)
+					if wok != gok || (wok && math.Abs(g-w) > 1e-6) {
+						t.Errorf("sac.json %s = %v, PyTorch %v", k, got[k], want[k])
+					}
+				}
 			}
 		})
 	}

@@ -47,6 +47,8 @@ type AlgoConfig struct {
 	PolicyFreq  int     `yaml:"policy_freq" json:"policy_freq"`
 	PolicyNoise float64 `yaml:"policy_noise" json:"policy_noise"`
 	NoiseClip   float64 `yaml:"noise_clip" json:"noise_clip"`
+	// TargetEntropy is SAC's entropy target, when the config sets one.
+	TargetEntropy *float64 `yaml:"target_entropy" json:"target_entropy,omitempty"`
 }
 
 // NetConfig is a network/actor/critic section. The analyses read layer

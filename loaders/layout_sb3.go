@@ -144,6 +144,7 @@ func loadSB3Run(dir, _ string, opt LoadOptions) (*Run, error) {
 	}
 	if m != nil {
 		r.setSB3Nets(m, norm)
+		r.Temperature, r.TemperatureErr = m.Temperature, m.TemperatureErr
 		r.Config = sb3Config(m, env, filepath.Base(dir))
 		if m.Algo() == "tqc" {
 			r.Library = "sb3-contrib"

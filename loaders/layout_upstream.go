@@ -58,6 +58,7 @@ func loadUpstream(dir string, opt LoadOptions) *Run {
 	}
 
 	r.loadNetworks()
+	r.loadUpstreamTemperature()
 
 	r.BufferPath = filepath.Join(dir, "data", "replay_buffer.pth")
 	if !opt.SkipBuffer {

@@ -591,3 +591,81 @@ func TestTD3CodeDDPGBaselines(t *testing.T) {
 		t.Fatal("a gen-2 actor read as a critic")
 	}
 }
+
+// SB3 SAC and TQC runs give the temperature PyTorch reads from
+// pytorch_variables.pth: exp(log_ent_coef) when it was tuned,
+// ent_coef_tensor when fixed, and the data's target_entropy.
+func TestSB3Temperature(t *testing.T) {
+	checked := 0
+	for _, rel := range []string{"logs/sac/Pendulum-v1_1", "logs/sac/Pendulum-v1_2", "logs/tqc/Pendulum-v1_1", "logs/td3/Pendulum-v1_1"} {
+		t.Run(rel, func(t *testing.T) {
+			r, err := LoadRun(filepath.Join(layoutsDir, rel), LoadOptions{SkipBuffer: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.TemperatureErr != nil {
+				t.Fatal(r.TemperatureErr)
+			}
+			exp := filepath.Join("../testdata/expected-layouts", strings.ReplaceAll(rel, "/", "+"), "temperature.json")
+			if strings.Contains(rel, "td3") {
+				if r.Temperature != nil {
+					t.Fatalf("a TD3 run has a temperature: %+v", r.Temperature)
+				}
+				return
+			}
+			var want struct {
+				Alpha         float64  `json:"alpha"`
+				LogAlpha      *float64 `json:"log_alpha"`
+				TargetEntropy float64  `json:"target_entropy"`
+			}
+			readJSON(t, fixture.Path(t, "expected-layouts", strings.ReplaceAll(rel, "/", "+"), "temperature.json"), &want)
+			got := r.Temperature
+			if got == nil {
+				t.Fatalf("no temperature (want %s)", exp)
+			}
+			if math.Abs(got.Alpha-want.Alpha) > 1e-6 || got.TargetEntropy != want.TargetEntropy || !strings.Contains(got.Path, "pytorch_variables.pth") {
+				t.Fatalf("temperature %+v, want %+v", got, want)
+			}
+			if (want.LogAlpha == nil) != math.IsNaN(got.LogAlpha) || (want.LogAlpha != nil && math.Abs(got.LogAlpha-*want.LogAlpha) > 1e-6) {
+				t.Fatalf("log alpha %v, want %v", got.LogAlpha, want.LogAlpha)
+			}
+			checked++
+		})
+	}
+	if checked != 3 {
+		t.Fatalf("checked %d temperatures, want 3", checked)
+	}
+}
+
+// A gen-2 SAC run's temperature is its log_alpha.pt; a broken one is an
+// error of the temperature alone.
+func TestUpstreamTemperature(t *testing.T) {
+	src := fixture.Path(t, "runs-obs", "2026-08-01_10-00-00_obs4-sac")
+	var want struct {
+		Alpha         float64 `json:"alpha"`
+		TargetEntropy float64 `json:"target_entropy"`
+	}
+	readJSON(t, fixture.Path(t, "expected-obs", "2026-08-01_10-00-00_obs4-sac", "default", "case.json"), &want)
+	r, err := LoadRun(src, LoadOptions{SkipBuffer: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.TemperatureErr != nil || r.Temperature == nil || math.Abs(r.Temperature.Alpha-want.Alpha) > 1e-6 ||
+		math.Abs(r.Temperature.Alpha-math.Exp(r.Temperature.LogAlpha)) > 1e-12 || r.Temperature.TargetEntropy != want.TargetEntropy {
+		t.Fatalf("temperature %+v, %v; PyTorch alpha %v, target entropy %v", r.Temperature, r.TemperatureErr, want.Alpha, want.TargetEntropy)
+	}
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "agent_sac", "log_alpha.pt"), []byte("PK\x03\x04 not a torch file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err = LoadRun(dir, LoadOptions{SkipBuffer: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.TemperatureErr == nil || !strings.Contains(r.TemperatureErr.Error(), "log_alpha.pt") || r.Nets[RoleActor] == nil {
+		t.Fatalf("broken log_alpha.pt: %v (actor %v)", r.TemperatureErr, r.Nets[RoleActor] != nil)
+	}
+}

@@ -74,6 +74,12 @@ type Run struct {
 	BufferPath string
 	Buffer     *ReplayBuffer
 	BufferErr  error
+
+	// Temperature is what a SAC run saved of its entropy tuning (nil for
+	// other runs); TemperatureErr says why a file that holds it could not
+	// be read. Only the SAC analysis needs it.
+	Temperature    *Temperature
+	TemperatureErr error
 }
 
 // Problems lists every part that failed, missing files included, in a

@@ -35,6 +35,11 @@ type SB3Model struct {
 	UseSDE bool
 	// ClipMean is SAC's clip_mean (2 unless policy_kwargs says otherwise).
 	ClipMean float32
+	// Temperature is SAC's and TQC's entropy temperature from
+	// pytorch_variables.pth (nil for other algorithms); TemperatureErr
+	// says why that member could not be read.
+	Temperature    *Temperature
+	TemperatureErr error
 	// Numbers holds the data member's numeric attributes (gamma, tau,
 	// buffer_size, learning_starts, policy_delay, num_timesteps, ...).
 	Numbers map[string]float64
@@ -119,6 +124,13 @@ func ReadSB3Zip(name string, r io.ReaderAt, size int64) (*SB3Model, error) {
 	}
 	if err := m.finish(); err != nil {
 		return nil, err
+	}
+	if pv := members["pytorch_variables.pth"]; pv != nil && (m.Algo() == "sac" || m.Algo() == "tqc") {
+		b, err := readMember(pv, size, limit)
+		if err == nil {
+			err = m.readSB3Temperature(name, b)
+		}
+		m.TemperatureErr = err
 	}
 	return m, nil
 }

@@ -282,18 +282,32 @@ def sb3_data(algo, sde, policy_kwargs, steps):
     return d
 
 
-def save_sb3(path, algo, pol, sde, policy_kwargs, steps, g):
+def save_sb3(path, algo, pol, sde, policy_kwargs, steps, g, ent_coef="auto", alpha=1.0):
+    """ent_coef "auto": SAC tunes log_ent_coef (saved, starting here at
+    log(alpha)) with its own optimizer; a number: ent_coef_tensor, fixed.
+    Returns what PyTorch reads as the temperature, for the expected files."""
     params = OrderedDict()
     params["policy"] = pol.state_dict()
     params["actor.optimizer"] = adam_state(pol.actor)
     params["critic.optimizer"] = adam_state(pol.critic)
     pv = {}
+    temp = None
     if algo in ("sac", "tqc"):
-        log_ent = torch.log(torch.ones(1)).requires_grad_(True)
-        pv["log_ent_coef"] = log_ent
-        eo = torch.optim.Adam([log_ent], lr=1e-3)
-        params["ent_coef_optimizer"] = eo.state_dict()
-    save_to_zip_file(path, sb3_data(algo, sde, policy_kwargs, steps), params, pv)
+        if ent_coef == "auto":
+            log_ent = torch.log(torch.full((1,), alpha)).requires_grad_(True)
+            pv["log_ent_coef"] = log_ent
+            eo = torch.optim.Adam([log_ent], lr=1e-3)
+            params["ent_coef_optimizer"] = eo.state_dict()
+            temp = {"alpha": float(torch.exp(log_ent.detach())[0]), "log_alpha": float(log_ent.detach()[0])}
+        else:
+            pv["ent_coef_tensor"] = torch.tensor(float(ent_coef))
+            temp = {"alpha": float(pv["ent_coef_tensor"]), "log_alpha": None}
+        temp["target_entropy"] = -1.0
+    data = sb3_data(algo, sde, policy_kwargs, steps)
+    if algo in ("sac", "tqc"):
+        data["ent_coef"] = ent_coef
+    save_to_zip_file(path, data, params, pv)
+    return temp
 
 
 def make_replay_buffer(g, n=40, cap=64):
@@ -660,7 +674,9 @@ def main():
         else:
             pk = {"net_arch": HID}
         pol = sb3_policy(algo, g, sde)
-        save_sb3(os.path.join(run, "Pendulum-v1.zip"), algo, pol, sde, pk, 300, g)
+        # The gSDE run uses a fixed temperature, the others a tuned one.
+        ent_coef, alpha = (0.1, None) if sde else ("auto", 0.35 if algo == "sac" else 0.5)
+        temp = save_sb3(os.path.join(run, "Pendulum-v1.zip"), algo, pol, sde, pk, 300, g, ent_coef, alpha)
         if algo == "td3":
             # checkpoints along training and the best model: other weights
             for n in (100, 200):
@@ -687,6 +703,9 @@ def main():
         with open(os.path.join(run, "Pendulum-v1", "args.yml"), "w") as f:
             f.write(zoo_yaml([("algo", algo), ("env", "Pendulum-v1"), ("seed", rid)]))
         sb3_expected(os.path.join(exp_root, f"logs+{algo}+Pendulum-v1_{rid}"), algo, pol, vn, rb)
+        if temp is not None:
+            with open(os.path.join(exp_root, f"logs+{algo}+Pendulum-v1_{rid}", "temperature.json"), "w") as f:
+                json.dump(temp, f, indent=1)
 
     # CleanRL runs/<env>__<exp>__<seed>__<time>/
     name = "Pendulum-v1__td3_continuous_action__1__1700000000"

@@ -1,0 +1,113 @@
+package loaders
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Temperature is what a SAC run saved of its entropy tuning.
+type Temperature struct {
+	// Alpha is the entropy temperature; LogAlpha its log, the parameter
+	// trained when alpha is tuned (NaN when the run used a fixed alpha).
+	// Both are NaN when the run saved neither.
+	Alpha, LogAlpha float64
+	// TargetEntropy is the entropy alpha was tuned towards, NaN when the
+	// run does not say.
+	TargetEntropy float64
+	// Path is the file or zip member alpha was read from ("" if none).
+	Path string
+}
+
+func newTemperature() *Temperature {
+	return &Temperature{Alpha: math.NaN(), LogAlpha: math.NaN(), TargetEntropy: math.NaN()}
+}
+
+// setLog sets the temperature from its log.
+func (t *Temperature) setLog(logAlpha float64, path string) {
+	t.LogAlpha, t.Alpha, t.Path = logAlpha, math.Exp(logAlpha), path
+}
+
+// oneValue returns the value of the one-element tensor at key in a torch
+// file's tensors ("" for a file holding just that tensor).
+func oneValue(path string, v Value, key string) (float64, bool, error) {
+	ts, err := Tensors(v)
+	if err != nil {
+		return 0, false, fmt.Errorf("load %s: %w", path, err)
+	}
+	t, ok := ts[key]
+	if !ok {
+		return 0, false, nil
+	}
+	if t.Numel() != 1 {
+		return 0, false, fmt.Errorf("load %s: %s holds %d values, want 1: %w", path, key, t.Numel(), ErrInvalid)
+	}
+	x, err := t.Scalar()
+	if err != nil {
+		return 0, false, fmt.Errorf("load %s: %s: %w", path, key, err)
+	}
+	return x, true, nil
+}
+
+// loadUpstreamTemperature reads a gen-2 SAC run's agent_sac/log_alpha.pt
+// (a bare tensor) and the config's algorithm.target_entropy. A missing
+// file leaves alpha unknown; a broken one is an error.
+func (r *Run) loadUpstreamTemperature() {
+	if !strings.Contains(r.Layout, "sac") {
+		return
+	}
+	t := newTemperature()
+	if r.Config != nil && r.Config.Algorithm.TargetEntropy != nil {
+		t.TargetEntropy = *r.Config.Algorithm.TargetEntropy
+	}
+	r.Temperature = t
+	p := filepath.Join(r.Dir, r.Layout, "log_alpha.pt")
+	if _, err := os.Stat(p); err != nil {
+		return
+	}
+	v, err := ReadTorchFile(p)
+	if err != nil {
+		r.TemperatureErr = err
+		return
+	}
+	la, ok, err := oneValue(p, v, "")
+	if err == nil && !ok {
+		err = fmt.Errorf("load %s: not a tensor: %w", p, ErrInvalid)
+	}
+	if err != nil {
+		r.TemperatureErr = err
+		return
+	}
+	t.setLog(la, p)
+}
+
+// readSB3Temperature reads SAC's and TQC's pytorch_variables.pth member:
+// log_ent_coef when ent_coef was tuned ("auto"), else ent_coef_tensor;
+// target_entropy comes from the data JSON.
+func (m *SB3Model) readSB3Temperature(name string, b []byte) error {
+	path := name + "/pytorch_variables.pth"
+	v, err := ReadTorchReader(path, bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		return err
+	}
+	t := newTemperature()
+	if te, ok := m.Numbers["target_entropy"]; ok {
+		t.TargetEntropy = te
+	}
+	m.Temperature = t
+	if la, ok, err := oneValue(path, v, "log_ent_coef"); err != nil {
+		return err
+	} else if ok {
+		t.setLog(la, path+"#log_ent_coef")
+		return nil
+	}
+	if a, ok, err := oneValue(path, v, "ent_coef_tensor"); err != nil {
+		return err
+	} else if ok {
+		t.Alpha, t.Path = a, path+"#ent_coef_tensor"
+	}
+	return nil
+}
