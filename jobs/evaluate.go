@@ -93,13 +93,15 @@ func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSumm
 		return sum, err
 	}
 	// The logs are read while the jobs that do not need them run (a
-	// million-record log takes about as long as the networks' analyses).
+	// million-record log takes about as long as the networks' analyses);
+	// runJobs waits for them before the jobs that do. An early return
+	// (cancelled, unwritable output) leaves the read to finish on its own:
+	// it writes nothing, and Ctrl-C need not wait for it.
 	logsRead := make(chan struct{})
 	go func() {
 		defer close(logsRead)
 		r.LoadLogs()
 	}()
-	defer func() { <-logsRead }()
 	sum.Library, sum.Layout = r.Library, r.LayoutName
 	if !r.Started.IsZero() {
 		sum.Date = r.Started.Format("2006-01-02 15:04:05")
@@ -152,6 +154,8 @@ func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSumm
 
 // runJobs runs the jobs that do not read the logs, then, once logsRead is
 // closed, those that do, and lists their statuses in sum in todo's order.
+// Unless ctx is cancelled it returns after logsRead is closed, even with no
+// job reading the logs: the run's status and summary read them next.
 func runJobs(ctx context.Context, todo []Job, c *Context, pg *page, sum *RunSummary, logsRead <-chan struct{}, logf func(string, ...any)) error {
 	status := make([]*JobStatus, len(todo))
 	defer func() {
@@ -163,7 +167,11 @@ func runJobs(ctx context.Context, todo []Job, c *Context, pg *page, sum *RunSumm
 	}()
 	for _, readsLog := range []bool{false, true} {
 		if readsLog {
-			<-logsRead
+			select {
+			case <-logsRead:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
 		}
 		for i, j := range todo {
 			if j.ReadsLog != readsLog {

@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"image/png"
 	"io"
 	"math"
@@ -258,5 +259,55 @@ func TestEvaluateListsJobsInRegistryOrder(t *testing.T) {
 	}
 	if file.Log == nil || file.Log.Steps.Count == 0 {
 		t.Fatal("summary.json has no log")
+	}
+}
+
+// With no job reading the logs (core arrays of a TD3 run), Evaluate still
+// waits for them: a log that cannot be read fails the run.
+func TestEvaluateCoreOnlyWaitsForTheLogs(t *testing.T) {
+	dir := copyRun(t, demoRun)
+	log := filepath.Join(dir, "train_logs", "train.jsonl")
+	if err := os.Remove(log); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(log, 0o755); err != nil { // exists, cannot be read as a file
+		t.Fatal(err)
+	}
+	opt := DefaultOptions()
+	opt.Grid, opt.Line, opt.CoreOnly = 8, 8, true
+	sum, err := Evaluate(context.Background(), dir, t.TempDir(), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range sum.Jobs {
+		if j.Name == curvesJob.Name {
+			t.Fatalf("core-only ran the curves job: %+v", sum.Jobs)
+		}
+	}
+	if sum.Status != StatusFailed || !strings.Contains(sum.Error, "train.jsonl") {
+		t.Fatalf("status %s, error %q: the unreadable log was not waited for", sum.Status, sum.Error)
+	}
+}
+
+// runJobs waits for the logs before it returns even when no job reads them
+// (the status and summary read them next), and a cancellation ends that
+// wait.
+func TestRunJobsWaitsForTheLogs(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ran := false
+	job := Job{Name: "nets", Needs: func(*Context) error { return nil }, Run: func(*Context) (*Output, error) {
+		ran = true
+		cancel() // the logs are never read: only this ends the wait
+		return nil, nil
+	}}
+	c := &Context{Run: &loaders.Run{Name: "run"}, Opt: Options{CoreOnly: true}}
+	sum := &RunSummary{}
+	err := runJobs(ctx, []Job{job}, c, nil, sum, make(chan struct{}), func(string, ...any) {})
+	if !ran || !errors.Is(err, context.Canceled) {
+		t.Fatalf("ran %v, error %v: runJobs did not wait for the logs", ran, err)
+	}
+	if len(sum.Jobs) != 1 || sum.Jobs[0].Status != "ok" {
+		t.Fatalf("statuses %+v", sum.Jobs)
 	}
 }
