@@ -25,17 +25,17 @@ func pngCanvas(w, h vg.Length) (*vgimg.Canvas, *image.RGBA, func()) {
 	return c, img, func() { canvasImages.put(img) }
 }
 
-// imagePool keeps images by size for reuse.
+// imagePool keeps images by size for reuse, up to a budget of bytes.
 type imagePool struct {
-	mu   sync.Mutex
-	free map[image.Point][]*image.RGBA
+	mu     sync.Mutex
+	free   map[image.Point][]*image.RGBA
+	bytes  int
+	budget int
 }
 
-var canvasImages imagePool
-
-// maxPooled bounds the images of one size kept for reuse: as many as
-// figures are drawn at once, a few.
-const maxPooled = 8
+// canvasImages holds up to 48 MB of images: a dozen figures of a report,
+// enough for the few drawn at once.
+var canvasImages = imagePool{budget: 48 << 20}
 
 func (p *imagePool) get(size image.Point) *image.RGBA {
 	p.mu.Lock()
@@ -43,6 +43,7 @@ func (p *imagePool) get(size image.Point) *image.RGBA {
 	if l := p.free[size]; len(l) > 0 {
 		img := l[len(l)-1]
 		p.free[size] = l[:len(l)-1]
+		p.bytes -= len(img.Pix)
 		return img
 	}
 	return image.NewRGBA(image.Rectangle{Max: size})
@@ -51,11 +52,13 @@ func (p *imagePool) get(size image.Point) *image.RGBA {
 func (p *imagePool) put(img *image.RGBA) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.bytes+len(img.Pix) > p.budget {
+		return // the garbage collector takes it
+	}
 	if p.free == nil {
 		p.free = map[image.Point][]*image.RGBA{}
 	}
 	size := img.Bounds().Size()
-	if len(p.free[size]) < maxPooled {
-		p.free[size] = append(p.free[size], img)
-	}
+	p.free[size] = append(p.free[size], img)
+	p.bytes += len(img.Pix)
 }

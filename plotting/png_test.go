@@ -59,3 +59,32 @@ func TestEncodeFigurePNGRoundTrips(t *testing.T) {
 		})
 	}
 }
+
+// The canvas pool hands an image back out by size and keeps no more bytes
+// than its budget.
+func TestImagePoolReusesBySizeWithinBudget(t *testing.T) {
+	p := imagePool{budget: 3 * 4 * 10 * 10}
+	a := p.get(image.Pt(10, 10))
+	b := p.get(image.Pt(10, 10))
+	c := p.get(image.Pt(20, 5))
+	big := p.get(image.Pt(10, 20))
+	for _, img := range []*image.RGBA{a, b, c, big} {
+		p.put(img)
+	}
+	if p.bytes > p.budget {
+		t.Fatalf("pool holds %d bytes, budget %d", p.bytes, p.budget)
+	}
+	x, y := p.get(image.Pt(10, 10)), p.get(image.Pt(10, 10))
+	if !(x == a && y == b || x == b && y == a) {
+		t.Fatal("the 10×10 images were not reused")
+	}
+	if got := p.get(image.Pt(20, 5)); got != c {
+		t.Fatal("the 20×5 image was not reused")
+	}
+	if got := p.get(image.Pt(10, 20)); got == big || got.Bounds().Size() != image.Pt(10, 20) {
+		t.Fatal("an image over the budget was kept, or a new one has the wrong size")
+	}
+	if p.bytes != 0 {
+		t.Fatalf("pool holds %d bytes after handing everything out", p.bytes)
+	}
+}
