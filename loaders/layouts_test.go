@@ -1,9 +1,11 @@
 package loaders
 
 import (
+	"archive/zip"
 	"bytes"
 	"errors"
 	"github.com/rleval/rleval/internal/fixture"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -667,5 +669,55 @@ func TestUpstreamTemperature(t *testing.T) {
 	}
 	if r.TemperatureErr == nil || !strings.Contains(r.TemperatureErr.Error(), "log_alpha.pt") || r.Nets[RoleActor] == nil {
 		t.Fatalf("broken log_alpha.pt: %v (actor %v)", r.TemperatureErr, r.Nets[RoleActor] != nil)
+	}
+}
+
+// A 2020 Stable-Baselines3 zip: no version member, and the temperature in
+// tensors.pth, the name pytorch_variables.pth had then.
+func TestSB3Zip2020TensorsPth(t *testing.T) {
+	src := fixture.Path(t, "layouts", "logs", "sac", "Pendulum-v1_1", "Pendulum-v1.zip")
+	zr, err := zip.OpenReader(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	renamed := false
+	for _, f := range zr.File {
+		name := f.Name
+		switch name {
+		case "_stable_baselines3_version", "system_info.txt":
+			continue
+		case "pytorch_variables.pth":
+			name, renamed = "tensors.pth", true
+		}
+		r, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.Copy(w, r); err != nil {
+			t.Fatal(err)
+		}
+		r.Close()
+	}
+	if err := zw.Close(); err != nil || !renamed {
+		t.Fatalf("rewrite: %v (renamed %v)", err, renamed)
+	}
+	m, err := ReadSB3Zip("old.zip", bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want struct {
+		Alpha float64 `json:"alpha"`
+	}
+	readJSON(t, fixture.Path(t, "expected-layouts", "logs+sac+Pendulum-v1_1", "temperature.json"), &want)
+	if m.Version != "" || m.TemperatureErr != nil || m.Temperature == nil || math.Abs(m.Temperature.Alpha-want.Alpha) > 1e-6 ||
+		!strings.Contains(m.Temperature.Path, "old.zip/tensors.pth") {
+		t.Fatalf("version %q, temperature %+v, %v; want alpha %v", m.Version, m.Temperature, m.TemperatureErr, want.Alpha)
 	}
 }

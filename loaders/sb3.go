@@ -125,10 +125,14 @@ func ReadSB3Zip(name string, r io.ReaderAt, size int64) (*SB3Model, error) {
 	if err := m.finish(); err != nil {
 		return nil, err
 	}
-	if pv := members["pytorch_variables.pth"]; pv != nil && (m.Algo() == "sac" || m.Algo() == "tqc") {
+	pv := members["pytorch_variables.pth"]
+	if pv == nil {
+		pv = members["tensors.pth"] // its name in 2020 files
+	}
+	if pv != nil && (m.Algo() == "sac" || m.Algo() == "tqc") {
 		b, err := readMember(pv, size, limit)
 		if err == nil {
-			err = m.readSB3Temperature(name, b)
+			err = m.readSB3Temperature(name+"/"+pv.Name, b)
 		}
 		m.TemperatureErr = err
 	}

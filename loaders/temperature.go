@@ -84,11 +84,11 @@ func (r *Run) loadUpstreamTemperature() {
 	t.setLog(la, p)
 }
 
-// readSB3Temperature reads SAC's and TQC's pytorch_variables.pth member:
-// log_ent_coef when ent_coef was tuned ("auto"), else ent_coef_tensor;
-// target_entropy comes from the data JSON.
-func (m *SB3Model) readSB3Temperature(name string, b []byte) error {
-	path := name + "/pytorch_variables.pth"
+// readSB3Temperature reads SAC's and TQC's pytorch_variables.pth member
+// (tensors.pth in 2020 files), at path: log_ent_coef when ent_coef was
+// tuned ("auto"), else ent_coef_tensor; target_entropy comes from the data
+// JSON.
+func (m *SB3Model) readSB3Temperature(path string, b []byte) error {
 	v, err := ReadTorchReader(path, bytes.NewReader(b), int64(len(b)))
 	if err != nil {
 		return err
