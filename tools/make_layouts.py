@@ -648,6 +648,15 @@ class DDPGCritic(nn.Module):  # sfujim/TD3 DDPG.py: the action enters at l2
         return self.l3(q)
 
 
+def save_sfujim(base, actor, critic):
+    """What sfujim/TD3's save(filename) writes: the critic's and the actor's
+    state dicts and their optimizers', each as <base>_<part>."""
+    torch.save(critic.state_dict(), base + "_critic")
+    torch.save(adam_state(critic), base + "_critic_optimizer")
+    torch.save(actor.state_dict(), base + "_actor")
+    torch.save(adam_state(actor), base + "_actor_optimizer")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default="testdata")
@@ -728,11 +737,7 @@ def main():
         actor, critic = TD3Actor(2.0), TD3Critic()
         for m in (actor, critic):
             perturb(m, g)
-        base = os.path.join(td3, "models", fn)
-        torch.save(critic.state_dict(), base + "_critic")
-        torch.save(adam_state(critic), base + "_critic_optimizer")
-        torch.save(actor.state_dict(), base + "_actor")
-        torch.save(adam_state(actor), base + "_actor_optimizer")
+        save_sfujim(os.path.join(td3, "models", fn), actor, critic)
         evals = [float(-1300 + 200 * i + seed) for i in range(4)]
         np.save(os.path.join(td3, "results", fn), evals)
         write_expected(os.path.join(exp_root, "TD3+" + fn), GRID_N, actor,
@@ -745,11 +750,7 @@ def main():
         actor = TD3Actor(2.0)
         for m in (actor, critic):
             perturb(m, g)
-        base = os.path.join(td3, "models", fn)
-        torch.save(critic.state_dict(), base + "_critic")
-        torch.save(adam_state(critic), base + "_critic_optimizer")
-        torch.save(actor.state_dict(), base + "_actor")
-        torch.save(adam_state(actor), base + "_actor_optimizer")
+        save_sfujim(os.path.join(td3, "models", fn), actor, critic)
         np.save(os.path.join(td3, "results", fn), [float(-1400 + 150 * i) for i in range(4)])
         if policy == "OurDDPG":
             write_expected(os.path.join(exp_root, "TD3+" + fn), GRID_N, actor, critic, critic, torch.min,
