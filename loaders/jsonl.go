@@ -10,6 +10,8 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -217,7 +219,7 @@ func (p *jsonParser) internBytes(b []byte) string {
 	}
 	s, ok := p.intern[string(b)] // no allocation for the lookup
 	if !ok {
-		s = string(b)
+		s = validUTF8(b)
 		if len(p.intern) < 4096 {
 			p.intern[s] = s
 		}
@@ -228,6 +230,26 @@ func (p *jsonParser) internBytes(b []byte) string {
 		p.last = append(p.last, s)
 	}
 	return s
+}
+
+// validUTF8 returns b as a string with every byte that is not part of
+// valid UTF-8 replaced by U+FFFD, as encoding/json reads strings: names
+// from a log reach file names and pages.
+func validUTF8(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	var sb strings.Builder
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n == 1 {
+			sb.WriteRune(utf8.RuneError)
+		} else {
+			sb.Write(b[:n])
+		}
+		b = b[n:]
+	}
+	return sb.String()
 }
 
 func (p *jsonParser) fail(msg string) error {
@@ -285,6 +307,17 @@ func (p *jsonParser) str() (string, error) {
 		return "", p.fail("expected string")
 	}
 	start, escaped := p.i, false
+	// Fastest path: the string the previous line had at this position,
+	// byte for byte up to its closing quote (those strings hold no quote
+	// or backslash).
+	if k := p.nstr; k < len(p.last) {
+		s := p.last[k]
+		if end := start + len(s); end < len(p.b) && p.b[end] == '"' && string(p.b[start:end]) == s {
+			p.nstr++
+			p.i = end + 1
+			return s, nil
+		}
+	}
 	// Fast path: no backslash before the closing quote.
 	if q := bytes.IndexByte(p.b[start:], '"'); q >= 0 && bytes.IndexByte(p.b[start:start+q], '\\') < 0 {
 		p.i = start + q + 1

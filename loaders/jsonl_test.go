@@ -2,6 +2,7 @@ package loaders
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -126,6 +127,10 @@ func FuzzTrainLog(f *testing.F) {
 	f.Add([]byte(`{"a":{"b":[1,2,{"c":"\u00e9"}]},"step":-Infinity}`))
 	f.Add([]byte("{\"source\":\"train\",\"event\":\"evaluation\",\"step\":1\n\n[]"))
 	f.Add([]byte("{\"source\":\"train\",\"event\":\"step\",\"step\":1,\"a\":1}\n{\"source\":\"train\",\"event\":\"step\",\"step\":2,\"b\":2}\n{\"source\":\"x\",\"event\":\"y\",\"c\":3}\nbad\n"))
+	// Strings a line repeats from the one before, or nearly: a longer key,
+	// an escaped one, a value in a key's place.
+	f.Add([]byte("{\"source\":\"train\",\"event\":\"step\",\"step\":1,\"loss\":1.5}\n{\"source\":\"train\",\"event\":\"step\",\"step\":2,\"lossy\":2.25}\n" +
+		"{\"source\":\"train\",\"event\":\"step\",\"step\":3,\"lo\\\"ss\":3}\n{\"source\":\"step\",\"event\":\"train\",\"train\":4}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		lg, err := ReadTrainLog(strings.NewReader(string(data)))
 		if err != nil {
@@ -140,7 +145,70 @@ func FuzzTrainLog(f *testing.F) {
 			t.Fatal(err)
 		}
 		sameLog(t, "3 parts", p, lg)
+		sameAsEncodingJSON(t, data)
 	})
+}
+
+// sameAsEncodingJSON parses every line of data that encoding/json reads as
+// an object with distinct keys, in order with one parser (as the reader
+// does, so that strings seen on earlier lines are reused), and fails t
+// unless the parser read the same source, event, step and numbers.
+func sameAsEncodingJSON(t *testing.T, data []byte) {
+	t.Helper()
+	jp := jsonParser{intern: map[string]string{}}
+	var rec Record
+	for _, line := range bytes.Split(data, []byte("\n")) {
+		line = bytes.TrimSpace(line)
+		var fields map[string]json.RawMessage
+		if json.Unmarshal(line, &fields) != nil || fields == nil || !distinctKeys(line, len(fields)) {
+			jp.parseRecord(line, &rec) // still part of the parser's history
+			continue
+		}
+		if err := jp.parseRecord(line, &rec); err != nil {
+			t.Fatalf("%q: encoding/json reads it, the parser says %v", line, err)
+		}
+		str := func(k string) string {
+			var s string
+			json.Unmarshal(fields[k], &s)
+			return s
+		}
+		if rec.Source != str("source") || rec.Event != str("event") {
+			t.Fatalf("%q: source %q event %q, encoding/json %q %q", line, rec.Source, rec.Event, str("source"), str("event"))
+		}
+		num := func(k string, got float64) {
+			var want float64
+			if raw := fields[k]; json.Unmarshal(raw, &want) == nil && math.Float64bits(got) != math.Float64bits(want) {
+				t.Fatalf("%q: %s = %v, encoding/json %v", line, k, got, want)
+			}
+		}
+		if rec.HasStep {
+			num("step", rec.Step)
+		}
+		for i, k := range rec.Names {
+			num(k, rec.Values[i])
+		}
+	}
+}
+
+// distinctKeys says whether the JSON object in line has n top-level keys,
+// none repeated (encoding/json keeps the last of repeated keys).
+func distinctKeys(line []byte, n int) bool {
+	dec := json.NewDecoder(bytes.NewReader(line))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return false
+	}
+	keys := 0
+	for dec.More() {
+		if _, err := dec.Token(); err != nil {
+			return false
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return false
+		}
+		keys++
+	}
+	return keys == n
 }
 
 func TestTrainLogKeepsEveryKindOfRecordAsColumns(t *testing.T) {
