@@ -183,6 +183,13 @@ func NewRemote(workerPath string, opts Options) (*Remote, error) {
 			rem.kill()
 			<-exited
 		}
+		if !rem.killed {
+			// It may have said why on stdout after all, where the failed
+			// handshake never read: writing the hello fails first when
+			// the worker has already gone (a broken pipe).
+			stdout.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+			io.Copy(io.Discard, io.LimitReader(rec, 4096))
+		}
 		stdin.Close()
 		stdout.Close()
 		out := strings.TrimSpace(rec.String() + "\n" + tail.String())
