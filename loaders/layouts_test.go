@@ -721,3 +721,28 @@ func TestSB3Zip2020TensorsPth(t *testing.T) {
 		t.Fatalf("version %q, temperature %+v, %v; want alpha %v", m.Version, m.Temperature, m.TemperatureErr, want.Alpha)
 	}
 }
+
+// log_alpha.pt may hold the tensor alone or inside a dict: the one
+// one-value tensor is the temperature's log; two make the file ambiguous.
+func TestLogAlphaInADict(t *testing.T) {
+	scalar := func(key string) ptensor { return ptensor{key: key, storage: "FloatStorage", numel: 1, shape: []int{}} }
+	dir := t.TempDir()
+	one := writeFile(t, filepath.Join(dir, "one.pt"), torchZip(t, "one", pdict{"log_alpha", scalar("0")},
+		map[string][]byte{"0": f32bytes([]float32{-0.5})}))
+	two := writeFile(t, filepath.Join(dir, "two.pt"), torchZip(t, "two", pdict{"a", scalar("0"), "b", scalar("1")},
+		map[string][]byte{"0": f32bytes([]float32{1}), "1": f32bytes([]float32{2})}))
+	v, err := ReadTorchFile(one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x, err := soleValue(one, v); err != nil || x != -0.5 {
+		t.Fatalf("log_alpha in a dict: %v, %v", x, err)
+	}
+	v, err = ReadTorchFile(two)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := soleValue(two, v); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("two one-value tensors: %v", err)
+	}
+}

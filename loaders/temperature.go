@@ -73,15 +73,37 @@ func (r *Run) loadUpstreamTemperature() {
 		r.TemperatureErr = err
 		return
 	}
-	la, ok, err := oneValue(p, v, "")
-	if err == nil && !ok {
-		err = fmt.Errorf("load %s: not a tensor: %w", p, ErrInvalid)
-	}
+	la, err := soleValue(p, v)
 	if err != nil {
 		r.TemperatureErr = err
 		return
 	}
 	t.setLog(la, p)
+}
+
+// soleValue returns the value of a file that holds one value: a bare
+// one-element tensor (torch.save(log_alpha)), or the only one-element
+// tensor among the file's (a dict or state dict holding log_alpha).
+func soleValue(path string, v Value) (float64, error) {
+	if x, ok, err := oneValue(path, v, ""); ok || err != nil {
+		return x, err
+	}
+	ts, err := Tensors(v)
+	if err != nil {
+		return 0, fmt.Errorf("load %s: %w", path, err)
+	}
+	var key string
+	n := 0
+	for k, t := range ts {
+		if t.Numel() == 1 {
+			key, n = k, n+1
+		}
+	}
+	if n != 1 {
+		return 0, fmt.Errorf("load %s: %d one-value tensors, want log_alpha alone: %w", path, n, ErrInvalid)
+	}
+	x, _, err := oneValue(path, v, key)
+	return x, err
 }
 
 // readSB3Temperature reads SAC's and TQC's pytorch_variables.pth member
