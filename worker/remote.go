@@ -376,6 +376,24 @@ func (rem *Remote) load(net *loaders.Network) (uint32, error) {
 	return id, nil
 }
 
+// loadAll checks that the Remote is usable and uploads every net not yet
+// on the device, returning their ids in order (0 for a nil net); rem.mu
+// is held.
+func (rem *Remote) loadAll(nets ...*loaders.Network) ([]uint32, error) {
+	if err := rem.check(); err != nil {
+		return nil, err
+	}
+	ids := make([]uint32, len(nets))
+	for i, net := range nets {
+		id, err := rem.load(net)
+		if err != nil {
+			return nil, err
+		}
+		ids[i] = id
+	}
+	return ids, nil
+}
+
 // Forget frees net's copy on the device; a later use uploads it again.
 // The batch runner calls it when done with a checkpoint so device memory
 // does not wireGrow with the number of runs.
@@ -487,13 +505,11 @@ func (rem *Remote) Policy(actor *loaders.Network, obs []float32, n int, act []fl
 	}
 	rem.mu.Lock()
 	defer rem.mu.Unlock()
-	if err := rem.check(); err != nil {
-		return err
-	}
-	id, err := rem.load(actor)
+	ids, err := rem.loadAll(actor)
 	if err != nil {
 		return err
 	}
+	id := ids[0]
 	od, ad := actor.ObsDim, actor.ActDim
 	step := rem.chunkRows(od, ad, actor)
 	for lo := 0; lo < n; lo += step {
@@ -524,17 +540,11 @@ func (rem *Remote) Q(c1, c2 *loaders.Network, obs, act []float32, n int, q1, q2 
 	}
 	rem.mu.Lock()
 	defer rem.mu.Unlock()
-	if err := rem.check(); err != nil {
-		return err
-	}
-	id1, err := rem.load(c1)
+	ids, err := rem.loadAll(c1, c2)
 	if err != nil {
 		return err
 	}
-	id2, err := rem.load(c2)
-	if err != nil {
-		return err
-	}
+	id1, id2 := ids[0], ids[1]
 	od, ad := c1.ObsDim, c1.ActDim
 	step := rem.chunkRows(od+ad, 2, c1, c2)
 	for lo := 0; lo < n; lo += step {
@@ -572,21 +582,11 @@ func (rem *Remote) QPolicy(actor, c1, c2 *loaders.Network, obs []float32, n int,
 	}
 	rem.mu.Lock()
 	defer rem.mu.Unlock()
-	if err := rem.check(); err != nil {
-		return err
-	}
-	ida, err := rem.load(actor)
+	ids, err := rem.loadAll(actor, c1, c2)
 	if err != nil {
 		return err
 	}
-	id1, err := rem.load(c1)
-	if err != nil {
-		return err
-	}
-	id2, err := rem.load(c2)
-	if err != nil {
-		return err
-	}
+	ida, id1, id2 := ids[0], ids[1], ids[2]
 	od, ad := actor.ObsDim, actor.ActDim
 	step := rem.chunkRows(od, ad+2, actor, c1, c2)
 	for lo := 0; lo < n; lo += step {

@@ -66,17 +66,14 @@ func (rem *Remote) stacked(what uint32, actors, c1, c2 []*loaders.Network, obs, 
 	od, ad := first[0].ObsDim, first[0].ActDim
 	rem.mu.Lock()
 	defer rem.mu.Unlock()
-	if err := rem.check(); err != nil {
-		return err
-	}
-	ids := make([][]uint32, 3)
+	ids := make([][]uint32, 3) // nil where there are no such networks
 	for i, nets := range [][]*loaders.Network{actors, c1, c2} {
-		for _, net := range nets {
-			id, err := rem.load(net)
-			if err != nil {
-				return err
-			}
-			ids[i] = append(ids[i], id)
+		if len(nets) == 0 {
+			continue
+		}
+		var err error
+		if ids[i], err = rem.loadAll(nets...); err != nil {
+			return err
 		}
 	}
 	in, out := od, 0
