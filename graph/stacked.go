@@ -84,14 +84,16 @@ func SameArchitecture(nets []*loaders.Network) error {
 					a.Layers[i].Out, a.Layers[i].In, a.Path, b.Layers[i].Out, b.Layers[i].In, b.Path)
 			}
 		}
-		if !sameFloats(a.Low, b.Low) || !sameFloats(a.High, b.High) {
+		if !SameFloats(a.Low, b.Low) || !SameFloats(a.High, b.High) {
 			return fmt.Errorf("stack: %s and %s have different action bounds", a.Path, b.Path)
 		}
 	}
 	return nil
 }
 
-func sameFloats(a, b []float32) bool {
+// SameFloats reports whether a and b hold the same float32 values bit for
+// bit (NaNs of one payload are equal, 0 and -0 are not).
+func SameFloats(a, b []float32) bool {
 	if len(a) != len(b) {
 		return false
 	}

@@ -5,7 +5,6 @@ package cuda
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/rleval/rleval/graph"
 )
@@ -33,30 +32,18 @@ func stackable(plans []*graph.Plan) error {
 			return fmt.Errorf("%s and %s have different steps or normalisations", a.Name, b.Name)
 		}
 		if a.Norm != nil && (a.Norm.Cols != b.Norm.Cols || a.Norm.Clip != b.Norm.Clip ||
-			!sameFloats(a.Norm.Mean, b.Norm.Mean) || !sameFloats(a.Norm.Std, b.Norm.Std)) {
+			!graph.SameFloats(a.Norm.Mean, b.Norm.Mean) || !graph.SameFloats(a.Norm.Std, b.Norm.Std)) {
 			return fmt.Errorf("%s and %s normalise their inputs differently", a.Name, b.Name)
 		}
 		for i := range a.Steps {
 			x, y := &a.Steps[i], &b.Steps[i]
 			if x.In != y.In || x.Out != y.Out || x.Epilogue != y.Epilogue || x.Alpha != y.Alpha || x.Clip != y.Clip ||
-				x.Lo != y.Lo || x.Hi != y.Hi || !sameFloats(x.Low, y.Low) || !sameFloats(x.Half, y.Half) {
+				x.Lo != y.Lo || x.Hi != y.Hi || !graph.SameFloats(x.Low, y.Low) || !graph.SameFloats(x.Half, y.Half) {
 				return fmt.Errorf("%s and %s differ in step %d", a.Name, b.Name, i)
 			}
 		}
 	}
 	return nil
-}
-
-func sameFloats(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 // Activation codes of the bias_act kernel (ACT_* in kernels.cu).
