@@ -7,14 +7,13 @@ import (
 	"html"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/rleval/rleval/internal/browsertest"
 	"github.com/rleval/rleval/internal/fixture"
 	"github.com/rleval/rleval/loaders"
 )
@@ -167,24 +166,13 @@ type zoomResult struct {
 // skips (make test lists it; CI, which installs chromium, fails on it).
 func openAndZoom(t *testing.T, page []byte) zoomResult {
 	t.Helper()
-	browser := chromium()
-	if browser == "" {
-		t.Skip("no Chromium: install Debian's chromium to run this test")
-	}
 	s := strings.Replace(string(page), "<head>", "<head>"+zoomErrors, 1)
 	s = strings.Replace(s, "</body>", zoomProbe+"</body>", 1)
 	alone := filepath.Join(t.TempDir(), "copy.html")
 	if err := os.WriteFile(alone, []byte(s), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	dom, err := exec.CommandContext(ctx, browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--user-data-dir="+t.TempDir(),
-		"--virtual-time-budget=10000", "--window-size=1400,1000", "--dump-dom", "file://"+alone).Output()
-	if err != nil {
-		t.Fatalf("chromium --dump-dom: %v", err)
-	}
+	dom := browsertest.DumpDOM(t, alone, "--virtual-time-budget=10000", "--window-size=1400,1000")
 	m := regexp.MustCompile(`data-zoom="([^"]*)"`).FindSubmatch(dom)
 	if m == nil {
 		t.Fatalf("the probe did not run:\n%.500s", dom)

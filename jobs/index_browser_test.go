@@ -1,11 +1,9 @@
 package jobs
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -13,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rleval/rleval/internal/browsertest"
 	"github.com/rleval/rleval/stats"
 )
 
@@ -92,10 +91,7 @@ window.addEventListener('load', function () {
 // band per group, both thumbnails of every run, and every run's row. The
 // load time is logged, not asserted (timing belongs in benchmarks).
 func TestBatchPageOf500RunsOpensInChromium(t *testing.T) {
-	browser := chromium()
-	if browser == "" {
-		t.Skip("no Chromium: install Debian's chromium to run this test")
-	}
+	browsertest.Chromium(t) // skips without one, before the work
 	res, out := makeBigBatch(t, 100, 5)
 	t0 := time.Now()
 	g, err := ComputeGroups(res, GroupOptions{Bootstrap: stats.Bootstrap{Reps: 2000, Seed: 1}, CurveReps: 500, PairReps: 500})
@@ -117,16 +113,8 @@ func TestBatchPageOf500RunsOpensInChromium(t *testing.T) {
 	if err := os.WriteFile(probe, []byte(html), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	flags := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir=" + t.TempDir()}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
 	t3 := time.Now()
-	dom, err := exec.CommandContext(ctx, browser, append(flags, "--dump-dom", "file://"+probe)...).Output()
-	if err != nil {
-		t.Fatalf("chromium --dump-dom: %v", err)
-	}
+	dom := browsertest.DumpDOM(t, probe)
 	wall := time.Since(t3)
 	attr := func(name string) int {
 		m := regexp.MustCompile(`data-` + name + `="(\d+)"`).FindStringSubmatch(string(dom))

@@ -4,23 +4,13 @@ import (
 	"context"
 	"image/png"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
-)
 
-// chromium returns a headless-capable Chromium, or "" when none exists.
-func chromium() string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
+	"github.com/rleval/rleval/internal/browsertest"
+)
 
 // imageCheck is appended to a copy of the report: once the page has loaded
 // it records on <body> how many images there are and how many decoded.
@@ -34,10 +24,7 @@ window.addEventListener('load', function () {
 </script>`
 
 func TestReportOpensInChromiumWithEveryImageAndSection(t *testing.T) {
-	browser := chromium()
-	if browser == "" {
-		t.Skip("no Chromium: install Debian's chromium to run this test")
-	}
+	browsertest.Chromium(t) // skips without one, before the work
 	out := t.TempDir()
 	opt := DefaultOptions()
 	opt.Grid, opt.Line = 40, 50
@@ -55,15 +42,7 @@ func TestReportOpensInChromiumWithEveryImageAndSection(t *testing.T) {
 	if err := os.WriteFile(alone, []byte(html), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	flags := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir=" + t.TempDir(), "--virtual-time-budget=10000"}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	dom, err := exec.CommandContext(ctx, browser, append(flags, "--dump-dom", "file://"+alone)...).Output()
-	if err != nil {
-		t.Fatalf("chromium --dump-dom: %v", err)
-	}
+	dom := browsertest.DumpDOM(t, alone, "--virtual-time-budget=10000")
 	m := regexp.MustCompile(`data-images-total="(\d+)" data-images-loaded="(\d+)"`).FindStringSubmatch(string(dom))
 	if m == nil {
 		t.Fatalf("the page's load handler did not run:\n%.500s", dom)
@@ -80,9 +59,7 @@ func TestReportOpensInChromiumWithEveryImageAndSection(t *testing.T) {
 		}
 	}
 	shot := filepath.Join(t.TempDir(), "shot.png")
-	if err := exec.CommandContext(ctx, browser, append(flags, "--window-size=1280,2000", "--screenshot="+shot, "file://"+alone)...).Run(); err != nil {
-		t.Fatalf("chromium --screenshot: %v", err)
-	}
+	browsertest.Screenshot(t, alone, shot, "--virtual-time-budget=10000", "--window-size=1280,2000")
 	f, err := os.Open(shot)
 	if err != nil {
 		t.Fatal(err)

@@ -2,17 +2,16 @@ package plotting
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"html"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/rleval/rleval/internal/browsertest"
 )
 
 func TestInteractiveCurvesEscapeNamesAndEmbedLevels(t *testing.T) {
@@ -63,20 +62,6 @@ func TestInteractiveCurvesEscapeNamesAndEmbedLevels(t *testing.T) {
 	if err != nil || !strings.Contains(string(short), `"levels":[[[1,3],[1,3]]]`) {
 		t.Errorf("a short series embeds its finite points once: %v", err)
 	}
-}
-
-// chromium returns the browser the tests drive. Without one the test
-// skips, so that `make test` works on a machine with only Go; make test
-// lists every skip, and CI (which installs Debian's chromium) fails on it.
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Skip("no Chromium: install Debian's chromium to run this test")
-	return ""
 }
 
 // errorProbe goes first in <head>: it records every error and
@@ -148,22 +133,13 @@ type probeResult struct {
 // and returns the probe's result.
 func openInChromium(t *testing.T, page []byte) probeResult {
 	t.Helper()
-	browser := chromium(t)
 	s := strings.Replace(string(page), "<head>", "<head>"+errorProbe, 1)
 	s = strings.Replace(s, "</body>", chartProbe+"</body>", 1)
 	path := filepath.Join(t.TempDir(), "page.html")
 	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	flags := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir=" + t.TempDir(), "--virtual-time-budget=10000", "--window-size=1400,1000", "--dump-dom", "file://" + path}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	dom, err := exec.CommandContext(ctx, browser, flags...).Output()
-	if err != nil {
-		t.Fatalf("chromium --dump-dom: %v", err)
-	}
+	dom := browsertest.DumpDOM(t, path, "--virtual-time-budget=10000", "--window-size=1400,1000")
 	m := regexp.MustCompile(`data-result="([^"]*)"`).FindSubmatch(dom)
 	if m == nil {
 		t.Fatalf("the probe did not run:\n%.800s", dom)
