@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rleval/rleval/internal/cputime"
 )
 
 // cpuSpin is the fake evaluation's CPU work per run: about 200 ms on an
@@ -56,16 +58,16 @@ func BenchmarkBatch(b *testing.B) {
 		var t1, t2, cpu1, cpu2 time.Duration
 		for b.Loop() {
 			for _, w := range []int{1, 2} {
-				start, cpu := time.Now(), cpuTime()
+				start, cpu := time.Now(), cputime.Used()
 				if _, err := (&Batch{Root: root, Out: filepath.Join(b.TempDir(), "r"), Workers: w, Force: true, Evaluate: fe.Evaluate}).Run(context.Background()); err != nil {
 					b.Fatal(err)
 				}
 				if w == 1 {
 					t1 += time.Since(start)
-					cpu1 += cpuTime() - cpu
+					cpu1 += cputime.Used() - cpu
 				} else {
 					t2 += time.Since(start)
-					cpu2 += cpuTime() - cpu
+					cpu2 += cputime.Used() - cpu
 				}
 			}
 		}

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/rleval/rleval/internal/browsertest"
+	"github.com/rleval/rleval/internal/cputime"
 	"github.com/rleval/rleval/internal/fixture"
 	"github.com/rleval/rleval/loaders"
 )
@@ -255,7 +256,7 @@ func BenchmarkCurvesJob(b *testing.B) {
 	r := &loaders.Run{Name: "bench", Dir: b.TempDir(), Log: lg}
 	out := b.TempDir()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Used()
 	for b.Loop() {
 		c := &Context{Run: r, Opt: DefaultOptions(), Out: out}
 		p := newPage(c, curvesJob.Sections)
@@ -272,6 +273,6 @@ func BenchmarkCurvesJob(b *testing.B) {
 			}
 		}
 	}
-	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric((cputime.Used()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
 	b.ReportMetric(float64(lg.Steps.Count), "records")
 }

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/rleval/rleval/internal/cputime"
 )
 
 func TestTrainLogParsesPythonTokensAndSkipsBadLines(t *testing.T) {
@@ -349,14 +351,14 @@ func FuzzFastNumber(f *testing.F) {
 func BenchmarkReadTrainLog(b *testing.B) {
 	data := bigLog(200000)
 	b.SetBytes(int64(len(data)))
-	cpu0 := cpuSeconds()
+	cpu0 := cputime.Used()
 	for b.Loop() {
 		lg, err := ReadTrainLog(bytes.NewReader(data))
 		if err != nil || lg.Steps.Count != 200000 {
 			b.Fatal(err)
 		}
 	}
-	if cpu := cpuSeconds() - cpu0; cpu > 0 {
+	if cpu := (cputime.Used() - cpu0).Seconds(); cpu > 0 {
 		b.ReportMetric(float64(len(data))*float64(b.N)/1e6/cpu, "MB/cpu-s")
 	}
 }

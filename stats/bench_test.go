@@ -3,6 +3,8 @@ package stats
 import (
 	"math/rand/v2"
 	"testing"
+
+	"github.com/rleval/rleval/internal/cputime"
 )
 
 // BenchmarkAggregates50k is rliable's benchmark shape: 10 runs × 26 tasks,
@@ -19,7 +21,7 @@ func BenchmarkAggregates50k(b *testing.B) {
 	}
 	bs := Bootstrap{Reps: DefaultReps, Seed: 1}
 	b.ReportAllocs()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Used()
 	for b.Loop() {
 		if _, err := bs.Aggregates(s, -3, 3); err != nil {
 			b.Fatal(err)
@@ -27,7 +29,7 @@ func BenchmarkAggregates50k(b *testing.B) {
 	}
 	// CPU seconds of the process per call: on a shared machine the wall
 	// time (ns/op) also counts the time other processes held the core.
-	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric((cputime.Used()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
 	b.ReportMetric(float64(DefaultReps*b.N)/b.Elapsed().Seconds(), "reps/s")
 }
 
