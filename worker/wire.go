@@ -489,6 +489,30 @@ func wireGrow(f []float32, n int) []float32 {
 	return f[:n]
 }
 
+// critics returns an op's critics id1 and id2; c2 is nil for id 0.
+func (s *wireServer) critics(op string, id1, id2 uint32) (c1, c2 *loaders.Network, err error) {
+	if c1, err = s.net(id1, op, criticKinds...); err != nil {
+		return nil, nil, err
+	}
+	if id2 != 0 {
+		if c2, err = s.net(id2, op, criticKinds...); err != nil {
+			return nil, nil, err
+		}
+	}
+	return c1, c2, nil
+}
+
+// qOut sizes the critics' outputs for n rows: s.q1, and s.q2, returned,
+// only with a second critic (nil without).
+func (s *wireServer) qOut(n int, c2 *loaders.Network) []float32 {
+	s.q1 = wireGrow(s.q1, n)
+	if c2 == nil {
+		return nil
+	}
+	s.q2 = wireGrow(s.q2, n)
+	return s.q2
+}
+
 func (s *wireServer) net(id uint32, want string, kinds ...loaders.NetKind) (*loaders.Network, error) {
 	net, ok := s.nets[id]
 	if !ok {
@@ -615,18 +639,12 @@ func (s *wireServer) handle(op wireOp, p []byte) (rop wireOp, fill func(*wireEnc
 		if d.err != nil {
 			return 0, nil, fmt.Errorf("q: %w", d.err)
 		}
-		c1, err := s.net(id1, "q", criticKinds...)
+		c1, c2, err := s.critics("q", id1, id2)
 		if err != nil {
 			return 0, nil, err
 		}
-		var c2 *loaders.Network
-		if id2 != 0 {
-			if c2, err = s.net(id2, "q", criticKinds...); err != nil {
-				return 0, nil, err
-			}
-			if c2.ObsDim != c1.ObsDim || c2.ActDim != c1.ActDim {
-				return 0, nil, fmt.Errorf("q: critics %s and %s take different inputs", c1.Path, c2.Path)
-			}
+		if c2 != nil && (c2.ObsDim != c1.ObsDim || c2.ActDim != c1.ActDim) {
+			return 0, nil, fmt.Errorf("q: critics %s and %s take different inputs", c1.Path, c2.Path)
 		}
 		if err := wireRows(d, n, c1.ObsDim+c1.ActDim, "obs+act"); err != nil {
 			return 0, nil, fmt.Errorf("q: %w", err)
@@ -635,12 +653,7 @@ func (s *wireServer) handle(op wireOp, p []byte) (rop wireOp, fill func(*wireEnc
 		s.act = wireGrow(s.act, n*c1.ActDim)
 		d.floatsInto(s.obs, "obs")
 		d.floatsInto(s.act, "act")
-		s.q1 = wireGrow(s.q1, n)
-		q2 := []float32(nil)
-		if c2 != nil {
-			s.q2 = wireGrow(s.q2, n)
-			q2 = s.q2
-		}
+		q2 := s.qOut(n, c2)
 		start = time.Now()
 		if err := s.b.Q(c1, c2, s.obs, s.act, n, s.q1, q2); err != nil {
 			return 0, nil, fmt.Errorf("q %s: %w", c1.Path, err)
@@ -657,15 +670,9 @@ func (s *wireServer) handle(op wireOp, p []byte) (rop wireOp, fill func(*wireEnc
 		if err != nil {
 			return 0, nil, err
 		}
-		c1, err := s.net(id1, "qpolicy", criticKinds...)
+		c1, c2, err := s.critics("qpolicy", id1, id2)
 		if err != nil {
 			return 0, nil, err
-		}
-		var c2 *loaders.Network
-		if id2 != 0 {
-			if c2, err = s.net(id2, "qpolicy", criticKinds...); err != nil {
-				return 0, nil, err
-			}
 		}
 		for _, c := range []*loaders.Network{c1, c2} {
 			if c != nil && (c.ObsDim != actor.ObsDim || c.ActDim != actor.ActDim) {
@@ -679,12 +686,7 @@ func (s *wireServer) handle(op wireOp, p []byte) (rop wireOp, fill func(*wireEnc
 		s.obs = wireGrow(s.obs, n*actor.ObsDim)
 		d.floatsInto(s.obs, "obs")
 		s.act = wireGrow(s.act, n*actor.ActDim)
-		s.q1 = wireGrow(s.q1, n)
-		q2 := []float32(nil)
-		if c2 != nil {
-			s.q2 = wireGrow(s.q2, n)
-			q2 = s.q2
-		}
+		q2 := s.qOut(n, c2)
 		start = time.Now()
 		if err := s.b.QPolicy(actor, c1, c2, s.obs, n, s.act, s.q1, q2); err != nil {
 			return 0, nil, fmt.Errorf("qpolicy %s: %w", actor.Path, err)
