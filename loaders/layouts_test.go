@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -415,21 +416,9 @@ func TestOptimizeMemoryBufferTakesNextRow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []float32{3, 4, 5, 6, 1, 2}; !slicesEqual(next, want) {
+	if want := []float32{3, 4, 5, 6, 1, 2}; !slices.Equal(next, want) {
 		t.Fatalf("next %v, want %v", next, want)
 	}
-}
-
-func slicesEqual(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestTD3FilesOf2018WithPth: the 2018 code saved <prefix>_actor.pth and
@@ -498,7 +487,7 @@ func TestNumpyArraysInPicklesAreData(t *testing.T) {
 				t.Fatalf("decoded a %s", typeName(v))
 			}
 			got, err := a.Float64s()
-			if err != nil || len(got) != len(tc.want) || !reflectEqual(a.Shape, tc.shape) {
+			if err != nil || len(got) != len(tc.want) || !slices.Equal(a.Shape, tc.shape) {
 				t.Fatalf("array %v shape %v err %v", got, a.Shape, err)
 			}
 			for i := range got {
@@ -508,18 +497,6 @@ func TestNumpyArraysInPicklesAreData(t *testing.T) {
 			}
 		})
 	}
-}
-
-func reflectEqual(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // LogsLater leaves the logs to Run.LoadLogs, which reads what LoadRun would

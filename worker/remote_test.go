@@ -434,21 +434,29 @@ func (nullBackend) QPolicy(_, _, _ *loaders.Network, _ []float32, _ int, _, _, _
 	return nil
 }
 
+// Adopt takes any plan, as the worker's device does: it evaluates nothing.
+func (nullBackend) Adopt(*loaders.Network, *graph.Plan) error { return nil }
+
+// loopQPolicy times QPolicy of n random rows of shape s through rem and
+// reports rows/s and the MB/s crossing the protocol.
+func loopQPolicy(b *testing.B, rem *Remote, s nettest.Shape, actor, c1, c2 *loaders.Network, n int) {
+	obs := nettest.RandomRows(n, s.ObsDim, 2, 1)
+	act, q1, q2 := make([]float32, n*s.ActDim), make([]float32, n), make([]float32, n)
+	for b.Loop() {
+		if err := rem.QPolicy(actor, c1, c2, obs, n, act, q1, q2); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(float64(n*(s.ObsDim+s.ActDim+2)*4)*float64(b.N)/b.Elapsed().Seconds()/1e6, "MB/s")
+}
+
 func BenchmarkWireQPolicyProtocolOnly(b *testing.B) {
 	for _, s := range []nettest.Shape{nettest.Shapes[0], nettest.Shapes[4]} {
 		actor, c1, c2 := s.Nets(graph.RandomNetwork, 1)
 		n := PreferredChunk
 		b.Run(fmt.Sprintf("obs%d", s.ObsDim), func(b *testing.B) {
-			rem := pipeRemote(b, nullBackend{}, Options{})
-			obs := nettest.RandomRows(n, s.ObsDim, 2, 1)
-			act, q1, q2 := make([]float32, n*s.ActDim), make([]float32, n), make([]float32, n)
-			for b.Loop() {
-				if err := rem.QPolicy(actor, c1, c2, obs, n, act, q1, q2); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
-			b.ReportMetric(float64(n*(s.ObsDim+s.ActDim+2)*4)*float64(b.N)/b.Elapsed().Seconds()/1e6, "MB/s")
+			loopQPolicy(b, pipeRemote(b, nullBackend{}, Options{}), s, actor, c1, c2, n)
 		})
 	}
 }
@@ -466,15 +474,7 @@ func BenchmarkWorkerProcessProtocolOnly(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer rem.Close()
-			obs := nettest.RandomRows(n, s.ObsDim, 2, 1)
-			act, q1, q2 := make([]float32, n*s.ActDim), make([]float32, n), make([]float32, n)
-			for b.Loop() {
-				if err := rem.QPolicy(actor, c1, c2, obs, n, act, q1, q2); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
-			b.ReportMetric(float64(n*(s.ObsDim+s.ActDim+2)*4)*float64(b.N)/b.Elapsed().Seconds()/1e6, "MB/s")
+			loopQPolicy(b, rem, s, actor, c1, c2, n)
 		})
 	}
 }
