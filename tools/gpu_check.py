@@ -23,6 +23,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "bench", "reference"))
 import runload  # noqa: E402
+from fixturelib import grid_obs  # noqa: E402 (the fixtures' Pendulum grid)
 
 
 def close(got, want):
@@ -34,15 +35,6 @@ def close(got, want):
     d = np.abs(got - want)
     ok = bool(np.all(d <= 1e-5 * m + 1e-4 * np.abs(want)))
     return ok, float(d.max()) if d.size else 0.0, int(want.size)
-
-
-def grid_obs(n):
-    # tools/make_fixtures.py's grid: row i = thetadot_i, column j = theta_j.
-    th = np.linspace(-np.pi, np.pi, n)
-    thd = np.linspace(-8, 8, n)
-    tg, tdg = np.meshgrid(th, thd)
-    obs = np.stack([np.cos(tg.flatten()), np.sin(tg.flatten()), tdg.flatten()], axis=1)
-    return torch.tensor(obs, dtype=torch.float32)
 
 
 def to_cuda(net):

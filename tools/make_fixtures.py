@@ -29,7 +29,6 @@ import math
 import os
 import shutil
 import sys
-import types
 from collections import OrderedDict
 
 import numpy as np
@@ -37,6 +36,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import yaml
+from fixturelib import ensure_module, f32, grid_obs  # noqa: E402 (beside this script)
 
 torch.set_num_threads(1)  # faster than 2 for 256-row batches on this machine
 
@@ -44,20 +44,8 @@ torch.set_num_threads(1)  # faster than 2 for 256-row batches on this machine
 # Fake upstream modules so that Box pickles under the upstream class paths.
 
 
-def _ensure_module(name):
-    parts = name.split(".")
-    for i in range(1, len(parts) + 1):
-        mod_name = ".".join(parts[:i])
-        if mod_name not in sys.modules:
-            mod = types.ModuleType(mod_name)
-            sys.modules[mod_name] = mod
-            if i > 1:
-                setattr(sys.modules[".".join(parts[: i - 1])], parts[i - 1], mod)
-    return sys.modules[name]
-
-
 def _make_box_class(module_name):
-    mod = _ensure_module(module_name)
+    mod = ensure_module(module_name)
     if hasattr(mod, "Box"):
         return mod.Box
 
@@ -618,18 +606,6 @@ def member_prefix(path):
         return None
     names = zipfile.ZipFile(path).namelist()
     return names[0].split("/")[0] + "/"
-
-
-def grid_obs(n):
-    th = np.linspace(-np.pi, np.pi, n)
-    thd = np.linspace(-8, 8, n)
-    tg, tdg = np.meshgrid(th, thd)
-    obs = np.stack([np.cos(tg.flatten()), np.sin(tg.flatten()), tdg.flatten()], axis=1)
-    return torch.tensor(obs, dtype=torch.float32)
-
-
-def f32(x):
-    return np.ascontiguousarray(np.asarray(x, dtype=np.float32))
 
 
 def stats(x):

@@ -33,30 +33,17 @@ import os
 import pickle
 import shutil
 import struct
-import sys
-import types
 import zipfile
 from collections import OrderedDict
 
 import numpy as np
 import torch
 import torch.nn as nn
+from fixturelib import ensure_module, f32, grid_obs  # noqa: E402 (beside this script)
 
 torch.set_num_threads(1)
 GRID_N = 16
 HID = [16, 16]
-
-
-def ensure_module(name):
-    parts = name.split(".")
-    for i in range(1, len(parts) + 1):
-        mn = ".".join(parts[:i])
-        if mn not in sys.modules:
-            m = types.ModuleType(mn)
-            sys.modules[mn] = m
-            if i > 1:
-                setattr(sys.modules[".".join(parts[: i - 1])], parts[i - 1], m)
-    return sys.modules[name]
 
 
 def stand_in(module, name, getstate=None):
@@ -393,18 +380,6 @@ def zoo_yaml(pairs):
 
 
 # --- expected values --------------------------------------------------------
-def grid_obs(n):
-    th = np.linspace(-np.pi, np.pi, n)
-    thd = np.linspace(-8, 8, n)
-    tg, tdg = np.meshgrid(th, thd)
-    obs = np.stack([np.cos(tg.flatten()), np.sin(tg.flatten()), tdg.flatten()], axis=1)
-    return torch.tensor(obs, dtype=torch.float32)
-
-
-def f32(x):
-    return np.ascontiguousarray(np.asarray(x, dtype=np.float32))
-
-
 def write_expected(exp, n, policy, q1, q2, qcomb, target=None, q1t=None, q2t=None, buf=None, notes=""):
     """policy(obs) -> env action; q1/q2(obs, env action) -> Q; qcomb combines them."""
     os.makedirs(exp, exist_ok=True)
