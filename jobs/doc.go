@@ -1,5 +1,6 @@
-// Package jobs runs the analyses of a training run and runs them over whole
-// experiment folders in batch.
+// Package jobs runs the analyses of one training run (Evaluate) and
+// returns its summary row (RunSummary); package batch runs it over whole
+// experiment folders.
 //
 // An analysis is one file in this package plus its test: a Job value with
 // its name, the report sections it introduces, what it needs (Needs) and a

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/rleval/rleval/internal/atomicfile"
 	"io"
 	"math"
 	"os"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	"github.com/rleval/rleval/graph"
+	"github.com/rleval/rleval/internal/atomicfile"
+	"github.com/rleval/rleval/internal/jsonnum"
 	"github.com/rleval/rleval/loaders"
 )
 
@@ -267,33 +268,9 @@ func (c *Context) writeJSON(name string, v any) error {
 	})
 }
 
-// num is a float64 that encodes NaN and ±Inf as JSON null (JSON has no
-// such numbers; encoding/json refuses them) and finite values exactly;
-// null reads back as NaN.
-type num float64
-
-// MarshalJSON implements json.Marshaler.
-func (n num) MarshalJSON() ([]byte, error) {
-	f := float64(n)
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return []byte("null"), nil
-	}
-	return json.Marshal(f)
-}
-
-// UnmarshalJSON implements json.Unmarshaler; null reads as NaN.
-func (n *num) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		*n = num(math.NaN())
-		return nil
-	}
-	var f float64
-	if err := json.Unmarshal(b, &f); err != nil {
-		return err
-	}
-	*n = num(f)
-	return nil
-}
+// num is the JSON number of the job outputs: NaN and ±Inf are written as
+// null. A short name, since nearly every output struct has some.
+type num = jsonnum.Float
 
 // Stats are mean, std (ddof 0), min and max of an array, in float64.
 type Stats struct {

@@ -1,11 +1,17 @@
 package jobs
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
 	"strings"
 )
+
+// ErrUsage marks errors caused by how the tool was called (a bad --shard,
+// a bad --match pattern, an output folder inside a run): the CLI exits
+// with ExitUsage for them.
+var ErrUsage = errors.New("usage")
 
 // Validate checks options that come from a command line, naming the flag
 // of a bad value.

@@ -328,32 +328,6 @@ func TestOneCriticIsQ1(t *testing.T) {
 	fixture.CloseArrays(t, "q_grid (one critic)", got, want, fixture.Analyses)
 }
 
-// TestBatchWorksOnRunsOfAnyObservationSpace runs a batch, unchanged, over
-// the folder of 2-, 3-, 4- and 17-observation runs.
-func TestBatchWorksOnRunsOfAnyObservationSpace(t *testing.T) {
-	opt := DefaultOptions()
-	opt.Grid, opt.Line = 16, 16
-	b := &Batch{Root: filepath.Join(testdata, "runs-obs"), Out: t.TempDir(), Workers: 2, Options: opt.Fingerprint(),
-		Evaluate: func(ctx context.Context, runDir, outDir string) (*RunSummary, error) {
-			return Evaluate(ctx, runDir, outDir, opt)
-		}}
-	res, err := b.Run(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Total != 4 || res.OK != 4 {
-		for _, r := range res.Runs {
-			t.Logf("%s: %s %s", r.Name, r.Status, r.Error)
-		}
-		t.Fatalf("%d runs, %d ok; want 4 ok", res.Total, res.OK)
-	}
-	for _, r := range res.Runs {
-		if _, err := os.Stat(filepath.Join(b.Out, r.Out, "q_grid.npy")); err != nil {
-			t.Errorf("%s: %v", r.Name, err)
-		}
-	}
-}
-
 // TestRenderBigMapUsesThePlane draws the high-resolution Q map of the
 // 17-observation run on the plane of --axes/--fix and compares it with
 // PyTorch's q_grid on that plane.

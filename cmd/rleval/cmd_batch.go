@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/rleval/rleval/batch"
 	"github.com/rleval/rleval/graph"
 	"github.com/rleval/rleval/jobs"
 )
@@ -30,7 +31,7 @@ func cmdBatch(args []string, stdout, stderr io.Writer) error {
 	if len(pos) != 1 {
 		return usagef("batch takes one experiments directory, got %d", len(pos))
 	}
-	b := jobs.Batch{Root: pos[0], Out: *out, Workers: *workers, Match: *match, Force: *force}
+	b := batch.Batch{Root: pos[0], Out: *out, Workers: *workers, Match: *match, Force: *force}
 	if b.Groups, err = gf.options(); err != nil {
 		return err
 	}
@@ -38,7 +39,7 @@ func cmdBatch(args []string, stdout, stderr io.Writer) error {
 		b.Workers = runtime.NumCPU()
 	}
 	if *shard != "" {
-		if b.Shard, b.Shards, err = jobs.ParseShard(*shard); err != nil {
+		if b.Shard, b.Shards, err = batch.ParseShard(*shard); err != nil {
 			return usagef("--shard %q: %v", *shard, err)
 		}
 	}
@@ -47,7 +48,7 @@ func cmdBatch(args []string, stdout, stderr io.Writer) error {
 
 // runBatch evaluates b's runs with every analysis on one backend, printing
 // progress and the outcome.
-func runBatch(b jobs.Batch, ef evalFlags, stdout, stderr io.Writer) error {
+func runBatch(b batch.Batch, ef evalFlags, stdout, stderr io.Writer) error {
 	p := newProgress(stderr, ef.quiet)
 	opt, err := ef.options(p)
 	if err != nil {
@@ -93,12 +94,12 @@ func runBatch(b jobs.Batch, ef evalFlags, stdout, stderr io.Writer) error {
 	return exitError{code, err}
 }
 
-func printBatch(res *jobs.BatchResult, out string, stdout, stderr io.Writer) {
+func printBatch(res *batch.BatchResult, out string, stdout, stderr io.Writer) {
 	for _, n := range res.Notes {
 		fmt.Fprintf(stderr, "rleval: note: %s\n", n)
 	}
 	fmt.Fprintf(stdout, "%d runs: %d evaluated, %d up to date; %d ok, %d partial, %d failed → %s\n",
-		res.Total, res.Evaluated, res.Skipped, res.OK, res.Partial, res.Failed, filepath.Join(out, jobs.IndexFileName))
+		res.Total, res.Evaluated, res.Skipped, res.OK, res.Partial, res.Failed, filepath.Join(out, batch.IndexFileName))
 	for _, r := range res.Runs {
 		if r.Status == jobs.StatusFailed {
 			fmt.Fprintf(stdout, "  failed: %s: %s\n", r.Name, firstLine(r.Error))
@@ -115,9 +116,9 @@ func cmdMerge(args []string, stdout, stderr io.Writer) error {
 	if len(pos) == 0 {
 		return usagef("merge takes at least one directory")
 	}
-	res, err := jobs.Merge(pos[0], pos)
+	res, err := batch.Merge(pos[0], pos)
 	if res != nil {
-		fmt.Fprintf(stdout, "%d runs: %d ok, %d partial, %d failed → %s\n", len(res.Runs), res.OK, res.Partial, res.Failed, filepath.Join(pos[0], jobs.IndexFileName))
+		fmt.Fprintf(stdout, "%d runs: %d ok, %d partial, %d failed → %s\n", len(res.Runs), res.OK, res.Partial, res.Failed, filepath.Join(pos[0], batch.IndexFileName))
 	}
 	if code := batchExit(res, err); code != exitOK {
 		if err == nil {

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/rleval/rleval/jobs"
+	"github.com/rleval/rleval/batch"
 	"github.com/rleval/rleval/stats"
 )
 
@@ -21,7 +21,7 @@ type groupFlags struct {
 
 func (g *groupFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.groupBy, "group-by", "", "group runs by these config `KEY,...` (dotted, e.g. algorithm.actor.optimizer.lr); default: runs whose configs differ only by seed, names, dates and paths")
-	fs.StringVar(&g.metric, "metric", "", "per-run score the groups are compared by: "+strings.Join(jobs.Metrics, ", ")+" (default: the last evaluation's reward_sum)")
+	fs.StringVar(&g.metric, "metric", "", "per-run score the groups are compared by: "+strings.Join(batch.Metrics, ", ")+" (default: the last evaluation's reward_sum)")
 	fs.StringVar(&g.scoreRange, "score-range", "", "normalise scores by `LO,HI` for the optimality gap (default: the scores' own range)")
 	fs.IntVar(&g.reps, "reps", stats.DefaultReps, "bootstrap replicates of each group's aggregates")
 	fs.IntVar(&g.curveReps, "curve-reps", 5000, "bootstrap replicates of each point of the IQM curves and performance profiles")
@@ -29,8 +29,8 @@ func (g *groupFlags) register(fs *flag.FlagSet) {
 	fs.Uint64Var(&g.seed, "seed", 0, "seed of the bootstrap")
 }
 
-func (g *groupFlags) options() (jobs.GroupOptions, error) {
-	o := jobs.GroupOptions{Metric: g.metric, Bootstrap: stats.Bootstrap{Reps: g.reps, Seed: g.seed}, CurveReps: g.curveReps, PairReps: g.pairReps}
+func (g *groupFlags) options() (batch.GroupOptions, error) {
+	o := batch.GroupOptions{Metric: g.metric, Bootstrap: stats.Bootstrap{Reps: g.reps, Seed: g.seed}, CurveReps: g.curveReps, PairReps: g.pairReps}
 	if g.reps < 1 || g.curveReps < 1 || g.pairReps < 1 {
 		return o, usagef("--reps, --curve-reps and --pair-reps must be positive")
 	}
@@ -81,7 +81,7 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	res, g, err := jobs.Compare(*out, pos, opt)
+	res, g, err := batch.Compare(*out, pos, opt)
 	if err != nil {
 		if code := batchExit(nil, err); code != exitFailure {
 			return exitError{code, err}
@@ -91,6 +91,6 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 	for _, n := range g.Notes {
 		fmt.Fprintf(stderr, "rleval: note: %s\n", n)
 	}
-	fmt.Fprintf(stdout, "%d runs in %d groups (by %s) → %s\n", len(res.Runs), len(g.Groups), strings.Join(g.GroupBy, ", "), filepath.Join(*out, jobs.GroupsJSONName))
+	fmt.Fprintf(stdout, "%d runs in %d groups (by %s) → %s\n", len(res.Runs), len(g.Groups), strings.Join(g.GroupBy, ", "), filepath.Join(*out, batch.GroupsJSONName))
 	return nil
 }

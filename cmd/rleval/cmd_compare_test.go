@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rleval/rleval/batch"
 	"github.com/rleval/rleval/internal/fixture"
 	"github.com/rleval/rleval/jobs"
 )
@@ -28,13 +29,13 @@ func TestCompareUsageErrors(t *testing.T) {
 
 func TestCompareWritesGroupsOfFinishedBatch(t *testing.T) {
 	out := t.TempDir()
-	var res jobs.BatchResult
+	var res batch.BatchResult
 	for i, name := range []string{"2026-02-14_13-38-10_pendulum-v1", "2026-06-20_09-15-00_pendulum-gen2"} {
 		dir, _ := filepath.Abs(fixture.Path(t, "runs", name))
 		res.Runs = append(res.Runs, jobs.RunSummary{Name: name, Dir: dir, Out: name, Status: jobs.StatusOK,
 			FinalRewardSum: float64(-100 * (i + 1)), CurveStep: []float64{1, 2}, CurveValue: []float64{-300, float64(-100 * (i + 1))}})
 	}
-	if err := jobs.WriteSummary(out, &res); err != nil {
+	if err := batch.WriteSummary(out, &res); err != nil {
 		t.Fatal(err)
 	}
 	code, stdout, stderr := cli(t, "compare", "--reps", "1000", "--curve-reps", "100", "--pair-reps", "100", "--group-by", "env.name", out)
@@ -44,7 +45,7 @@ func TestCompareWritesGroupsOfFinishedBatch(t *testing.T) {
 	if !strings.Contains(stdout, "2 runs in 1 groups (by env.name)") {
 		t.Errorf("stdout %q", stdout)
 	}
-	for _, f := range []string{jobs.GroupsJSONName, jobs.GroupsCSVName, jobs.IndexFileName} {
+	for _, f := range []string{batch.GroupsJSONName, batch.GroupsCSVName, batch.IndexFileName} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Error(err)
 		}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/rleval/rleval/batch"
 	"github.com/rleval/rleval/graph"
 	"github.com/rleval/rleval/jobs"
 )
@@ -140,7 +141,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if len(pos) > 1 {
-		return runBatch(jobs.Batch{Dirs: pos, Out: *out, Workers: 1, Force: true}, ef, stdout, stderr)
+		return runBatch(batch.Batch{Dirs: pos, Out: *out, Workers: 1, Force: true}, ef, stdout, stderr)
 	}
 	return evaluateRun(pos, *out, ef, false, stdout, stderr)
 }

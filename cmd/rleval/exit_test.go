@@ -8,22 +8,23 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rleval/rleval/batch"
 	"github.com/rleval/rleval/jobs"
 )
 
 func TestBatchExitMapsOutcomesToDocumentedStatuses(t *testing.T) {
 	for _, tt := range []struct {
 		name string
-		res  *jobs.BatchResult
+		res  *batch.BatchResult
 		err  error
 		want int
 	}{
-		{"all ok", &jobs.BatchResult{OK: 3, Partial: 1}, nil, exitOK},
-		{"some failed", &jobs.BatchResult{OK: 3, Failed: 1}, nil, exitSomeFailed},
+		{"all ok", &batch.BatchResult{OK: 3, Partial: 1}, nil, exitOK},
+		{"some failed", &batch.BatchResult{OK: 3, Failed: 1}, nil, exitSomeFailed},
 		{"usage", nil, fmt.Errorf("--shard: %w", jobs.ErrUsage), exitUsage},
-		{"cancelled", &jobs.BatchResult{}, fmt.Errorf("batch: %w", context.Canceled), exitInterrupted},
-		{"io", &jobs.BatchResult{}, os.ErrPermission, exitFailure},
-		{"missing shards", &jobs.BatchResult{}, jobs.ErrMissingShards, exitFailure},
+		{"cancelled", &batch.BatchResult{}, fmt.Errorf("batch: %w", context.Canceled), exitInterrupted},
+		{"io", &batch.BatchResult{}, os.ErrPermission, exitFailure},
+		{"missing shards", &batch.BatchResult{}, batch.ErrMissingShards, exitFailure},
 	} {
 		if got := batchExit(tt.res, tt.err); got != tt.want {
 			t.Errorf("%s: exit %d, want %d", tt.name, got, tt.want)

@@ -39,10 +39,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rleval/rleval/jobs"
-
 	// The CUDA worker client: it installs graph.OpenCUDA, behind
 	// --device cuda and auto.
+	"github.com/rleval/rleval/batch"
+	"github.com/rleval/rleval/jobs"
 	_ "github.com/rleval/rleval/worker"
 )
 
@@ -57,7 +57,7 @@ const (
 
 // batchExit maps the outcome of a batch or a merge to an exit status: a
 // usage error 2, an interruption 130, a failed batch 1, failed runs 3.
-func batchExit(res *jobs.BatchResult, err error) int {
+func batchExit(res *batch.BatchResult, err error) int {
 	switch {
 	case errors.Is(err, jobs.ErrUsage):
 		return exitUsage

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rleval/rleval/jobs"
+	"github.com/rleval/rleval/batch"
 )
 
 // slurmTools are the programs the Slurm integration test needs: Debian's
@@ -218,7 +218,7 @@ PartitionName=test Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 	if len(shards) != 3 {
 		t.Errorf("%d shard summaries, want 3 (one per array task)", len(shards))
 	}
-	res, err := jobs.ReadSummary(filepath.Join(results, "summary.json"))
+	res, err := batch.ReadSummary(filepath.Join(results, "summary.json"))
 	if err != nil {
 		logs, _ := filepath.Glob(filepath.Join(dir, "work", "logs", "*"))
 		for _, l := range logs {
@@ -231,7 +231,7 @@ PartitionName=test Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 		t.Errorf("merged summary: %d runs (%d failed), want %d ok", len(res.Runs), res.Failed, len(runs))
 	}
 	t.Logf("3 array tasks and the merge: %d runs, %d ok, %d partial", len(res.Runs), res.OK, res.Partial)
-	for _, f := range []string{jobs.IndexFileName, jobs.GroupsJSONName} {
+	for _, f := range []string{batch.IndexFileName, batch.GroupsJSONName} {
 		if _, err := os.Stat(filepath.Join(results, f)); err != nil {
 			t.Error(err)
 		}

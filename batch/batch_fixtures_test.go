@@ -1,4 +1,4 @@
-package jobs
+package batch
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/rleval/rleval/internal/fixture"
+	"github.com/rleval/rleval/jobs"
 )
 
 // copyTree copies the regular files under src to dst.
@@ -79,10 +80,10 @@ func TestBatchOverFixtureRunsAndBrokenOnes(t *testing.T) {
 			copyFile(t, fixture.Path(t, "bad", b.with), filepath.Join(dir, b.file))
 		}
 	}
-	opt := DefaultOptions()
+	opt := jobs.DefaultOptions()
 	opt.Grid, opt.Line, opt.Formats = 16, 32, []string{"svg"}
-	eval := func(ctx context.Context, runDir, outDir string) (*RunSummary, error) {
-		return Evaluate(ctx, runDir, outDir, opt)
+	eval := func(ctx context.Context, runDir, outDir string) (*jobs.RunSummary, error) {
+		return jobs.Evaluate(ctx, runDir, outDir, opt)
 	}
 	out := filepath.Join(t.TempDir(), "results")
 	res := mustRun(t, &Batch{Root: root, Out: out, Workers: 2, Evaluate: eval, Options: "test"})
@@ -97,7 +98,7 @@ func TestBatchOverFixtureRunsAndBrokenOnes(t *testing.T) {
 	}
 	for _, name := range []string{"2026-02-14_13-38-10_pendulum-v1", "2026-06-20_09-15-00_pendulum-gen2"} {
 		r := rows[name]
-		if r.Status != StatusOK {
+		if r.Status != jobs.StatusOK {
 			t.Errorf("%s: status %q (%s), want ok", name, r.Status, r.Error)
 		}
 		if _, err := os.Stat(filepath.Join(out, name, ReportFileName)); err != nil {
@@ -106,15 +107,15 @@ func TestBatchOverFixtureRunsAndBrokenOnes(t *testing.T) {
 	}
 	for _, b := range broken {
 		r := rows[b.name]
-		want := StatusFailed // a broken file fails the run
+		want := jobs.StatusFailed // a broken file fails the run
 		if strings.HasSuffix(b.name, "no-buffer") {
-			want = StatusPartial // a missing one does not
+			want = jobs.StatusPartial // a missing one does not
 		}
 		if r.Status != want || !strings.Contains(r.Error, b.errHas) {
 			t.Errorf("%s: status %q error %q; want a problem naming %s", b.name, r.Status, r.Error, b.errHas)
 		}
 	}
-	if r := rows["2026-04-04_00-00-00_no-buffer"]; r.Status != StatusPartial {
+	if r := rows["2026-04-04_00-00-00_no-buffer"]; r.Status != jobs.StatusPartial {
 		t.Errorf("run without buffer: status %q, want partial", r.Status)
 	} else if _, err := os.Stat(filepath.Join(out, r.Out, ReportFileName)); err != nil {
 		t.Errorf("run without buffer has no report: %v", err)

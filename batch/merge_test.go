@@ -1,4 +1,4 @@
-package jobs
+package batch
 
 import (
 	"errors"
@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/rleval/rleval/jobs"
 )
 
 func TestShardsMergedEqualUnshardedBatch(t *testing.T) {
@@ -62,7 +64,7 @@ func TestShardsMergedEqualUnshardedBatch(t *testing.T) {
 			t.Fatalf("%d rows, want %d", len(got.Runs), len(want.Runs))
 		}
 		for _, r := range got.Runs {
-			if r.Status == StatusFailed {
+			if r.Status == jobs.StatusFailed {
 				continue
 			}
 			// The index links Out/report.html relative to the merged folder.

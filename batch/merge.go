@@ -1,4 +1,4 @@
-package jobs
+package batch
 
 import (
 	"errors"
@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strconv"
 	"time"
+
+	"github.com/rleval/rleval/jobs"
 )
 
 // ErrMissingShards is wrapped by Merge's error when some shards of an
@@ -32,7 +34,7 @@ var shardFileRe = regexp.MustCompile(`^summary-shard-(\d+)-of-(\d+)\.json$`)
 // summaries for different shard counts are an error.
 func Merge(outDir string, dirs []string) (*BatchResult, error) {
 	if len(dirs) == 0 {
-		return nil, fmt.Errorf("merge: no folders to merge: %w", ErrUsage)
+		return nil, fmt.Errorf("merge: no folders to merge: %w", jobs.ErrUsage)
 	}
 	outAbs, err := filepath.Abs(outDir)
 	if err != nil {
@@ -140,7 +142,7 @@ func (sh *shardSet) missing() []int {
 func combine(outDir, outAbs string, parts []mergePart) (*BatchResult, error) {
 	merged := &BatchResult{Out: outDir}
 	byKey := map[string]int{}
-	var rows []RunSummary
+	var rows []jobs.RunSummary
 	roots, options, notes := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	unfinished := 0
 	for _, p := range parts {

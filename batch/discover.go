@@ -1,7 +1,6 @@
-package jobs
+package batch
 
 import (
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"os"
@@ -13,13 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rleval/rleval/jobs"
 	"github.com/rleval/rleval/loaders"
 )
-
-// ErrUsage marks errors caused by how the tool was called (a bad --shard,
-// a bad --match pattern, an output folder inside a run): the CLI exits
-// with ExitUsage for them.
-var ErrUsage = errors.New("usage")
 
 // readDir lists a folder for Discover. A test replaces it to make a folder
 // unreadable, which it cannot arrange with permissions when it runs as root
@@ -111,7 +106,7 @@ func Discover(root string, exclude ...string) (runs []RunDir, notes []string, er
 		return nil, nil, fmt.Errorf("experiments folder %s: %w", root, err)
 	}
 	if !fi.IsDir() {
-		return nil, nil, fmt.Errorf("experiments folder %s is not a directory: %w", root, ErrUsage)
+		return nil, nil, fmt.Errorf("experiments folder %s is not a directory: %w", root, jobs.ErrUsage)
 	}
 	visited := map[string]bool{}
 	for _, ex := range exclude {
@@ -133,7 +128,7 @@ func Discover(root string, exclude ...string) (runs []RunDir, notes []string, er
 		return nil, nil, fmt.Errorf("experiments folder %s: %w", root, err)
 	}
 	if visited[rootReal] {
-		return nil, nil, fmt.Errorf("experiments folder %s is the output folder: %w", root, ErrUsage)
+		return nil, nil, fmt.Errorf("experiments folder %s is the output folder: %w", root, jobs.ErrUsage)
 	}
 	if rs := runsIn(root, ".", filepath.Base(rootReal)); rs != nil {
 		if len(rs) > 1 || rs[0].Path != root {
@@ -247,7 +242,7 @@ func FilterMatch(runs []RunDir, glob string) ([]RunDir, error) {
 		return runs, nil
 	}
 	if _, err := path.Match(glob, ""); err != nil {
-		return nil, fmt.Errorf("--match %q: %v: %w", glob, err, ErrUsage)
+		return nil, fmt.Errorf("--match %q: %v: %w", glob, err, jobs.ErrUsage)
 	}
 	var out []RunDir
 	for _, r := range runs {
@@ -295,10 +290,10 @@ func ParseShard(s string) (i, n int, err error) {
 		}
 	}
 	if !ok || err != nil {
-		return 0, 0, fmt.Errorf("--shard %q: want i/n, e.g. 0/16: %w", s, ErrUsage)
+		return 0, 0, fmt.Errorf("--shard %q: want i/n, e.g. 0/16: %w", s, jobs.ErrUsage)
 	}
 	if n < 1 {
-		return 0, 0, fmt.Errorf("--shard %q: want at least 1 shard: %w", s, ErrUsage)
+		return 0, 0, fmt.Errorf("--shard %q: want at least 1 shard: %w", s, jobs.ErrUsage)
 	}
 	if err := validShard(i, n); err != nil {
 		return 0, 0, fmt.Errorf("--shard %q: %w", s, err)
@@ -308,7 +303,7 @@ func ParseShard(s string) (i, n int, err error) {
 
 func validShard(i, n int) error {
 	if n < 0 || (n > 0 && (i < 0 || i >= n)) || (n == 0 && i != 0) {
-		return fmt.Errorf("shard %d of %d: want 0 ≤ i < n (shards are numbered from 0, like SLURM_ARRAY_TASK_ID): %w", i, n, ErrUsage)
+		return fmt.Errorf("shard %d of %d: want 0 ≤ i < n (shards are numbered from 0, like SLURM_ARRAY_TASK_ID): %w", i, n, jobs.ErrUsage)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package jobs
+package batch
 
 import (
 	"os"
@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rleval/rleval/jobs"
 	"github.com/rleval/rleval/stats"
 )
 
@@ -18,7 +19,7 @@ func TestCompareAcrossBatchesRecomputesGroups(t *testing.T) {
 	opt := GroupOptions{Bootstrap: stats.Bootstrap{Reps: 2000, Seed: 3}, CurveReps: 200, PairReps: 200}
 	base := t.TempDir()
 	var dirs []string
-	for i, part := range [][]RunSummary{res.Runs[:7], res.Runs[7:]} {
+	for i, part := range [][]jobs.RunSummary{res.Runs[:7], res.Runs[7:]} {
 		dir := filepath.Join(base, []string{"a", "b"}[i])
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)

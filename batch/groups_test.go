@@ -1,4 +1,4 @@
-package jobs
+package batch
 
 import (
 	"encoding/json"
@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rleval/rleval/jobs"
 	"github.com/rleval/rleval/stats"
 )
 
@@ -58,7 +59,7 @@ func makeSweep(t *testing.T) (*BatchResult, *sweepFixture) {
 		if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(cfg), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		res.Runs = append(res.Runs, RunSummary{Name: name, Dir: dir, Out: "runs/" + name, Status: StatusOK,
+		res.Runs = append(res.Runs, jobs.RunSummary{Name: name, Dir: dir, Out: "runs/" + name, Status: jobs.StatusOK,
 			FinalRewardSum: r.Curve[len(r.Curve)-1], BestRewardSum: math.NaN(), MeanQPolicy: math.NaN(), L2Total: math.NaN(),
 			ValueBias: float64(i % 5), CurveStep: r.Steps, CurveValue: r.Curve})
 	}
@@ -228,29 +229,4 @@ func BenchmarkComputeGroups500(b *testing.B) {
 		}
 	}
 	b.ReportMetric(500*float64(b.N)/b.Elapsed().Seconds(), "runs/s")
-}
-
-func TestRunConfigOfOtherLibraries(t *testing.T) {
-	zoo := filepath.Join(t.TempDir(), "td3", "Pendulum-v1_3")
-	if err := os.MkdirAll(filepath.Join(zoo, "Pendulum-v1"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(zoo, "Pendulum-v1", "config.yml"), []byte("!!python/object/apply:collections.OrderedDict\n- - - learning_rate\n    - 0.001\n  - - policy_kwargs\n    - dict(net_arch=[400, 300])\n"), 0o644)
-	os.WriteFile(filepath.Join(zoo, "Pendulum-v1", "args.yml"), []byte("!!python/object/apply:collections.OrderedDict\n- - - algo\n    - td3\n  - - seed\n    - 3\n"), 0o644)
-	c, err := RunConfig(zoo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]string{"config.learning_rate": "0.001", "config.policy_kwargs": "dict(net_arch=[400, 300])", "args.algo": "td3", "args.seed": "3"}
-	if !reflect.DeepEqual(c, want) {
-		t.Errorf("RL Zoo config %v, want %v", c, want)
-	}
-	clean := filepath.Join(t.TempDir(), "Pendulum-v1__td3_continuous_action__7__1700000000")
-	os.MkdirAll(clean, 0o755)
-	if c, err := RunConfig(clean); err != nil || c["env_id"] != "Pendulum-v1" || c["seed"] != "7" || c["exp_name"] != "td3_continuous_action" {
-		t.Errorf("CleanRL config %v, %v", c, err)
-	}
-	if _, err := RunConfig(t.TempDir()); err == nil {
-		t.Error("a folder with no config gave no error")
-	}
 }

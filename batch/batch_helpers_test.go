@@ -1,10 +1,9 @@
-package jobs
+package batch
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/rleval/rleval/internal/atomicfile"
 	"hash/fnv"
 	"io"
 	"io/fs"
@@ -17,7 +16,17 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rleval/rleval/internal/atomicfile"
+	"github.com/rleval/rleval/jobs"
 )
+
+// demoRun is the fixture run rleval's demo shows.
+const demoRun = "2026-02-14_13-38-10_pendulum-v1"
+
+// testdata is the repository's fixture directory, for tests that build paths
+// to files they then check; fixture.Path fails a test whose fixture is gone.
+const testdata = "../testdata"
 
 // fixtureRun describes one run directory of a test experiments folder.
 type fixtureRun struct {
@@ -103,7 +112,7 @@ func (f *fakeEval) total() int {
 	return n
 }
 
-func (f *fakeEval) Evaluate(ctx context.Context, runDir, outDir string) (*RunSummary, error) {
+func (f *fakeEval) Evaluate(ctx context.Context, runDir, outDir string) (*jobs.RunSummary, error) {
 	name := filepath.Base(runDir)
 	f.mu.Lock()
 	f.calls[name]++
@@ -150,13 +159,13 @@ func (f *fakeEval) Evaluate(ctx context.Context, runDir, outDir string) (*RunSum
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	s := &RunSummary{
+	s := &jobs.RunSummary{
 		FinalRewardSum: -seed, BestRewardSum: -seed / 2, MeanQPolicy: -seed * 3, L2Total: seed / 100, ValueBias: seed/10 - 1,
 		CurveStep: []float64{500, 1000, 1500}, CurveValue: []float64{-seed * 2, -seed, math.NaN()},
-		Status: StatusOK,
+		Status: jobs.StatusOK,
 	}
 	if _, err := os.Stat(filepath.Join(runDir, "data/replay_buffer.pth")); err != nil {
-		s.Status, s.Error, s.MeanQPolicy, s.ValueBias = StatusPartial, "buffer: data/replay_buffer.pth: missing", math.NaN(), math.NaN()
+		s.Status, s.Error, s.MeanQPolicy, s.ValueBias = jobs.StatusPartial, "buffer: data/replay_buffer.pth: missing", math.NaN(), math.NaN()
 	} else {
 		s.BufferSize = 128
 		if err := atomicfile.WriteBytes(filepath.Join(outDir, "buffer.json"), []byte(`{"size":128}`)); err != nil {
@@ -223,7 +232,7 @@ func treeFiles(t testing.TB, dir string) map[string]string {
 
 // normRow clears what differs between two evaluations of the same run:
 // timings, and the error's stack (line numbers differ per call site).
-func normRow(s RunSummary) RunSummary {
+func normRow(s jobs.RunSummary) jobs.RunSummary {
 	s.Seconds, s.Finished = 0, time.Time{}
 	if i := strings.Index(s.Error, "\n"); i >= 0 {
 		s.Error = s.Error[:i]
@@ -231,7 +240,7 @@ func normRow(s RunSummary) RunSummary {
 	return s
 }
 
-func normRows(rows []RunSummary) string {
+func normRows(rows []jobs.RunSummary) string {
 	var b strings.Builder
 	for _, r := range rows {
 		fmt.Fprintf(&b, "%+v\n", normRow(r))
@@ -265,8 +274,8 @@ func sameTrees(t *testing.T, a, b map[string]string) {
 	}
 }
 
-func rowsByName(rows []RunSummary) map[string]RunSummary {
-	m := map[string]RunSummary{}
+func rowsByName(rows []jobs.RunSummary) map[string]jobs.RunSummary {
+	m := map[string]jobs.RunSummary{}
 	for _, r := range rows {
 		m[r.Out] = r
 	}
@@ -282,4 +291,4 @@ func mustRun(t testing.TB, b *Batch) *BatchResult {
 	return res
 }
 
-func isUsage(err error) bool { return errors.Is(err, ErrUsage) }
+func isUsage(err error) bool { return errors.Is(err, jobs.ErrUsage) }

@@ -1,10 +1,9 @@
-package jobs
+package batch
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/rleval/rleval/internal/atomicfile"
 	"io"
 	"io/fs"
 	"math"
@@ -13,6 +12,10 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/rleval/rleval/internal/atomicfile"
+	"github.com/rleval/rleval/internal/jsonnum"
+	"github.com/rleval/rleval/jobs"
 )
 
 // ManifestName is the file, in a run's output folder, that records what a
@@ -35,7 +38,7 @@ type Manifest struct {
 	// Inputs are the run directory's files, sorted by path.
 	Inputs []InputFile `json:"inputs"`
 	// Summary is the run's summary row.
-	Summary RunSummary `json:"-"`
+	Summary jobs.RunSummary `json:"-"`
 }
 
 // InputFile is one input file of a run as the manifest records it.
@@ -149,40 +152,40 @@ func ReadManifest(outDir string) (*Manifest, error) {
 
 // plainRun is RunSummary without its methods, so that runJSON's embedding
 // never recurses into a MarshalJSON RunSummary may grow.
-type plainRun RunSummary
+type plainRun jobs.RunSummary
 
 // runJSON is RunSummary as written in manifests and summary.json: the
 // float fields that may be NaN shadow the embedded ones.
 type runJSON struct {
 	plainRun
-	FinalRewardSum num   `json:"final_reward_sum"`
-	BestRewardSum  num   `json:"best_reward_sum"`
-	MeanQPolicy    num   `json:"mean_q_policy"`
-	L2Total        num   `json:"l2_total"`
-	ValueBias      *num  `json:"value_bias,omitempty"`
-	Seconds        num   `json:"seconds"`
-	CurveStep      []num `json:"curve_step,omitempty"`
-	CurveValue     []num `json:"curve_value,omitempty"`
+	FinalRewardSum jsonnum.Float   `json:"final_reward_sum"`
+	BestRewardSum  jsonnum.Float   `json:"best_reward_sum"`
+	MeanQPolicy    jsonnum.Float   `json:"mean_q_policy"`
+	L2Total        jsonnum.Float   `json:"l2_total"`
+	ValueBias      *jsonnum.Float  `json:"value_bias,omitempty"`
+	Seconds        jsonnum.Float   `json:"seconds"`
+	CurveStep      []jsonnum.Float `json:"curve_step,omitempty"`
+	CurveValue     []jsonnum.Float `json:"curve_value,omitempty"`
 }
 
-func toRunJSON(s *RunSummary) runJSON {
+func toRunJSON(s *jobs.RunSummary) runJSON {
 	r := runJSON{
 		plainRun:       plainRun(*s),
-		FinalRewardSum: num(s.FinalRewardSum),
-		BestRewardSum:  num(s.BestRewardSum),
-		MeanQPolicy:    num(s.MeanQPolicy),
-		L2Total:        num(s.L2Total),
-		ValueBias:      numPtr(s.ValueBias),
-		Seconds:        num(s.Seconds),
-		CurveStep:      toJSONFloats(s.CurveStep),
-		CurveValue:     toJSONFloats(s.CurveValue),
+		FinalRewardSum: jsonnum.Float(s.FinalRewardSum),
+		BestRewardSum:  jsonnum.Float(s.BestRewardSum),
+		MeanQPolicy:    jsonnum.Float(s.MeanQPolicy),
+		L2Total:        jsonnum.Float(s.L2Total),
+		ValueBias:      jsonnum.Ptr(s.ValueBias),
+		Seconds:        jsonnum.Float(s.Seconds),
+		CurveStep:      jsonnum.Floats(s.CurveStep),
+		CurveValue:     jsonnum.Floats(s.CurveValue),
 	}
 	r.plainRun.CurveStep, r.plainRun.CurveValue = nil, nil
 	return r
 }
 
-func (r runJSON) summary() RunSummary {
-	s := RunSummary(r.plainRun)
+func (r runJSON) summary() jobs.RunSummary {
+	s := jobs.RunSummary(r.plainRun)
 	s.FinalRewardSum = float64(r.FinalRewardSum)
 	s.BestRewardSum = float64(r.BestRewardSum)
 	s.MeanQPolicy = float64(r.MeanQPolicy)
@@ -192,29 +195,7 @@ func (r runJSON) summary() RunSummary {
 	}
 	s.L2Total = float64(r.L2Total)
 	s.Seconds = float64(r.Seconds)
-	s.CurveStep = fromJSONFloats(r.CurveStep)
-	s.CurveValue = fromJSONFloats(r.CurveValue)
+	s.CurveStep = jsonnum.Float64s(r.CurveStep)
+	s.CurveValue = jsonnum.Float64s(r.CurveValue)
 	return s
-}
-
-func toJSONFloats(v []float64) []num {
-	if v == nil {
-		return nil
-	}
-	out := make([]num, len(v))
-	for i, x := range v {
-		out[i] = num(x)
-	}
-	return out
-}
-
-func fromJSONFloats(v []num) []float64 {
-	if v == nil {
-		return nil
-	}
-	out := make([]float64, len(v))
-	for i, x := range v {
-		out[i] = float64(x)
-	}
-	return out
 }

@@ -1,4 +1,4 @@
-package jobs
+package batch
 
 import (
 	"math"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rleval/rleval/jobs"
 	"github.com/rleval/rleval/stats"
 )
 
@@ -24,7 +25,7 @@ func TestBatchPageEscapesGroupNames(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte("seed: "+string(rune('0'+s))+"\nnote: "+v+"\n"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			res.Runs = append(res.Runs, RunSummary{Name: name, Dir: dir, Out: name, Status: StatusOK, FinalRewardSum: float64(i + s),
+			res.Runs = append(res.Runs, jobs.RunSummary{Name: name, Dir: dir, Out: name, Status: jobs.StatusOK, FinalRewardSum: float64(i + s),
 				ValueBias: math.NaN(), CurveStep: []float64{1, 2}, CurveValue: []float64{0, float64(i + s)}})
 		}
 	}
@@ -56,14 +57,14 @@ func TestReadMapNPYReadsWhatWriteNPYWrites(t *testing.T) {
 	dir := t.TempDir()
 	v := []float32{1, 2, 3, 4, 5, 6}
 	p := filepath.Join(dir, "m.npy")
-	if err := WriteNPY(p, v, 2, 3); err != nil {
+	if err := jobs.WriteNPY(p, v, 2, 3); err != nil {
 		t.Fatal(err)
 	}
 	got, nx, ny, err := readMapNPY(p)
 	if err != nil || nx != 3 || ny != 2 || got[5] != 6 {
 		t.Fatalf("readMapNPY = %v %d×%d, %v", got, ny, nx, err)
 	}
-	if err := WriteNPY(p, v, 1, 3, 2); err != nil { // two channels: the first is read
+	if err := jobs.WriteNPY(p, v, 1, 3, 2); err != nil { // two channels: the first is read
 		t.Fatal(err)
 	}
 	if got, _, _, err := readMapNPY(p); err != nil || len(got) != 3 || got[1] != 3 {
@@ -94,23 +95,5 @@ func FuzzReadMapNPY(f *testing.F) {
 		if err == nil && len(v) != nx*ny {
 			t.Fatalf("%d values for %d × %d", len(v), ny, nx)
 		}
-	})
-}
-
-func FuzzRunConfig(f *testing.F) {
-	for _, run := range []string{demoRun, "2026-06-20_09-15-00_pendulum-gen2"} {
-		b, err := os.ReadFile(filepath.Join(testdata, "runs", run, "config.yaml"))
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
-	f.Add([]byte("a: &x [*x]\n"))
-	dir := f.TempDir()
-	f.Fuzz(func(t *testing.T, data []byte) {
-		if err := os.WriteFile(filepath.Join(dir, "config.yaml"), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		RunConfig(dir) // must not panic or hang
 	})
 }

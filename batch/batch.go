@@ -1,11 +1,9 @@
-package jobs
+package batch
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/rleval/rleval/internal/atomicfile"
-	"github.com/rleval/rleval/loaders"
 	"io/fs"
 	"math"
 	"os"
@@ -14,6 +12,10 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/rleval/rleval/internal/atomicfile"
+	"github.com/rleval/rleval/jobs"
+	"github.com/rleval/rleval/loaders"
 )
 
 // EvaluateFunc evaluates the run in runDir with all jobs, writing its
@@ -22,7 +24,7 @@ import (
 // and a nil error. It should return promptly with ctx.Err() once ctx is
 // cancelled. The runner fills the row's Name, Dir, Out and, when left
 // empty, Date, Status, Seconds and Finished.
-type EvaluateFunc func(ctx context.Context, runDir, outDir string) (*RunSummary, error)
+type EvaluateFunc func(ctx context.Context, runDir, outDir string) (*jobs.RunSummary, error)
 
 // Batch evaluates every run directory under Root, writing each run's
 // outputs to Out/<run>/ and the batch summary to Out.
@@ -92,7 +94,7 @@ type BatchResult struct {
 	Notes []string `json:"notes,omitempty"`
 	// Runs are the finished runs' rows, sorted by run path; Out in each
 	// is relative to the batch's output folder.
-	Runs []RunSummary `json:"runs"`
+	Runs []jobs.RunSummary `json:"runs"`
 }
 
 // Run runs the batch: discovers the runs, skips the up-to-date ones,
@@ -128,7 +130,7 @@ func (b *Batch) Run(ctx context.Context) (*BatchResult, error) {
 // after --match and --shard.
 func (b *Batch) selectRuns(res *BatchResult) ([]RunDir, error) {
 	if b.Evaluate == nil {
-		return nil, fmt.Errorf("batch: no Evaluate function: %w", ErrUsage)
+		return nil, fmt.Errorf("batch: no Evaluate function: %w", jobs.ErrUsage)
 	}
 	if err := validShard(b.Shard, b.Shards); err != nil {
 		return nil, err
@@ -137,7 +139,7 @@ func (b *Batch) selectRuns(res *BatchResult) ([]RunDir, error) {
 		res.Shard, res.Shards = 0, 0
 	}
 	if b.Out == "" {
-		return nil, fmt.Errorf("batch: no output folder (--out): %w", ErrUsage)
+		return nil, fmt.Errorf("batch: no output folder (--out): %w", jobs.ErrUsage)
 	}
 	if err := os.MkdirAll(b.Out, 0o755); err != nil {
 		return nil, fmt.Errorf("create output folder %s: %w", b.Out, err)
@@ -191,14 +193,14 @@ func (b *Batch) discover() ([]RunDir, []string, error) {
 // calling Progress and rewriting the summaries every SummaryInterval. It
 // returns the finished rows (nil for unfinished runs), how many finished,
 // and the first error writing the summaries.
-func (b *Batch) evaluateAll(ctx context.Context, res *BatchResult, runs []RunDir) ([]*RunSummary, int, error) {
+func (b *Batch) evaluateAll(ctx context.Context, res *BatchResult, runs []RunDir) ([]*jobs.RunSummary, int, error) {
 	interval := b.SummaryInterval
 	if interval <= 0 {
 		interval = 2 * time.Second
 	}
 	var (
 		mu        sync.Mutex
-		rows      = make([]*RunSummary, len(runs))
+		rows      = make([]*jobs.RunSummary, len(runs))
 		done      int
 		lastWrite = time.Now()
 		writeErr  error
@@ -206,7 +208,7 @@ func (b *Batch) evaluateAll(ctx context.Context, res *BatchResult, runs []RunDir
 	if b.Progress != nil {
 		b.Progress(0, len(runs), 0)
 	}
-	finish := func(i int, row *RunSummary, skipped bool) {
+	finish := func(i int, row *jobs.RunSummary, skipped bool) {
 		mu.Lock()
 		defer mu.Unlock()
 		rows[i] = row
@@ -249,7 +251,7 @@ feed:
 }
 
 // count adds one finished run to the totals.
-func (res *BatchResult) count(row *RunSummary, skipped bool) {
+func (res *BatchResult) count(row *jobs.RunSummary, skipped bool) {
 	if skipped {
 		res.Skipped++
 	} else {
@@ -261,9 +263,9 @@ func (res *BatchResult) count(row *RunSummary, skipped bool) {
 // countStatus adds one run of status to OK, Partial or Failed.
 func (res *BatchResult) countStatus(status string) {
 	switch status {
-	case StatusFailed:
+	case jobs.StatusFailed:
 		res.Failed++
-	case StatusPartial:
+	case jobs.StatusPartial:
 		res.Partial++
 	default:
 		res.OK++
@@ -273,7 +275,7 @@ func (res *BatchResult) countStatus(status string) {
 // writeSummaries fills res.Runs from the finished rows and writes the
 // summary files; final adds index.html (whole batches only) and the end
 // time.
-func (b *Batch) writeSummaries(res *BatchResult, rows []*RunSummary, final bool) error {
+func (b *Batch) writeSummaries(res *BatchResult, rows []*jobs.RunSummary, final bool) error {
 	res.Runs = res.Runs[:0]
 	for _, r := range rows {
 		if r != nil {
@@ -294,7 +296,7 @@ func (b *Batch) writeSummaries(res *BatchResult, rows []*RunSummary, final bool)
 
 // runOne evaluates or skips one run. ok is false when the batch was
 // cancelled before the run finished: it has no row and no manifest.
-func (b *Batch) runOne(ctx context.Context, rd RunDir) (row *RunSummary, skipped, ok bool) {
+func (b *Batch) runOne(ctx context.Context, rd RunDir) (row *jobs.RunSummary, skipped, ok bool) {
 	if ctx.Err() != nil {
 		return nil, false, false
 	}
@@ -333,7 +335,7 @@ func (b *Batch) runOne(ctx context.Context, rd RunDir) (row *RunSummary, skipped
 		if s == nil {
 			return failedRow(rd, err, secs), false, true
 		}
-		s.Status, s.Error = StatusFailed, err.Error()
+		s.Status, s.Error = jobs.StatusFailed, err.Error()
 	}
 	if s == nil {
 		return failedRow(rd, errors.New("evaluation returned no summary (a bug in rleval)"), secs), false, true
@@ -351,13 +353,13 @@ func (b *Batch) runOne(ctx context.Context, rd RunDir) (row *RunSummary, skipped
 	// A completed evaluation gets a manifest whatever the run's status: a
 	// broken run gives the same result until its inputs change.
 	if err := WriteManifest(outDir, &Manifest{Version: manifestVersion, Options: b.Options, Inputs: inputs, Summary: *s}); err != nil {
-		s.Status, s.Error = StatusFailed, err.Error()
+		s.Status, s.Error = jobs.StatusFailed, err.Error()
 	}
 	return s, false, true
 }
 
 // fillRow sets the fields the runner owns.
-func fillRow(s *RunSummary, rd RunDir) {
+func fillRow(s *jobs.RunSummary, rd RunDir) {
 	s.Name, s.Dir, s.Out = rd.Name, rd.Path, rd.OutName
 	if s.Layout == "" {
 		s.Layout = rd.Layout
@@ -366,15 +368,15 @@ func fillRow(s *RunSummary, rd RunDir) {
 		s.Date = RunDate(rd.Name)
 	}
 	if s.Status == "" {
-		s.Status = StatusOK
+		s.Status = jobs.StatusOK
 	}
 }
 
 // failedRow is the row of a run that produced no summary.
-func failedRow(rd RunDir, err error, secs float64) *RunSummary {
+func failedRow(rd RunDir, err error, secs float64) *jobs.RunSummary {
 	nan := math.NaN()
-	s := &RunSummary{
-		Status: StatusFailed, Error: err.Error(),
+	s := &jobs.RunSummary{
+		Status: jobs.StatusFailed, Error: err.Error(),
 		FinalRewardSum: nan, BestRewardSum: nan, MeanQPolicy: nan, L2Total: nan, ValueBias: nan,
 		Seconds: secs, Finished: time.Now().UTC(),
 	}
@@ -385,7 +387,7 @@ func failedRow(rd RunDir, err error, secs float64) *RunSummary {
 // safeEvaluate is the batch's one recover boundary: a panic in a run's
 // evaluation (a bug) becomes that run's error, with the panic value and the
 // top of the stack, and the batch goes on.
-func safeEvaluate(ctx context.Context, eval EvaluateFunc, runDir, outDir string) (s *RunSummary, err error) {
+func safeEvaluate(ctx context.Context, eval EvaluateFunc, runDir, outDir string) (s *jobs.RunSummary, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			s, err = nil, fmt.Errorf("panic (a bug in rleval, please report it with this message): %v\n%s", r, shortStack(debug.Stack()))
@@ -421,7 +423,7 @@ func checkOutside(out string, runs []RunDir) error {
 		return fmt.Errorf("output folder %s: %w", out, err)
 	}
 	if fi, err := os.Stat(filepath.Join(out, "config.yaml")); err == nil && !fi.IsDir() {
-		return fmt.Errorf("output folder %s holds a config.yaml: it is a run; choose an --out outside the runs: %w", out, ErrUsage)
+		return fmt.Errorf("output folder %s holds a config.yaml: it is a run; choose an --out outside the runs: %w", out, jobs.ErrUsage)
 	}
 	for _, r := range runs {
 		runReal, err := realPath(loaders.RunFolder(r.Path))
@@ -429,7 +431,7 @@ func checkOutside(out string, runs []RunDir) error {
 			continue
 		}
 		if outReal == runReal || strings.HasPrefix(outReal, runReal+string(filepath.Separator)) {
-			return fmt.Errorf("output folder %s is inside run %s; choose an --out outside the runs: %w", out, r.Path, ErrUsage)
+			return fmt.Errorf("output folder %s is inside run %s; choose an --out outside the runs: %w", out, r.Path, jobs.ErrUsage)
 		}
 	}
 	return nil

@@ -1,4 +1,4 @@
-package jobs
+package batch
 
 import (
 	"errors"
@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/rleval/rleval/jobs"
 )
 
 // Compare recomputes the groups and statistics of finished batches without
@@ -21,7 +23,7 @@ import (
 // run's directory as recorded in the summaries.
 func Compare(outDir string, dirs []string, opt GroupOptions) (*BatchResult, *Groups, error) {
 	if len(dirs) == 0 {
-		return nil, nil, fmt.Errorf("compare: no batch folders: %w", ErrUsage)
+		return nil, nil, fmt.Errorf("compare: no batch folders: %w", jobs.ErrUsage)
 	}
 	if _, err := metricOf(opt.Metric); err != nil {
 		return nil, nil, fmt.Errorf("compare: %w", err)
@@ -71,9 +73,9 @@ func Compare(outDir string, dirs []string, opt GroupOptions) (*BatchResult, *Gro
 	sort.SliceStable(combined.Runs, func(i, j int) bool { return combined.Runs[i].Dir < combined.Runs[j].Dir })
 	for _, r := range combined.Runs {
 		switch r.Status {
-		case StatusFailed:
+		case jobs.StatusFailed:
 			combined.Failed++
-		case StatusPartial:
+		case jobs.StatusPartial:
 			combined.Partial++
 		default:
 			combined.OK++

@@ -1,22 +1,24 @@
-package jobs
+package batch
 
 import (
 	"bytes"
-	"github.com/rleval/rleval/internal/atomicfile"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rleval/rleval/internal/atomicfile"
+	"github.com/rleval/rleval/jobs"
 )
 
 func TestManifestRoundTripKeepsNaN(t *testing.T) {
 	dir := t.TempDir()
 	nan := math.NaN()
 	in := &Manifest{Version: manifestVersion, Options: "v1", Inputs: []InputFile{{Path: "config.yaml", Size: 10, ModTime: 123}},
-		Summary: RunSummary{Name: "r", Status: StatusPartial, FinalRewardSum: nan, BestRewardSum: -1.5, MeanQPolicy: math.Inf(1),
-			CurveStep: []float64{1, 2}, CurveValue: []float64{nan, 3}, Jobs: []JobStatus{{Name: "buffer", Status: "skipped", Reason: "missing"}},
+		Summary: jobs.RunSummary{Name: "r", Status: jobs.StatusPartial, FinalRewardSum: nan, BestRewardSum: -1.5, MeanQPolicy: math.Inf(1),
+			CurveStep: []float64{1, 2}, CurveValue: []float64{nan, 3}, Jobs: []jobs.JobStatus{{Name: "buffer", Status: "skipped", Reason: "missing"}},
 			Finished: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}}
 	if err := WriteManifest(dir, in); err != nil {
 		t.Fatal(err)
@@ -83,10 +85,10 @@ func TestScanInputsSkipsHiddenAndTemps(t *testing.T) {
 }
 
 func TestIndexEscapesEveryString(t *testing.T) {
-	res := &BatchResult{Root: `exp"<x>`, Runs: []RunSummary{
-		{Name: `<script>alert(1)</script>`, Out: `a b/<c>#?`, Status: StatusOK, Error: `</td><img src=x onerror=alert(2)>`,
+	res := &BatchResult{Root: `exp"<x>`, Runs: []jobs.RunSummary{
+		{Name: `<script>alert(1)</script>`, Out: `a b/<c>#?`, Status: jobs.StatusOK, Error: `</td><img src=x onerror=alert(2)>`,
 			CurveStep: []float64{0, 1}, CurveValue: []float64{1, math.NaN()}, FinalRewardSum: math.NaN()},
-		{Name: "plain", Out: "plain", Status: StatusFailed, CurveStep: []float64{0, 1}, CurveValue: []float64{2, 3}},
+		{Name: "plain", Out: "plain", Status: jobs.StatusFailed, CurveStep: []float64{0, 1}, CurveValue: []float64{2, 3}},
 	}}
 	path := filepath.Join(t.TempDir(), IndexFileName)
 	if err := WriteIndex(path, res, nil); err != nil {

@@ -1,15 +1,17 @@
-package jobs
+package batch
 
 import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"github.com/rleval/rleval/internal/atomicfile"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/rleval/rleval/internal/atomicfile"
+	"github.com/rleval/rleval/jobs"
 )
 
 // summaryVersion is the summary.json format version.
@@ -50,7 +52,7 @@ func WriteSummary(dir string, res *BatchResult) error {
 
 // WriteSummaryCSV writes runs as CSV with SummaryCSVHeader; NaN and ±Inf
 // are written as empty cells.
-func WriteSummaryCSV(w io.Writer, runs []RunSummary) error {
+func WriteSummaryCSV(w io.Writer, runs []jobs.RunSummary) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(SummaryCSVHeader); err != nil {
 		return err
@@ -125,7 +127,7 @@ func (r *BatchResult) UnmarshalJSON(data []byte) error {
 		return fmt.Errorf("summary format version %d, this rleval reads %d", bj.Version, summaryVersion)
 	}
 	*r = BatchResult(bj.plainBatch)
-	r.Runs = make([]RunSummary, len(bj.Runs))
+	r.Runs = make([]jobs.RunSummary, len(bj.Runs))
 	for i := range bj.Runs {
 		r.Runs[i] = bj.Runs[i].summary()
 	}

@@ -1,4 +1,4 @@
-package jobs
+package batch
 
 import (
 	"fmt"
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rleval/rleval/internal/browsertest"
+	"github.com/rleval/rleval/jobs"
 	"github.com/rleval/rleval/stats"
 )
 
@@ -42,10 +43,10 @@ func makeBigBatch(t testing.TB, groups, seeds int) (*BatchResult, string) {
 				q[k] = float32(-100*(x*x+y*y) - float64(s))
 			}
 			od := filepath.Join(out, "runs", name)
-			if err := WriteNPY(filepath.Join(od, "policy_grid.npy"), pol, n, n); err != nil {
+			if err := jobs.WriteNPY(filepath.Join(od, "policy_grid.npy"), pol, n, n); err != nil {
 				t.Fatal(err)
 			}
-			if err := WriteNPY(filepath.Join(od, "q_grid.npy"), q, n, n); err != nil {
+			if err := jobs.WriteNPY(filepath.Join(od, "q_grid.npy"), q, n, n); err != nil {
 				t.Fatal(err)
 			}
 			steps, curve := make([]float64, 20), make([]float64, 20)
@@ -53,7 +54,7 @@ func makeBigBatch(t testing.TB, groups, seeds int) (*BatchResult, string) {
 				steps[k] = float64(500 * (k + 1))
 				curve[k] = -1200 + float64(k)*40*(1+float64(g)/float64(groups)) + float64((i*7919+k*104729)%100)
 			}
-			res.Runs = append(res.Runs, RunSummary{Name: name, Dir: dir, Out: "runs/" + name, Status: StatusOK,
+			res.Runs = append(res.Runs, jobs.RunSummary{Name: name, Dir: dir, Out: "runs/" + name, Status: jobs.StatusOK,
 				FinalRewardSum: curve[19], BestRewardSum: curve[19], MeanQPolicy: -50, L2Total: 1, ValueBias: float64(i % 13),
 				BufferSize: 10000, Seconds: 3, CurveStep: steps, CurveValue: curve})
 			res.OK++
@@ -134,4 +135,24 @@ func TestBatchPageOf500RunsOpensInChromium(t *testing.T) {
 	}
 	t.Logf("500 runs, 100 groups: groups %.2fs, page %.2fs (%d KB); Chromium load event at %d ms, whole headless run %.2fs",
 		t1.Sub(t0).Seconds(), t2.Sub(t1).Seconds(), len(page)/1024, attr("load-ms"), wall.Seconds())
+}
+
+// TestIndexCurvesZoomInChromium zooms the index page's overlay of the
+// runs' evaluation curves.
+func TestIndexCurvesZoomInChromium(t *testing.T) {
+	res := &BatchResult{Root: "exp", Runs: []jobs.RunSummary{
+		{Name: "a", Out: "a", Status: jobs.StatusOK, CurveStep: []float64{500, 1000, 1500}, CurveValue: []float64{-900, -400, -200}},
+		{Name: "b", Out: "b", Status: jobs.StatusOK, CurveStep: []float64{500, 1000, 2000}, CurveValue: []float64{-1000, -600, -150}},
+	}}
+	path := filepath.Join(t.TempDir(), IndexFileName)
+	if err := WriteIndex(path, res, nil); err != nil {
+		t.Fatal(err)
+	}
+	page, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := browsertest.Zoom(t, page); r.Charts != 1 {
+		t.Errorf("%d charts", r.Charts)
+	}
 }

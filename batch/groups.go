@@ -1,4 +1,4 @@
-package jobs
+package batch
 
 import (
 	"encoding/csv"
@@ -6,19 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/rleval/rleval/internal/atomicfile"
+	"github.com/rleval/rleval/internal/jsonnum"
 	"github.com/rleval/rleval/internal/par"
+	"github.com/rleval/rleval/jobs"
 	"github.com/rleval/rleval/stats"
 )
 
@@ -36,20 +34,20 @@ const groupsVersion = 1
 var Metrics = []string{"final_reward_sum", "best_reward_sum", "mean_q_policy", "l2_total", "value_bias"}
 
 // metricOf returns the getter of a metric name.
-func metricOf(name string) (func(*RunSummary) float64, error) {
+func metricOf(name string) (func(*jobs.RunSummary) float64, error) {
 	switch name {
 	case "", "final_reward_sum":
-		return func(s *RunSummary) float64 { return s.FinalRewardSum }, nil
+		return func(s *jobs.RunSummary) float64 { return s.FinalRewardSum }, nil
 	case "best_reward_sum":
-		return func(s *RunSummary) float64 { return s.BestRewardSum }, nil
+		return func(s *jobs.RunSummary) float64 { return s.BestRewardSum }, nil
 	case "mean_q_policy":
-		return func(s *RunSummary) float64 { return s.MeanQPolicy }, nil
+		return func(s *jobs.RunSummary) float64 { return s.MeanQPolicy }, nil
 	case "l2_total":
-		return func(s *RunSummary) float64 { return s.L2Total }, nil
+		return func(s *jobs.RunSummary) float64 { return s.L2Total }, nil
 	case "value_bias":
-		return func(s *RunSummary) float64 { return s.ValueBias }, nil
+		return func(s *jobs.RunSummary) float64 { return s.ValueBias }, nil
 	}
-	return nil, fmt.Errorf("unknown metric %q (want one of %s): %w", name, strings.Join(Metrics, ", "), ErrUsage)
+	return nil, fmt.Errorf("unknown metric %q (want one of %s): %w", name, strings.Join(Metrics, ", "), jobs.ErrUsage)
 }
 
 // GroupOptions configure how runs are grouped and compared.
@@ -89,13 +87,13 @@ const maxPairGroups = 60
 
 // Stat is a statistic with its confidence interval; NaN is written null.
 type Stat struct {
-	Value num `json:"value"`
-	Lo    num `json:"lo"`
-	Hi    num `json:"hi"`
+	Value jsonnum.Float `json:"value"`
+	Lo    jsonnum.Float `json:"lo"`
+	Hi    jsonnum.Float `json:"hi"`
 }
 
 func statOf(iv stats.Interval) *Stat {
-	return &Stat{num(iv.Value), num(iv.Lo), num(iv.Hi)}
+	return &Stat{jsonnum.Float(iv.Value), jsonnum.Float(iv.Lo), jsonnum.Float(iv.Hi)}
 }
 
 // GroupCurve is a group's sample-efficiency curve: the IQM across its runs
@@ -117,8 +115,8 @@ type Group struct {
 	Outs []string `json:"outs"`
 	// Scores are the runs' metric values (null where a run has none);
 	// Scored counts the finite ones, which the statistics are over.
-	Scores []num `json:"scores"`
-	Scored int   `json:"scored"`
+	Scores []jsonnum.Float `json:"scores"`
+	Scored int             `json:"scored"`
 	// The aggregates of the scores (nil when no run has a score).
 	Mean          *Stat `json:"mean"`
 	Median        *Stat `json:"median"`
@@ -177,163 +175,6 @@ func ignoredKey(k string) bool {
 		}
 	}
 	return false
-}
-
-// maxGroupConfigBytes bounds what is read of a config to group by.
-const maxGroupConfigBytes = 16 << 20
-
-// cleanRLName is CleanRL's run folder name, <env>__<exp>__<seed>__<time>.
-var cleanRLName = regexp.MustCompile(`^([^_].*?)__(.+)__(\d+)__(\d+)$`)
-
-// RunConfig reads a run's configuration as flat "dotted.key" → value
-// strings (lists as "[a, b]", an alias as "*name"): config.yaml, or RL
-// Zoo's args.yml and config.yml (in the run folder or its <env>/
-// subfolder, OrderedDicts dumped as [key, value] pairs), or for CleanRL
-// the env_id, exp_name and seed in the run folder's name.
-func RunConfig(runDir string) (map[string]string, error) {
-	out, err := readConfigYAML(filepath.Join(runDir, "config.yaml"))
-	if !errors.Is(err, fs.ErrNotExist) {
-		return out, err
-	}
-	// RL Zoo: args.yml (the command line) and config.yml (hyperparameters).
-	var zoo map[string]string
-	for _, d := range zooConfigDirs(runDir) {
-		for _, name := range []string{"args.yml", "config.yml"} {
-			m, err := readConfigYAML(filepath.Join(d, name))
-			if errors.Is(err, fs.ErrNotExist) {
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
-			if zoo == nil {
-				zoo = map[string]string{}
-			}
-			for k, v := range m {
-				zoo[strings.TrimSuffix(name, ".yml")+"."+k] = v
-			}
-		}
-		if zoo != nil {
-			return zoo, nil
-		}
-	}
-	if m := cleanRLName.FindStringSubmatch(filepath.Base(filepath.Clean(runDir))); m != nil {
-		return map[string]string{"env_id": m[1], "exp_name": m[2], "seed": m[3]}, nil
-	}
-	return nil, err
-}
-
-// zooConfigDirs are where an RL Zoo run keeps args.yml and config.yml:
-// the run folder, or its one subfolder named after the environment.
-func zooConfigDirs(runDir string) []string {
-	dirs := []string{runDir}
-	entries, _ := os.ReadDir(runDir)
-	for _, e := range entries {
-		if e.IsDir() {
-			dirs = append(dirs, filepath.Join(runDir, e.Name()))
-		}
-	}
-	return dirs
-}
-
-// readConfigYAML reads one YAML config file flattened.
-func readConfigYAML(p string) (map[string]string, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxGroupConfigBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", p, err)
-	}
-	if len(data) > maxGroupConfigBytes {
-		return nil, fmt.Errorf("read %s: larger than %d bytes", p, maxGroupConfigBytes)
-	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("read %s: invalid YAML: %v", p, err)
-	}
-	out := map[string]string{}
-	if len(doc.Content) > 0 {
-		root := doc.Content[0]
-		if pairs := orderedDictPairs(root); pairs != nil {
-			root = pairs
-		}
-		flattenYAML(root, "", out, 0)
-	}
-	return out, nil
-}
-
-// orderedDictPairs turns RL Zoo's dump of an OrderedDict — a sequence
-// holding one sequence of [key, value] pairs, tagged
-// !!python/object/apply:collections.OrderedDict (a tag is data here,
-// never code) — into a mapping node; nil for anything else.
-func orderedDictPairs(n *yaml.Node) *yaml.Node {
-	if n.Kind != yaml.SequenceNode || len(n.Content) != 1 || n.Content[0].Kind != yaml.SequenceNode {
-		return nil
-	}
-	m := &yaml.Node{Kind: yaml.MappingNode}
-	for _, p := range n.Content[0].Content {
-		if p.Kind != yaml.SequenceNode || len(p.Content) != 2 || p.Content[0].Kind != yaml.ScalarNode {
-			return nil
-		}
-		m.Content = append(m.Content, p.Content[0], p.Content[1])
-	}
-	return m
-}
-
-func flattenYAML(n *yaml.Node, prefix string, out map[string]string, depth int) {
-	if depth > 32 {
-		return
-	}
-	switch n.Kind {
-	case yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k := n.Content[i].Value
-			if prefix != "" {
-				k = prefix + "." + k
-			}
-			flattenYAML(n.Content[i+1], k, out, depth+1)
-		}
-	default:
-		out[prefix] = yamlValue(n, depth)
-	}
-}
-
-func yamlValue(n *yaml.Node, depth int) string {
-	switch n.Kind {
-	case yaml.SequenceNode:
-		parts := make([]string, len(n.Content))
-		for i, c := range n.Content {
-			parts[i] = yamlValue(c, depth+1)
-		}
-		return "[" + strings.Join(parts, ", ") + "]"
-	case yaml.MappingNode:
-		m := map[string]string{}
-		flattenYAML(n, "", m, depth+1)
-		keys := slices.Sorted(mapsKeys(m))
-		parts := make([]string, len(keys))
-		for i, k := range keys {
-			parts[i] = k + ": " + m[k]
-		}
-		return "{" + strings.Join(parts, ", ") + "}"
-	case yaml.AliasNode:
-		// An alias stays its name: expanding it would let a small hostile
-		// file ("billion laughs") grow without bound.
-		return "*" + n.Value
-	}
-	return n.Value
-}
-
-func mapsKeys(m map[string]string) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // absent stands for a key a run's config does not have.
@@ -470,11 +311,11 @@ func ComputeGroups(res *BatchResult, opt GroupOptions) (*Groups, error) {
 	if g.PairReps <= 0 {
 		g.PairReps = 5000
 	}
-	var rows []*RunSummary
+	var rows []*jobs.RunSummary
 	var configs []map[string]string
 	for i := range res.Runs {
 		s := &res.Runs[i]
-		c, err := RunConfig(s.Dir)
+		c, err := jobs.RunConfig(s.Dir)
 		if err != nil {
 			g.Ungrouped = append(g.Ungrouped, s.Name)
 			g.Notes = append(g.Notes, fmt.Sprintf("%s: no config to group by: %v", s.Name, err))
@@ -523,7 +364,7 @@ func ComputeGroups(res *BatchResult, opt GroupOptions) (*Groups, error) {
 			gr.Runs = append(gr.Runs, s.Name)
 			gr.Outs = append(gr.Outs, s.Out)
 			v := metric(s)
-			gr.Scores = append(gr.Scores, num(v))
+			gr.Scores = append(gr.Scores, jsonnum.Float(v))
 			if !math.IsNaN(v) && !math.IsInf(v, 0) {
 				scores[i] = append(scores[i], v)
 			}
@@ -550,7 +391,7 @@ func ComputeGroups(res *BatchResult, opt GroupOptions) (*Groups, error) {
 
 // groupStats fills one group's statistics. Streams: +0 the aggregates, +1
 // the value bias, +2 the profile, +3 the IQM curve.
-func groupStats(gr *Group, scores []float64, rows []*RunSummary, members []int, boot, curveBoot stats.Bootstrap, lo, hi float64, taus []float64) {
+func groupStats(gr *Group, scores []float64, rows []*jobs.RunSummary, members []int, boot, curveBoot stats.Bootstrap, lo, hi float64, taus []float64) {
 	if len(scores) > 0 {
 		a, err := boot.Aggregates(stats.Scores{scores}, lo, hi)
 		if err == nil {
@@ -612,8 +453,8 @@ func improvementMatrix(scores [][]float64, seed uint64, reps int, level float64)
 		if n > maxPairGroups {
 			v, err := stats.ProbabilityOfImprovement(x, y)
 			if err == nil {
-				nan := num(math.NaN())
-				m[p.i][p.j] = &Stat{num(v), nan, nan}
+				nan := jsonnum.Float(math.NaN())
+				m[p.i][p.j] = &Stat{jsonnum.Float(v), nan, nan}
 			}
 			return
 		}
@@ -688,7 +529,7 @@ func ReadGroups(path string) (*Groups, error) {
 func writeBatchPages(out string, res *BatchResult, opt GroupOptions) error {
 	g, err := ComputeGroups(res, opt)
 	if err != nil {
-		if errors.Is(err, ErrUsage) {
+		if errors.Is(err, jobs.ErrUsage) {
 			return err
 		}
 		res.Notes = append(res.Notes, "groups: "+err.Error())
@@ -700,13 +541,4 @@ func writeBatchPages(out string, res *BatchResult, opt GroupOptions) error {
 		}
 	}
 	return WriteIndex(filepath.Join(out, IndexFileName), res, g)
-}
-
-// numPtr is &num(v), nil for NaN (a number not computed is left out).
-func numPtr(v float64) *num {
-	if math.IsNaN(v) {
-		return nil
-	}
-	n := num(v)
-	return &n
 }

@@ -1,4 +1,4 @@
-package jobs
+package batch
 
 import (
 	"context"
@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/rleval/rleval/internal/atomicfile"
 	"io/fs"
 	"math"
 	"os"
@@ -17,6 +16,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rleval/rleval/internal/atomicfile"
+	"github.com/rleval/rleval/jobs"
 )
 
 func TestBatchIsolatesFailingRuns(t *testing.T) {
@@ -40,13 +42,13 @@ func TestBatchIsolatesFailingRuns(t *testing.T) {
 		files       []string // must exist in the run's output folder
 		noFiles     []string
 	}{
-		{out: "2026-01-01_10-00-00_pendulum", status: StatusOK, files: []string{"metrics.json", "buffer.json", "report.html", ManifestName}},
-		{out: "2026-01-03_10-00-00_panic-run", status: StatusFailed, errHas: []string{"panic", "assignment to entry in nil map", "batch_helpers_test.go"}, noFiles: []string{ManifestName, "report.html"}},
-		{out: "2026-01-04_10-00-00_broken-ckpt", status: StatusFailed, errHas: []string{"storage truncated", "actor.pth"}, noFiles: []string{ManifestName}},
-		{out: "2026-01-05_10-00-00_nobuffer", status: StatusPartial, errHas: []string{"buffer"}, files: []string{"metrics.json", "report.html", ManifestName}, noFiles: []string{"buffer.json"}},
-		{out: "sweepA__2026-02-01_09-00-00_td3", status: StatusOK, files: []string{"report.html", ManifestName}},
-		{out: "sweepB__2026-02-01_09-00-00_td3", status: StatusOK, files: []string{"report.html", ManifestName}},
-		{out: "custom-named", status: StatusOK, files: []string{"report.html", ManifestName}},
+		{out: "2026-01-01_10-00-00_pendulum", status: jobs.StatusOK, files: []string{"metrics.json", "buffer.json", "report.html", ManifestName}},
+		{out: "2026-01-03_10-00-00_panic-run", status: jobs.StatusFailed, errHas: []string{"panic", "assignment to entry in nil map", "batch_helpers_test.go"}, noFiles: []string{ManifestName, "report.html"}},
+		{out: "2026-01-04_10-00-00_broken-ckpt", status: jobs.StatusFailed, errHas: []string{"storage truncated", "actor.pth"}, noFiles: []string{ManifestName}},
+		{out: "2026-01-05_10-00-00_nobuffer", status: jobs.StatusPartial, errHas: []string{"buffer"}, files: []string{"metrics.json", "report.html", ManifestName}, noFiles: []string{"buffer.json"}},
+		{out: "sweepA__2026-02-01_09-00-00_td3", status: jobs.StatusOK, files: []string{"report.html", ManifestName}},
+		{out: "sweepB__2026-02-01_09-00-00_td3", status: jobs.StatusOK, files: []string{"report.html", ManifestName}},
+		{out: "custom-named", status: jobs.StatusOK, files: []string{"report.html", ManifestName}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.out, func(t *testing.T) {

@@ -1,4 +1,4 @@
-package jobs
+package batch
 
 import (
 	"encoding/binary"
@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rleval/rleval/jobs"
 	"github.com/rleval/rleval/plotting"
 )
 
@@ -69,7 +70,7 @@ func WriteIndex(path string, res *BatchResult, groups *Groups) error {
 		runs.Rows = append(runs.Rows, []string{s.Name, s.Library, groupOf[s.Out], s.Date, s.Status, numCell(s.FinalRewardSum), numCell(s.BestRewardSum),
 			numCell(s.MeanQPolicy), numCell(s.ValueBias), numCell(float64(s.BufferSize)), numCell(s.L2Total), numCell(s.Seconds), s.Error})
 		link := ""
-		if s.Status != StatusFailed && s.Out != "" {
+		if s.Status != jobs.StatusFailed && s.Out != "" {
 			link = relURL(s.Out) + "/" + ReportFileName
 		}
 		runs.Links = append(runs.Links, []string{link})
@@ -165,7 +166,7 @@ func thumbnails(p *plotting.BatchPage, res *BatchResult, g *Groups, base string)
 		maps              [2][]float32 // policy, Q: thumbSide-reduced
 		nx, ny            [2]int
 	}
-	byOut := map[string]*RunSummary{}
+	byOut := map[string]*jobs.RunSummary{}
 	for i := range res.Runs {
 		byOut[res.Runs[i].Out] = &res.Runs[i]
 	}
@@ -177,7 +178,7 @@ func thumbnails(p *plotting.BatchPage, res *BatchResult, g *Groups, base string)
 		var runs []small
 		for i, out := range gr.Outs {
 			s := small{name: gr.Runs[i], score: float64(gr.Scores[i]), value: numCell(float64(gr.Scores[i]))}
-			if r := byOut[out]; r != nil && r.Status != StatusFailed {
+			if r := byOut[out]; r != nil && r.Status != jobs.StatusFailed {
 				s.link = relURL(out) + "/" + ReportFileName
 			}
 			dir := filepath.Join(base, filepath.FromSlash(out))
