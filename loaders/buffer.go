@@ -2,6 +2,10 @@ package loaders
 
 import (
 	"fmt"
+
+	"github.com/rleval/rleval/loaders/internal/datafile"
+	"github.com/rleval/rleval/loaders/internal/pickle"
+	"github.com/rleval/rleval/loaders/internal/torchzip"
 )
 
 // ReplayBuffer is the valid part of a saved replay buffer
@@ -30,7 +34,7 @@ type ReplayBuffer struct {
 // the storages straight into the returned slices, reading only the first
 // Size rows of each, so memory stays near the size of the valid data.
 func LoadReplayBuffer(path string) (*ReplayBuffer, error) {
-	tf, err := OpenTorchFile(path)
+	tf, err := torchzip.Open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -43,35 +47,35 @@ func LoadReplayBuffer(path string) (*ReplayBuffer, error) {
 	return b, nil
 }
 
-func readBuffer(tf *TorchFile) (*ReplayBuffer, error) {
-	d, ok := tf.Root.(*Dict)
+func readBuffer(tf *torchzip.File) (*ReplayBuffer, error) {
+	d, ok := tf.Root.(*pickle.Dict)
 	if !ok {
-		return nil, invalidf("file holds a %s, not a dict", typeName(tf.Root))
+		return nil, datafile.Invalidf("file holds a %s, not a dict", pickle.TypeName(tf.Root))
 	}
 	intField := func(key string) (int, error) {
 		v, ok := d.Get(key)
 		if !ok {
-			return 0, invalidf("no %q entry", key)
+			return 0, datafile.Invalidf("no %q entry", key)
 		}
 		switch x := v.(type) {
 		case int64:
 			if x < 0 || x > 1<<40 {
-				return 0, invalidf("%q is %d", key, x)
+				return 0, datafile.Invalidf("%q is %d", key, x)
 			}
 			return int(x), nil
-		case *Tensor:
+		case *torchzip.Tensor:
 			if x.Numel() == 1 {
 				f, err := x.Scalar()
 				if err != nil {
 					return 0, err
 				}
 				if f < 0 || f > 1<<40 || f != float64(int64(f)) {
-					return 0, invalidf("%q is %v", key, f)
+					return 0, datafile.Invalidf("%q is %v", key, f)
 				}
 				return int(f), nil
 			}
 		}
-		return 0, invalidf("%q is a %s, not an int", key, typeName(v))
+		return 0, datafile.Invalidf("%q is a %s, not an int", key, pickle.TypeName(v))
 	}
 	b := &ReplayBuffer{}
 	var err error
@@ -91,25 +95,25 @@ func readBuffer(tf *TorchFile) (*ReplayBuffer, error) {
 		return nil, err
 	}
 	if b.Size > b.Capacity {
-		return nil, invalidf("size %d exceeds capacity %d", b.Size, b.Capacity)
+		return nil, datafile.Invalidf("size %d exceeds capacity %d", b.Size, b.Capacity)
 	}
 	if b.Index >= b.Capacity && b.Capacity > 0 {
-		return nil, invalidf("index %d outside capacity %d", b.Index, b.Capacity)
+		return nil, datafile.Invalidf("index %d outside capacity %d", b.Index, b.Capacity)
 	}
-	tensor := func(key string, width int) (*Tensor, error) {
+	tensor := func(key string, width int) (*torchzip.Tensor, error) {
 		v, ok := d.Get(key)
 		if !ok {
-			return nil, invalidf("no %q tensor", key)
+			return nil, datafile.Invalidf("no %q tensor", key)
 		}
-		t, ok := v.(*Tensor)
+		t, ok := v.(*torchzip.Tensor)
 		if !ok {
-			return nil, invalidf("%q is a %s, not a tensor", key, typeName(v))
+			return nil, datafile.Invalidf("%q is a %s, not a tensor", key, pickle.TypeName(v))
 		}
 		if len(t.Shape) == 1 && width == 1 && t.Shape[0] == b.Capacity {
 			return t, nil // (capacity,) rewards/dones are accepted too
 		}
 		if len(t.Shape) != 2 || t.Shape[0] != b.Capacity || t.Shape[1] != width {
-			return nil, invalidf("%q has shape %v, want (%d, %d)", key, t.Shape, b.Capacity, width)
+			return nil, datafile.Invalidf("%q has shape %v, want (%d, %d)", key, t.Shape, b.Capacity, width)
 		}
 		return t, nil
 	}
@@ -118,10 +122,10 @@ func readBuffer(tf *TorchFile) (*ReplayBuffer, error) {
 		if err != nil {
 			return nil, err
 		}
-		if t.DType != Float32 {
-			return nil, invalidf("%q is %s, want float32", key, t.DType)
+		if t.DType != torchzip.Float32 {
+			return nil, datafile.Invalidf("%q is %s, want float32", key, t.DType)
 		}
-		out, err := t.rowsFloat32(b.Size)
+		out, err := t.RowsFloat32(b.Size)
 		if err != nil {
 			return nil, fmt.Errorf("%q: %w", key, err)
 		}
@@ -143,34 +147,8 @@ func readBuffer(tf *TorchFile) (*ReplayBuffer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if b.Dones, err = dt.rowsBool(b.Size); err != nil {
+	if b.Dones, err = dt.Rows(b.Size).Bools(); err != nil {
 		return nil, fmt.Errorf("\"dones\": %w", err)
 	}
 	return b, nil
-}
-
-// firstRows returns the tensor made of the first n rows of t.
-func (t *Tensor) firstRows(n int) *Tensor {
-	v := *t
-	v.Shape = append([]int{n}, t.Shape[1:]...)
-	return &v
-}
-
-// rowsFloat32 returns the first n rows of a float32 tensor, row-major. A
-// contiguous tensor is decoded straight from the file into the result.
-func (t *Tensor) rowsFloat32(n int) ([]float32, error) {
-	v := t.firstRows(n)
-	if !v.contiguous() {
-		return v.Float32s()
-	}
-	out := make([]float32, v.Numel())
-	if err := v.readFloat32(out, v.Offset); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// rowsBool returns the first n rows of a tensor as booleans.
-func (t *Tensor) rowsBool(n int) ([]bool, error) {
-	return t.firstRows(n).Bools()
 }

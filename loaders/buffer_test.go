@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rleval/rleval/loaders/internal/torchwrite"
 )
 
 func mkdirAll(t testing.TB, dir string) {
@@ -28,7 +30,7 @@ func TestLoadReplayBufferReadsOnlyValidRows(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p := writeFile(t, filepath.Join(dir, "b.pth"), bufferFile(t, tc.capacity, tc.size, tc.index, tc.obs, tc.act))
+			p := torchwrite.WriteFile(t, filepath.Join(dir, "b.pth"), torchwrite.BufferFile(t, tc.capacity, tc.size, tc.index, tc.obs, tc.act))
 			b, err := LoadReplayBuffer(p)
 			if err != nil {
 				t.Fatal(err)
@@ -59,24 +61,24 @@ func TestLoadReplayBufferReadsOnlyValidRows(t *testing.T) {
 
 func TestLoadReplayBufferRejectsInconsistentFiles(t *testing.T) {
 	dir := t.TempDir()
-	good := bufferFile(t, 10, 5, 5, 3, 1)
-	shapeRoot := pdict{"capacity", 10, "obs_dim", 3, "action_dim", 1, "size", 5, "index", 5,
-		"observations", ptensor{key: "0", storage: "FloatStorage", numel: 30, shape: []int{10, 2}, stride: []int{3, 1}}}
+	good := torchwrite.BufferFile(t, 10, 5, 5, 3, 1)
+	shapeRoot := torchwrite.Dict{"capacity", 10, "obs_dim", 3, "action_dim", 1, "size", 5, "index", 5,
+		"observations", torchwrite.Tensor{Key: "0", Storage: "FloatStorage", Numel: 30, Shape: []int{10, 2}, Stride: []int{3, 1}}}
 	tests := []struct {
 		name string
 		data []byte
 		want string
 	}{
-		{"size exceeds capacity", bufferFile(t, 10, 11, 0, 3, 1), "exceeds capacity"},
-		{"index outside capacity", bufferFile(t, 10, 10, 10, 3, 1), "index 10"},
-		{"observation width differs from obs_dim", torchZip(t, "b", shapeRoot, map[string][]byte{"0": make([]byte, 120)}), "shape [10 2]"},
-		{"not a dict", torchZip(t, "b", plist{}, nil), "not a dict"},
-		{"missing entry", torchZip(t, "b", pdict{"capacity", 1}, nil), "\"size\""},
+		{"size exceeds capacity", torchwrite.BufferFile(t, 10, 11, 0, 3, 1), "exceeds capacity"},
+		{"index outside capacity", torchwrite.BufferFile(t, 10, 10, 10, 3, 1), "index 10"},
+		{"observation width differs from obs_dim", torchwrite.Zip(t, "b", shapeRoot, map[string][]byte{"0": make([]byte, 120)}), "shape [10 2]"},
+		{"not a dict", torchwrite.Zip(t, "b", torchwrite.List{}, nil), "not a dict"},
+		{"missing entry", torchwrite.Zip(t, "b", torchwrite.Dict{"capacity", 1}, nil), "\"size\""},
 		{"truncated", good[:len(good)/2], "load"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p := writeFile(t, filepath.Join(dir, "b.pth"), tc.data)
+			p := torchwrite.WriteFile(t, filepath.Join(dir, "b.pth"), tc.data)
 			_, err := LoadReplayBuffer(p)
 			if err == nil {
 				t.Fatal("no error")
@@ -96,7 +98,7 @@ func TestLoadReplayBufferRejectsInconsistentFiles(t *testing.T) {
 func BenchmarkLoadReplayBuffer1M(b *testing.B) {
 	const rows = 1_000_000
 	p := filepath.Join(b.TempDir(), "replay_buffer.pth")
-	writeFile(b, p, bufferFile(b, rows, rows, 0, 3, 1))
+	torchwrite.WriteFile(b, p, torchwrite.BufferFile(b, rows, rows, 0, 3, 1))
 	fi, _ := os.Stat(p)
 	b.SetBytes(fi.Size())
 	b.ResetTimer()

@@ -7,6 +7,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/rleval/rleval/loaders/internal/datafile"
+	"github.com/rleval/rleval/loaders/internal/pickle"
+	"github.com/rleval/rleval/loaders/internal/torchzip"
 )
 
 // LoadNetwork reads a single-network checkpoint (gen-1 wrapped models/*.pth
@@ -65,20 +69,20 @@ type namedNet struct {
 // stateDict is a flat list of named tensors in file order.
 type stateDict struct {
 	keys    []string
-	tensors map[string]*Tensor
+	tensors map[string]*torchzip.Tensor
 }
 
 func (sd *stateDict) has(key string) bool { _, ok := sd.tensors[key]; return ok }
 
-func toStateDict(v Value) (*stateDict, bool) {
-	d, ok := v.(*Dict)
+func toStateDict(v pickle.Value) (*stateDict, bool) {
+	d, ok := v.(*pickle.Dict)
 	if !ok {
 		return nil, false
 	}
-	sd := &stateDict{tensors: make(map[string]*Tensor, d.Len())}
+	sd := &stateDict{tensors: make(map[string]*torchzip.Tensor, d.Len())}
 	for i, k := range d.Keys {
 		ks, ok := k.(string)
-		t, ok2 := d.Values[i].(*Tensor)
+		t, ok2 := d.Values[i].(*torchzip.Tensor)
 		if !ok || !ok2 {
 			return nil, false
 		}
@@ -116,7 +120,7 @@ const sb3DefaultClipMean = 2
 type layerKeys struct{ name, weight, bias, weight2, bias2 string }
 
 func loadNetworks(path string, kind NetKind, obsHint int) ([]namedNet, error) {
-	root, err := ReadTorchFile(path)
+	root, err := torchzip.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +128,7 @@ func loadNetworks(path string, kind NetKind, obsHint int) ([]namedNet, error) {
 }
 
 // networksFromRoot recognises and builds the networks of a decoded file.
-func networksFromRoot(path string, root Value, kind NetKind, obsHint int) ([]namedNet, error) {
+func networksFromRoot(path string, root pickle.Value, kind NetKind, obsHint int) ([]namedNet, error) {
 	recipes, sd, err := recognise(root)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", path, err)
@@ -147,13 +151,13 @@ func networksFromRoot(path string, root Value, kind NetKind, obsHint int) ([]nam
 
 // recognise finds the networks in a checkpoint's object tree. Each
 // recogniser below handles one layout; add new layouts here.
-func recognise(root Value) ([]netRecipe, *stateDict, error) {
+func recognise(root pickle.Value) ([]netRecipe, *stateDict, error) {
 	// gen-1 wrapped: {"state_dict": ..., "_init_kwargs": {...}}
-	if d, ok := root.(*Dict); ok {
+	if d, ok := root.(*pickle.Dict); ok {
 		if sdv, ok := d.Get("state_dict"); ok {
 			sd, ok := toStateDict(sdv)
 			if !ok {
-				return nil, nil, invalidf("\"state_dict\" is not a dict of tensors")
+				return nil, nil, datafile.Invalidf("\"state_dict\" is not a dict of tensors")
 			}
 			kw, _ := d.Get("_init_kwargs")
 			r, err := recogniseSingle(sd, "wrapped")
@@ -168,7 +172,7 @@ func recognise(root Value) ([]netRecipe, *stateDict, error) {
 	}
 	sd, ok := toStateDict(root)
 	if !ok {
-		return nil, nil, invalidf("not a checkpoint: the file holds a %s, not a state dict of tensors or a {state_dict, _init_kwargs} wrapper", typeName(root))
+		return nil, nil, datafile.Invalidf("not a checkpoint: the file holds a %s, not a state dict of tensors or a {state_dict, _init_kwargs} wrapper", pickle.TypeName(root))
 	}
 	if rs := recogniseSB3(sd); rs != nil {
 		return rs, sd, nil
@@ -200,7 +204,7 @@ func recogniseSingle(sd *stateDict, format string) (netRecipe, error) {
 		}
 	}
 	if r.layers == nil {
-		return r, invalidf("no Linear layers found (keys: %s): unknown checkpoint layout", keyList(sd.keys))
+		return r, datafile.Invalidf("no Linear layers found (keys: %s): unknown checkpoint layout", keyList(sd.keys))
 	}
 	if sd.has("_scaler.low") && sd.has("_scaler.high") {
 		var err error
@@ -268,8 +272,8 @@ func namedLayers(sd *stateDict, names ...string) []layerKeys {
 
 // applyInitKwargs takes dimensions and action bounds from gen-1's
 // _init_kwargs: {obs_dim, action_dim, hidden_sizes, action_space: Box}.
-func applyInitKwargs(r *netRecipe, kw Value) error {
-	d, ok := kw.(*Dict)
+func applyInitKwargs(r *netRecipe, kw pickle.Value) error {
+	d, ok := kw.(*pickle.Dict)
 	if !ok {
 		return nil
 	}
@@ -300,10 +304,10 @@ func applyInitKwargs(r *netRecipe, kw Value) error {
 
 // boxBounds reads low and high from a pickled Box (attributes set by BUILD,
 // or constructor arguments of a REDUCE).
-func boxBounds(v Value) ([]float32, []float32, error) {
-	o, ok := v.(*Object)
+func boxBounds(v pickle.Value) ([]float32, []float32, error) {
+	o, ok := v.(*pickle.Object)
 	if !ok {
-		return nil, nil, invalidf("action space is a %s, not a Box", typeName(v))
+		return nil, nil, datafile.Invalidf("action space is a %s, not a Box", pickle.TypeName(v))
 	}
 	low, okL := o.Attr("low")
 	high, okH := o.Attr("high")
@@ -311,7 +315,7 @@ func boxBounds(v Value) ([]float32, []float32, error) {
 		low, high, okL, okH = o.Args[0], o.Args[1], true, true
 	}
 	if !okL || !okH {
-		return nil, nil, invalidf("action space %s has no low/high", o.Class)
+		return nil, nil, datafile.Invalidf("action space %s has no low/high", o.Class)
 	}
 	l, err := floatValues(low)
 	if err != nil {
@@ -322,22 +326,22 @@ func boxBounds(v Value) ([]float32, []float32, error) {
 		return nil, nil, fmt.Errorf("action space high: %w", err)
 	}
 	if len(l) != len(h) {
-		return nil, nil, invalidf("action space low has %d values, high %d", len(l), len(h))
+		return nil, nil, datafile.Invalidf("action space low has %d values, high %d", len(l), len(h))
 	}
 	return l, h, nil
 }
 
-func floatValues(v Value) ([]float32, error) {
+func floatValues(v pickle.Value) ([]float32, error) {
 	switch x := v.(type) {
-	case *Tensor:
+	case *torchzip.Tensor:
 		return x.Float32s()
 	case float64:
 		return []float32{float32(x)}, nil
 	case int64:
 		return []float32{float32(x)}, nil
-	case *List:
-		return floatValues(Tuple(x.Items))
-	case Tuple:
+	case *pickle.List:
+		return floatValues(pickle.Tuple(x.Items))
+	case pickle.Tuple:
 		out := make([]float32, len(x))
 		for i, e := range x {
 			switch n := e.(type) {
@@ -346,12 +350,12 @@ func floatValues(v Value) ([]float32, error) {
 			case int64:
 				out[i] = float32(n)
 			default:
-				return nil, invalidf("element %d is a %s", i, typeName(e))
+				return nil, datafile.Invalidf("element %d is a %s", i, pickle.TypeName(e))
 			}
 		}
 		return out, nil
 	}
-	return nil, invalidf("%s is not numeric", typeName(v))
+	return nil, datafile.Invalidf("%s is not numeric", pickle.TypeName(v))
 }
 
 // buildNetwork turns a recipe into a Network, checking that the layer
@@ -372,10 +376,10 @@ func buildNetwork(path string, sd *stateDict, r netRecipe, want NetKind, obsHint
 func buildLayers(path string, sd *stateDict, r netRecipe) (*Network, error) {
 	n := &Network{Path: path, Format: r.format, Hidden: ReLU}
 	data := make(map[string][]float32)
-	read := func(key string, rank int) (*Tensor, []float32, error) {
+	read := func(key string, rank int) (*torchzip.Tensor, []float32, error) {
 		t := sd.tensors[key]
 		if len(t.Shape) != rank {
-			return nil, nil, invalidf("%s: tensor of shape %v, want rank %d", key, t.Shape, rank)
+			return nil, nil, datafile.Invalidf("%s: tensor of shape %v, want rank %d", key, t.Shape, rank)
 		}
 		v, err := t.Float32s()
 		if err != nil {
@@ -396,7 +400,7 @@ func buildLayers(path string, sd *stateDict, r netRecipe) (*Network, error) {
 				return nil, err
 			}
 			if b.Shape[0] != l.Out {
-				return nil, invalidf("%s: bias of shape %v, want (%d)", lk.bias, b.Shape, l.Out)
+				return nil, datafile.Invalidf("%s: bias of shape %v, want (%d)", lk.bias, b.Shape, l.Out)
 			}
 			l.B = bv
 		} else {
@@ -410,7 +414,7 @@ func buildLayers(path string, sd *stateDict, r netRecipe) (*Network, error) {
 				return nil, err
 			}
 			if w2.Shape[1] != l.In || w2.Shape[0] != l.Out {
-				return nil, invalidf("%s of shape %v does not match %s of shape %v", lk.weight2, w2.Shape, lk.weight, w.Shape)
+				return nil, datafile.Invalidf("%s of shape %v does not match %s of shape %v", lk.weight2, w2.Shape, lk.weight, w.Shape)
 			}
 			b2 := make([]float32, l.Out)
 			if lk.bias2 != "" {
@@ -419,7 +423,7 @@ func buildLayers(path string, sd *stateDict, r netRecipe) (*Network, error) {
 					return nil, err
 				}
 				if len(b2v) != l.Out {
-					return nil, invalidf("%s has %d values, want %d", lk.bias2, len(b2v), l.Out)
+					return nil, datafile.Invalidf("%s has %d values, want %d", lk.bias2, len(b2v), l.Out)
 				}
 				b2 = b2v
 			}
@@ -429,7 +433,7 @@ func buildLayers(path string, sd *stateDict, r netRecipe) (*Network, error) {
 		}
 		if i > 0 && n.Layers[i-1].Out != l.In {
 			p := n.Layers[i-1]
-			return nil, invalidf("layer %s takes %d inputs but the layer before it, %s, gives %d (weights %dx%d then %dx%d)",
+			return nil, datafile.Invalidf("layer %s takes %d inputs but the layer before it, %s, gives %d (weights %dx%d then %dx%d)",
 				l.Name, l.In, p.Name, p.Out, p.Out, p.In, l.Out, l.In)
 		}
 		n.Layers = append(n.Layers, l)
@@ -467,7 +471,7 @@ func setKind(n *Network, sd *stateDict, r netRecipe, want NetKind, obsHint int, 
 	}
 	if want != "" {
 		if (want == KindCritic) != (kind == KindCritic) && !r.eitherKind {
-			return invalidf("expected a %s but the keys (%s) make it a %s", want, keyList(sd.keys), kind)
+			return datafile.Invalidf("expected a %s but the keys (%s) make it a %s", want, keyList(sd.keys), kind)
 		}
 		kind = want
 	}
@@ -480,7 +484,7 @@ func setKind(n *Network, sd *stateDict, r netRecipe, want NetKind, obsHint int, 
 	switch kind {
 	case KindCritic, KindQuantileCritic:
 		if out != 1 && kind == KindCritic {
-			return invalidf("critic's last layer %s has %d outputs, want 1", n.Layers[len(n.Layers)-1].Name, out)
+			return datafile.Invalidf("critic's last layer %s has %d outputs, want 1", n.Layers[len(n.Layers)-1].Name, out)
 		}
 		obs := r.obsDim
 		if obs == 0 {
@@ -488,11 +492,11 @@ func setKind(n *Network, sd *stateDict, r netRecipe, want NetKind, obsHint int, 
 		}
 		if obs > 0 {
 			if obs >= in {
-				return invalidf("critic takes %d inputs, not more than its observation size %d", in, obs)
+				return datafile.Invalidf("critic takes %d inputs, not more than its observation size %d", in, obs)
 			}
 			n.ObsDim, n.ActDim = obs, in-obs
 			if r.actDim > 0 && r.actDim != in-obs {
-				return invalidf("critic takes %d inputs but obs_dim %d + action_dim %d = %d", in, obs, r.actDim, obs+r.actDim)
+				return datafile.Invalidf("critic takes %d inputs but obs_dim %d + action_dim %d = %d", in, obs, r.actDim, obs+r.actDim)
 			}
 		}
 	default:
@@ -502,18 +506,18 @@ func setKind(n *Network, sd *stateDict, r netRecipe, want NetKind, obsHint int, 
 			per = 2
 		}
 		if out%per != 0 {
-			return invalidf("SAC actor's last layer has %d outputs, not 2*action_dim", out)
+			return datafile.Invalidf("SAC actor's last layer has %d outputs, not 2*action_dim", out)
 		}
 		n.ActDim = out / per
 		if r.obsDim > 0 && r.obsDim != in {
-			return invalidf("actor takes %d inputs but obs_dim is %d", in, r.obsDim)
+			return datafile.Invalidf("actor takes %d inputs but obs_dim is %d", in, r.obsDim)
 		}
 		if r.actDim > 0 && r.actDim != n.ActDim {
-			return invalidf("%s's last layer has %d outputs but action_dim is %d", kind, out, r.actDim)
+			return datafile.Invalidf("%s's last layer has %d outputs but action_dim is %d", kind, out, r.actDim)
 		}
 		if r.low != nil {
 			if len(r.low) != n.ActDim || len(r.high) != n.ActDim {
-				return invalidf("%s has %d actions but the action bounds have %d values", kind, n.ActDim, len(r.low))
+				return datafile.Invalidf("%s has %d actions but the action bounds have %d values", kind, n.ActDim, len(r.low))
 			}
 			n.Low, n.High = r.low, r.high
 		}
@@ -652,7 +656,7 @@ func cleanRLBounds(sd *stateDict, r *netRecipe) error {
 		return err
 	}
 	if len(scale) != len(bias) {
-		return invalidf("action_scale has %d values, action_bias %d", len(scale), len(bias))
+		return datafile.Invalidf("action_scale has %d values, action_bias %d", len(scale), len(bias))
 	}
 	r.low, r.high = make([]float32, len(scale)), make([]float32, len(scale))
 	for i := range scale {

@@ -7,33 +7,35 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/rleval/rleval/loaders/internal/torchwrite"
 )
 
-func boxObject(module string, low, high string) pnewobj {
-	return pnewobj{
-		cls:   pglob{module, "Box"},
-		args:  ptuple{},
-		state: pdict{"low", ptensor{key: low, storage: "FloatStorage", numel: 1, shape: []int{1}}, "high", ptensor{key: high, storage: "FloatStorage", numel: 1, shape: []int{1}}, "dim", 1},
+func boxObject(module string, low, high string) torchwrite.NewObj {
+	return torchwrite.NewObj{
+		Class: torchwrite.Global{module, "Box"},
+		Args:  torchwrite.Tuple{},
+		State: torchwrite.Dict{"low", torchwrite.Tensor{Key: low, Storage: "FloatStorage", Numel: 1, Shape: []int{1}}, "high", torchwrite.Tensor{Key: high, Storage: "FloatStorage", Numel: 1, Shape: []int{1}}, "dim", 1},
 	}
 }
 
 // wrappedFile builds a gen-1 {"state_dict", "_init_kwargs"} checkpoint.
 func wrappedFile(t *testing.T, prefix string, widths []int, obsDim, actDim int) []byte {
-	sd, st := mlpStateDict(prefix, widths, 0)
-	st["90"], st["91"] = f32bytes([]float32{-2}), f32bytes([]float32{2})
-	hidden := ptuple{}
+	sd, st := torchwrite.MLPStateDict(prefix, widths, 0)
+	st["90"], st["91"] = torchwrite.F32Bytes([]float32{-2}), torchwrite.F32Bytes([]float32{2})
+	hidden := torchwrite.Tuple{}
 	for _, w := range widths[1 : len(widths)-1] {
 		hidden = append(hidden, w)
 	}
-	root := pdict{"state_dict", sd, "_init_kwargs", pdict{"obs_dim", obsDim, "action_dim", actDim, "hidden_sizes", hidden,
+	root := torchwrite.Dict{"state_dict", sd, "_init_kwargs", torchwrite.Dict{"obs_dim", obsDim, "action_dim", actDim, "hidden_sizes", hidden,
 		"action_space", boxObject("nn_laser_stabilizer.rl.envs.box", "90", "91")}}
-	return torchZip(t, "archive", root, st)
+	return torchwrite.Zip(t, "archive", root, st)
 }
 
 // plainFile builds a gen-2 OrderedDict checkpoint with _network.net.N keys
 // and, for actors, _scaler buffers.
 func plainFile(t *testing.T, widths []int, actor bool) []byte {
-	sd, st := mlpStateDict("_network.net.", widths, 0)
+	sd, st := torchwrite.MLPStateDict("_network.net.", widths, 0)
 	if actor {
 		act := widths[len(widths)-1]
 		if act > 1 {
@@ -43,13 +45,13 @@ func plainFile(t *testing.T, widths []int, actor bool) []byte {
 		for i := range low {
 			low[i], high[i], rng[i] = -2, 2, 4
 		}
-		st["80"], st["81"], st["82"] = f32bytes(low), f32bytes(high), f32bytes(rng)
+		st["80"], st["81"], st["82"] = torchwrite.F32Bytes(low), torchwrite.F32Bytes(high), torchwrite.F32Bytes(rng)
 		sd = append(sd,
-			"_scaler.low", ptensor{key: "80", storage: "FloatStorage", numel: act, shape: []int{act}},
-			"_scaler.high", ptensor{key: "81", storage: "FloatStorage", numel: act, shape: []int{act}},
-			"_scaler.range", ptensor{key: "82", storage: "FloatStorage", numel: act, shape: []int{act}})
+			"_scaler.low", torchwrite.Tensor{Key: "80", Storage: "FloatStorage", Numel: act, Shape: []int{act}},
+			"_scaler.high", torchwrite.Tensor{Key: "81", Storage: "FloatStorage", Numel: act, Shape: []int{act}},
+			"_scaler.range", torchwrite.Tensor{Key: "82", Storage: "FloatStorage", Numel: act, Shape: []int{act}})
 	}
-	return torchZip(t, "actor", sd, st)
+	return torchwrite.Zip(t, "actor", sd, st)
 }
 
 func TestLoadNetworkReadsUpstreamLayouts(t *testing.T) {
@@ -89,7 +91,7 @@ func TestLoadNetworkReadsUpstreamLayouts(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_"), tc.file)
 			mkdirAll(t, filepath.Dir(p))
-			writeFile(t, p, tc.data)
+			torchwrite.WriteFile(t, p, tc.data)
 			n, err := LoadNetworkAs(p, tc.kind, tc.obsHint)
 			if err != nil {
 				t.Fatal(err)
@@ -109,7 +111,7 @@ func TestLoadNetworkReadsUpstreamLayouts(t *testing.T) {
 			if n.Path != p {
 				t.Errorf("Path = %s", n.Path)
 			}
-			// Layer i's first weight is what mlpStateDict wrote.
+			// Layer i's first weight is what torchwrite.MLPStateDict wrote.
 			if n.Layers[1].W[0] != -1 || n.Layers[0].B[2] != 1 {
 				t.Errorf("values W %v B %v", n.Layers[1].W[0], n.Layers[0].B[2])
 			}
@@ -118,7 +120,7 @@ func TestLoadNetworkReadsUpstreamLayouts(t *testing.T) {
 }
 
 func TestLoadNetworkCountsDemoParameters(t *testing.T) {
-	p := writeFile(t, filepath.Join(t.TempDir(), "actor.pth"), wrappedFile(t, "net_body.", []int{3, 256, 256, 1}, 3, 1))
+	p := torchwrite.WriteFile(t, filepath.Join(t.TempDir(), "actor.pth"), wrappedFile(t, "net_body.", []int{3, 256, 256, 1}, 3, 1))
 	n, err := LoadNetwork(p)
 	if err != nil {
 		t.Fatal(err)
@@ -126,7 +128,7 @@ func TestLoadNetworkCountsDemoParameters(t *testing.T) {
 	if n.NumParams() != 67073 {
 		t.Errorf("actor NumParams = %d, want 67073", n.NumParams())
 	}
-	p = writeFile(t, filepath.Join(t.TempDir(), "critic.pth"), wrappedFile(t, "net.", []int{4, 256, 256, 1}, 3, 1))
+	p = torchwrite.WriteFile(t, filepath.Join(t.TempDir(), "critic.pth"), wrappedFile(t, "net.", []int{4, 256, 256, 1}, 3, 1))
 	if n, err = LoadNetwork(p); err != nil || n.NumParams() != 67329 {
 		t.Errorf("critic NumParams = %d (%v), want 67329", n.NumParams(), err)
 	}
@@ -134,14 +136,14 @@ func TestLoadNetworkCountsDemoParameters(t *testing.T) {
 
 func TestLoadNetworkOrdersLayersNumerically(t *testing.T) {
 	// Indices 2 and 10 must come in that order, not "10" < "2".
-	sd, st := mlpStateDict("net.", []int{4, 8, 8, 8, 8, 8, 1}, 0)
+	sd, st := torchwrite.MLPStateDict("net.", []int{4, 8, 8, 8, 8, 8, 1}, 0)
 	// rename net.8 -> net.10 (keys appear in file order net.0 .. net.10)
 	for i := range sd {
 		if s, ok := sd[i].(string); ok && strings.HasPrefix(s, "net.8.") {
 			sd[i] = strings.Replace(s, "net.8.", "net.10.", 1)
 		}
 	}
-	p := writeFile(t, filepath.Join(t.TempDir(), "c.pt"), torchZip(t, "c", sd, st))
+	p := torchwrite.WriteFile(t, filepath.Join(t.TempDir(), "c.pt"), torchwrite.Zip(t, "c", sd, st))
 	n, err := LoadNetwork(p)
 	if err != nil {
 		t.Fatal(err)
@@ -153,9 +155,9 @@ func TestLoadNetworkOrdersLayersNumerically(t *testing.T) {
 
 func TestLoadNetworkRejectsBadCheckpoints(t *testing.T) {
 	dir := t.TempDir()
-	mismatch, st := mlpStateDict("net.", []int{4, 8, 1}, 0)
+	mismatch, st := torchwrite.MLPStateDict("net.", []int{4, 8, 1}, 0)
 	// Make layer net.2 take 5 inputs while net.0 gives 8.
-	mismatch[5] = ptensor{key: "77", storage: "FloatStorage", numel: 5, shape: []int{1, 5}}
+	mismatch[5] = torchwrite.Tensor{Key: "77", Storage: "FloatStorage", Numel: 5, Shape: []int{1, 5}}
 	st["77"] = make([]byte, 20)
 	tests := []struct {
 		name string
@@ -163,18 +165,18 @@ func TestLoadNetworkRejectsBadCheckpoints(t *testing.T) {
 		kind NetKind
 		want string
 	}{
-		{"chained shapes mismatch", torchZip(t, "c", mismatch, st), "", "layer net.2 takes 5 inputs but the layer before it, net.0, gives 8"},
-		{"critic with two outputs", torchZip(t, "c", func() podict { sd, _ := mlpStateDict("net.", []int{4, 8, 2}, 0); return sd }(), func() map[string][]byte { _, s := mlpStateDict("net.", []int{4, 8, 2}, 0); return s }()), "", "want 1"},
+		{"chained shapes mismatch", torchwrite.Zip(t, "c", mismatch, st), "", "layer net.2 takes 5 inputs but the layer before it, net.0, gives 8"},
+		{"critic with two outputs", torchwrite.Zip(t, "c", func() torchwrite.ODict { sd, _ := torchwrite.MLPStateDict("net.", []int{4, 8, 2}, 0); return sd }(), func() map[string][]byte { _, s := torchwrite.MLPStateDict("net.", []int{4, 8, 2}, 0); return s }()), "", "want 1"},
 		{"actor file read as critic", plainFile(t, []int{3, 8, 1}, true), KindCritic, "expected a critic"},
 		{"critic file read as actor", plainFile(t, []int{4, 8, 1}, false), KindActor, "expected a actor"},
-		{"no layers", torchZip(t, "c", podict{"foo.weight", ptensor{key: "0", storage: "FloatStorage", numel: 2, shape: []int{2}}}, map[string][]byte{"0": f32bytes([]float32{1, 2})}), "", "no Linear layers"},
-		{"not a state dict", torchZip(t, "c", plist{1, 2}, nil), "", "not a checkpoint"},
+		{"no layers", torchwrite.Zip(t, "c", torchwrite.ODict{"foo.weight", torchwrite.Tensor{Key: "0", Storage: "FloatStorage", Numel: 2, Shape: []int{2}}}, map[string][]byte{"0": torchwrite.F32Bytes([]float32{1, 2})}), "", "no Linear layers"},
+		{"not a state dict", torchwrite.Zip(t, "c", torchwrite.List{1, 2}, nil), "", "not a checkpoint"},
 		{"wrapped with bad action_dim", wrappedFile(t, "net_body.", []int{3, 8, 1}, 3, 2), "", "action_dim is 2"},
-		{"os.system in _init_kwargs", torchZip(t, "c", pdict{"state_dict", podict{}, "_init_kwargs", pcall{fn: pglob{"os", "system"}, args: ptuple{"id"}}}, nil), "", "os.system"},
+		{"os.system in _init_kwargs", torchwrite.Zip(t, "c", torchwrite.Dict{"state_dict", torchwrite.ODict{}, "_init_kwargs", torchwrite.Call{Fn: torchwrite.Global{"os", "system"}, Args: torchwrite.Tuple{"id"}}}, nil), "", "os.system"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p := writeFile(t, filepath.Join(dir, "n.pt"), tc.data)
+			p := torchwrite.WriteFile(t, filepath.Join(dir, "n.pt"), tc.data)
 			_, err := LoadNetworkAs(p, tc.kind, 0)
 			if err == nil {
 				t.Fatal("no error")
@@ -199,11 +201,11 @@ func TestLoadNetworksReadsOtherLibraries(t *testing.T) {
 	merge := func(specs ...struct {
 		prefix string
 		widths []int
-	}) (podict, map[string][]byte) {
-		var sd podict
+	}) (torchwrite.ODict, map[string][]byte) {
+		var sd torchwrite.ODict
 		st := map[string][]byte{}
 		for i, s := range specs {
-			d, m := mlpStateDict(s.prefix, s.widths, 100*i)
+			d, m := torchwrite.MLPStateDict(s.prefix, s.widths, 100*i)
 			sd = append(sd, d...)
 			maps.Copy(st, m)
 		}
@@ -218,7 +220,7 @@ func TestLoadNetworksReadsOtherLibraries(t *testing.T) {
 		spec{"critic.qf0.", []int{4, 400, 300, 1}}, spec{"critic.qf1.", []int{4, 400, 300, 1}},
 		spec{"critic_target.qf0.", []int{4, 400, 300, 1}}, spec{"critic_target.qf1.", []int{4, 400, 300, 1}})
 	// original TD3: actor l1..l3 and critic l1..l6 (renamed from net.0/2/4).
-	rename := func(sd podict, names map[string]string) podict {
+	rename := func(sd torchwrite.ODict, names map[string]string) torchwrite.ODict {
 		out := slices.Clone(sd)
 		for i := range out {
 			if s, ok := out[i].(string); ok {
@@ -233,17 +235,17 @@ func TestLoadNetworksReadsOtherLibraries(t *testing.T) {
 	}
 	td3c, td3cst := merge(spec{"a.", []int{4, 256, 256, 1}}, spec{"b.", []int{4, 256, 256, 1}})
 	td3c = rename(td3c, map[string]string{"a.0.": "l1.", "a.2.": "l2.", "a.4.": "l3.", "b.0.": "l4.", "b.2.": "l5.", "b.4.": "l6."})
-	td3a, td3ast := mlpStateDict("a.", []int{3, 256, 256, 1}, 0)
+	td3a, td3ast := torchwrite.MLPStateDict("a.", []int{3, 256, 256, 1}, 0)
 	td3a = rename(td3a, map[string]string{"a.0.": "l1.", "a.2.": "l2.", "a.4.": "l3."})
 	// CleanRL TD3 actor with action_scale/action_bias, and its QNetwork.
-	cra, crast := mlpStateDict("a.", []int{3, 256, 256, 1}, 0)
+	cra, crast := torchwrite.MLPStateDict("a.", []int{3, 256, 256, 1}, 0)
 	cra = rename(cra, map[string]string{"a.0.": "fc1.", "a.2.": "fc2.", "a.4.": "fc_mu."})
-	crast["50"], crast["51"] = f32bytes([]float32{2}), f32bytes([]float32{0})
-	cra = append(cra, "action_scale", ptensor{key: "50", storage: "FloatStorage", numel: 1, shape: []int{1}},
-		"action_bias", ptensor{key: "51", storage: "FloatStorage", numel: 1, shape: []int{1}})
+	crast["50"], crast["51"] = torchwrite.F32Bytes([]float32{2}), torchwrite.F32Bytes([]float32{0})
+	cra = append(cra, "action_scale", torchwrite.Tensor{Key: "50", Storage: "FloatStorage", Numel: 1, Shape: []int{1}},
+		"action_bias", torchwrite.Tensor{Key: "51", Storage: "FloatStorage", Numel: 1, Shape: []int{1}})
 	crs, crsst := merge(spec{"a.", []int{3, 256, 256}}, spec{"m.", []int{256, 1}}, spec{"s.", []int{256, 1}})
 	crs = rename(crs, map[string]string{"a.0.": "fc1.", "a.2.": "fc2.", "m.0.": "fc_mean.", "s.0.": "fc_logstd."})
-	crc, crcst := mlpStateDict("a.", []int{4, 256, 256, 1}, 0)
+	crc, crcst := torchwrite.MLPStateDict("a.", []int{4, 256, 256, 1}, 0)
 	crc = rename(crc, map[string]string{"a.0.": "fc1.", "a.2.": "fc2.", "a.4.": "fc3."})
 	// SB3 SAC: latent_pi.0/2, mu, log_std heads.
 	sac, sacst := merge(spec{"actor.latent_pi.", []int{3, 256, 256}}, spec{"actor.mu_.", []int{256, 1}}, spec{"actor.ls_.", []int{256, 1}})
@@ -256,26 +258,26 @@ func TestLoadNetworksReadsOtherLibraries(t *testing.T) {
 		kinds  map[string]NetKind
 		format string
 	}{
-		{"sb3 td3 policy", torchZip(t, "policy", sb3, sb3st), map[string][]int{
+		{"sb3 td3 policy", torchwrite.Zip(t, "policy", sb3, sb3st), map[string][]int{
 			"actor": {3, 400, 300, 1}, "actor_target": {3, 400, 300, 1}, "critic.qf0": {4, 400, 300, 1}, "critic.qf1": {4, 400, 300, 1},
 			"critic_target.qf0": {4, 400, 300, 1}, "critic_target.qf1": {4, 400, 300, 1}},
 			map[string]NetKind{"actor": KindActor, "critic.qf1": KindCritic}, "sb3"},
-		{"sb3 sac policy", torchZip(t, "policy", sac, sacst), map[string][]int{"actor": {3, 256, 256, 2}},
+		{"sb3 sac policy", torchwrite.Zip(t, "policy", sac, sacst), map[string][]int{"actor": {3, 256, 256, 2}},
 			map[string]NetKind{"actor": KindSACActor}, "sb3"},
-		{"td3 two-headed critic", torchZip(t, "critic", td3c, td3cst), map[string][]int{"q1": {4, 256, 256, 1}, "q2": {4, 256, 256, 1}},
+		{"td3 two-headed critic", torchwrite.Zip(t, "critic", td3c, td3cst), map[string][]int{"q1": {4, 256, 256, 1}, "q2": {4, 256, 256, 1}},
 			map[string]NetKind{"q1": KindCritic, "q2": KindCritic}, "td3"},
-		{"td3 actor", torchZip(t, "actor", td3a, td3ast), map[string][]int{"n": {3, 256, 256, 1}},
+		{"td3 actor", torchwrite.Zip(t, "actor", td3a, td3ast), map[string][]int{"n": {3, 256, 256, 1}},
 			map[string]NetKind{"n": KindActor}, "td3"},
-		{"cleanrl actor", torchZip(t, "actor", cra, crast), map[string][]int{"n": {3, 256, 256, 1}},
+		{"cleanrl actor", torchwrite.Zip(t, "actor", cra, crast), map[string][]int{"n": {3, 256, 256, 1}},
 			map[string]NetKind{"n": KindActor}, "cleanrl"},
-		{"cleanrl sac actor", torchZip(t, "actor", crs, crsst), map[string][]int{"n": {3, 256, 256, 2}},
+		{"cleanrl sac actor", torchwrite.Zip(t, "actor", crs, crsst), map[string][]int{"n": {3, 256, 256, 2}},
 			map[string]NetKind{"n": KindSACActor}, "cleanrl"},
-		{"cleanrl qnetwork", torchZip(t, "qf1", crc, crcst), map[string][]int{"n": {4, 256, 256, 1}},
+		{"cleanrl qnetwork", torchwrite.Zip(t, "qf1", crc, crcst), map[string][]int{"n": {4, 256, 256, 1}},
 			map[string]NetKind{"n": KindCritic}, "cleanrl"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p := writeFile(t, filepath.Join(dir, "n.pt"), tc.data)
+			p := torchwrite.WriteFile(t, filepath.Join(dir, "n.pt"), tc.data)
 			nets, err := LoadNetworks(p)
 			if err != nil {
 				t.Fatal(err)
@@ -312,7 +314,7 @@ func TestLoadNetworksReadsOtherLibraries(t *testing.T) {
 		})
 	}
 	// Single-network readers refuse multi-network files.
-	p := writeFile(t, filepath.Join(dir, "policy.pth"), torchZip(t, "policy", sb3, sb3st))
+	p := torchwrite.WriteFile(t, filepath.Join(dir, "policy.pth"), torchwrite.Zip(t, "policy", sb3, sb3st))
 	if _, err := LoadNetwork(p); err == nil || !strings.Contains(err.Error(), "LoadNetworks") {
 		t.Errorf("err = %v", err)
 	}

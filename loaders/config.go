@@ -6,6 +6,8 @@ import (
 	"os"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/rleval/rleval/loaders/internal/datafile"
 )
 
 // Config holds the fields of a run's config.yaml that the analyses use.
@@ -141,7 +143,7 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 func readLimited(path string, limit int64) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		if isNotExist(err) {
+		if datafile.IsNotExist(err) {
 			return nil, fmt.Errorf("load %s: %w", path, ErrNotExist)
 		}
 		return nil, fmt.Errorf("load %s: %w", path, err)

@@ -14,5 +14,11 @@
 // Nothing here executes code from a file: torch and numpy pickles are
 // decoded by a small opcode interpreter that never calls a global, and
 // every size a file claims is checked against the bytes that really exist
-// before allocating.
+// before allocating. The generic format readers live in internal packages,
+// apart from the domain: internal/pickle (the object model and the
+// interpreter), internal/torchzip (torch.save files, tensors),
+// internal/npy (.npy, .npz and numpy's pickled arrays), internal/tfevents
+// (TensorBoard scalars); internal/datafile holds the errors they share,
+// which this package exports as ErrNotExist, ErrInvalid and
+// ErrUnsafePickle.
 package loaders

@@ -7,6 +7,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/rleval/rleval/loaders/internal/npy"
 )
 
 // Other libraries' curves become a TrainLog, so the curves job, the report
@@ -57,7 +59,7 @@ func addEvaluation(lg *TrainLog, step float64, returns []float64, lengths []floa
 // LoadEvaluationsNPZ reads Stable-Baselines3's EvalCallback file
 // evaluations.npz: timesteps (n), results (n × episodes) and ep_lengths.
 func LoadEvaluationsNPZ(path string) (*TrainLog, error) {
-	m, err := LoadNPZ(path)
+	m, err := npy.LoadNPZ(path)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +171,7 @@ func LoadMonitorCSV(path string) (*TrainLog, error) {
 // the average evaluation return every eval_freq steps, the first before
 // training.
 func LoadTD3Results(path string, evalFreq float64) (*TrainLog, error) {
-	a, err := LoadNPY(path)
+	a, err := npy.LoadNPY(path)
 	if err != nil {
 		return nil, err
 	}

@@ -1,8 +1,6 @@
 package loaders
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -11,20 +9,14 @@ import (
 	"testing"
 
 	"github.com/rleval/rleval/internal/fixture"
+	"github.com/rleval/rleval/loaders/internal/pickle"
+	"github.com/rleval/rleval/loaders/internal/torchzip"
 )
 
 // The fixtures under testdata/ are produced by tools/make_fixtures.py with
 // PyTorch; testdata/expected/<run>/ records what PyTorch reads from them.
 // runsDir is where the fuzz targets find their seeds.
 const runsDir = "../testdata/runs"
-
-type tensorRecord struct {
-	Shape         []int  `json:"shape"`
-	DType         string `json:"dtype"`
-	SHA256        string `json:"sha256"`
-	StorageOffset *int64 `json:"storage_offset"`
-	Stride        []int  `json:"stride"`
-}
 
 type fixtureMeta struct {
 	Algorithm   string           `json:"algorithm"`
@@ -40,75 +32,6 @@ type fixtureMeta struct {
 func readJSON(t *testing.T, path string, v any) {
 	t.Helper()
 	fixture.DecodeJSON(t, path, v)
-}
-
-// TestFixtureTensorsMatchPyTorchBitForBit reads every tensor of every
-// fixture file and compares its contiguous bytes with PyTorch's sha256.
-func TestFixtureTensorsMatchPyTorchBitForBit(t *testing.T) {
-	for _, run := range fixture.Runs(t) {
-		t.Run(run, func(t *testing.T) {
-			var want map[string]map[string]tensorRecord
-			readJSON(t, fixture.Path(t, "expected", run, "tensors.json"), &want)
-			if len(want) == 0 {
-				t.Fatal("tensors.json lists no file")
-			}
-			files := make([]string, 0, len(want))
-			for f := range want {
-				files = append(files, f)
-			}
-			slices.Sort(files)
-			for _, file := range files {
-				t.Run(file, func(t *testing.T) {
-					p := fixture.Path(t, "runs", run, file)
-					if len(want[file]) == 0 {
-						t.Fatalf("tensors.json lists no tensor of %s", file)
-					}
-					tf, err := OpenTorchFile(p)
-					if err != nil {
-						t.Fatal(err)
-					}
-					defer tf.Close()
-					got, err := Tensors(tf.Root)
-					if err != nil {
-						t.Fatal(err)
-					}
-					for name, rec := range want[file] {
-						tt, ok := got[name]
-						if !ok {
-							t.Errorf("%s: tensor %q not found (have %v)", file, name, keysOf(got))
-							continue
-						}
-						if !slices.Equal(tt.Shape, rec.Shape) || string(tt.DType) != rec.DType {
-							t.Errorf("%s: shape %v %s, want %v %s", name, tt.Shape, tt.DType, rec.Shape, rec.DType)
-						}
-						if rec.Stride != nil && !slices.Equal(tt.Stride, rec.Stride) {
-							t.Errorf("%s: stride %v, want %v", name, tt.Stride, rec.Stride)
-						}
-						if rec.StorageOffset != nil && tt.Offset != *rec.StorageOffset {
-							t.Errorf("%s: storage offset %d, want %d", name, tt.Offset, *rec.StorageOffset)
-						}
-						b, err := tt.Bytes()
-						if err != nil {
-							t.Fatal(err)
-						}
-						sum := sha256.Sum256(b)
-						if hex.EncodeToString(sum[:]) != rec.SHA256 {
-							t.Errorf("%s: sha256 differs from PyTorch's", name)
-						}
-					}
-				})
-			}
-		})
-	}
-}
-
-func keysOf(m map[string]*Tensor) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // netFile finds a network file of a fixture run in either generation's
@@ -218,14 +141,14 @@ func TestFixtureBufferHoldsTheValidRows(t *testing.T) {
 			if b.Size != meta.Buffer.Size || b.Capacity != meta.Buffer.Capacity || b.Index != meta.Buffer.Index {
 				t.Errorf("size/capacity/index = %d/%d/%d, want %+v", b.Size, b.Capacity, b.Index, meta.Buffer)
 			}
-			v, err := ReadTorchFile(p)
+			v, err := torchzip.ReadFile(p)
 			if err != nil {
 				t.Fatal(err)
 			}
-			d := v.(*Dict)
+			d := v.(*pickle.Dict)
 			full := func(k string) []float32 {
 				x, _ := d.Get(k)
-				f, err := x.(*Tensor).Float32s()
+				f, err := x.(*torchzip.Tensor).Float32s()
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -242,7 +165,7 @@ func TestFixtureBufferHoldsTheValidRows(t *testing.T) {
 				}
 			}
 			dv, _ := d.Get("dones")
-			dones, _ := dv.(*Tensor).Bools()
+			dones, _ := dv.(*torchzip.Tensor).Bools()
 			if !slices.Equal(b.Dones, dones[:b.Size]) {
 				t.Error("dones differ")
 			}

@@ -7,13 +7,17 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/rleval/rleval/loaders/internal/pickle"
+	"github.com/rleval/rleval/loaders/internal/torchwrite"
+	"github.com/rleval/rleval/loaders/internal/torchzip"
 )
 
 // fuzzSeeds adds the fixture files of the given format (those under 64 kB:
 // the fuzzer slows to a crawl on half-megabyte inputs) plus Go-built ones.
 func fuzzSeeds(f *testing.F, zipFormat bool) {
 	paths, _ := filepath.Glob(filepath.Join(runsDir, "*", "*", "*.pt*"))
-	more, _ := filepath.Glob(filepath.Join("testdata", "*.pt"))
+	more, _ := filepath.Glob(filepath.Join("internal", "torchzip", "testdata", "*.pt"))
 	paths = append(paths, more...)
 	for _, p := range paths {
 		b, err := os.ReadFile(p)
@@ -24,28 +28,28 @@ func fuzzSeeds(f *testing.F, zipFormat bool) {
 			f.Add(b)
 		}
 	}
-	root, st, elem := viewsRoot(!zipFormat)
+	root, st, elem := torchwrite.Views(!zipFormat)
 	if zipFormat {
-		f.Add(torchZip(f, "archive", root, st))
-		sd, nst := mlpStateDict("net_body.", []int{3, 4, 1}, 0)
-		nst["90"], nst["91"] = f32bytes([]float32{-2}), f32bytes([]float32{2})
-		f.Add(torchZip(f, "actor", pdict{"state_dict", sd, "_init_kwargs", pdict{"obs_dim", 3, "action_dim", 1,
+		f.Add(torchwrite.Zip(f, "archive", root, st))
+		sd, nst := torchwrite.MLPStateDict("net_body.", []int{3, 4, 1}, 0)
+		nst["90"], nst["91"] = torchwrite.F32Bytes([]float32{-2}), torchwrite.F32Bytes([]float32{2})
+		f.Add(torchwrite.Zip(f, "actor", torchwrite.Dict{"state_dict", sd, "_init_kwargs", torchwrite.Dict{"obs_dim", 3, "action_dim", 1,
 			"action_space", boxObject("nn_laser_stabilizer.rl.envs.box", "90", "91")}}, nst))
-		f.Add(bufferFile(f, 8, 5, 5, 3, 1))
+		f.Add(torchwrite.BufferFile(f, 8, 5, 5, 3, 1))
 	} else {
-		f.Add(torchLegacy(root, []string{"0", "1", "2", "3"}, st, elem))
+		f.Add(torchwrite.Legacy(root, []string{"0", "1", "2", "3"}, st, elem))
 	}
 }
 
 // exercise decodes b as a torch file and runs every consumer over it; any
 // panic or hang fails the fuzzer.
 func exercise(t *testing.T, b []byte) {
-	tf := &TorchFile{Path: "fuzz.pt", storages: make(map[string]*Storage)}
-	if err := tf.decode(bytes.NewReader(b), int64(len(b))); err != nil {
+	tf, err := torchzip.NewFile("fuzz.pt", bytes.NewReader(b), int64(len(b)))
+	if err != nil {
 		return
 	}
-	_ = walkValue(tf.Root, func(v Value) error {
-		if t, ok := v.(*Tensor); ok {
+	_ = pickle.Walk(tf.Root, func(v pickle.Value) error {
+		if t, ok := v.(*torchzip.Tensor); ok {
 			t.Bytes()
 			t.Float32s()
 		}
@@ -53,27 +57,6 @@ func exercise(t *testing.T, b []byte) {
 	})
 	networksFromRoot("fuzz.pt", tf.Root, "", 3)
 	readBuffer(tf)
-}
-
-func FuzzPickle(f *testing.F) {
-	f.Add(picklePayload(pdict{"a", plist{1, 2.5, "x", ptuple{true, nil}}, "b", podict{"k", int64(1) << 40}}))
-	f.Add(picklePayload(pnewobj{cls: pglob{"gym.spaces", "Box"}, args: ptuple{}, state: pdict{"dim", 3}}))
-	f.Add(picklePayload(pcall{fn: pglob{"os", "system"}, args: ptuple{"id"}}))
-	f.Add([]byte{opProto, 4, opFrame, 0, 0, 0, 0, 0, 0, 0, 0, opShortBinUni, 1, 'a', opMemoize, opBinGet, 0, opTuple2, opStop})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		v, _, err := decodePickle(bytes.NewReader(b), int64(len(b)), func(pid Value) (Value, error) {
-			return &Storage{Key: "0", DType: Float32, Numel: 4, src: bytes.NewReader(make([]byte, 16))}, nil
-		})
-		if err != nil {
-			return
-		}
-		_ = walkValue(v, func(x Value) error {
-			if t, ok := x.(*Tensor); ok {
-				t.Float32s()
-			}
-			return nil
-		})
-	})
 }
 
 func FuzzTorchZip(f *testing.F) {
@@ -95,7 +78,7 @@ func fuzzStorages() map[string][]byte {
 		for i := range v {
 			v[i] = float32(i%13) - 6 + float32(k)/10
 		}
-		st[fmt.Sprint(k)] = f32bytes(v)
+		st[fmt.Sprint(k)] = torchwrite.F32Bytes(v)
 	}
 	return st
 }
@@ -104,21 +87,21 @@ func fuzzStorages() map[string][]byte {
 // CRCs are right), reaching tensor rebuilding, the network recognisers
 // and the buffer reader that a mutated zip rarely gets past.
 func FuzzTorchPickle(f *testing.F) {
-	sd, _ := mlpStateDict("net_body.", []int{3, 16, 16, 1}, 0)
-	f.Add(picklePayload(pdict{"state_dict", sd, "_init_kwargs", pdict{"obs_dim", 3, "action_dim", 1,
+	sd, _ := torchwrite.MLPStateDict("net_body.", []int{3, 16, 16, 1}, 0)
+	f.Add(torchwrite.Pickle(torchwrite.Dict{"state_dict", sd, "_init_kwargs", torchwrite.Dict{"obs_dim", 3, "action_dim", 1,
 		"action_space", boxObject("nn_laser_stabilizer.rl.envs.box", "8", "9")}}))
-	sd2, _ := mlpStateDict("_network.net.", []int{4, 16, 1}, 0)
-	f.Add(picklePayload(sd2))
-	sb3, _ := mlpStateDict("critic.qf0.", []int{4, 8, 1}, 4)
-	f.Add(picklePayload(sb3))
-	f.Add(picklePayload(pdict{"capacity", 8, "obs_dim", 3, "action_dim", 1, "size", 5, "index", 5,
-		"observations", ptensor{key: "0", storage: "FloatStorage", numel: 24, shape: []int{8, 3}},
-		"actions", ptensor{key: "1", storage: "FloatStorage", numel: 8, shape: []int{8, 1}},
-		"rewards", ptensor{key: "2", storage: "FloatStorage", numel: 8, shape: []int{8, 1}},
-		"next_observations", ptensor{key: "3", storage: "FloatStorage", numel: 24, shape: []int{8, 3}},
-		"dones", ptensor{key: "4", storage: "BoolStorage", numel: 8, shape: []int{8, 1}}}))
-	root, _, _ := viewsRoot(false)
-	f.Add(picklePayload(root))
+	sd2, _ := torchwrite.MLPStateDict("_network.net.", []int{4, 16, 1}, 0)
+	f.Add(torchwrite.Pickle(sd2))
+	sb3, _ := torchwrite.MLPStateDict("critic.qf0.", []int{4, 8, 1}, 4)
+	f.Add(torchwrite.Pickle(sb3))
+	f.Add(torchwrite.Pickle(torchwrite.Dict{"capacity", 8, "obs_dim", 3, "action_dim", 1, "size", 5, "index", 5,
+		"observations", torchwrite.Tensor{Key: "0", Storage: "FloatStorage", Numel: 24, Shape: []int{8, 3}},
+		"actions", torchwrite.Tensor{Key: "1", Storage: "FloatStorage", Numel: 8, Shape: []int{8, 1}},
+		"rewards", torchwrite.Tensor{Key: "2", Storage: "FloatStorage", Numel: 8, Shape: []int{8, 1}},
+		"next_observations", torchwrite.Tensor{Key: "3", Storage: "FloatStorage", Numel: 24, Shape: []int{8, 3}},
+		"dones", torchwrite.Tensor{Key: "4", Storage: "BoolStorage", Numel: 8, Shape: []int{8, 1}}}))
+	root, _, _ := torchwrite.Views(false)
+	f.Add(torchwrite.Pickle(root))
 	st := fuzzStorages()
 	f.Fuzz(func(t *testing.T, pkl []byte) {
 		var buf bytes.Buffer

@@ -7,6 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rleval/rleval/loaders/internal/pickle"
+	"github.com/rleval/rleval/loaders/internal/torchzip"
 )
 
 // CleanRL runs, runs/<env>__<exp>__<seed>__<time>/: <exp>.cleanrl_model is
@@ -87,16 +90,16 @@ var cleanRLNames = []string{"actor", "qf1", "qf2"}
 
 // cleanRLNetworks reads the (actor, qf1[, qf2]) tuple of a .cleanrl_model.
 func cleanRLNetworks(path string) ([]*Network, error) {
-	root, err := ReadTorchFile(path)
+	root, err := torchzip.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	t, ok := root.(Tuple)
-	if l, isList := root.(*List); isList {
-		t, ok = Tuple(l.Items), true
+	t, ok := root.(pickle.Tuple)
+	if l, isList := root.(*pickle.List); isList {
+		t, ok = pickle.Tuple(l.Items), true
 	}
 	if !ok || len(t) < 2 || len(t) > 3 {
-		return nil, fmt.Errorf("load %s: holds a %s, not the (actor, qf1[, qf2]) tuple of state dicts: %w", path, typeName(root), ErrInvalid)
+		return nil, fmt.Errorf("load %s: holds a %s, not the (actor, qf1[, qf2]) tuple of state dicts: %w", path, pickle.TypeName(root), ErrInvalid)
 	}
 	var out []*Network
 	for i, part := range t {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/rleval/rleval/loaders/internal/torchzip"
 )
 
 // Fujimoto's original TD3 code (sfujim/TD3): models/<policy>_<env>_<seed>_actor
@@ -166,7 +168,7 @@ func ddpgCritic(path string, actor *Network) bool {
 	if actor == nil {
 		return false
 	}
-	root, err := ReadTorchFile(path)
+	root, err := torchzip.ReadFile(path)
 	if err != nil {
 		return false
 	}

@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"bytes"
 	"errors"
-	"github.com/rleval/rleval/internal/fixture"
 	"io"
 	"math"
 	"os"
@@ -12,6 +11,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/rleval/rleval/internal/fixture"
+	"github.com/rleval/rleval/loaders/internal/npy"
+	"github.com/rleval/rleval/loaders/internal/pickle"
+	"github.com/rleval/rleval/loaders/internal/torchwrite"
+	"github.com/rleval/rleval/loaders/internal/torchzip"
 )
 
 const layoutsDir = "../testdata/layouts"
@@ -113,11 +118,11 @@ func TestLayoutNetworksMatchPyTorch(t *testing.T) {
 				t.Fatalf("no actor or critic1: %v", r.Problems())
 			}
 			dir := filepath.Join("../testdata/expected-layouts", exp)
-			wantA, err := LoadNPY(filepath.Join(dir, "policy_grid.npy"))
+			wantA, err := npy.LoadNPY(filepath.Join(dir, "policy_grid.npy"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			wantQ, err := LoadNPY(filepath.Join(dir, "q1_grid.npy"))
+			wantQ, err := npy.LoadNPY(filepath.Join(dir, "q1_grid.npy"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -192,50 +197,6 @@ func TestSB3ReplayBufferAndVecNormalize(t *testing.T) {
 	}
 	if n.Clip != 1.5 {
 		t.Fatalf("clip %v", n.Clip)
-	}
-}
-
-func TestEventFilesGiveScalarsAndCheckCRC(t *testing.T) {
-	p, _ := filepath.Glob(filepath.Join(layoutsDir, "runs", "*", "events.out.tfevents.*"))
-	if len(p) != 1 {
-		t.Fatalf("%d event files", len(p))
-	}
-	b, err := os.ReadFile(p[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc, trunc, err := ReadEvents(bytes.NewReader(b), int64(len(b)))
-	if err != nil || trunc {
-		t.Fatal(err, trunc)
-	}
-	count := map[string]int{}
-	for _, s := range sc {
-		count[s.Tag]++
-	}
-	// 3 episodic returns and lengths (simple_value), 4 of two losses
-	// (simple_value) and 4 tensor-based actor losses; the text summary is
-	// not a scalar.
-	want := map[string]int{"charts/episodic_return": 3, "charts/episodic_length": 3, "losses/qf1_loss": 4, "losses/qf1_values": 4, "losses/actor_loss": 4}
-	for k, v := range want {
-		if count[k] != v {
-			t.Errorf("%s: %d scalars, want %d", k, count[k], v)
-		}
-	}
-	for _, s := range sc {
-		if s.Tag == "losses/actor_loss" && s.Step == 300 && s.Value != 7 {
-			t.Errorf("actor_loss at 300 = %v, want 7", s.Value)
-		}
-	}
-	// A flipped byte in a record's data fails its CRC.
-	bad := append([]byte(nil), b...)
-	bad[len(bad)-10] ^= 1
-	if _, _, err := ReadEvents(bytes.NewReader(bad), int64(len(bad))); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "CRC") {
-		t.Fatalf("corrupt record: err %v", err)
-	}
-	// A record cut short (a run still writing) ends the file.
-	sc2, trunc, err := ReadEvents(bytes.NewReader(b[:len(b)-5]), int64(len(b)-5))
-	if err != nil || !trunc || len(sc2) != len(sc)-1 {
-		t.Fatalf("truncated: %d scalars, truncated %v, err %v", len(sc2), trunc, err)
 	}
 }
 
@@ -350,45 +311,12 @@ func FuzzSB3Pickles(f *testing.F) {
 	layoutSeeds(f, "logs/*/*/replay_buffer.pkl")
 	layoutSeeds(f, "logs/*/*/*/vecnormalize.pkl")
 	f.Fuzz(func(t *testing.T, b []byte) {
-		v, _, err := decodePickle(bytes.NewReader(b), int64(len(b)), nil)
+		v, _, err := pickle.Decode(bytes.NewReader(b), int64(len(b)), pickle.Options{Rebuild: torchzip.Rebuild})
 		if err != nil {
 			return
 		}
 		sb3Buffer(v, []float32{-2}, []float32{2})
 		vecNormalize(v)
-	})
-}
-
-func FuzzReadNPZ(f *testing.F) {
-	layoutSeeds(f, "logs/*/*/evaluations.npz")
-	f.Fuzz(func(t *testing.T, b []byte) {
-		m, err := ReadNPZ(bytes.NewReader(b), int64(len(b)))
-		if err != nil {
-			return
-		}
-		for _, a := range m {
-			a.Float64s()
-		}
-	})
-}
-
-func FuzzReadNPY(f *testing.F) {
-	layoutSeeds(f, "TD3/results/*.npy")
-	layoutSeeds(f, "../expected-layouts/*/policy_grid.npy")
-	f.Fuzz(func(t *testing.T, b []byte) {
-		a, err := ReadNPY(bytes.NewReader(b), int64(len(b)))
-		if err == nil {
-			a.Float64s()
-		}
-	})
-}
-
-func FuzzReadEvents(f *testing.F) {
-	layoutSeeds(f, "runs/*/events.out.tfevents.*")
-	f.Fuzz(func(t *testing.T, b []byte) {
-		ReadEvents(bytes.NewReader(b), int64(len(b)))
-		// The protobuf layer alone, past the CRCs a mutated file fails.
-		decodeEvent(b)
 	})
 }
 
@@ -406,13 +334,13 @@ func FuzzMonitorCSV(f *testing.F) {
 // buffers (no next_observations): the next observation is the next time
 // step's row, wrapping at the end.
 func TestOptimizeMemoryBufferTakesNextRow(t *testing.T) {
-	obs := &NDArray{Shape: []int{3, 1, 2}, DType: NPDType{Kind: 'f', Size: 4}}
+	obs := &npy.NDArray{Shape: []int{3, 1, 2}, DType: npy.NPDType{Kind: 'f', Size: 4}}
 	for _, v := range []float32{1, 2, 3, 4, 5, 6} {
-		obs.Data = append(obs.Data, f32bytes([]float32{v})...)
+		obs.Data = append(obs.Data, torchwrite.F32Bytes([]float32{v})...)
 	}
-	d := &Dict{}
+	d := &pickle.Dict{}
 	d.Set("observations", obs)
-	next, err := nextRowObs(func(k string) (Value, bool) { return d.Get(k) }, 6, 2)
+	next, err := nextRowObs(func(k string) (pickle.Value, bool) { return d.Get(k) }, 6, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -442,60 +370,6 @@ func TestTD3FilesOf2018WithPth(t *testing.T) {
 	}
 	if !errors.Is(r.LogErr, ErrNotExist) {
 		t.Fatalf("no results/: log error %v", r.LogErr)
-	}
-}
-
-func pbytes(b []byte) praw { return append(praw{'C', byte(len(b))}, b...) }
-
-// TestNumpyArraysInPicklesAreData pins both numpy pickle paths
-// (_reconstruct + __setstate__, protocol 5's _frombuffer), numpy 1's and
-// numpy 2's module names, byte order, and a shape claiming more elements
-// than the bytes present.
-func TestNumpyArraysInPicklesAreData(t *testing.T) {
-	dtype := func(code string, order string) pcall {
-		return pcall{fn: pglob{"numpy", "dtype"}, args: ptuple{code, false, true}, state: ptuple{3, order, nil, nil, nil, -1, -1, 0}}
-	}
-	be := []byte{0x3f, 0xf0, 0, 0, 0, 0, 0, 0, 0xc0, 0, 0, 0, 0, 0, 0, 0} // 1.0, -2.0 big-endian f8
-	le := f32bytes([]float32{0.5, 1.5, -3})
-	for name, tc := range map[string]struct {
-		v     any
-		want  []float64
-		shape []int
-		bad   string
-	}{
-		"numpy1 _reconstruct": {v: pcall{fn: pglob{"numpy.core.multiarray", "_reconstruct"}, args: ptuple{pglob{"numpy", "ndarray"}, ptuple{0}, pbytes([]byte("b"))},
-			state: ptuple{1, ptuple{2}, dtype("f8", ">"), false, pbytes(be)}}, want: []float64{1, -2}, shape: []int{2}},
-		"numpy2 _frombuffer": {v: pcall{fn: pglob{"numpy._core.numeric", "_frombuffer"}, args: ptuple{pbytes(le), dtype("f4", "<"), ptuple{3, 1}, "C"}},
-			want: []float64{0.5, 1.5, -3}, shape: []int{3, 1}},
-		"shape beyond the data": {v: pcall{fn: pglob{"numpy._core.numeric", "_frombuffer"}, args: ptuple{pbytes(le), dtype("f4", "<"), ptuple{1000000000, 1000}, "C"}},
-			bad: "too large"},
-	} {
-		t.Run(name, func(t *testing.T) {
-			b := picklePayload(tc.v)
-			v, _, err := decodePickle(bytes.NewReader(b), int64(len(b)), nil)
-			if tc.bad != "" {
-				if err == nil || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.bad) {
-					t.Fatalf("err %v, want one saying %q", err, tc.bad)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			a, ok := v.(*NDArray)
-			if !ok {
-				t.Fatalf("decoded a %s", typeName(v))
-			}
-			got, err := a.Float64s()
-			if err != nil || len(got) != len(tc.want) || !slices.Equal(a.Shape, tc.shape) {
-				t.Fatalf("array %v shape %v err %v", got, a.Shape, err)
-			}
-			for i := range got {
-				if got[i] != tc.want[i] {
-					t.Fatalf("array %v, want %v", got, tc.want)
-				}
-			}
-		})
 	}
 }
 
@@ -702,20 +576,22 @@ func TestSB3Zip2020TensorsPth(t *testing.T) {
 // log_alpha.pt may hold the tensor alone or inside a dict: the one
 // one-value tensor is the temperature's log; two make the file ambiguous.
 func TestLogAlphaInADict(t *testing.T) {
-	scalar := func(key string) ptensor { return ptensor{key: key, storage: "FloatStorage", numel: 1, shape: []int{}} }
+	scalar := func(key string) torchwrite.Tensor {
+		return torchwrite.Tensor{Key: key, Storage: "FloatStorage", Numel: 1, Shape: []int{}}
+	}
 	dir := t.TempDir()
-	one := writeFile(t, filepath.Join(dir, "one.pt"), torchZip(t, "one", pdict{"log_alpha", scalar("0")},
-		map[string][]byte{"0": f32bytes([]float32{-0.5})}))
-	two := writeFile(t, filepath.Join(dir, "two.pt"), torchZip(t, "two", pdict{"a", scalar("0"), "b", scalar("1")},
-		map[string][]byte{"0": f32bytes([]float32{1}), "1": f32bytes([]float32{2})}))
-	v, err := ReadTorchFile(one)
+	one := torchwrite.WriteFile(t, filepath.Join(dir, "one.pt"), torchwrite.Zip(t, "one", torchwrite.Dict{"log_alpha", scalar("0")},
+		map[string][]byte{"0": torchwrite.F32Bytes([]float32{-0.5})}))
+	two := torchwrite.WriteFile(t, filepath.Join(dir, "two.pt"), torchwrite.Zip(t, "two", torchwrite.Dict{"a", scalar("0"), "b", scalar("1")},
+		map[string][]byte{"0": torchwrite.F32Bytes([]float32{1}), "1": torchwrite.F32Bytes([]float32{2})}))
+	v, err := torchzip.ReadFile(one)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if x, err := soleValue(one, v); err != nil || x != -0.5 {
 		t.Fatalf("log_alpha in a dict: %v, %v", x, err)
 	}
-	v, err = ReadTorchFile(two)
+	v, err = torchzip.ReadFile(two)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,9 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/rleval/rleval/loaders/internal/datafile"
+	"github.com/rleval/rleval/loaders/internal/torchzip"
 )
 
 // SB3Model is a Stable-Baselines3 (or sb3-contrib) model .zip as written by
@@ -54,7 +57,7 @@ const maxSB3Data = 64 << 20
 // fields (SB3 writes the object's JSON-serialisable attributes beside the
 // blob, and str() of the others) are used.
 func LoadSB3Zip(path string) (*SB3Model, error) {
-	f, size, err := openData(path)
+	f, size, err := datafile.Open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -71,16 +74,16 @@ func LoadSB3Zip(path string) (*SB3Model, error) {
 func ReadSB3Zip(name string, r io.ReaderAt, size int64) (*SB3Model, error) {
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
-		return nil, invalidf("not a Stable-Baselines3 zip: %v", err)
+		return nil, datafile.Invalidf("not a Stable-Baselines3 zip: %v", err)
 	}
-	limit := min(maxInflateRatio*size+1<<20, maxInflateTotal)
+	limit := min(datafile.MaxInflateRatio*size+1<<20, datafile.MaxInflateTotal)
 	members := map[string]*zip.File{}
 	for _, zf := range zr.File {
 		members[zf.Name] = zf
 	}
 	m := &SB3Model{Path: name, Activation: ReLU, ClipMean: sb3DefaultClipMean, Numbers: map[string]float64{}}
 	if zf := members["_stable_baselines3_version"]; zf != nil {
-		b, err := readMember(zf, size, 256)
+		b, err := datafile.ReadZipMember(zf, size, 256)
 		if err != nil {
 			return nil, err
 		}
@@ -88,9 +91,9 @@ func ReadSB3Zip(name string, r io.ReaderAt, size int64) (*SB3Model, error) {
 	}
 	zf := members["data"]
 	if zf == nil {
-		return nil, invalidf("no `data` member: not a Stable-Baselines3 model zip")
+		return nil, datafile.Invalidf("no `data` member: not a Stable-Baselines3 model zip")
 	}
-	data, err := readMember(zf, size, min(limit, maxSB3Data))
+	data, err := datafile.ReadZipMember(zf, size, min(limit, maxSB3Data))
 	if err != nil {
 		return nil, err
 	}
@@ -99,13 +102,13 @@ func ReadSB3Zip(name string, r io.ReaderAt, size int64) (*SB3Model, error) {
 	}
 	pol := members["policy.pth"]
 	if pol == nil {
-		return nil, invalidf("no policy.pth member: not a Stable-Baselines3 model zip")
+		return nil, datafile.Invalidf("no policy.pth member: not a Stable-Baselines3 model zip")
 	}
-	pb, err := readMember(pol, size, limit)
+	pb, err := datafile.ReadZipMember(pol, size, limit)
 	if err != nil {
 		return nil, err
 	}
-	root, err := ReadTorchReader(name+"/policy.pth", bytes.NewReader(pb), int64(len(pb)))
+	root, err := torchzip.ReadReader(name+"/policy.pth", bytes.NewReader(pb), int64(len(pb)))
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +119,7 @@ func ReadSB3Zip(name string, r io.ReaderAt, size int64) (*SB3Model, error) {
 	m.Nets = map[string]*Network{}
 	for _, n := range nets {
 		if n.net.Format != "sb3" {
-			return nil, invalidf("policy.pth is not a Stable-Baselines3 TD3/SAC/DDPG/TQC policy (network %q is %s)", n.name, n.net.Format)
+			return nil, datafile.Invalidf("policy.pth is not a Stable-Baselines3 TD3/SAC/DDPG/TQC policy (network %q is %s)", n.name, n.net.Format)
 		}
 		// One file holds every network: name each within it.
 		n.net.Path = name + "/policy.pth#" + n.name
@@ -130,7 +133,7 @@ func ReadSB3Zip(name string, r io.ReaderAt, size int64) (*SB3Model, error) {
 		pv = members["tensors.pth"] // its name in 2020 files
 	}
 	if pv != nil && (m.Algo() == "sac" || m.Algo() == "tqc") {
-		b, err := readMember(pv, size, limit)
+		b, err := datafile.ReadZipMember(pv, size, limit)
 		if err == nil {
 			err = m.readSB3Temperature(name+"/"+pv.Name, b)
 		}
@@ -143,7 +146,7 @@ func ReadSB3Zip(name string, r io.ReaderAt, size int64) (*SB3Model, error) {
 func (m *SB3Model) parseData(b []byte) error {
 	var d map[string]json.RawMessage
 	if err := json.Unmarshal(b, &d); err != nil {
-		return invalidf("not JSON: %v", err)
+		return datafile.Invalidf("not JSON: %v", err)
 	}
 	for k, v := range d {
 		var f float64
@@ -157,12 +160,12 @@ func (m *SB3Model) parseData(b []byte) error {
 	if v, ok := d["action_space"]; ok {
 		var sp map[string]json.RawMessage
 		if err := json.Unmarshal(v, &sp); err != nil {
-			return invalidf("action_space: %v", err)
+			return datafile.Invalidf("action_space: %v", err)
 		}
 		low, err1 := numpyField(sp["low"])
 		high, err2 := numpyField(sp["high"])
 		if err1 != nil || err2 != nil || len(low) != len(high) {
-			return invalidf("action_space: unreadable low/high (%v, %v)", err1, err2)
+			return datafile.Invalidf("action_space: unreadable low/high (%v, %v)", err1, err2)
 		}
 		m.Low, m.High = toFloat32(low), toFloat32(high)
 	}
@@ -216,7 +219,7 @@ func torchActivation(s string) (Activation, error) {
 	case "LeakyReLU":
 		return LeakyReLU, nil
 	}
-	return "", invalidf("policy_kwargs.activation_fn %q is not supported (ReLU, Tanh, ELU, SiLU, LeakyReLU)", s)
+	return "", datafile.Invalidf("policy_kwargs.activation_fn %q is not supported (ReLU, Tanh, ELU, SiLU, LeakyReLU)", s)
 }
 
 // numpyField reads a space's low/high as SB3's data_to_json writes them:
@@ -268,7 +271,7 @@ func (m *SB3Model) finish() error {
 		if n.Kind == KindActor || n.Kind == KindSACActor {
 			if m.Low != nil {
 				if len(m.Low) != n.ActDim {
-					return invalidf("%s has %d actions but action_space has %d", name, n.ActDim, len(m.Low))
+					return datafile.Invalidf("%s has %d actions but action_space has %d", name, n.ActDim, len(m.Low))
 				}
 				n.Low, n.High = m.Low, m.High
 			}

@@ -3,17 +3,22 @@ package loaders
 import (
 	"fmt"
 	"math"
+
+	"github.com/rleval/rleval/loaders/internal/datafile"
+	"github.com/rleval/rleval/loaders/internal/npy"
+	"github.com/rleval/rleval/loaders/internal/pickle"
+	"github.com/rleval/rleval/loaders/internal/torchzip"
 )
 
 // loadPickleFile decodes a plain pickle file (no persistent ids) without
 // running anything.
-func loadPickleFile(path string) (Value, error) {
-	f, size, err := openData(path)
+func loadPickleFile(path string) (pickle.Value, error) {
+	f, size, err := datafile.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	v, _, err := decodePickle(f, size, nil)
+	v, _, err := pickle.Decode(f, size, pickle.Options{Rebuild: torchzip.Rebuild})
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", path, err)
 	}
@@ -22,37 +27,37 @@ func loadPickleFile(path string) (Value, error) {
 
 // attrs returns the attribute lookup of a pickled object (its BUILD state
 // or, for a plain dict, the dict itself).
-func attrs(v Value) (func(string) (Value, bool), bool) {
+func attrs(v pickle.Value) (func(string) (pickle.Value, bool), bool) {
 	switch x := v.(type) {
-	case *Object:
+	case *pickle.Object:
 		return x.Attr, true
-	case *Dict:
-		return func(k string) (Value, bool) { return x.Get(k) }, true
+	case *pickle.Dict:
+		return func(k string) (pickle.Value, bool) { return x.Get(k) }, true
 	}
 	return nil, false
 }
 
-func attrArray(get func(string) (Value, bool), name string) (*NDArray, error) {
+func attrArray(get func(string) (pickle.Value, bool), name string) (*npy.NDArray, error) {
 	v, ok := get(name)
 	if !ok {
-		return nil, invalidf("no %q", name)
+		return nil, datafile.Invalidf("no %q", name)
 	}
-	a, ok := v.(*NDArray)
+	a, ok := v.(*npy.NDArray)
 	if !ok {
-		return nil, invalidf("%q is a %s, not a numpy array", name, typeName(v))
+		return nil, datafile.Invalidf("%q is a %s, not a numpy array", name, pickle.TypeName(v))
 	}
 	return a, nil
 }
 
-func attrInt(get func(string) (Value, bool), name string) (int, error) {
+func attrInt(get func(string) (pickle.Value, bool), name string) (int, error) {
 	v, ok := get(name)
 	if !ok {
-		return 0, invalidf("no %q", name)
+		return 0, datafile.Invalidf("no %q", name)
 	}
 	switch x := v.(type) {
 	case int64:
 		if x < 0 || x > 1<<40 {
-			return 0, invalidf("%q is %d", name, x)
+			return 0, datafile.Invalidf("%q is %d", name, x)
 		}
 		return int(x), nil
 	case bool:
@@ -61,26 +66,26 @@ func attrInt(get func(string) (Value, bool), name string) (int, error) {
 		}
 		return 0, nil
 	}
-	return 0, invalidf("%q is a %s, not an int", name, typeName(v))
+	return 0, datafile.Invalidf("%q is a %s, not an int", name, pickle.TypeName(v))
 }
 
-func attrFloat(get func(string) (Value, bool), name string) (float64, error) {
+func attrFloat(get func(string) (pickle.Value, bool), name string) (float64, error) {
 	v, ok := get(name)
 	if !ok {
-		return 0, invalidf("no %q", name)
+		return 0, datafile.Invalidf("no %q", name)
 	}
 	switch x := v.(type) {
 	case float64:
 		return x, nil
 	case int64:
 		return float64(x), nil
-	case *NDArray:
+	case *npy.NDArray:
 		f, err := x.Float64s()
 		if err == nil && len(f) == 1 {
 			return f[0], nil
 		}
 	}
-	return 0, invalidf("%q is a %s, not a number", name, typeName(v))
+	return 0, datafile.Invalidf("%q is a %s, not a number", name, pickle.TypeName(v))
 }
 
 // LoadSB3ReplayBuffer reads a Stable-Baselines3 replay_buffer.pkl: a
@@ -102,10 +107,10 @@ func LoadSB3ReplayBuffer(path string, low, high []float32) (*ReplayBuffer, error
 	return b, nil
 }
 
-func sb3Buffer(v Value, low, high []float32) (*ReplayBuffer, error) {
+func sb3Buffer(v pickle.Value, low, high []float32) (*ReplayBuffer, error) {
 	get, ok := attrs(v)
 	if !ok {
-		return nil, invalidf("file holds a %s, not a ReplayBuffer", typeName(v))
+		return nil, datafile.Invalidf("file holds a %s, not a ReplayBuffer", pickle.TypeName(v))
 	}
 	bufSize, err := attrInt(get, "buffer_size")
 	if err != nil {
@@ -124,16 +129,16 @@ func sb3Buffer(v Value, low, high []float32) (*ReplayBuffer, error) {
 		return nil, err
 	}
 	if len(obs.Shape) < 2 || obs.Shape[0] != bufSize {
-		return nil, invalidf("observations of shape %v, want (buffer_size %d, n_envs, ...)", obs.Shape, bufSize)
+		return nil, datafile.Invalidf("observations of shape %v, want (buffer_size %d, n_envs, ...)", obs.Shape, bufSize)
 	}
 	nEnvs := obs.Shape[1]
-	obsDim, _ := shapeLen(obs.Shape[2:])
+	obsDim, _ := npy.ShapeLen(obs.Shape[2:])
 	rows := pos
 	if full != 0 {
 		rows = bufSize
 	}
 	if pos > bufSize {
-		return nil, invalidf("pos %d beyond buffer_size %d", pos, bufSize)
+		return nil, datafile.Invalidf("pos %d beyond buffer_size %d", pos, bufSize)
 	}
 	b := &ReplayBuffer{Capacity: bufSize * nEnvs, Size: rows * nEnvs, Index: pos * nEnvs, ObsDim: obsDim}
 	if b.Index == b.Capacity {
@@ -144,12 +149,12 @@ func sb3Buffer(v Value, low, high []float32) (*ReplayBuffer, error) {
 		if err != nil {
 			return nil, err
 		}
-		n, err := shapeLen(a.Shape)
+		n, err := npy.ShapeLen(a.Shape)
 		if err != nil {
 			return nil, err
 		}
 		if len(a.Shape) < 2 || a.Shape[0] != bufSize || a.Shape[1] != nEnvs || n != bufSize*nEnvs*per {
-			return nil, invalidf("%s of shape %v, want (%d, %d) × %d", name, a.Shape, bufSize, nEnvs, per)
+			return nil, datafile.Invalidf("%s of shape %v, want (%d, %d) × %d", name, a.Shape, bufSize, nEnvs, per)
 		}
 		f, err := a.Float32s()
 		if err != nil {
@@ -165,9 +170,9 @@ func sb3Buffer(v Value, low, high []float32) (*ReplayBuffer, error) {
 		return nil, err
 	}
 	if len(act.Shape) < 2 {
-		return nil, invalidf("actions of shape %v", act.Shape)
+		return nil, datafile.Invalidf("actions of shape %v", act.Shape)
 	}
-	b.ActDim, _ = shapeLen(act.Shape[2:])
+	b.ActDim, _ = npy.ShapeLen(act.Shape[2:])
 	if b.Actions, err = read("actions", b.ActDim); err != nil {
 		return nil, err
 	}
@@ -206,7 +211,7 @@ func sb3Buffer(v Value, low, high []float32) (*ReplayBuffer, error) {
 // nextRowObs gives optimize_memory_usage buffers, which store no
 // next_observations, the next time step's observations: n values, step
 // values per time step.
-func nextRowObs(get func(string) (Value, bool), n, step int) ([]float32, error) {
+func nextRowObs(get func(string) (pickle.Value, bool), n, step int) ([]float32, error) {
 	all, err := attrArray(get, "observations")
 	if err != nil {
 		return nil, err
@@ -216,7 +221,7 @@ func nextRowObs(get func(string) (Value, bool), n, step int) ([]float32, error) 
 		return nil, err
 	}
 	if step <= 0 || n > len(f) || len(f)%step != 0 {
-		return nil, invalidf("observations do not split into time steps")
+		return nil, datafile.Invalidf("observations do not split into time steps")
 	}
 	next := make([]float32, n)
 	for i := 0; i+step <= n; i += step {
@@ -230,7 +235,7 @@ func nextRowObs(get func(string) (Value, bool), n, step int) ([]float32, error) 
 // the env's bounds.
 func unscaleActions(b *ReplayBuffer, low, high []float32) error {
 	if len(low) != b.ActDim || len(high) != b.ActDim {
-		return invalidf("buffer has %d actions but the action space %d", b.ActDim, len(low))
+		return datafile.Invalidf("buffer has %d actions but the action space %d", b.ActDim, len(low))
 	}
 	for i, a := range b.Actions {
 		j := i % b.ActDim
@@ -254,21 +259,21 @@ func LoadVecNormalize(path string) (*InputNorm, error) {
 	return n, nil
 }
 
-func vecNormalize(v Value) (*InputNorm, error) {
+func vecNormalize(v pickle.Value) (*InputNorm, error) {
 	get, ok := attrs(v)
 	if !ok {
-		return nil, invalidf("file holds a %s, not a VecNormalize", typeName(v))
+		return nil, datafile.Invalidf("file holds a %s, not a VecNormalize", pickle.TypeName(v))
 	}
 	if on, ok := get("norm_obs"); ok && on == false {
 		return nil, nil
 	}
 	rmsV, ok := get("obs_rms")
 	if !ok {
-		return nil, invalidf("no obs_rms")
+		return nil, datafile.Invalidf("no obs_rms")
 	}
 	rms, ok := attrs(rmsV)
 	if !ok {
-		return nil, invalidf("obs_rms is a %s (dict observation spaces are not read)", typeName(rmsV))
+		return nil, datafile.Invalidf("obs_rms is a %s (dict observation spaces are not read)", pickle.TypeName(rmsV))
 	}
 	mean, err := attrArray(rms, "mean")
 	if err != nil {
@@ -287,7 +292,7 @@ func vecNormalize(v Value) (*InputNorm, error) {
 		return nil, err
 	}
 	if len(m) != len(va) || len(m) == 0 {
-		return nil, invalidf("obs_rms mean has %d values, var %d", len(m), len(va))
+		return nil, datafile.Invalidf("obs_rms mean has %d values, var %d", len(m), len(va))
 	}
 	eps, err := attrFloat(get, "epsilon")
 	if err != nil {

@@ -7,6 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/rleval/rleval/loaders/internal/pickle"
+	"github.com/rleval/rleval/loaders/internal/torchzip"
 )
 
 // Temperature is what a SAC run saved of its entropy tuning.
@@ -33,8 +36,8 @@ func (t *Temperature) setLog(logAlpha float64, path string) {
 
 // oneValue returns the value of the one-element tensor at key in a torch
 // file's tensors ("" for a file holding just that tensor).
-func oneValue(path string, v Value, key string) (float64, bool, error) {
-	ts, err := Tensors(v)
+func oneValue(path string, v pickle.Value, key string) (float64, bool, error) {
+	ts, err := torchzip.Tensors(v)
 	if err != nil {
 		return 0, false, fmt.Errorf("load %s: %w", path, err)
 	}
@@ -68,7 +71,7 @@ func (r *Run) loadUpstreamTemperature() {
 	if _, err := os.Stat(p); err != nil {
 		return
 	}
-	v, err := ReadTorchFile(p)
+	v, err := torchzip.ReadFile(p)
 	if err != nil {
 		r.TemperatureErr = err
 		return
@@ -84,11 +87,11 @@ func (r *Run) loadUpstreamTemperature() {
 // soleValue returns the value of a file that holds one value: a bare
 // one-element tensor (torch.save(log_alpha)), or the only one-element
 // tensor among the file's (a dict or state dict holding log_alpha).
-func soleValue(path string, v Value) (float64, error) {
+func soleValue(path string, v pickle.Value) (float64, error) {
 	if x, ok, err := oneValue(path, v, ""); ok || err != nil {
 		return x, err
 	}
-	ts, err := Tensors(v)
+	ts, err := torchzip.Tensors(v)
 	if err != nil {
 		return 0, fmt.Errorf("load %s: %w", path, err)
 	}
@@ -111,7 +114,7 @@ func soleValue(path string, v Value) (float64, error) {
 // tuned ("auto"), else ent_coef_tensor; target_entropy comes from the data
 // JSON.
 func (m *SB3Model) readSB3Temperature(path string, b []byte) error {
-	v, err := ReadTorchReader(path, bytes.NewReader(b), int64(len(b)))
+	v, err := torchzip.ReadReader(path, bytes.NewReader(b), int64(len(b)))
 	if err != nil {
 		return err
 	}

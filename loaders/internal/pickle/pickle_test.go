@@ -1,17 +1,19 @@
-package loaders
+package pickle
 
 import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"math"
 	"math/big"
 	"strings"
 	"testing"
+
+	"github.com/rleval/rleval/loaders/internal/datafile"
+	"github.com/rleval/rleval/loaders/internal/torchwrite"
 )
 
 func decodeBytes(b []byte) (Value, error) {
-	v, _, err := decodePickle(bytes.NewReader(b), int64(len(b)), nil)
+	v, _, err := Decode(bytes.NewReader(b), int64(len(b)), Options{})
 	return v, err
 }
 
@@ -30,30 +32,30 @@ func TestPickleDecodesTorchOpcodes(t *testing.T) {
 		{"binfloat", 2.5, func(v Value) bool { return v == 2.5 }},
 		{"unicode", "héllo", func(v Value) bool { return v == "héllo" }},
 		{"long unicode", strings.Repeat("x", 300), func(v Value) bool { return v == strings.Repeat("x", 300) }},
-		{"tuple3", ptuple{1, 2, 3}, func(v Value) bool { t, ok := v.(Tuple); return ok && len(t) == 3 && t[2] == int64(3) }},
-		{"tuple5", ptuple{1, 2, 3, 4, 5}, func(v Value) bool { t, ok := v.(Tuple); return ok && len(t) == 5 }},
-		{"list", plist{"a", "b"}, func(v Value) bool { l, ok := v.(*List); return ok && len(l.Items) == 2 && l.Items[1] == "b" }},
-		{"ordered dict", podict{"z", 1, "a", 2}, func(v Value) bool {
+		{"tuple3", torchwrite.Tuple{1, 2, 3}, func(v Value) bool { t, ok := v.(Tuple); return ok && len(t) == 3 && t[2] == int64(3) }},
+		{"tuple5", torchwrite.Tuple{1, 2, 3, 4, 5}, func(v Value) bool { t, ok := v.(Tuple); return ok && len(t) == 5 }},
+		{"list", torchwrite.List{"a", "b"}, func(v Value) bool { l, ok := v.(*List); return ok && len(l.Items) == 2 && l.Items[1] == "b" }},
+		{"ordered dict", torchwrite.ODict{"z", 1, "a", 2}, func(v Value) bool {
 			d, ok := v.(*Dict)
 			return ok && d.Ordered && d.Keys[0] == "z" && d.Keys[1] == "a"
 		}},
-		{"unknown class via NEWOBJ+BUILD is inert data", pnewobj{cls: pglob{"gym.spaces", "Box"}, args: ptuple{}, state: pdict{"dim", 3}}, func(v Value) bool {
+		{"unknown class via NEWOBJ+BUILD is inert data", torchwrite.NewObj{Class: torchwrite.Global{"gym.spaces", "Box"}, Args: torchwrite.Tuple{}, State: torchwrite.Dict{"dim", 3}}, func(v Value) bool {
 			o, ok := v.(*Object)
 			d, _ := o.Attr("dim")
 			return ok && o.Class.Name == "Box" && d == int64(3)
 		}},
-		{"unknown callable via REDUCE is inert data", pcall{fn: pglob{"torch", "device"}, args: ptuple{"cuda", 0}}, func(v Value) bool {
+		{"unknown callable via REDUCE is inert data", torchwrite.Call{Fn: torchwrite.Global{"torch", "device"}, Args: torchwrite.Tuple{"cuda", 0}}, func(v Value) bool {
 			o, ok := v.(*Object)
 			return ok && o.Class == Global{"torch", "device"} && len(o.Args) == 2
 		}},
-		{"protocol 2 bytes via _codecs.encode", pcall{fn: pglob{"_codecs", "encode"}, args: ptuple{"\u00ff\u0001", "latin1"}}, func(v Value) bool {
+		{"protocol 2 bytes via _codecs.encode", torchwrite.Call{Fn: torchwrite.Global{"_codecs", "encode"}, Args: torchwrite.Tuple{"\u00ff\u0001", "latin1"}}, func(v Value) bool {
 			b, ok := v.([]byte)
 			return ok && bytes.Equal(b, []byte{0xff, 1})
 		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			v, err := decodeBytes(picklePayload(tc.in))
+			v, err := decodeBytes(torchwrite.Pickle(tc.in))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -67,16 +69,16 @@ func TestPickleDecodesTorchOpcodes(t *testing.T) {
 func TestPickleDecodesProtocol4Opcodes(t *testing.T) {
 	// FRAME, SHORT_BINUNICODE + MEMOIZE, STACK_GLOBAL, EMPTY_DICT, SETITEM,
 	// SHORT_BINBYTES, BINGET, STOP — as Python 3.8+ writes for protocol 4.
-	var p pickler
-	p.op(opProto, 4, opFrame)
+	var p torchwrite.Pickler
+	p.Op(opProto, 4, opFrame)
 	binary.Write(&p, binary.LittleEndian, uint64(0))
-	p.op(opShortBinUni, 11)
+	p.Op(opShortBinUni, 11)
 	p.WriteString("collections")
-	p.op(opMemoize, opShortBinUni, 11)
+	p.Op(opMemoize, opShortBinUni, 11)
 	p.WriteString("OrderedDict")
-	p.op(opMemoize, opStackGlobal, opMemoize, opEmptyTuple, opReduce, opMemoize)
-	p.op(opShortBinUni, 1, 'k', opShortBinBytes, 2, 7, 8, opSetItem)
-	p.op(opShortBinUni, 1, 'g', opBinGet, 0, opSetItem, opStop)
+	p.Op(opMemoize, opStackGlobal, opMemoize, opEmptyTuple, opReduce, opMemoize)
+	p.Op(opShortBinUni, 1, 'k', opShortBinBytes, 2, 7, 8, opSetItem)
+	p.Op(opShortBinUni, 1, 'g', opBinGet, 0, opSetItem, opStop)
 	v, err := decodeBytes(p.Bytes())
 	if err != nil {
 		t.Fatal(err)
@@ -91,38 +93,38 @@ func TestPickleDecodesProtocol4Opcodes(t *testing.T) {
 }
 
 func TestPickleDecodesLegacyMagicAsBigInt(t *testing.T) {
-	b := picklePayload(praw([]byte{opLong1, 10, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19}))
+	b := torchwrite.Pickle(torchwrite.Raw([]byte{opLong1, 10, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19}))
 	v, err := decodeBytes(b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if x, ok := v.(*big.Int); !ok || x.Cmp(legacyMagic) != 0 {
+	if x, ok := v.(*big.Int); !ok || x.Text(16) != "1950a86a20f9469cfc6c" {
 		t.Errorf("got %v", v)
 	}
 }
 
 func TestPickleRefusesDangerousCalls(t *testing.T) {
-	for _, g := range []pglob{
+	for _, g := range []torchwrite.Global{
 		{"os", "system"}, {"posix", "system"}, {"nt", "system"}, {"builtins", "eval"},
 		{"builtins", "exec"}, {"builtins", "__import__"}, {"__builtin__", "eval"},
 		{"subprocess", "Popen"}, {"subprocess", "check_output"}, {"builtins", "getattr"},
 		{"os.path", "join"}, {"runpy", "run_path"}, {"webbrowser", "open"},
 	} {
-		t.Run(g.m+"."+g.n, func(t *testing.T) {
+		t.Run(g[0]+"."+g[1], func(t *testing.T) {
 			for _, form := range []any{
-				pcall{fn: g, args: ptuple{"touch /tmp/pwned"}},
-				pnewobj{cls: g, args: ptuple{"touch /tmp/pwned"}},
-				pdict{"state_dict", pcall{fn: g, args: ptuple{"id"}}},
+				torchwrite.Call{Fn: g, Args: torchwrite.Tuple{"touch /tmp/pwned"}},
+				torchwrite.NewObj{Class: g, Args: torchwrite.Tuple{"touch /tmp/pwned"}},
+				torchwrite.Dict{"state_dict", torchwrite.Call{Fn: g, Args: torchwrite.Tuple{"id"}}},
 			} {
-				_, err := decodeBytes(picklePayload(form))
-				if !errors.Is(err, ErrUnsafePickle) {
-					t.Fatalf("err = %v, want ErrUnsafePickle", err)
+				_, err := decodeBytes(torchwrite.Pickle(form))
+				if !errors.Is(err, ErrUnsafe) {
+					t.Fatalf("err = %v, want ErrUnsafe", err)
 				}
 				var ue *UnsafeGlobalError
-				if !errors.As(err, &ue) || ue.Global.Module != g.m || ue.Global.Name != g.n {
-					t.Errorf("err %v does not name %s.%s", err, g.m, g.n)
+				if !errors.As(err, &ue) || ue.Global.Module != g[0] || ue.Global.Name != g[1] {
+					t.Errorf("err %v does not name %s.%s", err, g[0], g[1])
 				}
-				if !strings.Contains(err.Error(), g.m+"."+g.n) {
+				if !strings.Contains(err.Error(), g[0]+"."+g[1]) {
 					t.Errorf("message %q does not name the global", err)
 				}
 			}
@@ -132,7 +134,7 @@ func TestPickleRefusesDangerousCalls(t *testing.T) {
 
 func TestPickleKeepsUncalledGlobalsInert(t *testing.T) {
 	// A GLOBAL that is only referenced (never REDUCEd) is harmless data.
-	v, err := decodeBytes(picklePayload(pdict{"f", pglob{"os", "system"}}))
+	v, err := decodeBytes(torchwrite.Pickle(torchwrite.Dict{"f", torchwrite.Global{"os", "system"}}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,8 +180,8 @@ func TestPickleRejectsMalformedInput(t *testing.T) {
 			if err == nil {
 				t.Fatal("no error")
 			}
-			if !errors.Is(err, ErrInvalid) {
-				t.Errorf("err %v does not match ErrInvalid", err)
+			if !errors.Is(err, datafile.ErrInvalid) {
+				t.Errorf("err %v does not match datafile.ErrInvalid", err)
 			}
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err %q does not mention %q", err, tc.want)
@@ -190,26 +192,23 @@ func TestPickleRejectsMalformedInput(t *testing.T) {
 
 func TestPickleHandlesDeepNestingWithoutStackOverflow(t *testing.T) {
 	const depth = 200000
-	var p pickler
-	p.op(opProto, 2)
+	var p torchwrite.Pickler
+	p.Op(opProto, 2)
 	for range depth {
-		p.op(opEmptyList)
+		p.Op(opEmptyList)
 	}
 	for range depth - 1 {
-		p.op(opAppend)
+		p.Op(opAppend)
 	}
-	p.op(opStop)
+	p.Op(opStop)
 	v, err := decodeBytes(p.Bytes())
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Any recursive walk over the result is depth-limited.
-	err = walkValue(v, func(Value) error { return nil })
+	err = Walk(v, func(Value) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), "deeper") {
 		t.Errorf("walk err = %v, want a nesting error", err)
-	}
-	if _, err := Tensors(v); err == nil || !strings.Contains(err.Error(), "deeper") {
-		t.Errorf("Tensors err = %v, want a nesting error", err)
 	}
 }
 
@@ -229,34 +228,13 @@ func TestPickleWalkSurvivesCyclesAndSharedDAGs(t *testing.T) {
 				t.Fatal(err)
 			}
 			n := 0
-			if err := walkValue(v, func(Value) error { n++; return nil }); err != nil {
+			if err := Walk(v, func(Value) error { n++; return nil }); err != nil {
 				t.Fatal(err)
 			}
 			if n > 1000 {
 				t.Errorf("walk visited %d nodes", n)
 			}
-			if _, err := Tensors(v); err != nil {
-				t.Errorf("Tensors: %v", err)
-			}
 		})
-	}
-}
-
-func TestHalfToFloat32IsExact(t *testing.T) {
-	tests := []struct {
-		h    uint16
-		want float32
-	}{
-		{0x3c00, 1}, {0xc000, -2}, {0x7bff, 65504}, {0x0001, float32(math.Ldexp(1, -24))},
-		{0x0000, 0}, {0x3555, 0.333251953125},
-	}
-	for _, tc := range tests {
-		if got := halfToFloat32(tc.h); got != tc.want {
-			t.Errorf("halfToFloat32(%#04x) = %v, want %v", tc.h, got, tc.want)
-		}
-	}
-	if !math.IsInf(float64(halfToFloat32(0x7c00)), 1) || !math.IsNaN(float64(halfToFloat32(0x7e00))) {
-		t.Error("inf/nan")
 	}
 }
 
@@ -278,15 +256,15 @@ func TestPickleBoundsStackAndMemo(t *testing.T) {
 func TestPickleBoundsQuadraticCopying(t *testing.T) {
 	// s = "x"*60000; then 2000 × _codecs.encode(s): 120 MB of copies from
 	// a 70 kB pickle.
-	var p pickler
-	p.op(opProto, 2)
-	p.str(strings.Repeat("x", 60000))
-	p.op(opBinPut, 0, opPop)
+	var p torchwrite.Pickler
+	p.Op(opProto, 2)
+	p.Str(strings.Repeat("x", 60000))
+	p.Op(opBinPut, 0, opPop)
 	for range 2000 {
-		p.global(pglob{"_codecs", "encode"})
-		p.op(opBinGet, 0, opTuple1, opReduce, opPop)
+		p.Global(torchwrite.Global{"_codecs", "encode"})
+		p.Op(opBinGet, 0, opTuple1, opReduce, opPop)
 	}
-	p.op(opNone, opStop)
+	p.Op(opNone, opStop)
 	if _, err := decodeBytes(p.Bytes()); err == nil || !strings.Contains(err.Error(), "copies more data") {
 		t.Errorf("err = %v", err)
 	}

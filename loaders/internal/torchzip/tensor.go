@@ -1,4 +1,4 @@
-package loaders
+package torchzip
 
 import (
 	"encoding/binary"
@@ -7,6 +7,10 @@ import (
 	"io"
 	"math"
 	"unsafe"
+
+	"github.com/rleval/rleval/loaders/internal/datafile"
+	"github.com/rleval/rleval/loaders/internal/npy"
+	"github.com/rleval/rleval/loaders/internal/pickle"
 )
 
 // DType is a tensor element type, named as torch names it.
@@ -124,6 +128,16 @@ type Tensor struct {
 	Storage *Storage
 }
 
+// PythonType names a tensor in error messages (pickle.Named).
+func (t *Tensor) PythonType() string { return "tensor" }
+
+// SetState takes the Python attributes torch BUILDs onto a tensor (usually
+// an empty dict): nothing the readers need (pickle.StateSetter).
+func (t *Tensor) SetState(pickle.Value) error { return nil }
+
+// PythonType names a storage in error messages (pickle.Named).
+func (s *Storage) PythonType() string { return "storage" }
+
 // Numel returns the number of elements (1 for a 0-d tensor).
 func (t *Tensor) Numel() int {
 	n := 1
@@ -234,6 +248,28 @@ func (t *Tensor) Bytes() ([]byte, error) {
 			return out, nil
 		}
 	}
+}
+
+// Rows returns the tensor made of the first n rows of t (a view: no data
+// is read).
+func (t *Tensor) Rows(n int) *Tensor {
+	v := *t
+	v.Shape = append([]int{n}, t.Shape[1:]...)
+	return &v
+}
+
+// RowsFloat32 returns the first n rows of a float32 tensor, row-major. A
+// contiguous tensor is decoded straight from the file into the result.
+func (t *Tensor) RowsFloat32(n int) ([]float32, error) {
+	v := t.Rows(n)
+	if !v.contiguous() {
+		return v.Float32s()
+	}
+	out := make([]float32, v.Numel())
+	if err := v.readFloat32(out, v.Offset); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // Float32s returns the elements in row-major order converted to float32
@@ -351,7 +387,7 @@ func decodeElem(d DType, b []byte, i int) float64 {
 	case Float64:
 		return math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
 	case Float16:
-		return float64(halfToFloat32(binary.LittleEndian.Uint16(b[2*i:])))
+		return float64(datafile.Float16(binary.LittleEndian.Uint16(b[2*i:])))
 	case BFloat16:
 		return float64(math.Float32frombits(uint32(binary.LittleEndian.Uint16(b[2*i:])) << 16))
 	case Int64:
@@ -373,46 +409,13 @@ func decodeElem(d DType, b []byte, i int) float64 {
 	return math.NaN()
 }
 
-// halfToFloat32 converts an IEEE 754 binary16 value exactly.
-func halfToFloat32(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	frac := uint32(h) & 0x3ff
-	switch {
-	case exp == 0x1f:
-		return math.Float32frombits(sign | 0x7f800000 | frac<<13)
-	case exp == 0:
-		if frac == 0 {
-			return math.Float32frombits(sign)
-		}
-		// Subnormal: value = frac * 2^-24.
-		v := float32(frac) * (1.0 / (1 << 24))
-		if sign != 0 {
-			v = -v
-		}
-		return v
-	}
-	return math.Float32frombits(sign | (exp+112)<<23 | frac<<13)
-}
-
-// rebuild interprets the callables torch pickles use to build tensors and
-// containers. handled is false for anything it does not know.
-func rebuild(g Global, args Tuple) (v Value, handled bool, err error) {
+// Rebuild interprets the callables torch pickles use to build tensors, as
+// pickle.Options.Rebuild; torch.save pickles whatever object it is given,
+// numpy arrays and scalars included, so numpy's callables are rebuilt too
+// (package npy). handled is false for anything else.
+func Rebuild(g pickle.Global, args pickle.Tuple) (v pickle.Value, handled bool, err error) {
 	switch g {
-	case Global{"collections", "OrderedDict"}:
-		d := &Dict{Ordered: true}
-		if len(args) > 0 {
-			// OrderedDict(iterable of pairs), as some writers pickle it.
-			if l, ok := args[0].(*List); ok {
-				for _, it := range l.Items {
-					if p, ok := it.(Tuple); ok && len(p) == 2 {
-						d.Set(p[0], p[1])
-					}
-				}
-			}
-		}
-		return d, true, nil
-	case Global{"torch._utils", "_rebuild_tensor_v2"}, Global{"torch._utils", "_rebuild_tensor"}:
+	case pickle.Global{Module: "torch._utils", Name: "_rebuild_tensor_v2"}, pickle.Global{Module: "torch._utils", Name: "_rebuild_tensor"}:
 		// (storage, storage_offset, size, stride[, requires_grad,
 		// backward_hooks[, metadata]])
 		if len(args) < 4 {
@@ -426,7 +429,7 @@ func rebuild(g Global, args Tuple) (v Value, handled bool, err error) {
 			t.RequiresGrad, _ = args[4].(bool)
 		}
 		return t, true, nil
-	case Global{"torch._utils", "_rebuild_tensor_v3"}:
+	case pickle.Global{Module: "torch._utils", Name: "_rebuild_tensor_v3"}:
 		// (storage, storage_offset, size, stride, requires_grad,
 		// backward_hooks, dtype[, metadata]) over an untyped storage.
 		if len(args) < 7 {
@@ -438,72 +441,49 @@ func rebuild(g Global, args Tuple) (v Value, handled bool, err error) {
 		}
 		t.RequiresGrad, _ = args[4].(bool)
 		return t, true, nil
-	case Global{"torch._utils", "_rebuild_parameter"}, Global{"torch._utils", "_rebuild_parameter_with_state"}:
+	case pickle.Global{Module: "torch._utils", Name: "_rebuild_parameter"}, pickle.Global{Module: "torch._utils", Name: "_rebuild_parameter_with_state"}:
 		// (data, requires_grad, backward_hooks[, state])
 		if len(args) < 1 {
 			return nil, true, errors.New("no arguments")
 		}
 		t, ok := args[0].(*Tensor)
 		if !ok {
-			return nil, true, fmt.Errorf("data is a %s, not a tensor", typeName(args[0]))
+			return nil, true, fmt.Errorf("data is a %s, not a tensor", pickle.TypeName(args[0]))
 		}
 		if len(args) > 1 {
 			t.RequiresGrad, _ = args[1].(bool)
 		}
 		return t, true, nil
-	case Global{"torch", "Size"}:
+	case pickle.Global{Module: "torch", Name: "Size"}:
 		if len(args) == 1 {
-			if tup, ok := args[0].(Tuple); ok {
+			if tup, ok := args[0].(pickle.Tuple); ok {
 				return tup, true, nil
 			}
 		}
 		return nil, true, errors.New("torch.Size wants one tuple")
-	case Global{"_codecs", "encode"}:
-		// Protocol 2 pickles bytes as _codecs.encode(str, "latin1").
-		if len(args) >= 1 {
-			if s, ok := args[0].(string); ok {
-				b := make([]byte, 0, len(s))
-				for _, r := range s {
-					if r > 0xff {
-						return nil, true, errors.New("non-latin1 character in encoded bytes")
-					}
-					b = append(b, byte(r))
-				}
-				return b, true, nil
-			}
-		}
-		return nil, false, nil
-	case Global{"builtins", "set"}, Global{"builtins", "frozenset"}, Global{"__builtin__", "set"}:
-		l := &List{}
-		if len(args) == 1 {
-			if src, ok := args[0].(*List); ok {
-				l.Items = src.Items[:len(src.Items):len(src.Items)]
-			}
-		}
-		return l, true, nil
 	}
-	return rebuildNumpy(g, args)
+	return npy.Rebuild(g, args)
 }
 
-func tensorFromArgs(storageV, offsetV, sizeV, strideV, dtypeV Value) (*Tensor, error) {
+func tensorFromArgs(storageV, offsetV, sizeV, strideV, dtypeV pickle.Value) (*Tensor, error) {
 	st, ok := storageV.(*Storage)
 	if !ok {
-		return nil, fmt.Errorf("storage is a %s, not a persistent storage", typeName(storageV))
+		return nil, fmt.Errorf("storage is a %s, not a persistent storage", pickle.TypeName(storageV))
 	}
 	offset, ok := offsetV.(int64)
 	if !ok {
-		return nil, fmt.Errorf("storage offset is a %s", typeName(offsetV))
+		return nil, fmt.Errorf("storage offset is a %s", pickle.TypeName(offsetV))
 	}
-	shape, err := intTuple(sizeV)
+	shape, err := pickle.Ints(sizeV)
 	if err != nil {
 		return nil, fmt.Errorf("size: %w", err)
 	}
-	stride, err := intTuple(strideV)
+	stride, err := pickle.Ints(strideV)
 	if err != nil {
 		return nil, fmt.Errorf("stride: %w", err)
 	}
 	if dtypeV != nil {
-		g, ok := dtypeV.(Global)
+		g, ok := dtypeV.(pickle.Global)
 		dt, known := torchDTypes[g.Name]
 		if !ok || g.Module != "torch" || !known {
 			return nil, fmt.Errorf("unsupported dtype %v", dtypeV)
@@ -520,20 +500,4 @@ func tensorFromArgs(storageV, offsetV, sizeV, strideV, dtypeV Value) (*Tensor, e
 		}
 	}
 	return newTensor(st, offset, shape, stride)
-}
-
-func intTuple(v Value) ([]int64, error) {
-	t, ok := v.(Tuple)
-	if !ok {
-		return nil, fmt.Errorf("%s, not a tuple", typeName(v))
-	}
-	out := make([]int64, len(t))
-	for i, x := range t {
-		n, ok := x.(int64)
-		if !ok {
-			return nil, fmt.Errorf("element %d is a %s, not an int", i, typeName(x))
-		}
-		out[i] = n
-	}
-	return out, nil
 }

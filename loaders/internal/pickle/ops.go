@@ -1,4 +1,4 @@
-package loaders
+package pickle
 
 import (
 	"encoding/binary"
@@ -379,7 +379,7 @@ func (vm *pickleVM) opGlobal(op byte) error {
 	mod, ok1 := modV.(string)
 	name, ok2 := nameV.(string)
 	if !ok1 || !ok2 {
-		return vm.errorf("STACK_GLOBAL needs two strings, got %s and %s", typeName(modV), typeName(nameV))
+		return vm.errorf("STACK_GLOBAL needs two strings, got %s and %s", TypeName(modV), TypeName(nameV))
 	}
 	return vm.push(Global{Module: mod, Name: name})
 }
@@ -406,10 +406,11 @@ func (vm *pickleVM) opCall(op byte) error {
 	return vm.push(v)
 }
 
-// stateSetter is a decoded value that takes the state of a BUILD opcode
-// (numpy arrays and dtypes).
-type stateSetter interface {
-	setState(state Value) error
+// StateSetter is a value an Options.Rebuild returned that takes the state
+// of a BUILD opcode (numpy arrays and dtypes; torch tensors, which ignore
+// their Python attributes).
+type StateSetter interface {
+	SetState(state Value) error
 }
 
 // opBuild: BUILD attaches state to the object below it.
@@ -427,15 +428,15 @@ func (vm *pickleVM) opBuild(byte) error {
 		o.State = state
 	case *Dict:
 		o.Attrs = state
-	case stateSetter:
-		if err := o.setState(state); err != nil {
+	case StateSetter:
+		if err := o.SetState(state); err != nil {
 			return &pickleError{off: vm.pos, msg: "BUILD: " + err.Error(), err: err}
 		}
-	case *Tensor, *List, Tuple, nil:
-		// torch BUILDs a tensor's python attributes (usually an
-		// empty dict); nothing the reader needs.
+	case *List, Tuple, nil:
+		// Attributes of a value rebuilt as a list, tuple or None:
+		// nothing the readers need.
 	default:
-		return vm.errorf("BUILD on %s", typeName(obj))
+		return vm.errorf("BUILD on %s", TypeName(obj))
 	}
 	return nil
 }

@@ -1,4 +1,10 @@
-package loaders
+// Package pickle decodes Python pickles (protocols 0–5, as torch.save and
+// Stable-Baselines3 write them) into inert Go values without calling
+// anything: a global is a name, a call of an unknown callable an *Object,
+// a call of a dangerous one (os.system, builtins.eval, ...) an error. The
+// readers of torch files and numpy arrays interpret their own callables
+// through Options.Rebuild.
+package pickle
 
 import (
 	"bufio"
@@ -9,11 +15,15 @@ import (
 	"math/big"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/rleval/rleval/loaders/internal/datafile"
 )
 
 // Value is one node of a decoded pickle: nil, bool, int64 (*big.Int beyond
 // int64), float64, string,
-// []byte, Tuple, *List, *Dict, Global, *Object, *Storage or *Tensor.
+// []byte, Tuple, *List, *Dict, Global, *Object, or what an
+// Options.Rebuild or Options.PersistentLoad returned (torch storages and
+// tensors, numpy arrays).
 type Value = any
 
 // Tuple is a pickled tuple (immutable once built).
@@ -140,10 +150,6 @@ const (
 	// maxLongBytes bounds LONG1/LONG4 integers; wider ones than int64
 	// become *big.Int (the legacy format's magic number is 10 bytes).
 	maxLongBytes = 64
-	// maxWalkDepth bounds every recursive walk over a decoded value, so a
-	// pickle nesting lists 200,000 deep (or a list containing itself)
-	// yields an error rather than a stack overflow.
-	maxWalkDepth = 512
 )
 
 // memoEntry is one memo slot; ok tells a stored None from an empty slot.
@@ -158,7 +164,7 @@ type mark struct{}
 // pickleVM decodes one pickle. It never resolves or calls a global: the
 // handful of torch callables it understands are interpreted as data
 // constructors (see callGlobal); everything else becomes an *Object, and
-// calls of known-dangerous globals are refused with ErrUnsafePickle.
+// calls of known-dangerous globals are refused with ErrUnsafe.
 type pickleVM struct {
 	r     *bufio.Reader
 	pos   int64 // bytes consumed
@@ -167,8 +173,9 @@ type pickleVM struct {
 	marks []int
 	memo  []memoEntry // indexed by memo key; keys are small and dense in practice
 	nmemo int         // entries set
-	// persistentLoad resolves a BINPERSID id; nil rejects persistent ids.
+	// persistentLoad and rebuild are the Options.
 	persistentLoad func(pid Value) (Value, error)
+	rebuild        func(g Global, args Tuple) (Value, bool, error)
 	// work counts elements copied by opcodes whose cost is not bounded by
 	// their own size (REDUCE over a memoised list or string, APPENDS), so
 	// a small pickle cannot make quadratic work or memory.
@@ -220,23 +227,37 @@ func (e *pickleError) Error() string {
 
 func (e *pickleError) Unwrap() []error {
 	if e.err != nil {
-		return []error{ErrInvalid, e.err}
+		return []error{datafile.ErrInvalid, e.err}
 	}
-	return []error{ErrInvalid}
+	return []error{datafile.ErrInvalid}
 }
 
 func (vm *pickleVM) errorf(format string, args ...any) error {
 	return &pickleError{off: vm.pos, msg: fmt.Sprintf(format, args...)}
 }
 
-// decodePickle runs one pickle (up to STOP) from r, which holds at most
-// limit bytes, and returns the object it builds.
-func decodePickle(r io.Reader, limit int64, persistentLoad func(Value) (Value, error)) (Value, int64, error) {
+// Options are what a reader of a pickled format adds to the decoder.
+type Options struct {
+	// PersistentLoad resolves a BINPERSID id (torch's storages); nil
+	// rejects persistent ids.
+	PersistentLoad func(pid Value) (Value, error)
+	// Rebuild interprets the callables of a format (torch's tensor
+	// constructors, numpy's arrays) as data constructors. handled is
+	// false for a callable it does not know, which then becomes an
+	// *Object. It is never asked about a refused global.
+	Rebuild func(g Global, args Tuple) (v Value, handled bool, err error)
+}
+
+// Decode runs one pickle (up to STOP) from r, which holds at most limit
+// bytes, and returns the object it builds and the bytes it read. Errors
+// give the offset and match datafile.ErrInvalid; a refused call matches
+// ErrUnsafe too.
+func Decode(r io.Reader, limit int64, opt Options) (Value, int64, error) {
 	br, ok := r.(*bufio.Reader)
 	if !ok {
 		br = bufio.NewReaderSize(r, 64<<10)
 	}
-	vm := &pickleVM{r: br, limit: limit, persistentLoad: persistentLoad}
+	vm := &pickleVM{r: br, limit: limit, persistentLoad: opt.PersistentLoad, rebuild: opt.Rebuild}
 	v, err := vm.run()
 	return v, vm.pos, err
 }
@@ -460,7 +481,7 @@ func (vm *pickleVM) appendTo(items []Value) error {
 	case *Object:
 		t.ListItems = append(t.ListItems, items...)
 	default:
-		return vm.errorf("APPEND to %s", typeName(target))
+		return vm.errorf("APPEND to %s", TypeName(target))
 	}
 	return nil
 }
@@ -480,7 +501,7 @@ func (vm *pickleVM) setItems(kv []Value) error {
 		}
 		d = t.Items
 	default:
-		return vm.errorf("SETITEM on %s", typeName(target))
+		return vm.errorf("SETITEM on %s", TypeName(target))
 	}
 	for i := 0; i < len(kv); i += 2 {
 		d.Set(kv[i], kv[i+1])
@@ -489,16 +510,17 @@ func (vm *pickleVM) setItems(kv []Value) error {
 }
 
 // call interprets REDUCE (newobj false) or NEWOBJ (newobj true) of fn with
-// args. Nothing is ever called: known torch constructors are rebuilt as
-// data, dangerous callables are refused, anything else becomes an *Object.
+// args. Nothing is ever called: known constructors (Python's own, and the
+// format's through Options.Rebuild) are rebuilt as data, dangerous
+// callables are refused, anything else becomes an *Object.
 func (vm *pickleVM) call(fn, argsV Value, newobj bool) (Value, error) {
 	g, ok := fn.(Global)
 	if !ok {
-		return nil, vm.errorf("call of a %s, not a global", typeName(fn))
+		return nil, vm.errorf("call of a %s, not a global", TypeName(fn))
 	}
 	args, ok := argsV.(Tuple)
 	if !ok {
-		return nil, vm.errorf("call of %s with %s arguments, not a tuple", g, typeName(argsV))
+		return nil, vm.errorf("call of %s with %s arguments, not a tuple", g, TypeName(argsV))
 	}
 	if err := vm.charge(argCost(args)); err != nil {
 		return nil, err
@@ -506,7 +528,10 @@ func (vm *pickleVM) call(fn, argsV Value, newobj bool) (Value, error) {
 	if unsafeGlobal(g) {
 		return nil, &pickleError{off: vm.pos, msg: fmt.Sprintf("refusing to call %s", g), err: &UnsafeGlobalError{Global: g}}
 	}
-	v, handled, err := rebuild(g, args)
+	v, handled, err := rebuildBuiltin(g, args)
+	if !handled && vm.rebuild != nil {
+		v, handled, err = vm.rebuild(g, args)
+	}
 	if err != nil {
 		return nil, &pickleError{off: vm.pos, msg: fmt.Sprintf("%s: %v", g, err), err: err}
 	}
@@ -517,7 +542,7 @@ func (vm *pickleVM) call(fn, argsV Value, newobj bool) (Value, error) {
 }
 
 // UnsafeGlobalError reports a pickle that asks to call a global a
-// checkpoint has no business calling. It matches ErrUnsafePickle.
+// checkpoint has no business calling. It matches ErrUnsafe.
 type UnsafeGlobalError struct {
 	// Global is the refused callable.
 	Global Global
@@ -528,8 +553,12 @@ func (e *UnsafeGlobalError) Error() string {
 	return fmt.Sprintf("unsafe pickle: refused to call %s (nothing was executed)", e.Global)
 }
 
-// Unwrap makes errors.Is(err, ErrUnsafePickle) hold.
-func (e *UnsafeGlobalError) Unwrap() error { return ErrUnsafePickle }
+// Unwrap makes errors.Is(err, ErrUnsafe) hold.
+func (e *UnsafeGlobalError) Unwrap() error { return ErrUnsafe }
+
+// ErrUnsafe means a pickle asked to call something a checkpoint has no
+// business calling (os.system, builtins.eval, ...). Nothing was called.
+var ErrUnsafe = errors.New("unsafe pickle: refused to call a global")
 
 // unsafeModules are modules none of whose callables belong in a
 // checkpoint: process, file, import and code-execution machinery.
@@ -581,7 +610,18 @@ func unsafeGlobal(g Global) bool {
 	return false
 }
 
-func typeName(v Value) string {
+// Named is a value an Options.Rebuild or PersistentLoad returns that names
+// its Python type in error messages ("tensor", "storage").
+type Named interface {
+	PythonType() string
+}
+
+// TypeName is v's Python type for error messages: "dict", "int", "object
+// gym.spaces.Box", ...
+func TypeName(v Value) string {
+	if n, ok := v.(Named); ok {
+		return n.PythonType()
+	}
 	switch v.(type) {
 	case nil:
 		return "None"
@@ -605,10 +645,6 @@ func typeName(v Value) string {
 		return "global"
 	case *Object:
 		return "object " + v.(*Object).Class.String()
-	case *Storage:
-		return "storage"
-	case *Tensor:
-		return "tensor"
 	case mark:
 		return "mark"
 	}
@@ -626,4 +662,95 @@ func decodeBigInt(b []byte) *big.Int {
 		x.Sub(x, new(big.Int).Lsh(big.NewInt(1), uint(8*len(b))))
 	}
 	return x
+}
+
+// MaxDepth bounds every recursive walk over a decoded value, so a pickle
+// nesting lists 200,000 deep (or a list containing itself) yields an
+// error rather than a stack overflow.
+const MaxDepth = 512
+
+// Ints reads a tuple of ints (a shape, a stride).
+func Ints(v Value) ([]int64, error) {
+	t, ok := v.(Tuple)
+	if !ok {
+		return nil, fmt.Errorf("%s, not a tuple", TypeName(v))
+	}
+	out := make([]int64, len(t))
+	for i, x := range t {
+		n, ok := x.(int64)
+		if !ok {
+			return nil, fmt.Errorf("element %d is a %s, not an int", i, TypeName(x))
+		}
+		out[i] = n
+	}
+	return out, nil
+}
+
+// Walk calls fn once for v and for every container and leaf inside
+// it, depth first. Containers shared through the memo are visited once (so
+// cycles and exponentially shared DAGs stay linear) and nesting deeper than
+// MaxDepth is an error rather than a stack overflow.
+func Walk(v Value, fn func(Value) error) error {
+	seen := make(map[any]bool)
+	var walk func(v Value, depth int) error
+	walk = func(v Value, depth int) error {
+		if depth > MaxDepth {
+			return datafile.Invalidf("object nested deeper than %d levels", MaxDepth)
+		}
+		var id any
+		switch x := v.(type) {
+		case *List, *Dict, *Object:
+			id = x
+		case Tuple:
+			if len(x) > 0 {
+				id = &x[0]
+			}
+		}
+		if id != nil {
+			if seen[id] {
+				return nil
+			}
+			seen[id] = true
+		}
+		if err := fn(v); err != nil {
+			return err
+		}
+		var kids []Value
+		switch x := v.(type) {
+		case Tuple:
+			kids = x
+		case *List:
+			kids = x.Items
+		case *Dict:
+			for i := range x.Keys {
+				if err := walk(x.Keys[i], depth+1); err != nil {
+					return err
+				}
+				if err := walk(x.Values[i], depth+1); err != nil {
+					return err
+				}
+			}
+			return walk(x.Attrs, depth+1)
+		case *Object:
+			if err := walk(x.Args, depth+1); err != nil {
+				return err
+			}
+			if err := walk(x.State, depth+1); err != nil {
+				return err
+			}
+			if x.Items != nil {
+				if err := walk(x.Items, depth+1); err != nil {
+					return err
+				}
+			}
+			kids = x.ListItems
+		}
+		for _, k := range kids {
+			if err := walk(k, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return walk(v, 0)
 }

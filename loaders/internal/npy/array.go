@@ -1,4 +1,7 @@
-package loaders
+// Package npy reads numpy arrays without numpy: .npy and .npz files, and
+// the arrays and dtypes numpy pickles (Rebuild, for package pickle), as
+// inert data (shape, dtype and bytes).
+package npy
 
 import (
 	"encoding/binary"
@@ -7,6 +10,9 @@ import (
 	"math"
 	"math/bits"
 	"strings"
+
+	"github.com/rleval/rleval/loaders/internal/datafile"
+	"github.com/rleval/rleval/loaders/internal/pickle"
 )
 
 // NDArray is a numpy array read from a pickle or an .npy file: inert data
@@ -83,10 +89,10 @@ func parseNPDType(s string) (NPDType, error) {
 }
 
 // setState takes numpy's dtype BUILD state (version, byteorder, ...).
-func (d *NPDType) setState(state Value) error {
-	t, ok := state.(Tuple)
+func (d *NPDType) SetState(state pickle.Value) error {
+	t, ok := state.(pickle.Tuple)
 	if !ok || len(t) < 2 {
-		return fmt.Errorf("numpy dtype state is a %s", typeName(state))
+		return fmt.Errorf("numpy dtype state is a %s", pickle.TypeName(state))
 	}
 	if o, ok := t[1].(string); ok {
 		d.BigEndian = o == ">"
@@ -96,12 +102,12 @@ func (d *NPDType) setState(state Value) error {
 
 // Len returns the number of elements (the product of Shape).
 func (a *NDArray) Len() int {
-	n, _ := shapeLen(a.Shape)
+	n, _ := ShapeLen(a.Shape)
 	return n
 }
 
-// shapeLen multiplies a shape, failing on negative sizes or overflow.
-func shapeLen(shape []int) (int, error) {
+// ShapeLen multiplies a shape, failing on negative sizes or overflow.
+func ShapeLen(shape []int) (int, error) {
 	n := uint64(1)
 	for _, s := range shape {
 		if s < 0 {
@@ -118,7 +124,7 @@ func shapeLen(shape []int) (int, error) {
 
 // check verifies that the data holds exactly the elements the shape says.
 func (a *NDArray) check() error {
-	n, err := shapeLen(a.Shape)
+	n, err := ShapeLen(a.Shape)
 	if err != nil {
 		return err
 	}
@@ -149,7 +155,7 @@ func (a *NDArray) Float64s() ([]float64, error) {
 		case 'f':
 			switch sz {
 			case 2:
-				out[i] = float64(halfToFloat32(bo.Uint16(b)))
+				out[i] = float64(datafile.Float16(bo.Uint16(b)))
 			case 4:
 				out[i] = float64(math.Float32frombits(bo.Uint32(b)))
 			default:
@@ -218,21 +224,21 @@ func fortranToC(src []float64, shape []int) []float64 {
 
 // setState takes ndarray.__setstate__'s tuple (version, shape, dtype,
 // is_fortran, rawdata), as numpy's _reconstruct pickles write it.
-func (a *NDArray) setState(state Value) error {
-	t, ok := state.(Tuple)
+func (a *NDArray) SetState(state pickle.Value) error {
+	t, ok := state.(pickle.Tuple)
 	if !ok || len(t) < 4 {
-		return fmt.Errorf("ndarray state is a %s, not (version, shape, dtype, fortran, data)", typeName(state))
+		return fmt.Errorf("ndarray state is a %s, not (version, shape, dtype, fortran, data)", pickle.TypeName(state))
 	}
 	if len(t) == 5 {
 		t = t[1:] // drop the version
 	}
-	shape, err := intTuple(t[0])
+	shape, err := pickle.Ints(t[0])
 	if err != nil {
 		return fmt.Errorf("ndarray shape: %w", err)
 	}
 	dt, ok := t[1].(*NPDType)
 	if !ok {
-		return fmt.Errorf("ndarray dtype is a %s", typeName(t[1]))
+		return fmt.Errorf("ndarray dtype is a %s", pickle.TypeName(t[1]))
 	}
 	a.Fortran, _ = t[2].(bool)
 	raw, ok := t[3].([]byte)
@@ -240,7 +246,7 @@ func (a *NDArray) setState(state Value) error {
 		if s, isStr := t[3].(string); isStr { // protocol 2 latin-1 text
 			raw = []byte(s)
 		} else {
-			return fmt.Errorf("ndarray data is a %s (object arrays are not read)", typeName(t[3]))
+			return fmt.Errorf("ndarray data is a %s (object arrays are not read)", pickle.TypeName(t[3]))
 		}
 	}
 	a.Shape = make([]int, len(shape))
@@ -256,22 +262,22 @@ func (a *NDArray) setState(state Value) error {
 
 // numpyName matches numpy.<mod>.<name> of numpy 1 and numpy._<mod>.<name>
 // of numpy 2.
-func numpyName(g Global, mod, name string) bool {
+func numpyName(g pickle.Global, mod, name string) bool {
 	return g.Name == name && (g.Module == "numpy."+mod || g.Module == "numpy._"+mod)
 }
 
 // rebuildNumpy interprets numpy's pickling callables as data: dtypes,
 // arrays from _reconstruct (filled by BUILD) and _frombuffer (protocol 5),
 // and scalars. Nothing is called.
-func rebuildNumpy(g Global, args Tuple) (Value, bool, error) {
+func Rebuild(g pickle.Global, args pickle.Tuple) (pickle.Value, bool, error) {
 	switch {
-	case g == Global{"numpy", "dtype"}:
+	case g == pickle.Global{Module: "numpy", Name: "dtype"}:
 		if len(args) < 1 {
 			return nil, true, errors.New("numpy.dtype without arguments")
 		}
 		s, ok := args[0].(string)
 		if !ok {
-			return nil, true, fmt.Errorf("numpy.dtype of a %s", typeName(args[0]))
+			return nil, true, fmt.Errorf("numpy.dtype of a %s", pickle.TypeName(args[0]))
 		}
 		d, err := parseNPDType(s)
 		if err != nil {
@@ -286,14 +292,14 @@ func rebuildNumpy(g Global, args Tuple) (Value, bool, error) {
 			return nil, true, fmt.Errorf("_frombuffer with %d arguments, want 4", len(args))
 		}
 		a := &NDArray{}
-		return a, true, a.setState(Tuple{args[2], args[1], args[3] == "F", args[0]})
+		return a, true, a.SetState(pickle.Tuple{args[2], args[1], args[3] == "F", args[0]})
 	case numpyName(g, "core.multiarray", "scalar"):
 		// (dtype, bytes): a numpy scalar, read as a float64.
 		if len(args) < 2 {
 			return nil, true, errors.New("numpy scalar without data")
 		}
 		a := &NDArray{}
-		if err := a.setState(Tuple{Tuple{}, args[0], false, args[1]}); err != nil {
+		if err := a.SetState(pickle.Tuple{pickle.Tuple{}, args[0], false, args[1]}); err != nil {
 			return nil, true, err
 		}
 		f, err := a.Float64s()

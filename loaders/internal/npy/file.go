@@ -1,4 +1,4 @@
-package loaders
+package npy
 
 import (
 	"archive/zip"
@@ -6,9 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
+
+	"github.com/rleval/rleval/loaders/internal/datafile"
 )
 
 // maxNPYHeader bounds an .npy header; numpy writes 128 bytes or a few KB for
@@ -20,13 +21,13 @@ const maxNPYHeader = 1 << 16
 func ReadNPY(r io.Reader, limit int64) (*NDArray, error) {
 	var pre [10]byte
 	if limit < int64(len(pre)) {
-		return nil, invalidf("npy: %d bytes, too short for a header", limit)
+		return nil, datafile.Invalidf("npy: %d bytes, too short for a header", limit)
 	}
 	if _, err := io.ReadFull(r, pre[:]); err != nil {
-		return nil, invalidf("npy: %v", err)
+		return nil, datafile.Invalidf("npy: %v", err)
 	}
 	if string(pre[:6]) != "\x93NUMPY" {
-		return nil, invalidf("npy: bad magic %q", pre[:6])
+		return nil, datafile.Invalidf("npy: bad magic %q", pre[:6])
 	}
 	used := int64(10)
 	var hlen int64
@@ -36,36 +37,36 @@ func ReadNPY(r io.Reader, limit int64) (*NDArray, error) {
 	case 2, 3:
 		var b [2]byte
 		if _, err := io.ReadFull(r, b[:]); err != nil {
-			return nil, invalidf("npy: %v", err)
+			return nil, datafile.Invalidf("npy: %v", err)
 		}
 		hlen = int64(pre[8]) | int64(pre[9])<<8 | int64(b[0])<<16 | int64(b[1])<<24
 		used += 2
 	default:
-		return nil, invalidf("npy: unsupported version %d.%d", pre[6], pre[7])
+		return nil, datafile.Invalidf("npy: unsupported version %d.%d", pre[6], pre[7])
 	}
 	if hlen > maxNPYHeader || hlen > limit-used {
-		return nil, invalidf("npy: header of %d bytes in a %d-byte file", hlen, limit)
+		return nil, datafile.Invalidf("npy: header of %d bytes in a %d-byte file", hlen, limit)
 	}
 	h := make([]byte, hlen)
 	if _, err := io.ReadFull(r, h); err != nil {
-		return nil, invalidf("npy header: %v", err)
+		return nil, datafile.Invalidf("npy header: %v", err)
 	}
 	used += hlen
 	a, err := parseNPYHeader(string(h))
 	if err != nil {
-		return nil, invalidf("npy header %q: %v", strings.TrimSpace(string(h)), err)
+		return nil, datafile.Invalidf("npy header %q: %v", strings.TrimSpace(string(h)), err)
 	}
-	n, err := shapeLen(a.Shape)
+	n, err := ShapeLen(a.Shape)
 	if err != nil {
-		return nil, invalidf("npy: %v", err)
+		return nil, datafile.Invalidf("npy: %v", err)
 	}
 	need := int64(n) * int64(a.DType.Size)
 	if need > limit-used {
-		return nil, invalidf("npy: shape %v of %s needs %d bytes but the file has %d left (truncated?)", a.Shape, a.DType, need, limit-used)
+		return nil, datafile.Invalidf("npy: shape %v of %s needs %d bytes but the file has %d left (truncated?)", a.Shape, a.DType, need, limit-used)
 	}
 	a.Data = make([]byte, need)
 	if _, err := io.ReadFull(r, a.Data); err != nil {
-		return nil, invalidf("npy data: %v (truncated?)", err)
+		return nil, datafile.Invalidf("npy data: %v (truncated?)", err)
 	}
 	return a, nil
 }
@@ -132,26 +133,9 @@ func parseNPYHeader(h string) (*NDArray, error) {
 	return a, nil
 }
 
-// openData opens a file of a run, mapping absence to ErrNotExist.
-func openData(path string) (*os.File, int64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		if isNotExist(err) {
-			return nil, 0, fmt.Errorf("load %s: %w", path, ErrNotExist)
-		}
-		return nil, 0, fmt.Errorf("load %s: %w", path, err)
-	}
-	fi, err := f.Stat()
-	if err != nil || fi.IsDir() {
-		f.Close()
-		return nil, 0, fmt.Errorf("load %s: not a regular file: %w", path, ErrInvalid)
-	}
-	return f, fi.Size(), nil
-}
-
 // LoadNPY reads an .npy file.
 func LoadNPY(path string) (*NDArray, error) {
-	f, size, err := openData(path)
+	f, size, err := datafile.Open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -168,15 +152,15 @@ func LoadNPY(path string) (*NDArray, error) {
 func ReadNPZ(r io.ReaderAt, size int64) (map[string]*NDArray, error) {
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
-		return nil, invalidf("npz: corrupt zip archive: %v", err)
+		return nil, datafile.Invalidf("npz: corrupt zip archive: %v", err)
 	}
 	out := map[string]*NDArray{}
-	limit := min(maxInflateRatio*size+1<<20, maxInflateTotal)
+	limit := min(datafile.MaxInflateRatio*size+1<<20, datafile.MaxInflateTotal)
 	for _, zf := range zr.File {
 		if !strings.HasSuffix(zf.Name, ".npy") {
 			continue
 		}
-		b, err := readMember(zf, size, limit)
+		b, err := datafile.ReadZipMember(zf, size, limit)
 		if err != nil {
 			return nil, fmt.Errorf("npz: %w", err)
 		}
@@ -191,7 +175,7 @@ func ReadNPZ(r io.ReaderAt, size int64) (map[string]*NDArray, error) {
 
 // LoadNPZ reads an .npz file.
 func LoadNPZ(path string) (map[string]*NDArray, error) {
-	f, size, err := openData(path)
+	f, size, err := datafile.Open(path)
 	if err != nil {
 		return nil, err
 	}
