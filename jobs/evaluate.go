@@ -223,6 +223,7 @@ func finishStatus(r *loaders.Run, sum *RunSummary) {
 		}
 	}
 	sum.Status = StatusOK
+	sum.NotSaved = r.NotSaved()
 	if problems := r.Problems(); len(problems) > 0 || failed > 0 {
 		sum.Status = StatusPartial
 		var msgs []string
@@ -238,7 +239,8 @@ func finishStatus(r *loaders.Run, sum *RunSummary) {
 	}
 	// A file that exists but cannot be read (corrupt, truncated, hostile)
 	// fails the run, even though the jobs that did not need it ran; a file
-	// that is simply absent (crashed or unfinished run) only makes it partial.
+	// that is simply absent (crashed or unfinished run) only makes it partial,
+	// and one the run's library never saves (r.NotSaved) leaves it ok.
 	if len(r.Broken()) > 0 {
 		sum.Status = StatusFailed
 	}

@@ -85,7 +85,7 @@ func TestEvaluateSkipsOnlyTheJobsOfABrokenInput(t *testing.T) {
 				}
 				return os.WriteFile(filepath.Join(dir, "models", "critic2.pth"), b, 0o644)
 			},
-			[]string{"qvalues", "valuebias", "maps"}, "critic2.pth", StatusFailed,
+			[]string{"qvalues", "qgrid", "valuebias", "maps"}, "critic2.pth", StatusFailed,
 		},
 		"truncated actor": {
 			func(dir string) error {
@@ -96,7 +96,7 @@ func TestEvaluateSkipsOnlyTheJobsOfABrokenInput(t *testing.T) {
 				}
 				return os.WriteFile(p, b[:len(b)/2], 0o644)
 			},
-			[]string{"models", "policy", "qvalues", "valuebias", "maps"}, "actor.pth", StatusFailed,
+			[]string{"models", "policy", "qvalues", "qgrid", "valuebias", "maps"}, "actor.pth", StatusFailed,
 		},
 		"bad yaml and no log": {
 			func(dir string) error {

@@ -173,6 +173,13 @@ func (p *page) summaryTables(sum *RunSummary) {
 		}
 		s.Tables = append(s.Tables, pt)
 	}
+	if ns := r.NotSaved(); len(ns) > 0 {
+		nt := plotting.Table{Caption: "Files " + r.Library + " does not save (not a problem)", Header: []string{"file"}}
+		for _, n := range ns {
+			nt.Rows = append(nt.Rows, []string{n})
+		}
+		s.Tables = append(s.Tables, nt)
+	}
 	jt := plotting.Table{Caption: "Jobs", Header: []string{"job", "status", "reason"}}
 	for _, j := range sum.Jobs {
 		jt.Rows = append(jt.Rows, []string{j.Name, j.Status, j.Reason})

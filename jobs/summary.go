@@ -23,6 +23,10 @@ type RunSummary struct {
 	Status string `json:"status"`
 	// Error is the first error, or the list of problems for a partial run.
 	Error string `json:"error,omitempty"`
+	// NotSaved notes the absent files the run's library never saves or
+	// saves only when asked (loaders.Layout.Optional): the analyses that
+	// need them were skipped, yet the run is ok.
+	NotSaved []string `json:"not_saved,omitempty"`
 	// FinalRewardSum and BestRewardSum come from the evaluation records
 	// (NaN when there are none).
 	FinalRewardSum float64 `json:"final_reward_sum"`

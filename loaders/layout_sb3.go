@@ -30,6 +30,10 @@ func init() {
 			return nil
 		},
 		Load: loadSB3Run,
+		Optional: map[Part]string{
+			PartBuffer: "RL Zoo writes replay_buffer.pkl only with --save-replay-buffer",
+			PartLog:    "evaluations.npz needs an evaluation callback (RL Zoo: --eval-freq) and monitor files a Monitor wrapper; model.save() alone writes neither",
+		},
 	})
 }
 
@@ -145,6 +149,7 @@ func loadSB3Run(dir, _ string, opt LoadOptions) (*Run, error) {
 	if m != nil {
 		r.setSB3Nets(m, norm)
 		r.Temperature, r.TemperatureErr = m.Temperature, m.TemperatureErr
+		r.ObsLow, r.ObsHigh = m.ObsLow, m.ObsHigh
 		r.Config = sb3Config(m, env, filepath.Base(dir))
 		if m.Algo() == "tqc" {
 			r.Library = "sb3-contrib"
@@ -214,7 +219,8 @@ func fileExists(p string) bool {
 // setSB3Nets maps the policy's networks to roles. Critics are made to take
 // env-unit actions (SB3 trains them on actions scaled to [-1, 1]) so that
 // they chain with the actors and the buffer, whose actions are in env
-// units. DDPG's single critic fills both critic roles (Q = min(Q1, Q1)).
+// units. DDPG has one critic (n_critics 1): Q is Q1, and the second
+// critic's roles stay empty.
 func (r *Run) setSB3Nets(m *SB3Model, norm *InputNorm) {
 	actor := m.Nets["actor"]
 	for name, n := range m.Nets {
@@ -226,14 +232,10 @@ func (r *Run) setSB3Nets(m *SB3Model, norm *InputNorm) {
 			}
 		}
 	}
-	q2 := "qf1"
-	if m.Algo() == "ddpg" {
-		q2 = "qf0"
-	}
 	names := map[Role]string{
 		RoleActor: "actor", RoleActorTarget: "actor_target",
-		RoleCritic1: "critic.qf0", RoleCritic2: "critic." + q2,
-		RoleCritic1Target: "critic_target.qf0", RoleCritic2Target: "critic_target." + q2,
+		RoleCritic1: "critic.qf0", RoleCritic2: "critic.qf1",
+		RoleCritic1Target: "critic_target.qf0", RoleCritic2Target: "critic_target.qf1",
 	}
 	for _, role := range Roles {
 		name := names[role]
@@ -245,6 +247,9 @@ func (r *Run) setSB3Nets(m *SB3Model, norm *InputNorm) {
 		if n == nil {
 			if role == RoleActorTarget && m.Algo() != "td3" && m.Algo() != "ddpg" {
 				continue // SAC and TQC have no actor target: not a problem
+			}
+			if (role == RoleCritic2 || role == RoleCritic2Target) && m.Algo() == "ddpg" {
+				continue // DDPG's one critic
 			}
 			r.NetErrs[role] = fmt.Errorf("load %s: policy.pth has no %s: %w", m.Path, name, ErrNotExist)
 			continue

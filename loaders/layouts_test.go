@@ -406,7 +406,7 @@ func TestLoadRunLogsLater(t *testing.T) {
 }
 
 // The original TD3 code's DDPG baselines: OurDDPG's one critic (l1..l3, the
-// keys of an actor) fills both critic roles; DDPG.py's critic, which takes
+// keys of an actor) is critic1 alone, with no critic2 and no problem; DDPG.py's critic, which takes
 // the action at l2, is refused as unsupported, not as a broken file, and
 // the actor still loads.
 func TestTD3CodeDDPGBaselines(t *testing.T) {
@@ -415,8 +415,14 @@ func TestTD3CodeDDPGBaselines(t *testing.T) {
 		t.Fatal(err)
 	}
 	c1, c2 := r.Nets[RoleCritic1], r.Nets[RoleCritic2]
-	if c1 == nil || c1 != c2 || c1.Kind != KindCritic || c1.ObsDim != 3 || c1.ActDim != 1 {
+	if c1 == nil || c2 != nil || c1.Kind != KindCritic || c1.ObsDim != 3 || c1.ActDim != 1 || r.NetErrs[RoleCritic2] != nil {
 		t.Fatalf("OurDDPG critics %+v, %+v: %v", c1, c2, r.Problems())
+	}
+	if p := r.Problems(); len(p) != 0 {
+		t.Errorf("OurDDPG problems %v, want none (no targets and no buffer are never saved)", p)
+	}
+	if ns := r.NotSaved(); len(ns) != 4 {
+		t.Errorf("OurDDPG not-saved notes %q, want the 3 target networks and the buffer", ns)
 	}
 	if r.Config.Algorithm.Type != "ourddpg" {
 		t.Errorf("algorithm %q, want ourddpg", r.Config.Algorithm.Type)

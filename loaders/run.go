@@ -71,6 +71,11 @@ type Run struct {
 	NetPaths map[Role]string
 	NetErrs  map[Role]error
 
+	// ObsLow and ObsHigh are the observation space's bounds as the run
+	// records them (Stable-Baselines3's data member), ±Inf where unbounded;
+	// nil when the run does not say.
+	ObsLow, ObsHigh []float64
+
 	BufferPath string
 	Buffer     *ReplayBuffer
 	BufferErr  error
@@ -80,23 +85,76 @@ type Run struct {
 	// be read. Only the SAC analysis needs it.
 	Temperature    *Temperature
 	TemperatureErr error
+
+	// Optional is the layout's Layout.Optional: the parts its library
+	// never saves or saves only when asked, each with why.
+	Optional map[Part]string
+}
+
+// Part names a file, or a network, of a run, for Layout.Optional: "config",
+// "log", "buffer", or a Role.
+type Part string
+
+// The parts of a run besides its networks (each network is Part(role)).
+const (
+	PartConfig Part = "config"
+	PartLog    Part = "log"
+	PartBuffer Part = "buffer"
+)
+
+// partErr is the error of one part of a run.
+type partErr struct {
+	part Part
+	err  error
+}
+
+// partErrs lists the error of every part that failed, in a stable order.
+func (r *Run) partErrs() []partErr {
+	var out []partErr
+	add := func(p Part, err error) {
+		if err != nil {
+			out = append(out, partErr{p, err})
+		}
+	}
+	add(PartConfig, r.ConfigErr)
+	add(PartLog, r.LogErr)
+	for _, role := range Roles {
+		add(Part(role), r.NetErrs[role])
+	}
+	add(PartBuffer, r.BufferErr)
+	return out
+}
+
+// notSaved says whether pe is a part the run's library never saves, or
+// saves only when asked, and that is absent.
+func (r *Run) notSaved(pe partErr) bool {
+	_, optional := r.Optional[pe.part]
+	return optional && errors.Is(pe.err, ErrNotExist)
 }
 
 // Problems lists every part that failed, missing files included, in a
-// stable order.
+// stable order, leaving out the absent parts the layout declares optional
+// (see NotSaved).
 func (r *Run) Problems() []error {
 	var out []error
-	add := func(err error) {
-		if err != nil {
-			out = append(out, err)
+	for _, pe := range r.partErrs() {
+		if !r.notSaved(pe) {
+			out = append(out, pe.err)
 		}
 	}
-	add(r.ConfigErr)
-	add(r.LogErr)
-	for _, role := range Roles {
-		add(r.NetErrs[role])
+	return out
+}
+
+// NotSaved lists, as notes, the absent parts that the run's library never
+// saves or saves only when asked (Layout.Optional): the analyses that need
+// them are skipped, but the run is not the worse for it.
+func (r *Run) NotSaved() []string {
+	var out []string
+	for _, pe := range r.partErrs() {
+		if r.notSaved(pe) {
+			out = append(out, fmt.Sprintf("%s: %v (%s)", pe.part, pe.err, r.Optional[pe.part]))
+		}
 	}
-	add(r.BufferErr)
 	return out
 }
 

@@ -200,6 +200,9 @@ func evaluateRun(pos []string, out string, ef evalFlags, core bool, stdout, stde
 			fmt.Fprintf(stdout, "  %s %s: %s\n", j.Name, j.Status, j.Reason)
 		}
 	}
+	for _, n := range sum.NotSaved {
+		fmt.Fprintf(stdout, "  note: not saved by %s: %s\n", sum.Library, n)
+	}
 	if sum.Status != jobs.StatusOK {
 		return exitError{exitFailure, fmt.Errorf("%s had missing or broken inputs (see above)", name)}
 	}
