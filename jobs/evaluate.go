@@ -237,11 +237,12 @@ func finishStatus(r *loaders.Run, sum *RunSummary) {
 		}
 		sum.Error = strings.Join(msgs, "; ")
 	}
-	// A file that exists but cannot be read (corrupt, truncated, hostile)
-	// fails the run, even though the jobs that did not need it ran; a file
+	// A file that exists but cannot be read (corrupt, truncated, hostile),
+	// or an analysis that failed, fails the run (exit 1; 3 in a batch),
+	// even though the jobs that did not need it ran; a file
 	// that is simply absent (crashed or unfinished run) only makes it partial,
 	// and one the run's library never saves (r.NotSaved) leaves it ok.
-	if len(r.Broken()) > 0 {
+	if len(r.Broken()) > 0 || failed > 0 {
 		sum.Status = StatusFailed
 	}
 }

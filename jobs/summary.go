@@ -17,9 +17,10 @@ type RunSummary struct {
 	Layout  string `json:"layout,omitempty"`
 	// Date is the start time parsed from the directory name ("" if none).
 	Date string `json:"date"`
-	// Status is StatusOK, StatusPartial (some inputs missing, the rest
-	// evaluated) or StatusFailed (an input exists but is broken, or the run
-	// could not be evaluated; whatever could be evaluated still was).
+	// Status is StatusOK (files the library never saves may be absent, see
+	// NotSaved), StatusPartial (some inputs missing, the rest evaluated) or
+	// StatusFailed (an input exists but is broken, an analysis failed, or
+	// the run could not be evaluated; whatever could be evaluated still was).
 	Status string `json:"status"`
 	// Error is the first error, or the list of problems for a partial run.
 	Error string `json:"error,omitempty"`
