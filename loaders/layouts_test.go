@@ -212,6 +212,29 @@ func TestCurveFilesFillTheLog(t *testing.T) {
 	if s := lg.Evals.Col("ep_length"); len(s.Value) != 3 || s.Value[0] != 200 {
 		t.Fatalf("ep_length: %+v", s)
 	}
+	// Episode returns, as RL Zoo reads them: mean, min, max and std (ddof
+	// 0) of each row of results; no per-step mean reward.
+	npz, err := LoadNPZ(filepath.Join(dir, "evaluations.npz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := npz["results"].Float64s()
+	if err != nil || len(res) != 6 {
+		t.Fatalf("results %v, %v", res, err)
+	}
+	if s := lg.Evals.Col("reward_mean"); len(s.Value) != 0 {
+		t.Errorf("reward_mean (per step) filled from episode returns: %v", s.Value)
+	}
+	for i := range 3 {
+		a, b := res[2*i], res[2*i+1]
+		mean := (a + b) / 2
+		want := map[string]float64{"reward_sum": mean, "return_min": math.Min(a, b), "return_max": math.Max(a, b), "return_std": math.Abs(a-b) / 2, "episodes": 2}
+		for col, w := range want {
+			if v := lg.Evals.Col(col).Value; len(v) != 3 || math.Abs(v[i]-w) > 1e-9*math.Max(1, math.Abs(w)) {
+				t.Errorf("evaluation %d %s = %v, want %v", i, col, v, w)
+			}
+		}
+	}
 	m, err := LoadMonitorCSV(filepath.Join(dir, "0.monitor.csv"))
 	if err != nil {
 		t.Fatal(err)
