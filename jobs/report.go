@@ -152,11 +152,11 @@ func (p *page) summaryTables(sum *RunSummary) {
 		s.Notes = append(s.Notes, "Maps: "+pl.Describe()+".")
 	}
 	if cv := configOf(r.Config); cv != nil {
-		s.Tables = append(s.Tables, plotting.Table{Caption: "Configuration", Header: []string{"field", "value"}, Rows: [][]string{
-			{"experiment", cv.ExperimentName}, {"environment", cv.Env}, {"algorithm", cv.Algorithm},
-			{"exploration steps", fmt.Sprint(cv.ExplorationSteps)}, {"train start step", fmt.Sprint(cv.TrainStartStep)},
-			{"evaluation frequency", fmt.Sprint(cv.EvalFrequency)}, {"log frequency", fmt.Sprint(cv.LogFrequency)},
-		}})
+		rows := [][]string{{"experiment", cv.ExperimentName}, {"environment", cv.Env}, {"algorithm", cv.Algorithm}}
+		for _, kv := range cv.numbers() {
+			rows = append(rows, []string{strings.ToLower(kv[0]), kv[1]})
+		}
+		s.Tables = append(s.Tables, plotting.Table{Caption: "Configuration", Header: []string{"field", "value"}, Rows: rows})
 	}
 	if lg := r.Log; lg != nil {
 		s.Tables = append(s.Tables, plotting.Table{Caption: "Training log " + lg.Path, Header: []string{"records", "count", "steps"}, Rows: [][]string{

@@ -35,8 +35,16 @@ func configOf(c *loaders.Config) *ConfigView {
 	if c == nil {
 		return nil
 	}
-	return &ConfigView{c.ExperimentName, c.Env.Name, c.Algorithm.Type, c.Exploration.Steps,
-		c.Training.TrainStartStep, c.Evaluation.Frequency, c.Training.LogFrequency}
+	return &ConfigView{c.ExperimentName, c.Env.Name, c.Algorithm.Type, recorded(c.Exploration.Steps),
+		recorded(c.Training.TrainStartStep), recorded(c.Evaluation.Frequency), recorded(c.Training.LogFrequency)}
+}
+
+// recorded is v, or nil for loaders.NotRecorded.
+func recorded(v int) *int {
+	if v == loaders.NotRecorded {
+		return nil
+	}
+	return &v
 }
 
 // planeView is the maps' plane in summary.json: which axes, ranges and

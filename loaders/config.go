@@ -102,6 +102,22 @@ func DefaultConfig() Config {
 	}
 }
 
+// NotRecorded is the value of a config number that the run does not
+// record (another library's run has no exploration steps or evaluation
+// frequency unless its own files say): shown as nothing, never as the
+// upstream trainer's default.
+const NotRecorded = -1
+
+// ForeignConfig returns the config of another library's run before its
+// files fill it: the upstream trainer's defaults where the analyses need a
+// value, NotRecorded for the numbers only shown to the user.
+func ForeignConfig() Config {
+	c := DefaultConfig()
+	c.Exploration.Steps, c.Training.TrainStartStep = NotRecorded, NotRecorded
+	c.Training.LogFrequency, c.Evaluation.Frequency = NotRecorded, NotRecorded
+	return c
+}
+
 // maxConfigBytes bounds what is read of a config.yaml: real ones are a few
 // KB, and the YAML decoder would otherwise take whatever a file holds.
 const maxConfigBytes = 16 << 20

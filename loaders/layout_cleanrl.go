@@ -46,7 +46,7 @@ func loadCleanRLRun(dir, _ string, opt LoadOptions) (*Run, error) {
 	r := newRun(dir)
 	r.Layout = "cleanrl"
 	exp := strings.TrimSuffix(filepath.Base(path), ".cleanrl_model")
-	c := DefaultConfig()
+	c := ForeignConfig()
 	c.ExperimentName = exp
 	parts := strings.Split(r.Name, "__")
 	if len(parts) >= 4 {

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // Stable-Baselines3 runs as RL Zoo writes them, logs/<algo>/<env>_<id>/:
@@ -162,6 +164,14 @@ func loadSB3Run(dir, _ string, opt LoadOptions) (*Run, error) {
 	if p := filepath.Join(dir, env, "config.yml"); fileExists(p) {
 		r.ConfigPath = p
 	}
+	if r.Config != nil {
+		// What RL Zoo's command line said: its evaluation frequency
+		// (-1: no evaluation callback).
+		args, _ := ReadZooYAML(filepath.Join(dir, env, "args.yml"))
+		if v, err := strconv.ParseFloat(args["eval_freq"], 64); err == nil && v > 0 {
+			r.Config.Evaluation.Frequency = int(v)
+		}
+	}
 	if m == nil {
 		r.ConfigErr = fmt.Errorf("load %s: data: model zip unreadable: %w", path, ErrInvalid)
 	}
@@ -261,7 +271,7 @@ func (r *Run) setSB3Nets(m *SB3Model, norm *InputNorm) {
 
 // sb3Config fills the config fields the report shows from the data member.
 func sb3Config(m *SB3Model, env, name string) *Config {
-	c := DefaultConfig()
+	c := ForeignConfig()
 	c.ExperimentName = name
 	c.Env.Name = env
 	c.Algorithm.Type = m.Algo()
@@ -322,4 +332,48 @@ func (r *Run) loadSB3Curves(dir string) {
 	case r.Log == nil:
 		r.LogErr = fmt.Errorf("load %s: no evaluations.npz, monitor.csv or event files: %w", dir, ErrNotExist)
 	}
+}
+
+// maxZooYAML bounds an RL Zoo args.yml or config.yml (a few hundred bytes).
+const maxZooYAML = 1 << 20
+
+// ReadZooYAML reads the scalar entries of an RL Zoo args.yml or config.yml:
+// a YAML-tagged Python OrderedDict, written as a list of [key, value]
+// pairs. The tag is only a name here: nothing is constructed. Values that
+// are not scalars are left out.
+func ReadZooYAML(path string) (map[string]string, error) {
+	b, err := readLimited(path, maxZooYAML)
+	if err != nil {
+		return nil, err
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("load %s: invalid YAML: %v: %w", path, err, ErrInvalid)
+	}
+	n := &doc
+	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	// OrderedDict(pairs): the apply's one argument is the list of pairs.
+	if n.Kind == yaml.SequenceNode && len(n.Content) == 1 && n.Content[0].Kind == yaml.SequenceNode {
+		n = n.Content[0]
+	}
+	out := map[string]string{}
+	switch n.Kind {
+	case yaml.SequenceNode:
+		for _, p := range n.Content {
+			if p.Kind == yaml.SequenceNode && len(p.Content) == 2 && p.Content[0].Kind == yaml.ScalarNode && p.Content[1].Kind == yaml.ScalarNode {
+				out[p.Content[0].Value] = p.Content[1].Value
+			}
+		}
+	case yaml.MappingNode: // a plain mapping, as a hand-written file has
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if k, v := n.Content[i], n.Content[i+1]; k.Kind == yaml.ScalarNode && v.Kind == yaml.ScalarNode {
+				out[k.Value] = v.Value
+			}
+		}
+	default:
+		return nil, fmt.Errorf("load %s: neither an OrderedDict of pairs nor a mapping: %w", path, ErrInvalid)
+	}
+	return out, nil
 }

@@ -90,7 +90,7 @@ func loadTD3Run(dir, id string, opt LoadOptions) (*Run, error) {
 	r := newRun(dir)
 	r.Name, r.ID, r.Layout = id, id, "td3"
 	policy, env, _ := splitTD3Prefix(id)
-	c := DefaultConfig()
+	c := ForeignConfig()
 	c.ExperimentName, c.Env.Name, c.Algorithm.Type = id, env, strings.ToLower(policy)
 	c.Training.LogDir, c.Training.LogFile = "results", id+".npy"
 	c.Evaluation.Frequency = td3EvalFreq
