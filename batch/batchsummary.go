@@ -20,7 +20,7 @@ const summaryVersion = 1
 // SummaryCSVHeader is the header row of summary.csv. Columns are only
 // ever added at the end, so that scripts reading them by position go on
 // working.
-var SummaryCSVHeader = []string{"name", "date", "status", "error", "final_reward_sum", "best_reward_sum", "mean_q_policy", "buffer_size", "l2_total", "seconds", "library", "layout", "value_bias"}
+var SummaryCSVHeader = []string{"name", "date", "status", "error", "final_reward_sum", "best_reward_sum", "mean_q_policy", "buffer_size", "l2_total", "seconds", "library", "layout", "value_bias", "algorithm"}
 
 // SummaryFileNames returns the names of a batch's summary files in its
 // output folder: summary.json and summary.csv for a whole batch, and
@@ -69,6 +69,7 @@ func WriteSummaryCSV(w io.Writer, runs []jobs.RunSummary) error {
 		row[9] = csvFloat(s.Seconds)
 		row[10], row[11] = s.Library, s.Layout
 		row[12] = csvFloat(s.ValueBias)
+		row[13] = s.Algorithm
 		if err := cw.Write(row); err != nil {
 			return err
 		}

@@ -104,6 +104,10 @@ func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSumm
 		r.LoadLogs()
 	}()
 	sum.Library, sum.Layout = r.Library, r.LayoutName
+	if r.Config != nil {
+		sum.Algorithm = strings.ToLower(r.Config.Algorithm.Type)
+		sum.Name = NameWithAlgorithm(sum.Name, sum.Algorithm)
+	}
 	if !r.Started.IsZero() {
 		sum.Date = r.Started.Format("2006-01-02 15:04:05")
 	}

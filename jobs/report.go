@@ -42,7 +42,11 @@ func newPage(c *Context, sections []Section) *page {
 	for _, s := range sections {
 		secs = append(secs, plotting.Section{ID: s.ID, Title: s.Title})
 	}
-	rep := plotting.NewReport(r.Name, sub, secs...)
+	title := r.Name
+	if r.Config != nil {
+		title = NameWithAlgorithm(title, strings.ToLower(r.Config.Algorithm.Type))
+	}
+	rep := plotting.NewReport(title, sub, secs...)
 	return &page{c: c, report: rep, sem: make(chan struct{}, runtime.NumCPU())}
 }
 
