@@ -628,3 +628,49 @@ func TestLogAlphaInADict(t *testing.T) {
 		t.Fatalf("two one-value tensors: %v", err)
 	}
 }
+
+// TestSB3AutoTargetEntropy: TQC (and older SAC) keep target_entropy "auto"
+// as a numpy float32, which data holds only pickled: it is −dim(A), as
+// the library computed it.
+func TestSB3AutoTargetEntropy(t *testing.T) {
+	src := fixture.Path(t, "layouts", "logs", "tqc", "Pendulum-v1_1", "Pendulum-v1.zip")
+	zr, err := zip.OpenReader(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	replaced := false
+	for _, f := range zr.File {
+		r, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(r)
+		r.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Name == "data" {
+			old := []byte(`"target_entropy": -1.0`)
+			replaced = bytes.Contains(b, old)
+			b = bytes.Replace(b, old, []byte(`"target_entropy": {":type:": "<class 'numpy.float32'>", ":serialized:": "gAWVAAAA"}`), 1)
+		}
+		w, err := zw.Create(f.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(b)
+	}
+	if err := zw.Close(); err != nil || !replaced {
+		t.Fatalf("rewrite: %v (target_entropy replaced %v)", err, replaced)
+	}
+	m, err := ReadSB3Zip("tqc.zip", bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Temperature == nil || m.Temperature.TargetEntropy != -1 {
+		t.Errorf("temperature %+v, want target entropy -1 (−dim(A) of a 1-D action)", m.Temperature)
+	}
+}

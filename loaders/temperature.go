@@ -65,6 +65,8 @@ func (r *Run) loadUpstreamTemperature() {
 	t := newTemperature()
 	if r.Config != nil && r.Config.Algorithm.TargetEntropy != nil {
 		t.TargetEntropy = *r.Config.Algorithm.TargetEntropy
+	} else if a := r.Nets[RoleActor]; r.Config != nil && r.Config.Algorithm.AutoEntropy && a != nil {
+		t.TargetEntropy = autoTargetEntropy(a.ActDim)
 	}
 	r.Temperature = t
 	p := filepath.Join(r.Dir, r.Layout, "log_alpha.pt")
@@ -83,6 +85,10 @@ func (r *Run) loadUpstreamTemperature() {
 	}
 	t.setLog(la, p)
 }
+
+// autoTargetEntropy is SAC's target_entropy "auto": −dim(A), as
+// Stable-Baselines3 and the upstream trainer compute it.
+func autoTargetEntropy(actDim int) float64 { return -float64(actDim) }
 
 // soleValue returns the value of a file that holds one value: a bare
 // one-element tensor (torch.save(log_alpha)), or the only one-element
@@ -121,6 +127,11 @@ func (m *SB3Model) readSB3Temperature(path string, b []byte) error {
 	t := newTemperature()
 	if te, ok := m.Numbers["target_entropy"]; ok {
 		t.TargetEntropy = te
+	} else if len(m.Low) > 0 {
+		// A number the user gave is saved as one; "auto" becomes −dim(A),
+		// which TQC (and older SAC) keep as a numpy float32 that data holds
+		// only pickled.
+		t.TargetEntropy = autoTargetEntropy(len(m.Low))
 	}
 	m.Temperature = t
 	if la, ok, err := oneValue(path, v, "log_ent_coef"); err != nil {
