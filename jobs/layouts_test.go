@@ -145,3 +145,31 @@ func TestInspectListsLibraryAndCheckpoints(t *testing.T) {
 		}
 	}
 }
+
+// TestReportSaysHowActorsAndQuantilesAreEvaluated: a gSDE actor's report
+// says its maps are the deterministic action, and a TQC run's how its
+// quantiles become one Q; other runs say neither.
+func TestReportSaysHowActorsAndQuantilesAreEvaluated(t *testing.T) {
+	for _, tc := range []struct {
+		run             string
+		gsde, quantiles bool
+	}{{"sac/Pendulum-v1_2", true, false}, {"tqc/Pendulum-v1_1", false, true}, {"sac/Pendulum-v1_1", false, false}} {
+		opt := DefaultOptions()
+		opt.Grid, opt.Line = 8, 8
+		out := t.TempDir()
+		if _, err := Evaluate(context.Background(), filepath.Join(testdata, "layouts", "logs", filepath.FromSlash(tc.run)), out, opt); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(out, "report.html"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		page := string(b)
+		if got := strings.Contains(page, "explored with gSDE") && strings.Contains(page, "deterministic action"); got != tc.gsde {
+			t.Errorf("%s: gSDE note %v, want %v", tc.run, got, tc.gsde)
+		}
+		if got := strings.Contains(page, "mean of its quantiles"); got != tc.quantiles {
+			t.Errorf("%s: quantile note %v, want %v", tc.run, got, tc.quantiles)
+		}
+	}
+}

@@ -152,6 +152,7 @@ func loadSB3Run(dir, _ string, opt LoadOptions) (*Run, error) {
 		r.setSB3Nets(m, norm)
 		r.Temperature, r.TemperatureErr = m.Temperature, m.TemperatureErr
 		r.ObsLow, r.ObsHigh = m.ObsLow, m.ObsHigh
+		r.StateDependentNoise = m.UseSDE
 		r.Config = sb3Config(m, env, filepath.Base(dir))
 		if m.Algo() == "tqc" {
 			r.Library = "sb3-contrib"

@@ -71,6 +71,11 @@ type Run struct {
 	NetPaths map[Role]string
 	NetErrs  map[Role]error
 
+	// StateDependentNoise is true for an actor trained with generalised
+	// state-dependent exploration (SB3's use_sde): its noise depends on
+	// sampled weights, and rleval evaluates its deterministic action.
+	StateDependentNoise bool
+
 	// ObsLow and ObsHigh are the observation space's bounds as the run
 	// records them (Stable-Baselines3's data member), ±Inf where unbounded;
 	// nil when the run does not say.
