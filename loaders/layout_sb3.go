@@ -165,19 +165,21 @@ func loadSB3Run(dir, _ string, opt LoadOptions) (*Run, error) {
 	if p := filepath.Join(dir, env, "config.yml"); fileExists(p) {
 		r.ConfigPath = p
 	}
-	if r.Config != nil {
-		// What RL Zoo's command line said: its evaluation frequency
-		// (-1: no evaluation callback).
-		args, _ := ReadZooYAML(filepath.Join(dir, env, "args.yml"))
-		if v, err := strconv.ParseFloat(args["eval_freq"], 64); err == nil && v > 0 {
-			r.Config.Evaluation.Frequency = int(v)
-		}
+	// What RL Zoo's command line said: its evaluation frequency (-1: no
+	// evaluation callback) and where TensorBoard logs went.
+	args, _ := ReadZooYAML(filepath.Join(dir, env, "args.yml"))
+	if v, err := strconv.ParseFloat(args["eval_freq"], 64); err == nil && v > 0 && r.Config != nil {
+		r.Config.Evaluation.Frequency = int(v)
+	}
+	algo := ""
+	if m != nil {
+		algo = m.Algo()
 	}
 	if m == nil {
 		r.ConfigErr = fmt.Errorf("load %s: data: model zip unreadable: %w", path, ErrInvalid)
 	}
 
-	r.loadSB3Curves(dir)
+	r.loadSB3Curves(dir, sb3EventDirs(dir, env, algo, args["tensorboard_log"]))
 
 	r.BufferPath = filepath.Join(dir, "replay_buffer.pkl")
 	if p := filepath.Join(dir, "rl_model_replay_buffer"+suffix+".pkl"); suffix != "" && fileExists(p) {
@@ -303,9 +305,9 @@ func sb3Config(m *SB3Model, env, name string) *Config {
 	return &c
 }
 
-// loadSB3Curves reads evaluations.npz, the monitor files and any event
-// files of the folder into one log.
-func (r *Run) loadSB3Curves(dir string) {
+// loadSB3Curves reads evaluations.npz, the monitor files and the event
+// files of the folder and of eventDirs into one log.
+func (r *Run) loadSB3Curves(dir string, eventDirs []string) {
 	var logs []*TrainLog
 	var errs []error
 	add := func(lg *TrainLog, err error) {
@@ -322,6 +324,9 @@ func (r *Run) loadSB3Curves(dir string) {
 		add(LoadMonitorCSV(p))
 	}
 	add(LoadEventFiles(dir))
+	for _, d := range eventDirs {
+		add(LoadEventFiles(d))
+	}
 	r.LogPath = filepath.Join(dir, "evaluations.npz")
 	r.Log = mergeLogs(logs...)
 	if r.Log != nil {
@@ -377,4 +382,49 @@ func ReadZooYAML(path string) (map[string]string, error) {
 		return nil, fmt.Errorf("load %s: neither an OrderedDict of pairs nor a mapping: %w", path, ErrInvalid)
 	}
 	return out, nil
+}
+
+// sb3EventDirs finds the TensorBoard logs of an SB3 run kept outside its
+// folder: RL Zoo's --tensorboard-log TB writes TB/<env>/<ALGO>_<n>/, with n
+// counting runs as the folder's <env>_<id> does, and a plain
+// tensorboard_log=dir run <dir>/<ALGO>_<n>/. tb is args.yml's
+// tensorboard_log ("" or "None" for none), absolute or relative to where
+// RL Zoo ran: the folder holding logs/, else the run folder. Outside the
+// run folder only the <ALGO>_<id> of the run's own id is taken, never
+// guessed.
+func sb3EventDirs(dir, env, algo, tb string) []string {
+	base := filepath.Base(filepath.Clean(dir))
+	id := ""
+	if m := zooRunRE.FindStringSubmatch(base); m != nil {
+		id = m[2]
+	}
+	var roots []string
+	switch {
+	case tb == "" || tb == "None" || tb == "null":
+	case filepath.IsAbs(tb):
+		roots = append(roots, filepath.Join(tb, env))
+	default:
+		zoo := filepath.Dir(filepath.Dir(filepath.Dir(filepath.Clean(dir)))) // the folder holding logs/<algo>/<run>
+		roots = append(roots, filepath.Join(zoo, tb, env), filepath.Join(dir, tb, env))
+	}
+	roots = append(roots, dir) // tensorboard_log pointing into the run folder
+	var out []string
+	seen := map[string]bool{}
+	for _, root := range roots {
+		cands, _ := filepath.Glob(filepath.Join(root, strings.ToUpper(algo)+"_*"))
+		pick := ""
+		for _, c := range cands {
+			if strings.TrimPrefix(filepath.Base(c), strings.ToUpper(algo)+"_") == id {
+				pick = c
+			}
+		}
+		if pick == "" && len(cands) == 1 && root == dir { // inside the run folder: its own
+			pick = cands[0]
+		}
+		if pick != "" && algo != "" && isDir(pick) && !seen[pick] {
+			seen[pick] = true
+			out = append(out, pick)
+		}
+	}
+	return out
 }

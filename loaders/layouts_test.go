@@ -674,3 +674,58 @@ func TestSB3AutoTargetEntropy(t *testing.T) {
 		t.Errorf("temperature %+v, want target entropy -1 (−dim(A) of a 1-D action)", m.Temperature)
 	}
 }
+
+// TestSB3TensorBoardLogsAreRead: RL Zoo's --tensorboard-log folder, named
+// in args.yml (absolute, or relative to the folder holding logs/), adds
+// the run's TensorBoard scalars (losses) to its log; another run's folder
+// in the same TB tree is not taken.
+func TestSB3TensorBoardLogsAreRead(t *testing.T) {
+	events, _ := filepath.Glob(filepath.Join(layoutsDir, "runs", "*", "events.out.tfevents.*"))
+	if len(events) != 1 {
+		t.Fatalf("CleanRL fixture events: %v", events)
+	}
+	ev, err := os.ReadFile(events[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, tbArg, tbDir string }{
+		{"absolute", "ABS/tb", "tb"},
+		{"relative to the zoo folder", "tb", "tb"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			zoo := t.TempDir()
+			dir := filepath.Join(zoo, "logs", "td3", "Pendulum-v1_1")
+			if err := os.CopyFS(dir, os.DirFS(filepath.Join(layoutsDir, "logs", "td3", "Pendulum-v1_1"))); err != nil {
+				t.Fatal(err)
+			}
+			arg := strings.Replace(tc.tbArg, "ABS", zoo, 1)
+			args := "!!python/object/apply:collections.OrderedDict\n- - - algo\n    - td3\n  - - tensorboard_log\n    - " + arg + "\n"
+			if err := os.WriteFile(filepath.Join(dir, "Pendulum-v1", "args.yml"), []byte(args), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			before, err := LoadRun(dir, LoadOptions{SkipBuffer: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Another run's logs (TD3_2) are not this run's.
+			other := filepath.Join(zoo, tc.tbDir, "Pendulum-v1", "TD3_2")
+			os.MkdirAll(other, 0o755)
+			os.WriteFile(filepath.Join(other, filepath.Base(events[0])), ev, 0o644)
+			if r, _ := LoadRun(dir, LoadOptions{SkipBuffer: true}); r.Log.Steps.Count != before.Log.Steps.Count {
+				t.Fatalf("TD3_2's logs read for run 1: %d step records, %d before", r.Log.Steps.Count, before.Log.Steps.Count)
+			}
+			own := filepath.Join(zoo, tc.tbDir, "Pendulum-v1", "TD3_1")
+			os.MkdirAll(own, 0o755)
+			if err := os.WriteFile(filepath.Join(own, filepath.Base(events[0])), ev, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r, err := LoadRun(dir, LoadOptions{SkipBuffer: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Log == nil || r.Log.Steps.Count <= before.Log.Steps.Count || len(r.Log.Steps.Col("losses/qf1_loss").Value) == 0 {
+				t.Fatalf("TensorBoard losses not read: log %+v (before %d step records)", r.Log, before.Log.Steps.Count)
+			}
+		})
+	}
+}
