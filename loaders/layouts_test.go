@@ -214,7 +214,7 @@ func TestCurveFilesFillTheLog(t *testing.T) {
 	}
 	// Episode returns, as RL Zoo reads them: mean, min, max and std (ddof
 	// 0) of each row of results; no per-step mean reward.
-	npz, err := LoadNPZ(filepath.Join(dir, "evaluations.npz"))
+	npz, err := npy.LoadNPZ(filepath.Join(dir, "evaluations.npz"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,8 +50,9 @@ type Run struct {
 	// loadLogs reads the logs once, when LoadRun left them for later.
 	loadLogs func()
 
-	// Layout is where the networks came from: "models" (gen-1) or
-	// "agent_<algo>" (gen-2), "" if none found; "sb3", "cleanrl" or "td3"
+	// Layout is where the networks came from: "models" (gen-1),
+	// "agent_<algo>" (gen-2) or "flat" (an agent's actor.pt, critic1.pt...
+	// at the run folder's root), "" if none found; "sb3", "cleanrl" or "td3"
 	// for other libraries' runs.
 	Layout string
 	// LayoutName is the registered layout that loaded the run ("upstream",
@@ -252,6 +253,9 @@ func (r *Run) loadNetworks() {
 	switch {
 	case isDir(gen1):
 		dir, ext, r.Layout = gen1, ".pth", "models"
+	case len(agents) == 0 && fileExists(filepath.Join(r.Dir, "actor.pt")):
+		// An agent's files saved straight into the folder (agent.save(dir)).
+		dir, ext, r.Layout = r.Dir, ".pt", flatLayout
 	case len(agents) > 0:
 		dir = agents[0]
 		// Prefer the agent directory of the configured algorithm.
@@ -271,7 +275,7 @@ func (r *Run) loadNetworks() {
 		}
 		return
 	}
-	sac := strings.Contains(r.Layout, "sac")
+	sac := r.sacAgent()
 	for _, role := range Roles {
 		p := filepath.Join(dir, string(role)+ext)
 		r.NetPaths[role] = p
@@ -295,6 +299,34 @@ func (r *Run) loadNetworks() {
 		r.Nets[role] = n
 	}
 	r.checkShapes()
+}
+
+// flatLayout is Run.Layout for an agent's files at the run folder's root.
+const flatLayout = "flat"
+
+// agentDir is the folder of an upstream run's networks.
+func (r *Run) agentDir() string {
+	if r.Layout == flatLayout {
+		return r.Dir
+	}
+	return filepath.Join(r.Dir, r.Layout)
+}
+
+// sacAgent says whether the upstream run's networks are a SAC agent's: an
+// agent_sac folder, or, for flat files, a config saying sac, a
+// log_alpha.pt beside them, or an actor with SAC's (mean, log_std) head.
+func (r *Run) sacAgent() bool {
+	if r.Layout != flatLayout {
+		return strings.Contains(r.Layout, "sac")
+	}
+	if r.Config != nil && r.ConfigErr == nil {
+		return strings.EqualFold(r.Config.Algorithm.Type, "sac")
+	}
+	if fileExists(filepath.Join(r.Dir, "log_alpha.pt")) {
+		return true
+	}
+	a, err := LoadNetwork(filepath.Join(r.Dir, "actor.pt"))
+	return err == nil && a.Kind == KindSACActor
 }
 
 // checkShapes verifies that critics take the actor's observation and

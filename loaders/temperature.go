@@ -6,7 +6,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/rleval/rleval/loaders/internal/pickle"
 	"github.com/rleval/rleval/loaders/internal/torchzip"
@@ -59,7 +58,7 @@ func oneValue(path string, v pickle.Value, key string) (float64, bool, error) {
 // (a bare tensor) and the config's algorithm.target_entropy. A missing
 // file leaves alpha unknown; a broken one is an error.
 func (r *Run) loadUpstreamTemperature() {
-	if !strings.Contains(r.Layout, "sac") {
+	if !r.sacAgent() {
 		return
 	}
 	t := newTemperature()
@@ -69,7 +68,7 @@ func (r *Run) loadUpstreamTemperature() {
 		t.TargetEntropy = autoTargetEntropy(a.ActDim)
 	}
 	r.Temperature = t
-	p := filepath.Join(r.Dir, r.Layout, "log_alpha.pt")
+	p := filepath.Join(r.agentDir(), "log_alpha.pt")
 	if _, err := os.Stat(p); err != nil {
 		return
 	}
