@@ -26,7 +26,10 @@ type Inspection struct {
 	// snapshots saved along training (run --checkpoint N evaluates one).
 	Library     string             `json:"library,omitempty"`
 	Checkpoints []loaders.Snapshot `json:"checkpoints,omitempty"`
-	Run         *loaders.Run       `json:"-"`
+	// NotSaved are the absent files the library never saves or saves only
+	// when asked: notes, not errors.
+	NotSaved []string     `json:"not_saved,omitempty"`
+	Run      *loaders.Run `json:"-"`
 }
 
 // ConfigView holds the config fields the notebook prints. A number the run
@@ -142,6 +145,7 @@ func Inspect(r *loaders.Run) *Inspection {
 	for _, err := range r.Problems() {
 		in.Errors = append(in.Errors, err.Error())
 	}
+	in.NotSaved = r.NotSaved()
 	return in
 }
 
@@ -213,6 +217,12 @@ func (in *Inspection) WriteText(w io.Writer, withGraph bool) {
 			p(", full (ring, next write at %d)", b.Index)
 		}
 		p("\n")
+	}
+	if len(in.NotSaved) > 0 {
+		p("\nNot saved by %s (not a problem):\n", in.Library)
+		for _, n := range in.NotSaved {
+			p("  %s\n", n)
+		}
 	}
 	if len(in.Errors) > 0 {
 		p("\nProblems:\n")

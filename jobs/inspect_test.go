@@ -35,6 +35,15 @@ func TestInspectShowsWhatAnRLZooRunSays(t *testing.T) {
 		Inspect(r).WriteText(&b, false)
 		return b.String()
 	}
+	r, err := loaders.LoadRun(filepath.Join(testdata, "layouts", "logs", "ddpg", "Pendulum-v1_1"), loaders.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	Inspect(r).WriteText(&b, false)
+	if out := b.String(); !strings.Contains(out, "Not saved by stable-baselines3") || !strings.Contains(out, "replay_buffer.pkl") || strings.Contains(out, "Problems:") {
+		t.Errorf("inspect of an RL Zoo run without a buffer: want it noted as not saved, not as a problem:\n%s", out)
+	}
 	out := text(src)
 	if strings.Contains(out, "Evaluation frequency") || strings.Contains(out, "Log frequency") || !strings.Contains(out, "Train start step: 100") {
 		t.Errorf("inspect of an RL Zoo run without eval_freq:\n%s", out)
