@@ -555,40 +555,21 @@ func TestUpstreamTemperature(t *testing.T) {
 // A 2020 Stable-Baselines3 zip: no version member, and the temperature in
 // tensors.pth, the name pytorch_variables.pth had then.
 func TestSB3Zip2020TensorsPth(t *testing.T) {
-	src := fixture.Path(t, "layouts", "logs", "sac", "Pendulum-v1_1", "Pendulum-v1.zip")
-	zr, err := zip.OpenReader(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
 	renamed := false
-	for _, f := range zr.File {
-		name := f.Name
+	b := rewriteZip(t, fixture.Path(t, "layouts", "logs", "sac", "Pendulum-v1_1", "Pendulum-v1.zip"), func(name string, b []byte) (string, []byte) {
 		switch name {
 		case "_stable_baselines3_version", "system_info.txt":
-			continue
+			return "", nil
 		case "pytorch_variables.pth":
-			name, renamed = "tensors.pth", true
+			renamed = true
+			return "tensors.pth", b
 		}
-		r, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		w, err := zw.Create(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := io.Copy(w, r); err != nil {
-			t.Fatal(err)
-		}
-		r.Close()
+		return name, b
+	})
+	if !renamed {
+		t.Fatal("the fixture has no pytorch_variables.pth")
 	}
-	if err := zw.Close(); err != nil || !renamed {
-		t.Fatalf("rewrite: %v (renamed %v)", err, renamed)
-	}
-	m, err := ReadSB3Zip("old.zip", bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	m, err := ReadSB3Zip("old.zip", bytes.NewReader(b), int64(len(b)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -633,40 +614,19 @@ func TestLogAlphaInADict(t *testing.T) {
 // as a numpy float32, which data holds only pickled: it is −dim(A), as
 // the library computed it.
 func TestSB3AutoTargetEntropy(t *testing.T) {
-	src := fixture.Path(t, "layouts", "logs", "tqc", "Pendulum-v1_1", "Pendulum-v1.zip")
-	zr, err := zip.OpenReader(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
 	replaced := false
-	for _, f := range zr.File {
-		r, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(r)
-		r.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if f.Name == "data" {
+	b := rewriteZip(t, fixture.Path(t, "layouts", "logs", "tqc", "Pendulum-v1_1", "Pendulum-v1.zip"), func(name string, b []byte) (string, []byte) {
+		if name == "data" {
 			old := []byte(`"target_entropy": -1.0`)
 			replaced = bytes.Contains(b, old)
 			b = bytes.Replace(b, old, []byte(`"target_entropy": {":type:": "<class 'numpy.float32'>", ":serialized:": "gAWVAAAA"}`), 1)
 		}
-		w, err := zw.Create(f.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write(b)
+		return name, b
+	})
+	if !replaced {
+		t.Fatal("the fixture's data has no target_entropy -1.0")
 	}
-	if err := zw.Close(); err != nil || !replaced {
-		t.Fatalf("rewrite: %v (target_entropy replaced %v)", err, replaced)
-	}
-	m, err := ReadSB3Zip("tqc.zip", bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	m, err := ReadSB3Zip("tqc.zip", bytes.NewReader(b), int64(len(b)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -728,4 +688,44 @@ func TestSB3TensorBoardLogsAreRead(t *testing.T) {
 			}
 		})
 	}
+}
+
+// rewriteZip copies the zip at src member by member through edit, which
+// returns each member's new name and content ("" drops the member), and
+// returns the new zip.
+func rewriteZip(t *testing.T, src string, edit func(name string, b []byte) (string, []byte)) []byte {
+	t.Helper()
+	zr, err := zip.OpenReader(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, f := range zr.File {
+		r, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(r)
+		r.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		name, b := edit(f.Name, b)
+		if name == "" {
+			continue
+		}
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
