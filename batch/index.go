@@ -70,7 +70,9 @@ func WriteIndex(path string, res *BatchResult, groups *Groups) error {
 		runs.Rows = append(runs.Rows, []string{s.Name, s.Library, groupOf[s.Out], s.Date, s.Status, numCell(s.FinalRewardSum), numCell(s.BestRewardSum),
 			numCell(s.MeanQPolicy), numCell(s.ValueBias), numCell(float64(s.BufferSize)), numCell(s.L2Total), numCell(s.Seconds), s.Error})
 		link := ""
-		if s.Status != jobs.StatusFailed && s.Out != "" {
+		// A failed run still has its report when only a file or an analysis
+		// failed: link it where it was written.
+		if s.Out != "" && (s.Status != jobs.StatusFailed || reportWritten(filepath.Join(filepath.Dir(path), s.Out))) {
 			link = relURL(s.Out) + "/" + ReportFileName
 		}
 		runs.Links = append(runs.Links, []string{link})
@@ -363,4 +365,10 @@ func numCell(v float64) string {
 		return ""
 	}
 	return strconv.FormatFloat(v, 'g', 6, 64)
+}
+
+// reportWritten says whether the run output folder out holds its report.
+func reportWritten(out string) bool {
+	st, err := os.Stat(filepath.Join(out, ReportFileName))
+	return err == nil && st.Mode().IsRegular()
 }

@@ -148,3 +148,30 @@ func TestRunWithACorruptBufferExits1NamingIt(t *testing.T) {
 		t.Errorf("no Q map beside a corrupt buffer: %v", err)
 	}
 }
+
+// TestBatchWithACorruptBufferExits3AndLinksTheReport: in a batch, the run
+// with a corrupt buffer fails (exit 3), an RL Zoo run without one is ok,
+// and the index still links the failed run's report, which was written.
+func TestBatchWithACorruptBufferExits3AndLinksTheReport(t *testing.T) {
+	bad := copyFixture(t, fixture.Path(t, "runs", "2026-02-14_13-38-10_pendulum-v1"))
+	p := filepath.Join(bad, "data", "replay_buffer.pth")
+	if err := os.WriteFile(p, []byte("PK\x03\x04 not a buffer"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	good := copyFixture(t, fixture.Path(t, "layouts", "logs", "sac", "Pendulum-v1_1"), "replay_buffer.pkl")
+	out := t.TempDir()
+	code, stdout, stderr := cli(t, "run", "-q", "--device", "cpu", "--grid", "8", "--line", "8", "--out", out, good, bad)
+	if code != exitSomeFailed {
+		t.Fatalf("exit %d, want 3:\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "1 ok") || !strings.Contains(stdout, "1 failed") || !strings.Contains(stdout, "replay_buffer.pth") {
+		t.Errorf("batch output:\n%s", stdout)
+	}
+	index, err := os.ReadFile(filepath.Join(out, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(index), filepath.Base(bad)+"/report.html") {
+		t.Errorf("the index does not link the failed run's report")
+	}
+}
