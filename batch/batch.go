@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -374,12 +373,7 @@ func fillRow(s *jobs.RunSummary, rd RunDir) {
 
 // failedRow is the row of a run that produced no summary.
 func failedRow(rd RunDir, err error, secs float64) *jobs.RunSummary {
-	nan := math.NaN()
-	s := &jobs.RunSummary{
-		Status: jobs.StatusFailed, Error: err.Error(),
-		FinalRewardSum: nan, BestRewardSum: nan, MeanQPolicy: nan, L2Total: nan, ValueBias: nan,
-		Seconds: secs, Finished: time.Now().UTC(),
-	}
+	s := &jobs.RunSummary{Status: jobs.StatusFailed, Error: err.Error(), Seconds: secs, Finished: time.Now().UTC()}
 	fillRow(s, rd)
 	return s
 }

@@ -252,7 +252,7 @@ func TestSummaryCSVMatchesJSON(t *testing.T) {
 		if c[0] != r.Name || c[1] != r.Date || c[2] != r.Status || c[3] != r.Error || c[7] != strconv.Itoa(r.BufferSize) {
 			t.Errorf("row %d: csv %q vs json %+v", i, c, r)
 		}
-		for j, v := range []float64{r.FinalRewardSum, r.BestRewardSum, r.MeanQPolicy, 0, r.L2Total, r.Seconds} {
+		for j, v := range []float64{jobs.MetricFinalRewardSum.Get(&r), jobs.MetricBestRewardSum.Get(&r), jobs.MetricMeanQPolicy.Get(&r), 0, jobs.MetricL2Total.Get(&r), r.Seconds} {
 			if j == 3 {
 				continue
 			}
@@ -261,10 +261,11 @@ func TestSummaryCSVMatchesJSON(t *testing.T) {
 			}
 			sawNaN = sawNaN || math.IsNaN(v)
 		}
-		if !same(num(c[12]), r.ValueBias) {
-			t.Errorf("row %d value_bias: csv %q vs json %v", i, c[12], r.ValueBias)
+		bias := jobs.MetricValueBias.Get(&r)
+		if !same(num(c[12]), bias) {
+			t.Errorf("row %d value_bias: csv %q vs json %v", i, c[12], bias)
 		}
-		sawBias = sawBias || !math.IsNaN(r.ValueBias)
+		sawBias = sawBias || !math.IsNaN(bias)
 	}
 	if !sawBias {
 		t.Fatal("fixture has no value bias; the test would not pin its column")

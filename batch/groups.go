@@ -29,25 +29,25 @@ const (
 // groupsVersion is the groups.json format version.
 const groupsVersion = 1
 
-// Metrics lists the per-run numbers groups can be compared by, for
-// GroupOptions.Metric; the first is the default.
-var Metrics = []string{"final_reward_sum", "best_reward_sum", "mean_q_policy", "l2_total", "value_bias"}
-
-// metricOf returns the getter of a metric name.
-func metricOf(name string) (func(*jobs.RunSummary) float64, error) {
-	switch name {
-	case "", "final_reward_sum":
-		return func(s *jobs.RunSummary) float64 { return s.FinalRewardSum }, nil
-	case "best_reward_sum":
-		return func(s *jobs.RunSummary) float64 { return s.BestRewardSum }, nil
-	case "mean_q_policy":
-		return func(s *jobs.RunSummary) float64 { return s.MeanQPolicy }, nil
-	case "l2_total":
-		return func(s *jobs.RunSummary) float64 { return s.L2Total }, nil
-	case "value_bias":
-		return func(s *jobs.RunSummary) float64 { return s.ValueBias }, nil
+// MetricNames lists the per-run numbers groups can be compared by
+// (jobs.Metrics), for GroupOptions.Metric; the first is the default.
+func MetricNames() []string {
+	var names []string
+	for _, m := range jobs.Metrics() {
+		names = append(names, m.Name)
 	}
-	return nil, fmt.Errorf("unknown metric %q (want one of %s): %w", name, strings.Join(Metrics, ", "), jobs.ErrUsage)
+	return names
+}
+
+// metricOf returns the metric called name ("" is the default).
+func metricOf(name string) (jobs.Metric, error) {
+	if name == "" {
+		return jobs.Metrics()[0], nil
+	}
+	if m, ok := jobs.MetricByName(name); ok {
+		return m, nil
+	}
+	return jobs.Metric{}, fmt.Errorf("unknown metric %q (want one of %s): %w", name, strings.Join(MetricNames(), ", "), jobs.ErrUsage)
 }
 
 // GroupOptions configure how runs are grouped and compared.
@@ -294,11 +294,8 @@ func ComputeGroups(res *BatchResult, opt GroupOptions) (*Groups, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &Groups{Version: groupsVersion, Metric: opt.Metric, Seed: opt.Bootstrap.Seed, Level: opt.Bootstrap.Level,
+	g := &Groups{Version: groupsVersion, Metric: metric.Name, Seed: opt.Bootstrap.Seed, Level: opt.Bootstrap.Level,
 		Reps: opt.Bootstrap.Reps, CurveReps: opt.CurveReps, PairReps: opt.PairReps, Groups: []Group{}}
-	if g.Metric == "" {
-		g.Metric = Metrics[0]
-	}
 	if g.Level <= 0 || g.Level >= 1 {
 		g.Level = 0.95
 	}
@@ -336,7 +333,7 @@ func ComputeGroups(res *BatchResult, opt GroupOptions) (*Groups, error) {
 	// Score range: the option, or the scores' own.
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, s := range rows {
-		if v := metric(s); !math.IsNaN(v) && !math.IsInf(v, 0) {
+		if v := metric.Get(s); !math.IsNaN(v) && !math.IsInf(v, 0) {
 			lo, hi = min(lo, v), max(hi, v)
 		}
 	}
@@ -363,7 +360,7 @@ func ComputeGroups(res *BatchResult, opt GroupOptions) (*Groups, error) {
 			s := rows[r]
 			gr.Runs = append(gr.Runs, s.Name)
 			gr.Outs = append(gr.Outs, s.Out)
-			v := metric(s)
+			v := metric.Get(s)
 			gr.Scores = append(gr.Scores, jsonnum.Float(v))
 			if !math.IsNaN(v) && !math.IsInf(v, 0) {
 				scores[i] = append(scores[i], v)
@@ -407,7 +404,7 @@ func groupStats(gr *Group, scores []float64, rows []*jobs.RunSummary, members []
 	var steps, values [][]float64
 	for _, r := range members {
 		s := rows[r]
-		if v := s.ValueBias; !math.IsNaN(v) && !math.IsInf(v, 0) {
+		if v := jobs.MetricValueBias.Get(s); !math.IsNaN(v) && !math.IsInf(v, 0) {
 			bias = append(bias, v)
 		}
 		if n := min(len(s.CurveStep), len(s.CurveValue)); n > 0 {

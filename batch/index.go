@@ -24,8 +24,15 @@ const IndexFileName = "index.html"
 // run's output folder.
 const ReportFileName = "report.html"
 
-// indexColumns are the runs table's columns, after the run's name.
-var indexColumns = []string{"run", "library", "group", "date", "status", "final reward_sum", "best reward_sum", "mean Q(s,π(s))", "value bias", "buffer size", "‖actor−target‖₂", "seconds", "error"}
+// indexColumns returns the runs table's columns: the run, its metrics
+// (jobs.Metrics) and its other facts.
+func indexColumns() []string {
+	cols := []string{"run", "library", "group", "date", "status"}
+	for _, m := range jobs.Metrics() {
+		cols = append(cols, m.Heading())
+	}
+	return append(cols, "buffer size", "seconds", "error")
+}
 
 // thumbSide is the small multiples' thumbnail size in pixels: enough to
 // see a policy's switching curve, small enough that 500 runs' thumbnails
@@ -63,12 +70,15 @@ func WriteIndex(path string, res *BatchResult, groups *Groups) error {
 			return err
 		}
 	}
-	runs := plotting.Table{Header: indexColumns, Sortable: true}
+	runs := plotting.Table{Header: indexColumns(), Sortable: true}
 	var curves []plotting.Series
 	for i := range res.Runs {
 		s := &res.Runs[i]
-		runs.Rows = append(runs.Rows, []string{s.Name, s.Library, groupOf[s.Out], s.Date, s.Status, numCell(s.FinalRewardSum), numCell(s.BestRewardSum),
-			numCell(s.MeanQPolicy), numCell(s.ValueBias), numCell(float64(s.BufferSize)), numCell(s.L2Total), numCell(s.Seconds), s.Error})
+		row := []string{s.Name, s.Library, groupOf[s.Out], s.Date, s.Status}
+		for _, m := range jobs.Metrics() {
+			row = append(row, numCell(m.Get(s)))
+		}
+		runs.Rows = append(runs.Rows, append(row, numCell(float64(s.BufferSize)), numCell(s.Seconds), s.Error))
 		link := ""
 		if s.Status != jobs.StatusFailed && s.Out != "" {
 			link = relURL(s.Out) + "/" + ReportFileName

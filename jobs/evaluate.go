@@ -84,8 +84,7 @@ func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSumm
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
-	sum := &RunSummary{Name: filepath.Base(filepath.Clean(runDir)), Dir: runDir, Out: outDir,
-		FinalRewardSum: math.NaN(), BestRewardSum: math.NaN(), MeanQPolicy: math.NaN(), L2Total: math.NaN(), ValueBias: math.NaN()}
+	sum := &RunSummary{Name: filepath.Base(filepath.Clean(runDir)), Dir: runDir, Out: outDir}
 	load := opt.Load
 	load.LogsLater = true
 	r, err := loaders.LoadRun(runDir, load)

@@ -21,7 +21,7 @@ type groupFlags struct {
 
 func (g *groupFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.groupBy, "group-by", "", "group runs by these config `KEY,...` (dotted, e.g. algorithm.actor.optimizer.lr); default: runs whose configs differ only by seed, names, dates and paths")
-	fs.StringVar(&g.metric, "metric", "", "per-run score the groups are compared by: "+strings.Join(batch.Metrics, ", ")+" (default: the last evaluation's reward_sum)")
+	fs.StringVar(&g.metric, "metric", "", "per-run score the groups are compared by: "+strings.Join(batch.MetricNames(), ", ")+" (default: the last evaluation's reward_sum)")
 	fs.StringVar(&g.scoreRange, "score-range", "", "normalise scores by `LO,HI` for the optimality gap (default: the scores' own range)")
 	fs.IntVar(&g.reps, "reps", stats.DefaultReps, "bootstrap replicates of each group's aggregates")
 	fs.IntVar(&g.curveReps, "curve-reps", 5000, "bootstrap replicates of each point of the IQM curves and performance profiles")
