@@ -433,8 +433,8 @@ func TestFormatsKeepThreeSignificantDigits(t *testing.T) {
 
 // worker.Remote is the backend the optional interfaces exist for.
 var (
-	_ TransferStats = (*worker.Remote)(nil)
-	_ DeviceInfoer  = (*worker.Remote)(nil)
+	_ TransferStats      = (*worker.Remote)(nil)
+	_ graph.DeviceInfoer = (*worker.Remote)(nil)
 )
 
 func TestBLASOfStripsDeviceAndWorkers(t *testing.T) {

@@ -270,8 +270,8 @@ func (s *wireServer) stacked(d *wireDec) (func(*wireEnc), error) {
 	if err != nil {
 		return nil, err
 	}
-	t := DeviceTiming{Compute: time.Since(start)}
-	if lt, ok := s.b.(wireLastTimer); ok {
+	t := graph.DeviceTiming{Compute: time.Since(start)}
+	if lt, ok := s.b.(graph.Timer); ok {
 		if _, own := s.b.(graph.Stacked); own {
 			t = lt.LastTiming()
 		}

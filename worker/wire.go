@@ -94,38 +94,6 @@ func (o wireOp) String() string {
 	return fmt.Sprintf("op(0x%02x)", uint8(o))
 }
 
-// DeviceInfo describes the device behind a wire server, as reported in the
-// hello reply.
-type DeviceInfo struct {
-	// Name is the device's name, e.g. "NVIDIA H100 80GB HBM3".
-	Name string
-	// TotalMem and FreeMem are the device memory in bytes at hello; 0 when
-	// unknown (a CPU server), in which case Remote chunks only by frame size.
-	TotalMem, FreeMem int64
-	// DriverVersion is the CUDA driver API version, e.g. 12020 for 12.2; 0
-	// for a CPU server.
-	DriverVersion int
-	// ComputeCapability is major*10+minor, e.g. 90 for an H100; 0 if unknown.
-	ComputeCapability int
-}
-
-// DeviceTiming splits the time a worker spent on one request.
-type DeviceTiming struct {
-	// HostToDevice is the time copying inputs to the device.
-	HostToDevice time.Duration
-	// Compute is the time running the network, kernels synchronised.
-	Compute time.Duration
-	// DeviceToHost is the time copying outputs back.
-	DeviceToHost time.Duration
-}
-
-// The optional methods Serve uses when the graph.Backend it serves has them.
-type (
-	wireDeviceInfoer interface{ DeviceInfo() DeviceInfo }
-	wireLastTimer    interface{ LastTiming() DeviceTiming }
-	wireForgetter    interface{ Forget(*loaders.Network) }
-)
-
 // wireErrFrame is an error a worker sent back for one request; the stream stays
 // usable after it.
 type wireErrFrame struct{ msg string }
@@ -196,7 +164,7 @@ func (e *wireEnc) floats(f []float32) {
 	e.b = append(e.b, make([]byte, 4*len(f))...)
 	wirePutFloats(e.b[off:], f)
 }
-func (e *wireEnc) timing(t DeviceTiming) {
+func (e *wireEnc) timing(t graph.DeviceTiming) {
 	e.u64(uint64(t.HostToDevice))
 	e.u64(uint64(t.Compute))
 	e.u64(uint64(t.DeviceToHost))
@@ -299,8 +267,8 @@ func (d *wireDec) floats(n int, what string) []float32 {
 	return f
 }
 
-func (d *wireDec) timing() DeviceTiming {
-	return DeviceTiming{
+func (d *wireDec) timing() graph.DeviceTiming {
+	return graph.DeviceTiming{
 		HostToDevice: time.Duration(d.u64("host-to-device time")),
 		Compute:      time.Duration(d.u64("compute time")),
 		DeviceToHost: time.Duration(d.u64("device-to-host time")),
@@ -410,12 +378,12 @@ func wireDecodePlan(d *wireDec) (p *graph.Plan, obsDim, actDim int, err error) {
 // Bad requests, backend errors and backend panics are answered with error
 // frames and the loop goes on; only an unreadable stream (a frame over
 // MaxFrameBytes, a truncated frame) or a failed write ends it with an error.
-// If b has a DeviceInfo() DeviceInfo method it answers hello with it; a
-// LastTiming() DeviceTiming method supplies each request's timing (else the
-// whole call counts as compute); a Forget(*loaders.Network) method is called
-// on unload. b must implement graph.PlanAdopter: a load request carries a
-// plan, which b adopts under a handle from graph.PlanNetwork. Serve calls b from the calling goroutine only, so a CUDA
-// backend may lock it to its OS thread.
+// If b is a graph.DeviceInfoer it answers hello with its DeviceInfo; a
+// graph.Timer supplies each request's timing (else the whole call counts as
+// compute); a graph.Forgetter forgets a network on unload. b must
+// implement graph.PlanAdopter: a load request carries a plan, which b
+// adopts under a handle from graph.PlanNetwork. Serve calls b from the
+// calling goroutine only, so a CUDA backend may lock it to its OS thread.
 func Serve(r io.Reader, w io.Writer, b graph.Backend) error {
 	s := &wireServer{b: b, nets: map[uint32]*loaders.Network{}}
 	br := bufio.NewReaderSize(r, 1<<16)
@@ -463,15 +431,13 @@ type wireServer struct {
 	q2   []float32
 }
 
-// forget releases what the backend holds for net (the CUDA device's
-// Forget, or graph.Forgetter's).
-func (s *wireServer) forget(net *loaders.Network) {
-	switch f := s.b.(type) {
-	case wireForgetter:
-		f.Forget(net)
-	case graph.Forgetter:
-		f.Forget(net)
+// forget releases what the backend holds for net, if it holds anything
+// (graph.Forgetter).
+func (s *wireServer) forget(net *loaders.Network) error {
+	if f, ok := s.b.(graph.Forgetter); ok {
+		return f.Forget(net)
 	}
+	return nil
 }
 
 func (s *wireServer) reply(w io.Writer, op wireOp, fill func(*wireEnc)) error {
@@ -550,11 +516,11 @@ func (s *wireServer) handle(op wireOp, p []byte) (rop wireOp, fill func(*wireEnc
 	d := &wireDec{b: p}
 	rop = op | opReply
 	start := time.Now()
-	timing := func() DeviceTiming {
-		if t, ok := s.b.(wireLastTimer); ok {
+	timing := func() graph.DeviceTiming {
+		if t, ok := s.b.(graph.Timer); ok {
 			return t.LastTiming()
 		}
-		return DeviceTiming{Compute: time.Since(start)}
+		return graph.DeviceTiming{Compute: time.Since(start)}
 	}
 	switch op {
 	case opHello:
@@ -565,8 +531,8 @@ func (s *wireServer) handle(op wireOp, p []byte) (rop wireOp, fill func(*wireEnc
 		if v != Version {
 			return 0, nil, fmt.Errorf("hello: client speaks wire version %d, worker %d: rebuild both from the same commit", v, Version)
 		}
-		info := DeviceInfo{Name: s.b.Name()}
-		if di, ok := s.b.(wireDeviceInfoer); ok {
+		info := graph.DeviceInfo{Name: s.b.Name()}
+		if di, ok := s.b.(graph.DeviceInfoer); ok {
 			info = di.DeviceInfo()
 		}
 		return rop, func(e *wireEnc) {
@@ -596,7 +562,9 @@ func (s *wireServer) handle(op wireOp, p []byte) (rop wireOp, fill func(*wireEnc
 			return 0, nil, fmt.Errorf("load %d: %w", id, err)
 		}
 		if old, ok := s.nets[id]; ok {
-			s.forget(old)
+			if err := s.forget(old); err != nil {
+				return 0, nil, fmt.Errorf("load %d: release the network it replaces: %w", id, err)
+			}
 		}
 		s.nets[id] = net
 		return rop, nil, nil
@@ -607,8 +575,10 @@ func (s *wireServer) handle(op wireOp, p []byte) (rop wireOp, fill func(*wireEnc
 			return 0, nil, fmt.Errorf("unload: %w", err)
 		}
 		if net, ok := s.nets[id]; ok {
-			s.forget(net)
 			delete(s.nets, id)
+			if err := s.forget(net); err != nil {
+				return 0, nil, fmt.Errorf("unload %d: %w", id, err)
+			}
 		}
 		return rop, nil, nil
 

@@ -56,7 +56,7 @@ func runBatch(b batch.Batch, ef evalFlags, stdout, stderr io.Writer) error {
 	}
 	b.Options = opt.Fingerprint()
 	if !validDevice(ef.device) {
-		return usagef("--device %q: want one of %s", ef.device, strings.Join(graph.Devices, ", "))
+		return usagef("--device %q: want one of %s", ef.device, strings.Join(graph.Devices(), ", "))
 	}
 	// One backend owns the device for the whole batch; each run gets its own
 	// Engine over it, so loading and plotting of one run overlap the

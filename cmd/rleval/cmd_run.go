@@ -97,7 +97,7 @@ func (f *evalFlags) options(p *progress) (jobs.Options, error) {
 // engine opens the device and wraps it in an Engine.
 func (f *evalFlags) engine(p *progress) (*graph.Engine, error) {
 	if !validDevice(f.device) {
-		return nil, usagef("--device %q: want one of %s", f.device, strings.Join(graph.Devices, ", "))
+		return nil, usagef("--device %q: want one of %s", f.device, strings.Join(graph.Devices(), ", "))
 	}
 	gopt := graph.Options{Workers: f.workers, Chunk: f.chunk, Logf: func(format string, a ...any) {
 		// auto says in one line when it runs on the CPU, even with -q.
@@ -114,7 +114,7 @@ func (f *evalFlags) engine(p *progress) (*graph.Engine, error) {
 }
 
 func validDevice(d string) bool {
-	for _, x := range graph.Devices {
+	for _, x := range graph.Devices() {
 		if d == x {
 			return true
 		}

@@ -39,10 +39,10 @@ import (
 	"strings"
 	"time"
 
-	// The CUDA worker client: it installs graph.OpenCUDA, behind
-	// --device cuda and auto.
 	"github.com/rleval/rleval/batch"
 	"github.com/rleval/rleval/jobs"
+	// The CUDA worker client: it registers the device "cuda", behind
+	// --device cuda and auto.
 	_ "github.com/rleval/rleval/worker"
 )
 
