@@ -102,7 +102,7 @@ func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSumm
 		defer close(logsRead)
 		r.LoadLogs()
 	}()
-	sum.Library, sum.Layout = r.Library, r.LayoutName
+	sum.Library, sum.Layout = r.Library, r.Layout
 	if !r.Started.IsZero() {
 		sum.Date = r.Started.Format("2006-01-02 15:04:05")
 	}

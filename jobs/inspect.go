@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"math"
@@ -101,7 +102,7 @@ func records(t *loaders.Table) RecordsView {
 
 // Inspect describes a loaded run.
 func Inspect(r *loaders.Run) *Inspection {
-	in := &Inspection{Dir: r.Dir, Name: r.Name, Layout: r.Layout, Run: r, Errors: []string{},
+	in := &Inspection{Dir: r.Dir, Name: r.Name, Layout: cmp.Or(r.NetDir, r.Layout), Run: r, Errors: []string{},
 		Library: r.Library, Checkpoints: r.Checkpoints}
 	in.Config = configOf(r.Config)
 	if l := r.Log; l != nil {

@@ -190,6 +190,6 @@ func LoadRun(p string, opt LoadOptions) (*Run, error) {
 	if r.Library == "" {
 		r.Library = l.Library
 	}
-	r.LayoutName = l.Name
+	r.Layout = l.Name
 	return r, nil
 }

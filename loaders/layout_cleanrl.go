@@ -38,7 +38,6 @@ func loadCleanRLRun(dir, _ string, opt LoadOptions) (*Run, error) {
 	sort.Strings(models)
 	path := models[0]
 	r := newRun(dir)
-	r.Layout = "cleanrl"
 	exp := strings.TrimSuffix(filepath.Base(path), ".cleanrl_model")
 	c := DefaultConfig()
 	c.ExperimentName = exp

@@ -50,13 +50,13 @@ type Run struct {
 	// loadLogs reads the logs once, when LoadRun left them for later.
 	loadLogs func()
 
-	// Layout is where the networks came from: "models" (gen-1) or
-	// "agent_<algo>" (gen-2), "" if none found; "sb3", "cleanrl" or "td3"
-	// for other libraries' runs.
-	Layout string
-	// LayoutName is the registered layout that loaded the run ("upstream",
+	// Layout is the registered layout that loaded the run ("upstream",
 	// "sb3", "cleanrl", "td3") and Library the training code that wrote it.
-	LayoutName, Library string
+	Layout, Library string
+	// NetDir is the folder of an upstream run's networks: "models" (gen-1)
+	// or "agent_<algo>" (gen-2); "" when none was found and for other
+	// layouts.
+	NetDir string
 	// ID names the run inside a folder holding several (original TD3's
 	// `<policy>_<env>_<seed>` prefix); "" for a one-run folder.
 	ID string
@@ -97,6 +97,7 @@ func (r *Run) Problems() []error {
 		add(r.NetErrs[role])
 	}
 	add(r.BufferErr)
+	add(r.TemperatureErr)
 	return out
 }
 
@@ -188,7 +189,7 @@ func (r *Run) loadNetworks() {
 	var dir, ext string
 	switch {
 	case isDir(gen1):
-		dir, ext, r.Layout = gen1, ".pth", "models"
+		dir, ext, r.NetDir = gen1, ".pth", "models"
 	case len(agents) > 0:
 		dir = agents[0]
 		// Prefer the agent directory of the configured algorithm.
@@ -200,7 +201,7 @@ func (r *Run) loadNetworks() {
 				}
 			}
 		}
-		ext, r.Layout = ".pt", filepath.Base(dir)
+		ext, r.NetDir = ".pt", filepath.Base(dir)
 	default:
 		for _, role := range Roles {
 			r.NetPaths[role] = filepath.Join(gen1, string(role)+".pth")
@@ -208,7 +209,7 @@ func (r *Run) loadNetworks() {
 		}
 		return
 	}
-	sac := strings.Contains(r.Layout, "sac")
+	sac := strings.Contains(r.NetDir, "sac")
 	for _, role := range Roles {
 		p := filepath.Join(dir, string(role)+ext)
 		r.NetPaths[role] = p

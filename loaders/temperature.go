@@ -59,7 +59,7 @@ func oneValue(path string, v pickle.Value, key string) (float64, bool, error) {
 // (a bare tensor) and the config's algorithm.target_entropy. A missing
 // file leaves alpha unknown; a broken one is an error.
 func (r *Run) loadUpstreamTemperature() {
-	if !strings.Contains(r.Layout, "sac") {
+	if !strings.Contains(r.NetDir, "sac") {
 		return
 	}
 	t := newTemperature()
@@ -67,7 +67,7 @@ func (r *Run) loadUpstreamTemperature() {
 		t.TargetEntropy = *r.Config.Algorithm.TargetEntropy
 	}
 	r.Temperature = t
-	p := filepath.Join(r.Dir, r.Layout, "log_alpha.pt")
+	p := filepath.Join(r.Dir, r.NetDir, "log_alpha.pt")
 	if _, err := os.Stat(p); err != nil {
 		return
 	}
