@@ -3,6 +3,7 @@ package batch
 import (
 	"fmt"
 	"hash/fnv"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -108,26 +109,17 @@ func Discover(root string, exclude ...string) (runs []RunDir, notes []string, er
 	if !fi.IsDir() {
 		return nil, nil, fmt.Errorf("experiments folder %s is not a directory: %w", root, jobs.ErrUsage)
 	}
-	visited := map[string]bool{}
+	w := &discovery{root: root, visited: map[string]bool{}}
 	for _, ex := range exclude {
-		if real, err := filepath.EvalSymlinks(ex); err == nil {
-			if abs, err := filepath.Abs(real); err == nil {
-				visited[abs] = true
-			}
+		if real, err := realDir(ex); err == nil {
+			w.visited[real] = true
 		}
 	}
-	realOf := func(p string) (string, error) {
-		real, err := filepath.EvalSymlinks(p)
-		if err != nil {
-			return "", err
-		}
-		return filepath.Abs(real)
-	}
-	rootReal, err := realOf(root)
+	rootReal, err := realDir(root)
 	if err != nil {
 		return nil, nil, fmt.Errorf("experiments folder %s: %w", root, err)
 	}
-	if visited[rootReal] {
+	if w.visited[rootReal] {
 		return nil, nil, fmt.Errorf("experiments folder %s is the output folder: %w", root, jobs.ErrUsage)
 	}
 	if rs := runsIn(root, ".", filepath.Base(rootReal)); rs != nil {
@@ -139,75 +131,101 @@ func Discover(root string, exclude ...string) (runs []RunDir, notes []string, er
 		assignOutNames(rs)
 		return rs, nil, nil
 	}
-	visited[rootReal] = true
+	w.visited[rootReal] = true
+	if err := w.walk(root, ""); err != nil {
+		return nil, w.notes, err
+	}
+	sort.Slice(w.runs, func(i, j int) bool { return w.runs[i].Rel < w.runs[j].Rel })
+	assignOutNames(w.runs)
+	return w.runs, w.notes, nil
+}
 
-	var walk func(dir, rel string) error
-	walk = func(dir, rel string) error {
-		entries, err := readDir(dir)
-		if err != nil {
-			if rel == "" {
-				return fmt.Errorf("read experiments folder %s: %w", root, err)
-			}
-			notes = append(notes, fmt.Sprintf("skipped %s: %v", dir, err))
-			return nil
+// realDir is p with its symbolic links resolved, absolute: a directory's
+// identity, so that each is visited once.
+func realDir(p string) (string, error) {
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Abs(real)
+}
+
+// discovery is the state of a Discover walk.
+type discovery struct {
+	root    string
+	visited map[string]bool // real directories seen
+	runs    []RunDir
+	notes   []string
+}
+
+// walk looks for runs in dir, reached as rel from the root ("" for the
+// root itself), and below it.
+func (w *discovery) walk(dir, rel string) error {
+	entries, err := readDir(dir)
+	if err != nil {
+		if rel == "" {
+			return fmt.Errorf("read experiments folder %s: %w", w.root, err)
 		}
-		files, dirs := 0, 0
-		defer func() {
-			// A leaf folder of files that no layout recognises: say what
-			// was looked for, once.
-			if rel != "" && files > 0 && dirs == 0 {
-				notes = append(notes, fmt.Sprintf("skipped %s: %v: %s", dir, loaders.ErrNoRun, loaders.LookedFor()))
-			}
-		}()
-		for _, e := range entries {
-			name := e.Name()
-			if strings.HasPrefix(name, ".") {
-				continue
-			}
-			p := filepath.Join(dir, name)
-			if e.Type().IsRegular() {
-				files++
-				continue
-			}
-			dirs++
-			if e.Type()&os.ModeSymlink != 0 {
-				fi, err := os.Stat(p)
-				if err != nil {
-					notes = append(notes, fmt.Sprintf("skipped %s: broken link: %v", p, err))
-					continue
-				}
-				if !fi.IsDir() {
-					continue
-				}
-			} else if !e.IsDir() {
-				continue
-			}
-			real, err := realOf(p)
-			if err != nil {
-				notes = append(notes, fmt.Sprintf("skipped %s: %v", p, err))
-				continue
-			}
-			if visited[real] {
-				continue
-			}
-			visited[real] = true
-			r := path.Join(rel, name)
-			if rs := runsIn(p, r, name); rs != nil {
-				runs = append(runs, rs...)
-				continue
-			}
-			if err := walk(p, r); err != nil {
-				return err
-			}
-		}
+		w.notes = append(w.notes, fmt.Sprintf("skipped %s: %v", dir, err))
 		return nil
 	}
-	if err := walk(root, ""); err != nil {
-		return nil, notes, err
+	files, dirs := 0, 0
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasPrefix(name, ".") {
+			continue
+		}
+		if e.Type().IsRegular() {
+			files++
+			continue
+		}
+		dirs++
+		p := filepath.Join(dir, name)
+		if !w.enter(p, e) {
+			continue
+		}
+		r := path.Join(rel, name)
+		if rs := runsIn(p, r, name); rs != nil {
+			w.runs = append(w.runs, rs...)
+			continue
+		}
+		if err := w.walk(p, r); err != nil {
+			return err
+		}
 	}
-	sort.Slice(runs, func(i, j int) bool { return runs[i].Rel < runs[j].Rel })
-	assignOutNames(runs)
-	return runs, notes, nil
+	// A leaf folder of files that no layout recognises: say what was
+	// looked for, once.
+	if rel != "" && files > 0 && dirs == 0 {
+		w.notes = append(w.notes, fmt.Sprintf("skipped %s: %v: %s", dir, loaders.ErrNoRun, loaders.LookedFor()))
+	}
+	return nil
+}
+
+// enter reports whether the walk goes into entry e at p: a directory, or a
+// link to one, not visited before; what it skips with a reason is noted.
+func (w *discovery) enter(p string, e fs.DirEntry) bool {
+	if e.Type()&os.ModeSymlink != 0 {
+		fi, err := os.Stat(p)
+		if err != nil {
+			w.notes = append(w.notes, fmt.Sprintf("skipped %s: broken link: %v", p, err))
+			return false
+		}
+		if !fi.IsDir() {
+			return false
+		}
+	} else if !e.IsDir() {
+		return false
+	}
+	real, err := realDir(p)
+	if err != nil {
+		w.notes = append(w.notes, fmt.Sprintf("skipped %s: %v", p, err))
+		return false
+	}
+	if w.visited[real] {
+		return false
+	}
+	w.visited[real] = true
+	return true
 }
 
 // assignOutNames gives each run a distinct output folder name, the same

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -180,62 +181,54 @@ func ignoredKey(k string) bool {
 // absent stands for a key a run's config does not have.
 const absent = "(absent)"
 
-// assignGroups groups runs by their configs: by the values of groupBy, or
-// by every key but the ignored ones. It returns the members of each group
-// (indices into configs, groups in name order) with each group's name and
-// key values, and the keys that name them.
-func assignGroups(configs []map[string]string, groupBy []string) (members [][]int, names []string, keys []map[string]string, naming []string) {
-	keyset := map[string]bool{}
+// configValue is c's value of key k, absent when it has none.
+func configValue(c map[string]string, k string) string {
+	if v, ok := c[k]; ok {
+		return v
+	}
+	return absent
+}
+
+// namingKeys are the config keys that name groups: groupBy when given (in
+// the user's order), else every key but the ignored ones whose value
+// differs between runs, sorted.
+func namingKeys(configs []map[string]string, groupBy []string) []string {
 	if len(groupBy) > 0 {
-		for _, k := range groupBy {
-			keyset[k] = true
-		}
-	} else {
-		for _, c := range configs {
-			for k := range c {
-				if !ignoredKey(k) {
-					keyset[k] = true
-				}
+		return groupBy
+	}
+	keyset := map[string]bool{}
+	for _, c := range configs {
+		for k := range c {
+			if !ignoredKey(k) {
+				keyset[k] = true
 			}
 		}
 	}
-	all := slices.Sorted(func(yield func(string) bool) {
-		for k := range keyset {
-			if !yield(k) {
-				return
-			}
-		}
-	})
-	value := func(c map[string]string, k string) string {
-		if v, ok := c[k]; ok {
-			return v
-		}
-		return absent
-	}
-	// The naming keys: those whose value differs between runs (all of
-	// groupBy when given).
-	for _, k := range all {
-		if len(groupBy) > 0 {
-			naming = append(naming, k)
-			continue
-		}
-		first := value(configs[0], k)
+	var naming []string
+	for _, k := range slices.Sorted(maps.Keys(keyset)) {
+		first := configValue(configs[0], k)
 		for _, c := range configs[1:] {
-			if value(c, k) != first {
+			if configValue(c, k) != first {
 				naming = append(naming, k)
 				break
 			}
 		}
 	}
-	if len(groupBy) > 0 {
-		naming = groupBy // in the user's order
-	}
+	return naming
+}
+
+// assignGroups groups runs by their configs: by the values of groupBy, or
+// by every key but the ignored ones. It returns the members of each group
+// (indices into configs, groups in name order) with each group's name and
+// key values, and the keys that name them.
+func assignGroups(configs []map[string]string, groupBy []string) (members [][]int, names []string, keys []map[string]string, naming []string) {
+	naming = namingKeys(configs, groupBy)
 	byName := map[string]int{}
 	for i, c := range configs {
 		parts := make([]string, len(naming))
 		kv := map[string]string{}
 		for j, k := range naming {
-			v := value(c, k)
+			v := configValue(c, k)
 			parts[j] = k + "=" + v
 			kv[k] = v
 		}

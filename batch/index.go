@@ -170,24 +170,18 @@ func groupSections(p *plotting.BatchPage, res *BatchResult, g *Groups, base stri
 // reduces each to thumbSide² cells at once (so 500 runs hold a few MB),
 // and draws them on one colour scale per kind.
 func thumbnails(p *plotting.BatchPage, res *BatchResult, g *Groups, base string) error {
-	type small struct {
-		name, link, value string
-		score             float64
-		maps              [2][]float32 // policy, Q: thumbSide-reduced
-		nx, ny            [2]int
-	}
 	byOut := map[string]*jobs.RunSummary{}
 	for i := range res.Runs {
 		byOut[res.Runs[i].Out] = &res.Runs[i]
 	}
 	polMax := 0.0
 	qLo, qHi := math.Inf(1), math.Inf(-1)
-	var blocks [][]small
+	var blocks [][]thumbRun
 	found := false
 	for _, gr := range g.Groups {
-		var runs []small
+		var runs []thumbRun
 		for i, out := range gr.Outs {
-			s := small{name: gr.Runs[i], score: float64(gr.Scores[i]), value: numCell(float64(gr.Scores[i]))}
+			s := thumbRun{name: gr.Runs[i], score: float64(gr.Scores[i]), value: numCell(float64(gr.Scores[i]))}
 			if r := byOut[out]; r != nil && r.Status != jobs.StatusFailed {
 				s.link = relURL(out) + "/" + ReportFileName
 			}
@@ -216,23 +210,7 @@ func thumbnails(p *plotting.BatchPage, res *BatchResult, g *Groups, base string)
 			}
 			runs = append(runs, s)
 		}
-		// Best first; runs without a score last.
-		slices.SortStableFunc(runs, func(a, b small) int {
-			an, bn := math.IsNaN(a.score), math.IsNaN(b.score)
-			switch {
-			case an && bn:
-				return 0
-			case an:
-				return 1
-			case bn:
-				return -1
-			case a.score > b.score:
-				return -1
-			case a.score < b.score:
-				return 1
-			}
-			return 0
-		})
+		slices.SortStableFunc(runs, bestFirst)
 		blocks = append(blocks, runs)
 	}
 	if !found {
@@ -272,6 +250,33 @@ func thumbnails(p *plotting.BatchPage, res *BatchResult, g *Groups, base string)
 	}
 	p.SheetCols, p.ThumbSide = cols, thumbSide
 	return nil
+}
+
+// thumbRun is one run's thumbnails.
+type thumbRun struct {
+	name, link, value string
+	score             float64
+	maps              [2][]float32 // policy, Q: thumbSide-reduced
+	nx, ny            [2]int
+}
+
+// bestFirst orders thumbnails by score, best first, runs without a score
+// last.
+func bestFirst(a, b thumbRun) int {
+	an, bn := math.IsNaN(a.score), math.IsNaN(b.score)
+	switch {
+	case an && bn:
+		return 0
+	case an:
+		return 1
+	case bn:
+		return -1
+	case a.score > b.score:
+		return -1
+	case a.score < b.score:
+		return 1
+	}
+	return 0
 }
 
 // reduceMap averages an ny × nx map into at most side × side blocks.

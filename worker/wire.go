@@ -513,169 +513,198 @@ func (s *wireServer) handle(op wireOp, p []byte) (rop wireOp, fill func(*wireEnc
 			err = fmt.Errorf("%v request: backend panicked: %v", op, r)
 		}
 	}()
-	d := &wireDec{b: p}
-	rop = op | opReply
+	h, ok := wireHandlers[op]
+	if !ok {
+		return 0, nil, fmt.Errorf("unknown request %v", op)
+	}
+	if fill, err = h(s, &wireDec{b: p}); err != nil {
+		return 0, nil, err
+	}
+	return op | opReply, fill, nil
+}
+
+// wireHandlers are the server's requests, one method each.
+var wireHandlers = map[wireOp]func(*wireServer, *wireDec) (func(*wireEnc), error){
+	opHello: (*wireServer).hello, opLoad: (*wireServer).load, opUnload: (*wireServer).unload,
+	opPolicy: (*wireServer).policy, opQ: (*wireServer).q, opQPolicy: (*wireServer).qpolicy,
+	opStacked: (*wireServer).stackedOp, opClose: (*wireServer).closeOp,
+}
+
+// timing is the split of the request's time since start: the backend's
+// own (graph.Timer), else all of it as compute.
+func (s *wireServer) timing(start time.Time) graph.DeviceTiming {
+	if t, ok := s.b.(graph.Timer); ok {
+		return t.LastTiming()
+	}
+	return graph.DeviceTiming{Compute: time.Since(start)}
+}
+
+// hello checks the client's wire version and answers with the device's description.
+func (s *wireServer) hello(d *wireDec) (func(*wireEnc), error) {
+	v := d.u32("version")
+	if err := d.end(); err != nil {
+		return nil, fmt.Errorf("hello: %w", err)
+	}
+	if v != Version {
+		return nil, fmt.Errorf("hello: client speaks wire version %d, worker %d: rebuild both from the same commit", v, Version)
+	}
+	info := graph.DeviceInfo{Name: s.b.Name()}
+	if di, ok := s.b.(graph.DeviceInfoer); ok {
+		info = di.DeviceInfo()
+	}
+	return func(e *wireEnc) {
+		e.u32(Version)
+		e.str(info.Name)
+		e.u64(uint64(info.TotalMem))
+		e.u64(uint64(info.FreeMem))
+		e.u32(uint32(info.DriverVersion))
+		e.u32(uint32(info.ComputeCapability))
+	}, nil
+}
+
+// load adopts the plan of a network under the client's id, replacing the network it had.
+func (s *wireServer) load(d *wireDec) (func(*wireEnc), error) {
+	id := d.u32("id")
+	if d.err == nil && id == 0 {
+		return nil, errors.New("load: network id 0 is reserved for none")
+	}
+	p, od, ad, err := wireDecodePlan(d)
+	if err != nil {
+		return nil, fmt.Errorf("load %d: %w", id, err)
+	}
+	ad0, ok := s.b.(graph.PlanAdopter)
+	if !ok {
+		return nil, fmt.Errorf("load %d: backend %s evaluates no lowered plans", id, s.b.Name())
+	}
+	net := graph.PlanNetwork(p, od, ad)
+	if err := ad0.Adopt(net, p); err != nil {
+		return nil, fmt.Errorf("load %d: %w", id, err)
+	}
+	if old, ok := s.nets[id]; ok {
+		if err := s.forget(old); err != nil {
+			return nil, fmt.Errorf("load %d: release the network it replaces: %w", id, err)
+		}
+	}
+	s.nets[id] = net
+	return nil, nil
+}
+
+// unload forgets the network of an id.
+func (s *wireServer) unload(d *wireDec) (func(*wireEnc), error) {
+	id := d.u32("id")
+	if err := d.end(); err != nil {
+		return nil, fmt.Errorf("unload: %w", err)
+	}
+	if net, ok := s.nets[id]; ok {
+		delete(s.nets, id)
+		if err := s.forget(net); err != nil {
+			return nil, fmt.Errorf("unload %d: %w", id, err)
+		}
+	}
+	return nil, nil
+}
+
+// policy evaluates an actor on rows of observations.
+func (s *wireServer) policy(d *wireDec) (func(*wireEnc), error) {
+	aid, n := d.u32("actor id"), int(d.u32("rows"))
+	if d.err != nil {
+		return nil, fmt.Errorf("policy: %w", d.err)
+	}
+	actor, err := s.net(aid, "policy", loaders.KindActor, loaders.KindSACActor)
+	if err != nil {
+		return nil, err
+	}
+	if err := wireRows(d, n, actor.ObsDim, "obs"); err != nil {
+		return nil, fmt.Errorf("policy: %w", err)
+	}
+	s.obs = wireGrow(s.obs, n*actor.ObsDim)
+	d.floatsInto(s.obs, "obs")
+	s.act = wireGrow(s.act, n*actor.ActDim)
 	start := time.Now()
-	timing := func() graph.DeviceTiming {
-		if t, ok := s.b.(graph.Timer); ok {
-			return t.LastTiming()
-		}
-		return graph.DeviceTiming{Compute: time.Since(start)}
+	if err := s.b.Policy(actor, s.obs, n, s.act); err != nil {
+		return nil, fmt.Errorf("policy %s: %w", actor.Path, err)
 	}
-	switch op {
-	case opHello:
-		v := d.u32("version")
-		if err := d.end(); err != nil {
-			return 0, nil, fmt.Errorf("hello: %w", err)
-		}
-		if v != Version {
-			return 0, nil, fmt.Errorf("hello: client speaks wire version %d, worker %d: rebuild both from the same commit", v, Version)
-		}
-		info := graph.DeviceInfo{Name: s.b.Name()}
-		if di, ok := s.b.(graph.DeviceInfoer); ok {
-			info = di.DeviceInfo()
-		}
-		return rop, func(e *wireEnc) {
-			e.u32(Version)
-			e.str(info.Name)
-			e.u64(uint64(info.TotalMem))
-			e.u64(uint64(info.FreeMem))
-			e.u32(uint32(info.DriverVersion))
-			e.u32(uint32(info.ComputeCapability))
-		}, nil
+	t := s.timing(start)
+	return func(e *wireEnc) { e.timing(t); e.floats(s.act) }, nil
+}
 
-	case opLoad:
-		id := d.u32("id")
-		if d.err == nil && id == 0 {
-			return 0, nil, errors.New("load: network id 0 is reserved for none")
-		}
-		p, od, ad, err := wireDecodePlan(d)
-		if err != nil {
-			return 0, nil, fmt.Errorf("load %d: %w", id, err)
-		}
-		ad0, ok := s.b.(graph.PlanAdopter)
-		if !ok {
-			return 0, nil, fmt.Errorf("load %d: backend %s evaluates no lowered plans", id, s.b.Name())
-		}
-		net := graph.PlanNetwork(p, od, ad)
-		if err := ad0.Adopt(net, p); err != nil {
-			return 0, nil, fmt.Errorf("load %d: %w", id, err)
-		}
-		if old, ok := s.nets[id]; ok {
-			if err := s.forget(old); err != nil {
-				return 0, nil, fmt.Errorf("load %d: release the network it replaces: %w", id, err)
-			}
-		}
-		s.nets[id] = net
-		return rop, nil, nil
-
-	case opUnload:
-		id := d.u32("id")
-		if err := d.end(); err != nil {
-			return 0, nil, fmt.Errorf("unload: %w", err)
-		}
-		if net, ok := s.nets[id]; ok {
-			delete(s.nets, id)
-			if err := s.forget(net); err != nil {
-				return 0, nil, fmt.Errorf("unload %d: %w", id, err)
-			}
-		}
-		return rop, nil, nil
-
-	case opPolicy:
-		aid, n := d.u32("actor id"), int(d.u32("rows"))
-		if d.err != nil {
-			return 0, nil, fmt.Errorf("policy: %w", d.err)
-		}
-		actor, err := s.net(aid, "policy", loaders.KindActor, loaders.KindSACActor)
-		if err != nil {
-			return 0, nil, err
-		}
-		if err := wireRows(d, n, actor.ObsDim, "obs"); err != nil {
-			return 0, nil, fmt.Errorf("policy: %w", err)
-		}
-		s.obs = wireGrow(s.obs, n*actor.ObsDim)
-		d.floatsInto(s.obs, "obs")
-		s.act = wireGrow(s.act, n*actor.ActDim)
-		start = time.Now()
-		if err := s.b.Policy(actor, s.obs, n, s.act); err != nil {
-			return 0, nil, fmt.Errorf("policy %s: %w", actor.Path, err)
-		}
-		t := timing()
-		return rop, func(e *wireEnc) { e.timing(t); e.floats(s.act) }, nil
-
-	case opQ:
-		id1, id2, n := d.u32("critic 1 id"), d.u32("critic 2 id"), int(d.u32("rows"))
-		if d.err != nil {
-			return 0, nil, fmt.Errorf("q: %w", d.err)
-		}
-		c1, c2, err := s.critics("q", id1, id2)
-		if err != nil {
-			return 0, nil, err
-		}
-		if c2 != nil && (c2.ObsDim != c1.ObsDim || c2.ActDim != c1.ActDim) {
-			return 0, nil, fmt.Errorf("q: critics %s and %s take different inputs", c1.Path, c2.Path)
-		}
-		if err := wireRows(d, n, c1.ObsDim+c1.ActDim, "obs+act"); err != nil {
-			return 0, nil, fmt.Errorf("q: %w", err)
-		}
-		s.obs = wireGrow(s.obs, n*c1.ObsDim)
-		s.act = wireGrow(s.act, n*c1.ActDim)
-		d.floatsInto(s.obs, "obs")
-		d.floatsInto(s.act, "act")
-		q2 := s.qOut(n, c2)
-		start = time.Now()
-		if err := s.b.Q(c1, c2, s.obs, s.act, n, s.q1, q2); err != nil {
-			return 0, nil, fmt.Errorf("q %s: %w", c1.Path, err)
-		}
-		t := timing()
-		return rop, func(e *wireEnc) { e.timing(t); e.floats(s.q1); e.floats(q2) }, nil
-
-	case opQPolicy:
-		aid, id1, id2, n := d.u32("actor id"), d.u32("critic 1 id"), d.u32("critic 2 id"), int(d.u32("rows"))
-		if d.err != nil {
-			return 0, nil, fmt.Errorf("qpolicy: %w", d.err)
-		}
-		actor, err := s.net(aid, "qpolicy", loaders.KindActor, loaders.KindSACActor)
-		if err != nil {
-			return 0, nil, err
-		}
-		c1, c2, err := s.critics("qpolicy", id1, id2)
-		if err != nil {
-			return 0, nil, err
-		}
-		for _, c := range []*loaders.Network{c1, c2} {
-			if c != nil && (c.ObsDim != actor.ObsDim || c.ActDim != actor.ActDim) {
-				return 0, nil, fmt.Errorf("qpolicy: critic %s takes %d+%d inputs, actor %s has %d obs and %d actions",
-					c.Path, c.ObsDim, c.ActDim, actor.Path, actor.ObsDim, actor.ActDim)
-			}
-		}
-		if err := wireRows(d, n, actor.ObsDim, "obs"); err != nil {
-			return 0, nil, fmt.Errorf("qpolicy: %w", err)
-		}
-		s.obs = wireGrow(s.obs, n*actor.ObsDim)
-		d.floatsInto(s.obs, "obs")
-		s.act = wireGrow(s.act, n*actor.ActDim)
-		q2 := s.qOut(n, c2)
-		start = time.Now()
-		if err := s.b.QPolicy(actor, c1, c2, s.obs, n, s.act, s.q1, q2); err != nil {
-			return 0, nil, fmt.Errorf("qpolicy %s: %w", actor.Path, err)
-		}
-		t := timing()
-		return rop, func(e *wireEnc) { e.timing(t); e.floats(s.act); e.floats(s.q1); e.floats(q2) }, nil
-
-	case opStacked:
-		fill, err := s.stacked(d)
-		if err != nil {
-			return 0, nil, fmt.Errorf("stacked: %w", err)
-		}
-		return rop, fill, nil
-
-	case opClose:
-		if err := d.end(); err != nil {
-			return 0, nil, fmt.Errorf("close: %w", err)
-		}
-		return rop, nil, nil
+// q evaluates one or two critics on rows of (observation, action).
+func (s *wireServer) q(d *wireDec) (func(*wireEnc), error) {
+	id1, id2, n := d.u32("critic 1 id"), d.u32("critic 2 id"), int(d.u32("rows"))
+	if d.err != nil {
+		return nil, fmt.Errorf("q: %w", d.err)
 	}
-	return 0, nil, fmt.Errorf("unknown request %v", op)
+	c1, c2, err := s.critics("q", id1, id2)
+	if err != nil {
+		return nil, err
+	}
+	if c2 != nil && (c2.ObsDim != c1.ObsDim || c2.ActDim != c1.ActDim) {
+		return nil, fmt.Errorf("q: critics %s and %s take different inputs", c1.Path, c2.Path)
+	}
+	if err := wireRows(d, n, c1.ObsDim+c1.ActDim, "obs+act"); err != nil {
+		return nil, fmt.Errorf("q: %w", err)
+	}
+	s.obs = wireGrow(s.obs, n*c1.ObsDim)
+	s.act = wireGrow(s.act, n*c1.ActDim)
+	d.floatsInto(s.obs, "obs")
+	d.floatsInto(s.act, "act")
+	q2 := s.qOut(n, c2)
+	start := time.Now()
+	if err := s.b.Q(c1, c2, s.obs, s.act, n, s.q1, q2); err != nil {
+		return nil, fmt.Errorf("q %s: %w", c1.Path, err)
+	}
+	t := s.timing(start)
+	return func(e *wireEnc) { e.timing(t); e.floats(s.q1); e.floats(q2) }, nil
+}
+
+// qpolicy evaluates an actor and its critics at (obs, π(obs)).
+func (s *wireServer) qpolicy(d *wireDec) (func(*wireEnc), error) {
+	aid, id1, id2, n := d.u32("actor id"), d.u32("critic 1 id"), d.u32("critic 2 id"), int(d.u32("rows"))
+	if d.err != nil {
+		return nil, fmt.Errorf("qpolicy: %w", d.err)
+	}
+	actor, err := s.net(aid, "qpolicy", loaders.KindActor, loaders.KindSACActor)
+	if err != nil {
+		return nil, err
+	}
+	c1, c2, err := s.critics("qpolicy", id1, id2)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range []*loaders.Network{c1, c2} {
+		if c != nil && (c.ObsDim != actor.ObsDim || c.ActDim != actor.ActDim) {
+			return nil, fmt.Errorf("qpolicy: critic %s takes %d+%d inputs, actor %s has %d obs and %d actions",
+				c.Path, c.ObsDim, c.ActDim, actor.Path, actor.ObsDim, actor.ActDim)
+		}
+	}
+	if err := wireRows(d, n, actor.ObsDim, "obs"); err != nil {
+		return nil, fmt.Errorf("qpolicy: %w", err)
+	}
+	s.obs = wireGrow(s.obs, n*actor.ObsDim)
+	d.floatsInto(s.obs, "obs")
+	s.act = wireGrow(s.act, n*actor.ActDim)
+	q2 := s.qOut(n, c2)
+	start := time.Now()
+	if err := s.b.QPolicy(actor, c1, c2, s.obs, n, s.act, s.q1, q2); err != nil {
+		return nil, fmt.Errorf("qpolicy %s: %w", actor.Path, err)
+	}
+	t := s.timing(start)
+	return func(e *wireEnc) { e.timing(t); e.floats(s.act); e.floats(s.q1); e.floats(q2) }, nil
+}
+
+// stackedOp evaluates several runs' networks at once (stacked).
+func (s *wireServer) stackedOp(d *wireDec) (func(*wireEnc), error) {
+	fill, err := s.stacked(d)
+	if err != nil {
+		return nil, fmt.Errorf("stacked: %w", err)
+	}
+	return fill, nil
+}
+
+// closeOp acknowledges the client's goodbye.
+func (s *wireServer) closeOp(d *wireDec) (func(*wireEnc), error) {
+	if err := d.end(); err != nil {
+		return nil, fmt.Errorf("close: %w", err)
+	}
+	return nil, nil
 }
