@@ -45,6 +45,9 @@ type Batch struct {
 	Match string
 	// Force re-evaluates runs whose manifest says they are up to date.
 	Force bool
+	// FollowLinks follows symbolic links out of Root (--follow-links);
+	// by default discovery stays under Root.
+	FollowLinks bool
 	// Options identifies the rleval output version and the options that
 	// change outputs; a run evaluated with other Options is redone.
 	Options string
@@ -140,13 +143,14 @@ func (b *Batch) selectRuns(res *BatchResult) ([]RunDir, error) {
 	if b.Out == "" {
 		return nil, fmt.Errorf("batch: no output folder (--out): %w", jobs.ErrUsage)
 	}
-	if err := os.MkdirAll(b.Out, 0o755); err != nil {
-		return nil, fmt.Errorf("create output folder %s: %w", b.Out, err)
-	}
+	// Discovery first: a root that is not there creates no output folder.
 	all, notes, err := b.discover()
 	res.Notes = notes
 	if err != nil {
 		return nil, err
+	}
+	if err := os.MkdirAll(b.Out, 0o755); err != nil {
+		return nil, fmt.Errorf("create output folder %s: %w", b.Out, err)
 	}
 	if err := checkOutside(b.Out, all); err != nil {
 		return nil, err
@@ -155,10 +159,16 @@ func (b *Batch) selectRuns(res *BatchResult) ([]RunDir, error) {
 	if err != nil {
 		return nil, err
 	}
+	matched := len(runs)
 	runs = SelectShard(runs, b.Shard, b.Shards)
 	res.Total = len(runs)
-	if len(all) == 0 {
+	switch {
+	case len(all) == 0:
 		res.Notes = append(res.Notes, fmt.Sprintf("no run folders under %s (a run folder is named <YYYY-MM-DD>_<HH-MM-SS>_<name> or holds a config.yaml)", b.Root))
+	case matched == 0:
+		res.Notes = append(res.Notes, fmt.Sprintf("--match %q matches none of the %s under %s (it is matched against each run folder's base name)", b.Match, jobs.Plural(len(all), "run"), b.Root))
+	case len(runs) == 0:
+		res.Notes = append(res.Notes, fmt.Sprintf("shard %d of %d holds none of the %s", b.Shard, b.Shards, jobs.Plural(matched, "run")))
 	}
 	jsonName, csvName := SummaryFileNames(res.Shard, res.Shards)
 	for _, name := range []string{jsonName, csvName, IndexFileName} {
@@ -170,7 +180,7 @@ func (b *Batch) selectRuns(res *BatchResult) ([]RunDir, error) {
 // discover returns Dirs as runs, or the runs under Root.
 func (b *Batch) discover() ([]RunDir, []string, error) {
 	if len(b.Dirs) == 0 {
-		return Discover(b.Root, b.Out)
+		return DiscoverOptions{Exclude: []string{b.Out}, FollowLinks: b.FollowLinks}.Discover(b.Root)
 	}
 	var runs []RunDir
 	names := map[string]int{}

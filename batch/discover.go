@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"io/fs"
@@ -95,21 +96,40 @@ func runsIn(dir, rel, name string) []RunDir {
 // Discover finds the runs under root, at any depth, sorted by Rel: every
 // folder a registered layout recognises by its content (one run, or one
 // per prefix of an original-TD3 folder). It does not descend into a run
-// folder, follows symbolic links to directories
-// but visits each real directory once (so link loops end and a run linked
+// folder, follows symbolic links to directories that stay under root (by
+// their resolved paths; a link that leaves root is skipped with a note) but
+// visits each real directory once (so link loops end and a run linked
 // twice is found once), skips hidden directories and the directories in
 // exclude (typically the batch --out), and skips unreadable directories with
 // a note. A root that is itself a run directory is the only run. Only an
 // unreadable root is an error.
 func Discover(root string, exclude ...string) (runs []RunDir, notes []string, err error) {
+	return DiscoverOptions{Exclude: exclude}.Discover(root)
+}
+
+// DiscoverOptions configure Discover.
+type DiscoverOptions struct {
+	// Exclude are directories not searched (typically the batch --out).
+	Exclude []string
+	// FollowLinks follows symbolic links that leave the root too
+	// (--follow-links); each real directory is still visited once.
+	FollowLinks bool
+}
+
+// Discover is Discover with these options.
+func (o DiscoverOptions) Discover(root string) (runs []RunDir, notes []string, err error) {
+	exclude := o.Exclude
 	fi, err := os.Stat(root)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, fmt.Errorf("experiments folder %s does not exist: %w", root, jobs.ErrUsage)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("experiments folder %s: %w", root, err)
 	}
 	if !fi.IsDir() {
 		return nil, nil, fmt.Errorf("experiments folder %s is not a directory: %w", root, jobs.ErrUsage)
 	}
-	w := &discovery{root: root, visited: map[string]bool{}}
+	w := &discovery{root: root, visited: map[string]bool{}, followLinks: o.FollowLinks}
 	for _, ex := range exclude {
 		if real, err := realDir(ex); err == nil {
 			w.visited[real] = true
@@ -132,6 +152,7 @@ func Discover(root string, exclude ...string) (runs []RunDir, notes []string, er
 		return rs, nil, nil
 	}
 	w.visited[rootReal] = true
+	w.rootReal = rootReal
 	if err := w.walk(root, ""); err != nil {
 		return nil, w.notes, err
 	}
@@ -152,10 +173,11 @@ func realDir(p string) (string, error) {
 
 // discovery is the state of a Discover walk.
 type discovery struct {
-	root    string
-	visited map[string]bool // real directories seen
-	runs    []RunDir
-	notes   []string
+	root, rootReal string
+	followLinks    bool            // out of the root too
+	visited        map[string]bool // real directories seen
+	runs           []RunDir
+	notes          []string
 }
 
 // walk looks for runs in dir, reached as rel from the root ("" for the
@@ -224,8 +246,20 @@ func (w *discovery) enter(p string, e fs.DirEntry) bool {
 	if w.visited[real] {
 		return false
 	}
+	if !w.followLinks && !within(w.rootReal, real) {
+		// A link out of the root (logs/loop2 -> ../..) would evaluate a
+		// tree nobody asked for.
+		w.notes = append(w.notes, fmt.Sprintf("skipped %s: a link to %s, outside %s (--follow-links follows it)", p, real, w.root))
+		return false
+	}
 	w.visited[real] = true
 	return true
+}
+
+// within reports whether the resolved path p is root or lies under it.
+func within(root, p string) bool {
+	rel, err := filepath.Rel(root, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // assignOutNames gives each run a distinct output folder name, the same

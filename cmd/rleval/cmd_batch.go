@@ -22,6 +22,7 @@ func cmdBatch(args []string, stdout, stderr io.Writer) error {
 	shard := fs.String("shard", "", "evaluate only shard `i/n` (0-based), e.g. $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT")
 	match := fs.String("match", "", "evaluate only runs whose directory name matches this `GLOB`")
 	force := fs.Bool("force", false, "re-evaluate runs whose outputs are up to date")
+	followLinks := fs.Bool("follow-links", false, "follow symbolic links that lead out of EXPERIMENTS_DIR (by default they are skipped with a note)")
 	var gf groupFlags
 	gf.register(fs)
 	pos, err := parse(fs, args)
@@ -31,7 +32,7 @@ func cmdBatch(args []string, stdout, stderr io.Writer) error {
 	if len(pos) != 1 {
 		return usagef("batch takes one experiments directory, got %d", len(pos))
 	}
-	b := batch.Batch{Root: pos[0], Out: *out, Workers: *workers, Match: *match, Force: *force}
+	b := batch.Batch{Root: pos[0], Out: *out, Workers: *workers, Match: *match, Force: *force, FollowLinks: *followLinks}
 	if b.Groups, err = gf.options(); err != nil {
 		return err
 	}
