@@ -8,11 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/rleval/rleval/internal/atomicfile"
+	"github.com/rleval/rleval/internal/flock"
 	"github.com/rleval/rleval/jobs"
 	"github.com/rleval/rleval/loaders"
 )
@@ -171,10 +173,36 @@ func (b *Batch) selectRuns(res *BatchResult) ([]RunDir, error) {
 		res.Notes = append(res.Notes, fmt.Sprintf("shard %d of %d holds none of the %s", b.Shard, b.Shards, jobs.Plural(matched, "run")))
 	}
 	jsonName, csvName := SummaryFileNames(res.Shard, res.Shards)
+	l, err := flock.Acquire(context.Background(), filepath.Join(b.Out, LockDirName, "summaries.lock"))
+	if err != nil {
+		return nil, err
+	}
+	defer l.Unlock()
+	// Under the lock no other batch is writing these files: any
+	// temporaries of theirs are a killed batch's.
 	for _, name := range []string{jsonName, csvName, IndexFileName} {
 		removeTempsOf(b.Out, name)
 	}
 	return runs, nil
+}
+
+// LockDirName is the folder of a batch --out that holds its lock files:
+// one per run, held while a batch evaluates it, and one for the summary
+// files. Two batches writing one --out at once (the shards of an array
+// job, or a batch started twice) each evaluate a run only when no other
+// does; a run another batch holds is taken up after the others, once it is
+// free, and then is up to date.
+const LockDirName = ".rleval-locks"
+
+// lockRun takes the lock of run rd's output folder: at once, or
+// flock.ErrBusy when another batch evaluates it; with wait, once it is
+// free (or ctx is done).
+func (b *Batch) lockRun(ctx context.Context, rd RunDir, wait bool) (*flock.Lock, error) {
+	path := filepath.Join(b.Out, LockDirName, rd.OutName+".lock")
+	if wait {
+		return flock.Acquire(ctx, path)
+	}
+	return flock.TryLock(path)
 }
 
 // discover returns Dirs as runs, or the runs under Root.
@@ -233,29 +261,56 @@ func (b *Batch) evaluateAll(ctx context.Context, res *BatchResult, runs []RunDir
 			}
 		}
 	}
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < max(b.Workers, 1); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				if row, skipped, ok := b.runOne(ctx, runs[i]); ok {
-					finish(i, row, skipped)
+	// Runs another batch is evaluating (same --out) wait until the others
+	// are done; by then they are usually finished and up to date.
+	var busy []int
+	pool := func(todo []int, wait bool) {
+		next := make(chan int)
+		var wg sync.WaitGroup
+		for w := 0; w < max(b.Workers, 1); w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range next {
+					l, err := b.lockRun(ctx, runs[i], wait)
+					switch {
+					case errors.Is(err, flock.ErrBusy):
+						mu.Lock()
+						busy = append(busy, i)
+						mu.Unlock()
+						continue
+					case err != nil && ctx.Err() != nil:
+						continue
+					case err != nil:
+						finish(i, failedRow(runs[i], err, 0), false)
+						continue
+					}
+					row, skipped, ok := b.runOne(ctx, runs[i])
+					l.Unlock()
+					if ok {
+						finish(i, row, skipped)
+					}
 				}
-			}
-		}()
-	}
-feed:
-	for i := range runs {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
+			}()
 		}
+	feed:
+		for _, i := range todo {
+			select {
+			case next <- i:
+			case <-ctx.Done():
+				break feed
+			}
+		}
+		close(next)
+		wg.Wait()
 	}
-	close(next)
-	wg.Wait()
+	all := make([]int, len(runs))
+	for i := range all {
+		all[i] = i
+	}
+	pool(all, false)
+	slices.Sort(busy)
+	pool(busy, true)
 	return rows, done, writeErr
 }
 
@@ -292,6 +347,13 @@ func (b *Batch) writeSummaries(res *BatchResult, rows []*jobs.RunSummary, final 
 		}
 	}
 	res.Finished = time.Now().UTC()
+	// Another batch writing the same summaries (a batch started twice)
+	// must not remove this one's temporaries while it writes.
+	l, err := flock.Acquire(context.Background(), filepath.Join(b.Out, LockDirName, "summaries.lock"))
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
 	if err := WriteSummary(b.Out, res); err != nil {
 		return err
 	}
@@ -315,7 +377,7 @@ func (b *Batch) runOne(ctx context.Context, rd RunDir) (row *jobs.RunSummary, sk
 		return failedRow(rd, err, 0), false, true
 	}
 	// A kill -9 may have left temporaries in the run's folder, even when
-	// it finished; only this batch owns the run, so they are stale.
+	// it finished; this batch holds the run's lock, so they are stale.
 	if _, err := atomicfile.RemoveStale(outDir); err != nil {
 		return failedRow(rd, err, 0), false, true
 	}
