@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rleval/rleval/internal/atomicfile"
+	"github.com/rleval/rleval/internal/flock"
+	"github.com/rleval/rleval/internal/plural"
+	"github.com/rleval/rleval/loaders"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,10 +17,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/rleval/rleval/internal/atomicfile"
-	"github.com/rleval/rleval/internal/flock"
 	"github.com/rleval/rleval/jobs"
-	"github.com/rleval/rleval/loaders"
 )
 
 // EvaluateFunc evaluates the run in runDir with all jobs, writing its
@@ -123,7 +124,7 @@ func (b *Batch) Run(ctx context.Context) (*BatchResult, error) {
 	}
 	if res.Interrupted {
 		if err := ctx.Err(); err != nil {
-			return res, fmt.Errorf("batch interrupted after %d of %d runs (run it again to resume): %w", done, len(runs), err)
+			return res, fmt.Errorf("batch interrupted after %d of %s (run it again to resume): %w", done, plural.N(len(runs), "run"), err)
 		}
 	}
 	return res, nil
@@ -168,9 +169,9 @@ func (b *Batch) selectRuns(res *BatchResult) ([]RunDir, error) {
 	case len(all) == 0:
 		res.Notes = append(res.Notes, fmt.Sprintf("no run folders under %s (a run folder is named <YYYY-MM-DD>_<HH-MM-SS>_<name> or holds a config.yaml)", b.Root))
 	case matched == 0:
-		res.Notes = append(res.Notes, fmt.Sprintf("--match %q matches none of the %s under %s (it is matched against each run folder's base name)", b.Match, jobs.Plural(len(all), "run"), b.Root))
+		res.Notes = append(res.Notes, fmt.Sprintf("--match %q matches none of the %s under %s (it is matched against each run folder's base name)", b.Match, plural.N(len(all), "run"), b.Root))
 	case len(runs) == 0:
-		res.Notes = append(res.Notes, fmt.Sprintf("shard %d of %d holds none of the %s", b.Shard, b.Shards, jobs.Plural(matched, "run")))
+		res.Notes = append(res.Notes, fmt.Sprintf("shard %d of %d holds none of the %s", b.Shard, b.Shards, plural.N(matched, "run")))
 	}
 	jsonName, csvName := SummaryFileNames(res.Shard, res.Shards)
 	l, err := flock.Acquire(context.Background(), filepath.Join(b.Out, LockDirName, "summaries.lock"))

@@ -347,8 +347,8 @@ func ParseShard(s string) (i, n int, err error) {
 	if n < 1 {
 		return 0, 0, fmt.Errorf("--shard %q: want at least 1 shard: %w", s, jobs.ErrUsage)
 	}
-	if err := validShard(i, n); err != nil {
-		return 0, 0, fmt.Errorf("--shard %q: %w", s, err)
+	if i < 0 || i >= n {
+		return 0, 0, fmt.Errorf("--shard %s: there is no shard %d of %d; shards are numbered 0 to %d, like SLURM_ARRAY_TASK_ID: %w", s, i, n, n-1, jobs.ErrUsage)
 	}
 	return i, n, nil
 }

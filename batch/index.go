@@ -3,6 +3,7 @@ package batch
 import (
 	"encoding/binary"
 	"fmt"
+	"github.com/rleval/rleval/internal/plural"
 	"io"
 	"math"
 	"net/url"
@@ -57,7 +58,7 @@ func WriteIndex(path string, res *BatchResult, groups *Groups) error {
 	if res.Root != "" {
 		p.Title = "rleval batch: " + res.Root
 	}
-	p.Subtitles = []string{fmt.Sprintf("%d runs: %d ok, %d partial, %d failed", len(res.Runs), res.OK, res.Partial, res.Failed)}
+	p.Subtitles = []string{fmt.Sprintf("%s: %d ok, %d partial, %d failed", plural.N(len(res.Runs), "run"), res.OK, res.Partial, res.Failed)}
 	groupOf := map[string]string{}
 	if groups != nil {
 		for _, g := range groups.Groups {

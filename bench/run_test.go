@@ -440,7 +440,7 @@ var (
 func TestBLASOfStripsDeviceAndWorkers(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"cpu (pure Go, Go+AVX2 kernels, 2 workers)", "pure Go, Go+AVX2 kernels"},
-		{"cpu (openblas, 1 workers)", "openblas"},
+		{"cpu (openblas, 1 worker)", "openblas"},
 		{"cpu (openblas)", "openblas"},
 		{"cuda: H100", "cuda: H100"},
 	}

@@ -3,6 +3,7 @@ package jobs
 import (
 	"cmp"
 	"fmt"
+	"github.com/rleval/rleval/internal/plural"
 	"io"
 	"math"
 	"strconv"
@@ -150,7 +151,7 @@ func (in *Inspection) WriteText(w io.Writer, withGraph bool) {
 			c.ExplorationSteps, c.TrainStartStep, c.EvalFrequency, c.LogFrequency)
 	}
 	if l := in.Log; l != nil {
-		p("\nLog: %s (%d lines)\n", l.Path, l.Lines)
+		p("\nLog: %s (%s)\n", l.Path, plural.N(l.Lines, "line"))
 		for _, x := range []struct {
 			name string
 			v    RecordsView

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"github.com/rleval/rleval/internal/plural"
 	"io"
 	"path/filepath"
 	"strconv"
@@ -83,7 +84,11 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 	}
 	res, g, err := batch.Compare(*out, pos, opt)
 	if err != nil {
-		if code := batchExit(nil, err); code != exitFailure {
+		switch code := batchExit(nil, err); code {
+		case exitUsage:
+			return asUsage(err)
+		case exitFailure:
+		default:
 			return exitError{code, err}
 		}
 		return err
@@ -91,6 +96,6 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 	for _, n := range g.Notes {
 		fmt.Fprintf(stderr, "rleval: note: %s\n", n)
 	}
-	fmt.Fprintf(stdout, "%d runs in %d groups (by %s) → %s\n", len(res.Runs), len(g.Groups), strings.Join(g.GroupBy, ", "), filepath.Join(*out, batch.GroupsJSONName))
+	fmt.Fprintf(stdout, "%s in %s (by %s) → %s\n", plural.N(len(res.Runs), "run"), plural.N(len(g.Groups), "group"), strings.Join(g.GroupBy, ", "), filepath.Join(*out, batch.GroupsJSONName))
 	return nil
 }

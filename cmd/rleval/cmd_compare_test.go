@@ -42,7 +42,7 @@ func TestCompareWritesGroupsOfFinishedBatch(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if !strings.Contains(stdout, "2 runs in 1 groups (by env.name)") {
+	if !strings.Contains(stdout, "2 runs in 1 group (by env.name)") {
 		t.Errorf("stdout %q", stdout)
 	}
 	for _, f := range []string{batch.GroupsJSONName, batch.GroupsCSVName, batch.IndexFileName} {

@@ -1,13 +1,14 @@
-package jobs
+// Package plural writes counts with their nouns, in the singular for 1.
+package plural
 
 import (
 	"strconv"
 	"strings"
 )
 
-// Plural returns n and the noun, in the plural unless n is 1: "1 run",
+// N returns n and the noun, in the plural unless n is 1: "1 run",
 // "2 runs", "0 batches".
-func Plural(n int, noun string) string {
+func N(n int, noun string) string {
 	s := strconv.Itoa(n) + " " + noun
 	switch {
 	case n == 1:
