@@ -311,3 +311,35 @@ func TestRunJobsWaitsForTheLogs(t *testing.T) {
 		t.Fatalf("statuses %+v", sum.Jobs)
 	}
 }
+
+// TestRenderBigMapReportsOneProgressOverAllBlocks: a map of several blocks
+// (and "diff", two networks per block) reports one rising count to one
+// total, as a single progress bar needs, not each block from 0 to 100 %.
+func TestRenderBigMapReportsOneProgressOverAllBlocks(t *testing.T) {
+	defer func(n int) { blockCells = n }(blockCells)
+	blockCells = 40 * 10 // 4 blocks of a 40×40 map
+	r, err := loaders.LoadRun(fixture.Path(t, "runs", demoRun), loaders.LoadOptions{SkipBuffer: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, what := range []string{"q", "diff"} {
+		eng := graph.NewEngine(graph.NewCPU(graph.Options{}), graph.Options{Chunk: 100})
+		var calls [][2]int
+		eng.Progress = func(done, total int) { calls = append(calls, [2]int{done, total}) }
+		if _, err := RenderBigMap(context.Background(), r, BigMap{What: what, N: 40, Out: filepath.Join(t.TempDir(), "m.png"), Engine: eng}); err != nil {
+			t.Fatal(err)
+		}
+		if len(calls) < 4 {
+			t.Fatalf("%s: %d progress calls, want one per chunk", what, len(calls))
+		}
+		last := calls[len(calls)-1]
+		if last[0] != last[1] {
+			t.Errorf("%s: progress ends at %d of %d", what, last[0], last[1])
+		}
+		for i, c := range calls {
+			if c[1] != last[1] || (i > 0 && c[0] < calls[i-1][0]) {
+				t.Fatalf("%s: progress goes back or changes its total: %v", what, calls)
+			}
+		}
+	}
+}
