@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -115,6 +116,12 @@ func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSumm
 	}
 	c := &Context{Run: r, Opt: opt, Out: outDir, Engine: eng}
 	c.Plane, c.PlaneErr = ResolvePlane(r, opt.Plane)
+	if errors.Is(c.PlaneErr, ErrUsage) {
+		// --axes or --fix name what the run does not have: an error of
+		// the command, before anything is written, not maps skipped.
+		sum.Status, sum.Error = StatusFailed, c.PlaneErr.Error()
+		return sum, fmt.Errorf("%s: %w", runDir, c.PlaneErr)
+	}
 	c.shared = newShared(c)
 	var todo []Job
 	for _, j := range registry {

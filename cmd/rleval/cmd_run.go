@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -186,6 +187,9 @@ func evaluateRun(pos []string, out string, ef evalFlags, core bool, stdout, stde
 	sum, err := jobs.Evaluate(ctx, dir, dst, opt)
 	if ctx.Err() != nil {
 		return errInterrupted
+	}
+	if errors.Is(err, jobs.ErrUsage) {
+		return asUsage(err)
 	}
 	if err != nil {
 		return err

@@ -81,3 +81,40 @@ func TestBatchSaysWhenMatchFindsNoRun(t *testing.T) {
 		t.Errorf("exit %d, stdout %q (%s); want \"1 run: 1 evaluated\"", code, stdout, stderr)
 	}
 }
+
+// TestUnknownObservationIsUsageErrorWritingNothing: --axes and --fix that
+// name an observation the run lacks exit 2 with one line naming those it
+// has, and leave an earlier output as it was (today: "ok", maps skipped).
+func TestUnknownObservationIsUsageErrorWritingNothing(t *testing.T) {
+	out := t.TempDir()
+	report := filepath.Join(out, "2026-02-14_13-38-10_pendulum-v1", "report.html")
+	os.MkdirAll(filepath.Dir(report), 0o755)
+	os.WriteFile(report, []byte("earlier"), 0o644)
+	heat := filepath.Join(out, "q.png")
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"run", "--axes", "7:-1:1,1:-1:1"}, []string{`"7"`, "0..2", "cos_theta", "theta_dot"}},
+		{[]string{"run", "--axes", "foo:-1:1,bar:-1:1"}, []string{`"foo"`, "0..2"}},
+		{[]string{"eval", "--fix", "9=1"}, []string{`--fix`, `"9"`, "0..2"}},
+		{[]string{"run", "--preset", "none", "--axes", "0,5"}, []string{`"5"`, "0..2"}},
+		{[]string{"heatmap", "--grid", "8", "--out", heat, "--fix", "9=1"}, []string{`"9"`, "0..2"}},
+	} {
+		args := append(append([]string{}, tc.args...), "-q", "--device", "cpu", "--grid", "8")
+		if tc.args[0] != "heatmap" {
+			args = append(args, "--out", out)
+		}
+		code, stdout, stderr := cli(t, args...)
+		if code != exitUsage || stdout != "" {
+			t.Errorf("rleval %v: exit %d, stdout %q; want %d", tc.args, code, stdout, exitUsage)
+		}
+		oneLine(t, strings.Join(tc.args, " "), stderr, tc.want...)
+	}
+	if b, _ := os.ReadFile(report); string(b) != "earlier" {
+		t.Error("a refused run overwrote the earlier report")
+	}
+	if _, err := os.Stat(heat); err == nil {
+		t.Error("a refused heatmap wrote its PNG")
+	}
+}
