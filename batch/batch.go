@@ -162,6 +162,14 @@ func (b *Batch) selectRuns(res *BatchResult) ([]RunDir, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A --group-by key no config has is refused now, not after the runs.
+	dirs := make([]string, len(runs))
+	for i, r := range runs {
+		dirs[i] = r.Path
+	}
+	if err := CheckGroupBy(dirs, b.Groups.GroupBy); err != nil {
+		return nil, err
+	}
 	matched := len(runs)
 	runs = SelectShard(runs, b.Shard, b.Shards)
 	res.Total = len(runs)

@@ -178,6 +178,61 @@ func ignoredKey(k string) bool {
 	return false
 }
 
+// CheckGroupBy returns an error wrapping ErrUsage when a --group-by key is
+// in the config of none of the runs in dirs (runs without a readable
+// config are not counted); it names the keys that exist.
+func CheckGroupBy(dirs []string, groupBy []string) error {
+	if len(groupBy) == 0 {
+		return nil
+	}
+	var configs []map[string]string
+	for _, d := range dirs {
+		if c, err := jobs.RunConfig(d); err == nil {
+			configs = append(configs, c)
+		}
+	}
+	return checkGroupBy(configs, groupBy)
+}
+
+// maxKeysNamed bounds the config keys an unknown --group-by key lists.
+const maxKeysNamed = 30
+
+func checkGroupBy(configs []map[string]string, groupBy []string) error {
+	if len(configs) == 0 {
+		return nil
+	}
+	have := map[string]bool{}
+	for _, c := range configs {
+		for k := range c {
+			have[k] = true
+		}
+	}
+	for _, k := range groupBy {
+		if have[k] {
+			continue
+		}
+		all := slices.Sorted(maps.Keys(have))
+		// Keys that contain what was typed first: "algo" finds
+		// "algorithm.name".
+		var near, rest []string
+		for _, h := range all {
+			if strings.Contains(strings.ToLower(h), strings.ToLower(k)) {
+				near = append(near, h)
+			} else {
+				rest = append(rest, h)
+			}
+		}
+		list := append(near, rest...)
+		more := ""
+		if len(list) > maxKeysNamed {
+			more = fmt.Sprintf(" and %d more", len(list)-maxKeysNamed)
+			list = list[:maxKeysNamed]
+		}
+		return fmt.Errorf("--group-by %s: no run's config has that key; the keys they have: %s%s: %w", k, strings.Join(list, ", "), more, jobs.ErrUsage)
+	}
+	return nil
+}
+
 // absent stands for a key a run's config does not have.
 const absent = "(absent)"
 
@@ -316,6 +371,9 @@ func ComputeGroups(res *BatchResult, opt GroupOptions) (*Groups, error) {
 	}
 	if len(rows) == 0 {
 		return g, nil
+	}
+	if err := checkGroupBy(configs, opt.GroupBy); err != nil {
+		return nil, err
 	}
 	members, names, keys, naming := assignGroups(configs, opt.GroupBy)
 	g.GroupBy = naming

@@ -6,7 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rleval/rleval/batch"
 	"github.com/rleval/rleval/internal/fixture"
+	"github.com/rleval/rleval/jobs"
 )
 
 // oneLine fails unless s is one line that holds each of want.
@@ -116,5 +118,56 @@ func TestUnknownObservationIsUsageErrorWritingNothing(t *testing.T) {
 	}
 	if _, err := os.Stat(heat); err == nil {
 		t.Error("a refused heatmap wrote its PNG")
+	}
+}
+
+// TestCompareUnknownKeyKeepsPages: a --group-by key no config has, or an
+// unknown --metric, exits 2 naming what exists, and groups.json and
+// index.html stay as they were (today: one group "algo=(absent)").
+func TestCompareUnknownKeyKeepsPages(t *testing.T) {
+	out := t.TempDir()
+	var res batch.BatchResult
+	for _, name := range []string{"2026-02-14_13-38-10_pendulum-v1", "2026-06-20_09-15-00_pendulum-gen2"} {
+		dir, _ := filepath.Abs(fixture.Path(t, "runs", name))
+		res.Runs = append(res.Runs, jobs.RunSummary{Name: name, Dir: dir, Out: name, Status: jobs.StatusOK, FinalRewardSum: -100})
+	}
+	if err := batch.WriteSummary(out, &res); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{batch.GroupsJSONName, batch.IndexFileName} {
+		os.WriteFile(filepath.Join(out, f), []byte("earlier"), 0o644)
+	}
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--group-by", "algo"}, []string{"--group-by algo", "algorithm", "env.name"}},
+		{[]string{"--group-by", "env.name,nosuch.key"}, []string{"nosuch.key", "env.name"}},
+		{[]string{"--metric", "reward"}, []string{"reward", "final_reward_sum", "value_bias"}},
+	} {
+		args := append(append([]string{"compare", "--reps", "10"}, tc.args...), out)
+		code, stdout, stderr := cli(t, args...)
+		if code != exitUsage || stdout != "" {
+			t.Errorf("%v: exit %d, stdout %q; want %d", tc.args, code, stdout, exitUsage)
+		}
+		oneLine(t, strings.Join(tc.args, " "), stderr, tc.want...)
+	}
+	for _, f := range []string{batch.GroupsJSONName, batch.IndexFileName} {
+		if b, _ := os.ReadFile(filepath.Join(out, f)); string(b) != "earlier" {
+			t.Errorf("a refused compare overwrote %s", f)
+		}
+	}
+	// batch refuses the key before evaluating anything.
+	root := t.TempDir()
+	src := fixture.Path(t, "runs", "2026-02-14_13-38-10_pendulum-v1")
+	os.CopyFS(filepath.Join(root, "2026-02-14_13-38-10_pendulum-v1"), os.DirFS(src))
+	bout := filepath.Join(t.TempDir(), "b")
+	code, _, stderr := cli(t, "batch", "-q", "--device", "cpu", "--group-by", "algo", "--out", bout, root)
+	if code != exitUsage {
+		t.Errorf("batch --group-by algo: exit %d, want %d", code, exitUsage)
+	}
+	oneLine(t, "batch --group-by algo", stderr, "--group-by algo")
+	if _, err := os.Stat(filepath.Join(bout, "2026-02-14_13-38-10_pendulum-v1")); err == nil {
+		t.Error("batch evaluated runs before refusing --group-by")
 	}
 }
