@@ -343,3 +343,34 @@ func TestRenderBigMapReportsOneProgressOverAllBlocks(t *testing.T) {
 		}
 	}
 }
+
+// TestReportSkippedSectionListsOnlySkippedJobs: the report's "Skipped
+// jobs" section lists the jobs that did not run, not every job.
+func TestReportSkippedSectionListsOnlySkippedJobs(t *testing.T) {
+	dir := copyRun(t, demoRun)
+	if err := os.Remove(filepath.Join(dir, "data", "replay_buffer.pth")); err != nil {
+		t.Fatal(err)
+	}
+	opt := DefaultOptions()
+	opt.Grid, opt.Line = 16, 16
+	out := t.TempDir()
+	sum, err := Evaluate(context.Background(), dir, out, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sec, ok := strings.Cut(string(b), `<section id="`+sectionSkipped.ID+`">`)
+	sec, _, _ = strings.Cut(sec, "</section>")
+	if !ok {
+		t.Fatal("report has no skipped-jobs section")
+	}
+	for _, j := range sum.Jobs {
+		row := "<td>" + j.Name + "</td>"
+		if listed := strings.Contains(sec, row); listed != (j.Status != "ok") {
+			t.Errorf("job %s (%s): listed in the skipped section %v", j.Name, j.Status, listed)
+		}
+	}
+}
