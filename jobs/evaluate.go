@@ -45,6 +45,9 @@ type Options struct {
 	Engine *graph.Engine
 	// Logf receives progress lines; nil discards them.
 	Logf func(format string, args ...any)
+	// Progress, if set, is called before the first job and after each,
+	// with the jobs done and the total: one progress over the whole run.
+	Progress func(done, total int)
 	// Load selects how the run is read: a forced layout (--layout), a
 	// checkpoint along training (--checkpoint), original TD3's max_action.
 	Load loaders.LoadOptions
@@ -172,6 +175,13 @@ func runJobs(ctx context.Context, todo []Job, c *Context, pg *page, sum *RunSumm
 			}
 		}
 	}()
+	done := 0
+	progress := func() {
+		if c.Opt.Progress != nil {
+			c.Opt.Progress(done, len(todo))
+		}
+	}
+	progress()
 	for _, readsLog := range []bool{false, true} {
 		if readsLog {
 			select {
@@ -189,6 +199,8 @@ func runJobs(ctx context.Context, todo []Job, c *Context, pg *page, sum *RunSumm
 			}
 			st := runOne(j, c, pg, sum, logf)
 			status[i] = &st
+			done++
+			progress()
 		}
 	}
 	return nil

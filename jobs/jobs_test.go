@@ -374,3 +374,25 @@ func TestReportSkippedSectionListsOnlySkippedJobs(t *testing.T) {
 		}
 	}
 }
+
+// TestEvaluateReportsOneProgressOverItsJobs: a run's progress counts its
+// jobs from 0 to all of them, one total, never going back.
+func TestEvaluateReportsOneProgressOverItsJobs(t *testing.T) {
+	opt := DefaultOptions()
+	opt.Grid, opt.Line = 16, 16
+	var calls [][2]int
+	opt.Progress = func(done, total int) { calls = append(calls, [2]int{done, total}) }
+	sum, err := Evaluate(context.Background(), copyRun(t, demoRun), t.TempDir(), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(sum.Jobs)
+	if len(calls) != n+1 {
+		t.Fatalf("%d progress calls for %d jobs: %v", len(calls), n, calls)
+	}
+	for i, c := range calls {
+		if c != [2]int{i, n} {
+			t.Fatalf("call %d is %v, want [%d %d]: %v", i, c, i, n, calls)
+		}
+	}
+}

@@ -179,6 +179,9 @@ func evaluateRun(pos []string, out string, ef evalFlags, core bool, stdout, stde
 		return err
 	}
 	defer eng.Backend().Close()
+	// One bar over the run's analyses, not one per evaluation in them.
+	eng.Progress = nil
+	opt.Progress = p.steps("analyses", "jobs")
 	opt.Engine = eng
 	ctx, stop := interruptible()
 	defer stop()
