@@ -4,18 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rleval/rleval/internal/atomicfile"
+	"github.com/rleval/rleval/internal/flock"
+	"github.com/rleval/rleval/internal/plural"
+	"github.com/rleval/rleval/loaders"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/rleval/rleval/internal/atomicfile"
 	"github.com/rleval/rleval/jobs"
-	"github.com/rleval/rleval/loaders"
 )
 
 // EvaluateFunc evaluates the run in runDir with all jobs, writing its
@@ -46,6 +48,9 @@ type Batch struct {
 	Match string
 	// Force re-evaluates runs whose manifest says they are up to date.
 	Force bool
+	// FollowLinks follows symbolic links out of Root (--follow-links);
+	// by default discovery stays under Root.
+	FollowLinks bool
 	// Options identifies the rleval output version and the options that
 	// change outputs; a run evaluated with other Options is redone.
 	Options string
@@ -119,7 +124,7 @@ func (b *Batch) Run(ctx context.Context) (*BatchResult, error) {
 	}
 	if res.Interrupted {
 		if err := ctx.Err(); err != nil {
-			return res, fmt.Errorf("batch interrupted after %d of %d runs (run it again to resume): %w", done, len(runs), err)
+			return res, fmt.Errorf("batch interrupted after %d of %s (run it again to resume): %w", done, plural.N(len(runs), "run"), err)
 		}
 	}
 	return res, nil
@@ -141,13 +146,14 @@ func (b *Batch) selectRuns(res *BatchResult) ([]RunDir, error) {
 	if b.Out == "" {
 		return nil, fmt.Errorf("batch: no output folder (--out): %w", jobs.ErrUsage)
 	}
-	if err := os.MkdirAll(b.Out, 0o755); err != nil {
-		return nil, fmt.Errorf("create output folder %s: %w", b.Out, err)
-	}
+	// Discovery first: a root that is not there creates no output folder.
 	all, notes, err := b.discover()
 	res.Notes = notes
 	if err != nil {
 		return nil, err
+	}
+	if err := os.MkdirAll(b.Out, 0o755); err != nil {
+		return nil, fmt.Errorf("create output folder %s: %w", b.Out, err)
 	}
 	if err := checkOutside(b.Out, all); err != nil {
 		return nil, err
@@ -156,22 +162,62 @@ func (b *Batch) selectRuns(res *BatchResult) ([]RunDir, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A --group-by key no config has is refused now, not after the runs.
+	dirs := make([]string, len(runs))
+	for i, r := range runs {
+		dirs[i] = r.Path
+	}
+	if err := CheckGroupBy(dirs, b.Groups.GroupBy); err != nil {
+		return nil, err
+	}
+	matched := len(runs)
 	runs = SelectShard(runs, b.Shard, b.Shards)
 	res.Total = len(runs)
-	if len(all) == 0 {
+	switch {
+	case len(all) == 0:
 		res.Notes = append(res.Notes, fmt.Sprintf("no run folders under %s (a run folder is named <YYYY-MM-DD>_<HH-MM-SS>_<name> or holds a config.yaml)", b.Root))
+	case matched == 0:
+		res.Notes = append(res.Notes, fmt.Sprintf("--match %q matches none of the %s under %s (it is matched against each run folder's base name)", b.Match, plural.N(len(all), "run"), b.Root))
+	case len(runs) == 0:
+		res.Notes = append(res.Notes, fmt.Sprintf("shard %d of %d holds none of the %s", b.Shard, b.Shards, plural.N(matched, "run")))
 	}
 	jsonName, csvName := SummaryFileNames(res.Shard, res.Shards)
+	l, err := flock.Acquire(context.Background(), filepath.Join(b.Out, LockDirName, "summaries.lock"))
+	if err != nil {
+		return nil, err
+	}
+	defer l.Unlock()
+	// Under the lock no other batch is writing these files: any
+	// temporaries of theirs are a killed batch's.
 	for _, name := range []string{jsonName, csvName, IndexFileName} {
 		removeTempsOf(b.Out, name)
 	}
 	return runs, nil
 }
 
+// LockDirName is the folder of a batch --out that holds its lock files:
+// one per run, held while a batch evaluates it, and one for the summary
+// files. Two batches writing one --out at once (the shards of an array
+// job, or a batch started twice) each evaluate a run only when no other
+// does; a run another batch holds is taken up after the others, once it is
+// free, and then is up to date.
+const LockDirName = ".rleval-locks"
+
+// lockRun takes the lock of run rd's output folder: at once, or
+// flock.ErrBusy when another batch evaluates it; with wait, once it is
+// free (or ctx is done).
+func (b *Batch) lockRun(ctx context.Context, rd RunDir, wait bool) (*flock.Lock, error) {
+	path := filepath.Join(b.Out, LockDirName, rd.OutName+".lock")
+	if wait {
+		return flock.Acquire(ctx, path)
+	}
+	return flock.TryLock(path)
+}
+
 // discover returns Dirs as runs, or the runs under Root.
 func (b *Batch) discover() ([]RunDir, []string, error) {
 	if len(b.Dirs) == 0 {
-		return Discover(b.Root, b.Out)
+		return DiscoverOptions{Exclude: []string{b.Out}, FollowLinks: b.FollowLinks}.Discover(b.Root)
 	}
 	var runs []RunDir
 	names := map[string]int{}
@@ -224,29 +270,56 @@ func (b *Batch) evaluateAll(ctx context.Context, res *BatchResult, runs []RunDir
 			}
 		}
 	}
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < max(b.Workers, 1); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				if row, skipped, ok := b.runOne(ctx, runs[i]); ok {
-					finish(i, row, skipped)
+	// Runs another batch is evaluating (same --out) wait until the others
+	// are done; by then they are usually finished and up to date.
+	var busy []int
+	pool := func(todo []int, wait bool) {
+		next := make(chan int)
+		var wg sync.WaitGroup
+		for w := 0; w < max(b.Workers, 1); w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range next {
+					l, err := b.lockRun(ctx, runs[i], wait)
+					switch {
+					case errors.Is(err, flock.ErrBusy):
+						mu.Lock()
+						busy = append(busy, i)
+						mu.Unlock()
+						continue
+					case err != nil && ctx.Err() != nil:
+						continue
+					case err != nil:
+						finish(i, failedRow(runs[i], err, 0), false)
+						continue
+					}
+					row, skipped, ok := b.runOne(ctx, runs[i])
+					l.Unlock()
+					if ok {
+						finish(i, row, skipped)
+					}
 				}
-			}
-		}()
-	}
-feed:
-	for i := range runs {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
+			}()
 		}
+	feed:
+		for _, i := range todo {
+			select {
+			case next <- i:
+			case <-ctx.Done():
+				break feed
+			}
+		}
+		close(next)
+		wg.Wait()
 	}
-	close(next)
-	wg.Wait()
+	all := make([]int, len(runs))
+	for i := range all {
+		all[i] = i
+	}
+	pool(all, false)
+	slices.Sort(busy)
+	pool(busy, true)
 	return rows, done, writeErr
 }
 
@@ -283,6 +356,13 @@ func (b *Batch) writeSummaries(res *BatchResult, rows []*jobs.RunSummary, final 
 		}
 	}
 	res.Finished = time.Now().UTC()
+	// Another batch writing the same summaries (a batch started twice)
+	// must not remove this one's temporaries while it writes.
+	l, err := flock.Acquire(context.Background(), filepath.Join(b.Out, LockDirName, "summaries.lock"))
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
 	if err := WriteSummary(b.Out, res); err != nil {
 		return err
 	}
@@ -306,7 +386,7 @@ func (b *Batch) runOne(ctx context.Context, rd RunDir) (row *jobs.RunSummary, sk
 		return failedRow(rd, err, 0), false, true
 	}
 	// A kill -9 may have left temporaries in the run's folder, even when
-	// it finished; only this batch owns the run, so they are stale.
+	// it finished; this batch holds the run's lock, so they are stale.
 	if _, err := atomicfile.RemoveStale(outDir); err != nil {
 		return failedRow(rd, err, 0), false, true
 	}
@@ -374,12 +454,7 @@ func fillRow(s *jobs.RunSummary, rd RunDir) {
 
 // failedRow is the row of a run that produced no summary.
 func failedRow(rd RunDir, err error, secs float64) *jobs.RunSummary {
-	nan := math.NaN()
-	s := &jobs.RunSummary{
-		Status: jobs.StatusFailed, Error: err.Error(),
-		FinalRewardSum: nan, BestRewardSum: nan, MeanQPolicy: nan, L2Total: nan, ValueBias: nan,
-		Seconds: secs, Finished: time.Now().UTC(),
-	}
+	s := &jobs.RunSummary{Status: jobs.StatusFailed, Error: err.Error(), Seconds: secs, Finished: time.Now().UTC()}
 	fillRow(s, rd)
 	return s
 }

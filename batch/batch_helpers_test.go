@@ -160,12 +160,14 @@ func (f *fakeEval) Evaluate(ctx context.Context, runDir, outDir string) (*jobs.R
 		return nil, err
 	}
 	s := &jobs.RunSummary{
-		FinalRewardSum: -seed, BestRewardSum: -seed / 2, MeanQPolicy: -seed * 3, L2Total: seed / 100, ValueBias: seed/10 - 1,
+		Metrics:   map[string]float64{"final_reward_sum": -seed, "best_reward_sum": -seed / 2, "mean_q_policy": -seed * 3, "l2_total": seed / 100, "value_bias": seed/10 - 1},
 		CurveStep: []float64{500, 1000, 1500}, CurveValue: []float64{-seed * 2, -seed, math.NaN()},
 		Status: jobs.StatusOK,
 	}
 	if _, err := os.Stat(filepath.Join(runDir, "data/replay_buffer.pth")); err != nil {
-		s.Status, s.Error, s.MeanQPolicy, s.ValueBias = jobs.StatusPartial, "buffer: data/replay_buffer.pth: missing", math.NaN(), math.NaN()
+		s.Status, s.Error = jobs.StatusPartial, "buffer: data/replay_buffer.pth: missing"
+		delete(s.Metrics, jobs.MetricMeanQPolicy.Name)
+		delete(s.Metrics, jobs.MetricValueBias.Name)
 	} else {
 		s.BufferSize = 128
 		if err := atomicfile.WriteBytes(filepath.Join(outDir, "buffer.json"), []byte(`{"size":128}`)); err != nil {

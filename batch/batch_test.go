@@ -252,7 +252,7 @@ func TestSummaryCSVMatchesJSON(t *testing.T) {
 		if c[0] != r.Name || c[1] != r.Date || c[2] != r.Status || c[3] != r.Error || c[7] != strconv.Itoa(r.BufferSize) {
 			t.Errorf("row %d: csv %q vs json %+v", i, c, r)
 		}
-		for j, v := range []float64{r.FinalRewardSum, r.BestRewardSum, r.MeanQPolicy, 0, r.L2Total, r.Seconds} {
+		for j, v := range []float64{jobs.MetricFinalRewardSum.Get(&r), jobs.MetricBestRewardSum.Get(&r), jobs.MetricMeanQPolicy.Get(&r), 0, jobs.MetricL2Total.Get(&r), r.Seconds} {
 			if j == 3 {
 				continue
 			}
@@ -261,10 +261,11 @@ func TestSummaryCSVMatchesJSON(t *testing.T) {
 			}
 			sawNaN = sawNaN || math.IsNaN(v)
 		}
-		if !same(num(c[12]), r.ValueBias) {
-			t.Errorf("row %d value_bias: csv %q vs json %v", i, c[12], r.ValueBias)
+		bias := jobs.MetricValueBias.Get(&r)
+		if !same(num(c[12]), bias) {
+			t.Errorf("row %d value_bias: csv %q vs json %v", i, c[12], bias)
 		}
-		sawBias = sawBias || !math.IsNaN(r.ValueBias)
+		sawBias = sawBias || !math.IsNaN(bias)
 	}
 	if !sawBias {
 		t.Fatal("fixture has no value bias; the test would not pin its column")
@@ -349,4 +350,59 @@ func TestBatchWithoutRunsSaysWhatARunIs(t *testing.T) {
 	if res.Total != 0 || len(res.Notes) != 1 || !strings.Contains(res.Notes[0], "config.yaml") || res.Failed != 0 {
 		t.Fatalf("empty batch: %+v", res)
 	}
+}
+
+// TestConcurrentBatchesOnOneOutEvaluateEachRunOnce starts two batches
+// writing one --out at once (a batch started twice): the run locks make
+// each run evaluated by one of them; the other waits and finds it up to
+// date, and both end with every run's row.
+func TestConcurrentBatchesOnOneOutEvaluateEachRunOnce(t *testing.T) {
+	var good []fixtureRun // runs that fail are retried by design: left out
+	for _, r := range standardFixture {
+		if !strings.Contains(r.rel, "panic") && !strings.Contains(r.rel, "broken") {
+			good = append(good, r)
+		}
+	}
+	root := makeExperiments(t, good)
+	out := filepath.Join(t.TempDir(), "results")
+	fe := newFakeEval()
+	fe.sleep = 30 * time.Millisecond // long enough for the two to overlap
+	var wg sync.WaitGroup
+	res := make([]*BatchResult, 2)
+	errs := make([]error, 2)
+	for k := range res {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b := &Batch{Root: root, Out: out, Workers: 2, Evaluate: fe.Evaluate, Options: "v1"}
+			res[k], errs[k] = b.Run(context.Background())
+		}()
+	}
+	wg.Wait()
+	for k, err := range errs {
+		if err != nil {
+			t.Fatalf("batch %d: %v", k, err)
+		}
+	}
+	for name, n := range fe.calls {
+		want := 1
+		if name == "2026-02-01_09-00-00_td3" { // two runs of that name
+			want = 2
+		}
+		if n != want {
+			t.Errorf("%s evaluated %d times, want %d", name, n, want)
+		}
+	}
+	if got := res[0].Evaluated + res[1].Evaluated; got != len(good) || fe.total() != len(good) {
+		t.Errorf("evaluated %d + %d (%d calls), want %d in all", res[0].Evaluated, res[1].Evaluated, fe.total(), len(good))
+	}
+	for k, r := range res {
+		if len(r.Runs) != len(good) || r.Failed != 0 {
+			t.Errorf("batch %d: %d rows, %d failed; want all %d runs", k, len(r.Runs), r.Failed, len(good))
+		}
+	}
+	// The outputs are those of one batch alone.
+	alone := filepath.Join(t.TempDir(), "alone")
+	mustRun(t, &Batch{Root: root, Out: alone, Workers: 2, Evaluate: newFakeEval().Evaluate, Options: "v1"})
+	sameTrees(t, treeFiles(t, alone), treeFiles(t, out))
 }

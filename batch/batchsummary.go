@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	"github.com/rleval/rleval/internal/atomicfile"
@@ -17,10 +18,47 @@ import (
 // summaryVersion is the summary.json format version.
 const summaryVersion = 1
 
-// SummaryCSVHeader is the header row of summary.csv. Columns are only
-// ever added at the end, so that scripts reading them by position go on
-// working.
-var SummaryCSVHeader = []string{"name", "date", "status", "error", "final_reward_sum", "best_reward_sum", "mean_q_policy", "buffer_size", "l2_total", "seconds", "library", "layout", "value_bias", "algorithm"}
+// summaryCSVColumns are summary.csv's columns as of algorithm. Columns are
+// only ever added at the end, so that scripts reading them by position go
+// on working: metrics registered since follow, in their order.
+var summaryCSVColumns = []string{"name", "date", "status", "error", "final_reward_sum", "best_reward_sum", "mean_q_policy", "buffer_size", "l2_total", "seconds", "library", "layout", "value_bias", "algorithm"}
+
+// SummaryCSVHeader returns the header row of summary.csv.
+func SummaryCSVHeader() []string {
+	h := append([]string(nil), summaryCSVColumns...)
+	for _, m := range jobs.Metrics() {
+		if !slices.Contains(summaryCSVColumns, m.Name) {
+			h = append(h, m.Name)
+		}
+	}
+	return h
+}
+
+// csvCell is the cell of column col (a SummaryCSVHeader name) of s's row.
+func csvCell(s *jobs.RunSummary, col string) string {
+	switch col {
+	case "name":
+		return s.Name
+	case "date":
+		return s.Date
+	case "status":
+		return s.Status
+	case "error":
+		return s.Error
+	case "buffer_size":
+		return strconv.Itoa(s.BufferSize)
+	case "seconds":
+		return csvFloat(s.Seconds)
+	case "library":
+		return s.Library
+	case "layout":
+		return s.Layout
+	case "algorithm":
+		return s.Algorithm
+	}
+	m, _ := jobs.MetricByName(col)
+	return csvFloat(m.Get(s))
+}
 
 // SummaryFileNames returns the names of a batch's summary files in its
 // output folder: summary.json and summary.csv for a whole batch, and
@@ -54,22 +92,15 @@ func WriteSummary(dir string, res *BatchResult) error {
 // are written as empty cells.
 func WriteSummaryCSV(w io.Writer, runs []jobs.RunSummary) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write(SummaryCSVHeader); err != nil {
+	header := SummaryCSVHeader()
+	if err := cw.Write(header); err != nil {
 		return err
 	}
-	row := make([]string, len(SummaryCSVHeader))
+	row := make([]string, len(header))
 	for i := range runs {
-		s := &runs[i]
-		row[0], row[1], row[2], row[3] = s.Name, s.Date, s.Status, s.Error
-		row[4] = csvFloat(s.FinalRewardSum)
-		row[5] = csvFloat(s.BestRewardSum)
-		row[6] = csvFloat(s.MeanQPolicy)
-		row[7] = strconv.Itoa(s.BufferSize)
-		row[8] = csvFloat(s.L2Total)
-		row[9] = csvFloat(s.Seconds)
-		row[10], row[11] = s.Library, s.Layout
-		row[12] = csvFloat(s.ValueBias)
-		row[13] = s.Algorithm
+		for j, col := range header {
+			row[j] = csvCell(&runs[i], col)
+		}
 		if err := cw.Write(row); err != nil {
 			return err
 		}
@@ -113,7 +144,7 @@ type plainBatch BatchResult
 func (r *BatchResult) MarshalJSON() ([]byte, error) {
 	bj := batchJSON{Version: summaryVersion, plainBatch: plainBatch(*r), Runs: make([]runJSON, len(r.Runs))}
 	for i := range r.Runs {
-		bj.Runs[i] = toRunJSON(&r.Runs[i])
+		bj.Runs[i] = runJSON(r.Runs[i])
 	}
 	return json.Marshal(bj)
 }
@@ -130,7 +161,7 @@ func (r *BatchResult) UnmarshalJSON(data []byte) error {
 	*r = BatchResult(bj.plainBatch)
 	r.Runs = make([]jobs.RunSummary, len(bj.Runs))
 	for i := range bj.Runs {
-		r.Runs[i] = bj.Runs[i].summary()
+		r.Runs[i] = jobs.RunSummary(bj.Runs[i])
 	}
 	return nil
 }

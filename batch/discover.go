@@ -1,8 +1,10 @@
 package batch
 
 import (
+	"errors"
 	"fmt"
 	"hash/fnv"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -94,40 +96,50 @@ func runsIn(dir, rel, name string) []RunDir {
 // Discover finds the runs under root, at any depth, sorted by Rel: every
 // folder a registered layout recognises by its content (one run, or one
 // per prefix of an original-TD3 folder). It does not descend into a run
-// folder, follows symbolic links to directories
-// but visits each real directory once (so link loops end and a run linked
+// folder, follows symbolic links to directories that stay under root (by
+// their resolved paths; a link that leaves root is skipped with a note) but
+// visits each real directory once (so link loops end and a run linked
 // twice is found once), skips hidden directories and the directories in
 // exclude (typically the batch --out), and skips unreadable directories with
 // a note. A root that is itself a run directory is the only run. Only an
 // unreadable root is an error.
 func Discover(root string, exclude ...string) (runs []RunDir, notes []string, err error) {
+	return DiscoverOptions{Exclude: exclude}.Discover(root)
+}
+
+// DiscoverOptions configure Discover.
+type DiscoverOptions struct {
+	// Exclude are directories not searched (typically the batch --out).
+	Exclude []string
+	// FollowLinks follows symbolic links that leave the root too
+	// (--follow-links); each real directory is still visited once.
+	FollowLinks bool
+}
+
+// Discover is Discover with these options.
+func (o DiscoverOptions) Discover(root string) (runs []RunDir, notes []string, err error) {
+	exclude := o.Exclude
 	fi, err := os.Stat(root)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, fmt.Errorf("experiments folder %s does not exist: %w", root, jobs.ErrUsage)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("experiments folder %s: %w", root, err)
 	}
 	if !fi.IsDir() {
 		return nil, nil, fmt.Errorf("experiments folder %s is not a directory: %w", root, jobs.ErrUsage)
 	}
-	visited := map[string]bool{}
+	w := &discovery{root: root, visited: map[string]bool{}, followLinks: o.FollowLinks}
 	for _, ex := range exclude {
-		if real, err := filepath.EvalSymlinks(ex); err == nil {
-			if abs, err := filepath.Abs(real); err == nil {
-				visited[abs] = true
-			}
+		if real, err := realDir(ex); err == nil {
+			w.visited[real] = true
 		}
 	}
-	realOf := func(p string) (string, error) {
-		real, err := filepath.EvalSymlinks(p)
-		if err != nil {
-			return "", err
-		}
-		return filepath.Abs(real)
-	}
-	rootReal, err := realOf(root)
+	rootReal, err := realDir(root)
 	if err != nil {
 		return nil, nil, fmt.Errorf("experiments folder %s: %w", root, err)
 	}
-	if visited[rootReal] {
+	if w.visited[rootReal] {
 		return nil, nil, fmt.Errorf("experiments folder %s is the output folder: %w", root, jobs.ErrUsage)
 	}
 	if rs := runsIn(root, ".", filepath.Base(rootReal)); rs != nil {
@@ -139,75 +151,115 @@ func Discover(root string, exclude ...string) (runs []RunDir, notes []string, er
 		assignOutNames(rs)
 		return rs, nil, nil
 	}
-	visited[rootReal] = true
+	w.visited[rootReal] = true
+	w.rootReal = rootReal
+	if err := w.walk(root, ""); err != nil {
+		return nil, w.notes, err
+	}
+	sort.Slice(w.runs, func(i, j int) bool { return w.runs[i].Rel < w.runs[j].Rel })
+	assignOutNames(w.runs)
+	return w.runs, w.notes, nil
+}
 
-	var walk func(dir, rel string) error
-	walk = func(dir, rel string) error {
-		entries, err := readDir(dir)
-		if err != nil {
-			if rel == "" {
-				return fmt.Errorf("read experiments folder %s: %w", root, err)
-			}
-			notes = append(notes, fmt.Sprintf("skipped %s: %v", dir, err))
-			return nil
+// realDir is p with its symbolic links resolved, absolute: a directory's
+// identity, so that each is visited once.
+func realDir(p string) (string, error) {
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Abs(real)
+}
+
+// discovery is the state of a Discover walk.
+type discovery struct {
+	root, rootReal string
+	followLinks    bool            // out of the root too
+	visited        map[string]bool // real directories seen
+	runs           []RunDir
+	notes          []string
+}
+
+// walk looks for runs in dir, reached as rel from the root ("" for the
+// root itself), and below it.
+func (w *discovery) walk(dir, rel string) error {
+	entries, err := readDir(dir)
+	if err != nil {
+		if rel == "" {
+			return fmt.Errorf("read experiments folder %s: %w", w.root, err)
 		}
-		files, dirs := 0, 0
-		defer func() {
-			// A leaf folder of files that no layout recognises: say what
-			// was looked for, once.
-			if rel != "" && files > 0 && dirs == 0 {
-				notes = append(notes, fmt.Sprintf("skipped %s: %v: %s", dir, loaders.ErrNoRun, loaders.LookedFor()))
-			}
-		}()
-		for _, e := range entries {
-			name := e.Name()
-			if strings.HasPrefix(name, ".") {
-				continue
-			}
-			p := filepath.Join(dir, name)
-			if e.Type().IsRegular() {
-				files++
-				continue
-			}
-			dirs++
-			if e.Type()&os.ModeSymlink != 0 {
-				fi, err := os.Stat(p)
-				if err != nil {
-					notes = append(notes, fmt.Sprintf("skipped %s: broken link: %v", p, err))
-					continue
-				}
-				if !fi.IsDir() {
-					continue
-				}
-			} else if !e.IsDir() {
-				continue
-			}
-			real, err := realOf(p)
-			if err != nil {
-				notes = append(notes, fmt.Sprintf("skipped %s: %v", p, err))
-				continue
-			}
-			if visited[real] {
-				continue
-			}
-			visited[real] = true
-			r := path.Join(rel, name)
-			if rs := runsIn(p, r, name); rs != nil {
-				runs = append(runs, rs...)
-				continue
-			}
-			if err := walk(p, r); err != nil {
-				return err
-			}
-		}
+		w.notes = append(w.notes, fmt.Sprintf("skipped %s: %v", dir, err))
 		return nil
 	}
-	if err := walk(root, ""); err != nil {
-		return nil, notes, err
+	files, dirs := 0, 0
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasPrefix(name, ".") {
+			continue
+		}
+		if e.Type().IsRegular() {
+			files++
+			continue
+		}
+		dirs++
+		p := filepath.Join(dir, name)
+		if !w.enter(p, e) {
+			continue
+		}
+		r := path.Join(rel, name)
+		if rs := runsIn(p, r, name); rs != nil {
+			w.runs = append(w.runs, rs...)
+			continue
+		}
+		if err := w.walk(p, r); err != nil {
+			return err
+		}
 	}
-	sort.Slice(runs, func(i, j int) bool { return runs[i].Rel < runs[j].Rel })
-	assignOutNames(runs)
-	return runs, notes, nil
+	// A leaf folder of files that no layout recognises: say what was
+	// looked for, once.
+	if rel != "" && files > 0 && dirs == 0 {
+		w.notes = append(w.notes, fmt.Sprintf("skipped %s: %v: %s", dir, loaders.ErrNoRun, loaders.LookedFor()))
+	}
+	return nil
+}
+
+// enter reports whether the walk goes into entry e at p: a directory, or a
+// link to one, not visited before; what it skips with a reason is noted.
+func (w *discovery) enter(p string, e fs.DirEntry) bool {
+	if e.Type()&os.ModeSymlink != 0 {
+		fi, err := os.Stat(p)
+		if err != nil {
+			w.notes = append(w.notes, fmt.Sprintf("skipped %s: broken link: %v", p, err))
+			return false
+		}
+		if !fi.IsDir() {
+			return false
+		}
+	} else if !e.IsDir() {
+		return false
+	}
+	real, err := realDir(p)
+	if err != nil {
+		w.notes = append(w.notes, fmt.Sprintf("skipped %s: %v", p, err))
+		return false
+	}
+	if w.visited[real] {
+		return false
+	}
+	if !w.followLinks && !within(w.rootReal, real) {
+		// A link out of the root (logs/loop2 -> ../..) would evaluate a
+		// tree nobody asked for.
+		w.notes = append(w.notes, fmt.Sprintf("skipped %s: a link to %s, outside %s (--follow-links follows it)", p, real, w.root))
+		return false
+	}
+	w.visited[real] = true
+	return true
+}
+
+// within reports whether the resolved path p is root or lies under it.
+func within(root, p string) bool {
+	rel, err := filepath.Rel(root, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // assignOutNames gives each run a distinct output folder name, the same
@@ -295,8 +347,8 @@ func ParseShard(s string) (i, n int, err error) {
 	if n < 1 {
 		return 0, 0, fmt.Errorf("--shard %q: want at least 1 shard: %w", s, jobs.ErrUsage)
 	}
-	if err := validShard(i, n); err != nil {
-		return 0, 0, fmt.Errorf("--shard %q: %w", s, err)
+	if i < 0 || i >= n {
+		return 0, 0, fmt.Errorf("--shard %s: there is no shard %d of %d; shards are numbered 0 to %d, like SLURM_ARRAY_TASK_ID: %w", s, i, n, n-1, jobs.ErrUsage)
 	}
 	return i, n, nil
 }

@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -8,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/rleval/rleval/jobs"
 )
 
 func TestDiscoverFindsNestedRunsAndSurvivesLinkLoops(t *testing.T) {
@@ -62,6 +65,77 @@ func TestDiscoverFindsNestedRunsAndSurvivesLinkLoops(t *testing.T) {
 	again, _, _ := Discover(root, filepath.Join(root, "results"))
 	if !reflect.DeepEqual(runs, again) {
 		t.Fatal("discovery is not deterministic")
+	}
+}
+
+func TestDiscoverStaysUnderRootUnlessFollowLinks(t *testing.T) {
+	parent := t.TempDir()
+	root := filepath.Join(parent, "batch")
+	for _, d := range []string{
+		"batch/2026-01-01_00-00-00_in",
+		"batch/logs",
+		"batch/sub/2026-01-02_00-00-00_deep",
+		"2026-01-01_00-00-00_outside", // the parent tree's own runs
+		"elsewhere/2026-01-03_00-00-00_far",
+	} {
+		if err := os.MkdirAll(filepath.Join(parent, filepath.FromSlash(d)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for link, target := range map[string]string{
+		"batch/logs/loop2":   "../..",                   // leaves the root: the parent tree
+		"batch/logs/up":      "..",                      // the root itself: a true loop
+		"batch/alias":        "sub",                     // stays under the root
+		"batch/far":          "../elsewhere",            // leaves the root
+		"batch/sub/absolute": filepath.Join(parent, ""), // leaves it by an absolute path
+	} {
+		if err := os.Symlink(target, filepath.Join(parent, filepath.FromSlash(link))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rels := func(runs []RunDir) []string {
+		var out []string
+		for _, r := range runs {
+			out = append(out, r.Rel)
+		}
+		return out
+	}
+	runs, notes, err := Discover(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := rels(runs), []string{"2026-01-01_00-00-00_in", "alias/2026-01-02_00-00-00_deep"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("runs %q, want only the root's %q", got, want)
+	}
+	left := 0
+	for _, n := range notes {
+		if strings.Contains(n, "outside") && strings.Contains(n, "--follow-links") {
+			left++
+		}
+	}
+	if left != 3 {
+		t.Fatalf("notes %q: want one for each of the 3 links that leave the root", notes)
+	}
+
+	runs, _, err = DiscoverOptions{FollowLinks: true}.Discover(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(rels(runs), " ")
+	for _, want := range []string{"2026-01-01_00-00-00_outside", "2026-01-03_00-00-00_far", "2026-01-01_00-00-00_in"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("--follow-links: runs %s, want %s among them", got, want)
+		}
+	}
+	if len(runs) != 4 {
+		t.Errorf("--follow-links: %d runs (%s), want each of the 4 real runs once", len(runs), got)
+	}
+}
+
+func TestDiscoverMissingRootIsUsageError(t *testing.T) {
+	_, _, err := Discover(filepath.Join(t.TempDir(), "nonexistent"))
+	if !errors.Is(err, jobs.ErrUsage) || !strings.Contains(err.Error(), "nonexistent") {
+		t.Fatalf("err = %v, want a usage error naming the folder", err)
 	}
 }
 

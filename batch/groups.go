@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -29,25 +30,25 @@ const (
 // groupsVersion is the groups.json format version.
 const groupsVersion = 1
 
-// Metrics lists the per-run numbers groups can be compared by, for
-// GroupOptions.Metric; the first is the default.
-var Metrics = []string{"final_reward_sum", "best_reward_sum", "mean_q_policy", "l2_total", "value_bias"}
-
-// metricOf returns the getter of a metric name.
-func metricOf(name string) (func(*jobs.RunSummary) float64, error) {
-	switch name {
-	case "", "final_reward_sum":
-		return func(s *jobs.RunSummary) float64 { return s.FinalRewardSum }, nil
-	case "best_reward_sum":
-		return func(s *jobs.RunSummary) float64 { return s.BestRewardSum }, nil
-	case "mean_q_policy":
-		return func(s *jobs.RunSummary) float64 { return s.MeanQPolicy }, nil
-	case "l2_total":
-		return func(s *jobs.RunSummary) float64 { return s.L2Total }, nil
-	case "value_bias":
-		return func(s *jobs.RunSummary) float64 { return s.ValueBias }, nil
+// MetricNames lists the per-run numbers groups can be compared by
+// (jobs.Metrics), for GroupOptions.Metric; the first is the default.
+func MetricNames() []string {
+	var names []string
+	for _, m := range jobs.Metrics() {
+		names = append(names, m.Name)
 	}
-	return nil, fmt.Errorf("unknown metric %q (want one of %s): %w", name, strings.Join(Metrics, ", "), jobs.ErrUsage)
+	return names
+}
+
+// metricOf returns the metric called name ("" is the default).
+func metricOf(name string) (jobs.Metric, error) {
+	if name == "" {
+		return jobs.Metrics()[0], nil
+	}
+	if m, ok := jobs.MetricByName(name); ok {
+		return m, nil
+	}
+	return jobs.Metric{}, fmt.Errorf("unknown metric %q (want one of %s): %w", name, strings.Join(MetricNames(), ", "), jobs.ErrUsage)
 }
 
 // GroupOptions configure how runs are grouped and compared.
@@ -177,65 +178,112 @@ func ignoredKey(k string) bool {
 	return false
 }
 
+// CheckGroupBy returns an error wrapping ErrUsage when a --group-by key is
+// in the config of none of the runs in dirs (runs without a readable
+// config are not counted); it names the keys that exist.
+func CheckGroupBy(dirs []string, groupBy []string) error {
+	if len(groupBy) == 0 {
+		return nil
+	}
+	var configs []map[string]string
+	for _, d := range dirs {
+		if c, err := jobs.RunConfig(d); err == nil {
+			configs = append(configs, c)
+		}
+	}
+	return checkGroupBy(configs, groupBy)
+}
+
+// maxKeysNamed bounds the config keys an unknown --group-by key lists.
+const maxKeysNamed = 30
+
+func checkGroupBy(configs []map[string]string, groupBy []string) error {
+	if len(configs) == 0 {
+		return nil
+	}
+	have := map[string]bool{}
+	for _, c := range configs {
+		for k := range c {
+			have[k] = true
+		}
+	}
+	for _, k := range groupBy {
+		if have[k] {
+			continue
+		}
+		all := slices.Sorted(maps.Keys(have))
+		// Keys that contain what was typed first: "algo" finds
+		// "algorithm.name".
+		var near, rest []string
+		for _, h := range all {
+			if strings.Contains(strings.ToLower(h), strings.ToLower(k)) {
+				near = append(near, h)
+			} else {
+				rest = append(rest, h)
+			}
+		}
+		list := append(near, rest...)
+		more := ""
+		if len(list) > maxKeysNamed {
+			more = fmt.Sprintf(" and %d more", len(list)-maxKeysNamed)
+			list = list[:maxKeysNamed]
+		}
+		return fmt.Errorf("--group-by %s: no run's config has that key; the keys they have: %s%s: %w", k, strings.Join(list, ", "), more, jobs.ErrUsage)
+	}
+	return nil
+}
+
 // absent stands for a key a run's config does not have.
 const absent = "(absent)"
+
+// configValue is c's value of key k, absent when it has none.
+func configValue(c map[string]string, k string) string {
+	if v, ok := c[k]; ok {
+		return v
+	}
+	return absent
+}
+
+// namingKeys are the config keys that name groups: groupBy when given (in
+// the user's order), else every key but the ignored ones whose value
+// differs between runs, sorted.
+func namingKeys(configs []map[string]string, groupBy []string) []string {
+	if len(groupBy) > 0 {
+		return groupBy
+	}
+	keyset := map[string]bool{}
+	for _, c := range configs {
+		for k := range c {
+			if !ignoredKey(k) {
+				keyset[k] = true
+			}
+		}
+	}
+	var naming []string
+	for _, k := range slices.Sorted(maps.Keys(keyset)) {
+		first := configValue(configs[0], k)
+		for _, c := range configs[1:] {
+			if configValue(c, k) != first {
+				naming = append(naming, k)
+				break
+			}
+		}
+	}
+	return naming
+}
 
 // assignGroups groups runs by their configs: by the values of groupBy, or
 // by every key but the ignored ones. It returns the members of each group
 // (indices into configs, groups in name order) with each group's name and
 // key values, and the keys that name them.
 func assignGroups(configs []map[string]string, groupBy []string) (members [][]int, names []string, keys []map[string]string, naming []string) {
-	keyset := map[string]bool{}
-	if len(groupBy) > 0 {
-		for _, k := range groupBy {
-			keyset[k] = true
-		}
-	} else {
-		for _, c := range configs {
-			for k := range c {
-				if !ignoredKey(k) {
-					keyset[k] = true
-				}
-			}
-		}
-	}
-	all := slices.Sorted(func(yield func(string) bool) {
-		for k := range keyset {
-			if !yield(k) {
-				return
-			}
-		}
-	})
-	value := func(c map[string]string, k string) string {
-		if v, ok := c[k]; ok {
-			return v
-		}
-		return absent
-	}
-	// The naming keys: those whose value differs between runs (all of
-	// groupBy when given).
-	for _, k := range all {
-		if len(groupBy) > 0 {
-			naming = append(naming, k)
-			continue
-		}
-		first := value(configs[0], k)
-		for _, c := range configs[1:] {
-			if value(c, k) != first {
-				naming = append(naming, k)
-				break
-			}
-		}
-	}
-	if len(groupBy) > 0 {
-		naming = groupBy // in the user's order
-	}
+	naming = namingKeys(configs, groupBy)
 	byName := map[string]int{}
 	for i, c := range configs {
 		parts := make([]string, len(naming))
 		kv := map[string]string{}
 		for j, k := range naming {
-			v := value(c, k)
+			v := configValue(c, k)
 			parts[j] = k + "=" + v
 			kv[k] = v
 		}
@@ -294,11 +342,8 @@ func ComputeGroups(res *BatchResult, opt GroupOptions) (*Groups, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &Groups{Version: groupsVersion, Metric: opt.Metric, Seed: opt.Bootstrap.Seed, Level: opt.Bootstrap.Level,
+	g := &Groups{Version: groupsVersion, Metric: metric.Name, Seed: opt.Bootstrap.Seed, Level: opt.Bootstrap.Level,
 		Reps: opt.Bootstrap.Reps, CurveReps: opt.CurveReps, PairReps: opt.PairReps, Groups: []Group{}}
-	if g.Metric == "" {
-		g.Metric = Metrics[0]
-	}
 	if g.Level <= 0 || g.Level >= 1 {
 		g.Level = 0.95
 	}
@@ -327,6 +372,9 @@ func ComputeGroups(res *BatchResult, opt GroupOptions) (*Groups, error) {
 	if len(rows) == 0 {
 		return g, nil
 	}
+	if err := checkGroupBy(configs, opt.GroupBy); err != nil {
+		return nil, err
+	}
 	members, names, keys, naming := assignGroups(configs, opt.GroupBy)
 	g.GroupBy = naming
 	if g.GroupBy == nil {
@@ -336,7 +384,7 @@ func ComputeGroups(res *BatchResult, opt GroupOptions) (*Groups, error) {
 	// Score range: the option, or the scores' own.
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, s := range rows {
-		if v := metric(s); !math.IsNaN(v) && !math.IsInf(v, 0) {
+		if v := metric.Get(s); !math.IsNaN(v) && !math.IsInf(v, 0) {
 			lo, hi = min(lo, v), max(hi, v)
 		}
 	}
@@ -363,7 +411,7 @@ func ComputeGroups(res *BatchResult, opt GroupOptions) (*Groups, error) {
 			s := rows[r]
 			gr.Runs = append(gr.Runs, s.Name)
 			gr.Outs = append(gr.Outs, s.Out)
-			v := metric(s)
+			v := metric.Get(s)
 			gr.Scores = append(gr.Scores, jsonnum.Float(v))
 			if !math.IsNaN(v) && !math.IsInf(v, 0) {
 				scores[i] = append(scores[i], v)
@@ -407,7 +455,7 @@ func groupStats(gr *Group, scores []float64, rows []*jobs.RunSummary, members []
 	var steps, values [][]float64
 	for _, r := range members {
 		s := rows[r]
-		if v := s.ValueBias; !math.IsNaN(v) && !math.IsInf(v, 0) {
+		if v := jobs.MetricValueBias.Get(s); !math.IsNaN(v) && !math.IsInf(v, 0) {
 			bias = append(bias, v)
 		}
 		if n := min(len(s.CurveStep), len(s.CurveValue)); n > 0 {

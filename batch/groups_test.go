@@ -60,8 +60,7 @@ func makeSweep(t *testing.T) (*BatchResult, *sweepFixture) {
 			t.Fatal(err)
 		}
 		res.Runs = append(res.Runs, jobs.RunSummary{Name: name, Dir: dir, Out: "runs/" + name, Status: jobs.StatusOK,
-			FinalRewardSum: r.Curve[len(r.Curve)-1], BestRewardSum: math.NaN(), MeanQPolicy: math.NaN(), L2Total: math.NaN(),
-			ValueBias: float64(i % 5), CurveStep: r.Steps, CurveValue: r.Curve})
+			Metrics: map[string]float64{"final_reward_sum": r.Curve[len(r.Curve)-1], "best_reward_sum": math.NaN(), "mean_q_policy": math.NaN(), "l2_total": math.NaN(), "value_bias": float64(i % 5)}, CurveStep: r.Steps, CurveValue: r.Curve})
 	}
 	return res, &f
 }

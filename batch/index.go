@@ -3,6 +3,7 @@ package batch
 import (
 	"encoding/binary"
 	"fmt"
+	"github.com/rleval/rleval/internal/plural"
 	"io"
 	"math"
 	"net/url"
@@ -24,8 +25,15 @@ const IndexFileName = "index.html"
 // run's output folder.
 const ReportFileName = "report.html"
 
-// indexColumns are the runs table's columns, after the run's name.
-var indexColumns = []string{"run", "library", "group", "date", "status", "final reward_sum", "best reward_sum", "mean Q(s,π(s))", "value bias", "buffer size", "‖actor−target‖₂", "seconds", "error"}
+// indexColumns returns the runs table's columns: the run, its metrics
+// (jobs.Metrics) and its other facts.
+func indexColumns() []string {
+	cols := []string{"run", "library", "group", "date", "status"}
+	for _, m := range jobs.Metrics() {
+		cols = append(cols, m.Heading())
+	}
+	return append(cols, "buffer size", "seconds", "error")
+}
 
 // thumbSide is the small multiples' thumbnail size in pixels: enough to
 // see a policy's switching curve, small enough that 500 runs' thumbnails
@@ -50,7 +58,7 @@ func WriteIndex(path string, res *BatchResult, groups *Groups) error {
 	if res.Root != "" {
 		p.Title = "rleval batch: " + res.Root
 	}
-	p.Subtitles = []string{fmt.Sprintf("%d runs: %d ok, %d partial, %d failed", len(res.Runs), res.OK, res.Partial, res.Failed)}
+	p.Subtitles = []string{fmt.Sprintf("%s: %d ok, %d partial, %d failed", plural.N(len(res.Runs), "run"), res.OK, res.Partial, res.Failed)}
 	groupOf := map[string]string{}
 	if groups != nil {
 		for _, g := range groups.Groups {
@@ -63,12 +71,15 @@ func WriteIndex(path string, res *BatchResult, groups *Groups) error {
 			return err
 		}
 	}
-	runs := plotting.Table{Header: indexColumns, Sortable: true}
+	runs := plotting.Table{Header: indexColumns(), Sortable: true}
 	var curves []plotting.Series
 	for i := range res.Runs {
 		s := &res.Runs[i]
-		runs.Rows = append(runs.Rows, []string{s.Name, s.Library, groupOf[s.Out], s.Date, s.Status, numCell(s.FinalRewardSum), numCell(s.BestRewardSum),
-			numCell(s.MeanQPolicy), numCell(s.ValueBias), numCell(float64(s.BufferSize)), numCell(s.L2Total), numCell(s.Seconds), s.Error})
+		row := []string{s.Name, s.Library, groupOf[s.Out], s.Date, s.Status}
+		for _, m := range jobs.Metrics() {
+			row = append(row, numCell(m.Get(s)))
+		}
+		runs.Rows = append(runs.Rows, append(row, numCell(float64(s.BufferSize)), numCell(s.Seconds), s.Error))
 		link := ""
 		// A failed run still has its report when only a file or an analysis
 		// failed: link it where it was written.
@@ -162,24 +173,18 @@ func groupSections(p *plotting.BatchPage, res *BatchResult, g *Groups, base stri
 // reduces each to thumbSide² cells at once (so 500 runs hold a few MB),
 // and draws them on one colour scale per kind.
 func thumbnails(p *plotting.BatchPage, res *BatchResult, g *Groups, base string) error {
-	type small struct {
-		name, link, value string
-		score             float64
-		maps              [2][]float32 // policy, Q: thumbSide-reduced
-		nx, ny            [2]int
-	}
 	byOut := map[string]*jobs.RunSummary{}
 	for i := range res.Runs {
 		byOut[res.Runs[i].Out] = &res.Runs[i]
 	}
 	polMax := 0.0
 	qLo, qHi := math.Inf(1), math.Inf(-1)
-	var blocks [][]small
+	var blocks [][]thumbRun
 	found := false
 	for _, gr := range g.Groups {
-		var runs []small
+		var runs []thumbRun
 		for i, out := range gr.Outs {
-			s := small{name: gr.Runs[i], score: float64(gr.Scores[i]), value: numCell(float64(gr.Scores[i]))}
+			s := thumbRun{name: gr.Runs[i], score: float64(gr.Scores[i]), value: numCell(float64(gr.Scores[i]))}
 			if r := byOut[out]; r != nil && r.Status != jobs.StatusFailed {
 				s.link = relURL(out) + "/" + ReportFileName
 			}
@@ -208,23 +213,7 @@ func thumbnails(p *plotting.BatchPage, res *BatchResult, g *Groups, base string)
 			}
 			runs = append(runs, s)
 		}
-		// Best first; runs without a score last.
-		slices.SortStableFunc(runs, func(a, b small) int {
-			an, bn := math.IsNaN(a.score), math.IsNaN(b.score)
-			switch {
-			case an && bn:
-				return 0
-			case an:
-				return 1
-			case bn:
-				return -1
-			case a.score > b.score:
-				return -1
-			case a.score < b.score:
-				return 1
-			}
-			return 0
-		})
+		slices.SortStableFunc(runs, bestFirst)
 		blocks = append(blocks, runs)
 	}
 	if !found {
@@ -264,6 +253,33 @@ func thumbnails(p *plotting.BatchPage, res *BatchResult, g *Groups, base string)
 	}
 	p.SheetCols, p.ThumbSide = cols, thumbSide
 	return nil
+}
+
+// thumbRun is one run's thumbnails.
+type thumbRun struct {
+	name, link, value string
+	score             float64
+	maps              [2][]float32 // policy, Q: thumbSide-reduced
+	nx, ny            [2]int
+}
+
+// bestFirst orders thumbnails by score, best first, runs without a score
+// last.
+func bestFirst(a, b thumbRun) int {
+	an, bn := math.IsNaN(a.score), math.IsNaN(b.score)
+	switch {
+	case an && bn:
+		return 0
+	case an:
+		return 1
+	case bn:
+		return -1
+	case a.score > b.score:
+		return -1
+	case a.score < b.score:
+		return 1
+	}
+	return 0
 }
 
 // reduceMap averages an ny × nx map into at most side × side blocks.

@@ -55,7 +55,7 @@ func makeBigBatch(t testing.TB, groups, seeds int) (*BatchResult, string) {
 				curve[k] = -1200 + float64(k)*40*(1+float64(g)/float64(groups)) + float64((i*7919+k*104729)%100)
 			}
 			res.Runs = append(res.Runs, jobs.RunSummary{Name: name, Dir: dir, Out: "runs/" + name, Status: jobs.StatusOK,
-				FinalRewardSum: curve[19], BestRewardSum: curve[19], MeanQPolicy: -50, L2Total: 1, ValueBias: float64(i % 13),
+				Metrics:    map[string]float64{"final_reward_sum": curve[19], "best_reward_sum": curve[19], "mean_q_policy": -50, "l2_total": 1, "value_bias": float64(i % 13)},
 				BufferSize: 10000, Seconds: 3, CurveStep: steps, CurveValue: curve})
 			res.OK++
 		}

@@ -25,8 +25,7 @@ func TestBatchPageEscapesGroupNames(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte("seed: "+string(rune('0'+s))+"\nnote: "+v+"\n"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			res.Runs = append(res.Runs, jobs.RunSummary{Name: name, Dir: dir, Out: name, Status: jobs.StatusOK, FinalRewardSum: float64(i + s),
-				ValueBias: math.NaN(), CurveStep: []float64{1, 2}, CurveValue: []float64{0, float64(i + s)}})
+			res.Runs = append(res.Runs, jobs.RunSummary{Name: name, Dir: dir, Out: name, Status: jobs.StatusOK, Metrics: map[string]float64{"final_reward_sum": float64(i + s), "value_bias": math.NaN()}, CurveStep: []float64{1, 2}, CurveValue: []float64{0, float64(i + s)}})
 		}
 	}
 	g, err := ComputeGroups(res, GroupOptions{Bootstrap: stats.Bootstrap{Reps: 100}, CurveReps: 20, PairReps: 20})

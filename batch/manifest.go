@@ -117,8 +117,8 @@ func (m *Manifest) Matches(inputs []InputFile, options string) bool {
 	return true
 }
 
-// manifestJSON is the file layout: the summary goes through runJSON so NaN
-// survives.
+// manifestJSON is the file layout: the summary goes through runJSON, which
+// writes its metrics and keeps NaN.
 type manifestJSON struct {
 	Version int         `json:"version"`
 	Options string      `json:"options"`
@@ -131,7 +131,7 @@ func WriteManifest(outDir string, m *Manifest) error {
 	return atomicfile.Write(filepath.Join(outDir, ManifestName), func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", " ")
-		return enc.Encode(manifestJSON{Version: m.Version, Options: m.Options, Inputs: m.Inputs, Summary: toRunJSON(&m.Summary)})
+		return enc.Encode(manifestJSON{Version: m.Version, Options: m.Options, Inputs: m.Inputs, Summary: runJSON(m.Summary)})
 	})
 }
 
@@ -147,55 +147,101 @@ func ReadManifest(outDir string) (*Manifest, error) {
 	if err := json.Unmarshal(data, &mj); err != nil {
 		return nil, fmt.Errorf("read manifest %s: %w (delete it to re-evaluate the run)", p, err)
 	}
-	return &Manifest{Version: mj.Version, Options: mj.Options, Inputs: mj.Inputs, Summary: mj.Summary.summary()}, nil
+	return &Manifest{Version: mj.Version, Options: mj.Options, Inputs: mj.Inputs, Summary: jobs.RunSummary(mj.Summary)}, nil
 }
 
-// plainRun is RunSummary without its methods, so that runJSON's embedding
-// never recurses into a MarshalJSON RunSummary may grow.
+// plainRun is RunSummary without its methods, so that the row types'
+// embedding never recurses into a MarshalJSON RunSummary may grow.
 type plainRun jobs.RunSummary
 
-// runJSON is RunSummary as written in manifests and summary.json: the
-// float fields that may be NaN shadow the embedded ones.
-type runJSON struct {
+// runJSON is a RunSummary as written in manifests and summary.json: its
+// fields, then its metrics (jobs.Metrics, in order), then seconds and the
+// evaluation curve, with NaN written as null.
+type runJSON jobs.RunSummary
+
+// runHead is the part of a row before the metrics: the fields written
+// after them are shadowed by empty ones of the same JSON names.
+type runHead struct {
 	plainRun
-	FinalRewardSum jsonnum.Float   `json:"final_reward_sum"`
-	BestRewardSum  jsonnum.Float   `json:"best_reward_sum"`
-	MeanQPolicy    jsonnum.Float   `json:"mean_q_policy"`
-	L2Total        jsonnum.Float   `json:"l2_total"`
-	ValueBias      *jsonnum.Float  `json:"value_bias,omitempty"`
-	Seconds        jsonnum.Float   `json:"seconds"`
-	CurveStep      []jsonnum.Float `json:"curve_step,omitempty"`
-	CurveValue     []jsonnum.Float `json:"curve_value,omitempty"`
+	Seconds    *struct{} `json:"seconds,omitempty"`
+	CurveStep  *struct{} `json:"curve_step,omitempty"`
+	CurveValue *struct{} `json:"curve_value,omitempty"`
 }
 
-func toRunJSON(s *jobs.RunSummary) runJSON {
-	r := runJSON{
-		plainRun:       plainRun(*s),
-		FinalRewardSum: jsonnum.Float(s.FinalRewardSum),
-		BestRewardSum:  jsonnum.Float(s.BestRewardSum),
-		MeanQPolicy:    jsonnum.Float(s.MeanQPolicy),
-		L2Total:        jsonnum.Float(s.L2Total),
-		ValueBias:      jsonnum.Ptr(s.ValueBias),
-		Seconds:        jsonnum.Float(s.Seconds),
-		CurveStep:      jsonnum.Floats(s.CurveStep),
-		CurveValue:     jsonnum.Floats(s.CurveValue),
-	}
-	r.plainRun.CurveStep, r.plainRun.CurveValue = nil, nil
-	return r
+// runTail is the part of a row after the metrics.
+type runTail struct {
+	Seconds    jsonnum.Float   `json:"seconds"`
+	CurveStep  []jsonnum.Float `json:"curve_step,omitempty"`
+	CurveValue []jsonnum.Float `json:"curve_value,omitempty"`
 }
 
-func (r runJSON) summary() jobs.RunSummary {
-	s := jobs.RunSummary(r.plainRun)
-	s.FinalRewardSum = float64(r.FinalRewardSum)
-	s.BestRewardSum = float64(r.BestRewardSum)
-	s.MeanQPolicy = float64(r.MeanQPolicy)
-	s.ValueBias = math.NaN() // absent in summaries written before value_bias
-	if r.ValueBias != nil {
-		s.ValueBias = float64(*r.ValueBias)
+// nullMetrics are the metrics every row of summary format 1 carries, null
+// when not computed, as scripts reading them expect. A metric registered
+// since is left out of a row that lacks it, as rows written before it lack
+// it.
+var nullMetrics = map[string]bool{"final_reward_sum": true, "best_reward_sum": true, "mean_q_policy": true, "l2_total": true}
+
+// MarshalJSON implements json.Marshaler.
+func (r runJSON) MarshalJSON() ([]byte, error) {
+	s := jobs.RunSummary(r)
+	head, err := json.Marshal(runHead{plainRun: plainRun(s)})
+	if err != nil {
+		return nil, err
 	}
-	s.L2Total = float64(r.L2Total)
-	s.Seconds = float64(r.Seconds)
-	s.CurveStep = jsonnum.Float64s(r.CurveStep)
-	s.CurveValue = jsonnum.Float64s(r.CurveValue)
-	return s
+	tail, err := json.Marshal(runTail{jsonnum.Float(s.Seconds), jsonnum.Floats(s.CurveStep), jsonnum.Floats(s.CurveValue)})
+	if err != nil {
+		return nil, err
+	}
+	out := head[:len(head)-1] // without its '}'
+	for _, m := range jobs.Metrics() {
+		v := m.Get(&s)
+		if math.IsNaN(v) && !nullMetrics[m.Name] {
+			continue
+		}
+		name, _ := json.Marshal(m.Name)
+		num, err := json.Marshal(jsonnum.Float(v))
+		if err != nil {
+			return nil, err
+		}
+		out = append(append(append(append(out, ','), name...), ':'), num...)
+	}
+	return append(append(out, ','), tail[1:]...), nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler; a metric that is null or
+// absent reads as not set (NaN), and keys of metrics this rleval does not
+// know are ignored.
+func (r *runJSON) UnmarshalJSON(data []byte) error {
+	var row struct {
+		plainRun
+		Seconds    jsonnum.Float   `json:"seconds"`
+		CurveStep  []jsonnum.Float `json:"curve_step"`
+		CurveValue []jsonnum.Float `json:"curve_value"`
+	}
+	if err := json.Unmarshal(data, &row); err != nil {
+		return err
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(data, &keys); err != nil {
+		return err
+	}
+	s := jobs.RunSummary(row.plainRun)
+	s.Seconds = float64(row.Seconds)
+	s.CurveStep, s.CurveValue = jsonnum.Float64s(row.CurveStep), jsonnum.Float64s(row.CurveValue)
+	s.Metrics = nil
+	for _, m := range jobs.Metrics() {
+		raw, ok := keys[m.Name]
+		if !ok {
+			continue
+		}
+		var v jsonnum.Float
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return fmt.Errorf("%s: %w", m.Name, err)
+		}
+		if !math.IsNaN(float64(v)) {
+			m.Set(&s, float64(v))
+		}
+	}
+	*r = runJSON(s)
+	return nil
 }

@@ -17,7 +17,7 @@ func TestManifestRoundTripKeepsNaN(t *testing.T) {
 	dir := t.TempDir()
 	nan := math.NaN()
 	in := &Manifest{Version: manifestVersion, Options: "v1", Inputs: []InputFile{{Path: "config.yaml", Size: 10, ModTime: 123}},
-		Summary: jobs.RunSummary{Name: "r", Status: jobs.StatusPartial, FinalRewardSum: nan, BestRewardSum: -1.5, MeanQPolicy: math.Inf(1),
+		Summary: jobs.RunSummary{Name: "r", Status: jobs.StatusPartial, Metrics: map[string]float64{"final_reward_sum": nan, "best_reward_sum": -1.5, "mean_q_policy": math.Inf(1)},
 			CurveStep: []float64{1, 2}, CurveValue: []float64{nan, 3}, Jobs: []jobs.JobStatus{{Name: "buffer", Status: "skipped", Reason: "missing"}},
 			Finished: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}}
 	if err := WriteManifest(dir, in); err != nil {
@@ -28,7 +28,7 @@ func TestManifestRoundTripKeepsNaN(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := out.Summary
-	if !math.IsNaN(s.FinalRewardSum) || s.BestRewardSum != -1.5 || !math.IsNaN(s.MeanQPolicy) || !math.IsNaN(s.CurveValue[0]) || s.CurveValue[1] != 3 {
+	if !math.IsNaN(jobs.MetricFinalRewardSum.Get(&s)) || jobs.MetricBestRewardSum.Get(&s) != -1.5 || !math.IsNaN(jobs.MetricMeanQPolicy.Get(&s)) || !math.IsNaN(s.CurveValue[0]) || s.CurveValue[1] != 3 {
 		t.Fatalf("numbers did not survive: %+v", s)
 	}
 	if s.Name != "r" || len(s.Jobs) != 1 || !s.Finished.Equal(in.Summary.Finished) || !out.Matches(in.Inputs, "v1") {
@@ -87,7 +87,7 @@ func TestScanInputsSkipsHiddenAndTemps(t *testing.T) {
 func TestIndexEscapesEveryString(t *testing.T) {
 	res := &BatchResult{Root: `exp"<x>`, Runs: []jobs.RunSummary{
 		{Name: `<script>alert(1)</script>`, Out: `a b/<c>#?`, Status: jobs.StatusOK, Error: `</td><img src=x onerror=alert(2)>`,
-			CurveStep: []float64{0, 1}, CurveValue: []float64{1, math.NaN()}, FinalRewardSum: math.NaN()},
+			CurveStep: []float64{0, 1}, CurveValue: []float64{1, math.NaN()}, Metrics: map[string]float64{"final_reward_sum": math.NaN()}},
 		{Name: "plain", Out: "plain", Status: jobs.StatusFailed, CurveStep: []float64{0, 1}, CurveValue: []float64{2, 3}},
 	}}
 	path := filepath.Join(t.TempDir(), IndexFileName)

@@ -45,14 +45,14 @@ func BLASName() string {
 	return blasOf(graph.NewCPU(graph.Options{Workers: 1}).Name())
 }
 
-// blasOf strips "cpu (" and ", N workers)" from a CPU backend's name.
+// blasOf strips "cpu (" and ", N workers)" (", 1 worker)") from a CPU backend's name.
 func blasOf(name string) string {
 	s, ok := strings.CutPrefix(name, "cpu (")
 	if !ok {
 		return name
 	}
 	s = strings.TrimSuffix(s, ")")
-	if i := strings.LastIndex(s, ", "); i >= 0 && strings.HasSuffix(s, "workers") {
+	if i := strings.LastIndex(s, ", "); i >= 0 && (strings.HasSuffix(s, " workers") || strings.HasSuffix(s, " worker")) {
 		s = s[:i]
 	}
 	return s

@@ -77,7 +77,7 @@ type prefBackend struct{ *fakeBackend }
 
 func (p prefBackend) Preferred() (int, int) { return p.chunk, p.workers }
 
-// gpuBackend adds TransferStats and DeviceInfoer, charging fixed times per
+// gpuBackend adds TransferStats and graph.DeviceInfoer, charging fixed times per
 // call as a GPU worker would report them.
 type gpuBackend struct {
 	*fakeBackend
@@ -100,8 +100,8 @@ func (g *gpuBackend) Stats() worker.Stats {
 	return g.stats
 }
 
-func (g *gpuBackend) DeviceInfo() worker.DeviceInfo {
-	return worker.DeviceInfo{Name: "Fake GPU 80GB", TotalMem: 80 << 30, FreeMem: 79 << 30, ComputeCapability: 90}
+func (g *gpuBackend) DeviceInfo() graph.DeviceInfo {
+	return graph.DeviceInfo{Name: "Fake GPU 80GB", TotalMem: 80 << 30, FreeMem: 79 << 30, ComputeCapability: 90}
 }
 
 func (g *gpuBackend) Policy(actor *loaders.Network, obs []float32, n int, act []float32) error {

@@ -43,13 +43,6 @@ type TransferStats interface {
 	Stats() worker.Stats
 }
 
-// DeviceInfoer is implemented by backends on a GPU, as worker.Remote is; Run
-// puts the device's name and memory in the report's header.
-type DeviceInfoer interface {
-	// DeviceInfo returns the device's description.
-	DeviceInfo() worker.DeviceInfo
-}
-
 // Config says what Run measures.
 type Config struct {
 	// Devices are opened one after another with Open, e.g. ["cpu", "cuda"];
@@ -149,8 +142,8 @@ type Device struct {
 	// Workers is the number of concurrent calls a batch is split over.
 	Workers int `json:"workers"`
 	// GPU describes the device behind a GPU backend (one implementing
-	// DeviceInfoer); nil on the CPU, whose results get a ceiling share.
-	GPU *worker.DeviceInfo `json:"gpu,omitempty"`
+	// graph.DeviceInfoer); nil on the CPU, whose results get a ceiling share.
+	GPU *graph.DeviceInfo `json:"gpu,omitempty"`
 }
 
 // NetsInfo describes the benchmarked networks.
@@ -344,7 +337,7 @@ func runDevice(cfg *Config, dev string, rep *Report) (d Device, err error) {
 		chunk, d.Workers = p.Preferred()
 		d.Workers = max(d.Workers, 1)
 	}
-	if gi, ok := b.(DeviceInfoer); ok {
+	if gi, ok := b.(graph.DeviceInfoer); ok {
 		info := gi.DeviceInfo()
 		d.GPU = &info
 	}

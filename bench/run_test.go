@@ -433,14 +433,14 @@ func TestFormatsKeepThreeSignificantDigits(t *testing.T) {
 
 // worker.Remote is the backend the optional interfaces exist for.
 var (
-	_ TransferStats = (*worker.Remote)(nil)
-	_ DeviceInfoer  = (*worker.Remote)(nil)
+	_ TransferStats      = (*worker.Remote)(nil)
+	_ graph.DeviceInfoer = (*worker.Remote)(nil)
 )
 
 func TestBLASOfStripsDeviceAndWorkers(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"cpu (pure Go, Go+AVX2 kernels, 2 workers)", "pure Go, Go+AVX2 kernels"},
-		{"cpu (openblas, 1 workers)", "openblas"},
+		{"cpu (openblas, 1 worker)", "openblas"},
 		{"cpu (openblas)", "openblas"},
 		{"cuda: H100", "cuda: H100"},
 	}

@@ -3,6 +3,7 @@ package graph
 import (
 	"errors"
 	"fmt"
+	"github.com/rleval/rleval/internal/plural"
 	"log"
 	"runtime"
 	"sync"
@@ -122,7 +123,7 @@ func NewCPU(opts Options) *CPU {
 
 // Name implements Backend.
 func (c *CPU) Name() string {
-	return fmt.Sprintf("cpu (%s, %s, %d workers)", blasName, kernelsName, c.workers)
+	return fmt.Sprintf("cpu (%s, %s, %s)", blasName, kernelsName, plural.N(c.workers, "worker"))
 }
 
 // Preferred implements Preferences.

@@ -2,18 +2,22 @@ package graph
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
 
+// TestOpenFallsBackToCPUWhenAutoFindsNoCUDA: auto uses the CPU, with one
+// notice, when no CUDA client is registered or it fails; cuda is then an
+// error (wrapping ErrNoCUDA without a client), an unknown device too.
 func TestOpenFallsBackToCPUWhenAutoFindsNoCUDA(t *testing.T) {
-	saved := OpenCUDA
-	defer func() { OpenCUDA = saved }()
-	for _, hook := range []func(Options) (Backend, error){
+	saved := devices
+	defer func() { devices = saved }()
+	for _, reg := range [][]device{
 		nil,
-		func(Options) (Backend, error) { return nil, errors.New("worker missing") },
+		{{"cuda", func(Options) (Backend, error) { return nil, errors.New("worker missing") }}},
 	} {
-		OpenCUDA = hook
+		devices = reg
 		var lines []string
 		b, err := Open("auto", Options{Logf: func(f string, a ...any) { lines = append(lines, f) }})
 		if err != nil {
@@ -26,7 +30,7 @@ func TestOpenFallsBackToCPUWhenAutoFindsNoCUDA(t *testing.T) {
 			t.Error("cuda opened without a device")
 		}
 	}
-	OpenCUDA = nil
+	devices = nil
 	if _, err := Open("cuda", Options{}); !errors.Is(err, ErrNoCUDA) || !strings.Contains(err.Error(), "no CUDA device") {
 		t.Errorf("cuda without a client: %v", err)
 	}
@@ -35,5 +39,40 @@ func TestOpenFallsBackToCPUWhenAutoFindsNoCUDA(t *testing.T) {
 	}
 	if b, err := Open("cpu", Options{}); err != nil || !strings.HasPrefix(b.Name(), "cpu") {
 		t.Errorf("cpu: %v %v", b, err)
+	}
+}
+
+// TestRegisterDeviceIsGuardedAndOpensTheDevice: a registered device opens
+// by name and first under auto and is listed; an empty, built-in or
+// repeated name and a nil opener panic, as RegisterLayout does.
+func TestRegisterDeviceIsGuardedAndOpensTheDevice(t *testing.T) {
+	saved := devices
+	defer func() { devices = saved }()
+	devices = nil
+	ref := NewReference()
+	RegisterDevice("fake", func(Options) (Backend, error) { return ref, nil })
+	if b, err := Open("fake", Options{}); err != nil || b != ref {
+		t.Errorf("fake: %v, %v", b, err)
+	}
+	if b, err := Open("auto", Options{}); err != nil || b != ref {
+		t.Errorf("auto: %v, %v", b, err)
+	}
+	if got := Devices(); !slices.Equal(got, []string{"auto", "cpu", "cuda", "fake", "gorgonia"}) {
+		t.Errorf("Devices() = %q", got)
+	}
+	for name, f := range map[string]func(){
+		"twice":    func() { RegisterDevice("fake", func(Options) (Backend, error) { return ref, nil }) },
+		"empty":    func() { RegisterDevice("", func(Options) (Backend, error) { return ref, nil }) },
+		"built-in": func() { RegisterDevice("cpu", func(Options) (Backend, error) { return ref, nil }) },
+		"nil":      func() { RegisterDevice("other", nil) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", name)
+				}
+			}()
+			f()
+		}()
 	}
 }

@@ -35,14 +35,14 @@ func runCurves(c *Context) (*Output, error) {
 	rs := lg.Evals.Col("reward_sum")
 	if n := len(rs.Value); n > 0 {
 		out.Summary = func(sum *RunSummary) {
-			sum.FinalRewardSum = rs.Value[n-1]
+			MetricFinalRewardSum.Set(sum, rs.Value[n-1])
 			best := math.Inf(-1)
 			for _, v := range rs.Value {
 				if !math.IsNaN(v) && v > best {
 					best = v
 				}
 			}
-			sum.BestRewardSum = best
+			MetricBestRewardSum.Set(sum, best)
 			sum.CurveStep, sum.CurveValue = rs.Step, rs.Value
 		}
 	}

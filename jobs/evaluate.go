@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -44,6 +45,9 @@ type Options struct {
 	Engine *graph.Engine
 	// Logf receives progress lines; nil discards them.
 	Logf func(format string, args ...any)
+	// Progress, if set, is called before the first job and after each,
+	// with the jobs done and the total: one progress over the whole run.
+	Progress func(done, total int)
 	// Load selects how the run is read: a forced layout (--layout), a
 	// checkpoint along training (--checkpoint), original TD3's max_action.
 	Load loaders.LoadOptions
@@ -84,8 +88,7 @@ func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSumm
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
-	sum := &RunSummary{Name: filepath.Base(filepath.Clean(runDir)), Dir: runDir, Out: outDir,
-		FinalRewardSum: math.NaN(), BestRewardSum: math.NaN(), MeanQPolicy: math.NaN(), L2Total: math.NaN(), ValueBias: math.NaN()}
+	sum := &RunSummary{Name: filepath.Base(filepath.Clean(runDir)), Dir: runDir, Out: outDir}
 	load := opt.Load
 	load.LogsLater = true
 	r, err := loaders.LoadRun(runDir, load)
@@ -103,7 +106,7 @@ func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSumm
 		defer close(logsRead)
 		r.LoadLogs()
 	}()
-	sum.Library, sum.Layout = r.Library, r.LayoutName
+	sum.Library, sum.Layout = r.Library, r.Layout
 	if r.Config != nil {
 		sum.Algorithm = strings.ToLower(r.Config.Algorithm.Type)
 		sum.Name = NameWithAlgorithm(sum.Name, sum.Algorithm)
@@ -120,6 +123,12 @@ func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSumm
 	}
 	c := &Context{Run: r, Opt: opt, Out: outDir, Engine: eng}
 	c.Plane, c.PlaneErr = ResolvePlane(r, opt.Plane)
+	if errors.Is(c.PlaneErr, ErrUsage) {
+		// --axes or --fix name what the run does not have: an error of
+		// the command, before anything is written, not maps skipped.
+		sum.Status, sum.Error = StatusFailed, c.PlaneErr.Error()
+		return sum, fmt.Errorf("%s: %w", runDir, c.PlaneErr)
+	}
 	c.shared = newShared(c)
 	var todo []Job
 	for _, j := range registry {
@@ -170,6 +179,13 @@ func runJobs(ctx context.Context, todo []Job, c *Context, pg *page, sum *RunSumm
 			}
 		}
 	}()
+	done := 0
+	progress := func() {
+		if c.Opt.Progress != nil {
+			c.Opt.Progress(done, len(todo))
+		}
+	}
+	progress()
 	for _, readsLog := range []bool{false, true} {
 		if readsLog {
 			select {
@@ -187,6 +203,8 @@ func runJobs(ctx context.Context, todo []Job, c *Context, pg *page, sum *RunSumm
 			}
 			st := runOne(j, c, pg, sum, logf)
 			status[i] = &st
+			done++
+			progress()
 		}
 	}
 	return nil

@@ -56,8 +56,9 @@ type BigMapResult struct {
 }
 
 // blockCells bounds the cells evaluated per block: all buffers of a block
-// stay a few tens of MB whatever N is.
-const blockCells = 1 << 20
+// stay a few tens of MB whatever N is. A variable so that a test can make
+// a small map take several blocks.
+var blockCells = 1 << 20
 
 // rowView is rows off..off+n-1 of a Rows.
 type rowView struct {
@@ -110,6 +111,9 @@ func writeBigMap(ctx context.Context, r *loaders.Run, m BigMap, g *graph.Grid, r
 	nx, ny := g.X.N, g.Y.N
 	rowsPerBlock := max(1, blockCells/nx)
 	ev := newBlockEval(r, m, rowsPerBlock*nx)
+	if eng := m.Engine; eng != nil && eng.Progress != nil {
+		defer wholeMapProgress(eng, m.What, nx*ny)()
+	}
 	return WriteNPYStream(res.NPY, []int{ny, nx}, func(s *NPYStream) error {
 		for y0 := 0; y0 < ny; y0 += rowsPerBlock {
 			if err := ctx.Err(); err != nil {
@@ -142,6 +146,29 @@ type blockEval struct {
 	k                     int
 	bufA, bufB            []float32
 	q1, q2, qm, out       []float32
+}
+
+// wholeMapProgress makes eng report the progress of the whole map of
+// cells, over all its blocks and evaluations ("diff" evaluates two
+// networks), instead of each evaluation's from 0 to 100 %, until the
+// returned function restores its hook.
+func wholeMapProgress(eng *graph.Engine, what string, cells int) (restore func()) {
+	report := eng.Progress
+	passes := 1
+	if what == "diff" {
+		passes = 2
+	}
+	whole := cells * passes
+	sum, prev := 0, 0
+	eng.Progress = func(done, total int) {
+		sum += done - prev
+		prev = done
+		if done >= total { // this evaluation is over; the next starts at 0
+			prev = 0
+		}
+		report(min(sum, whole), whole)
+	}
+	return func() { eng.Progress = report }
 }
 
 func newBlockEval(r *loaders.Run, m BigMap, cells int) *blockEval {

@@ -1,7 +1,9 @@
 package jobs
 
 import (
+	"cmp"
 	"fmt"
+	"github.com/rleval/rleval/internal/plural"
 	"io"
 	"math"
 	"strconv"
@@ -121,7 +123,7 @@ func records(t *loaders.Table) RecordsView {
 
 // Inspect describes a loaded run.
 func Inspect(r *loaders.Run) *Inspection {
-	in := &Inspection{Dir: r.Dir, Name: r.Name, Layout: r.Layout, Run: r, Errors: []string{},
+	in := &Inspection{Dir: r.Dir, Name: r.Name, Layout: cmp.Or(r.NetDir, r.Layout), Run: r, Errors: []string{},
 		Library: r.Library, Checkpoints: r.Checkpoints}
 	in.Config = configOf(r.Config)
 	if l := r.Log; l != nil {
@@ -171,7 +173,7 @@ func (in *Inspection) WriteText(w io.Writer, withGraph bool) {
 		}
 	}
 	if l := in.Log; l != nil {
-		p("\nLog: %s (%d lines)\n", l.Path, l.Lines)
+		p("\nLog: %s (%s)\n", l.Path, plural.N(l.Lines, "line"))
 		for _, x := range []struct {
 			name string
 			v    RecordsView

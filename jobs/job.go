@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"html/template"
@@ -132,7 +133,7 @@ func needNets(roles ...loaders.Role) func(c *Context) error {
 				if err := c.Run.NetErrs[r]; err != nil {
 					return err
 				}
-				return fmt.Errorf("%s: %s has no %s network", c.Run.Dir, c.Run.Layout, r)
+				return fmt.Errorf("%s: %s has no %s network", c.Run.Dir, cmp.Or(c.Run.NetDir, c.Run.Layout), r)
 			}
 		}
 		return nil

@@ -347,3 +347,88 @@ func TestRunStatusSeparatesNeverSavedFromMissingAndBroken(t *testing.T) {
 		})
 	}
 }
+
+// TestRenderBigMapReportsOneProgressOverAllBlocks: a map of several blocks
+// (and "diff", two networks per block) reports one rising count to one
+// total, as a single progress bar needs, not each block from 0 to 100 %.
+func TestRenderBigMapReportsOneProgressOverAllBlocks(t *testing.T) {
+	defer func(n int) { blockCells = n }(blockCells)
+	blockCells = 40 * 10 // 4 blocks of a 40×40 map
+	r, err := loaders.LoadRun(fixture.Path(t, "runs", demoRun), loaders.LoadOptions{SkipBuffer: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, what := range []string{"q", "diff"} {
+		eng := graph.NewEngine(graph.NewCPU(graph.Options{}), graph.Options{Chunk: 100})
+		var calls [][2]int
+		eng.Progress = func(done, total int) { calls = append(calls, [2]int{done, total}) }
+		if _, err := RenderBigMap(context.Background(), r, BigMap{What: what, N: 40, Out: filepath.Join(t.TempDir(), "m.png"), Engine: eng}); err != nil {
+			t.Fatal(err)
+		}
+		if len(calls) < 4 {
+			t.Fatalf("%s: %d progress calls, want one per chunk", what, len(calls))
+		}
+		last := calls[len(calls)-1]
+		if last[0] != last[1] {
+			t.Errorf("%s: progress ends at %d of %d", what, last[0], last[1])
+		}
+		for i, c := range calls {
+			if c[1] != last[1] || (i > 0 && c[0] < calls[i-1][0]) {
+				t.Fatalf("%s: progress goes back or changes its total: %v", what, calls)
+			}
+		}
+	}
+}
+
+// TestReportSkippedSectionListsOnlySkippedJobs: the report's "Skipped
+// jobs" section lists the jobs that did not run, not every job.
+func TestReportSkippedSectionListsOnlySkippedJobs(t *testing.T) {
+	dir := copyRun(t, demoRun)
+	if err := os.Remove(filepath.Join(dir, "data", "replay_buffer.pth")); err != nil {
+		t.Fatal(err)
+	}
+	opt := DefaultOptions()
+	opt.Grid, opt.Line = 16, 16
+	out := t.TempDir()
+	sum, err := Evaluate(context.Background(), dir, out, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sec, ok := strings.Cut(string(b), `<section id="`+sectionSkipped.ID+`">`)
+	sec, _, _ = strings.Cut(sec, "</section>")
+	if !ok {
+		t.Fatal("report has no skipped-jobs section")
+	}
+	for _, j := range sum.Jobs {
+		row := "<td>" + j.Name + "</td>"
+		if listed := strings.Contains(sec, row); listed != (j.Status != "ok") {
+			t.Errorf("job %s (%s): listed in the skipped section %v", j.Name, j.Status, listed)
+		}
+	}
+}
+
+// TestEvaluateReportsOneProgressOverItsJobs: a run's progress counts its
+// jobs from 0 to all of them, one total, never going back.
+func TestEvaluateReportsOneProgressOverItsJobs(t *testing.T) {
+	opt := DefaultOptions()
+	opt.Grid, opt.Line = 16, 16
+	var calls [][2]int
+	opt.Progress = func(done, total int) { calls = append(calls, [2]int{done, total}) }
+	sum, err := Evaluate(context.Background(), copyRun(t, demoRun), t.TempDir(), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(sum.Jobs)
+	if len(calls) != n+1 {
+		t.Fatalf("%d progress calls for %d jobs: %v", len(calls), n, calls)
+	}
+	for i, c := range calls {
+		if c != [2]int{i, n} {
+			t.Fatalf("call %d is %v, want [%d %d]: %v", i, c, i, n, calls)
+		}
+	}
+}

@@ -76,7 +76,7 @@ func runModels(c *Context) (*Output, error) {
 		if err := c.writeJSON("l2.json", l2); err != nil {
 			return nil, err
 		}
-		out.Summary = func(s *RunSummary) { s.L2Total = float64(l2.Total) }
+		out.Summary = func(s *RunSummary) { MetricL2Total.Set(s, float64(l2.Total)) }
 		lt := plotting.Table{Caption: "L2 distance between actor and actor_target", Header: []string{"parameter", "L2"}}
 		for _, name := range l2.Order {
 			lt.Rows = append(lt.Rows, []string{name, fmt.Sprintf("%.6f", float64(l2.PerParameter[name]))})

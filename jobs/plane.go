@@ -173,7 +173,7 @@ func ResolvePlane(r *loaders.Run, spec PlaneSpec) (*Plane, error) {
 			return nil, fmt.Errorf("--preset %q: unknown, want one of %s or none", spec.Preset, strings.Join(PresetNames(), ", "))
 		}
 		if len(p.Obs) != d {
-			return nil, fmt.Errorf("--preset %s describes %d observation values, the run has %d", p.Name, len(p.Obs), d)
+			return nil, planeUsage{fmt.Errorf("--preset %s describes %d observation values, the run has %d", p.Name, len(p.Obs), d)}
 		}
 	}
 	if d < 2 {
@@ -206,18 +206,18 @@ func ResolvePlane(r *loaders.Run, spec PlaneSpec) (*Plane, error) {
 		if i, err := strconv.Atoi(name); err == nil && i >= 0 && i < d {
 			return i, nil
 		}
-		return 0, fmt.Errorf("observation %q: want an index 0..%d%s", name, d-1, orNames(keys))
+		return 0, fmt.Errorf("no observation %q: the run has %s", name, obsChoices(d, keys))
 	}
 	if err := pl.setAxes(r, p, spec.Axes, dim); err != nil {
-		return nil, err
+		return nil, planeUsage{err}
 	}
 	for _, k := range sortedKeys(spec.Fix) {
 		i, err := dim(k)
 		if err != nil {
-			return nil, fmt.Errorf("--fix: %w", err)
+			return nil, planeUsage{fmt.Errorf("--fix: %w", err)}
 		}
 		if pl.obs[i].Axis >= 0 {
-			return nil, fmt.Errorf("--fix %s: %s is on the plane's axes", k, pl.ObsNames[i])
+			return nil, planeUsage{fmt.Errorf("--fix %s: %s is on the plane's axes", k, pl.ObsNames[i])}
 		}
 		pl.base[i] = spec.Fix[k]
 	}
@@ -274,6 +274,13 @@ func (pl *Plane) setAxes(r *loaders.Run, p *Preset, axes []AxisSpec, dim func(st
 		for k, a := range axes {
 			i, err := dim(a.Dim)
 			if err != nil {
+				if p != nil {
+					var axes []string
+					for _, pa := range p.Axes {
+						axes = append(axes, pa.Key)
+					}
+					return fmt.Errorf("--axes: %w, and preset %s's axes %s", err, p.Name, strings.Join(axes, ", "))
+				}
 				return fmt.Errorf("--axes: %w", err)
 			}
 			idx[k] = i
@@ -320,12 +327,23 @@ func withUnit(label, unit string) string {
 	return label + " (" + unit + ")"
 }
 
-func orNames(keys []string) string {
-	if len(keys) == 0 {
-		return ""
+// obsChoices says which observation values --axes and --fix may name:
+// the indices and the preset's keys.
+func obsChoices(d int, keys []string) string {
+	s := fmt.Sprintf("observation values 0..%d", d-1)
+	if len(keys) > 0 {
+		s += " (" + strings.Join(keys, ", ") + ")"
 	}
-	return " or one of " + strings.Join(keys, ", ")
+	return s
 }
+
+// planeUsage is an error in what --preset, --axes or --fix ask of a run:
+// errors.Is(err, ErrUsage), without ": usage" in its message (it lands in
+// summaries).
+type planeUsage struct{ error }
+
+func (e planeUsage) Unwrap() error      { return e.error }
+func (planeUsage) Is(target error) bool { return target == ErrUsage }
 
 func sortedKeys(m map[string]float64) []string {
 	var k []string

@@ -30,7 +30,7 @@ func runQValues(c *Context) (*Output, error) {
 		return nil, err
 	}
 	st := qStats{statsOf(bq.AtBuffer, 0, 1), statsOf(bq.AtPolicy, 0, 1)}
-	out := &Output{Summary: func(s *RunSummary) { s.MeanQPolicy = float64(st.QPolicy.Mean) }}
+	out := &Output{Summary: func(s *RunSummary) { MetricMeanQPolicy.Set(s, float64(st.QPolicy.Mean)) }}
 	if c.Opt.CoreOnly {
 		return out, nil
 	}

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"fmt"
+	"github.com/rleval/rleval/internal/plural"
 	"math"
 	"path/filepath"
 	"runtime"
@@ -184,11 +185,19 @@ func (p *page) summaryTables(sum *RunSummary) {
 		}
 		s.Tables = append(s.Tables, nt)
 	}
-	jt := plotting.Table{Caption: "Jobs", Header: []string{"job", "status", "reason"}}
+		// Only the jobs that did not run, and why (the others have their
+	// sections); a failed job is listed too, as it left nothing else.
+	jt := plotting.Table{Caption: "Jobs skipped or failed", Header: []string{"job", "status", "reason"}}
 	for _, j := range sum.Jobs {
-		jt.Rows = append(jt.Rows, []string{j.Name, j.Status, j.Reason})
+		if j.Status != "ok" {
+			jt.Rows = append(jt.Rows, []string{j.Name, j.Status, j.Reason})
+		}
 	}
 	sk := p.section(sectionSkipped.ID)
+	if len(jt.Rows) == 0 {
+		sk.Notes = append(sk.Notes, fmt.Sprintf("None: all %s ran.", plural.N(len(sum.Jobs), "job")))
+		return
+	}
 	sk.Tables = append(sk.Tables, jt)
 }
 

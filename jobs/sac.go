@@ -28,7 +28,7 @@ func isSAC(c *Context) bool {
 	if a := c.Run.Nets[loaders.RoleActor]; a != nil {
 		return a.Kind == loaders.KindSACActor
 	}
-	return strings.Contains(c.Run.Layout, "sac") || (c.Run.Config != nil && strings.EqualFold(c.Run.Config.Algorithm.Type, "sac"))
+	return strings.Contains(c.Run.NetDir, "sac") || (c.Run.Config != nil && strings.EqualFold(c.Run.Config.Algorithm.Type, "sac"))
 }
 
 // needSAC: the policy's spread needs a Gaussian actor; the temperature

@@ -34,19 +34,13 @@ type RunSummary struct {
 	// saves only when asked (loaders.Layout.Optional): the analyses that
 	// need them were skipped, yet the run is ok.
 	NotSaved []string `json:"not_saved,omitempty"`
-	// FinalRewardSum and BestRewardSum come from the evaluation records
-	// (NaN when there are none).
-	FinalRewardSum float64 `json:"final_reward_sum"`
-	BestRewardSum  float64 `json:"best_reward_sum"`
-	// MeanQPolicy is the mean of min(Q1,Q2) at (s, π(s)) over the buffer.
-	MeanQPolicy float64 `json:"mean_q_policy"`
-	BufferSize  int     `json:"buffer_size"`
-	// L2Total is the actor − actor_target parameter distance.
-	L2Total float64 `json:"l2_total"`
-	// ValueBias is the mean of Q − G, the critics' value-estimation bias
-	// (value_bias.json; NaN when not computed).
-	ValueBias float64 `json:"value_bias"`
-	Seconds   float64 `json:"seconds"`
+	// BufferSize is the replay buffer's number of valid rows.
+	BufferSize int `json:"buffer_size"`
+	// Metrics holds the batch-level numbers by Metric name; read them with
+	// Metric.Get (NaN when absent). Package batch writes them in its files.
+	Metrics map[string]float64 `json:"-"`
+	// Seconds is how long the evaluation took.
+	Seconds float64 `json:"seconds"`
 	// Curve is the evaluation reward_sum curve, for the batch overlay.
 	CurveStep  []float64 `json:"curve_step,omitempty"`
 	CurveValue []float64 `json:"curve_value,omitempty"`

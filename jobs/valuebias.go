@@ -207,7 +207,7 @@ func runValueBias(c *Context) (*Output, error) {
 		}
 		vb.MCReturnMean, vb.QMean, vb.BiasMean, vb.BiasStd = num(sg/float64(n)), num(sq/float64(n)), num(mean), num(math.Sqrt(ss/float64(n)))
 	}
-	out := &Output{Summary: func(s *RunSummary) { s.ValueBias = float64(vb.BiasMean) }}
+	out := &Output{Summary: func(s *RunSummary) { MetricValueBias.Set(s, float64(vb.BiasMean)) }}
 	if c.Opt.CoreOnly {
 		return out, nil
 	}

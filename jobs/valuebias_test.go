@@ -148,8 +148,8 @@ func TestValueBiasEqualsNumpy(t *testing.T) {
 					t.Errorf("%s = %v, numpy %v", c.name, c.got, c.want)
 				}
 			}
-			if sum.ValueBias != got.BiasMean {
-				t.Errorf("summary value_bias %v, file %v", sum.ValueBias, got.BiasMean)
+			if v := MetricValueBias.Get(sum); v != got.BiasMean {
+				t.Errorf("summary value_bias %v, file %v", v, got.BiasMean)
 			}
 			for _, f := range []string{"value_bias_hist.png", "value_bias_scatter.png"} {
 				if _, err := os.Stat(filepath.Join(out, "plots", f)); err != nil {

@@ -47,52 +47,22 @@ func LoadReplayBuffer(path string) (*ReplayBuffer, error) {
 	return b, nil
 }
 
+// readBuffer reads the replay buffer dict of the upstream trainer: its
+// sizes, then the first Size rows of each array.
 func readBuffer(tf *torchzip.File) (*ReplayBuffer, error) {
 	d, ok := tf.Root.(*pickle.Dict)
 	if !ok {
 		return nil, datafile.Invalidf("file holds a %s, not a dict", pickle.TypeName(tf.Root))
 	}
-	intField := func(key string) (int, error) {
-		v, ok := d.Get(key)
-		if !ok {
-			return 0, datafile.Invalidf("no %q entry", key)
-		}
-		switch x := v.(type) {
-		case int64:
-			if x < 0 || x > 1<<40 {
-				return 0, datafile.Invalidf("%q is %d", key, x)
-			}
-			return int(x), nil
-		case *torchzip.Tensor:
-			if x.Numel() == 1 {
-				f, err := x.Scalar()
-				if err != nil {
-					return 0, err
-				}
-				if f < 0 || f > 1<<40 || f != float64(int64(f)) {
-					return 0, datafile.Invalidf("%q is %v", key, f)
-				}
-				return int(f), nil
-			}
-		}
-		return 0, datafile.Invalidf("%q is a %s, not an int", key, pickle.TypeName(v))
-	}
 	b := &ReplayBuffer{}
-	var err error
-	if b.Capacity, err = intField("capacity"); err != nil {
-		return nil, err
-	}
-	if b.Size, err = intField("size"); err != nil {
-		return nil, err
-	}
-	if b.Index, err = intField("index"); err != nil {
-		return nil, err
-	}
-	if b.ObsDim, err = intField("obs_dim"); err != nil {
-		return nil, err
-	}
-	if b.ActDim, err = intField("action_dim"); err != nil {
-		return nil, err
+	for _, f := range []struct {
+		key string
+		v   *int
+	}{{"capacity", &b.Capacity}, {"size", &b.Size}, {"index", &b.Index}, {"obs_dim", &b.ObsDim}, {"action_dim", &b.ActDim}} {
+		var err error
+		if *f.v, err = bufferInt(d, f.key); err != nil {
+			return nil, err
+		}
 	}
 	if b.Size > b.Capacity {
 		return nil, datafile.Invalidf("size %d exceeds capacity %d", b.Size, b.Capacity)
@@ -100,50 +70,17 @@ func readBuffer(tf *torchzip.File) (*ReplayBuffer, error) {
 	if b.Index >= b.Capacity && b.Capacity > 0 {
 		return nil, datafile.Invalidf("index %d outside capacity %d", b.Index, b.Capacity)
 	}
-	tensor := func(key string, width int) (*torchzip.Tensor, error) {
-		v, ok := d.Get(key)
-		if !ok {
-			return nil, datafile.Invalidf("no %q tensor", key)
-		}
-		t, ok := v.(*torchzip.Tensor)
-		if !ok {
-			return nil, datafile.Invalidf("%q is a %s, not a tensor", key, pickle.TypeName(v))
-		}
-		if len(t.Shape) == 1 && width == 1 && t.Shape[0] == b.Capacity {
-			return t, nil // (capacity,) rewards/dones are accepted too
-		}
-		if len(t.Shape) != 2 || t.Shape[0] != b.Capacity || t.Shape[1] != width {
-			return nil, datafile.Invalidf("%q has shape %v, want (%d, %d)", key, t.Shape, b.Capacity, width)
-		}
-		return t, nil
-	}
-	rows := func(key string, width int) ([]float32, error) {
-		t, err := tensor(key, width)
-		if err != nil {
+	for _, f := range []struct {
+		key   string
+		width int
+		v     *[]float32
+	}{{"observations", b.ObsDim, &b.Obs}, {"actions", b.ActDim, &b.Actions}, {"rewards", 1, &b.Rewards}, {"next_observations", b.ObsDim, &b.NextObs}} {
+		var err error
+		if *f.v, err = bufferRows(d, f.key, b.Capacity, f.width, b.Size); err != nil {
 			return nil, err
 		}
-		if t.DType != torchzip.Float32 {
-			return nil, datafile.Invalidf("%q is %s, want float32", key, t.DType)
-		}
-		out, err := t.RowsFloat32(b.Size)
-		if err != nil {
-			return nil, fmt.Errorf("%q: %w", key, err)
-		}
-		return out, nil
 	}
-	if b.Obs, err = rows("observations", b.ObsDim); err != nil {
-		return nil, err
-	}
-	if b.Actions, err = rows("actions", b.ActDim); err != nil {
-		return nil, err
-	}
-	if b.Rewards, err = rows("rewards", 1); err != nil {
-		return nil, err
-	}
-	if b.NextObs, err = rows("next_observations", b.ObsDim); err != nil {
-		return nil, err
-	}
-	dt, err := tensor("dones", 1)
+	dt, err := bufferTensor(d, "dones", b.Capacity, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -151,4 +88,68 @@ func readBuffer(tf *torchzip.File) (*ReplayBuffer, error) {
 		return nil, fmt.Errorf("\"dones\": %w", err)
 	}
 	return b, nil
+}
+
+// bufferInt reads a size of the buffer dict: an int, or a one-element
+// tensor holding one.
+func bufferInt(d *pickle.Dict, key string) (int, error) {
+	v, ok := d.Get(key)
+	if !ok {
+		return 0, datafile.Invalidf("no %q entry", key)
+	}
+	switch x := v.(type) {
+	case int64:
+		if x < 0 || x > 1<<40 {
+			return 0, datafile.Invalidf("%q is %d", key, x)
+		}
+		return int(x), nil
+	case *torchzip.Tensor:
+		if x.Numel() == 1 {
+			f, err := x.Scalar()
+			if err != nil {
+				return 0, err
+			}
+			if f < 0 || f > 1<<40 || f != float64(int64(f)) {
+				return 0, datafile.Invalidf("%q is %v", key, f)
+			}
+			return int(f), nil
+		}
+	}
+	return 0, datafile.Invalidf("%q is a %s, not an int", key, pickle.TypeName(v))
+}
+
+// bufferTensor returns the buffer's array key, which must be
+// capacity × width ((capacity,) too when width is 1).
+func bufferTensor(d *pickle.Dict, key string, capacity, width int) (*torchzip.Tensor, error) {
+	v, ok := d.Get(key)
+	if !ok {
+		return nil, datafile.Invalidf("no %q tensor", key)
+	}
+	t, ok := v.(*torchzip.Tensor)
+	if !ok {
+		return nil, datafile.Invalidf("%q is a %s, not a tensor", key, pickle.TypeName(v))
+	}
+	if len(t.Shape) == 1 && width == 1 && t.Shape[0] == capacity {
+		return t, nil // (capacity,) rewards/dones are accepted too
+	}
+	if len(t.Shape) != 2 || t.Shape[0] != capacity || t.Shape[1] != width {
+		return nil, datafile.Invalidf("%q has shape %v, want (%d, %d)", key, t.Shape, capacity, width)
+	}
+	return t, nil
+}
+
+// bufferRows reads the first size rows of the float32 array key.
+func bufferRows(d *pickle.Dict, key string, capacity, width, size int) ([]float32, error) {
+	t, err := bufferTensor(d, key, capacity, width)
+	if err != nil {
+		return nil, err
+	}
+	if t.DType != torchzip.Float32 {
+		return nil, datafile.Invalidf("%q is %s, want float32", key, t.DType)
+	}
+	out, err := t.RowsFloat32(size)
+	if err != nil {
+		return nil, fmt.Errorf("%q: %w", key, err)
+	}
+	return out, nil
 }

@@ -196,7 +196,7 @@ func LoadRun(p string, opt LoadOptions) (*Run, error) {
 	if r.Library == "" {
 		r.Library = l.Library
 	}
-	r.LayoutName = l.Name
+	r.Layout = l.Name
 	r.Optional = l.Optional
 	return r, nil
 }

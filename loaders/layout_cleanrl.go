@@ -44,7 +44,6 @@ func loadCleanRLRun(dir, _ string, opt LoadOptions) (*Run, error) {
 	sort.Strings(models)
 	path := models[0]
 	r := newRun(dir)
-	r.Layout = "cleanrl"
 	exp := strings.TrimSuffix(filepath.Base(path), ".cleanrl_model")
 	c := ForeignConfig()
 	c.ExperimentName = exp

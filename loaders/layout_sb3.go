@@ -116,7 +116,6 @@ func loadSB3Run(dir, _ string, opt LoadOptions) (*Run, error) {
 		return nil, fmt.Errorf("run %s: no Stable-Baselines3 model zip: %w", dir, ErrNoRun)
 	}
 	r := newRun(dir)
-	r.Layout = "sb3"
 	final, env, snaps := pickSB3Model(dir, zips)
 	r.Checkpoints = snaps
 	path, suffix := final, ""

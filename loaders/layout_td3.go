@@ -88,7 +88,7 @@ func loadTD3Run(dir, id string, opt LoadOptions) (*Run, error) {
 		return nil, fmt.Errorf("run %s: no models/%s_actor and _critic (runs here: %s): %w", RunPath(dir, id), id, strings.Join(ids, ", "), ErrNotExist)
 	}
 	r := newRun(dir)
-	r.Name, r.ID, r.Layout = id, id, "td3"
+	r.Name, r.ID = id, id
 	policy, env, _ := splitTD3Prefix(id)
 	c := ForeignConfig()
 	c.ExperimentName, c.Env.Name, c.Algorithm.Type = id, env, strings.ToLower(policy)

@@ -278,7 +278,7 @@ func TestLoadRunOfNoLayoutSaysWhatWasLookedFor(t *testing.T) {
 	// --layout forces one: an sb3 folder read as upstream is a run with
 	// every upstream file missing.
 	r, err := LoadRun(filepath.Join(layoutsDir, "logs/ddpg/Pendulum-v1_1"), LoadOptions{Layout: "upstream"})
-	if err != nil || r.LayoutName != "upstream" || len(r.Nets) != 0 {
+	if err != nil || r.Layout != "upstream" || len(r.Nets) != 0 {
 		t.Fatalf("forced upstream: %v, %+v", err, r)
 	}
 	if _, err := LoadRun(dir, LoadOptions{Layout: "nope"}); err == nil || !strings.Contains(err.Error(), "unknown layout") {

@@ -50,14 +50,14 @@ type Run struct {
 	// loadLogs reads the logs once, when LoadRun left them for later.
 	loadLogs func()
 
-	// Layout is where the networks came from: "models" (gen-1),
-	// "agent_<algo>" (gen-2) or "flat" (an agent's actor.pt, critic1.pt...
-	// at the run folder's root), "" if none found; "sb3", "cleanrl" or "td3"
-	// for other libraries' runs.
-	Layout string
-	// LayoutName is the registered layout that loaded the run ("upstream",
+	// Layout is the registered layout that loaded the run ("upstream",
 	// "sb3", "cleanrl", "td3") and Library the training code that wrote it.
-	LayoutName, Library string
+	Layout, Library string
+	// NetDir is the folder of an upstream run's networks: "models" (gen-1),
+	// "agent_<algo>" (gen-2) or "flat" (an agent's actor.pt, critic1.pt...
+	// at the run folder's root); "" when none was found and for other
+	// layouts.
+	NetDir string
 	// ID names the run inside a folder holding several (original TD3's
 	// `<policy>_<env>_<seed>` prefix); "" for a one-run folder.
 	ID string
@@ -98,14 +98,15 @@ type Run struct {
 }
 
 // Part names a file, or a network, of a run, for Layout.Optional: "config",
-// "log", "buffer", or a Role.
+// "log", "buffer", "temperature", or a Role.
 type Part string
 
 // The parts of a run besides its networks (each network is Part(role)).
 const (
-	PartConfig Part = "config"
-	PartLog    Part = "log"
-	PartBuffer Part = "buffer"
+	PartConfig      Part = "config"
+	PartLog         Part = "log"
+	PartBuffer      Part = "buffer"
+	PartTemperature Part = "temperature"
 )
 
 // partErr is the error of one part of a run.
@@ -128,6 +129,7 @@ func (r *Run) partErrs() []partErr {
 		add(Part(role), r.NetErrs[role])
 	}
 	add(PartBuffer, r.BufferErr)
+	add(PartTemperature, r.TemperatureErr)
 	return out
 }
 
@@ -252,10 +254,10 @@ func (r *Run) loadNetworks() {
 	var dir, ext string
 	switch {
 	case isDir(gen1):
-		dir, ext, r.Layout = gen1, ".pth", "models"
+		dir, ext, r.NetDir = gen1, ".pth", "models"
 	case len(agents) == 0 && fileExists(filepath.Join(r.Dir, "actor.pt")):
 		// An agent's files saved straight into the folder (agent.save(dir)).
-		dir, ext, r.Layout = r.Dir, ".pt", flatLayout
+		dir, ext, r.NetDir = r.Dir, ".pt", flatLayout
 	case len(agents) > 0:
 		dir = agents[0]
 		// Prefer the agent directory of the configured algorithm.
@@ -267,7 +269,7 @@ func (r *Run) loadNetworks() {
 				}
 			}
 		}
-		ext, r.Layout = ".pt", filepath.Base(dir)
+		ext, r.NetDir = ".pt", filepath.Base(dir)
 	default:
 		for _, role := range Roles {
 			r.NetPaths[role] = filepath.Join(gen1, string(role)+".pth")
@@ -301,23 +303,23 @@ func (r *Run) loadNetworks() {
 	r.checkShapes()
 }
 
-// flatLayout is Run.Layout for an agent's files at the run folder's root.
+// flatLayout is Run.NetDir for an agent's files at the run folder's root.
 const flatLayout = "flat"
 
 // agentDir is the folder of an upstream run's networks.
 func (r *Run) agentDir() string {
-	if r.Layout == flatLayout {
+	if r.NetDir == flatLayout {
 		return r.Dir
 	}
-	return filepath.Join(r.Dir, r.Layout)
+	return filepath.Join(r.Dir, r.NetDir)
 }
 
 // sacAgent says whether the upstream run's networks are a SAC agent's: an
 // agent_sac folder, or, for flat files, a config saying sac, a
 // log_alpha.pt beside them, or an actor with SAC's (mean, log_std) head.
 func (r *Run) sacAgent() bool {
-	if r.Layout != flatLayout {
-		return strings.Contains(r.Layout, "sac")
+	if r.NetDir != flatLayout {
+		return strings.Contains(r.NetDir, "sac")
 	}
 	if r.Config != nil && r.ConfigErr == nil {
 		return strings.EqualFold(r.Config.Algorithm.Type, "sac")

@@ -13,8 +13,9 @@
 // CPU run evaluates. A network the lowering has no kernels for (the CPU
 // runs it on Gorgonia's TapeMachine) is refused with ErrUnsupported.
 //
-// Importing the package installs graph.OpenCUDA, so graph.Open("cuda") and
-// graph.Open("auto") start the worker; a program that does not import it
+// Importing the package registers the device "cuda"
+// (graph.RegisterDevice), so graph.Open("cuda") and graph.Open("auto")
+// start the worker; a program that does not import it
 // evaluates on the CPU only. Keeping the client out of graph lets graph
 // hold what evaluates (graphs, plans, kernels, backends, the engine) and
 // this package how work crosses to another process.

@@ -69,7 +69,7 @@ type Remote struct {
 	waitErr error
 	killed  bool // we killed it: its exit status is ours, not its own
 
-	info    DeviceInfo
+	info    graph.DeviceInfo
 	opts    Options
 	ids     map[*loaders.Network]uint32
 	next    uint32
@@ -91,14 +91,14 @@ const (
 )
 
 func init() {
-	// Install the CUDA client behind graph.Open("cuda"/"auto").
-	graph.OpenCUDA = func(opts graph.Options) (graph.Backend, error) {
+	// The CUDA client behind graph.Open("cuda") and "auto".
+	graph.RegisterDevice("cuda", func(graph.Options) (graph.Backend, error) {
 		rem, err := NewRemote("", Options{})
 		if err != nil {
 			return nil, err
 		}
 		return rem, nil
-	}
+	})
 }
 
 // Find returns the worker binary's path: $RLEVAL_CUDA_WORKER if set,
@@ -261,7 +261,7 @@ func (rem *Remote) hello() error {
 	}
 	d := &wireDec{b: p}
 	v := d.u32("version")
-	rem.info = DeviceInfo{
+	rem.info = graph.DeviceInfo{
 		Name:              d.str("device name"),
 		TotalMem:          int64(d.u64("total memory")),
 		FreeMem:           int64(d.u64("free memory")),
@@ -339,8 +339,8 @@ func (rem *Remote) Preferred() (chunk, workers int) { return PreferredChunk, Pre
 // Name returns "cuda: " and the device name reported by the worker.
 func (rem *Remote) Name() string { return "cuda: " + rem.info.Name }
 
-// DeviceInfo returns the device description from the handshake.
-func (rem *Remote) DeviceInfo() DeviceInfo { return rem.info }
+// graph.DeviceInfo returns the device description from the handshake.
+func (rem *Remote) DeviceInfo() graph.DeviceInfo { return rem.info }
 
 // Stats returns the costs accumulated so far.
 func (rem *Remote) Stats() Stats {

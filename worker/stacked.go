@@ -177,57 +177,9 @@ func (s *wireServer) stacked(d *wireDec) (func(*wireEnc), error) {
 	if k <= 0 || k > maxStack {
 		return nil, fmt.Errorf("%d networks, want 1..%d", k, maxStack)
 	}
-	nets := func(want string, kinds ...loaders.NetKind) ([]*loaders.Network, error) {
-		out := make([]*loaders.Network, 0, k)
-		for range k {
-			id := d.u32(want + " id")
-			if d.err != nil {
-				return nil, d.err
-			}
-			net, err := s.net(id, want, kinds...)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, net)
-		}
-		return out, nil
-	}
-	var actors, c1, c2 []*loaders.Network
-	var err error
-	if what != stackQ {
-		if actors, err = nets("actor", loaders.KindActor, loaders.KindSACActor); err != nil {
-			return nil, err
-		}
-	}
-	if what != stackPolicy {
-		if c1, err = nets("critic 1", criticKinds...); err != nil {
-			return nil, err
-		}
-		zero := 0
-		var c2ids []uint32
-		for range k {
-			id := d.u32("critic 2 id")
-			c2ids = append(c2ids, id)
-			if id == 0 {
-				zero++
-			}
-		}
-		if d.err != nil {
-			return nil, d.err
-		}
-		switch zero {
-		case k:
-		case 0:
-			for _, id := range c2ids {
-				net, err := s.net(id, "critic 2", criticKinds...)
-				if err != nil {
-					return nil, err
-				}
-				c2 = append(c2, net)
-			}
-		default:
-			return nil, fmt.Errorf("%d of %d second critics are none: all or none", zero, k)
-		}
+	actors, c1, c2, err := s.stackNets(d, what, k)
+	if err != nil {
+		return nil, err
 	}
 	n := int(d.u32("rows"))
 	first := actors
@@ -270,8 +222,8 @@ func (s *wireServer) stacked(d *wireDec) (func(*wireEnc), error) {
 	if err != nil {
 		return nil, err
 	}
-	t := DeviceTiming{Compute: time.Since(start)}
-	if lt, ok := s.b.(wireLastTimer); ok {
+	t := graph.DeviceTiming{Compute: time.Since(start)}
+	if lt, ok := s.b.(graph.Timer); ok {
 		if _, own := s.b.(graph.Stacked); own {
 			t = lt.LastTiming()
 		}
@@ -284,4 +236,64 @@ func (s *wireServer) stacked(d *wireDec) (func(*wireEnc), error) {
 		e.floats(q1)
 		e.floats(q2)
 	}, nil
+}
+
+// stackNets decodes the ids of a stacked request's k networks of each role
+// it evaluates: actors, first critics, and second critics (all or none).
+func (s *wireServer) stackNets(d *wireDec, what uint32, k int) (actors, c1, c2 []*loaders.Network, err error) {
+	if what != stackQ {
+		if actors, err = s.netIDs(d, k, "actor", loaders.KindActor, loaders.KindSACActor); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	if what == stackPolicy {
+		return actors, nil, nil, nil
+	}
+	if c1, err = s.netIDs(d, k, "critic 1", criticKinds...); err != nil {
+		return nil, nil, nil, err
+	}
+	zero := 0
+	var c2ids []uint32
+	for range k {
+		id := d.u32("critic 2 id")
+		c2ids = append(c2ids, id)
+		if id == 0 {
+			zero++
+		}
+	}
+	if d.err != nil {
+		return nil, nil, nil, d.err
+	}
+	switch zero {
+	case k:
+	case 0:
+		for _, id := range c2ids {
+			net, err := s.net(id, "critic 2", criticKinds...)
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			c2 = append(c2, net)
+		}
+	default:
+		return nil, nil, nil, fmt.Errorf("%d of %d second critics are none: all or none", zero, k)
+	}
+	return actors, c1, c2, nil
+}
+
+// netIDs decodes k network ids of one role (want) and returns their
+// networks, which must be of one of kinds.
+func (s *wireServer) netIDs(d *wireDec, k int, want string, kinds ...loaders.NetKind) ([]*loaders.Network, error) {
+	out := make([]*loaders.Network, 0, k)
+	for range k {
+		id := d.u32(want + " id")
+		if d.err != nil {
+			return nil, d.err
+		}
+		net, err := s.net(id, want, kinds...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, net)
+	}
+	return out, nil
 }

@@ -94,38 +94,6 @@ func (o wireOp) String() string {
 	return fmt.Sprintf("op(0x%02x)", uint8(o))
 }
 
-// DeviceInfo describes the device behind a wire server, as reported in the
-// hello reply.
-type DeviceInfo struct {
-	// Name is the device's name, e.g. "NVIDIA H100 80GB HBM3".
-	Name string
-	// TotalMem and FreeMem are the device memory in bytes at hello; 0 when
-	// unknown (a CPU server), in which case Remote chunks only by frame size.
-	TotalMem, FreeMem int64
-	// DriverVersion is the CUDA driver API version, e.g. 12020 for 12.2; 0
-	// for a CPU server.
-	DriverVersion int
-	// ComputeCapability is major*10+minor, e.g. 90 for an H100; 0 if unknown.
-	ComputeCapability int
-}
-
-// DeviceTiming splits the time a worker spent on one request.
-type DeviceTiming struct {
-	// HostToDevice is the time copying inputs to the device.
-	HostToDevice time.Duration
-	// Compute is the time running the network, kernels synchronised.
-	Compute time.Duration
-	// DeviceToHost is the time copying outputs back.
-	DeviceToHost time.Duration
-}
-
-// The optional methods Serve uses when the graph.Backend it serves has them.
-type (
-	wireDeviceInfoer interface{ DeviceInfo() DeviceInfo }
-	wireLastTimer    interface{ LastTiming() DeviceTiming }
-	wireForgetter    interface{ Forget(*loaders.Network) }
-)
-
 // wireErrFrame is an error a worker sent back for one request; the stream stays
 // usable after it.
 type wireErrFrame struct{ msg string }
@@ -196,7 +164,7 @@ func (e *wireEnc) floats(f []float32) {
 	e.b = append(e.b, make([]byte, 4*len(f))...)
 	wirePutFloats(e.b[off:], f)
 }
-func (e *wireEnc) timing(t DeviceTiming) {
+func (e *wireEnc) timing(t graph.DeviceTiming) {
 	e.u64(uint64(t.HostToDevice))
 	e.u64(uint64(t.Compute))
 	e.u64(uint64(t.DeviceToHost))
@@ -299,8 +267,8 @@ func (d *wireDec) floats(n int, what string) []float32 {
 	return f
 }
 
-func (d *wireDec) timing() DeviceTiming {
-	return DeviceTiming{
+func (d *wireDec) timing() graph.DeviceTiming {
+	return graph.DeviceTiming{
 		HostToDevice: time.Duration(d.u64("host-to-device time")),
 		Compute:      time.Duration(d.u64("compute time")),
 		DeviceToHost: time.Duration(d.u64("device-to-host time")),
@@ -410,12 +378,12 @@ func wireDecodePlan(d *wireDec) (p *graph.Plan, obsDim, actDim int, err error) {
 // Bad requests, backend errors and backend panics are answered with error
 // frames and the loop goes on; only an unreadable stream (a frame over
 // MaxFrameBytes, a truncated frame) or a failed write ends it with an error.
-// If b has a DeviceInfo() DeviceInfo method it answers hello with it; a
-// LastTiming() DeviceTiming method supplies each request's timing (else the
-// whole call counts as compute); a Forget(*loaders.Network) method is called
-// on unload. b must implement graph.PlanAdopter: a load request carries a
-// plan, which b adopts under a handle from graph.PlanNetwork. Serve calls b from the calling goroutine only, so a CUDA
-// backend may lock it to its OS thread.
+// If b is a graph.DeviceInfoer it answers hello with its DeviceInfo; a
+// graph.Timer supplies each request's timing (else the whole call counts as
+// compute); a graph.Forgetter forgets a network on unload. b must
+// implement graph.PlanAdopter: a load request carries a plan, which b
+// adopts under a handle from graph.PlanNetwork. Serve calls b from the
+// calling goroutine only, so a CUDA backend may lock it to its OS thread.
 func Serve(r io.Reader, w io.Writer, b graph.Backend) error {
 	s := &wireServer{b: b, nets: map[uint32]*loaders.Network{}}
 	br := bufio.NewReaderSize(r, 1<<16)
@@ -463,15 +431,13 @@ type wireServer struct {
 	q2   []float32
 }
 
-// forget releases what the backend holds for net (the CUDA device's
-// Forget, or graph.Forgetter's).
-func (s *wireServer) forget(net *loaders.Network) {
-	switch f := s.b.(type) {
-	case wireForgetter:
-		f.Forget(net)
-	case graph.Forgetter:
-		f.Forget(net)
+// forget releases what the backend holds for net, if it holds anything
+// (graph.Forgetter).
+func (s *wireServer) forget(net *loaders.Network) error {
+	if f, ok := s.b.(graph.Forgetter); ok {
+		return f.Forget(net)
 	}
+	return nil
 }
 
 func (s *wireServer) reply(w io.Writer, op wireOp, fill func(*wireEnc)) error {
@@ -547,165 +513,198 @@ func (s *wireServer) handle(op wireOp, p []byte) (rop wireOp, fill func(*wireEnc
 			err = fmt.Errorf("%v request: backend panicked: %v", op, r)
 		}
 	}()
-	d := &wireDec{b: p}
-	rop = op | opReply
+	h, ok := wireHandlers[op]
+	if !ok {
+		return 0, nil, fmt.Errorf("unknown request %v", op)
+	}
+	if fill, err = h(s, &wireDec{b: p}); err != nil {
+		return 0, nil, err
+	}
+	return op | opReply, fill, nil
+}
+
+// wireHandlers are the server's requests, one method each.
+var wireHandlers = map[wireOp]func(*wireServer, *wireDec) (func(*wireEnc), error){
+	opHello: (*wireServer).hello, opLoad: (*wireServer).load, opUnload: (*wireServer).unload,
+	opPolicy: (*wireServer).policy, opQ: (*wireServer).q, opQPolicy: (*wireServer).qpolicy,
+	opStacked: (*wireServer).stackedOp, opClose: (*wireServer).closeOp,
+}
+
+// timing is the split of the request's time since start: the backend's
+// own (graph.Timer), else all of it as compute.
+func (s *wireServer) timing(start time.Time) graph.DeviceTiming {
+	if t, ok := s.b.(graph.Timer); ok {
+		return t.LastTiming()
+	}
+	return graph.DeviceTiming{Compute: time.Since(start)}
+}
+
+// hello checks the client's wire version and answers with the device's description.
+func (s *wireServer) hello(d *wireDec) (func(*wireEnc), error) {
+	v := d.u32("version")
+	if err := d.end(); err != nil {
+		return nil, fmt.Errorf("hello: %w", err)
+	}
+	if v != Version {
+		return nil, fmt.Errorf("hello: client speaks wire version %d, worker %d: rebuild both from the same commit", v, Version)
+	}
+	info := graph.DeviceInfo{Name: s.b.Name()}
+	if di, ok := s.b.(graph.DeviceInfoer); ok {
+		info = di.DeviceInfo()
+	}
+	return func(e *wireEnc) {
+		e.u32(Version)
+		e.str(info.Name)
+		e.u64(uint64(info.TotalMem))
+		e.u64(uint64(info.FreeMem))
+		e.u32(uint32(info.DriverVersion))
+		e.u32(uint32(info.ComputeCapability))
+	}, nil
+}
+
+// load adopts the plan of a network under the client's id, replacing the network it had.
+func (s *wireServer) load(d *wireDec) (func(*wireEnc), error) {
+	id := d.u32("id")
+	if d.err == nil && id == 0 {
+		return nil, errors.New("load: network id 0 is reserved for none")
+	}
+	p, od, ad, err := wireDecodePlan(d)
+	if err != nil {
+		return nil, fmt.Errorf("load %d: %w", id, err)
+	}
+	ad0, ok := s.b.(graph.PlanAdopter)
+	if !ok {
+		return nil, fmt.Errorf("load %d: backend %s evaluates no lowered plans", id, s.b.Name())
+	}
+	net := graph.PlanNetwork(p, od, ad)
+	if err := ad0.Adopt(net, p); err != nil {
+		return nil, fmt.Errorf("load %d: %w", id, err)
+	}
+	if old, ok := s.nets[id]; ok {
+		if err := s.forget(old); err != nil {
+			return nil, fmt.Errorf("load %d: release the network it replaces: %w", id, err)
+		}
+	}
+	s.nets[id] = net
+	return nil, nil
+}
+
+// unload forgets the network of an id.
+func (s *wireServer) unload(d *wireDec) (func(*wireEnc), error) {
+	id := d.u32("id")
+	if err := d.end(); err != nil {
+		return nil, fmt.Errorf("unload: %w", err)
+	}
+	if net, ok := s.nets[id]; ok {
+		delete(s.nets, id)
+		if err := s.forget(net); err != nil {
+			return nil, fmt.Errorf("unload %d: %w", id, err)
+		}
+	}
+	return nil, nil
+}
+
+// policy evaluates an actor on rows of observations.
+func (s *wireServer) policy(d *wireDec) (func(*wireEnc), error) {
+	aid, n := d.u32("actor id"), int(d.u32("rows"))
+	if d.err != nil {
+		return nil, fmt.Errorf("policy: %w", d.err)
+	}
+	actor, err := s.net(aid, "policy", loaders.KindActor, loaders.KindSACActor)
+	if err != nil {
+		return nil, err
+	}
+	if err := wireRows(d, n, actor.ObsDim, "obs"); err != nil {
+		return nil, fmt.Errorf("policy: %w", err)
+	}
+	s.obs = wireGrow(s.obs, n*actor.ObsDim)
+	d.floatsInto(s.obs, "obs")
+	s.act = wireGrow(s.act, n*actor.ActDim)
 	start := time.Now()
-	timing := func() DeviceTiming {
-		if t, ok := s.b.(wireLastTimer); ok {
-			return t.LastTiming()
-		}
-		return DeviceTiming{Compute: time.Since(start)}
+	if err := s.b.Policy(actor, s.obs, n, s.act); err != nil {
+		return nil, fmt.Errorf("policy %s: %w", actor.Path, err)
 	}
-	switch op {
-	case opHello:
-		v := d.u32("version")
-		if err := d.end(); err != nil {
-			return 0, nil, fmt.Errorf("hello: %w", err)
-		}
-		if v != Version {
-			return 0, nil, fmt.Errorf("hello: client speaks wire version %d, worker %d: rebuild both from the same commit", v, Version)
-		}
-		info := DeviceInfo{Name: s.b.Name()}
-		if di, ok := s.b.(wireDeviceInfoer); ok {
-			info = di.DeviceInfo()
-		}
-		return rop, func(e *wireEnc) {
-			e.u32(Version)
-			e.str(info.Name)
-			e.u64(uint64(info.TotalMem))
-			e.u64(uint64(info.FreeMem))
-			e.u32(uint32(info.DriverVersion))
-			e.u32(uint32(info.ComputeCapability))
-		}, nil
+	t := s.timing(start)
+	return func(e *wireEnc) { e.timing(t); e.floats(s.act) }, nil
+}
 
-	case opLoad:
-		id := d.u32("id")
-		if d.err == nil && id == 0 {
-			return 0, nil, errors.New("load: network id 0 is reserved for none")
-		}
-		p, od, ad, err := wireDecodePlan(d)
-		if err != nil {
-			return 0, nil, fmt.Errorf("load %d: %w", id, err)
-		}
-		ad0, ok := s.b.(graph.PlanAdopter)
-		if !ok {
-			return 0, nil, fmt.Errorf("load %d: backend %s evaluates no lowered plans", id, s.b.Name())
-		}
-		net := graph.PlanNetwork(p, od, ad)
-		if err := ad0.Adopt(net, p); err != nil {
-			return 0, nil, fmt.Errorf("load %d: %w", id, err)
-		}
-		if old, ok := s.nets[id]; ok {
-			s.forget(old)
-		}
-		s.nets[id] = net
-		return rop, nil, nil
-
-	case opUnload:
-		id := d.u32("id")
-		if err := d.end(); err != nil {
-			return 0, nil, fmt.Errorf("unload: %w", err)
-		}
-		if net, ok := s.nets[id]; ok {
-			s.forget(net)
-			delete(s.nets, id)
-		}
-		return rop, nil, nil
-
-	case opPolicy:
-		aid, n := d.u32("actor id"), int(d.u32("rows"))
-		if d.err != nil {
-			return 0, nil, fmt.Errorf("policy: %w", d.err)
-		}
-		actor, err := s.net(aid, "policy", loaders.KindActor, loaders.KindSACActor)
-		if err != nil {
-			return 0, nil, err
-		}
-		if err := wireRows(d, n, actor.ObsDim, "obs"); err != nil {
-			return 0, nil, fmt.Errorf("policy: %w", err)
-		}
-		s.obs = wireGrow(s.obs, n*actor.ObsDim)
-		d.floatsInto(s.obs, "obs")
-		s.act = wireGrow(s.act, n*actor.ActDim)
-		start = time.Now()
-		if err := s.b.Policy(actor, s.obs, n, s.act); err != nil {
-			return 0, nil, fmt.Errorf("policy %s: %w", actor.Path, err)
-		}
-		t := timing()
-		return rop, func(e *wireEnc) { e.timing(t); e.floats(s.act) }, nil
-
-	case opQ:
-		id1, id2, n := d.u32("critic 1 id"), d.u32("critic 2 id"), int(d.u32("rows"))
-		if d.err != nil {
-			return 0, nil, fmt.Errorf("q: %w", d.err)
-		}
-		c1, c2, err := s.critics("q", id1, id2)
-		if err != nil {
-			return 0, nil, err
-		}
-		if c2 != nil && (c2.ObsDim != c1.ObsDim || c2.ActDim != c1.ActDim) {
-			return 0, nil, fmt.Errorf("q: critics %s and %s take different inputs", c1.Path, c2.Path)
-		}
-		if err := wireRows(d, n, c1.ObsDim+c1.ActDim, "obs+act"); err != nil {
-			return 0, nil, fmt.Errorf("q: %w", err)
-		}
-		s.obs = wireGrow(s.obs, n*c1.ObsDim)
-		s.act = wireGrow(s.act, n*c1.ActDim)
-		d.floatsInto(s.obs, "obs")
-		d.floatsInto(s.act, "act")
-		q2 := s.qOut(n, c2)
-		start = time.Now()
-		if err := s.b.Q(c1, c2, s.obs, s.act, n, s.q1, q2); err != nil {
-			return 0, nil, fmt.Errorf("q %s: %w", c1.Path, err)
-		}
-		t := timing()
-		return rop, func(e *wireEnc) { e.timing(t); e.floats(s.q1); e.floats(q2) }, nil
-
-	case opQPolicy:
-		aid, id1, id2, n := d.u32("actor id"), d.u32("critic 1 id"), d.u32("critic 2 id"), int(d.u32("rows"))
-		if d.err != nil {
-			return 0, nil, fmt.Errorf("qpolicy: %w", d.err)
-		}
-		actor, err := s.net(aid, "qpolicy", loaders.KindActor, loaders.KindSACActor)
-		if err != nil {
-			return 0, nil, err
-		}
-		c1, c2, err := s.critics("qpolicy", id1, id2)
-		if err != nil {
-			return 0, nil, err
-		}
-		for _, c := range []*loaders.Network{c1, c2} {
-			if c != nil && (c.ObsDim != actor.ObsDim || c.ActDim != actor.ActDim) {
-				return 0, nil, fmt.Errorf("qpolicy: critic %s takes %d+%d inputs, actor %s has %d obs and %d actions",
-					c.Path, c.ObsDim, c.ActDim, actor.Path, actor.ObsDim, actor.ActDim)
-			}
-		}
-		if err := wireRows(d, n, actor.ObsDim, "obs"); err != nil {
-			return 0, nil, fmt.Errorf("qpolicy: %w", err)
-		}
-		s.obs = wireGrow(s.obs, n*actor.ObsDim)
-		d.floatsInto(s.obs, "obs")
-		s.act = wireGrow(s.act, n*actor.ActDim)
-		q2 := s.qOut(n, c2)
-		start = time.Now()
-		if err := s.b.QPolicy(actor, c1, c2, s.obs, n, s.act, s.q1, q2); err != nil {
-			return 0, nil, fmt.Errorf("qpolicy %s: %w", actor.Path, err)
-		}
-		t := timing()
-		return rop, func(e *wireEnc) { e.timing(t); e.floats(s.act); e.floats(s.q1); e.floats(q2) }, nil
-
-	case opStacked:
-		fill, err := s.stacked(d)
-		if err != nil {
-			return 0, nil, fmt.Errorf("stacked: %w", err)
-		}
-		return rop, fill, nil
-
-	case opClose:
-		if err := d.end(); err != nil {
-			return 0, nil, fmt.Errorf("close: %w", err)
-		}
-		return rop, nil, nil
+// q evaluates one or two critics on rows of (observation, action).
+func (s *wireServer) q(d *wireDec) (func(*wireEnc), error) {
+	id1, id2, n := d.u32("critic 1 id"), d.u32("critic 2 id"), int(d.u32("rows"))
+	if d.err != nil {
+		return nil, fmt.Errorf("q: %w", d.err)
 	}
-	return 0, nil, fmt.Errorf("unknown request %v", op)
+	c1, c2, err := s.critics("q", id1, id2)
+	if err != nil {
+		return nil, err
+	}
+	if c2 != nil && (c2.ObsDim != c1.ObsDim || c2.ActDim != c1.ActDim) {
+		return nil, fmt.Errorf("q: critics %s and %s take different inputs", c1.Path, c2.Path)
+	}
+	if err := wireRows(d, n, c1.ObsDim+c1.ActDim, "obs+act"); err != nil {
+		return nil, fmt.Errorf("q: %w", err)
+	}
+	s.obs = wireGrow(s.obs, n*c1.ObsDim)
+	s.act = wireGrow(s.act, n*c1.ActDim)
+	d.floatsInto(s.obs, "obs")
+	d.floatsInto(s.act, "act")
+	q2 := s.qOut(n, c2)
+	start := time.Now()
+	if err := s.b.Q(c1, c2, s.obs, s.act, n, s.q1, q2); err != nil {
+		return nil, fmt.Errorf("q %s: %w", c1.Path, err)
+	}
+	t := s.timing(start)
+	return func(e *wireEnc) { e.timing(t); e.floats(s.q1); e.floats(q2) }, nil
+}
+
+// qpolicy evaluates an actor and its critics at (obs, π(obs)).
+func (s *wireServer) qpolicy(d *wireDec) (func(*wireEnc), error) {
+	aid, id1, id2, n := d.u32("actor id"), d.u32("critic 1 id"), d.u32("critic 2 id"), int(d.u32("rows"))
+	if d.err != nil {
+		return nil, fmt.Errorf("qpolicy: %w", d.err)
+	}
+	actor, err := s.net(aid, "qpolicy", loaders.KindActor, loaders.KindSACActor)
+	if err != nil {
+		return nil, err
+	}
+	c1, c2, err := s.critics("qpolicy", id1, id2)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range []*loaders.Network{c1, c2} {
+		if c != nil && (c.ObsDim != actor.ObsDim || c.ActDim != actor.ActDim) {
+			return nil, fmt.Errorf("qpolicy: critic %s takes %d+%d inputs, actor %s has %d obs and %d actions",
+				c.Path, c.ObsDim, c.ActDim, actor.Path, actor.ObsDim, actor.ActDim)
+		}
+	}
+	if err := wireRows(d, n, actor.ObsDim, "obs"); err != nil {
+		return nil, fmt.Errorf("qpolicy: %w", err)
+	}
+	s.obs = wireGrow(s.obs, n*actor.ObsDim)
+	d.floatsInto(s.obs, "obs")
+	s.act = wireGrow(s.act, n*actor.ActDim)
+	q2 := s.qOut(n, c2)
+	start := time.Now()
+	if err := s.b.QPolicy(actor, c1, c2, s.obs, n, s.act, s.q1, q2); err != nil {
+		return nil, fmt.Errorf("qpolicy %s: %w", actor.Path, err)
+	}
+	t := s.timing(start)
+	return func(e *wireEnc) { e.timing(t); e.floats(s.act); e.floats(s.q1); e.floats(q2) }, nil
+}
+
+// stackedOp evaluates several runs' networks at once (stacked).
+func (s *wireServer) stackedOp(d *wireDec) (func(*wireEnc), error) {
+	fill, err := s.stacked(d)
+	if err != nil {
+		return nil, fmt.Errorf("stacked: %w", err)
+	}
+	return fill, nil
+}
+
+// closeOp acknowledges the client's goodbye.
+func (s *wireServer) closeOp(d *wireDec) (func(*wireEnc), error) {
+	if err := d.end(); err != nil {
+		return nil, fmt.Errorf("close: %w", err)
+	}
+	return nil, nil
 }

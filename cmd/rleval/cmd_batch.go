@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"github.com/rleval/rleval/internal/plural"
 	"io"
 	"path/filepath"
 	"runtime"
@@ -22,6 +24,7 @@ func cmdBatch(args []string, stdout, stderr io.Writer) error {
 	shard := fs.String("shard", "", "evaluate only shard `i/n` (0-based), e.g. $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT")
 	match := fs.String("match", "", "evaluate only runs whose directory name matches this `GLOB`")
 	force := fs.Bool("force", false, "re-evaluate runs whose outputs are up to date")
+	followLinks := fs.Bool("follow-links", false, "follow symbolic links that lead out of EXPERIMENTS_DIR (by default they are skipped with a note)")
 	var gf groupFlags
 	gf.register(fs)
 	pos, err := parse(fs, args)
@@ -31,7 +34,7 @@ func cmdBatch(args []string, stdout, stderr io.Writer) error {
 	if len(pos) != 1 {
 		return usagef("batch takes one experiments directory, got %d", len(pos))
 	}
-	b := batch.Batch{Root: pos[0], Out: *out, Workers: *workers, Match: *match, Force: *force}
+	b := batch.Batch{Root: pos[0], Out: *out, Workers: *workers, Match: *match, Force: *force, FollowLinks: *followLinks}
 	if b.Groups, err = gf.options(); err != nil {
 		return err
 	}
@@ -40,7 +43,7 @@ func cmdBatch(args []string, stdout, stderr io.Writer) error {
 	}
 	if *shard != "" {
 		if b.Shard, b.Shards, err = batch.ParseShard(*shard); err != nil {
-			return usagef("--shard %q: %v", *shard, err)
+			return asUsage(err)
 		}
 	}
 	return runBatch(b, ef, stdout, stderr)
@@ -56,7 +59,7 @@ func runBatch(b batch.Batch, ef evalFlags, stdout, stderr io.Writer) error {
 	}
 	b.Options = opt.Fingerprint()
 	if !validDevice(ef.device) {
-		return usagef("--device %q: want one of %s", ef.device, strings.Join(graph.Devices, ", "))
+		return usagef("--device %q: want one of %s", ef.device, strings.Join(graph.Devices(), ", "))
 	}
 	// One backend owns the device for the whole batch; each run gets its own
 	// Engine over it, so loading and plotting of one run overlap the
@@ -69,7 +72,7 @@ func runBatch(b batch.Batch, ef evalFlags, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer backend.Close()
-	p.logf("device: %s; %d runs at once", backend.Name(), b.Workers)
+	p.logf("device: %s; %s at once", backend.Name(), plural.N(b.Workers, "run"))
 	quietRuns := opt
 	quietRuns.Logf = nil
 	b.Evaluate = func(ctx context.Context, runDir, outDir string) (*jobs.RunSummary, error) {
@@ -82,24 +85,39 @@ func runBatch(b batch.Batch, ef evalFlags, stdout, stderr io.Writer) error {
 	defer stop()
 	res, err := b.Run(ctx)
 	if res != nil {
-		printBatch(res, b.Out, stdout, stderr)
+		// The summaries are written when the batch ran, interrupted or not.
+		printBatch(res, b.Out, err == nil || batchExit(res, err) == exitInterrupted, stdout, stderr)
 	}
 	code := batchExit(res, err)
-	if code == exitOK {
+	switch code {
+	case exitOK:
 		return nil
+	case exitUsage:
+		return asUsage(err)
 	}
 	if err == nil {
-		err = fmt.Errorf("%d of %d runs failed (see %s)", res.Failed, res.Total, filepath.Join(b.Out, "summary.csv"))
+		err = fmt.Errorf("%d of %s failed (see %s)", res.Failed, plural.N(res.Total, "run"), filepath.Join(b.Out, "summary.csv"))
 	}
 	return exitError{code, err}
 }
 
-func printBatch(res *batch.BatchResult, out string, stdout, stderr io.Writer) {
+// printBatch prints the notes of a batch and, when it wrote its summaries
+// (ran), its outcome and where to look: the index page, or a shard's
+// summary.
+func printBatch(res *batch.BatchResult, out string, ran bool, stdout, stderr io.Writer) {
 	for _, n := range res.Notes {
 		fmt.Fprintf(stderr, "rleval: note: %s\n", n)
 	}
-	fmt.Fprintf(stdout, "%d runs: %d evaluated, %d up to date; %d ok, %d partial, %d failed → %s\n",
-		res.Total, res.Evaluated, res.Skipped, res.OK, res.Partial, res.Failed, filepath.Join(out, batch.IndexFileName))
+	if !ran {
+		return
+	}
+	where := filepath.Join(out, batch.IndexFileName)
+	if res.Shards > 1 {
+		json, _ := batch.SummaryFileNames(res.Shard, res.Shards)
+		where = filepath.Join(out, json)
+	}
+	fmt.Fprintf(stdout, "%s: %d evaluated, %d up to date; %d ok, %d partial, %d failed → %s\n",
+		plural.N(res.Total, "run"), res.Evaluated, res.Skipped, res.OK, res.Partial, res.Failed, where)
 	for _, r := range res.Runs {
 		if r.Status == jobs.StatusFailed {
 			fmt.Fprintf(stdout, "  failed: %s: %s\n", r.Name, firstLine(r.Error))
@@ -117,12 +135,13 @@ func cmdMerge(args []string, stdout, stderr io.Writer) error {
 		return usagef("merge takes at least one directory")
 	}
 	res, err := batch.Merge(pos[0], pos)
-	if res != nil {
-		fmt.Fprintf(stdout, "%d runs: %d ok, %d partial, %d failed → %s\n", len(res.Runs), res.OK, res.Partial, res.Failed, filepath.Join(pos[0], batch.IndexFileName))
+	// Missing shards still leave the merged files written.
+	if res != nil && (err == nil || errors.Is(err, batch.ErrMissingShards)) {
+		fmt.Fprintf(stdout, "%s: %d ok, %d partial, %d failed → %s\n", plural.N(len(res.Runs), "run"), res.OK, res.Partial, res.Failed, filepath.Join(pos[0], batch.IndexFileName))
 	}
 	if code := batchExit(res, err); code != exitOK {
 		if err == nil {
-			err = fmt.Errorf("%d runs failed", res.Failed)
+			err = fmt.Errorf("%s failed", plural.N(res.Failed, "run"))
 		}
 		return exitError{code, err}
 	}

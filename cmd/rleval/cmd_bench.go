@@ -69,22 +69,8 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		cfg.Nets = bench.SyntheticNets(*obsDim, *actDim, h, 1)
 		cfg.Source = fmt.Sprintf("synthetic %d→%s→1 critic / →%d actor, seed 1", *obsDim, *hidden, *actDim)
 	}
-	for _, d := range strings.Split(*device, ",") {
-		d = strings.TrimSpace(d)
-		switch d {
-		case "cpu", "cuda":
-			cfg.Devices = append(cfg.Devices, d)
-		case "auto":
-			cfg.Devices = append(cfg.Devices, "cpu")
-			if b, err := graph.Open("cuda", graph.Options{}); err == nil {
-				b.Close()
-				cfg.Devices = append(cfg.Devices, "cuda")
-			} else {
-				p.logf("%v: measuring the CPU only", err)
-			}
-		default:
-			return usagef("--device %q: want cpu, cuda or auto", d)
-		}
+	if cfg.Devices, err = benchDevices(*device, p); err != nil {
+		return err
 	}
 	if !*quiet {
 		cfg.Progress = func(r bench.Result) {
@@ -114,6 +100,30 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "\nwrote %s\n", strings.Join(files, ", "))
 	return nil
+}
+
+// benchDevices parses --device: cpu, cuda, or auto (the CPU, and CUDA
+// when it opens).
+func benchDevices(flag string, p *progress) ([]string, error) {
+	var devices []string
+	for _, d := range strings.Split(flag, ",") {
+		d = strings.TrimSpace(d)
+		switch d {
+		case "cpu", "cuda":
+			devices = append(devices, d)
+		case "auto":
+			devices = append(devices, "cpu")
+			if b, err := graph.Open("cuda", graph.Options{}); err == nil {
+				b.Close()
+				devices = append(devices, "cuda")
+			} else {
+				p.logf("%v: measuring the CPU only", err)
+			}
+		default:
+			return nil, usagef("--device %q: want cpu, cuda or auto", d)
+		}
+	}
+	return devices, nil
 }
 
 // parseInts parses a comma-separated list of positive integers.

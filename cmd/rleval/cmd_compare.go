@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"github.com/rleval/rleval/internal/plural"
 	"io"
 	"path/filepath"
 	"strconv"
@@ -21,7 +22,7 @@ type groupFlags struct {
 
 func (g *groupFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.groupBy, "group-by", "", "group runs by these config `KEY,...` (dotted, e.g. algorithm.actor.optimizer.lr); default: runs whose configs differ only by seed, names, dates and paths")
-	fs.StringVar(&g.metric, "metric", "", "per-run score the groups are compared by: "+strings.Join(batch.Metrics, ", ")+" (default: the last evaluation's reward_sum)")
+	fs.StringVar(&g.metric, "metric", "", "per-run score the groups are compared by: "+strings.Join(batch.MetricNames(), ", ")+" (default: the last evaluation's reward_sum)")
 	fs.StringVar(&g.scoreRange, "score-range", "", "normalise scores by `LO,HI` for the optimality gap (default: the scores' own range)")
 	fs.IntVar(&g.reps, "reps", stats.DefaultReps, "bootstrap replicates of each group's aggregates")
 	fs.IntVar(&g.curveReps, "curve-reps", 5000, "bootstrap replicates of each point of the IQM curves and performance profiles")
@@ -83,7 +84,11 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 	}
 	res, g, err := batch.Compare(*out, pos, opt)
 	if err != nil {
-		if code := batchExit(nil, err); code != exitFailure {
+		switch code := batchExit(nil, err); code {
+		case exitUsage:
+			return asUsage(err)
+		case exitFailure:
+		default:
 			return exitError{code, err}
 		}
 		return err
@@ -91,6 +96,6 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 	for _, n := range g.Notes {
 		fmt.Fprintf(stderr, "rleval: note: %s\n", n)
 	}
-	fmt.Fprintf(stdout, "%d runs in %d groups (by %s) → %s\n", len(res.Runs), len(g.Groups), strings.Join(g.GroupBy, ", "), filepath.Join(*out, batch.GroupsJSONName))
+	fmt.Fprintf(stdout, "%s in %s (by %s) → %s\n", plural.N(len(res.Runs), "run"), plural.N(len(g.Groups), "group"), strings.Join(g.GroupBy, ", "), filepath.Join(*out, batch.GroupsJSONName))
 	return nil
 }

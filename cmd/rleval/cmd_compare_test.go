@@ -33,7 +33,7 @@ func TestCompareWritesGroupsOfFinishedBatch(t *testing.T) {
 	for i, name := range []string{"2026-02-14_13-38-10_pendulum-v1", "2026-06-20_09-15-00_pendulum-gen2"} {
 		dir, _ := filepath.Abs(fixture.Path(t, "runs", name))
 		res.Runs = append(res.Runs, jobs.RunSummary{Name: name, Dir: dir, Out: name, Status: jobs.StatusOK,
-			FinalRewardSum: float64(-100 * (i + 1)), CurveStep: []float64{1, 2}, CurveValue: []float64{-300, float64(-100 * (i + 1))}})
+			Metrics: map[string]float64{"final_reward_sum": float64(-100 * (i + 1))}, CurveStep: []float64{1, 2}, CurveValue: []float64{-300, float64(-100 * (i + 1))}})
 	}
 	if err := batch.WriteSummary(out, &res); err != nil {
 		t.Fatal(err)
@@ -42,7 +42,7 @@ func TestCompareWritesGroupsOfFinishedBatch(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if !strings.Contains(stdout, "2 runs in 1 groups (by env.name)") {
+	if !strings.Contains(stdout, "2 runs in 1 group (by env.name)") {
 		t.Errorf("stdout %q", stdout)
 	}
 	for _, f := range []string{batch.GroupsJSONName, batch.GroupsCSVName, batch.IndexFileName} {

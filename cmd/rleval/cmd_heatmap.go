@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -62,6 +63,9 @@ func cmdHeatmap(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := interruptible()
 	defer stop()
 	res, err := jobs.RenderBigMap(ctx, r, m)
+	if errors.Is(err, jobs.ErrUsage) {
+		return usagef("%s: %v", dir, err)
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", dir, err)
 	}

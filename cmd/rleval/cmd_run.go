@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -97,7 +98,7 @@ func (f *evalFlags) options(p *progress) (jobs.Options, error) {
 // engine opens the device and wraps it in an Engine.
 func (f *evalFlags) engine(p *progress) (*graph.Engine, error) {
 	if !validDevice(f.device) {
-		return nil, usagef("--device %q: want one of %s", f.device, strings.Join(graph.Devices, ", "))
+		return nil, usagef("--device %q: want one of %s", f.device, strings.Join(graph.Devices(), ", "))
 	}
 	gopt := graph.Options{Workers: f.workers, Chunk: f.chunk, Logf: func(format string, a ...any) {
 		// auto says in one line when it runs on the CPU, even with -q.
@@ -114,7 +115,7 @@ func (f *evalFlags) engine(p *progress) (*graph.Engine, error) {
 }
 
 func validDevice(d string) bool {
-	for _, x := range graph.Devices {
+	for _, x := range graph.Devices() {
 		if d == x {
 			return true
 		}
@@ -178,6 +179,9 @@ func evaluateRun(pos []string, out string, ef evalFlags, core bool, stdout, stde
 		return err
 	}
 	defer eng.Backend().Close()
+	// One bar over the run's analyses, not one per evaluation in them.
+	eng.Progress = nil
+	opt.Progress = p.steps("analyses", "jobs")
 	opt.Engine = eng
 	ctx, stop := interruptible()
 	defer stop()
@@ -186,6 +190,9 @@ func evaluateRun(pos []string, out string, ef evalFlags, core bool, stdout, stde
 	sum, err := jobs.Evaluate(ctx, dir, dst, opt)
 	if ctx.Err() != nil {
 		return errInterrupted
+	}
+	if errors.Is(err, jobs.ErrUsage) {
+		return asUsage(err)
 	}
 	if err != nil {
 		return err

@@ -30,6 +30,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -40,10 +41,10 @@ import (
 	"strings"
 	"time"
 
-	// The CUDA worker client: it installs graph.OpenCUDA, behind
-	// --device cuda and auto.
 	"github.com/rleval/rleval/batch"
 	"github.com/rleval/rleval/jobs"
+	// The CUDA worker client: it registers the device "cuda", behind
+	// --device cuda and auto.
 	_ "github.com/rleval/rleval/worker"
 )
 
@@ -197,22 +198,29 @@ func newFlags(name, args, about string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: rleval %s [flags] %s\n\n%s\n\nFlags:\n", name, args, about)
+		fmt.Fprintf(fs.Output(), "Usage: rleval %s [flags] %s\n\n%s\n\nFlags:\n", name, args, about)
 		fs.PrintDefaults()
 	}
 	return fs
 }
 
-// parse parses flags, turning a flag error into a usage error. Flags may
-// come before or after the positional arguments.
+// parse parses flags, turning a flag error into a usage error of one line
+// that points to -h (the flag package would print the whole usage). Flags
+// may come before or after the positional arguments.
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		out := fs.Output()
+		var usage bytes.Buffer
+		fs.SetOutput(&usage)
+		err := fs.Parse(args)
+		fs.SetOutput(out)
+		if err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				out.Write(usage.Bytes())
 				return nil, err
 			}
-			return nil, usageError{err.Error()}
+			return nil, usagef("%v (see rleval %s -h)", err, fs.Name())
 		}
 		args = fs.Args()
 		if len(args) == 0 {

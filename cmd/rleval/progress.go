@@ -45,7 +45,11 @@ func (p *progress) logf(format string, a ...any) {
 }
 
 // rows returns an Engine progress hook for rows of evaluation labelled what.
-func (p *progress) rows(what string) func(done, total int) {
+func (p *progress) rows(what string) func(done, total int) { return p.steps(what, "rows") }
+
+// steps returns a progress hook for work counted in units, labelled what:
+// a bar on a terminal, a line every few seconds of long work otherwise.
+func (p *progress) steps(what, units string) func(done, total int) {
 	if p.quiet {
 		return nil
 	}
@@ -75,7 +79,7 @@ func (p *progress) rows(what string) func(done, total int) {
 		// Plain lines only for evaluations that take a while.
 		if time.Since(start) > 2*time.Second && (done >= total || time.Since(p.last) > 5*time.Second) {
 			p.last = time.Now()
-			fmt.Fprintf(p.w, "%s: %d/%d rows (%.0f%%)\n", what, done, total, 100*float64(done)/float64(max(total, 1)))
+			fmt.Fprintf(p.w, "%s: %d/%d %s (%.0f%%)\n", what, done, total, units, 100*float64(done)/float64(max(total, 1)))
 		}
 		if done >= total {
 			prev = 0

@@ -13,7 +13,6 @@ import (
 
 	"github.com/rleval/rleval/graph"
 	"github.com/rleval/rleval/loaders"
-	"github.com/rleval/rleval/worker"
 )
 
 // Device is a graph.Backend on one GPU. It owns a CUDA context that is
@@ -26,13 +25,13 @@ type Device struct {
 	ctx  cu.CUContext
 	mm   gemmer
 	k    *kernels
-	info worker.DeviceInfo
+	info graph.DeviceInfo
 
 	nets   map[*loaders.Network]*devNet
 	stacks map[string]*devStack
 	s      scratch
 	host   []float32 // staging for stacked requests' interleaving
-	last   worker.DeviceTiming
+	last   graph.DeviceTiming
 }
 
 // buf is a device allocation of n float32s.
@@ -254,22 +253,25 @@ func (d *Device) GEMM() string { return d.mm.name() }
 // found.
 func (d *Device) Name() string { return "cuda: " + d.info.Name }
 
-// DeviceInfo describes the GPU; worker.Serve sends it in the hello reply.
-func (d *Device) DeviceInfo() worker.DeviceInfo {
+// DeviceInfo describes the GPU (graph.DeviceInfoer); the worker sends it
+// in its hello reply.
+func (d *Device) DeviceInfo() graph.DeviceInfo {
 	d.info.FreeMem, _, _ = cu.MemInfo()
 	return d.info
 }
 
-// LastTiming returns the split of the last evaluation's time.
-func (d *Device) LastTiming() worker.DeviceTiming { return d.last }
+// LastTiming returns the split of the last evaluation's time
+// (graph.Timer).
+func (d *Device) LastTiming() graph.DeviceTiming { return d.last }
 
-// Forget frees net's weights on the device.
-func (d *Device) Forget(net *loaders.Network) {
+// Forget frees net's weights on the device (graph.Forgetter).
+func (d *Device) Forget(net *loaders.Network) error {
 	if dn, ok := d.nets[net]; ok {
 		dn.free()
 		delete(d.nets, net)
 	}
 	d.forgetStacks(net)
+	return nil
 }
 
 // Close frees every allocation and destroys the context.
@@ -408,12 +410,12 @@ func (d *Device) critic(dn *devNet, n int, q *buf) error {
 
 // timer splits a request's wall time into the three phases.
 type timer struct {
-	t    *worker.DeviceTiming
+	t    *graph.DeviceTiming
 	mark time.Time
 }
 
 func (d *Device) startTimer() timer {
-	d.last = worker.DeviceTiming{}
+	d.last = graph.DeviceTiming{}
 	return timer{t: &d.last, mark: time.Now()}
 }
 
