@@ -129,7 +129,7 @@ func TestCompareUnknownKeyKeepsPages(t *testing.T) {
 	var res batch.BatchResult
 	for _, name := range []string{"2026-02-14_13-38-10_pendulum-v1", "2026-06-20_09-15-00_pendulum-gen2"} {
 		dir, _ := filepath.Abs(fixture.Path(t, "runs", name))
-		res.Runs = append(res.Runs, jobs.RunSummary{Name: name, Dir: dir, Out: name, Status: jobs.StatusOK, FinalRewardSum: -100})
+		res.Runs = append(res.Runs, jobs.RunSummary{Name: name, Dir: dir, Out: name, Status: jobs.StatusOK, Metrics: map[string]float64{"final_reward_sum": -100}})
 	}
 	if err := batch.WriteSummary(out, &res); err != nil {
 		t.Fatal(err)
