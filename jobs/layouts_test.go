@@ -218,8 +218,8 @@ func TestUpstreamFlatSACAgent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Layout != "flat" || r.Nets[loaders.RoleActor] == nil || r.Nets[loaders.RoleActor].Kind != loaders.KindSACActor || r.Nets[loaders.RoleCritic2] == nil {
-		t.Fatalf("flat SAC without config: layout %q, nets %v, errors %v", r.Layout, r.Nets, r.NetErrs)
+	if r.NetDir != "flat" || r.Nets[loaders.RoleActor] == nil || r.Nets[loaders.RoleActor].Kind != loaders.KindSACActor || r.Nets[loaders.RoleCritic2] == nil {
+		t.Fatalf("flat SAC without config: networks in %q, nets %v, errors %v", r.NetDir, r.Nets, r.NetErrs)
 	}
 	if _, ok := r.NetErrs[loaders.RoleActorTarget]; ok {
 		t.Errorf("SAC has no actor target, yet: %v", r.NetErrs[loaders.RoleActorTarget])
