@@ -14,8 +14,8 @@ import (
 // TestBatchFindsEveryLayout: one batch over a folder mixing an upstream
 // run, an RL Zoo logs/ tree (TD3, SAC, SAC with gSDE, DDPG, TQC), a
 // CleanRL runs/ folder and an original-TD3 folder with two TD3 runs and
-// the DDPG baselines finds every run, fails none (DDPG.py's critic is
-// unsupported: that run is partial), and names each run's library.
+// the DDPG baselines finds every run, fails none, and names each run's
+// library.
 func TestBatchFindsEveryLayout(t *testing.T) {
 	root := t.TempDir()
 	abs, err := filepath.Abs(filepath.Join(testdata, "layouts"))

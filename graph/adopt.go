@@ -23,8 +23,11 @@ type PlanAdopter interface {
 // apply to it. It evaluates only on a backend that adopted the plan.
 func PlanNetwork(p *Plan, obsDim, actDim int) *loaders.Network {
 	net := &loaders.Network{Path: p.Name, Format: "plan", Kind: p.Kind, ObsDim: obsDim, ActDim: actDim}
-	for _, s := range p.Steps {
+	for i, s := range p.Steps {
 		net.Layers = append(net.Layers, loaders.Linear{Name: s.Name, In: s.In, Out: s.Out})
+		if i > 0 && s.XTo > 0 {
+			net.ActionAt = i
+		}
 	}
 	return net
 }
@@ -63,6 +66,19 @@ func CheckPlan(p *Plan, obsDim, actDim int) error {
 	w, maxW := p.In, 0
 	last := len(p.Steps) - 1
 	for i, s := range p.Steps {
+		if s.XTo > 0 {
+			if s.XFrom < 0 || s.XFrom >= s.XTo || s.XTo > p.In {
+				return fmt.Errorf("step %d (%s) reads input columns %d:%d of %d", i, s.Name, s.XFrom, s.XTo, p.In)
+			}
+			if i == 0 {
+				w = 0
+			} else if p.Norm != nil && p.Norm.Cols > s.XFrom {
+				return fmt.Errorf("step %d (%s) reads normalised input columns %d:%d after step %d", i, s.Name, s.XFrom, s.XTo, i-1)
+			}
+			w += s.XTo - s.XFrom
+		} else if s.XFrom != 0 {
+			return fmt.Errorf("step %d (%s) reads from input column %d without an end", i, s.Name, s.XFrom)
+		}
 		if s.In != w || s.Out <= 0 {
 			return fmt.Errorf("step %d (%s) is %d→%d, previous width %d", i, s.Name, s.In, s.Out, w)
 		}

@@ -97,6 +97,7 @@ type scratch struct {
 	xn     []float32 // the input normalised, chunk × input width
 	v      []float32 // actor head before scaling, tile × act
 	pad    []float32 // an input padded to a multiple of gemmRowTile rows
+	cat    []float32 // a step's input joined with input columns (Step.XTo)
 	pa     []float32 // QFull: the policy's actions, tile × act
 	q1, q2 []float32 // QFull: stacked critic values, 2 × tile
 }
@@ -239,9 +240,13 @@ func (c *CPU) forward(cn *cpuNet, s *scratch, x []float32, ldx, n int, out []flo
 		normRows(x, ldx, n, p.In, nm, s.xn)
 		cur, ld = s.xn, p.In
 	}
+	in, ldi := cur, ld // the input as the steps read it
 	last := len(p.Steps) - 1
 	for i := range p.Steps {
 		st := &p.Steps[i]
+		if st.XTo > 0 {
+			cur, ld = c.withInputCols(s, st, i, cur, ld, in, ldi, n)
+		}
 		var dst []float32
 		switch {
 		case i < last && i%2 == 0:
@@ -259,6 +264,23 @@ func (c *CPU) forward(cn *cpuNet, s *scratch, x []float32, ldx, n int, out []flo
 		cur, ld = dst, st.Out
 	}
 	return nil
+}
+
+// withInputCols returns the input of step i (its XFrom:XTo > 0): the
+// input's columns alone for a first step, else the previous step's output
+// cur followed by them, row by row in s.cat.
+func (c *CPU) withInputCols(s *scratch, st *Step, i int, cur []float32, ld int, in []float32, ldi, n int) ([]float32, int) {
+	if i == 0 {
+		return in[st.XFrom:], ldi
+	}
+	w, k := st.In-(st.XTo-st.XFrom), st.XTo-st.XFrom
+	s.cat = growF32(s.cat, 2*c.tile*st.In)
+	for r := range n {
+		row := s.cat[r*st.In : (r+1)*st.In]
+		copy(row[:w], cur[r*ld:r*ld+w])
+		copy(row[w:], in[r*ldi+st.XFrom:r*ldi+st.XFrom+k])
+	}
+	return s.cat, st.In
 }
 
 // layer evaluates step i's x·W + b into dst (n rows, stride Out), with
@@ -349,7 +371,7 @@ func (c *CPU) taped(cn *cpuNet, x []float32, ldx, n int, out []float32) error {
 // shapeOnly returns the input and output widths of a network evaluated on
 // the TapeMachine, as a Plan without steps.
 func shapeOnly(net *loaders.Network) *Plan {
-	p := &Plan{Name: net.Path, Kind: net.Kind, In: net.Layers[0].In, Out: 1}
+	p := &Plan{Name: net.Path, Kind: net.Kind, In: net.InputWidth(), Out: 1}
 	if !isCritic(net.Kind) {
 		p.Out = net.ActDim
 	}

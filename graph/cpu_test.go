@@ -44,6 +44,37 @@ func TestCPUMatchesFloat64Reference(t *testing.T) {
 	}
 }
 
+// TestActionAtCriticMatchesFloat64 checks sfujim/TD3 DDPG.py's critic
+// (the action joining the first layer's output at the second layer) on
+// the CPU plan and the TapeMachine against plain float64, over chunkings
+// that pad the concatenated rows.
+func TestActionAtCriticMatchesFloat64(t *testing.T) {
+	const od, ad, n = 3, 2, 300
+	for _, at := range []int{1, 2} {
+		for _, tile := range []int{64, DefaultCPUTile} {
+			t.Run(fmt.Sprintf("at%d/tile%d", at, tile), func(t *testing.T) {
+				c1 := RandomActionAtCritic([]int{od, 256, 64, 1}, ad, at, 5)
+				c2 := RandomActionAtCritic([]int{od, 256, 64, 1}, ad, at, 6)
+				if err := Validate(c1); err != nil {
+					t.Fatal(err)
+				}
+				obs, act := nettest.RandomRows(n, od, 3, 2), nettest.RandomRows(n, ad, 2, 3)
+				_, w1, w2 := refAll(nil, c1, c2, obs, act, n)
+				ref := NewReference()
+				defer ref.Close()
+				for _, b := range []Backend{NewCPU(Options{Tile: tile}), ref} {
+					q1, q2 := make([]float32, n), make([]float32, n)
+					if err := b.Q(c1, c2, obs, act, n, q1, q2); err != nil {
+						t.Fatal(err)
+					}
+					nettest.CheckClose(t, b.Name()+" q1", q1, w1)
+					nettest.CheckClose(t, b.Name()+" q2", q2, w2)
+				}
+			})
+		}
+	}
+}
+
 // refAll evaluates actor (if not nil) on obs and both critics on (obs, act)
 // with the float64 reference.
 func refAll(actor, c1, c2 *loaders.Network, obs, act []float32, n int) (a, q1, q2 []float64) {

@@ -23,6 +23,10 @@ type Graph struct {
 	// Input is the Batch×In input node: observations for an actor,
 	// concat(observation, action) for a critic.
 	Input *G.Node
+	// Action is the input's action columns, which a critic whose action
+	// enters a later layer (Net.ActionAt) concatenates to that layer's
+	// input; nil for other networks.
+	Action *G.Node
 	// Output is the output node: Batch×ActDim actions, Batch×1 Q values of
 	// a critic, or Batch Q values (the quantiles' mean) of a quantile critic.
 	Output *G.Node
@@ -63,7 +67,7 @@ func Build(net *loaders.Network, batch int) (*Graph, error) {
 	gorgoniaMu.Lock()
 	defer gorgoniaMu.Unlock()
 	g := G.NewGraph()
-	x := G.NewMatrix(g, tensor.Float32, G.WithShape(batch, net.Layers[0].In), G.WithName("input"))
+	x := G.NewMatrix(g, tensor.Float32, G.WithShape(batch, net.InputWidth()), G.WithName("input"))
 	gr := &Graph{Net: net, G: g, Input: x, Batch: batch}
 	h, err := gr.normInput(x)
 	if err == nil {
@@ -92,6 +96,13 @@ func (gr *Graph) body(h *G.Node) (*G.Node, error) {
 	var err error
 	for i, l := range net.Layers {
 		gl := GraphLayer{Name: l.Name, In: l.In, Out: l.Out, Ops: []string{"MatMul", "BroadcastAdd"}}
+		if i > 0 && i == net.ActionAt {
+			// sfujim/TD3 DDPG.py: l2(cat([relu(l1(s)), a], 1)).
+			if h, err = G.Concat(1, h, gr.Action); err != nil {
+				return nil, fmt.Errorf("layer %s: concat action: %w", l.Name, err)
+			}
+			gl.Ops = append([]string{"Concat action"}, gl.Ops...)
+		}
 		if h, err = linearNode(gr.G, h, &l); err != nil {
 			return nil, fmt.Errorf("layer %s: %w", l.Name, err)
 		}
@@ -154,10 +165,23 @@ func (gr *Graph) head(h *G.Node) error {
 // observation columns of x; x itself when the network has none.
 func (gr *Graph) normInput(x *G.Node) (*G.Node, error) {
 	nm := gr.Net.InputNorm
+	od, in := gr.Net.ObsDim, x.Shape()[1]
+	if gr.Net.ActionAt > 0 {
+		// The first layer reads the observation alone; the action waits
+		// for layer ActionAt, never normalised.
+		var err error
+		if gr.Action, err = sliceCols(x, od, in); err != nil {
+			return nil, err
+		}
+		obs, err := sliceCols(x, 0, od)
+		if err != nil || nm == nil {
+			return obs, err
+		}
+		return normNode(obs, vecNode(gr.G, "obs mean", nm.Mean), vecNode(gr.G, "obs std", nm.Std), nm.Clip)
+	}
 	if nm == nil {
 		return x, nil
 	}
-	od, in := gr.Net.ObsDim, x.Shape()[1]
 	obs := x
 	var err error
 	if od < in {
@@ -376,7 +400,9 @@ func (gr *Graph) Describe() string {
 	net := gr.Net
 	fmt.Fprintf(&b, "%s %v (obs %d, act %d, %d params, %d graph nodes)\n",
 		net.Kind, net.Widths(), net.ObsDim, net.ActDim, net.NumParams(), len(gr.G.AllNodes()))
-	if isCritic(net.Kind) {
+	if isCritic(net.Kind) && net.ActionAt > 0 {
+		fmt.Fprintf(&b, "  input  obs[%d]; act[%d] enters at layer %s\n", net.ObsDim, net.ActDim, net.Layers[net.ActionAt].Name)
+	} else if isCritic(net.Kind) {
 		fmt.Fprintf(&b, "  input  concat(obs[%d], act[%d])\n", net.ObsDim, net.ActDim)
 	} else {
 		fmt.Fprintf(&b, "  input  obs[%d]\n", net.ObsDim)

@@ -162,23 +162,91 @@ func (l *lowerer) constRow(n *G.Node) (string, error) {
 }
 
 // matmul starts a step: its input expression finishes the previous step.
+// A first step may read a range of the input's columns, and a later one
+// the previous step's output concatenated with such a range (Step.XFrom).
 func (l *lowerer) matmul(kids []*G.Node) (string, error) {
 	w := kids[1]
 	t, ok := w.Value().(*tensor.Dense)
 	if w.Op() != nil || !ok || w.Shape().Dims() != 2 {
 		return "", fmt.Errorf("%w a MatMul by %s, not by a weight", ErrNotLowered, w.Name())
 	}
-	in, err := l.expr(kids[0])
+	var xFrom, xTo int
+	in, cat, err := l.concatInput(kids[0])
+	if err == nil && !cat {
+		in, err = l.expr(kids[0])
+	}
 	if err != nil {
 		return "", err
+	}
+	if cat {
+		xFrom, xTo, _ = inputCols(in[strings.LastIndexByte(in, '|')+1:])
+		in = in[:strings.LastIndexByte(in, '|')]
+		if nm := l.plan.Norm; nm != nil && nm.Cols > xFrom {
+			return "", fmt.Errorf("%w a layer reading normalised input columns %d:%d after another layer", ErrNotLowered, xFrom, xTo)
+		}
+	} else if len(l.plan.Steps) == 0 {
+		// A first layer reading the observation columns alone, maybe
+		// normalised: the prologue sees the input.
+		if m := firstColsRE.FindStringSubmatch(in); m != nil {
+			if r := strings.ReplaceAll(in, m[0], "x"); !strings.Contains(r, "x[") {
+				in, xTo = r, atoi(m[1])
+			}
+		}
 	}
 	if err := l.finish(in, false); err != nil {
 		return "", err
 	}
 	sh := w.Shape()
 	l.plan.Steps = append(l.plan.Steps, Step{Name: strings.TrimSuffix(w.Name(), weightSuffix),
-		In: sh[0], Out: sh[1], W: append([]float32(nil), t.Data().([]float32)...)})
+		In: sh[0], Out: sh[1], W: append([]float32(nil), t.Data().([]float32)...), XFrom: xFrom, XTo: xTo})
 	return fmt.Sprintf("{m:%d}", len(l.plan.Steps)-1), nil
+}
+
+var (
+	// firstColsRE matches the input's first columns, x[:, 0:b].
+	firstColsRE = regexp.MustCompile(`x\[\{i:0\}:\{i:(\d+)\}\]`)
+	// colsRE matches a range of the input's columns, x[:, a:b].
+	colsRE = regexp.MustCompile(`^x\[\{i:(\d+)\}:\{i:(\d+)\}\]$`)
+)
+
+func atoi(s string) int {
+	v, _ := strconv.Atoi(s)
+	return v
+}
+
+// inputCols parses x[:, a:b].
+func inputCols(e string) (a, b int, ok bool) {
+	m := colsRE.FindStringSubmatch(e)
+	if m == nil {
+		return 0, 0, false
+	}
+	a, b = atoi(m[1]), atoi(m[2])
+	return a, b, b > a
+}
+
+// concatInput recognises a layer's input concat(h, x[:, a:b]) after a
+// first step, h reading that step: it returns h's expression and the
+// columns' as "h|x[...]", and cat set.
+func (l *lowerer) concatInput(n *G.Node) (string, bool, error) {
+	if n.Op() == nil || !strings.HasPrefix(n.Op().String(), "Concat") {
+		return "", false, nil
+	}
+	kids := children(n)
+	if len(kids) != 2 {
+		return "", false, nil
+	}
+	cols, err := l.expr(kids[1])
+	if err != nil {
+		return "", false, err
+	}
+	if _, _, ok := inputCols(cols); !ok {
+		return "", false, nil
+	}
+	h, err := l.expr(kids[0])
+	if err != nil || !stepRE.MatchString(h) {
+		return "", false, err
+	}
+	return h + "|" + cols, true, nil
 }
 
 // bias folds m + row into the step of m.

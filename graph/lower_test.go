@@ -53,6 +53,23 @@ func variants() []variant {
 				}
 			}
 		}
+		// sfujim/TD3 DDPG.py's critic: the action enters at the second
+		// layer (or the third).
+		for _, norm := range []bool{false, true} {
+			for _, at := range []int{1, 2} {
+				seed := uint64(10*i + 7)
+				actor := RandomNetwork(loaders.KindActor, []int{3, 48, 32, 2}, 3, 2, seed)
+				c1 := RandomActionAtCritic([]int{3, 40, 24, 1}, 2, at, seed+1)
+				c2 := RandomActionAtCritic([]int{3, 40, 24, 1}, 2, at, seed+2)
+				for _, n := range []*loaders.Network{actor, c1, c2} {
+					n.Hidden = a
+					if norm {
+						n.InputNorm = &loaders.InputNorm{Mean: []float32{0.5, -1, 2}, Std: []float32{0.5, 2, 1.5}, Clip: 1.5}
+					}
+				}
+				vs = append(vs, variant{fmt.Sprintf("%s/critic-action-at-%d/norm=%v", a, at, norm), actor, c1, c2})
+			}
+		}
 	}
 	return vs
 }
@@ -83,6 +100,21 @@ func TestLowerFusesEveryKindAndActivation(t *testing.T) {
 				}
 				if (p.Norm != nil) != (net.InputNorm != nil) || (p.Norm != nil && p.Norm.Cols != net.ObsDim) {
 					t.Errorf("%s: norm %+v for %+v", net.Kind, p.Norm, net.InputNorm)
+				}
+				if err := CheckPlan(p, net.ObsDim, net.ActDim); err != nil {
+					t.Errorf("%s: CheckPlan: %v", net.Kind, err)
+				}
+				for i, s := range p.Steps {
+					var from, to int // the input columns the step reads
+					switch {
+					case net.ActionAt > 0 && i == 0:
+						to = net.ObsDim
+					case net.ActionAt > 0 && i == net.ActionAt:
+						from, to = net.ObsDim, net.ObsDim+net.ActDim
+					}
+					if s.XFrom != from || s.XTo != to {
+						t.Errorf("%s step %d reads input columns %d:%d, want %d:%d", net.Kind, i, s.XFrom, s.XTo, from, to)
+					}
 				}
 			}
 			var lines []string

@@ -79,6 +79,12 @@ type Step struct {
 	Lo, Hi float32
 	// Low and Half are EpScale's low and (high-low)/2.
 	Low, Half []float32
+	// XFrom and XTo, when XTo > 0, are the columns [XFrom, XTo) of the
+	// plan's input (after its normalisation) the step reads: alone in the
+	// first step (a critic whose first layer sees only the observation),
+	// after the previous step's output in a later one (the action entering
+	// sfujim/TD3 DDPG.py's critic at its second layer). In counts them.
+	XFrom, XTo int
 }
 
 // Norm is a plan's input normalisation: its first Cols values become
@@ -156,12 +162,19 @@ func Validate(net *loaders.Network) error {
 			return fmt.Errorf("%s: layer %d (%s): weight has %d values and bias %d, want %d×%d and %d",
 				where, i, l.Name, len(l.W), len(l.B), l.Out, l.In, l.Out)
 		}
-		if i > 0 && l.In != net.Layers[i-1].Out {
+		if i > 0 && i == net.ActionAt && l.In != net.Layers[i-1].Out+net.ActDim {
+			return fmt.Errorf("%s: layer %d (%s), which the action enters, reads %d inputs but layer %d writes %d and the action has %d",
+				where, i, l.Name, l.In, i-1, net.Layers[i-1].Out, net.ActDim)
+		}
+		if i > 0 && i != net.ActionAt && l.In != net.Layers[i-1].Out {
 			return fmt.Errorf("%s: layer %d (%s) reads %d inputs but layer %d writes %d",
 				where, i, l.Name, l.In, i-1, net.Layers[i-1].Out)
 		}
 	}
-	in, out := net.Layers[0].In, net.Layers[len(net.Layers)-1].Out
+	if net.ActionAt < 0 || net.ActionAt >= len(net.Layers) || net.ActionAt > 0 && !isCritic(net.Kind) {
+		return fmt.Errorf("%s: %s with its action entering layer %d of %d", where, net.Kind, net.ActionAt, len(net.Layers))
+	}
+	in, out := net.InputWidth(), net.Layers[len(net.Layers)-1].Out
 	switch net.Kind {
 	case loaders.KindActor, loaders.KindSACActor:
 		want := net.ActDim
@@ -187,7 +200,7 @@ func Validate(net *loaders.Network) error {
 		if net.ObsDim == 0 && net.ActDim == 0 {
 			return fmt.Errorf("%s: critic of %d inputs does not say how they split into observation and action: load it with loaders.LoadNetworkAs and the actor's observation size", where, in)
 		}
-		if in != net.ObsDim+net.ActDim {
+		if in != net.ObsDim+net.ActDim || net.ActionAt > 0 && net.Layers[0].In != net.ObsDim {
 			return fmt.Errorf("%s: critic reads %d inputs, want observation %d + action %d", where, in, net.ObsDim, net.ActDim)
 		}
 	default:
@@ -211,8 +224,15 @@ func (p *Plan) String() string {
 	if p.Norm != nil {
 		fmt.Fprintf(&b, "  norm   %d inputs, clip ±%g\n", p.Norm.Cols, p.Norm.Clip)
 	}
-	for _, s := range p.Steps {
-		fmt.Fprintf(&b, "  %-6s %-12s %4d → %-4d %s\n", s.Op, s.Name, s.In, s.Out, s.Epilogue)
+	for i, s := range p.Steps {
+		fmt.Fprintf(&b, "  %-6s %-12s %4d → %-4d %s", s.Op, s.Name, s.In, s.Out, s.Epilogue)
+		switch {
+		case s.XTo > 0 && i == 0:
+			fmt.Fprintf(&b, " (input columns %d:%d)", s.XFrom, s.XTo)
+		case s.XTo > 0:
+			fmt.Fprintf(&b, " (+ input columns %d:%d)", s.XFrom, s.XTo)
+		}
+		b.WriteByte('\n')
 	}
 	return b.String()
 }

@@ -14,6 +14,20 @@ import (
 // Pendulum's action bounds [-2, 2]. Benchmarks and tests evaluate these
 // when no run is given. The same arguments give the same network.
 func RandomNetwork(kind loaders.NetKind, widths []int, obsDim, actDim int, seed uint64) *loaders.Network {
+	return randomNetwork(kind, widths, obsDim, actDim, 0, seed)
+}
+
+// RandomActionAtCritic is RandomNetwork's critic whose action enters layer
+// at (sfujim/TD3 DDPG.py's, at 1): widths[0] is the observation size, and
+// layer at reads widths[at] + actDim inputs.
+func RandomActionAtCritic(widths []int, actDim, at int, seed uint64) *loaders.Network {
+	net := randomNetwork(loaders.KindCritic, widths, widths[0], actDim, at, seed)
+	net.ActionAt = at
+	net.Path = fmt.Sprintf("synthetic:critic(action at %d):%v:seed=%d", at, widths, seed)
+	return net
+}
+
+func randomNetwork(kind loaders.NetKind, widths []int, obsDim, actDim, at int, seed uint64) *loaders.Network {
 	rng := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
 	net := &loaders.Network{
 		Path:   fmt.Sprintf("synthetic:%s:%v:seed=%d", kind, widths, seed),
@@ -28,6 +42,9 @@ func RandomNetwork(kind loaders.NetKind, widths []int, obsDim, actDim int, seed 
 	}
 	for i := 0; i+1 < len(widths); i++ {
 		in, out := widths[i], widths[i+1]
+		if at > 0 && i == at {
+			in += actDim
+		}
 		bound := 1 / math.Sqrt(float64(max(in, 1)))
 		l := loaders.Linear{Name: fmt.Sprintf("%s.%d", prefix, 2*i), In: in, Out: out,
 			W: make([]float32, in*out), B: make([]float32, out)}

@@ -67,7 +67,7 @@ func (r *Reference) run(net *loaders.Network, std bool, x []float32, n int, out 
 		if err != nil {
 			return err
 		}
-		in := tensor.New(tensor.WithShape(n, net.Layers[0].In), tensor.Of(tensor.Float32))
+		in := tensor.New(tensor.WithShape(n, net.InputWidth()), tensor.Of(tensor.Float32))
 		gorgoniaMu.Lock()
 		err = G.Let(gr.Input, in)
 		if err == nil {
@@ -85,7 +85,7 @@ func (r *Reference) run(net *loaders.Network, std bool, x []float32, n int, out 
 			return fmt.Errorf("graph: %s is a %s: only a SAC actor has a policy std", net.Path, net.Kind)
 		}
 	}
-	width := net.Layers[0].In
+	width := net.InputWidth()
 	copy(m.in.Data().([]float32), x[:n*width])
 	gorgoniaMu.Lock()
 	defer gorgoniaMu.Unlock()

@@ -78,6 +78,9 @@ func SameArchitecture(nets []*loaders.Network) error {
 			return fmt.Errorf("stack: %s (%s, %s, %d→%d, %d layers) and %s (%s, %s, %d→%d, %d layers) differ",
 				a.Path, a.Kind, a.Hidden, a.ObsDim, a.ActDim, len(a.Layers), b.Path, b.Kind, b.Hidden, b.ObsDim, b.ActDim, len(b.Layers))
 		}
+		if b.ActionAt != a.ActionAt {
+			return fmt.Errorf("stack: the action enters layer %d of %s but layer %d of %s", a.ActionAt, a.Path, b.ActionAt, b.Path)
+		}
 		for i := range a.Layers {
 			if a.Layers[i].In != b.Layers[i].In || a.Layers[i].Out != b.Layers[i].Out {
 				return fmt.Errorf("stack: layer %d is %d×%d in %s, %d×%d in %s", i,

@@ -40,9 +40,10 @@ func layoutFixtures(t *testing.T) []layoutFixture {
 		out = append(out, f)
 	}
 	// make_layouts.py writes 5 RL Zoo runs + 1 checkpoint, 1 CleanRL run
-	// and 3 original-TD3 runs (2 TD3, 1 OurDDPG): a missing fixture fails.
-	if len(out) != 10 {
-		t.Fatalf("found %d layout fixtures under testdata/expected-layouts, want 10 (run tools/make_layouts.py)", len(out))
+	// and 4 original-TD3 runs (2 TD3, OurDDPG, DDPG.py): a missing fixture
+	// fails.
+	if len(out) != 11 {
+		t.Fatalf("found %d layout fixtures under testdata/expected-layouts, want 11 (run tools/make_layouts.py)", len(out))
 	}
 	return out
 }

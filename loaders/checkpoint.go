@@ -109,6 +109,9 @@ type netRecipe struct {
 	// original-TD3 actor and OurDDPG's critic are both l1..l3); a caller's
 	// wish decides.
 	eitherKind bool
+	// actionAt is the layer a critic's action enters when not the first
+	// (Network.ActionAt): sfujim/TD3's DDPG.py critic, 1.
+	actionAt int
 }
 
 // sb3DefaultClipMean is SB3 SAC's clip_mean default: with gSDE its mean
@@ -431,7 +434,10 @@ func buildLayers(path string, sd *stateDict, r netRecipe) (*Network, error) {
 			l.B = append(slices.Clone(l.B), b2...)
 			l.Out *= 2
 		}
-		if i > 0 && n.Layers[i-1].Out != l.In {
+		if i > 0 && i == r.actionAt && l.In > n.Layers[i-1].Out {
+			// The action enters here: this layer reads the previous
+			// layer's output and the action.
+		} else if i > 0 && n.Layers[i-1].Out != l.In {
 			p := n.Layers[i-1]
 			return nil, datafile.Invalidf("layer %s takes %d inputs but the layer before it, %s, gives %d (weights %dx%d then %dx%d)",
 				l.Name, l.In, p.Name, p.Out, p.Out, p.In, l.Out, l.In)
@@ -490,7 +496,13 @@ func setKind(n *Network, sd *stateDict, r netRecipe, want NetKind, obsHint int, 
 		if obs == 0 {
 			obs = obsHint
 		}
-		if obs > 0 {
+		if a := r.actionAt; a > 0 {
+			n.ActionAt = a
+			n.ObsDim, n.ActDim = in, n.Layers[a].In-n.Layers[a-1].Out
+			if obs > 0 && obs != in {
+				return datafile.Invalidf("critic's first layer %s takes the observation, %d inputs, but the observation size is %d", n.Layers[0].Name, in, obs)
+			}
+		} else if obs > 0 {
 			if obs >= in {
 				return datafile.Invalidf("critic takes %d inputs, not more than its observation size %d", in, obs)
 			}
@@ -601,12 +613,25 @@ func recogniseTD3(sd *stateDict) []netRecipe {
 		}
 	}
 	if l := namedLayers(sd, "l1", "l2", "l3"); l != nil {
+		if ddpgCriticShapes(sd) {
+			// DDPG.py's critic: l2 reads l1's output and the action.
+			return []netRecipe{{format: "td3", layers: l, kind: KindCritic, actionAt: 1}}
+		}
 		// The actor outputs max_action*tanh(l3); max_action is not saved,
 		// so Low and High stay nil for the caller to fill in. The same
 		// code's OurDDPG saves its one critic with these keys too.
 		return []netRecipe{{format: "td3", layers: l, actorOK: true, kind: KindActor, eitherKind: true}}
 	}
 	return nil
+}
+
+// ddpgCriticShapes reports the shapes of sfujim/TD3's DDPG.py critic: l2
+// reads more inputs than l1 writes (l1's output and the action), and l3
+// reads what l2 writes. A chain of l1..l3 that does not fit never loads.
+func ddpgCriticShapes(sd *stateDict) bool {
+	w1, w2, w3 := sd.tensors["l1.weight"], sd.tensors["l2.weight"], sd.tensors["l3.weight"]
+	return len(w1.Shape) == 2 && len(w2.Shape) == 2 && len(w3.Shape) == 2 &&
+		w2.Shape[1] > w1.Shape[0] && w3.Shape[1] == w2.Shape[0]
 }
 
 // recogniseCleanRL reads CleanRL's files: TD3/DDPG actor fc1, fc2, fc_mu

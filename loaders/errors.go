@@ -17,8 +17,7 @@ var (
 	// truncated, corrupt, or of an unexpected layout.
 	ErrInvalid = datafile.ErrInvalid
 	// ErrUnsupported means a file is sound but holds a network rleval does
-	// not evaluate (sfujim DDPG.py's critic, which takes the action at its
-	// second layer); the run's other analyses still run.
+	// not evaluate; the run's other analyses still run.
 	ErrUnsupported = errors.New("network not supported")
 	// ErrUnsafePickle means a pickle asked to call something a checkpoint has
 	// no business calling (os.system, builtins.eval, ...). Nothing was called.

@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-
-	"github.com/rleval/rleval/loaders/internal/torchzip"
 )
 
 // Fujimoto's original TD3 code (sfujim/TD3): models/<policy>_<env>_<seed>_actor
@@ -146,17 +144,13 @@ func loadTD3Run(dir, id string, opt LoadOptions) (*Run, error) {
 
 // loadTD3Critics reads the critic file of the original TD3 code: TD3's twin
 // critic (l1..l3 and l4..l6), or the one critic of its OurDDPG baseline
-// (l1..l3 of cat(s, a)), returned as q1 with q2 nil (Q is Q1, as for DDPG
-// in the other layouts). Its DDPG.py baseline's critic
-// takes the action at l2, a network rleval does not evaluate: that is
-// ErrUnsupported. actor, when loaded, tells the observation size.
+// (l1..l3 of cat(s, a)) or of its DDPG.py baseline (the action entering at
+// l2, Network.ActionAt 1), returned as q1 with q2 nil (Q is Q1, as for
+// DDPG in the other layouts). actor, when loaded, tells the observation
+// size.
 func loadTD3Critics(path string, actor *Network) (q1, q2 *Network, err error) {
 	qs, err := LoadNetworks(path)
 	if err != nil {
-		if ddpgCritic(path, actor) {
-			return nil, nil, fmt.Errorf("load %s: the critic of the DDPG.py baseline takes the action at its second layer (l2), "+
-				"which rleval does not evaluate; the actor's analyses still run: %w", path, ErrUnsupported)
-		}
 		return nil, nil, err
 	}
 	if qs["q1"] != nil && qs["q2"] != nil {
@@ -168,26 +162,7 @@ func loadTD3Critics(path string, actor *Network) (q1, q2 *Network, err error) {
 	}
 	q, err := LoadNetworkAs(path, KindCritic, obs)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w (neither TD3's twin critic l1..l6 nor OurDDPG's critic l1..l3)", err)
+		return nil, nil, fmt.Errorf("%w (neither TD3's twin critic l1..l6 nor OurDDPG's or DDPG.py's critic l1..l3)", err)
 	}
 	return q, nil, nil
-}
-
-// ddpgCritic reports a DDPG.py critic: l1 takes the observation and l2 the
-// output of l1 and the action.
-func ddpgCritic(path string, actor *Network) bool {
-	if actor == nil {
-		return false
-	}
-	root, err := torchzip.ReadFile(path)
-	if err != nil {
-		return false
-	}
-	sd, ok := toStateDict(root)
-	if !ok || sd.has("l4.weight") {
-		return false
-	}
-	w1, w2 := sd.tensors["l1.weight"], sd.tensors["l2.weight"]
-	return w1 != nil && w2 != nil && len(w1.Shape) == 2 && len(w2.Shape) == 2 &&
-		w1.Shape[1] == actor.ObsDim && w2.Shape[1] == w1.Shape[0]+actor.ActDim
 }

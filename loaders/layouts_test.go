@@ -32,7 +32,14 @@ func refForward(n *Network, in []float32) []float32 {
 			x[i] = float32(math.Max(float64(-nm.Clip), math.Min(float64(nm.Clip), float64(v))))
 		}
 	}
+	act := x[n.ObsDim:]
+	if n.ActionAt > 0 { // the action joins layer ActionAt's input
+		x = x[:n.ObsDim]
+	}
 	for li, l := range n.Layers {
+		if li > 0 && li == n.ActionAt {
+			x = append(x, act...)
+		}
 		y := make([]float32, l.Out)
 		for o := range y {
 			s := l.B[o]
@@ -106,6 +113,7 @@ func TestLayoutNetworksMatchPyTorch(t *testing.T) {
 		"runs+Pendulum-v1__td3_continuous_action__1__1700000000": "runs/Pendulum-v1__td3_continuous_action__1__1700000000",
 		"TD3+TD3_Pendulum-v1_1":                                  "TD3/TD3_Pendulum-v1_1",
 		"TD3+OurDDPG_Pendulum-v1_0":                              "TD3/OurDDPG_Pendulum-v1_0",
+		"TD3+DDPG_Pendulum-v1_0":                                 "TD3/DDPG_Pendulum-v1_0",
 	}
 	for exp, rel := range runs {
 		t.Run(exp, func(t *testing.T) {
@@ -458,13 +466,15 @@ func TestTD3CodeDDPGBaselines(t *testing.T) {
 	if r.Nets[RoleActor] == nil {
 		t.Fatalf("the DDPG actor did not load: %v", r.NetErrs[RoleActor])
 	}
-	err = r.NetErrs[RoleCritic1]
-	if r.Nets[RoleCritic1] != nil || !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "second layer (l2)") ||
-		!strings.Contains(err.Error(), "DDPG_Pendulum-v1_0_critic") {
-		t.Fatalf("DDPG.py critic: %v", err)
+	// DDPG.py's critic takes the action at l2: l1 reads the observation,
+	// l2 l1's 8 outputs and the action.
+	c1, c2 = r.Nets[RoleCritic1], r.Nets[RoleCritic2]
+	if c1 == nil || c2 != nil || c1.Kind != KindCritic || c1.ActionAt != 1 || c1.ObsDim != 3 || c1.ActDim != 1 ||
+		c1.InputWidth() != 4 || c1.Layers[0].In != 3 || c1.Layers[1].In != c1.Layers[0].Out+1 {
+		t.Fatalf("DDPG.py critics %+v, %+v: %v", c1, c2, r.Problems())
 	}
-	if len(r.Broken()) != 0 {
-		t.Fatalf("an unsupported network counted as a broken file: %v", r.Broken())
+	if p := r.Problems(); len(p) != 0 || r.NetErrs[RoleCritic1] != nil {
+		t.Fatalf("DDPG.py run: problems %v, critic %v", p, r.NetErrs[RoleCritic1])
 	}
 
 	// An actor file read where a critic is wanted is still refused when

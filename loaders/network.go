@@ -75,6 +75,13 @@ type Network struct {
 	// ObsDim and ActDim are the observation and action sizes. A critic's
 	// input width is ObsDim+ActDim.
 	ObsDim, ActDim int
+	// ActionAt is the index of the layer a critic's action enters. 0, every
+	// critic but one, is the first layer, reading concat(obs, action);
+	// sfujim/TD3's DDPG.py critic feeds the observation alone to l1 and
+	// concat(l1's output, action) to l2: ActionAt 1, that layer reading
+	// ActDim inputs more than the layer before it writes. A critic is
+	// evaluated on concat(obs, action) rows either way (InputWidth).
+	ActionAt int
 	// Low and High are the action bounds of an actor (ActDim each); nil for
 	// critics.
 	Low, High []float32
@@ -96,6 +103,20 @@ func (n *Network) NumParams() int {
 		c += len(l.W) + len(l.B)
 	}
 	return c
+}
+
+// InputWidth returns the width of the rows the network evaluates: for a
+// critic ObsDim+ActDim whichever layer its action enters, for an actor
+// ObsDim (its first layer's inputs).
+func (n *Network) InputWidth() int {
+	if len(n.Layers) == 0 {
+		return 0
+	}
+	w := n.Layers[0].In
+	if a := n.ActionAt; a > 0 && a < len(n.Layers) {
+		w += n.Layers[a].In - n.Layers[a-1].Out
+	}
+	return w
 }
 
 // Widths returns the layer widths from input to output, e.g. [3 256 256 1].

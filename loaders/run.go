@@ -351,8 +351,8 @@ func (r *Run) checkShapes() {
 			continue
 		}
 		if n.Kind == KindCritic || n.Kind == KindQuantileCritic {
-			in := n.Layers[0].In
-			if in != actor.ObsDim+actor.ActDim {
+			in := n.InputWidth()
+			if in != actor.ObsDim+actor.ActDim || n.ActionAt > 0 && n.ObsDim != actor.ObsDim {
 				r.NetErrs[role] = fmt.Errorf("load %s: critic input size %d does not match the actor's obs %d + action %d (%s): %w",
 					r.NetPaths[role], in, actor.ObsDim, actor.ActDim, actor.Path, ErrInvalid)
 				delete(r.Nets, role)

@@ -729,9 +729,9 @@ def main():
             perturb(m, g)
         save_sfujim(os.path.join(td3, "models", fn), actor, critic)
         np.save(os.path.join(td3, "results", fn), [float(-1400 + 150 * i) for i in range(4)])
-        if policy == "OurDDPG":
-            write_expected(os.path.join(exp_root, "TD3+" + fn), GRID_N, actor, critic, None, torch.min,
-                           notes="sfujim/TD3 OurDDPG: one critic, Q is Q1")
+        write_expected(os.path.join(exp_root, "TD3+" + fn), GRID_N, actor, critic, None, torch.min,
+                       notes=f"sfujim/TD3 {policy}: one critic, Q is Q1"
+                       + (", the action entering at l2" if policy == "DDPG" else ""))
 
 
 if __name__ == "__main__":

@@ -41,6 +41,9 @@ func planVariants() (actors, critics map[string]*loaders.Network) {
 	c = critic(loaders.KindQuantileCritic, 5, 5)
 	c.Hidden = loaders.Tanh
 	critics["quantile-tanh"] = c
+	c = graph.RandomActionAtCritic([]int{3, 16, 16, 1}, 1, 1, 6)
+	c.InputNorm = norm
+	critics["ddpg.py-norm"] = c
 	return actors, critics
 }
 
@@ -62,6 +65,9 @@ func TestRemoteEvaluatesEveryPlanFeatureAsTheCPU(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/%s", an, cn), func(t *testing.T) {
 				seed++
 				c2 := graph.RandomNetwork(c1.Kind, c1.Widths(), 3, 1, seed)
+				if c1.ActionAt > 0 {
+					c2 = graph.RandomActionAtCritic(c1.Widths(), 1, c1.ActionAt, seed)
+				}
 				c2.Hidden, c2.InputNorm = c1.Hidden, c1.InputNorm
 				want := evalAll(t, cpu, actor, c1, c2, obs, act, n)
 				got := evalAll(t, rem, actor, c1, c2, obs, act, n)

@@ -426,7 +426,7 @@ func (rem *Remote) chunkRows(inFloats, outFloats int, nets ...*loaders.Network) 
 	rows := (MaxFrameBytes - 64) / (4 * per)
 	if rem.info.FreeMem > 0 {
 		maxW := 0
-		obs, act := 0, 0
+		obs, act, cat := 0, 0, 0
 		for _, n := range nets {
 			if n == nil {
 				continue
@@ -435,10 +435,14 @@ func (rem *Remote) chunkRows(inFloats, outFloats int, nets ...*loaders.Network) 
 			for _, w := range n.Widths() {
 				maxW = max(maxW, w)
 			}
+			if n.ActionAt > 0 {
+				cat = 1
+			}
 		}
 		// The inputs (and their normalised copy), actions, the critic
-		// input, two activations, the outputs.
-		dev := 3*obs + 4*act + 2*maxW + 2
+		// input, two activations, the outputs; a layer's output joined
+		// with the input for a critic whose action enters later.
+		dev := 3*obs + 4*act + (2+cat)*maxW + cat*(obs+act) + 2
 		rows = min(rows, int(rem.info.FreeMem/2/int64(4*dev)))
 	}
 	if rem.opts.MaxChunkRows > 0 {

@@ -39,7 +39,8 @@ import (
 // normalised columns c (0: none), then Mean (c), Std (c) and Clip (1);
 // u32 steps, per step str name, str op, str epilogue, u32 in, u32 out,
 // u32 col, W (in×out, row k the weights of input k), B (out), Alpha, Clip,
-// Lo, Hi (one float each), u32 bounds b, Low (b), Half (b). Network id 0
+// Lo, Hi (one float each), u32 bounds b, Low (b), Half (b), u32 xFrom,
+// u32 xTo (the input columns the step reads besides, graph.Step). Network id 0
 // means "none" (no second critic).
 // timing is three u64 nanosecond counts: host→device, compute, device→host.
 //
@@ -51,7 +52,7 @@ import (
 
 // Version is the protocol version exchanged in the hello frame; client
 // and worker must agree exactly.
-const Version = 3
+const Version = 4
 
 // MaxFrameBytes bounds a frame's payload. Both ends check a frame's length
 // against it before allocating, so a corrupt or foreign stream (such as a
@@ -315,6 +316,8 @@ func wireEncodePlan(e *wireEnc, p *graph.Plan, obsDim, actDim int) {
 		e.u32(uint32(len(s.Low)))
 		e.floats(s.Low)
 		e.floats(s.Half)
+		e.u32(uint32(s.XFrom))
+		e.u32(uint32(s.XTo))
 	}
 }
 
@@ -359,6 +362,7 @@ func wireDecodePlan(d *wireDec) (p *graph.Plan, obsDim, actDim int, err error) {
 		if nl := wireWidth(d, "head bounds", true); nl > 0 {
 			s.Low, s.Half = d.floats(nl, "head low"), d.floats(nl, "head half-range")
 		}
+		s.XFrom, s.XTo = wireWidth(d, "first input column", true), wireWidth(d, "input column end", true)
 		p.Steps = append(p.Steps, s)
 	}
 	if err := d.end(); err != nil {

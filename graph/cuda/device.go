@@ -167,10 +167,11 @@ type devNet struct {
 // request seen.
 type scratch struct {
 	obs, act, cat, h0, h1, q1, q2, xn, zero buf
+	xc                                      buf // slotCat: a step's input joined with the input rows
 }
 
 func (s *scratch) free() {
-	for _, b := range []*buf{&s.obs, &s.act, &s.cat, &s.h0, &s.h1, &s.q1, &s.q2, &s.xn, &s.zero} {
+	for _, b := range []*buf{&s.obs, &s.act, &s.cat, &s.h0, &s.h1, &s.q1, &s.q2, &s.xn, &s.zero, &s.xc} {
 		b.free()
 	}
 }
@@ -343,10 +344,13 @@ func (d *Device) forward(dp *devPlan, x cu.DevicePtr, n int, out cu.DevicePtr) e
 	if p.Norm != nil {
 		err = errors.Join(err, d.s.xn.ensure(rows*p.In))
 	}
+	if cw := catWidth(p); cw > 0 {
+		err = errors.Join(err, d.s.xc.ensure(rows*cw))
+	}
 	if err != nil {
 		return err
 	}
-	slots := [...]cu.DevicePtr{slotX: x, slotXN: d.s.xn.p, slotH0: d.s.h0.p, slotH1: d.s.h1.p, slotOut: out}
+	slots := [...]cu.DevicePtr{slotX: x, slotXN: d.s.xn.p, slotH0: d.s.h0.p, slotH1: d.s.h1.p, slotOut: out, slotCat: d.s.xc.p}
 	zero := d.s.zero.p
 	for _, op := range dp.prog {
 		src, dst := slots[op.src], slots[op.dst]
@@ -358,7 +362,9 @@ func (d *Device) forward(dp *devPlan, x cu.DevicePtr, n int, out cu.DevicePtr) e
 			s, ds := &p.Steps[op.step], &dp.steps[op.step]
 			switch op.kind {
 			case kGemm:
-				err = d.mm.gemm(stackGemm(s.In, s.Out, n, k), ds.w.p, src, dst)
+				err = d.mm.gemm(stackGemm(devIn(p, op.step), s.Out, n, k), ds.w.p, src, dst)
+			case kCat:
+				err = d.k.concatRows(src, slots[op.x], dst, rows, s.In-(s.XTo-s.XFrom), p.In)
 			case kBiasAct:
 				err = d.k.biasActRows(dst, ds.b.p, n, k*s.Out, op.act, s.Alpha)
 			case kHead:

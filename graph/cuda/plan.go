@@ -21,6 +21,45 @@ func torchLayout(s *graph.Step) []float32 {
 	return w
 }
 
+// devIn is the width of the rows step i of p reads on the device: a step
+// reading input columns (Step.XTo) reads whole input rows there, behind
+// the previous step's output (joined by the concat kernel) for a later
+// step, its weights zero for the columns outside XFrom:XTo (devWeights).
+func devIn(p *graph.Plan, i int) int {
+	s := &p.Steps[i]
+	switch {
+	case s.XTo == 0:
+		return s.In
+	case i == 0:
+		return p.In
+	default:
+		return s.In - (s.XTo - s.XFrom) + p.In
+	}
+}
+
+// devWeights returns step i's weights as the device multiplies them:
+// torch's Out×In layout (torchLayout), widened to devIn columns for a
+// step reading input columns.
+func devWeights(p *graph.Plan, i int) []float32 {
+	s := &p.Steps[i]
+	w := torchLayout(s)
+	in := devIn(p, i)
+	if in == s.In {
+		return w
+	}
+	prev := s.In - (s.XTo - s.XFrom) // the previous step's outputs: 0 for a first step
+	if i == 0 {
+		prev = 0
+	}
+	out := make([]float32, s.Out*in)
+	for o := 0; o < s.Out; o++ {
+		row, src := out[o*in:(o+1)*in], w[o*s.In:(o+1)*s.In]
+		copy(row[:prev], src[:prev])
+		copy(row[prev+s.XFrom:prev+s.XTo], src[prev:])
+	}
+	return out
+}
+
 // stackable reports why plans cannot run as one stack, or nil when they
 // can: the same steps (widths, epilogues and their parameters), the same
 // head bounds and the same input normalisation, or none. Networks that
@@ -37,7 +76,7 @@ func stackable(plans []*graph.Plan) error {
 		}
 		for i := range a.Steps {
 			x, y := &a.Steps[i], &b.Steps[i]
-			if x.In != y.In || x.Out != y.Out || x.Epilogue != y.Epilogue || x.Alpha != y.Alpha || x.Clip != y.Clip ||
+			if x.In != y.In || x.Out != y.Out || x.XFrom != y.XFrom || x.XTo != y.XTo || x.Epilogue != y.Epilogue || x.Alpha != y.Alpha || x.Clip != y.Clip ||
 				x.Lo != y.Lo || x.Hi != y.Hi || !graph.SameFloats(x.Low, y.Low) || !graph.SameFloats(x.Half, y.Half) {
 				return fmt.Errorf("%s and %s differ in step %d", a.Name, b.Name, i)
 			}
@@ -70,6 +109,7 @@ const (
 	kHead                       // bias_tanh_scale, its bias zero
 	kExpClamp                   // bias_exp_clamp, its bias zero
 	kMean                       // bias_mean_rows, its bias zero
+	kCat                        // concat: the previous step's output, then the input rows (Step.XTo)
 )
 
 // slot names a device buffer of a plan's evaluation.
@@ -81,6 +121,7 @@ const (
 	slotH0              // scratch activations, rows×widest
 	slotH1              // the other scratch buffer
 	slotOut             // the output, rows×plan.Out
+	slotCat             // a step's input joined with the input rows, rows×catWidth
 )
 
 // kernelOp is one launch: kind on step's parameters, reading src and
@@ -90,12 +131,16 @@ type kernelOp struct {
 	step     int // -1 for the normalisation
 	src, dst slot
 	act      int64 // kBiasAct's activation code
+	x        slot  // kCat's input rows (x or xn)
 }
 
 // planProgram returns the launches that evaluate p on the device, for one
 // network or a stack of k sharing p's epilogues (rows interleaved, rows×k
 // of width w seen as rows of width k·w): the input normalised into xn;
-// per step the GEMM into h0 or h1 (alternately) and bias_act adding the
+// per step (after a step that reads input columns besides its previous
+// step's output, concat joining the two into cat, whose k·rows rows of
+// one network each interleave as the GEMM's do) the GEMM of devIn inputs
+// into h0 or h1 (alternately) and bias_act adding the
 // bias with the step's element-wise epilogue; a head (tanh-scale, std,
 // quantile mean) then reads that and writes the output, with a zero bias
 // as the bias is already added, so f(v + 0) = f(v). A last step without a
@@ -108,8 +153,13 @@ func planProgram(p *graph.Plan) ([]kernelOp, error) {
 		ops = append(ops, kernelOp{kind: kNorm, step: -1, src: slotX, dst: slotXN})
 		cur = slotXN
 	}
+	input := cur
 	last := len(p.Steps) - 1
 	for i, s := range p.Steps {
+		if i > 0 && s.XTo > 0 {
+			ops = append(ops, kernelOp{kind: kCat, step: i, src: cur, dst: slotCat, x: input})
+			cur = slotCat
+		}
 		y := slotH0
 		if i%2 == 1 {
 			y = slotH1
@@ -140,7 +190,7 @@ func stackParams(plans []*graph.Plan) (w, b [][]float32) {
 	for i := range plans[0].Steps {
 		var ws, bs []float32
 		for _, q := range plans {
-			ws, bs = append(ws, torchLayout(&q.Steps[i])...), append(bs, q.Steps[i].B...)
+			ws, bs = append(ws, devWeights(q, i)...), append(bs, q.Steps[i].B...)
 		}
 		w, b = append(w, ws), append(b, bs)
 	}
@@ -152,6 +202,18 @@ func maxWidth(p *graph.Plan) int {
 	w := p.In
 	for _, s := range p.Steps {
 		w = max(w, s.In, s.Out)
+	}
+	return w
+}
+
+// catWidth is the widest row concat writes for p (devIn of a step joining
+// input rows), 0 when none does.
+func catWidth(p *graph.Plan) int {
+	w := 0
+	for i, s := range p.Steps {
+		if i > 0 && s.XTo > 0 {
+			w = max(w, devIn(p, i))
+		}
 	}
 	return w
 }

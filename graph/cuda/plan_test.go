@@ -9,6 +9,7 @@ package cuda
 import (
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/blas"
@@ -157,7 +158,8 @@ func hostForward(t *testing.T, plans []*graph.Plan, x []float32, n int) []float3
 	ws, bs := stackParams(plans)
 	mw := maxWidth(p)
 	buf := map[slot][]float32{slotX: x, slotXN: make([]float32, rows*p.In),
-		slotH0: make([]float32, rows*mw), slotH1: make([]float32, rows*mw), slotOut: make([]float32, rows*p.Out)}
+		slotH0: make([]float32, rows*mw), slotH1: make([]float32, rows*mw), slotOut: make([]float32, rows*p.Out),
+		slotCat: make([]float32, rows*catWidth(p))}
 	zero := make([]float32, mw)
 	for _, op := range prog {
 		src, dst := buf[op.src], buf[op.dst]
@@ -174,8 +176,14 @@ func hostForward(t *testing.T, plans []*graph.Plan, x []float32, n int) []float3
 		}
 		s := &p.Steps[op.step]
 		switch op.kind {
+		case kCat: // the concat kernel over every interleaved row
+			ca, x := s.In-(s.XTo-s.XFrom), buf[op.x]
+			for r := range rows {
+				copy(dst[r*(ca+p.In):], src[r*ca:(r+1)*ca])
+				copy(dst[r*(ca+p.In)+ca:], x[r*p.In:(r+1)*p.In])
+			}
 		case kGemm:
-			hostGemm(stackGemm(s.In, s.Out, n, k), ws[op.step], src, dst)
+			hostGemm(stackGemm(devIn(p, op.step), s.Out, n, k), ws[op.step], src, dst)
 		case kBiasAct:
 			cols := k * s.Out
 			for i := range rows * s.Out {
@@ -227,23 +235,33 @@ func TestPlanProgramOnTheHostMatchesTheCPUPlan(t *testing.T) {
 		{"silu one layer", loaders.KindActor, []int{3, 2}, func(n *loaders.Network) { n.Hidden = loaders.SiLU }},
 		{"norm tanh critic", loaders.KindCritic, []int{5, 16, 16, 1}, func(n *loaders.Network) { n.InputNorm, n.Hidden = norm, loaders.Tanh }},
 		{"quantile critic", loaders.KindQuantileCritic, []int{5, 16, 7}, nil},
+		{"ddpg.py critic", loaders.KindCritic, nil, nil},
+		{"norm tanh critic, action at l3", loaders.KindCritic, nil, func(n *loaders.Network) { n.InputNorm, n.Hidden = norm, loaders.Tanh }},
 	}
 	cpu := graph.NewCPU(graph.Options{})
 	n := 33
 	for ci, c := range cases {
 		for _, k := range []int{1, 3} {
 			t.Run(fmt.Sprintf("%s/k%d", c.name, k), func(t *testing.T) {
-				act := c.widths[len(c.widths)-1]
-				switch c.kind {
-				case loaders.KindSACActor:
+				act := 2 // RandomActionAtCritic's, below, for nil widths
+				if c.widths != nil {
+					act = c.widths[len(c.widths)-1]
+				}
+				switch {
+				case c.widths == nil:
+				case c.kind == loaders.KindSACActor:
 					act /= 2
-				case loaders.KindCritic, loaders.KindQuantileCritic:
+				case c.kind == loaders.KindCritic, c.kind == loaders.KindQuantileCritic:
 					act = c.widths[0] - 3
 				}
 				var nets []*loaders.Network
 				var plans []*graph.Plan
 				for j := range k {
 					net := graph.RandomNetwork(c.kind, c.widths, 3, act, uint64(10*ci+j+1))
+					if c.widths == nil { // the action enters a later layer
+						at := 1 + strings.Count(c.name, "l3")
+						net = graph.RandomActionAtCritic([]int{3, 16, 12, 1}, act, at, uint64(10*ci+j+1))
+					}
 					if c.tweak != nil {
 						c.tweak(net)
 					}

@@ -28,14 +28,24 @@ func RandomRows(n, dim int, scale float64, seed uint64) []float32 {
 // plan and the Gorgonia graph are both checked against. The hidden
 // activation is tanh for loaders.Tanh and ReLU otherwise; an actor's first
 // ActDim outputs go through tanh and are scaled to [Low, High], a critic's
-// come back as they are. MeanClip and InputNorm are not applied: the
-// random networks the tests build have neither.
+// come back as they are. A critic whose action enters a later layer
+// (ActionAt) gets x's observation first and its action there. MeanClip and
+// InputNorm are not applied: the random networks the tests build have
+// neither.
 func Ref64(net *loaders.Network, x []float32) []float64 {
 	cur := make([]float64, len(x))
 	for i, v := range x {
 		cur[i] = float64(v)
 	}
+	if net.ActionAt > 0 {
+		cur = cur[:net.ObsDim]
+	}
 	for li, l := range net.Layers {
+		if li > 0 && li == net.ActionAt {
+			for _, v := range x[net.ObsDim:] {
+				cur = append(cur, float64(v))
+			}
+		}
 		next := make([]float64, l.Out)
 		for o := range next {
 			s := float64(l.B[o])
