@@ -435,3 +435,69 @@ func (e *Engine) qfull(actor, c1, c2 *loaders.Network, obs, act Rows, dst [][]fl
 	}
 	return e.run(j)
 }
+
+// StackedQPolicy evaluates k actors that share an architecture, and their
+// critics (c1[j], c2[j] for actor j; c2 may be nil), on the same rows obs:
+// per chunk one stacked call of the backend (Stacked, AsStacked) serves
+// all k, so a GPU runs one strided-batched GEMM per layer for the k
+// networks (checkpoints of one run along training) and the CPU evaluates
+// them one after another on the chunk while it is in cache; chunks run on
+// the Engine's workers. act[j] gets Len×ActDim values, q1[j], q2[j] and
+// qmin[j] Len values (min(Q1, Q2), or their mean for quantile critics);
+// q2 and qmin are not written with c2 nil.
+func (e *Engine) StackedQPolicy(actors, c1, c2 []*loaders.Network, obs Rows, act, q1, q2, qmin [][]float32) error {
+	k := len(actors)
+	if k == 0 || len(c1) != k || (c2 != nil && len(c2) != k) {
+		return fmt.Errorf("graph: stacked QPolicy of %d actors, %d and %d critics", k, len(c1), len(c2))
+	}
+	if err := checkDims("observation", obs, actors[0].ObsDim); err != nil {
+		return err
+	}
+	od, ad, n := actors[0].ObsDim, actors[0].ActDim, obs.Len()
+	for j := range k {
+		if len(act[j]) < n*ad || len(q1[j]) < n || c2 != nil && (len(q2[j]) < n || len(qmin[j]) < n) {
+			return fmt.Errorf("graph: stacked QPolicy outputs of network %d are short for %d rows", j, n)
+		}
+	}
+	st := AsStacked(e.b)
+	widths := []int{k * ad, k, k, k}
+	if c2 == nil {
+		widths[2], widths[3] = 0, 0
+	}
+	var pool sync.Pool // the chunk's rows, repeated once per network
+	return e.run(&job{
+		srcs:   []Rows{obs},
+		widths: widths,
+		dst:    make([][]float32, 4),
+		eval: func(in, out [][]float32, m int) error {
+			var rep []float32
+			if p, ok := pool.Get().(*[]float32); ok {
+				rep = *p
+			}
+			rep = growF32(rep, k*m*od)
+			defer pool.Put(&rep)
+			for j := range k {
+				copy(rep[j*m*od:(j+1)*m*od], in[0][:m*od])
+			}
+			if err := st.StackedQPolicy(actors, c1, c2, rep, m, out[0], out[1], out[2]); err != nil {
+				return err
+			}
+			if c2 != nil {
+				combineQ(c1[0].Kind, out[1], out[2], out[3])
+			}
+			return nil
+		},
+		stream: func(start int, vals ...[]float32) error {
+			m := len(vals[1]) / k
+			for j := range k {
+				copy(act[j][start*ad:(start+m)*ad], vals[0][j*m*ad:(j+1)*m*ad])
+				copy(q1[j][start:start+m], vals[1][j*m:(j+1)*m])
+				if c2 != nil {
+					copy(q2[j][start:start+m], vals[2][j*m:(j+1)*m])
+					copy(qmin[j][start:start+m], vals[3][j*m:(j+1)*m])
+				}
+			}
+			return nil
+		},
+	})
+}

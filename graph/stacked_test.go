@@ -146,3 +146,63 @@ func TestStackRejectsMixedArchitecturesAndShortSlices(t *testing.T) {
 		}
 	}
 }
+
+// TestEngineStackedQPolicyEqualsOneAtATime checks the Engine's stacked
+// workload (checkpoints of a run on one grid) against each network's own
+// QPolicy, bit for bit on the CPU, over chunks that do not divide the
+// rows, with and without second critics.
+func TestEngineStackedQPolicyEqualsOneAtATime(t *testing.T) {
+	const k = 4
+	g, err := NewCoordGrid([]float64{0, 0, 0.5}, 0, Axis{Lo: -3, Hi: 3, N: 37}, 1, Axis{Lo: -8, Hi: 8, N: 29})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actors, c1, c2 []*loaders.Network
+	for j := range k {
+		actors = append(actors, RandomNetwork(loaders.KindActor, []int{3, 32, 32, 1}, 3, 1, uint64(10+j)))
+		c1 = append(c1, RandomNetwork(loaders.KindCritic, []int{4, 32, 32, 1}, 3, 1, uint64(20+j)))
+		c2 = append(c2, RandomNetwork(loaders.KindCritic, []int{4, 32, 32, 1}, 3, 1, uint64(30+j)))
+	}
+	e := NewEngine(NewCPU(Options{}), Options{Chunk: 100, Workers: 3})
+	n := g.Len()
+	for _, twin := range []bool{true, false} {
+		mk := func() [][]float32 {
+			out := make([][]float32, k)
+			for j := range out {
+				out[j] = make([]float32, n)
+			}
+			return out
+		}
+		act, q1, q2, qm := mk(), mk(), mk(), mk()
+		sc2 := c2
+		if !twin {
+			sc2, q2, qm = nil, nil, nil
+		}
+		if err := e.StackedQPolicy(actors, c1, sc2, g, act, q1, q2, qm); err != nil {
+			t.Fatal(err)
+		}
+		for j := range k {
+			wa, w1, w2, wm := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
+			var cj2 *loaders.Network
+			if twin {
+				cj2 = c2[j]
+			}
+			if err := e.QPolicy(actors[j], c1[j], cj2, g, wa, w1, w2, wm); err != nil {
+				t.Fatal(err)
+			}
+			same := func(what string, got, want []float32) {
+				for i := range want {
+					if got[i] != want[i] {
+						t.Fatalf("twin=%v network %d %s[%d] = %v, alone %v", twin, j, what, i, got[i], want[i])
+					}
+				}
+			}
+			same("act", act[j], wa)
+			same("q1", q1[j], w1)
+			if twin {
+				same("q2", q2[j], w2)
+				same("qmin", qm[j], wm)
+			}
+		}
+	}
+}
