@@ -51,6 +51,9 @@ type Options struct {
 	// Load selects how the run is read: a forced layout (--layout), a
 	// checkpoint along training (--checkpoint), original TD3's max_action.
 	Load loaders.LoadOptions
+	// Checkpoints selects checkpoints along training to evaluate besides
+	// the final model (--checkpoints; see the checkpoints job).
+	Checkpoints CheckpointSpec
 }
 
 // DefaultOptions returns the notebook's parameters.

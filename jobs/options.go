@@ -33,6 +33,10 @@ func (o Options) Validate() error {
 	if o.X != "" && o.X != "step" && o.X != "time" {
 		return fmt.Errorf("--x %q: want step or time: %w", o.X, ErrUsage)
 	}
+	if o.Checkpoints.Set() && o.Load.Checkpoint > 0 {
+		return fmt.Errorf("--checkpoint %d with --checkpoints %s: evaluate one checkpoint as the run, or all of them along the final model, not both: %w",
+			o.Load.Checkpoint, o.Checkpoints, ErrUsage)
+	}
 	if p := o.Plane.Preset; p != "" && p != "none" && PresetByName(p) == nil {
 		return fmt.Errorf("--preset %q: want one of %s or none: %w", p, strings.Join(PresetNames(), ", "), ErrUsage)
 	}
@@ -47,6 +51,9 @@ func (o Options) Fingerprint() string {
 	s := fmt.Sprintf("rleval/2 grid=%d line=%d formats=%s", o.Grid, o.Line, strings.Join(o.Formats, ","))
 	if o.Smooth != DefaultOptions().Smooth || (o.X != "" && o.X != "step") {
 		s += fmt.Sprintf(" smooth=%g x=%s", o.Smooth, o.X)
+	}
+	if o.Checkpoints.Set() {
+		s += " checkpoints=" + o.Checkpoints.String()
 	}
 	p := o.Plane
 	if p.Preset != "" {

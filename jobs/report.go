@@ -216,6 +216,20 @@ func statsRow(name string, x Stats) []string {
 // mapFigure draws one map over the plane's grid of rows × cols cells (the
 // first action value for k > 1).
 func mapFigure(pl *Plane, title, colorLabel string, values []float32, rows, cols, k int, cmap *plotting.Colormap, symmetric bool) (*plotting.Figure, error) {
+	return mapFigureOpts(pl, title, colorLabel, values, rows, cols, k, plotting.HeatmapOptions{Colormap: cmap, Symmetric: symmetric})
+}
+
+// mapFigureRange is mapFigure with the colour scale from lo to hi, so that
+// maps drawn apart (a run's checkpoints) compare.
+func mapFigureRange(pl *Plane, title, colorLabel string, values []float32, rows, cols, k int, cmap *plotting.Colormap, lo, hi float64) (*plotting.Figure, error) {
+	o := plotting.HeatmapOptions{Colormap: cmap}
+	if lo < hi {
+		o.VMin, o.VMax = lo, hi
+	}
+	return mapFigureOpts(pl, title, colorLabel, values, rows, cols, k, o)
+}
+
+func mapFigureOpts(pl *Plane, title, colorLabel string, values []float32, rows, cols, k int, o plotting.HeatmapOptions) (*plotting.Figure, error) {
 	if k > 1 {
 		first := make([]float32, rows*cols)
 		for i := range first {
@@ -225,8 +239,9 @@ func mapFigure(pl *Plane, title, colorLabel string, values []float32, rows, cols
 		title += " (action 0)"
 	}
 	xlo, xhi, ylo, yhi := pl.Extent()
-	fig, err := plotting.Heatmap(values, cols, rows, plotting.HeatmapOptions{Title: title, XLabel: plotLabel(pl.X.Label), YLabel: plotLabel(pl.Y.Label),
-		ColorLabel: colorLabel, Colormap: cmap, XMin: xlo, XMax: xhi, YMin: ylo, YMax: yhi, Symmetric: symmetric})
+	o.Title, o.XLabel, o.YLabel, o.ColorLabel = title, plotLabel(pl.X.Label), plotLabel(pl.Y.Label), colorLabel
+	o.XMin, o.XMax, o.YMin, o.YMax = xlo, xhi, ylo, yhi
+	fig, err := plotting.Heatmap(values, cols, rows, o)
 	return withTicks(fig, err, pl)
 }
 

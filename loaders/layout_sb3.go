@@ -156,6 +156,9 @@ func loadSB3Run(dir, _ string, opt LoadOptions) (*Run, error) {
 		if m.Algo() == "tqc" {
 			r.Library = "sb3-contrib"
 		}
+		if n, ok := m.Numbers["num_timesteps"]; ok && n > 0 && n < 1<<53 && opt.Checkpoint == 0 {
+			r.FinalStep = int64(n)
+		}
 		if ns, ok := m.Numbers["start_time"]; ok && ns > 1e18 {
 			r.Started = time.Unix(0, int64(ns)).UTC()
 		}

@@ -66,6 +66,9 @@ type Run struct {
 	// loaded (0: the final model).
 	Checkpoints []Snapshot
 	Checkpoint  int64
+	// FinalStep is the training step of the final model where the run
+	// says (SB3's num_timesteps), else 0.
+	FinalStep int64
 	// Nets holds the networks that loaded; NetPaths where each was looked
 	// for, NetErrs why one did not load.
 	Nets     map[Role]*Network

@@ -19,6 +19,7 @@ func cmdBatch(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("batch", "EXPERIMENTS_DIR", "Evaluates every run under EXPERIMENTS_DIR (directories named <date>_<time>_<name>,\nor holding a config.yaml) with all analyses, writing each run as `rleval run` does\nand summary.json, summary.csv and index.html in --out. A broken run is a row with\nits error; the others go on. A run whose inputs are unchanged since its last\nsuccessful evaluation is skipped (--force redoes it). --shard i/n (0-based) takes a\nstable share of the runs for cluster array jobs; combine shards with `rleval merge`.\nExit status: 0 all runs ok, 3 some runs failed, 1 the batch could not run, 2 usage,\n130 interrupted (finished runs are kept; rerun to resume).", stderr)
 	var ef evalFlags
 	ef.register(fs, true)
+	ef.registerCheckpoints(fs)
 	out := fs.String("out", "rleval-out", "output directory")
 	workers := fs.Int("workers", 0, "runs evaluated at once (0: one per core)")
 	shard := fs.String("shard", "", "evaluate only shard `i/n` (0-based), e.g. $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT")

@@ -32,6 +32,14 @@ type evalFlags struct {
 	axes    string
 	fix     string
 	load    loadFlags
+	// checkpoints is --checkpoints (run and batch only).
+	checkpoints string
+}
+
+// registerCheckpoints adds --checkpoints (run and batch).
+func (f *evalFlags) registerCheckpoints(fs *flag.FlagSet) {
+	fs.StringVar(&f.checkpoints, "checkpoints", "", "also evaluate the checkpoints saved along training: `all`, steps N,M,... or last:K (the final model counts as the last); "+
+		"writes checkpoints/step_<N>/ (policy_grid, q_grid, q_buffer .npy), checkpoints.json and a step slider in the report")
 }
 
 func (f *evalFlags) register(fs *flag.FlagSet, withPlots bool) {
@@ -88,6 +96,9 @@ func (f *evalFlags) options(p *progress) (jobs.Options, error) {
 	if opt.Load, err = f.load.options(); err != nil {
 		return opt, err
 	}
+	if opt.Checkpoints, err = jobs.ParseCheckpoints(f.checkpoints); err != nil {
+		return opt, asUsage(err)
+	}
 	if err := opt.Validate(); err != nil {
 		return opt, asUsage(err)
 	}
@@ -136,6 +147,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("run", "[RUN_DIR...]", "Runs every analysis of the notebook on each run and writes <out>/<run-name>/:\n.npy arrays, summary.json, models.json, l2.json, buffer.json, q.json, plots/ and\nreport.html. A missing or broken file skips only the analyses that need it;\none the run's library never saves (RL Zoo's replay buffer, CleanRL's targets) is\na note, and the run exits 0.\nSeveral RUN_DIRs are evaluated as a batch (summary.json, summary.csv and index.html\nin --out). With no RUN_DIR it evaluates the bundled demo run.", stderr)
 	var ef evalFlags
 	ef.register(fs, true)
+	ef.registerCheckpoints(fs)
 	out := fs.String("out", "rleval-out", "output directory")
 	pos, err := parse(fs, args)
 	if err != nil {
