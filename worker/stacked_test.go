@@ -174,3 +174,45 @@ func BenchmarkRemoteStackedQPolicy(b *testing.B) {
 		b.ReportMetric(float64(k*n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 	})
 }
+
+// TestEngineStacksCheckpointsThroughTheWorker runs the Engine's stacked
+// workload (a run's checkpoints on one grid, DDPG.py critics among them)
+// through the wire protocol as stacked requests, and checks it against
+// the CPU bit for bit.
+func TestEngineStacksCheckpointsThroughTheWorker(t *testing.T) {
+	const k = 3
+	g, err := graph.NewCoordGrid([]float64{0, 0, 0.5}, 0, graph.Axis{Lo: -3, Hi: 3, N: 23}, 1, graph.Axis{Lo: -8, Hi: 8, N: 19})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actors, c1, c2 []*loaders.Network
+	for j := range k {
+		actors = append(actors, graph.RandomNetwork(loaders.KindActor, []int{3, 16, 16, 1}, 3, 1, uint64(60+j)))
+		c1 = append(c1, graph.RandomActionAtCritic([]int{3, 16, 16, 1}, 1, 1, uint64(70+j)))
+		c2 = append(c2, graph.RandomActionAtCritic([]int{3, 16, 16, 1}, 1, 1, uint64(80+j)))
+	}
+	n := g.Len()
+	eval := func(b graph.Backend) [4][][]float32 {
+		var out [4][][]float32
+		for i := range out {
+			for range k {
+				out[i] = append(out[i], make([]float32, n))
+			}
+		}
+		e := graph.NewEngine(b, graph.Options{Chunk: 100, Workers: 1})
+		if err := e.StackedQPolicy(actors, c1, c2, g, out[0], out[1], out[2], out[3]); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	rem := pipeRemote(t, graph.NewCPU(graph.Options{}), Options{})
+	want, got := eval(graph.NewCPU(graph.Options{})), eval(rem)
+	for i, name := range []string{"act", "q1", "q2", "qmin"} {
+		for j := range k {
+			sameBits(t, fmt.Sprintf("%s[%d]", name, j), got[i][j], want[i][j])
+		}
+	}
+	if st := rem.Stats(); st.Requests == 0 {
+		t.Error("no request reached the worker")
+	}
+}
