@@ -12,14 +12,16 @@ import (
 //
 //   - stacked-20 is what the checkpoints job evaluates: the 20 checkpoints'
 //     policy and Q maps, stacked (Engine.StackedQPolicy).
+//
 //   - one-at-a-time-20 is the same maps one checkpoint after another
 //     (Engine.QPolicy per checkpoint): what stacking gains.
+//
 //   - run-core-x20 is the grid work of one `run` of the final model's core
 //     arrays (policy_grid and q_grid from one QPolicy pass, target_grid,
 //     policy_1d), 20 times: the anchor, which stacked-20 must stay within
 //     1.5× of.
 //
-//	go test ./jobs -run '^$' -bench Checkpoints -benchtime 3x
+//     go test ./jobs -run '^$' -bench Checkpoints -benchtime 3x
 func BenchmarkCheckpoints(b *testing.B) {
 	const k, side = 20, 200
 	g, err := graph.NewCoordGrid([]float64{0, 0, 0}, 0, graph.Axis{Lo: -1, Hi: 1, N: side}, 2, graph.Axis{Lo: -8, Hi: 8, N: side})

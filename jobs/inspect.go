@@ -25,7 +25,8 @@ type Inspection struct {
 	Errors []string    `json:"errors"`
 	Layout string      `json:"layout,omitempty"`
 	// Library is the training code that wrote the run; Checkpoints the
-	// snapshots saved along training (run --checkpoint N evaluates one).
+	// snapshots saved along training (run --checkpoint N evaluates one,
+	// --checkpoints all every one).
 	Library     string             `json:"library,omitempty"`
 	Checkpoints []loaders.Snapshot `json:"checkpoints,omitempty"`
 	// NotSaved are the absent files the library never saves or saves only
@@ -160,7 +161,7 @@ func (in *Inspection) WriteText(w io.Writer, withGraph bool) {
 		p("Library: %s\n", in.Library)
 	}
 	if len(in.Checkpoints) > 0 {
-		p("Checkpoints (run --checkpoint N):")
+		p("Checkpoints (run --checkpoint N evaluates one, --checkpoints all every one):")
 		for _, c := range in.Checkpoints {
 			p(" %d", c.Step)
 		}

@@ -140,7 +140,7 @@ func TestInspectListsLibraryAndCheckpoints(t *testing.T) {
 	}
 	var sb strings.Builder
 	Inspect(r).WriteText(&sb, false)
-	for _, want := range []string{"Library: stable-baselines3", "Checkpoints (run --checkpoint N): 100 200"} {
+	for _, want := range []string{"Library: stable-baselines3", "Checkpoints (run --checkpoint N evaluates one, --checkpoints all every one): 100 200"} {
 		if !strings.Contains(sb.String(), want) {
 			t.Errorf("inspect output lacks %q:\n%s", want, sb.String())
 		}

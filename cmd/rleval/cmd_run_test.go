@@ -140,3 +140,33 @@ func TestLoadFlagsReachTheLoader(t *testing.T) {
 		}
 	}
 }
+
+// TestRunCheckpointsAll is issue 20's example: `rleval run --checkpoints
+// all` on an RL Zoo run with five rl_model_<N>_steps.zip writes the six
+// step folders (the final model's too) and checkpoints.json, each
+// q_grid.npy PyTorch's; --checkpoint N beside it is a usage error, and
+// batch takes the flag too.
+func TestRunCheckpointsAll(t *testing.T) {
+	run := "../../testdata/checkpoints/logs/td3/Pendulum-v1_1"
+	out := t.TempDir()
+	code, stdout, stderr := cli(t, "run", "-q", "--device", "cpu", "--grid", "16", "--format", "png", "--checkpoints", "all", "--out", out, run)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s %s", code, stdout, stderr)
+	}
+	for _, step := range []string{"100", "200", "300", "400", "500", "600"} {
+		got, _ := readArray(t, filepath.Join(out, "Pendulum-v1_1", "checkpoints", "step_"+step, "q_grid.npy"))
+		want, _ := readArray(t, filepath.Join("../../testdata/expected-checkpoints", "step_"+step, "q_grid.npy"))
+		fixture.CloseArrays(t, "step "+step+" q_grid", got, want, fixture.Analyses)
+	}
+	if _, err := os.Stat(filepath.Join(out, "Pendulum-v1_1", "checkpoints.json")); err != nil {
+		t.Error(err)
+	}
+	code, _, stderr = cli(t, "run", "-q", "--checkpoint", "100", "--checkpoints", "all", "--out", out, run)
+	if code != exitUsage || !strings.Contains(stderr, "--checkpoints") {
+		t.Errorf("--checkpoint with --checkpoints: exit %d, %s", code, stderr)
+	}
+	code, _, stderr = cli(t, "batch", "-q", "--checkpoints", "last:0", "--out", out, run)
+	if code != exitUsage || !strings.Contains(stderr, "last:K") {
+		t.Errorf("batch --checkpoints last:0: exit %d, %s", code, stderr)
+	}
+}
