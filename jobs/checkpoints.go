@@ -1,10 +1,12 @@
 package jobs
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -145,16 +147,8 @@ func selectCheckpoints(r *loaders.Run, spec CheckpointSpec) ([]checkpoint, error
 		}
 		return nil, fmt.Errorf("%s: no checkpoint at step %s (have %s)", r.Dir, strings.Join(missing, ", "), strings.Join(have, ", "))
 	}
-	sortCheckpoints(out)
+	slices.SortFunc(out, func(a, b checkpoint) int { return cmp.Compare(a.Step, b.Step) })
 	return out, nil
-}
-
-func sortCheckpoints(cks []checkpoint) {
-	for i := 1; i < len(cks); i++ {
-		for j := i; j > 0 && cks[j].Step < cks[j-1].Step; j-- {
-			cks[j], cks[j-1] = cks[j-1], cks[j]
-		}
-	}
 }
 
 // ckptNets are one checkpoint's actor and critics (c2 nil for one critic).
