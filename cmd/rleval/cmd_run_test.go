@@ -165,6 +165,16 @@ func TestRunCheckpointsAll(t *testing.T) {
 	if code != exitUsage || !strings.Contains(stderr, "--checkpoints") {
 		t.Errorf("--checkpoint with --checkpoints: exit %d, %s", code, stderr)
 	}
+	// A batch evaluates each run's checkpoints too.
+	bout := t.TempDir()
+	code, stdout, stderr = cli(t, "batch", "-q", "--device", "cpu", "--grid", "16", "--checkpoints", "last:2", "--out", bout, "../../testdata/checkpoints")
+	if code != exitOK {
+		t.Fatalf("batch: exit %d: %s %s", code, stdout, stderr)
+	}
+	dirs, _ := filepath.Glob(filepath.Join(bout, "*", "checkpoints", "step_*"))
+	if len(dirs) != 2 || filepath.Base(dirs[0]) != "step_500" || filepath.Base(dirs[1]) != "step_600" {
+		t.Errorf("batch --checkpoints last:2 wrote %v", dirs)
+	}
 	code, _, stderr = cli(t, "batch", "-q", "--checkpoints", "last:0", "--out", out, run)
 	if code != exitUsage || !strings.Contains(stderr, "last:K") {
 		t.Errorf("batch --checkpoints last:0: exit %d, %s", code, stderr)
