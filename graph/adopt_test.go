@@ -93,3 +93,41 @@ func TestCheckPlanRefusesInconsistentPlans(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckPlanRefusesBadInputColumns: a DDPG.py critic's plan (the first
+// step reading the observation columns, the second its input joined with
+// the action's) passes, and columns that do not fit the steps' widths, the
+// input, or that a normalisation changes after a first step, are refused.
+func TestCheckPlanRefusesBadInputColumns(t *testing.T) {
+	good, err := Lower(RandomActionAtCritic([]int{3, 8, 8, 1}, 2, 1, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckPlan(good, 3, 2); err != nil {
+		t.Fatalf("a lowered DDPG.py critic: %v", err)
+	}
+	if h := PlanNetwork(good, 3, 2); h.ActionAt != 1 || h.InputWidth() != 5 {
+		t.Errorf("plan handle: action at %d, input width %d; want 1, 5", h.ActionAt, h.InputWidth())
+	}
+	for _, c := range []struct {
+		name string
+		edit func(p *Plan)
+		want string
+	}{
+		{"first step wider than its columns", func(p *Plan) { p.Steps[0].XTo = 2 }, "previous width"},
+		{"columns past the input", func(p *Plan) { p.Steps[1].XFrom, p.Steps[1].XTo = 4, 6 }, "input columns 4:6"},
+		{"empty range", func(p *Plan) { p.Steps[1].XFrom = 5 }, "input columns 5:5"},
+		{"start without end", func(p *Plan) { p.Steps[2].XFrom = 1 }, "without an end"},
+		{"columns normalised after a step", func(p *Plan) {
+			p.Norm = &Norm{Cols: 5, Mean: make([]float32, 5), Std: []float32{1, 1, 1, 1, 1}, Clip: 1}
+		}, "normalised input columns"},
+		{"join dropped", func(p *Plan) { p.Steps[1].XTo, p.Steps[1].XFrom = 0, 0 }, "previous width"},
+	} {
+		p := *good
+		p.Steps = append([]Step(nil), good.Steps...)
+		c.edit(&p)
+		if err := CheckPlan(&p, 3, 2); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: CheckPlan = %v, want an error saying %q", c.name, err, c.want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package graph
 import (
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/rleval/rleval/internal/nettest"
@@ -57,6 +58,13 @@ func TestActionAtCriticMatchesFloat64(t *testing.T) {
 				c2 := RandomActionAtCritic([]int{od, 256, 64, 1}, ad, at, 6)
 				if err := Validate(c1); err != nil {
 					t.Fatal(err)
+				}
+				gr, err := Build(c1, 2)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d := gr.Describe(); !strings.Contains(d, "act[2] enters at layer "+c1.Layers[at].Name) || !strings.Contains(d, "Concat action, MatMul") {
+					t.Errorf("Describe does not say where the action enters:\n%s", d)
 				}
 				obs, act := nettest.RandomRows(n, od, 3, 2), nettest.RandomRows(n, ad, 2, 3)
 				_, w1, w2 := refAll(nil, c1, c2, obs, act, n)

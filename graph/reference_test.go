@@ -73,6 +73,21 @@ func TestBuildRejectsBrokenNetworks(t *testing.T) {
 	}{
 		"short weight": {&broken, 1},
 		"zero batch":   {actor, 0},
+		"action into an actor": {func() *loaders.Network {
+			a := *actor
+			a.ActionAt = 1
+			return &a
+		}(), 1},
+		"action past the last layer": {func() *loaders.Network {
+			c := RandomActionAtCritic([]int{3, 8, 8, 1}, 1, 1, 2)
+			c.ActionAt = 3
+			return c
+		}(), 1},
+		"action layer too narrow": {func() *loaders.Network {
+			c := RandomActionAtCritic([]int{3, 8, 8, 1}, 1, 1, 2)
+			c.ActDim = 2
+			return c
+		}(), 1},
 	} {
 		t.Run(name, func(t *testing.T) {
 			n := tc.net.(*loaders.Network)
