@@ -1,10 +1,8 @@
 package loaders
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -261,23 +259,18 @@ const maxOtherTables = 64
 
 // LoadTrainLog reads a train.jsonl file.
 func LoadTrainLog(path string) (*TrainLog, error) {
-	f, err := os.Open(path)
+	f, size, err := openRegular(path)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("load %s: %w", path, ErrNotExist)
-		}
-		return nil, fmt.Errorf("load %s: %w", path, err)
+		return nil, err
 	}
 	defer f.Close()
 	var lg *TrainLog
-	st, serr := f.Stat()
-	switch {
-	case serr == nil && st.Mode().IsRegular() && st.Size() >= parallelMin && logParts() > 1:
-		lg, err = readTrainLogParallel(f, st.Size(), logParts())
-	case serr == nil && st.Mode().IsRegular():
-		lg, _, err = readTrainLog(f, st.Size())
-	default:
-		lg, err = ReadTrainLog(f)
+	// Bytes appended while the log is read (a run still training) are
+	// left for the next read.
+	if size >= parallelMin && logParts() > 1 {
+		lg, err = readTrainLogParallel(f, size, logParts())
+	} else {
+		lg, _, err = readTrainLog(io.LimitReader(f, size), size)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", path, err)
@@ -317,7 +310,22 @@ func readTrainLog(r io.Reader, size int64) (*TrainLog, int, error) {
 			t.reserve(expectedRecords(t.Count, rec.Offset, size))
 		}
 	}
+	skip := func(s SkippedLine) {
+		lg.Lines = s.Line
+		lg.SkippedCount++
+		if len(lg.Skipped) < MaxSkippedListed {
+			lg.Skipped = append(lg.Skipped, s)
+		}
+	}
 	lines, err := scanLog(r, func(rec *Record) error {
+		// The trainer writes "source" and "event" on every record; a line
+		// without them (appended by hand, another tool's) is no record of
+		// any kind: kept, it would make a table of its own whose curves
+		// take the place of the train records' (curve_step_*).
+		if rec.Source == "" || rec.Event == "" {
+			skip(SkippedLine{Line: rec.Line, Reason: missingKeys(rec)})
+			return nil
+		}
 		lg.Lines = rec.Line
 		if last != nil && last.Source == rec.Source && last.Event == rec.Event {
 			last.add(rec)
@@ -339,14 +347,20 @@ func readTrainLog(r io.Reader, size int64) (*TrainLog, int, error) {
 		reserve(t, rec)
 		last = t
 		return nil
-	}, func(s SkippedLine) {
-		lg.Lines = s.Line
-		lg.SkippedCount++
-		if len(lg.Skipped) < MaxSkippedListed {
-			lg.Skipped = append(lg.Skipped, s)
-		}
-	})
+	}, skip)
 	return lg, lines, err
+}
+
+// missingKeys says which of the keys every record has a line lacks.
+func missingKeys(rec *Record) string {
+	var miss []string
+	if rec.Source == "" {
+		miss = append(miss, `"source"`)
+	}
+	if rec.Event == "" {
+		miss = append(miss, `"event"`)
+	}
+	return "no " + strings.Join(miss, " or ") + " string (the trainer writes both on every record)"
 }
 
 // table returns the table of a kind of record, nil past maxOtherTables.

@@ -83,11 +83,15 @@ type Run struct {
 }
 
 // Problems lists every part that failed, missing files included, in a
-// stable order.
+// stable order, each cause once: a model zip that holds all six networks
+// and the config, or a bad vecnormalize.pkl that the networks need, is one
+// problem, not seven.
 func (r *Run) Problems() []error {
 	var out []error
+	seen := map[string]bool{}
 	add := func(err error) {
-		if err != nil {
+		if err != nil && !seen[err.Error()] {
+			seen[err.Error()] = true
 			out = append(out, err)
 		}
 	}

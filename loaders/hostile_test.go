@@ -1,0 +1,199 @@
+package loaders
+
+import (
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rleval/rleval/internal/hostile"
+)
+
+// hostileCopy copies a committed fixture folder into t.TempDir() and
+// applies edit to the copy.
+func hostileCopy(t *testing.T, src string, edit func(dir string) error) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), filepath.Base(src))
+	if err := hostile.Copy(src, dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := edit(dir); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// loadWithin loads the run at dir, failing t (instead of hanging the test
+// binary) when that takes longer than budget.
+func loadWithin(t *testing.T, dir string, opt LoadOptions, budget time.Duration) *Run {
+	t.Helper()
+	type result struct {
+		r   *Run
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		r, err := LoadRun(dir, opt)
+		if err == nil {
+			r.LoadLogs()
+		}
+		done <- result{r, err}
+	}()
+	select {
+	case res := <-done:
+		if res.err != nil {
+			t.Fatal(res.err)
+		}
+		return res.r
+	case <-time.After(budget):
+		t.Fatalf("loading %s did not return within %v", dir, budget)
+		return nil
+	}
+}
+
+const gen2Run = runsDir + "/2026-06-20_09-15-00_pendulum-gen2"
+
+func TestLoadRunRefusesFilesThatAreNotRegular(t *testing.T) {
+	for _, tc := range []struct {
+		name, rel, what string
+		make            func(p string) error
+		err             func(r *Run) error
+	}{
+		{"fifo actor", "agent_td3/actor.pt", "named pipe", hostile.FIFO, func(r *Run) error { return r.NetErrs[RoleActor] }},
+		{"fifo buffer", "data/replay_buffer.pth", "named pipe", hostile.FIFO, func(r *Run) error { return r.BufferErr }},
+		{"fifo config", "config.yaml", "named pipe", hostile.FIFO, func(r *Run) error { return r.ConfigErr }},
+		{"log is /dev/zero", "train.jsonl", "character device", func(p string) error { return hostile.Link(p, "/dev/zero") },
+			func(r *Run) error { return r.LogErr }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := hostileCopy(t, gen2Run, func(dir string) error { return tc.make(filepath.Join(dir, tc.rel)) })
+			r := loadWithin(t, dir, LoadOptions{}, 10*time.Second)
+			err := tc.err(r)
+			p := filepath.Join(dir, tc.rel)
+			if err == nil || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), tc.what) {
+				t.Fatalf("error %v, want ErrInvalid naming %s as a %s", err, p, tc.what)
+			}
+			if len(r.Broken()) != 1 {
+				t.Fatalf("broken %v, want the one file", r.Broken())
+			}
+		})
+	}
+}
+
+func TestTrainLogSkipsRecordsWithoutSourceAndKeepsTheOthers(t *testing.T) {
+	dir := hostileCopy(t, gen2Run, func(dir string) error {
+		return hostile.Append(filepath.Join(dir, "train.jsonl"), hostile.SourcelessLine)
+	})
+	orig, err := LoadTrainLog(filepath.Join(gen2Run, "train.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lg, err := LoadTrainLog(filepath.Join(dir, "train.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lg.Steps.Count != orig.Steps.Count || len(lg.Others) != len(orig.Others) || lg.Steps.Count == 0 {
+		t.Fatalf("%d step records and %d other tables, want %d and %d", lg.Steps.Count, len(lg.Others), orig.Steps.Count, len(orig.Others))
+	}
+	if lg.SkippedCount != orig.SkippedCount+1 {
+		t.Fatalf("skipped %d, want %d", lg.SkippedCount, orig.SkippedCount+1)
+	}
+	last := lg.Skipped[len(lg.Skipped)-1]
+	if last.Line != orig.Lines+1 || !strings.Contains(last.Reason, `"source"`) {
+		t.Fatalf("skipped %+v, want line %d for its missing source", last, orig.Lines+1)
+	}
+	// A log none of whose lines has a source says so, line by line.
+	all, err := ReadTrainLog(strings.NewReader(strings.Repeat(hostile.SourcelessLine, 500)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all.SkippedCount != 500 || len(all.Skipped) != MaxSkippedListed || all.Skipped[3].Line != 4 || len(all.Tables()) != 0 {
+		t.Fatalf("sourceless log: %d skipped, %d listed, %d tables", all.SkippedCount, len(all.Skipped), len(all.Tables()))
+	}
+}
+
+const sb3SAC = layoutsDir + "/logs/sac/Pendulum-v1_2"
+
+// The fixture's obs_rms.var (tools/make_layouts.py).
+var fixtureVar = []float64{0.4, 0.6, 9}
+
+func TestVecNormalizeRefusesVariancesThatAreNotNumbers(t *testing.T) {
+	for _, bad := range [][]float64{{-1, 0, math.NaN()}, {0.4, math.Inf(1), 9}, {0.4, 0.6, -1e-3}} {
+		dir := hostileCopy(t, sb3SAC, func(dir string) error {
+			return hostile.PatchFloat64s(filepath.Join(dir, "Pendulum-v1", "vecnormalize.pkl"), fixtureVar, bad)
+		})
+		p := filepath.Join(dir, "Pendulum-v1", "vecnormalize.pkl")
+		if _, err := LoadVecNormalize(p); err == nil || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "var[") {
+			t.Fatalf("var %v: %v, want a refusal naming the variance", bad, err)
+		}
+		r := loadWithin(t, dir, LoadOptions{}, 10*time.Second)
+		// One cause, once, naming the file; the model zip is sound.
+		probs := r.Problems()
+		if len(probs) != 1 || !strings.Contains(probs[0].Error(), p) || r.ConfigErr != nil {
+			t.Fatalf("var %v: problems %q, config error %v; want the vecnormalize.pkl alone", bad, probs, r.ConfigErr)
+		}
+		if len(r.Nets) != 0 {
+			t.Fatalf("networks loaded without their normalisation")
+		}
+	}
+}
+
+func TestProblemsNameAnUnsafePytorchVariablesOnce(t *testing.T) {
+	dir := hostileCopy(t, sb3SAC, func(dir string) error {
+		return hostile.ReplaceZipMember(filepath.Join(dir, "Pendulum-v1.zip"), "pytorch_variables.pth", hostile.UnsafePickle)
+	})
+	r := loadWithin(t, dir, LoadOptions{}, 10*time.Second)
+	broken := r.Broken()
+	if len(broken) != 1 || !errors.Is(broken[0], ErrUnsafePickle) || !strings.Contains(broken[0].Error(), "pytorch_variables.pth") {
+		t.Fatalf("broken %v, want the unsafe pytorch_variables.pth", broken)
+	}
+}
+
+func TestMonitorCSVChecksEpisodes(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "0.monitor.csv")
+	rows := []hostile.MonitorRow{{Reward: -100, Length: 200}, {Reward: math.NaN(), Length: 200}, {Reward: -90, Length: -5},
+		{Reward: math.Inf(-1), Length: 200}, {Reward: -80, Length: 0}, {Reward: -70, Length: 200}}
+	if err := hostile.WriteMonitor(p, len(rows), func(i int) hostile.MonitorRow { return rows[i] }); err != nil {
+		t.Fatal(err)
+	}
+	lg, err := LoadMonitorCSV(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := lg.Steps.Col("episode_reward").Step
+	// Episodes with a sound length count towards the steps, even when
+	// their return is unusable.
+	if len(steps) != 2 || steps[0] != 200 || steps[1] != 800 {
+		t.Fatalf("episodes end at steps %v, want 200 and 800", steps)
+	}
+	if lg.SkippedCount != 4 || lg.Skipped[0].Line != 4 {
+		t.Fatalf("skipped %+v, want lines 4–7", lg.Skipped)
+	}
+	for _, s := range lg.Skipped {
+		if s.Reason == "" {
+			t.Fatalf("skipped %+v without a reason", s)
+		}
+	}
+}
+
+func TestMonitorCSVTooLargeNamesItself(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "0.monitor.csv")
+	if err := hostile.WriteMonitor(p, 3, func(i int) hostile.MonitorRow { return hostile.MonitorRow{Reward: -1, Length: 200} }); err != nil {
+		t.Fatal(err)
+	}
+	if err := hostile.Grow(p, maxMonitorBytes+1); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadMonitorCSV(p)
+	if err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "monitor") || strings.Contains(err.Error(), "config") {
+		t.Fatalf("%v, want an error naming the monitor file", err)
+	}
+	if info, _ := os.Stat(p); info.Size() <= maxMonitorBytes {
+		t.Fatal("the fixture lost its point")
+	}
+}
