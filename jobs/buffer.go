@@ -165,7 +165,7 @@ func phaseAndCoverage(c *Context, out *Output) error {
 			cov[ix*nb+iy] = float32(counts[iy*nb+ix])
 		}
 	}
-	if err := WriteNPY(c.path("coverage.npy"), cov, nb, nb); err != nil {
+	if err := c.writeArray("coverage.npy", cov, nb, nb); err != nil {
 		return err
 	}
 	// The notebook's scatter, or a density raster coloured by mean action

@@ -10,7 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rleval/rleval/graph"
@@ -73,6 +75,12 @@ type Context struct {
 	PlaneErr error
 
 	shared *shared
+	// noNumbers lists the arrays the running job wrote that hold no
+	// number at all (writeArray).
+	noNumbers struct {
+		sync.Mutex
+		names []string
+	}
 }
 
 // Grid returns the state grid of the maps, Opt.Grid points a side.
@@ -91,7 +99,7 @@ func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSumm
 	sum := &RunSummary{Name: filepath.Base(filepath.Clean(runDir)), Dir: runDir, Out: outDir}
 	load := opt.Load
 	load.LogsLater = true
-	r, err := loaders.LoadRun(runDir, load)
+	r, err := loadRun(ctx, runDir, load)
 	if err != nil {
 		sum.Status, sum.Error = StatusFailed, err.Error()
 		return sum, err
@@ -162,6 +170,28 @@ func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSumm
 	return sum, nil
 }
 
+// loadRun is loaders.LoadRun, returning ctx's error as soon as ctx is
+// cancelled: the files read are regular and bounded, but a replay buffer
+// of gigabytes still takes seconds, and Ctrl-C must not wait for it. The
+// abandoned read finishes on its own and writes nothing.
+func loadRun(ctx context.Context, runDir string, opt loaders.LoadOptions) (*loaders.Run, error) {
+	type loaded struct {
+		r   *loaders.Run
+		err error
+	}
+	done := make(chan loaded, 1)
+	go func() {
+		r, err := loaders.LoadRun(runDir, opt)
+		done <- loaded{r, err}
+	}()
+	select {
+	case l := <-done:
+		return l.r, l.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
 // runJobs runs the jobs that do not read the logs, then, once logsRead is
 // closed, those that do, and lists their statuses in sum in todo's order.
 // Unless ctx is cancelled it returns after logsRead is closed, even with no
@@ -215,7 +245,12 @@ func runOne(j Job, c *Context, pg *page, sum *RunSummary, logf func(string, ...a
 		return JobStatus{Name: j.Name, Status: "skipped", Reason: err.Error()}
 	}
 	t0 := time.Now()
+	c.takeNoNumbers()
 	out, err := runJob(j, c)
+	if nan := c.takeNoNumbers(); err == nil && len(nan) > 0 {
+		err = fmt.Errorf("every value of %s is NaN: the inputs it was computed from hold values that are not numbers (see the run's problems, or check the networks' weights and normalisation)",
+			strings.Join(nan, ", "))
+	}
 	if err != nil {
 		logf("%s: %s failed: %v", name, j.Name, err)
 		return JobStatus{Name: j.Name, Status: "failed", Reason: err.Error()}
@@ -247,6 +282,7 @@ func finishStatus(r *loaders.Run, sum *RunSummary) {
 		for _, p := range problems {
 			msgs = append(msgs, p.Error())
 		}
+		sum.Problems = append([]string(nil), msgs...)
 		for _, j := range sum.Jobs {
 			if j.Status == "failed" {
 				msgs = append(msgs, j.Name+": "+j.Reason)
@@ -275,6 +311,30 @@ func runJob(j Job, c *Context) (out *Output, err error) {
 
 // path returns the output path of a file of this run.
 func (c *Context) path(name string) string { return filepath.Join(c.Out, name) }
+
+// writeArray writes one of the run's float32 arrays (WriteNPY) and notes
+// it when not one of its values is a number: an analysis whose output is
+// all NaN fails (runOne) rather than passing as "ok".
+func (c *Context) writeArray(name string, data []float32, shape ...int) error {
+	if err := WriteNPY(c.path(name), data, shape...); err != nil {
+		return err
+	}
+	if len(data) > 0 && !slices.ContainsFunc(data, func(v float32) bool { return v == v }) {
+		c.noNumbers.Lock()
+		c.noNumbers.names = append(c.noNumbers.names, name)
+		c.noNumbers.Unlock()
+	}
+	return nil
+}
+
+// takeNoNumbers returns and forgets the arrays writeArray noted.
+func (c *Context) takeNoNumbers() []string {
+	c.noNumbers.Lock()
+	defer c.noNumbers.Unlock()
+	names := c.noNumbers.names
+	c.noNumbers.names = nil
+	return names
+}
 
 // writeJSON writes v as indented JSON, atomically. Non-finite floats must
 // have been turned into nil (see num) before.

@@ -202,8 +202,24 @@ func evaluateRun(pos []string, out string, ef evalFlags, core bool, stdout, stde
 		where = dst
 	}
 	fmt.Fprintf(stdout, "%s: %s in %.1fs → %s\n", name, sum.Status, sum.Seconds, where)
+	// Each input problem once, with the jobs it skipped, then the other
+	// jobs that did not finish.
+	shown := map[string]bool{}
+	for _, p := range sum.Problems {
+		fmt.Fprintf(stdout, "  input: %s\n", p)
+		var skipped []string
+		for _, j := range sum.Jobs {
+			if j.Status == "skipped" && j.Reason == p {
+				skipped = append(skipped, j.Name)
+				shown[j.Name] = true
+			}
+		}
+		if len(skipped) > 0 {
+			fmt.Fprintf(stdout, "    skipped for it: %s\n", strings.Join(skipped, ", "))
+		}
+	}
 	for _, j := range sum.Jobs {
-		if j.Status != "ok" {
+		if j.Status != "ok" && !shown[j.Name] {
 			fmt.Fprintf(stdout, "  %s %s: %s\n", j.Name, j.Status, j.Reason)
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -55,6 +56,23 @@ func Append(path, text string) error {
 		return err
 	}
 	if _, err := f.WriteString(text); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// WriteLines writes n copies of line to path (a log of one kind of line).
+func WriteLines(path string, n int, line string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	for range n {
+		w.WriteString(line)
+	}
+	if err := w.Flush(); err != nil {
 		f.Close()
 		return err
 	}
@@ -191,8 +209,34 @@ func ReplaceZipMember(path, name string, data []byte) error {
 	return os.WriteFile(path, buf.Bytes(), 0o644)
 }
 
-// Exists reports whether path names a file of any kind (a FIFO included).
-func Exists(path string) bool {
-	_, err := os.Lstat(path)
-	return err == nil || !os.IsNotExist(err)
+// NaNWeights rewrites the torch zip checkpoint at path with every float32
+// storage (<prefix>/data/<key>) full of NaN: a diverged network, sound as
+// a file.
+func NaNWeights(path string) error {
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		return err
+	}
+	var names []string
+	sizes := map[string]uint64{}
+	for _, f := range zr.File {
+		if dir, _ := filepath.Split(f.Name); strings.HasSuffix(dir, "/data/") {
+			names = append(names, f.Name)
+			sizes[f.Name] = f.UncompressedSize64
+		}
+	}
+	zr.Close()
+	if len(names) == 0 {
+		return fmt.Errorf("%s: no storages", path)
+	}
+	for _, name := range names {
+		nan := make([]byte, sizes[name])
+		for i := 0; i+4 <= len(nan); i += 4 {
+			binary.LittleEndian.PutUint32(nan[i:], math.Float32bits(float32(math.NaN())))
+		}
+		if err := ReplaceZipMember(path, name, nan); err != nil {
+			return err
+		}
+	}
+	return nil
 }
