@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
 	"strconv"
 
 	"github.com/rleval/rleval/loaders/internal/npy"
@@ -231,7 +232,8 @@ func LoadTD3Results(path string, evalFreq float64) (*TrainLog, error) {
 }
 
 // mergeLogs puts the tables of several curve sources into one TrainLog
-// (the first's path names it); sources that failed are left out.
+// (the first's path names it); sources that failed are left out. The
+// lines each source skipped are kept, their reasons naming the file.
 func mergeLogs(logs ...*TrainLog) *TrainLog {
 	var out *TrainLog
 	for _, lg := range logs {
@@ -254,6 +256,14 @@ func mergeLogs(logs ...*TrainLog) *TrainLog {
 			dst.join(src)
 		}
 		out.Lines += lg.Lines
+		out.SkippedCount += lg.SkippedCount
+		for _, s := range lg.Skipped {
+			if len(out.Skipped) == MaxSkippedListed {
+				break
+			}
+			s.Reason = filepath.Base(lg.Path) + ": " + s.Reason
+			out.Skipped = append(out.Skipped, s)
+		}
 	}
 	return out
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -195,5 +196,63 @@ func TestMonitorCSVTooLargeNamesItself(t *testing.T) {
 	}
 	if info, _ := os.Stat(p); info.Size() <= maxMonitorBytes {
 		t.Fatal("the fixture lost its point")
+	}
+}
+
+// The lines a run's curve files skipped (a monitor episode that is not a
+// number, a TensorBoard record cut short) survive the merge of its curves.
+func TestSB3CurvesKeepTheLinesTheirFilesSkipped(t *testing.T) {
+	events, _ := filepath.Glob(filepath.Join(layoutsDir, "runs", "*", "events.out.tfevents.*"))
+	if len(events) != 1 {
+		t.Fatalf("%d event files", len(events))
+	}
+	dir := hostileCopy(t, sb3SAC, func(dir string) error {
+		b, err := os.ReadFile(events[0])
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(events[0])), b[:len(b)-5], 0o644); err != nil {
+			return err
+		}
+		return hostile.Append(filepath.Join(dir, "0.monitor.csv"), "NaN,200,9.5\n")
+	})
+	r := loadWithin(t, dir, LoadOptions{SkipBuffer: true}, 10*time.Second)
+	if r.Log == nil || r.Log.SkippedCount != 2 || len(r.Log.Skipped) != 2 {
+		t.Fatalf("log %+v, want the two skipped lines", r.Log)
+	}
+	reasons := r.Log.Skipped[0].Reason + "\n" + r.Log.Skipped[1].Reason
+	if !strings.Contains(reasons, "0.monitor.csv: episode return") || !strings.Contains(reasons, "tfevents") || !strings.Contains(reasons, "cut short") {
+		t.Fatalf("reasons %q do not name the files", reasons)
+	}
+}
+
+// A monitor file of a million episodes is read as a stream into columns
+// sized once: what reading it allocates stays near the 24 bytes an episode
+// its three columns hold (reading the file whole, copying it to a string
+// and growing the columns by appending took four times that).
+func TestMonitorCSVReadsAMillionEpisodesCompactly(t *testing.T) {
+	const n = 1_000_000
+	p := filepath.Join(t.TempDir(), "0.monitor.csv")
+	if err := hostile.WriteMonitor(p, n, func(i int) hostile.MonitorRow {
+		return hostile.MonitorRow{Reward: -float64(i%1000) - 0.25, Length: 200}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	lg, err := LoadMonitorCSV(p)
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lg.Steps.Count != n || lg.Steps.StepMax != 200*n {
+		t.Fatalf("%d episodes to step %v", lg.Steps.Count, lg.Steps.StepMax)
+	}
+	columns := 24 * n
+	alloc := after.TotalAlloc - before.TotalAlloc
+	t.Logf("%d episodes: %.1f MB allocated, %.1f MB in columns", n, float64(alloc)/(1<<20), float64(lg.Bytes())/(1<<20))
+	if alloc > uint64(columns)*13/10+4<<20 {
+		t.Fatalf("reading %d episodes allocated %d MB, more than 1.3 × the %d MB of their columns + 4 MB", n, alloc>>20, columns>>20)
 	}
 }
