@@ -284,7 +284,8 @@ func finishStatus(r *loaders.Run, sum *RunSummary) {
 		}
 		sum.Problems = append([]string(nil), msgs...)
 		for _, j := range sum.Jobs {
-			if j.Status == "failed" {
+			// A job failed by a broken input says nothing new.
+			if j.Status == "failed" && !slices.Contains(sum.Problems, j.Reason) {
 				msgs = append(msgs, j.Name+": "+j.Reason)
 			}
 		}

@@ -106,13 +106,28 @@ func TestTrainLogSkipsRecordsWithoutSourceAndKeepsTheOthers(t *testing.T) {
 	if last.Line != orig.Lines+1 || !strings.Contains(last.Reason, `"source"`) {
 		t.Fatalf("skipped %+v, want line %d for its missing source", last, orig.Lines+1)
 	}
-	// A log none of whose lines has a source says so, line by line.
+	// A log none of whose lines has a source says so, line by line, and
+	// is no log at all.
 	all, err := ReadTrainLog(strings.NewReader(strings.Repeat(hostile.SourcelessLine, 500)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if all.SkippedCount != 500 || len(all.Skipped) != MaxSkippedListed || all.Skipped[3].Line != 4 || len(all.Tables()) != 0 {
 		t.Fatalf("sourceless log: %d skipped, %d listed, %d tables", all.SkippedCount, len(all.Skipped), len(all.Tables()))
+	}
+	p := filepath.Join(dir, "train.jsonl")
+	if err := hostile.WriteLines(p, 500, hostile.SourcelessLine); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadTrainLog(p); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), `none of its 500 lines is a record (line 1: no "source"`) {
+		t.Fatalf("%v, want an error saying no line is a record", err)
+	}
+	// A run killed while writing its first line has an empty log.
+	if err := os.WriteFile(p, []byte(`{"source":"train","ev`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if lg, err := LoadTrainLog(p); err != nil || lg.SkippedCount != 1 {
+		t.Fatalf("%v, want an empty log with its partial line skipped", err)
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/rleval/rleval/loaders/internal/datafile"
 )
 
 // Series is one numeric field of one event kind over steps: only the
@@ -276,7 +278,24 @@ func LoadTrainLog(path string) (*TrainLog, error) {
 		return nil, fmt.Errorf("load %s: %w", path, err)
 	}
 	lg.Path = path
+	if err := lg.noRecords(); err != nil {
+		return nil, fmt.Errorf("load %s: %w", path, err)
+	}
 	return lg, nil
+}
+
+// noRecords says why a log none of whose lines is a record is no log (a
+// file of another format, every line without "source"), rather than an
+// empty one; a run killed while writing its first line is only empty.
+func (lg *TrainLog) noRecords() error {
+	if lg.SkippedCount == 0 || lg.Ignored > 0 || len(lg.Tables()) > 0 {
+		return nil
+	}
+	first := lg.Skipped[0]
+	if lg.SkippedCount == 1 && strings.HasPrefix(first.Reason, "partial last line") {
+		return nil
+	}
+	return datafile.Invalidf("none of its %d lines is a record (line %d: %s)", lg.SkippedCount, first.Line, first.Reason)
 }
 
 // ReadTrainLog reads train.jsonl content from r.

@@ -41,9 +41,16 @@ func TestInspectOfALogWithoutSourceSaysWhy(t *testing.T) {
 	dir := hostileRun(t, func(dir string) error {
 		return hostile.WriteLines(filepath.Join(dir, "train.jsonl"), 500, hostile.SourcelessLine)
 	}, "runs", "2026-06-20_09-15-00_pendulum-gen2")
-	_, out, _ := cli(t, "inspect", dir)
-	if !strings.Contains(out, "Skipped lines: 500") || !strings.Contains(out, `line 1: no "source"`) {
-		t.Fatalf("inspect does not say why the log's lines were skipped:\n%s", out)
+	code, out, _ := cli(t, "inspect", dir)
+	if code != exitFailure || !strings.Contains(out, `train.jsonl: none of its 500 lines is a record (line 1: no "source"`) {
+		t.Fatalf("exit %d; inspect does not say why the log has no records:\n%s", code, out)
+	}
+	// A log with records and a line without source lists it.
+	dir = hostileRun(t, func(dir string) error {
+		return hostile.Append(filepath.Join(dir, "train.jsonl"), hostile.SourcelessLine)
+	}, "runs", "2026-06-20_09-15-00_pendulum-gen2")
+	if _, out, _ = cli(t, "inspect", dir); !strings.Contains(out, "Skipped lines: 1 (lines 10)") || !strings.Contains(out, `line 10: no "source"`) {
+		t.Fatalf("inspect does not list the line without source:\n%s", out)
 	}
 }
 

@@ -210,8 +210,9 @@ func ReplaceZipMember(path, name string, data []byte) error {
 }
 
 // NaNWeights rewrites the torch zip checkpoint at path with every float32
-// storage (<prefix>/data/<key>) full of NaN: a diverged network, sound as
-// a file.
+// storage (<prefix>/data/<key>) of more than one value full of NaN: a
+// diverged network, sound as a file. One-value storages (the action bounds
+// of a one-dimensional action space, a last bias) are kept.
 func NaNWeights(path string) error {
 	zr, err := zip.OpenReader(path)
 	if err != nil {
@@ -220,7 +221,7 @@ func NaNWeights(path string) error {
 	var names []string
 	sizes := map[string]uint64{}
 	for _, f := range zr.File {
-		if dir, _ := filepath.Split(f.Name); strings.HasSuffix(dir, "/data/") {
+		if dir, _ := filepath.Split(f.Name); strings.HasSuffix(dir, "/data/") && f.UncompressedSize64 > 4 {
 			names = append(names, f.Name)
 			sizes[f.Name] = f.UncompressedSize64
 		}
