@@ -259,8 +259,14 @@ const MaxSkippedListed = 100
 // whose every line names a new event cannot grow without end.
 const maxOtherTables = 64
 
-// LoadTrainLog reads a train.jsonl file.
-func LoadTrainLog(path string) (*TrainLog, error) {
+// LoadTrainLog reads a train.jsonl file: the trainer's log, whose every
+// record has a "source" and an "event".
+func LoadTrainLog(path string) (*TrainLog, error) { return loadLog(path, true) }
+
+// loadLog reads a JSONL log; needSource skips the records without a source
+// or an event (train.jsonl's), while the trainer's other logs (env.jsonl)
+// write records without a source.
+func loadLog(path string, needSource bool) (*TrainLog, error) {
 	f, size, err := openRegular(path)
 	if err != nil {
 		return nil, err
@@ -270,9 +276,9 @@ func LoadTrainLog(path string) (*TrainLog, error) {
 	// Bytes appended while the log is read (a run still training) are
 	// left for the next read.
 	if size >= parallelMin && logParts() > 1 {
-		lg, err = readTrainLogParallel(f, size, logParts())
+		lg, err = readTrainLogParallel(f, size, logParts(), needSource)
 	} else {
-		lg, _, err = readTrainLog(io.LimitReader(f, size), size)
+		lg, _, err = readTrainLog(io.LimitReader(f, size), size, needSource)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", path, err)
@@ -300,7 +306,7 @@ func (lg *TrainLog) noRecords() error {
 
 // ReadTrainLog reads train.jsonl content from r.
 func ReadTrainLog(r io.Reader) (*TrainLog, error) {
-	lg, _, err := readTrainLog(r, 0)
+	lg, _, err := readTrainLog(r, 0, true)
 	return lg, err
 }
 
@@ -315,7 +321,7 @@ const reserveAfter = 1024
 // holds, or the whole file for the first of several pieces): after
 // reserveAfter records of a kind, that kind's columns are reserved for the
 // records size bytes should hold, from the bytes per record so far.
-func readTrainLog(r io.Reader, size int64) (*TrainLog, int, error) {
+func readTrainLog(r io.Reader, size int64, needSource bool) (*TrainLog, int, error) {
 	lg := &TrainLog{}
 	for _, x := range []struct {
 		t     *Table
@@ -337,11 +343,12 @@ func readTrainLog(r io.Reader, size int64) (*TrainLog, int, error) {
 		}
 	}
 	lines, err := scanLog(r, func(rec *Record) error {
-		// The trainer writes "source" and "event" on every record; a line
-		// without them (appended by hand, another tool's) is no record of
-		// any kind: kept, it would make a table of its own whose curves
-		// take the place of the train records' (curve_step_*).
-		if rec.Source == "" || rec.Event == "" {
+		// The trainer writes "source" and "event" on every record of
+		// train.jsonl; a line without them there (appended by hand,
+		// another tool's) is no record of any kind: kept, it would make a
+		// table of its own whose curves take the place of the train
+		// records' (curve_step_*).
+		if needSource && (rec.Source == "" || rec.Event == "") {
 			skip(SkippedLine{Line: rec.Line, Reason: missingKeys(rec)})
 			return nil
 		}
