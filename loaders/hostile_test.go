@@ -13,20 +13,6 @@ import (
 	"github.com/rleval/rleval/internal/hostile"
 )
 
-// hostileCopy copies a committed fixture folder into t.TempDir() and
-// applies edit to the copy.
-func hostileCopy(t *testing.T, src string, edit func(dir string) error) string {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), filepath.Base(src))
-	if err := hostile.Copy(src, dir); err != nil {
-		t.Fatal(err)
-	}
-	if err := edit(dir); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
 // loadWithin loads the run at dir, failing t (instead of hanging the test
 // binary) when that takes longer than budget.
 func loadWithin(t *testing.T, dir string, opt LoadOptions, budget time.Duration) *Run {
@@ -70,7 +56,7 @@ func TestLoadRunRefusesFilesThatAreNotRegular(t *testing.T) {
 			func(r *Run) error { return r.LogErr }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := hostileCopy(t, gen2Run, func(dir string) error { return tc.make(filepath.Join(dir, tc.rel)) })
+			dir := hostile.Run(t, gen2Run, func(dir string) error { return tc.make(filepath.Join(dir, tc.rel)) })
 			r := loadWithin(t, dir, LoadOptions{}, 10*time.Second)
 			err := tc.err(r)
 			p := filepath.Join(dir, tc.rel)
@@ -85,7 +71,7 @@ func TestLoadRunRefusesFilesThatAreNotRegular(t *testing.T) {
 }
 
 func TestTrainLogSkipsRecordsWithoutSourceAndKeepsTheOthers(t *testing.T) {
-	dir := hostileCopy(t, gen2Run, func(dir string) error {
+	dir := hostile.Run(t, gen2Run, func(dir string) error {
 		return hostile.Append(filepath.Join(dir, "train.jsonl"), hostile.SourcelessLine)
 	})
 	orig, err := LoadTrainLog(filepath.Join(gen2Run, "train.jsonl"))
@@ -138,7 +124,7 @@ var fixtureVar = []float64{0.4, 0.6, 9}
 
 func TestVecNormalizeRefusesVariancesThatAreNotNumbers(t *testing.T) {
 	for _, bad := range [][]float64{{-1, 0, math.NaN()}, {0.4, math.Inf(1), 9}, {0.4, 0.6, -1e-3}} {
-		dir := hostileCopy(t, sb3SAC, func(dir string) error {
+		dir := hostile.Run(t, sb3SAC, func(dir string) error {
 			return hostile.PatchFloat64s(filepath.Join(dir, "Pendulum-v1", "vecnormalize.pkl"), fixtureVar, bad)
 		})
 		p := filepath.Join(dir, "Pendulum-v1", "vecnormalize.pkl")
@@ -158,7 +144,7 @@ func TestVecNormalizeRefusesVariancesThatAreNotNumbers(t *testing.T) {
 }
 
 func TestProblemsNameAnUnsafePytorchVariablesOnce(t *testing.T) {
-	dir := hostileCopy(t, sb3SAC, func(dir string) error {
+	dir := hostile.Run(t, sb3SAC, func(dir string) error {
 		return hostile.ReplaceZipMember(filepath.Join(dir, "Pendulum-v1.zip"), "pytorch_variables.pth", hostile.UnsafePickle)
 	})
 	r := loadWithin(t, dir, LoadOptions{}, 10*time.Second)
@@ -221,7 +207,7 @@ func TestSB3CurvesKeepTheLinesTheirFilesSkipped(t *testing.T) {
 	if len(events) != 1 {
 		t.Fatalf("%d event files", len(events))
 	}
-	dir := hostileCopy(t, sb3SAC, func(dir string) error {
+	dir := hostile.Run(t, sb3SAC, func(dir string) error {
 		b, err := os.ReadFile(events[0])
 		if err != nil {
 			return err

@@ -10,19 +10,10 @@ import (
 	"github.com/rleval/rleval/internal/hostile"
 )
 
-// hostileRun copies a committed fixture folder (path elements under
-// testdata/) into t.TempDir() and applies edit to the copy.
+// hostileRun is hostile.Run on the fixture folder at testdata/elem...
 func hostileRun(t *testing.T, edit func(dir string) error, elem ...string) string {
 	t.Helper()
-	src := fixture.Path(t, elem...)
-	dir := filepath.Join(t.TempDir(), filepath.Base(src))
-	if err := hostile.Copy(src, dir); err != nil {
-		t.Fatal(err)
-	}
-	if err := edit(dir); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return hostile.Run(t, fixture.Path(t, elem...), edit)
 }
 
 var sb3SACRun = []string{"layouts", "logs", "sac", "Pendulum-v1_2"}

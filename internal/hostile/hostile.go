@@ -20,12 +20,27 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"testing"
 )
 
 // Copy copies the directory tree src to dst (regular files and
 // directories; the fixtures hold nothing else).
 func Copy(src, dst string) error {
 	return os.CopyFS(dst, os.DirFS(src))
+}
+
+// Run copies the fixture folder src into t.TempDir(), applies edit to the
+// copy and returns its path (named as src), failing t on any error.
+func Run(t testing.TB, src string, edit func(dir string) error) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), filepath.Base(src))
+	if err := Copy(src, dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := edit(dir); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 // FIFO replaces the file at path (or creates it) with a named pipe no one
