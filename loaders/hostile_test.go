@@ -54,6 +54,12 @@ func TestLoadRunRefusesFilesThatAreNotRegular(t *testing.T) {
 		{"fifo config", "config.yaml", "named pipe", hostile.FIFO, func(r *Run) error { return r.ConfigErr }},
 		{"log is /dev/zero", "train.jsonl", "character device", func(p string) error { return hostile.Link(p, "/dev/zero") },
 			func(r *Run) error { return r.LogErr }},
+		{"fifo env log", "env.jsonl", "named pipe", hostile.FIFO, func(r *Run) error {
+			if len(r.OtherLogErrs) != 1 {
+				return nil
+			}
+			return r.OtherLogErrs[0]
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := hostile.Run(t, gen2Run, func(dir string) error { return tc.make(filepath.Join(dir, tc.rel)) })

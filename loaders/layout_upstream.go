@@ -50,6 +50,8 @@ func loadUpstream(dir string, opt LoadOptions) *Run {
 		for _, p := range OtherLogs(r.LogPath) {
 			if lg, err := loadLog(p, false); err == nil {
 				r.OtherLogs = append(r.OtherLogs, lg)
+			} else {
+				r.OtherLogErrs = append(r.OtherLogErrs, err)
 			}
 		}
 	})

@@ -423,7 +423,9 @@ func OtherLogs(logPath string) []string {
 		if filepath.Clean(m) == filepath.Clean(logPath) || strings.HasPrefix(filepath.Base(m), ".") {
 			continue
 		}
-		if st, err := os.Stat(m); err == nil && st.Mode().IsRegular() {
+		// Not only regular files: a FIFO here is refused, naming it,
+		// when the log is read.
+		if st, err := os.Stat(m); err == nil && !st.IsDir() {
 			out = append(out, m)
 		}
 	}

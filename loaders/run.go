@@ -45,8 +45,9 @@ type Run struct {
 	LogErr  error
 	// OtherLogs are the other *.jsonl files beside the log (the
 	// trainer's environment logs), read the same way; unreadable ones are
-	// left out.
-	OtherLogs []*TrainLog
+	// left out, with their errors in OtherLogErrs.
+	OtherLogs    []*TrainLog
+	OtherLogErrs []error
 	// loadLogs reads the logs once, when LoadRun left them for later.
 	loadLogs func()
 
@@ -97,6 +98,9 @@ func (r *Run) Problems() []error {
 	}
 	add(r.ConfigErr)
 	add(r.LogErr)
+	for _, err := range r.OtherLogErrs {
+		add(err)
+	}
 	for _, role := range Roles {
 		add(r.NetErrs[role])
 	}
