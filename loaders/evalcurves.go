@@ -35,9 +35,23 @@ func tableAppend(t *Table, step float64, names []string, values []float64) {
 // evalNames are the evaluation columns filled from episode returns.
 var evalNames = []string{"reward_mean", "reward_min", "reward_max", "reward_sum", "episodes"}
 
-// addEvaluation records one evaluation of episode returns at step.
+// addEvaluation records one evaluation of episode returns at step. One
+// whose step or a return is not a finite number is skipped and listed.
 func addEvaluation(lg *TrainLog, step float64, returns []float64, lengths []float64) {
 	if len(returns) == 0 {
+		return
+	}
+	finite := !math.IsNaN(step) && !math.IsInf(step, 0)
+	for _, r := range returns {
+		finite = finite && !math.IsNaN(r) && !math.IsInf(r, 0)
+	}
+	if !finite {
+		lg.Lines++
+		lg.SkippedCount++
+		if len(lg.Skipped) < MaxSkippedListed {
+			lg.Skipped = append(lg.Skipped, SkippedLine{Line: lg.Lines,
+				Reason: fmt.Sprintf("evaluation at step %v: a return or the step is not a finite number", step)})
+		}
 		return
 	}
 	lo, hi, sum := math.Inf(1), math.Inf(-1), 0.0

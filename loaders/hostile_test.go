@@ -1,6 +1,7 @@
 package loaders
 
 import (
+	"encoding/binary"
 	"errors"
 	"math"
 	"os"
@@ -261,5 +262,31 @@ func TestMonitorCSVReadsAMillionEpisodesCompactly(t *testing.T) {
 	t.Logf("%d episodes: %.1f MB allocated, %.1f MB in columns", n, float64(alloc)/(1<<20), float64(lg.Bytes())/(1<<20))
 	if alloc > uint64(columns)*13/10+4<<20 {
 		t.Fatalf("reading %d episodes allocated %d MB, more than 1.3 × the %d MB of their columns + 4 MB", n, alloc>>20, columns>>20)
+	}
+}
+
+func TestEvaluationsSkipReturnsThatAreNotNumbers(t *testing.T) {
+	// A float64 .npy of original TD3's results: [-1200, NaN, +Inf, -300].
+	vals := []float64{-1200, math.NaN(), math.Inf(1), -300}
+	hdr := "{'descr': '<f8', 'fortran_order': False, 'shape': (4,), }"
+	hdr += strings.Repeat(" ", 128-10-len(hdr)-1) + "\n"
+	b := append([]byte("\x93NUMPY\x01\x00"), byte(len(hdr)), 0)
+	b = append(b, hdr...)
+	for _, v := range vals {
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+	}
+	p := filepath.Join(t.TempDir(), "TD3_Pendulum-v1_0.npy")
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lg, err := LoadTD3Results(p, 5000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := lg.Evals.Col("reward_sum"); !sameBits(s.Step, []float64{0, 15000}) || !sameBits(s.Value, []float64{-1200, -300}) {
+		t.Fatalf("evaluations %v at %v, want -1200 and -300 at 0 and 15000", s.Value, s.Step)
+	}
+	if lg.SkippedCount != 2 || lg.Skipped[0].Line != 2 || !strings.Contains(lg.Skipped[1].Reason, "step 10000") {
+		t.Fatalf("skipped %+v, want evaluations 2 and 3", lg.Skipped)
 	}
 }
