@@ -230,7 +230,7 @@ func plotCurves(c *Context, out *Output) error {
 		if err != nil {
 			return err
 		}
-		out.Interactive = append(out.Interactive, Interactive{Section: x.section, HTML: h})
+		out.Interactive = append(out.Interactive, Interactive{Section: x.section, HTML: h, Charts: len(x.charts)})
 	}
 	return nil
 }

@@ -110,6 +110,9 @@ type Plane struct {
 	Action string
 	// Line is the 1-D policy curve, nil for none.
 	Line *PresetLine
+	// Data says where the replay buffer's states lie relative to the
+	// plane; nil without a buffer.
+	Data *PlaneData
 
 	obs  []ObsTerm
 	base []float64
@@ -225,6 +228,9 @@ func ResolvePlane(r *loaders.Run, spec PlaneSpec) (*Plane, error) {
 		if t.Axis < 0 {
 			pl.Fixed = append(pl.Fixed, FixedValue{i, pl.ObsNames[i], pl.base[i]})
 		}
+	}
+	if b := r.Buffer; b != nil && b.Size > 0 && b.ObsDim == d {
+		pl.Data = pl.measureData(b)
 	}
 	return pl, nil
 }

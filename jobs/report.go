@@ -29,6 +29,7 @@ type page struct {
 // render is one figure being drawn in the background.
 type render struct {
 	section, job string
+	fallback     bool // a static copy of the job's charts in the section
 	img          plotting.Image
 	err          error
 }
@@ -73,12 +74,15 @@ func (p *page) add(job string, out *Output) {
 		s := p.section(t.Section)
 		s.Tables = append(s.Tables, t.Table)
 	}
+	charts := map[string]bool{}
 	for _, h := range out.Interactive {
 		s := p.section(h.Section)
 		s.Interactive += h.HTML
+		s.Charts += h.Charts
+		charts[h.Section] = true
 	}
 	for _, f := range out.Figures {
-		r := &render{section: f.Section, job: job}
+		r := &render{section: f.Section, job: job, fallback: charts[f.Section]}
 		p.renders = append(p.renders, r)
 		p.sem <- struct{}{}
 		p.wg.Add(1)
@@ -91,6 +95,7 @@ func (p *page) add(job string, out *Output) {
 				p.wg.Done()
 			}()
 			r.img, r.err = p.encode(f.Name, f.Fig)
+			r.img.Fallback = r.fallback
 		}()
 	}
 }
@@ -155,6 +160,9 @@ func (p *page) summaryTables(sum *RunSummary) {
 	s := p.section(sectionSummary.ID)
 	if pl := p.c.Plane; pl != nil {
 		s.Notes = append(s.Notes, "Maps: "+pl.Describe()+".")
+		if w := pl.DataWarning(); w != "" {
+			s.Notes = append(s.Notes, w)
+		}
 	}
 	if cv := configOf(r.Config); cv != nil {
 		rows := [][]string{{"experiment", cv.ExperimentName}, {"environment", cv.Env}, {"algorithm", cv.Algorithm}}
@@ -227,7 +235,11 @@ func mapFigure(pl *Plane, title, colorLabel string, values []float32, rows, cols
 	xlo, xhi, ylo, yhi := pl.Extent()
 	fig, err := plotting.Heatmap(values, cols, rows, plotting.HeatmapOptions{Title: title, XLabel: plotLabel(pl.X.Label), YLabel: plotLabel(pl.Y.Label),
 		ColorLabel: colorLabel, Colormap: cmap, XMin: xlo, XMax: xhi, YMin: ylo, YMax: yhi, Symmetric: symmetric})
-	return withTicks(fig, err, pl)
+	fig, err = withTicks(fig, err, pl)
+	if err == nil {
+		decorateMap(fig, pl)
+	}
+	return fig, err
 }
 
 // withTicks sets the plane's ticks, where it has them, on fig's first plot.

@@ -34,6 +34,16 @@ type Figure struct {
 	Rows, Cols int
 	// Panels fill the grid row by row; a nil Plot leaves its cell blank.
 	Panels []Panel
+	// Footer lines are written under the panels, left aligned: what a map
+	// holds fixed, what its overlays mean, warnings.
+	Footer []FooterLine
+}
+
+// FooterLine is one line under a figure's panels.
+type FooterLine struct {
+	Text string
+	// Warn writes the line in dark red.
+	Warn bool
 }
 
 // Panel is one plot of a Figure.
@@ -55,6 +65,9 @@ type ColorBar struct {
 	Min, Max float64
 	// Label is written vertically on the right of the tick labels.
 	Label string
+	// Log says Min and Max are log10 of the values: ticks are labelled
+	// with the values at powers of ten (1, 10, 100, ...).
+	Log bool
 }
 
 // NewFigure returns a figure of one panel holding p.
@@ -85,6 +98,19 @@ func (f *Figure) Draw(c draw.Canvas) {
 		c.FillText(sty, vg.Point{X: c.Center().X, Y: c.Max.Y - vg.Points(4)}, f.Title)
 		c.Max.Y -= sty.Height(f.Title) + vg.Points(8)
 	}
+	if len(f.Footer) > 0 {
+		y := c.Min.Y + vg.Points(5)
+		for i := len(f.Footer) - 1; i >= 0; i-- {
+			l := f.Footer[i]
+			sty := textStyle(10)
+			if l.Warn {
+				sty.Color = warnColor
+			}
+			c.FillText(sty, vg.Point{X: c.Min.X + vg.Points(10), Y: y}, l.Text)
+			y += sty.Height(l.Text) + vg.Points(2)
+		}
+		c.Min.Y = y + vg.Points(2)
+	}
 	rows, cols := max(f.Rows, 1), max(f.Cols, 1)
 	tiles := draw.Tiles{
 		Rows: rows, Cols: cols,
@@ -112,6 +138,9 @@ func (f *Figure) Draw(c draw.Canvas) {
 	}
 }
 
+// warnColor writes a figure's warnings.
+var warnColor = color.NRGBA{R: 0xa0, G: 0x10, B: 0x10, A: 0xff}
+
 // colorBarGap, colorBarWidth and colorBarTick size a colour bar: the gap to
 // the plot, the coloured strip, and the tick marks.
 var (
@@ -127,6 +156,9 @@ func (cb *ColorBar) ticks() []plot.Tick {
 		hi = lo + 1
 	}
 	var out []plot.Tick
+	if cb.Log {
+		return logTicks(lo, hi)
+	}
 	for _, t := range (Ticks{}).Ticks(lo, hi) {
 		if t.Label != "" && t.Value >= lo && t.Value <= hi {
 			out = append(out, t)
