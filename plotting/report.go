@@ -159,11 +159,11 @@ type (
 		CSS       template.CSS
 		Sections  []sectionView
 		// Empty are the sections with nothing to show, folded into one line.
-		Empty []sectionView
-		Notes     []string
-		Runs      tableView
-		Tables    []tableView
-		Images    []imageView
+		Empty  []sectionView
+		Notes  []string
+		Runs   tableView
+		Tables []tableView
+		Images []imageView
 		// Interactive is InteractiveCurves' trusted HTML.
 		Interactive template.HTML
 	}
