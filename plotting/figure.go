@@ -34,6 +34,10 @@ type Figure struct {
 	Rows, Cols int
 	// Panels fill the grid row by row; a nil Plot leaves its cell blank.
 	Panels []Panel
+	// LeadWidth, if not zero, is the width of the first panel of a
+	// one-row figure (e.g. only the names of an interval plot's rows); the
+	// other panels share the rest equally.
+	LeadWidth vg.Length
 	// Footer lines are written under the panels, left aligned: what a map
 	// holds fixed, what its overlays mean, warnings.
 	Footer []FooterLine
@@ -117,7 +121,25 @@ func (f *Figure) Draw(c draw.Canvas) {
 		PadTop: vg.Points(6), PadBottom: vg.Points(6), PadLeft: vg.Points(6), PadRight: vg.Points(10),
 		PadX: vg.Points(18), PadY: vg.Points(14),
 	}
-	for i, pn := range f.Panels {
+	panels := f.Panels
+	if f.LeadWidth > 0 && rows == 1 && cols > 1 && len(panels) > 0 {
+		// The first panel takes a strip of LeadWidth, the others share
+		// the rest.
+		lead := c
+		lead.Max.X = c.Min.X + f.LeadWidth
+		c.Min.X = lead.Max.X
+		tiles.Cols--
+		cols--
+		if pn := panels[0]; pn.Plot != nil {
+			lead.Min.Y += tiles.PadBottom
+			lead.Max.Y -= tiles.PadTop
+			lead.Min.X += tiles.PadLeft
+			pn.Plot.Draw(lead)
+		}
+		panels = panels[1:]
+		tiles.PadLeft = 0
+	}
+	for i, pn := range panels {
 		if pn.Plot == nil || i >= rows*cols {
 			continue
 		}

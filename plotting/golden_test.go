@@ -163,3 +163,14 @@ func TestLogCoverageMatchesGolden(t *testing.T) {
 	}
 	checkGolden(t, "coverage_log", fig, err)
 }
+
+func TestAggregatesIntervalPlotMatchesGolden(t *testing.T) {
+	names := []string{"lr=0.0003", "lr=0.001", "lr=0.003, batch_size=1024 and a long name"}
+	vals := [][]Interval{
+		{{-180, -250, -140}, {-175, -240, -150}, {-190, -260, -150}, {0.4, 0.3, 0.5}},
+		{{-300, -420, -200}, {-310, -400, -250}, {-320, -430, -230}, {0.6, 0.5, 0.7}},
+		{{-150, -150, -150}, {-150, -150, -150}, {-150, -150, -150}, {0.3, 0.3, 0.3}}, // one run: zero width
+	}
+	fig, err := AggregatesFigure("final reward_sum", []string{"Median", "IQM", "Mean", "Optimality gap"}, names, vals)
+	checkGolden(t, "aggregates_intervals", fig, err)
+}
