@@ -230,6 +230,7 @@ func BenchmarkComputeGroups500(b *testing.B) {
 	}
 	b.ReportMetric(500*float64(b.N)/b.Elapsed().Seconds(), "runs/s")
 }
+
 // TestSweepGroupsAreNamedByTheFewestKeys: a sweep of 3 settings × 5 seeds
 // whose configs record each setting in many keys (the learning rate in
 // three places, a tag, a schedule and a batch size that change with it)

@@ -93,6 +93,11 @@ func WriteIndex(path string, res *BatchResult, groups *Groups) error {
 		}
 	}
 	p.Runs = runs
+	ov, err := plotting.OverlayCurves(overlayData(res, groups, filepath.Dir(path)))
+	if err != nil {
+		return err
+	}
+	p.Overlay = ov
 	if groups == nil && len(curves) > 0 && len(curves) <= maxOverlayRuns {
 		fig, err := plotting.Lines(plotting.LineOptions{Title: "Evaluation: total reward per episode, all runs",
 			XLabel: plotting.StepLabel, YLabel: "Reward (sum)", LegendBottom: true}, curves...)
@@ -403,6 +408,10 @@ func fullConfig(keys map[string]string) string {
 	return strings.Join(lines, "\n")
 }
 
+// maxIntervalPlotGroups is the most groups drawn in the interval plot:
+// past it the plot is taller than a screen and the table reads better.
+const maxIntervalPlotGroups = 40
+
 // aggregatesImage puts rliable's interval plot of the groups' median, IQM,
 // mean and optimality gap on the page.
 func aggregatesImage(p *plotting.BatchPage, g *Groups) error {
@@ -414,7 +423,7 @@ func aggregatesImage(p *plotting.BatchPage, g *Groups) error {
 		vals = append(vals, []plotting.Interval{toInterval(gr.Median), toInterval(gr.IQM), toInterval(gr.Mean), toInterval(gr.OptimalityGap)})
 		scored = scored || gr.Scored > 0
 	}
-	if !scored {
+	if !scored || len(names) > maxIntervalPlotGroups {
 		return nil
 	}
 	fig, err := plotting.AggregatesFigure(g.Metric, []string{"Median", "IQM", "Mean", "Optimality gap"}, names, vals)
