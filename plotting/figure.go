@@ -276,12 +276,16 @@ func NewPlot(title, xlabel, ylabel string) *plot.Plot {
 }
 
 // addGrid adds light grid lines, matplotlib's grid(True, alpha=0.3).
-func addGrid(p *plot.Plot) {
+func addGrid(p *plot.Plot) { p.Add(NewGrid()) }
+
+// NewGrid returns the light grid lines of our figures, matplotlib's
+// grid(True, alpha=0.3), for plots made outside this package.
+func NewGrid() *plotter.Grid {
 	g := plotter.NewGrid()
 	gray := color.NRGBA{R: 0xb0, G: 0xb0, B: 0xb0, A: 0x4d}
 	g.Vertical.Color, g.Horizontal.Color = gray, gray
 	g.Vertical.Width, g.Horizontal.Width = vg.Points(0.8), vg.Points(0.8)
-	p.Add(g)
+	return g
 }
 
 // Formats lists the file formats SaveFigure and Figure.Encode write.
