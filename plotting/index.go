@@ -201,7 +201,7 @@ type thumbView struct {
 	A, B              template.CSS // background of each tile; "" for none
 }
 
-var batchTemplate = template.Must(template.New("batch.html").ParseFS(templateFS, "templates/batch.html", "templates/parts.html"))
+var batchTemplate = template.Must(template.New("batch.html").Funcs(templateFuncs).ParseFS(templateFS, "templates/batch.html", "templates/parts.html"))
 
 // Render writes the page.
 func (p *BatchPage) Render(w io.Writer) error {

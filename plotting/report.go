@@ -137,10 +137,40 @@ type IndexRow struct {
 var templateFS embed.FS
 
 var (
-	reportTemplate = template.Must(template.New("report.html").ParseFS(templateFS, "templates/report.html", "templates/parts.html"))
-	indexTemplate  = template.Must(template.New("index.html").ParseFS(templateFS, "templates/index.html", "templates/parts.html"))
+	reportTemplate = template.Must(template.New("report.html").Funcs(templateFuncs).ParseFS(templateFS, "templates/report.html", "templates/parts.html"))
+	indexTemplate  = template.Must(template.New("index.html").Funcs(templateFuncs).ParseFS(templateFS, "templates/index.html", "templates/parts.html"))
 	styleCSS       = mustRead("templates/style.css")
 )
+
+// templateFuncs are the pages' template functions: rich writes text with
+// its dotted letters (θ̇) drawn by CSS.
+var templateFuncs = template.FuncMap{"rich": richText}
+
+// richText escapes s for HTML and writes each letter carrying a combining
+// dot above (U+0307, θ̇ = dθ/dt) as <span class="ddot">θ</span>, whose dot
+// the pages' CSS draws: browsers often drop the combining mark (Chromium
+// does with DejaVu Sans, the default sans-serif on Linux). The title keeps
+// the original text for copying.
+func richText(s string) template.HTML {
+	if !strings.ContainsRune(s, '\u0307') {
+		return template.HTML(template.HTMLEscapeString(s))
+	}
+	r := []rune(s)
+	var b strings.Builder
+	for i := 0; i < len(r); i++ {
+		if i+1 < len(r) && r[i+1] == '\u0307' {
+			esc := template.HTMLEscapeString(string(r[i : i+2]))
+			b.WriteString(`<span class="ddot" title="` + esc + `">` + template.HTMLEscapeString(string(r[i])) + `</span>`)
+			i++
+			continue
+		}
+		if r[i] == '\u0307' { // a dot on nothing: drop it
+			continue
+		}
+		b.WriteString(template.HTMLEscapeString(string(r[i])))
+	}
+	return template.HTML(b.String())
+}
 
 func mustRead(name string) template.CSS {
 	b, err := templateFS.ReadFile(name)

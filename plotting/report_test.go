@@ -242,3 +242,15 @@ func TestWideTablesTakeTwoCells(t *testing.T) {
 		t.Errorf("wide table weight %d", w)
 	}
 }
+
+func TestDottedLettersAreDrawnByCSSAndEscaped(t *testing.T) {
+	got := string(richText("θ̇ <b>&"))
+	want := `<span class="ddot" title="θ̇">θ</span> &lt;b&gt;&amp;`
+	if got != want {
+		t.Errorf("richText = %q, want %q", got, want)
+	}
+	r := NewReport("run", nil, Section{ID: "buffer", Title: "Replay buffer", Tables: []Table{{Header: []string{"value"}, Rows: [][]string{{"θ̇"}}}}})
+	if html := renderReport(t, r); !strings.Contains(html, `<td><span class="ddot" title="θ̇">θ</span></td>`) {
+		t.Errorf("the buffer table's θ̇ is not drawn with its dot")
+	}
+}
