@@ -24,9 +24,9 @@ func TestBatchPageMarksSmallGroupsAndShowsIntervals(t *testing.T) {
 		`title="algorithm.lr=0.001
 hyper.lr=1e-3">lr=0.001</td>`, // the full config on hover
 		`lr=0.01<span class="few">few runs</span>`, // a group of 2 runs is marked
-		`1 group(s) have fewer than 3 scored runs`,   // and noted above the table
-		`0.90<small>[0.70, 1.00]</small>`,            // PoI intervals in the cells
-		`>10,000</text>`, `>20,000</text>`,           // the IQM axis in full numbers
+		`1 group(s) have fewer than 3 scored runs`, // and noted above the table
+		`0.90<small>[0.70, 1.00]</small>`,          // PoI intervals in the cells
+		`>10,000</text>`, `>20,000</text>`,         // the IQM axis in full numbers
 	} {
 		if !strings.Contains(html, want) {
 			t.Errorf("batch page lacks %q", want)
