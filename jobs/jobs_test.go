@@ -398,7 +398,7 @@ func TestReportSkippedSectionListsOnlySkippedJobs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, sec, ok := strings.Cut(string(b), `<section id="`+sectionSkipped.ID+`">`)
+	_, sec, ok := strings.Cut(string(b), `<section id="`+sectionSkipped.ID+`"`) // then its grid class
 	sec, _, _ = strings.Cut(sec, "</section>")
 	if !ok {
 		t.Fatal("report has no skipped-jobs section")
