@@ -193,7 +193,7 @@ func (p *page) summaryTables(sum *RunSummary) {
 		}
 		s.Tables = append(s.Tables, nt)
 	}
-		// Only the jobs that did not run, and why (the others have their
+	// Only the jobs that did not run, and why (the others have their
 	// sections); a failed job is listed too, as it left nothing else.
 	jt := plotting.Table{Caption: "Jobs skipped or failed", Header: []string{"job", "status", "reason"}}
 	for _, j := range sum.Jobs {
