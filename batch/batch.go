@@ -440,7 +440,7 @@ func (b *Batch) runOne(ctx context.Context, rd RunDir) (row *jobs.RunSummary, sk
 
 // fillRow sets the fields the runner owns.
 func fillRow(s *jobs.RunSummary, rd RunDir) {
-	s.Name, s.Dir, s.Out = rd.Name, rd.Path, rd.OutName
+	s.Name, s.Dir, s.Out = jobs.NameWithAlgorithm(rd.Name, s.Algorithm), rd.Path, rd.OutName
 	if s.Layout == "" {
 		s.Layout = rd.Layout
 	}

@@ -18,10 +18,10 @@ import (
 // summaryVersion is the summary.json format version.
 const summaryVersion = 1
 
-// summaryCSVColumns are summary.csv's columns as of value_bias. Columns are
+// summaryCSVColumns are summary.csv's columns as of algorithm. Columns are
 // only ever added at the end, so that scripts reading them by position go
 // on working: metrics registered since follow, in their order.
-var summaryCSVColumns = []string{"name", "date", "status", "error", "final_reward_sum", "best_reward_sum", "mean_q_policy", "buffer_size", "l2_total", "seconds", "library", "layout", "value_bias"}
+var summaryCSVColumns = []string{"name", "date", "status", "error", "final_reward_sum", "best_reward_sum", "mean_q_policy", "buffer_size", "l2_total", "seconds", "library", "layout", "value_bias", "algorithm"}
 
 // SummaryCSVHeader returns the header row of summary.csv.
 func SummaryCSVHeader() []string {
@@ -53,6 +53,8 @@ func csvCell(s *jobs.RunSummary, col string) string {
 		return s.Library
 	case "layout":
 		return s.Layout
+	case "algorithm":
+		return s.Algorithm
 	}
 	m, _ := jobs.MetricByName(col)
 	return csvFloat(m.Get(s))

@@ -288,9 +288,6 @@ func assignGroups(configs []map[string]string, groupBy []string) (members [][]in
 			kv[k] = v
 		}
 		name := strings.Join(parts, ", ")
-		if name == "" {
-			name = "all runs"
-		}
 		g, ok := byName[name]
 		if !ok {
 			g = len(names)
@@ -300,6 +297,23 @@ func assignGroups(configs []map[string]string, groupBy []string) (members [][]in
 			members = append(members, nil)
 		}
 		members[g] = append(members[g], i)
+	}
+	// Without --group-by, a group is named by the fewest of those keys
+	// that still tell every group apart: a sweep's config often records a
+	// setting in several keys (and others change with it), which would
+	// name each group by a dozen of them. Keys keeps them all.
+	if len(groupBy) == 0 {
+		naming = fewestKeys(keys, naming)
+	}
+	for g, kv := range keys {
+		parts := make([]string, len(naming))
+		for j, k := range naming {
+			parts[j] = k + "=" + kv[k]
+		}
+		names[g] = strings.Join(parts, ", ")
+		if names[g] == "" {
+			names[g] = "all runs"
+		}
 	}
 	// Name order, with numbers compared as numbers where the names
 	// differ only there (lr=0.0003 before lr=0.001).
@@ -332,6 +346,60 @@ func assignGroups(configs []map[string]string, groupBy []string) (members [][]in
 		sortedMembers[i], sortedNames[i], sortedKeys[i] = members[g], names[g], keys[g]
 	}
 	return sortedMembers, sortedNames, sortedKeys, naming
+}
+
+// fewestKeys returns a smallest set, found greedily, of the keys whose
+// values tell every pair of groups apart, in the order of keys: each step
+// takes the key that separates the most pairs still alike, on a tie the
+// one with the shorter values, then the first by name.
+func fewestKeys(groups []map[string]string, keys []string) []string {
+	n := len(groups)
+	alike := make([][2]int, 0, n*(n-1)/2)
+	for a := range n {
+		for b := a + 1; b < n; b++ {
+			alike = append(alike, [2]int{a, b})
+		}
+	}
+	chosen := map[string]bool{}
+	for len(alike) > 0 {
+		best, bestSplit, bestLen := "", 0, 0
+		for _, k := range keys {
+			if chosen[k] {
+				continue
+			}
+			split := 0
+			for _, p := range alike {
+				if groups[p[0]][k] != groups[p[1]][k] {
+					split++
+				}
+			}
+			length := 0
+			for _, g := range groups {
+				length += len(k) + len(g[k])
+			}
+			if split > bestSplit || (split == bestSplit && split > 0 && length < bestLen) {
+				best, bestSplit, bestLen = k, split, length
+			}
+		}
+		if bestSplit == 0 {
+			break // cannot happen: the groups differ in some key
+		}
+		chosen[best] = true
+		kept := alike[:0]
+		for _, p := range alike {
+			if groups[p[0]][best] == groups[p[1]][best] {
+				kept = append(kept, p)
+			}
+		}
+		alike = kept
+	}
+	var out []string
+	for _, k := range keys {
+		if chosen[k] {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // ComputeGroups groups the runs of a batch result and computes every

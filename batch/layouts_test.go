@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/rleval/rleval/jobs"
@@ -73,6 +74,18 @@ func TestBatchFindsEveryLayout(t *testing.T) {
 	for k, lib := range want {
 		if got[k] != lib {
 			t.Errorf("%s: library %q, want %q", k, got[k], lib)
+		}
+	}
+	// RL Zoo names every run Pendulum-v1_1: the algorithm tells them apart.
+	names := map[string]string{}
+	for _, r := range res.Runs {
+		rel, _ := filepath.Rel(root, r.Dir)
+		if prev, dup := names[r.Name]; dup {
+			t.Errorf("runs %s and %s are both named %q", prev, rel, r.Name)
+		}
+		names[r.Name] = rel
+		if algo := strings.Split(filepath.ToSlash(rel), "/"); algo[0] == "logs" && (r.Algorithm != algo[1] || !strings.Contains(r.Name, algo[1])) {
+			t.Errorf("%s: name %q, algorithm %q; want %s in both", rel, r.Name, r.Algorithm, algo[1])
 		}
 	}
 }

@@ -15,7 +15,7 @@ import (
 // curvesJob: analyses 2–7, every numeric field of the training log as a
 // curve: evaluation rewards, critic and actor losses, buffer size, and any
 // other field (SAC's alpha, entropy...).
-var curvesJob = Job{Name: "curves", Sections: []Section{{"rewards", "Evaluation rewards"}, {"losses", "Training losses"}},
+var curvesJob = Job{Name: "curves", Sections: []Section{{"rewards", "Rewards and returns"}, {"losses", "Training losses"}},
 	ReadsLog: true, Needs: needLog, Run: runCurves}
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
@@ -148,7 +148,19 @@ func plotCurves(c *Context, out *Output) error {
 				{Label: "reward_min", X: lo.Step, Y: lo.Value, Color: plotting.TabBlue}, {Label: "reward_max", X: hi.Step, Y: hi.Value, Color: plotting.TabBlue}},
 			Bands: []plotting.ChartBand{{Lo: 1, Hi: 2, Color: plotting.TabBlue}}})
 	}
-	if s, xl := curveX(ev, "reward_sum", c.Opt.X); len(s.Value) > 0 {
+	if s, xl := curveX(ev, "reward_sum", c.Opt.X); len(s.Value) > 0 && len(ev.Col("return_min").Value) == len(s.Value) {
+		// Other libraries' evaluations: episode returns with their spread.
+		lo, _ := curveX(ev, "return_min", c.Opt.X)
+		hi, _ := curveX(ev, "return_max", c.Opt.X)
+		fig, err := plotting.CurveStyle{XLabel: xl}.EpisodeReturn(s.Step, s.Value, lo.Value, hi.Value)
+		if err := out.add("rewards", "eval_return", fig, err); err != nil {
+			return err
+		}
+		rewardCharts = append(rewardCharts, plotting.Chart{Title: plotting.EpisodeReturnTitle, XLabel: xl, YLabel: plotting.EpisodeReturnLabel,
+			Curves: []plotting.Curve{{Label: "mean return", X: s.Step, Y: s.Value, Color: plotting.TabGreen, Markers: true},
+				{Label: "return_min", X: lo.Step, Y: lo.Value, Color: plotting.TabGreen}, {Label: "return_max", X: hi.Step, Y: hi.Value, Color: plotting.TabGreen}},
+			Bands: []plotting.ChartBand{{Lo: 1, Hi: 2, Color: plotting.TabGreen}}})
+	} else if len(s.Value) > 0 {
 		fig, err := plotting.CurveStyle{XLabel: xl}.RewardSum(s.Step, s.Value)
 		if err := out.add("rewards", "eval_reward_sum", fig, err); err != nil {
 			return err
@@ -166,7 +178,7 @@ func plotCurves(c *Context, out *Output) error {
 	}
 	var fields []fieldCurve
 	for _, name := range order {
-		fields = append(fields, fieldCurve{name: "train_" + unsafeName.ReplaceAllString(name, "_"), field: name, t: st})
+		fields = append(fields, fieldCurve{name: "train_" + unsafeName.ReplaceAllString(name, "_"), field: name, t: st, section: curveSection(name)})
 	}
 	// Every other kind of record of this log and of the run's other logs.
 	type other struct {
@@ -186,7 +198,8 @@ func plotCurves(c *Context, out *Output) error {
 		prefix := tablePrefix(o.log, o.t)
 		for _, name := range o.t.Names {
 			if name != "time" {
-				fields = append(fields, fieldCurve{name: "log_" + unsafeName.ReplaceAllString(prefix+"_"+name, "_"), title: prefix + ": ", field: name, t: o.t})
+				fields = append(fields, fieldCurve{name: "log_" + unsafeName.ReplaceAllString(prefix+"_"+name, "_"), title: prefix + ": ", field: name, t: o.t,
+					section: curveSection(name)})
 			}
 		}
 	}
@@ -197,10 +210,14 @@ func plotCurves(c *Context, out *Output) error {
 		if f.skip {
 			continue
 		}
-		if err := out.add("losses", f.name, f.fig, f.err); err != nil {
+		if err := out.add(f.section, f.name, f.fig, f.err); err != nil {
 			return err
 		}
-		lossCharts = append(lossCharts, f.chart)
+		if f.section == "rewards" {
+			rewardCharts = append(rewardCharts, f.chart)
+		} else {
+			lossCharts = append(lossCharts, f.chart)
+		}
 	}
 	for _, x := range []struct {
 		section string
@@ -213,16 +230,29 @@ func plotCurves(c *Context, out *Output) error {
 		if err != nil {
 			return err
 		}
-		out.Interactive = append(out.Interactive, Interactive{Section: x.section, HTML: h})
+		out.Interactive = append(out.Interactive, Interactive{Section: x.section, HTML: h, Charts: len(x.charts)})
 	}
 	return nil
 }
 
+// episodeFields are the step fields that are episodes' returns and
+// lengths, not training losses: a Monitor's (monitor.csv), SB3's
+// TensorBoard rollout/ and eval/ means, CleanRL's charts/.
+var episodeFields = regexp.MustCompile(`^(episode_(reward|length)|rollout/ep_(rew|len)_mean|eval/mean_(reward|ep_length)|charts/episodic_(return|length))$`)
+
+// curveSection is the report section of a step field.
+func curveSection(field string) string {
+	if episodeFields.MatchString(field) {
+		return "rewards"
+	}
+	return "losses"
+}
+
 // fieldCurve is one field of a table drawn as a figure named name, with
-// its interactive chart; title prefixes the field's title.
+// its interactive chart, in section; title prefixes the field's title.
 type fieldCurve struct {
-	name, title, field string
-	t                  *loaders.Table
+	name, title, field, section string
+	t                           *loaders.Table
 
 	skip  bool // the field has no values
 	fig   *plotting.Figure

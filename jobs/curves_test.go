@@ -196,3 +196,42 @@ func BenchmarkCurvesJob(b *testing.B) {
 	b.ReportMetric((cputime.Used()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
 	b.ReportMetric(float64(lg.Steps.Count), "records")
 }
+
+// TestRLZooCurvesAreEpisodeReturns: an RL Zoo run's evaluations.npz holds
+// episode returns, drawn as such (no "mean reward per step" chart), and
+// its monitor's training episodes are shown with the rewards, not under
+// the training losses.
+func TestRLZooCurvesAreEpisodeReturns(t *testing.T) {
+	opt := DefaultOptions()
+	opt.Grid, opt.Line = 8, 8
+	out := t.TempDir()
+	if _, err := Evaluate(context.Background(), filepath.Join(testdata, "layouts", "logs", "ddpg", "Pendulum-v1_1"), out, opt); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"eval_return.png", "train_episode_reward.png", "train_episode_length.png"} {
+		if _, err := os.Stat(filepath.Join(out, "plots", f)); err != nil {
+			t.Errorf("plots/%s: %v", f, err)
+		}
+	}
+	for _, f := range []string{"eval_reward_mean.png", "eval_reward_sum.png", "curve_evaluation_reward_mean.npy"} {
+		if _, err := os.Stat(filepath.Join(out, "plots", f)); err == nil {
+			t.Errorf("%s drawn for episode returns", f)
+		}
+		if _, err := os.Stat(filepath.Join(out, f)); err == nil {
+			t.Errorf("%s written for episode returns", f)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(out, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	rewards, losses := strings.Index(page, `id="rewards"`), strings.Index(page, `id="losses"`)
+	ep := strings.Index(page, "Training episodes: return")
+	if rewards < 0 || losses < rewards || ep < rewards || ep > losses {
+		t.Errorf("the monitor's episode returns are not in the rewards section (rewards at %d, losses at %d, episode_reward at %d)", rewards, losses, ep)
+	}
+	if strings.Contains(page, "mean reward per step") || !strings.Contains(page, "episode return") {
+		t.Error("the report calls episode returns rewards per step")
+	}
+}

@@ -115,6 +115,10 @@ func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSumm
 		r.LoadLogs()
 	}()
 	sum.Library, sum.Layout = r.Library, r.Layout
+	if r.Config != nil {
+		sum.Algorithm = strings.ToLower(r.Config.Algorithm.Type)
+		sum.Name = NameWithAlgorithm(sum.Name, sum.Algorithm)
+	}
 	if !r.Started.IsZero() {
 		sum.Date = r.Started.Format("2006-01-02 15:04:05")
 	}
@@ -276,6 +280,7 @@ func finishStatus(r *loaders.Run, sum *RunSummary) {
 		}
 	}
 	sum.Status = StatusOK
+	sum.NotSaved = r.NotSaved()
 	if problems := r.Problems(); len(problems) > 0 || failed > 0 {
 		sum.Status = StatusPartial
 		var msgs []string
@@ -291,10 +296,12 @@ func finishStatus(r *loaders.Run, sum *RunSummary) {
 		}
 		sum.Error = strings.Join(msgs, "; ")
 	}
-	// A file that exists but cannot be read (corrupt, truncated, hostile)
-	// fails the run, even though the jobs that did not need it ran; a file
-	// that is simply absent (crashed or unfinished run) only makes it partial.
-	if len(r.Broken()) > 0 {
+	// A file that exists but cannot be read (corrupt, truncated, hostile),
+	// or an analysis that failed, fails the run (exit 1; 3 in a batch),
+	// even though the jobs that did not need it ran; a file
+	// that is simply absent (crashed or unfinished run) only makes it partial,
+	// and one the run's library never saves (r.NotSaved) leaves it ok.
+	if len(r.Broken()) > 0 || failed > 0 {
 		sum.Status = StatusFailed
 	}
 }

@@ -281,6 +281,7 @@ func drawBigMap(r *loaders.Run, m BigMap, pl *Plane, g *graph.Grid, res *BigMapR
 	if err != nil {
 		return err
 	}
+	decorateMap(fig, pl)
 	png, err := fig.PNG()
 	if err != nil {
 		return err

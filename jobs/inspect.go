@@ -28,18 +28,38 @@ type Inspection struct {
 	// snapshots saved along training (run --checkpoint N evaluates one).
 	Library     string             `json:"library,omitempty"`
 	Checkpoints []loaders.Snapshot `json:"checkpoints,omitempty"`
-	Run         *loaders.Run       `json:"-"`
+	// NotSaved are the absent files the library never saves or saves only
+	// when asked: notes, not errors.
+	NotSaved []string     `json:"not_saved,omitempty"`
+	Run      *loaders.Run `json:"-"`
 }
 
-// ConfigView holds the config fields the notebook prints.
+// ConfigView holds the config fields the notebook prints. A number the run
+// does not record (another library's run) is nil: left out, never shown as
+// the upstream trainer's default.
 type ConfigView struct {
 	ExperimentName   string `json:"experiment_name"`
 	Env              string `json:"env"`
 	Algorithm        string `json:"algorithm"`
-	ExplorationSteps int    `json:"exploration_steps"`
-	TrainStartStep   int    `json:"train_start_step"`
-	EvalFrequency    int    `json:"evaluation_frequency"`
-	LogFrequency     int    `json:"log_frequency"`
+	ExplorationSteps *int   `json:"exploration_steps,omitempty"`
+	TrainStartStep   *int   `json:"train_start_step,omitempty"`
+	EvalFrequency    *int   `json:"evaluation_frequency,omitempty"`
+	LogFrequency     *int   `json:"log_frequency,omitempty"`
+}
+
+// numbers lists the recorded numbers of the config view, labelled.
+func (c *ConfigView) numbers() [][2]string {
+	var out [][2]string
+	for _, x := range []struct {
+		label string
+		v     *int
+	}{{"Exploration steps", c.ExplorationSteps}, {"Train start step", c.TrainStartStep},
+		{"Evaluation frequency", c.EvalFrequency}, {"Log frequency", c.LogFrequency}} {
+		if x.v != nil {
+			out = append(out, [2]string{x.label, strconv.Itoa(*x.v)})
+		}
+	}
+	return out
 }
 
 // LogView holds record counts and step ranges of the training log.
@@ -127,6 +147,7 @@ func Inspect(r *loaders.Run) *Inspection {
 	for _, err := range r.Problems() {
 		in.Errors = append(in.Errors, err.Error())
 	}
+	in.NotSaved = r.NotSaved()
 	return in
 }
 
@@ -147,8 +168,9 @@ func (in *Inspection) WriteText(w io.Writer, withGraph bool) {
 	}
 	if c := in.Config; c != nil {
 		p("Experiment: %s\nEnvironment: %s\nAlgorithm: %s\n", c.ExperimentName, c.Env, c.Algorithm)
-		p("Exploration steps: %d\nTrain start step: %d\nEvaluation frequency: %d\nLog frequency: %d\n",
-			c.ExplorationSteps, c.TrainStartStep, c.EvalFrequency, c.LogFrequency)
+		for _, kv := range c.numbers() {
+			p("%s: %s\n", kv[0], kv[1])
+		}
 	}
 	if l := in.Log; l != nil {
 		p("\nLog: %s (%s)\n", l.Path, plural.N(l.Lines, "line"))
@@ -209,6 +231,12 @@ func (in *Inspection) WriteText(w io.Writer, withGraph bool) {
 			p(", full (ring, next write at %d)", b.Index)
 		}
 		p("\n")
+	}
+	if len(in.NotSaved) > 0 {
+		p("\nNot saved by %s (not a problem):\n", in.Library)
+		for _, n := range in.NotSaved {
+			p("  %s\n", n)
+		}
 	}
 	if len(in.Errors) > 0 {
 		p("\nProblems:\n")

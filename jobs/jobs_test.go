@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"image/png"
 	"io"
 	"math"
@@ -85,7 +86,7 @@ func TestEvaluateSkipsOnlyTheJobsOfABrokenInput(t *testing.T) {
 				}
 				return os.WriteFile(filepath.Join(dir, "models", "critic2.pth"), b, 0o644)
 			},
-			[]string{"qvalues", "valuebias", "maps"}, "critic2.pth", StatusFailed,
+			[]string{"qvalues", "qgrid", "valuebias", "maps"}, "critic2.pth", StatusFailed,
 		},
 		"truncated actor": {
 			func(dir string) error {
@@ -96,7 +97,7 @@ func TestEvaluateSkipsOnlyTheJobsOfABrokenInput(t *testing.T) {
 				}
 				return os.WriteFile(p, b[:len(b)/2], 0o644)
 			},
-			[]string{"models", "policy", "qvalues", "valuebias", "maps"}, "actor.pth", StatusFailed,
+			[]string{"models", "policy", "qvalues", "qgrid", "valuebias", "maps"}, "actor.pth", StatusFailed,
 		},
 		"bad yaml and no log": {
 			func(dir string) error {
@@ -312,6 +313,41 @@ func TestRunJobsWaitsForTheLogs(t *testing.T) {
 	}
 }
 
+// TestRunStatusSeparatesNeverSavedFromMissingAndBroken pins what a run's
+// status says: a file its library never saves leaves it ok (a note), one
+// it should have saved makes it partial, one that cannot be read or an
+// analysis that failed makes it failed; summary keeps every reason.
+func TestRunStatusSeparatesNeverSavedFromMissingAndBroken(t *testing.T) {
+	absent := func(name string) error { return fmt.Errorf("load %s: %w", name, loaders.ErrNotExist) }
+	optional := map[loaders.Part]string{loaders.PartBuffer: "never saved"}
+	for _, tc := range []struct {
+		name     string
+		run      loaders.Run
+		jobs     []JobStatus
+		status   string
+		notSaved int
+		errHas   string
+	}{
+		{"never saved", loaders.Run{BufferErr: absent("replay_buffer.pkl"), Optional: optional}, nil, StatusOK, 1, ""},
+		{"missing", loaders.Run{BufferErr: absent("replay_buffer.pth")}, nil, StatusPartial, 0, "replay_buffer.pth"},
+		{"optional but broken", loaders.Run{BufferErr: fmt.Errorf("load replay_buffer.pkl: truncated: %w", loaders.ErrInvalid), Optional: optional},
+			nil, StatusFailed, 0, "replay_buffer.pkl"},
+		{"analysis failed", loaders.Run{BufferErr: absent("replay_buffer.pkl"), Optional: optional},
+			[]JobStatus{{Name: "maps", Status: "failed", Reason: "boom"}}, StatusFailed, 1, "maps: boom"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sum := &RunSummary{Jobs: tc.jobs}
+			finishStatus(&tc.run, sum)
+			if sum.Status != tc.status || len(sum.NotSaved) != tc.notSaved || !strings.Contains(sum.Error, tc.errHas) {
+				t.Errorf("status %q, not saved %q, error %q; want %s, %d notes, error naming %q", sum.Status, sum.NotSaved, sum.Error, tc.status, tc.notSaved, tc.errHas)
+			}
+			if tc.notSaved > 0 && !strings.Contains(sum.NotSaved[0], "never saved") {
+				t.Errorf("note %q does not say why the file is absent", sum.NotSaved[0])
+			}
+		})
+	}
+}
+
 // TestRenderBigMapReportsOneProgressOverAllBlocks: a map of several blocks
 // (and "diff", two networks per block) reports one rising count to one
 // total, as a single progress bar needs, not each block from 0 to 100 %.
@@ -362,7 +398,7 @@ func TestReportSkippedSectionListsOnlySkippedJobs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, sec, ok := strings.Cut(string(b), `<section id="`+sectionSkipped.ID+`">`)
+	_, sec, ok := strings.Cut(string(b), `<section id="`+sectionSkipped.ID+`"`) // then its grid class
 	sec, _, _ = strings.Cut(sec, "</section>")
 	if !ok {
 		t.Fatal("report has no skipped-jobs section")

@@ -145,3 +145,83 @@ func TestInspectListsLibraryAndCheckpoints(t *testing.T) {
 		}
 	}
 }
+
+// TestReportSaysHowActorsAndQuantilesAreEvaluated: a gSDE actor's report
+// says its maps are the deterministic action, and a TQC run's how its
+// quantiles become one Q; other runs say neither.
+func TestReportSaysHowActorsAndQuantilesAreEvaluated(t *testing.T) {
+	for _, tc := range []struct {
+		run             string
+		gsde, quantiles bool
+	}{{"sac/Pendulum-v1_2", true, false}, {"tqc/Pendulum-v1_1", false, true}, {"sac/Pendulum-v1_1", false, false}} {
+		opt := DefaultOptions()
+		opt.Grid, opt.Line = 8, 8
+		out := t.TempDir()
+		if _, err := Evaluate(context.Background(), filepath.Join(testdata, "layouts", "logs", filepath.FromSlash(tc.run)), out, opt); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(out, "report.html"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		page := string(b)
+		if got := strings.Contains(page, "explored with gSDE") && strings.Contains(page, "deterministic action"); got != tc.gsde {
+			t.Errorf("%s: gSDE note %v, want %v", tc.run, got, tc.gsde)
+		}
+		if got := strings.Contains(page, "mean of its quantiles"); got != tc.quantiles {
+			t.Errorf("%s: quantile note %v, want %v", tc.run, got, tc.quantiles)
+		}
+	}
+}
+
+// TestUpstreamFlatSACAgent: the trainer's sac agent saves actor.pt,
+// critic1.pt... straight into a folder; such a folder is recognised (with
+// or without its config) and evaluates as the agent_sac run it came from.
+func TestUpstreamFlatSACAgent(t *testing.T) {
+	const name = "2026-07-01_08-00-00_pendulum-sac"
+	src := filepath.Join(testdata, "runs", name)
+	dir := filepath.Join(t.TempDir(), "sac-flat")
+	if err := os.CopyFS(dir, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	agent := filepath.Join(dir, "agent_sac")
+	files, _ := os.ReadDir(agent)
+	for _, f := range files {
+		if err := os.Rename(filepath.Join(agent, f.Name()), filepath.Join(dir, f.Name())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Remove(agent); err != nil {
+		t.Fatal(err)
+	}
+	opt := DefaultOptions()
+	opt.Grid, opt.CoreOnly = 64, true
+	out := t.TempDir()
+	sum, err := Evaluate(context.Background(), dir, out, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Layout != "upstream" || sum.Status != StatusOK {
+		t.Fatalf("layout %q, status %q (%s)", sum.Layout, sum.Status, sum.Error)
+	}
+	for _, f := range []string{"q_grid.npy", "policy_grid.npy", "q_buffer.npy"} {
+		fixture.CloseNPY(t, filepath.Join(out, f), filepath.Join(testdata, "expected", name, f), fixture.Analyses)
+	}
+	// Without config.yaml: recognised by its files, SAC by the actor's head.
+	if err := os.Remove(filepath.Join(dir, "config.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	os.RemoveAll(filepath.Join(dir, "train_logs"))
+	os.RemoveAll(filepath.Join(dir, "data"))
+	os.Remove(filepath.Join(dir, "log_alpha.pt"))
+	r, err := loaders.LoadRun(dir, loaders.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.NetDir != "flat" || r.Nets[loaders.RoleActor] == nil || r.Nets[loaders.RoleActor].Kind != loaders.KindSACActor || r.Nets[loaders.RoleCritic2] == nil {
+		t.Fatalf("flat SAC without config: networks in %q, nets %v, errors %v", r.NetDir, r.Nets, r.NetErrs)
+	}
+	if _, ok := r.NetErrs[loaders.RoleActorTarget]; ok {
+		t.Errorf("SAC has no actor target, yet: %v", r.NetErrs[loaders.RoleActorTarget])
+	}
+}

@@ -110,6 +110,9 @@ type Plane struct {
 	Action string
 	// Line is the 1-D policy curve, nil for none.
 	Line *PresetLine
+	// Data says where the replay buffer's states lie relative to the
+	// plane; nil without a buffer.
+	Data *PlaneData
 
 	obs  []ObsTerm
 	base []float64
@@ -158,7 +161,9 @@ func obsDimOf(r *loaders.Run) int {
 // ResolvePlane picks the plane of a run's pictures from spec, the run's
 // preset and its buffer: without --axes, the preset's plane, or the two
 // observation values of largest buffer variance over their 0.5%–99.5%
-// quantiles; values off the plane at --fix, else the buffer's mean, else 0.
+// quantiles, or without a buffer the two of widest finite range in the
+// observation space the run records, over that range; values off the
+// plane at --fix, else the buffer's mean, else 0.
 func ResolvePlane(r *loaders.Run, spec PlaneSpec) (*Plane, error) {
 	d := obsDimOf(r)
 	var p *Preset
@@ -224,6 +229,9 @@ func ResolvePlane(r *loaders.Run, spec PlaneSpec) (*Plane, error) {
 			pl.Fixed = append(pl.Fixed, FixedValue{i, pl.ObsNames[i], pl.base[i]})
 		}
 	}
+	if b := r.Buffer; b != nil && b.Size > 0 && b.ObsDim == d {
+		pl.Data = pl.measureData(b)
+	}
 	return pl, nil
 }
 
@@ -286,8 +294,13 @@ func (pl *Plane) setAxes(r *loaders.Run, p *Preset, axes []AxisSpec, dim func(st
 		if idx[0] == idx[1] {
 			return fmt.Errorf("--axes: %s and %s are the same observation value", axes[0].Dim, axes[1].Dim)
 		}
-	} else {
+	} else if hasBuffer(r.Buffer, d) {
 		idx = widestDims(r.Buffer, d)
+	} else {
+		var ok bool
+		if idx, ok = widestBounded(r, d); !ok {
+			return errNoPlane
+		}
 	}
 	pl.obs = make([]ObsTerm, d)
 	for i := range pl.obs {
@@ -297,6 +310,12 @@ func (pl *Plane) setAxes(r *loaders.Run, p *Preset, axes []AxisSpec, dim func(st
 	for k, i := range idx {
 		pl.obs[i].Axis = k
 		lo, hi := quantileRange(r.Buffer, i, d)
+		if !hasBuffer(r.Buffer, d) {
+			var ok bool
+			if lo, hi, ok = obsBounds(r, i, d); !ok && !(len(axes) == 2 && axes[k].Ranged) {
+				return fmt.Errorf("%s has no replay buffer and no finite bounds in its observation space: %w", pl.ObsNames[i], errNoPlane)
+			}
+		}
 		if len(axes) == 2 && axes[k].Ranged {
 			lo, hi = axes[k].Lo, axes[k].Hi
 		}
@@ -339,6 +358,53 @@ func sortedKeys(m map[string]float64) []string {
 	}
 	slices.Sort(k)
 	return k
+}
+
+// errNoPlane: without a buffer or a preset, the plane comes from the
+// observation space's bounds, which this run does not record.
+var errNoPlane = errors.New("no preset, no replay buffer and no finite observation bounds to choose the maps' plane from: " +
+	"name it with --axes I:LO:HI,J:LO:HI (observation indices and ranges), or --preset")
+
+// hasBuffer says whether b holds observations of size d.
+func hasBuffer(b *loaders.ReplayBuffer, d int) bool { return b != nil && b.Size > 0 && b.ObsDim == d }
+
+// obsBounds returns observation value i's bounds in the run's observation
+// space, ok only when both are finite and lo < hi.
+func obsBounds(r *loaders.Run, i, d int) (lo, hi float64, ok bool) {
+	if len(r.ObsLow) != d || len(r.ObsHigh) != d {
+		return 0, 0, false
+	}
+	lo, hi = r.ObsLow[i], r.ObsHigh[i]
+	return lo, hi, !math.IsInf(lo, 0) && !math.IsInf(hi, 0) && lo < hi
+}
+
+// widestBounded returns the two observation values of widest finite range
+// in the run's observation space, in index order; ok is false when fewer
+// than two have finite bounds.
+func widestBounded(r *loaders.Run, d int) (idx [2]int, ok bool) {
+	best := [2]int{-1, -1}
+	width := func(i int) float64 {
+		lo, hi, _ := obsBounds(r, i, d)
+		return hi - lo
+	}
+	for i := 0; i < d; i++ {
+		if _, _, ok := obsBounds(r, i, d); !ok {
+			continue
+		}
+		switch {
+		case best[0] < 0 || width(i) > width(best[0]):
+			best = [2]int{i, best[0]}
+		case best[1] < 0 || width(i) > width(best[1]):
+			best[1] = i
+		}
+	}
+	if best[1] < 0 {
+		return best, false
+	}
+	if best[0] > best[1] {
+		best[0], best[1] = best[1], best[0]
+	}
+	return best, true
 }
 
 // widestDims returns the two observation values of largest buffer variance

@@ -378,3 +378,41 @@ func TestDescribeGivesRangesInPlotUnits(t *testing.T) {
 		t.Errorf("Describe() = %q, want %q", got, want)
 	}
 }
+
+// TestPlaneWithoutBufferComesFromTheObservationSpace: with no preset and
+// no buffer, an SB3 run's plane is the two observation values of widest
+// finite range in the observation_space its data member records, over
+// those bounds; a run that records none gets an error asking for --axes.
+func TestPlaneWithoutBufferComesFromTheObservationSpace(t *testing.T) {
+	r, err := loaders.LoadRun(filepath.Join(testdata, "layouts", "logs", "sac", "Pendulum-v1_1"), loaders.LoadOptions{SkipBuffer: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(r.ObsLow, []float64{-1, -1, -8}) || !slices.Equal(r.ObsHigh, []float64{1, 1, 8}) {
+		t.Fatalf("observation bounds %v, %v, want [-1 -1 -8], [1 1 8]", r.ObsLow, r.ObsHigh)
+	}
+	pl, err := ResolvePlane(r, PlaneSpec{Preset: "none"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pl.X.Key != "0" || pl.X.Lo != -1 || pl.X.Hi != 1 || pl.Y.Key != "2" || pl.Y.Lo != -8 || pl.Y.Hi != 8 {
+		t.Errorf("plane x %+v, y %+v: want obs 0 over [-1, 1] and obs 2 over [-8, 8]", pl.X, pl.Y)
+	}
+	// Unbounded values are not axes: only obs 1 and 2 have finite bounds.
+	r.ObsLow, r.ObsHigh = []float64{math.Inf(-1), -1, -8}, []float64{math.Inf(1), 1, 8}
+	if pl, err = ResolvePlane(r, PlaneSpec{Preset: "none"}); err != nil || pl.X.Key != "1" || pl.Y.Key != "2" {
+		t.Errorf("plane with obs 0 unbounded: %+v, %+v, %v; want obs 1 and 2", pl.X, pl.Y, err)
+	}
+
+	r, err = loaders.LoadRun(filepath.Join(testdata, "layouts", "runs", "Pendulum-v1__td3_continuous_action__1__1700000000"), loaders.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ResolvePlane(r, PlaneSpec{Preset: "none"}); err == nil || !strings.Contains(err.Error(), "--axes") {
+		t.Errorf("CleanRL run without a preset: err %v, want one asking for --axes", err)
+	}
+	axes, _ := ParseAxes("0:-1:1,2:-8:8")
+	if _, err := ResolvePlane(r, PlaneSpec{Preset: "none", Axes: axes}); err != nil {
+		t.Errorf("with --axes: %v", err)
+	}
+}

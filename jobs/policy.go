@@ -15,6 +15,11 @@ var policyJob = Job{Name: "policy", Core: true,
 
 func runPolicy(c *Context) (*Output, error) {
 	out := &Output{}
+	if c.Run.StateDependentNoise {
+		out.Notes = append(out.Notes, Note{"policy", "This actor explored with gSDE (generalised state-dependent exploration: " +
+			"noise from weights sampled every few steps). The maps show its deterministic action, tanh of the clipped mean, " +
+			"as model.predict(obs, deterministic=True) returns it; the exploration noise is not drawn."})
+	}
 	pl, actor := c.Plane, c.Run.Nets[loaders.RoleActor]
 	k := actor.ActDim
 	if err := policyLine(c, out); err != nil {

@@ -4,9 +4,9 @@ import (
 	"github.com/rleval/rleval/plotting"
 )
 
-// qvaluesJob: analyses 18–20: Q over the whole buffer at the stored
-// actions and at the policy's actions, their statistics and histograms,
-// and Q(s, π(s)) on the state grid. Q is min(Q1, Q2) of twin critics, the
+// qvaluesJob: analyses 18–19: Q over the whole buffer at the stored
+// actions and at the policy's actions, their statistics and histograms
+// (qgridJob draws Q on the state grid). Q is min(Q1, Q2) of twin critics, the
 // mean of quantile critics, Q1 of a single critic.
 var qvaluesJob = Job{Name: "qvalues", Core: true, Sections: []Section{{"qvalues", "Q-values"}},
 	Needs: needAll(needCritics, needBuffer), Run: runQValues}
@@ -31,16 +31,6 @@ func runQValues(c *Context) (*Output, error) {
 	}
 	st := qStats{statsOf(bq.AtBuffer, 0, 1), statsOf(bq.AtPolicy, 0, 1)}
 	out := &Output{Summary: func(s *RunSummary) { MetricMeanQPolicy.Set(s, float64(st.QPolicy.Mean)) }}
-	var gq *GridQ
-	if c.Plane != nil {
-		if gq, err = c.GridQ(); err != nil {
-			return nil, err
-		}
-		rows, cols := c.Grid().Shape()
-		if err := c.writeArray("q_grid.npy", gq.Q, rows, cols); err != nil {
-			return nil, err
-		}
-	}
 	if c.Opt.CoreOnly {
 		return out, nil
 	}
@@ -51,15 +41,7 @@ func runQValues(c *Context) (*Output, error) {
 		Rows: [][]string{statsRow("Q(s, a_buffer)", st.QBuffer), statsRow("Q(s, π(s))", st.QPolicy)}}
 	out.table("qvalues", t)
 	fig, err := plotting.QHistograms(bq.AtBuffer, bq.AtPolicy)
-	if err := out.add("qvalues", "q_histograms", fig, err); err != nil {
-		return nil, err
-	}
-	if gq == nil {
-		return out, nil
-	}
-	rows, cols := c.Grid().Shape()
-	fig, err = mapFigure(c.Plane, "Q(s, π(s)) = "+qName(c)+" on the state grid", "Q-value", gq.Q, rows, cols, 1, plotting.Viridis(), false)
-	return out, out.add("qvalues", "q_grid", fig, err)
+	return out, out.add("qvalues", "q_histograms", fig, err)
 }
 
 // qName says how Q combines the run's critics.

@@ -29,6 +29,7 @@ type page struct {
 // render is one figure being drawn in the background.
 type render struct {
 	section, job string
+	fallback     bool // a static copy of the job's charts in the section
 	img          plotting.Image
 	err          error
 }
@@ -43,7 +44,11 @@ func newPage(c *Context, sections []Section) *page {
 	for _, s := range sections {
 		secs = append(secs, plotting.Section{ID: s.ID, Title: s.Title})
 	}
-	rep := plotting.NewReport(r.Name, sub, secs...)
+	title := r.Name
+	if r.Config != nil {
+		title = NameWithAlgorithm(title, strings.ToLower(r.Config.Algorithm.Type))
+	}
+	rep := plotting.NewReport(title, sub, secs...)
 	return &page{c: c, report: rep, sem: make(chan struct{}, runtime.NumCPU())}
 }
 
@@ -69,12 +74,15 @@ func (p *page) add(job string, out *Output) {
 		s := p.section(t.Section)
 		s.Tables = append(s.Tables, t.Table)
 	}
+	charts := map[string]bool{}
 	for _, h := range out.Interactive {
 		s := p.section(h.Section)
 		s.Interactive += h.HTML
+		s.Charts += h.Charts
+		charts[h.Section] = true
 	}
 	for _, f := range out.Figures {
-		r := &render{section: f.Section, job: job}
+		r := &render{section: f.Section, job: job, fallback: charts[f.Section]}
 		p.renders = append(p.renders, r)
 		p.sem <- struct{}{}
 		p.wg.Add(1)
@@ -87,6 +95,7 @@ func (p *page) add(job string, out *Output) {
 				p.wg.Done()
 			}()
 			r.img, r.err = p.encode(f.Name, f.Fig)
+			r.img.Fallback = r.fallback
 		}()
 	}
 }
@@ -151,13 +160,16 @@ func (p *page) summaryTables(sum *RunSummary) {
 	s := p.section(sectionSummary.ID)
 	if pl := p.c.Plane; pl != nil {
 		s.Notes = append(s.Notes, "Maps: "+pl.Describe()+".")
+		if w := pl.DataWarning(); w != "" {
+			s.Notes = append(s.Notes, w)
+		}
 	}
 	if cv := configOf(r.Config); cv != nil {
-		s.Tables = append(s.Tables, plotting.Table{Caption: "Configuration", Header: []string{"field", "value"}, Rows: [][]string{
-			{"experiment", cv.ExperimentName}, {"environment", cv.Env}, {"algorithm", cv.Algorithm},
-			{"exploration steps", fmt.Sprint(cv.ExplorationSteps)}, {"train start step", fmt.Sprint(cv.TrainStartStep)},
-			{"evaluation frequency", fmt.Sprint(cv.EvalFrequency)}, {"log frequency", fmt.Sprint(cv.LogFrequency)},
-		}})
+		rows := [][]string{{"experiment", cv.ExperimentName}, {"environment", cv.Env}, {"algorithm", cv.Algorithm}}
+		for _, kv := range cv.numbers() {
+			rows = append(rows, []string{strings.ToLower(kv[0]), kv[1]})
+		}
+		s.Tables = append(s.Tables, plotting.Table{Caption: "Configuration", Header: []string{"field", "value"}, Rows: rows})
 	}
 	if lg := r.Log; lg != nil {
 		s.Tables = append(s.Tables, plotting.Table{Caption: "Training log " + lg.Path, Header: []string{"records", "count", "steps"}, Rows: [][]string{
@@ -173,6 +185,13 @@ func (p *page) summaryTables(sum *RunSummary) {
 			pt.Rows = append(pt.Rows, []string{p.Error()})
 		}
 		s.Tables = append(s.Tables, pt)
+	}
+	if ns := r.NotSaved(); len(ns) > 0 {
+		nt := plotting.Table{Caption: "Files " + r.Library + " does not save (not a problem)", Header: []string{"file"}}
+		for _, n := range ns {
+			nt.Rows = append(nt.Rows, []string{n})
+		}
+		s.Tables = append(s.Tables, nt)
 	}
 	// Only the jobs that did not run, and why (the others have their
 	// sections); a failed job is listed too, as it left nothing else.
@@ -216,7 +235,11 @@ func mapFigure(pl *Plane, title, colorLabel string, values []float32, rows, cols
 	xlo, xhi, ylo, yhi := pl.Extent()
 	fig, err := plotting.Heatmap(values, cols, rows, plotting.HeatmapOptions{Title: title, XLabel: plotLabel(pl.X.Label), YLabel: plotLabel(pl.Y.Label),
 		ColorLabel: colorLabel, Colormap: cmap, XMin: xlo, XMax: xhi, YMin: ylo, YMax: yhi, Symmetric: symmetric})
-	return withTicks(fig, err, pl)
+	fig, err = withTicks(fig, err, pl)
+	if err == nil {
+		decorateMap(fig, pl)
+	}
+	return fig, err
 }
 
 // withTicks sets the plane's ticks, where it has them, on fig's first plot.

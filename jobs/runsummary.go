@@ -6,13 +6,16 @@ import (
 
 // summaryFile is summary.json of one run (analysis 1 and the job list).
 type summaryFile struct {
-	Run      string       `json:"run"`
-	Dir      string       `json:"dir"`
-	Date     string       `json:"date,omitempty"`
-	Status   string       `json:"status"`
-	Config   *ConfigView  `json:"config"`
-	Log      *logSummary  `json:"log"`
-	Problems []string     `json:"problems"`
+	Run      string      `json:"run"`
+	Dir      string      `json:"dir"`
+	Date     string      `json:"date,omitempty"`
+	Status   string      `json:"status"`
+	Config   *ConfigView `json:"config"`
+	Log      *logSummary `json:"log"`
+	Problems []string    `json:"problems"`
+	// NotSaved are the absent files the run's library never saves or
+	// saves only when asked: notes, not problems (the status stays ok).
+	NotSaved []string     `json:"not_saved"`
 	Jobs     []JobStatus  `json:"jobs"`
 	Preset   string       `json:"preset"`
 	Plane    *planeView   `json:"plane,omitempty"`
@@ -32,8 +35,16 @@ func configOf(c *loaders.Config) *ConfigView {
 	if c == nil {
 		return nil
 	}
-	return &ConfigView{c.ExperimentName, c.Env.Name, c.Algorithm.Type, c.Exploration.Steps,
-		c.Training.TrainStartStep, c.Evaluation.Frequency, c.Training.LogFrequency}
+	return &ConfigView{c.ExperimentName, c.Env.Name, c.Algorithm.Type, recorded(c.Exploration.Steps),
+		recorded(c.Training.TrainStartStep), recorded(c.Evaluation.Frequency), recorded(c.Training.LogFrequency)}
+}
+
+// recorded is v, or nil for loaders.NotRecorded.
+func recorded(v int) *int {
+	if v == loaders.NotRecorded {
+		return nil
+	}
+	return &v
 }
 
 // planeView is the maps' plane in summary.json: which axes, ranges and
@@ -48,7 +59,7 @@ func writeSummary(c *Context, sum *RunSummary) error {
 	r := c.Run
 	s := summaryFile{Run: r.Name, Dir: r.Dir, Date: sum.Date, Status: sum.Status, Config: configOf(r.Config),
 		Jobs: sum.Jobs, Preset: "generic", Device: c.Engine.Backend().Name(), Seconds: sum.Seconds,
-		Problems: []string{}}
+		Problems: []string{}, NotSaved: append([]string{}, r.NotSaved()...)}
 	if pl := c.Plane; pl != nil {
 		if pl.Preset != "" {
 			s.Preset = pl.Preset

@@ -1,6 +1,9 @@
 package jobs
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // RunSummary is one run's line in a batch: what `rleval run` learned about
 // a run, small enough to keep for hundreds of runs.
@@ -15,14 +18,22 @@ type RunSummary struct {
 	// Layout the registered layout that read it.
 	Library string `json:"library,omitempty"`
 	Layout  string `json:"layout,omitempty"`
+	// Algorithm is the run's algorithm as its files say ("td3", "sac",
+	// "ddpg", "tqc", ...; "" when unknown).
+	Algorithm string `json:"algorithm,omitempty"`
 	// Date is the start time parsed from the directory name ("" if none).
 	Date string `json:"date"`
-	// Status is StatusOK, StatusPartial (some inputs missing, the rest
-	// evaluated) or StatusFailed (an input exists but is broken, or the run
-	// could not be evaluated; whatever could be evaluated still was).
+	// Status is StatusOK (files the library never saves may be absent, see
+	// NotSaved), StatusPartial (some inputs missing, the rest evaluated) or
+	// StatusFailed (an input exists but is broken, an analysis failed, or
+	// the run could not be evaluated; whatever could be evaluated still was).
 	Status string `json:"status"`
 	// Error is the first error, or the list of problems for a partial run.
 	Error string `json:"error,omitempty"`
+	// NotSaved notes the absent files the run's library never saves or
+	// saves only when asked (loaders.Layout.Optional): the analyses that
+	// need them were skipped, yet the run is ok.
+	NotSaved []string `json:"not_saved,omitempty"`
 	// BufferSize is the replay buffer's number of valid rows.
 	BufferSize int `json:"buffer_size"`
 	// Metrics holds the batch-level numbers by Metric name; read them with
@@ -56,3 +67,13 @@ const (
 	StatusPartial = "partial"
 	StatusFailed  = "failed"
 )
+
+// NameWithAlgorithm names a run with its algorithm when the name does not say
+// it already: RL Zoo names its folders <env>_<id> under logs/<algo>/, so
+// that a TD3, a SAC and a DDPG run are all "Pendulum-v1_1".
+func NameWithAlgorithm(name, algo string) string {
+	if algo == "" || strings.Contains(strings.ToLower(name), strings.ToLower(algo)) {
+		return name
+	}
+	return name + " (" + algo + ")"
+}

@@ -47,8 +47,46 @@ type AlgoConfig struct {
 	PolicyFreq  int     `yaml:"policy_freq" json:"policy_freq"`
 	PolicyNoise float64 `yaml:"policy_noise" json:"policy_noise"`
 	NoiseClip   float64 `yaml:"noise_clip" json:"noise_clip"`
-	// TargetEntropy is SAC's entropy target, when the config sets one.
-	TargetEntropy *float64 `yaml:"target_entropy" json:"target_entropy,omitempty"`
+	// TargetEntropy is SAC's entropy target, when the config sets a number.
+	TargetEntropy *float64 `yaml:"-" json:"target_entropy,omitempty"`
+	// AutoEntropy is true when SAC tunes its temperature towards the usual
+	// target, −dim(A): the config says autotune_alpha: true without a
+	// target_entropy, or target_entropy: auto.
+	AutoEntropy bool `yaml:"-" json:"auto_entropy,omitempty"`
+}
+
+// UnmarshalYAML reads the algorithm section; target_entropy may be a
+// number or "auto".
+func (a *AlgoConfig) UnmarshalYAML(n *yaml.Node) error {
+	type plain AlgoConfig
+	aux := struct {
+		plain         `yaml:",inline"`
+		TargetEntropy any   `yaml:"target_entropy"`
+		Autotune      *bool `yaml:"autotune_alpha"`
+	}{plain: plain(*a)}
+	if err := n.Decode(&aux); err != nil {
+		return err
+	}
+	*a = AlgoConfig(aux.plain)
+	switch te := aux.TargetEntropy.(type) {
+	case nil:
+	case int:
+		f := float64(te)
+		a.TargetEntropy = &f
+	case float64:
+		a.TargetEntropy = &te
+	case string:
+		if te != "auto" {
+			return fmt.Errorf("target_entropy %q: want a number or auto", te)
+		}
+		a.AutoEntropy = true
+	default:
+		return fmt.Errorf("target_entropy: want a number or auto, got a %T", te)
+	}
+	if aux.Autotune != nil && *aux.Autotune && a.TargetEntropy == nil {
+		a.AutoEntropy = true
+	}
+	return nil
 }
 
 // NetConfig is a network/actor/critic section. The analyses read layer
@@ -98,6 +136,22 @@ func DefaultConfig() Config {
 		Evaluation: Evaluation{Frequency: 500, NumSteps: 200},
 		Buffer:     BufferConf{Capacity: 1000000},
 	}
+}
+
+// NotRecorded is the value of a config number that the run does not
+// record (another library's run has no exploration steps or evaluation
+// frequency unless its own files say): shown as nothing, never as the
+// upstream trainer's default.
+const NotRecorded = -1
+
+// ForeignConfig returns the config of another library's run before its
+// files fill it: the upstream trainer's defaults where the analyses need a
+// value, NotRecorded for the numbers only shown to the user.
+func ForeignConfig() Config {
+	c := DefaultConfig()
+	c.Exploration.Steps, c.Training.TrainStartStep = NotRecorded, NotRecorded
+	c.Training.LogFrequency, c.Evaluation.Frequency = NotRecorded, NotRecorded
+	return c
 }
 
 // maxConfigBytes bounds what is read of a config.yaml: real ones are a few

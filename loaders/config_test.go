@@ -73,3 +73,42 @@ func TestLoadConfigMissingFile(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestSACTargetEntropyAsTheLibraryComputesIt: a number is kept; "auto",
+// or autotune_alpha without a target, is −dim(A) once the actor is known
+// (the upstream SAC fixture tunes alpha and names no target).
+func TestSACTargetEntropyAsTheLibraryComputesIt(t *testing.T) {
+	for _, tc := range []struct {
+		yaml string
+		num  *float64
+		auto bool
+	}{
+		{"algorithm: {type: sac, target_entropy: -2.5}", ptr(-2.5), false},
+		{"algorithm: {type: sac, target_entropy: -3}", ptr(-3), false},
+		{"algorithm: {type: sac, target_entropy: auto}", nil, true},
+		{"algorithm: {type: sac, autotune_alpha: true}", nil, true},
+		{"algorithm: {type: sac, autotune_alpha: false}", nil, false},
+		{"algorithm: {type: sac, autotune_alpha: true, target_entropy: -0.5}", ptr(-0.5), false},
+	} {
+		c, err := ParseConfig("config.yaml", []byte(tc.yaml))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.yaml, err)
+		}
+		a := c.Algorithm
+		if (a.TargetEntropy == nil) != (tc.num == nil) || (tc.num != nil && *a.TargetEntropy != *tc.num) || a.AutoEntropy != tc.auto || a.Gamma != 0.98 {
+			t.Errorf("%s: %+v", tc.yaml, a)
+		}
+	}
+	if _, err := ParseConfig("config.yaml", []byte("algorithm: {target_entropy: lots}")); err == nil || !strings.Contains(err.Error(), "target_entropy") {
+		t.Errorf("target_entropy: lots: err %v", err)
+	}
+	r, err := LoadRun(filepath.Join("..", "testdata", "runs", "2026-07-01_08-00-00_pendulum-sac"), LoadOptions{SkipBuffer: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Temperature == nil || r.Temperature.TargetEntropy != -1 {
+		t.Errorf("upstream SAC with autotune_alpha: temperature %+v, want target entropy -1 (−dim(A))", r.Temperature)
+	}
+}
+
+func ptr(f float64) *float64 { return &f }

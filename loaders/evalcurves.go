@@ -19,6 +19,12 @@ import (
 // reward_max over the episodes of one evaluation, reward_sum their mean,
 // ep_length), and training scalars (monitor.csv episodes, TensorBoard
 // tags) fill the step table, one column per name.
+//
+// Their evaluations hold episode returns (the sum of an episode's
+// rewards), never a mean reward per step: they fill reward_sum (the mean
+// return, the column every layout's summary and batch curves read),
+// return_min, return_max and return_std over the evaluation's episodes,
+// episodes and ep_length; reward_mean (per step) stays empty.
 
 // newCurveLog returns an empty TrainLog for a curve file.
 func newCurveLog(path string) *TrainLog {
@@ -33,7 +39,7 @@ func tableAppend(t *Table, step float64, names []string, values []float64) {
 }
 
 // evalNames are the evaluation columns filled from episode returns.
-var evalNames = []string{"reward_mean", "reward_min", "reward_max", "reward_sum", "episodes"}
+var evalNames = []string{"reward_sum", "return_min", "return_max", "return_std", "episodes"}
 
 // addEvaluation records one evaluation of episode returns at step. One
 // whose step or a return is not a finite number is skipped and listed.
@@ -59,7 +65,12 @@ func addEvaluation(lg *TrainLog, step float64, returns []float64, lengths []floa
 		lo, hi, sum = math.Min(lo, r), math.Max(hi, r), sum+r
 	}
 	mean := sum / float64(len(returns))
-	names, vals := evalNames, []float64{mean, lo, hi, mean, float64(len(returns))}
+	ss := 0.0
+	for _, r := range returns {
+		ss += (r - mean) * (r - mean)
+	}
+	// std with ddof 0, as RL Zoo's EvalCallback prints it (np.std).
+	names, vals := evalNames, []float64{mean, lo, hi, math.Sqrt(ss / float64(len(returns))), float64(len(returns))}
 	if len(lengths) > 0 {
 		l := 0.0
 		for _, x := range lengths {
@@ -240,7 +251,10 @@ func LoadTD3Results(path string, evalFreq float64) (*TrainLog, error) {
 	}
 	lg := newCurveLog(path)
 	for i, r := range v {
-		addEvaluation(lg, float64(i)*evalFreq, []float64{r}, nil)
+		// Each value is already a mean over the evaluation's episodes,
+		// whose spread the file does not keep.
+		tableAppend(&lg.Evals, float64(i)*evalFreq, []string{"reward_sum"}, []float64{r})
+		lg.Lines++
 	}
 	return lg, nil
 }

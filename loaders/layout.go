@@ -30,6 +30,12 @@ type Layout struct {
 	// error only when nothing of the run can be used; a part that is
 	// missing or broken is recorded in the Run.
 	Load func(dir, id string, opt LoadOptions) (*Run, error)
+	// Optional lists the parts of a run that the library never saves, or
+	// saves only when asked, each with why (RL Zoo's replay buffer, CleanRL's
+	// target networks): one that is absent is a note, not a problem, and
+	// leaves the run's status ok. A part that exists but cannot be read is
+	// a problem all the same.
+	Optional map[Part]string
 }
 
 var layouts []Layout
@@ -191,5 +197,6 @@ func LoadRun(p string, opt LoadOptions) (*Run, error) {
 		r.Library = l.Library
 	}
 	r.Layout = l.Name
+	r.Optional = l.Optional
 	return r, nil
 }

@@ -27,6 +27,12 @@ func init() {
 			return nil
 		},
 		Load: loadCleanRLRun,
+		Optional: map[Part]string{
+			Part(RoleActorTarget):   "CleanRL saves no target networks",
+			Part(RoleCritic1Target): "CleanRL saves no target networks",
+			Part(RoleCritic2Target): "CleanRL saves no target networks",
+			PartBuffer:              "CleanRL saves no replay buffer",
+		},
 	})
 }
 
@@ -39,7 +45,7 @@ func loadCleanRLRun(dir, _ string, opt LoadOptions) (*Run, error) {
 	path := models[0]
 	r := newRun(dir)
 	exp := strings.TrimSuffix(filepath.Base(path), ".cleanrl_model")
-	c := DefaultConfig()
+	c := ForeignConfig()
 	c.ExperimentName = exp
 	parts := strings.Split(r.Name, "__")
 	if len(parts) >= 4 {
@@ -62,10 +68,8 @@ func loadCleanRLRun(dir, _ string, opt LoadOptions) (*Run, error) {
 			r.NetErrs[role] = err
 		}
 	} else {
-		if len(nets) == 2 { // DDPG: one critic fills both critic roles
-			nets = append(nets, nets[1])
-		}
-		for i, role := range roles {
+		// DDPG's one critic leaves critic2 empty: Q is Q1.
+		for i, role := range roles[:len(nets)] {
 			r.Nets[role] = nets[i]
 			r.NetPaths[role] = nets[i].Path
 		}

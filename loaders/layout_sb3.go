@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // Stable-Baselines3 runs as RL Zoo writes them, logs/<algo>/<env>_<id>/:
@@ -30,6 +32,10 @@ func init() {
 			return nil
 		},
 		Load: loadSB3Run,
+		Optional: map[Part]string{
+			PartBuffer: "RL Zoo writes replay_buffer.pkl only with --save-replay-buffer",
+			PartLog:    "evaluations.npz needs an evaluation callback (RL Zoo: --eval-freq) and monitor files a Monitor wrapper; model.save() alone writes neither",
+		},
 	})
 }
 
@@ -148,6 +154,8 @@ func loadSB3Run(dir, _ string, opt LoadOptions) (*Run, error) {
 			r.setSB3Nets(m, norm)
 		}
 		r.Temperature, r.TemperatureErr = m.Temperature, m.TemperatureErr
+		r.ObsLow, r.ObsHigh = m.ObsLow, m.ObsHigh
+		r.StateDependentNoise = m.UseSDE
 		r.Config = sb3Config(m, env, filepath.Base(dir))
 		if m.Algo() == "tqc" {
 			r.Library = "sb3-contrib"
@@ -160,13 +168,23 @@ func loadSB3Run(dir, _ string, opt LoadOptions) (*Run, error) {
 	if p := filepath.Join(dir, env, "config.yml"); fileExists(p) {
 		r.ConfigPath = p
 	}
+	// What RL Zoo's command line said: its evaluation frequency (-1: no
+	// evaluation callback) and where TensorBoard logs went.
+	args, _ := ReadZooYAML(filepath.Join(dir, env, "args.yml"))
+	if v, err := strconv.ParseFloat(args["eval_freq"], 64); err == nil && v > 0 && r.Config != nil {
+		r.Config.Evaluation.Frequency = int(v)
+	}
+	algo := ""
+	if m != nil {
+		algo = m.Algo()
+	}
 	if m == nil {
 		// The config comes from the zip's data member: the zip's own error
 		// (Problems lists one cause once).
 		r.ConfigErr = err
 	}
 
-	r.loadSB3Curves(dir)
+	r.loadSB3Curves(dir, sb3EventDirs(dir, env, algo, args["tensorboard_log"]))
 
 	r.BufferPath = filepath.Join(dir, "replay_buffer.pkl")
 	if p := filepath.Join(dir, "rl_model_replay_buffer"+suffix+".pkl"); suffix != "" && fileExists(p) {
@@ -219,7 +237,8 @@ func fileExists(p string) bool {
 // setSB3Nets maps the policy's networks to roles. Critics are made to take
 // env-unit actions (SB3 trains them on actions scaled to [-1, 1]) so that
 // they chain with the actors and the buffer, whose actions are in env
-// units. DDPG's single critic fills both critic roles (Q = min(Q1, Q1)).
+// units. DDPG has one critic (n_critics 1): Q is Q1, and the second
+// critic's roles stay empty.
 func (r *Run) setSB3Nets(m *SB3Model, norm *InputNorm) {
 	actor := m.Nets["actor"]
 	for name, n := range m.Nets {
@@ -231,14 +250,10 @@ func (r *Run) setSB3Nets(m *SB3Model, norm *InputNorm) {
 			}
 		}
 	}
-	q2 := "qf1"
-	if m.Algo() == "ddpg" {
-		q2 = "qf0"
-	}
 	names := map[Role]string{
 		RoleActor: "actor", RoleActorTarget: "actor_target",
-		RoleCritic1: "critic.qf0", RoleCritic2: "critic." + q2,
-		RoleCritic1Target: "critic_target.qf0", RoleCritic2Target: "critic_target." + q2,
+		RoleCritic1: "critic.qf0", RoleCritic2: "critic.qf1",
+		RoleCritic1Target: "critic_target.qf0", RoleCritic2Target: "critic_target.qf1",
 	}
 	for _, role := range Roles {
 		name := names[role]
@@ -251,6 +266,9 @@ func (r *Run) setSB3Nets(m *SB3Model, norm *InputNorm) {
 			if role == RoleActorTarget && m.Algo() != "td3" && m.Algo() != "ddpg" {
 				continue // SAC and TQC have no actor target: not a problem
 			}
+			if (role == RoleCritic2 || role == RoleCritic2Target) && m.Algo() == "ddpg" {
+				continue // DDPG's one critic
+			}
 			r.NetErrs[role] = fmt.Errorf("load %s: policy.pth has no %s: %w", m.Path, name, ErrNotExist)
 			continue
 		}
@@ -261,7 +279,7 @@ func (r *Run) setSB3Nets(m *SB3Model, norm *InputNorm) {
 
 // sb3Config fills the config fields the report shows from the data member.
 func sb3Config(m *SB3Model, env, name string) *Config {
-	c := DefaultConfig()
+	c := ForeignConfig()
 	c.ExperimentName = name
 	c.Env.Name = env
 	c.Algorithm.Type = m.Algo()
@@ -292,9 +310,9 @@ func sb3Config(m *SB3Model, env, name string) *Config {
 	return &c
 }
 
-// loadSB3Curves reads evaluations.npz, the monitor files and any event
-// files of the folder into one log.
-func (r *Run) loadSB3Curves(dir string) {
+// loadSB3Curves reads evaluations.npz, the monitor files and the event
+// files of the folder and of eventDirs into one log.
+func (r *Run) loadSB3Curves(dir string, eventDirs []string) {
 	var logs []*TrainLog
 	var errs []error
 	add := func(lg *TrainLog, err error) {
@@ -311,6 +329,9 @@ func (r *Run) loadSB3Curves(dir string) {
 		add(LoadMonitorCSV(p))
 	}
 	add(LoadEventFiles(dir))
+	for _, d := range eventDirs {
+		add(LoadEventFiles(d))
+	}
 	r.LogPath = filepath.Join(dir, "evaluations.npz")
 	r.Log = mergeLogs(logs...)
 	if r.Log != nil {
@@ -322,4 +343,93 @@ func (r *Run) loadSB3Curves(dir string) {
 	case r.Log == nil:
 		r.LogErr = fmt.Errorf("load %s: no evaluations.npz, monitor.csv or event files: %w", dir, ErrNotExist)
 	}
+}
+
+// maxZooYAML bounds an RL Zoo args.yml or config.yml (a few hundred bytes).
+const maxZooYAML = 1 << 20
+
+// ReadZooYAML reads the scalar entries of an RL Zoo args.yml or config.yml:
+// a YAML-tagged Python OrderedDict, written as a list of [key, value]
+// pairs. The tag is only a name here: nothing is constructed. Values that
+// are not scalars are left out.
+func ReadZooYAML(path string) (map[string]string, error) {
+	b, err := readLimited(path, maxZooYAML)
+	if err != nil {
+		return nil, err
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("load %s: invalid YAML: %v: %w", path, err, ErrInvalid)
+	}
+	n := &doc
+	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	// OrderedDict(pairs): the apply's one argument is the list of pairs.
+	if n.Kind == yaml.SequenceNode && len(n.Content) == 1 && n.Content[0].Kind == yaml.SequenceNode {
+		n = n.Content[0]
+	}
+	out := map[string]string{}
+	switch n.Kind {
+	case yaml.SequenceNode:
+		for _, p := range n.Content {
+			if p.Kind == yaml.SequenceNode && len(p.Content) == 2 && p.Content[0].Kind == yaml.ScalarNode && p.Content[1].Kind == yaml.ScalarNode {
+				out[p.Content[0].Value] = p.Content[1].Value
+			}
+		}
+	case yaml.MappingNode: // a plain mapping, as a hand-written file has
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if k, v := n.Content[i], n.Content[i+1]; k.Kind == yaml.ScalarNode && v.Kind == yaml.ScalarNode {
+				out[k.Value] = v.Value
+			}
+		}
+	default:
+		return nil, fmt.Errorf("load %s: neither an OrderedDict of pairs nor a mapping: %w", path, ErrInvalid)
+	}
+	return out, nil
+}
+
+// sb3EventDirs finds the TensorBoard logs of an SB3 run kept outside its
+// folder: RL Zoo's --tensorboard-log TB writes TB/<env>/<ALGO>_<n>/, with n
+// counting runs as the folder's <env>_<id> does, and a plain
+// tensorboard_log=dir run <dir>/<ALGO>_<n>/. tb is args.yml's
+// tensorboard_log ("" or "None" for none), absolute or relative to where
+// RL Zoo ran: the folder holding logs/, else the run folder. Outside the
+// run folder only the <ALGO>_<id> of the run's own id is taken, never
+// guessed.
+func sb3EventDirs(dir, env, algo, tb string) []string {
+	base := filepath.Base(filepath.Clean(dir))
+	id := ""
+	if m := zooRunRE.FindStringSubmatch(base); m != nil {
+		id = m[2]
+	}
+	var roots []string
+	switch {
+	case tb == "" || tb == "None" || tb == "null":
+	case filepath.IsAbs(tb):
+		roots = append(roots, filepath.Join(tb, env))
+	default:
+		zoo := filepath.Dir(filepath.Dir(filepath.Dir(filepath.Clean(dir)))) // the folder holding logs/<algo>/<run>
+		roots = append(roots, filepath.Join(zoo, tb, env), filepath.Join(dir, tb, env))
+	}
+	roots = append(roots, dir) // tensorboard_log pointing into the run folder
+	var out []string
+	seen := map[string]bool{}
+	for _, root := range roots {
+		cands, _ := filepath.Glob(filepath.Join(root, strings.ToUpper(algo)+"_*"))
+		pick := ""
+		for _, c := range cands {
+			if strings.TrimPrefix(filepath.Base(c), strings.ToUpper(algo)+"_") == id {
+				pick = c
+			}
+		}
+		if pick == "" && len(cands) == 1 && root == dir { // inside the run folder: its own
+			pick = cands[0]
+		}
+		if pick != "" && algo != "" && isDir(pick) && !seen[pick] {
+			seen[pick] = true
+			out = append(out, pick)
+		}
+	}
+	return out
 }

@@ -21,6 +21,12 @@ func init() {
 		Looks:   "models/<policy>_<env>_<seed>_actor with _critic",
 		Detect:  td3Prefixes,
 		Load:    loadTD3Run,
+		Optional: map[Part]string{
+			Part(RoleActorTarget):   "original TD3 saves no target networks",
+			Part(RoleCritic1Target): "original TD3 saves no target networks",
+			Part(RoleCritic2Target): "original TD3 saves no target networks",
+			PartBuffer:              "original TD3 saves no replay buffer",
+		},
 	})
 }
 
@@ -84,7 +90,7 @@ func loadTD3Run(dir, id string, opt LoadOptions) (*Run, error) {
 	r := newRun(dir)
 	r.Name, r.ID = id, id
 	policy, env, _ := splitTD3Prefix(id)
-	c := DefaultConfig()
+	c := ForeignConfig()
 	c.ExperimentName, c.Env.Name, c.Algorithm.Type = id, env, strings.ToLower(policy)
 	c.Training.LogDir, c.Training.LogFile = "results", id+".npy"
 	c.Evaluation.Frequency = td3EvalFreq
@@ -119,7 +125,12 @@ func loadTD3Run(dir, id string, opt LoadOptions) (*Run, error) {
 	if q1, q2, err := loadTD3Critics(criticPath, r.Nets[RoleActor]); err != nil {
 		r.NetErrs[RoleCritic1], r.NetErrs[RoleCritic2] = err, err
 	} else {
-		r.Nets[RoleCritic1], r.Nets[RoleCritic2] = q1, q2
+		r.Nets[RoleCritic1] = q1
+		if q2 != nil {
+			r.Nets[RoleCritic2] = q2
+		} else {
+			delete(r.NetPaths, RoleCritic2) // OurDDPG's one critic
+		}
 	}
 	r.checkShapes()
 	for _, role := range []Role{RoleActorTarget, RoleCritic1Target, RoleCritic2Target} {
@@ -135,8 +146,8 @@ func loadTD3Run(dir, id string, opt LoadOptions) (*Run, error) {
 
 // loadTD3Critics reads the critic file of the original TD3 code: TD3's twin
 // critic (l1..l3 and l4..l6), or the one critic of its OurDDPG baseline
-// (l1..l3 of cat(s, a)), which then fills both roles, as DDPG's critic does
-// in Stable-Baselines3 runs (Q = min(Q1, Q1)). Its DDPG.py baseline's critic
+// (l1..l3 of cat(s, a)), returned as q1 with q2 nil (Q is Q1, as for DDPG
+// in the other layouts). Its DDPG.py baseline's critic
 // takes the action at l2, a network rleval does not evaluate: that is
 // ErrUnsupported. actor, when loaded, tells the observation size.
 func loadTD3Critics(path string, actor *Network) (q1, q2 *Network, err error) {
@@ -159,7 +170,7 @@ func loadTD3Critics(path string, actor *Network) (q1, q2 *Network, err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w (neither TD3's twin critic l1..l6 nor OurDDPG's critic l1..l3)", err)
 	}
-	return q, q, nil
+	return q, nil, nil
 }
 
 // ddpgCritic reports a DDPG.py critic: l1 takes the observation and l2 the

@@ -15,7 +15,7 @@ func init() {
 	RegisterLayout(Layout{
 		Name:    upstreamLayout,
 		Library: "nn_laser_stabilizer",
-		Looks:   "config.yaml, models/, agent_<algo>/, train_logs/ or data/replay_buffer.pth",
+		Looks:   "config.yaml, models/, agent_<algo>/, actor.pt with critic1.pt, train_logs/ or data/replay_buffer.pth",
 		Detect:  detectUpstream,
 		Load:    func(dir, _ string, opt LoadOptions) (*Run, error) { return loadUpstream(dir, opt), nil },
 	})
@@ -31,6 +31,10 @@ func detectUpstream(dir string) []string {
 		}
 	}
 	if agents, _ := filepath.Glob(filepath.Join(dir, "agent_*")); len(agents) > 0 {
+		return []string{""}
+	}
+	// An agent saved flat (the trainer's sac agent: actor.pt, critic1.pt...).
+	if fileExists(filepath.Join(dir, "actor.pt")) && fileExists(filepath.Join(dir, "critic1.pt")) {
 		return []string{""}
 	}
 	return nil

@@ -212,6 +212,29 @@ func TestCurveFilesFillTheLog(t *testing.T) {
 	if s := lg.Evals.Col("ep_length"); len(s.Value) != 3 || s.Value[0] != 200 {
 		t.Fatalf("ep_length: %+v", s)
 	}
+	// Episode returns, as RL Zoo reads them: mean, min, max and std (ddof
+	// 0) of each row of results; no per-step mean reward.
+	npz, err := npy.LoadNPZ(filepath.Join(dir, "evaluations.npz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := npz["results"].Float64s()
+	if err != nil || len(res) != 6 {
+		t.Fatalf("results %v, %v", res, err)
+	}
+	if s := lg.Evals.Col("reward_mean"); len(s.Value) != 0 {
+		t.Errorf("reward_mean (per step) filled from episode returns: %v", s.Value)
+	}
+	for i := range 3 {
+		a, b := res[2*i], res[2*i+1]
+		mean := (a + b) / 2
+		want := map[string]float64{"reward_sum": mean, "return_min": math.Min(a, b), "return_max": math.Max(a, b), "return_std": math.Abs(a-b) / 2, "episodes": 2}
+		for col, w := range want {
+			if v := lg.Evals.Col(col).Value; len(v) != 3 || math.Abs(v[i]-w) > 1e-9*math.Max(1, math.Abs(w)) {
+				t.Errorf("evaluation %d %s = %v, want %v", i, col, v, w)
+			}
+		}
+	}
 	m, err := LoadMonitorCSV(filepath.Join(dir, "0.monitor.csv"))
 	if err != nil {
 		t.Fatal(err)
@@ -406,7 +429,7 @@ func TestLoadRunLogsLater(t *testing.T) {
 }
 
 // The original TD3 code's DDPG baselines: OurDDPG's one critic (l1..l3, the
-// keys of an actor) fills both critic roles; DDPG.py's critic, which takes
+// keys of an actor) is critic1 alone, with no critic2 and no problem; DDPG.py's critic, which takes
 // the action at l2, is refused as unsupported, not as a broken file, and
 // the actor still loads.
 func TestTD3CodeDDPGBaselines(t *testing.T) {
@@ -415,8 +438,14 @@ func TestTD3CodeDDPGBaselines(t *testing.T) {
 		t.Fatal(err)
 	}
 	c1, c2 := r.Nets[RoleCritic1], r.Nets[RoleCritic2]
-	if c1 == nil || c1 != c2 || c1.Kind != KindCritic || c1.ObsDim != 3 || c1.ActDim != 1 {
+	if c1 == nil || c2 != nil || c1.Kind != KindCritic || c1.ObsDim != 3 || c1.ActDim != 1 || r.NetErrs[RoleCritic2] != nil {
 		t.Fatalf("OurDDPG critics %+v, %+v: %v", c1, c2, r.Problems())
+	}
+	if p := r.Problems(); len(p) != 0 {
+		t.Errorf("OurDDPG problems %v, want none (no targets and no buffer are never saved)", p)
+	}
+	if ns := r.NotSaved(); len(ns) != 4 {
+		t.Errorf("OurDDPG not-saved notes %q, want the 3 target networks and the buffer", ns)
 	}
 	if r.Config.Algorithm.Type != "ourddpg" {
 		t.Errorf("algorithm %q, want ourddpg", r.Config.Algorithm.Type)
@@ -526,40 +555,21 @@ func TestUpstreamTemperature(t *testing.T) {
 // A 2020 Stable-Baselines3 zip: no version member, and the temperature in
 // tensors.pth, the name pytorch_variables.pth had then.
 func TestSB3Zip2020TensorsPth(t *testing.T) {
-	src := fixture.Path(t, "layouts", "logs", "sac", "Pendulum-v1_1", "Pendulum-v1.zip")
-	zr, err := zip.OpenReader(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
 	renamed := false
-	for _, f := range zr.File {
-		name := f.Name
+	b := rewriteZip(t, fixture.Path(t, "layouts", "logs", "sac", "Pendulum-v1_1", "Pendulum-v1.zip"), func(name string, b []byte) (string, []byte) {
 		switch name {
 		case "_stable_baselines3_version", "system_info.txt":
-			continue
+			return "", nil
 		case "pytorch_variables.pth":
-			name, renamed = "tensors.pth", true
+			renamed = true
+			return "tensors.pth", b
 		}
-		r, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		w, err := zw.Create(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := io.Copy(w, r); err != nil {
-			t.Fatal(err)
-		}
-		r.Close()
+		return name, b
+	})
+	if !renamed {
+		t.Fatal("the fixture has no pytorch_variables.pth")
 	}
-	if err := zw.Close(); err != nil || !renamed {
-		t.Fatalf("rewrite: %v (renamed %v)", err, renamed)
-	}
-	m, err := ReadSB3Zip("old.zip", bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	m, err := ReadSB3Zip("old.zip", bytes.NewReader(b), int64(len(b)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -598,4 +608,124 @@ func TestLogAlphaInADict(t *testing.T) {
 	if _, err := soleValue(two, v); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("two one-value tensors: %v", err)
 	}
+}
+
+// TestSB3AutoTargetEntropy: TQC (and older SAC) keep target_entropy "auto"
+// as a numpy float32, which data holds only pickled: it is −dim(A), as
+// the library computed it.
+func TestSB3AutoTargetEntropy(t *testing.T) {
+	replaced := false
+	b := rewriteZip(t, fixture.Path(t, "layouts", "logs", "tqc", "Pendulum-v1_1", "Pendulum-v1.zip"), func(name string, b []byte) (string, []byte) {
+		if name == "data" {
+			old := []byte(`"target_entropy": -1.0`)
+			replaced = bytes.Contains(b, old)
+			b = bytes.Replace(b, old, []byte(`"target_entropy": {":type:": "<class 'numpy.float32'>", ":serialized:": "gAWVAAAA"}`), 1)
+		}
+		return name, b
+	})
+	if !replaced {
+		t.Fatal("the fixture's data has no target_entropy -1.0")
+	}
+	m, err := ReadSB3Zip("tqc.zip", bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Temperature == nil || m.Temperature.TargetEntropy != -1 {
+		t.Errorf("temperature %+v, want target entropy -1 (−dim(A) of a 1-D action)", m.Temperature)
+	}
+}
+
+// TestSB3TensorBoardLogsAreRead: RL Zoo's --tensorboard-log folder, named
+// in args.yml (absolute, or relative to the folder holding logs/), adds
+// the run's TensorBoard scalars (losses) to its log; another run's folder
+// in the same TB tree is not taken.
+func TestSB3TensorBoardLogsAreRead(t *testing.T) {
+	events, _ := filepath.Glob(filepath.Join(layoutsDir, "runs", "*", "events.out.tfevents.*"))
+	if len(events) != 1 {
+		t.Fatalf("CleanRL fixture events: %v", events)
+	}
+	ev, err := os.ReadFile(events[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, tbArg, tbDir string }{
+		{"absolute", "ABS/tb", "tb"},
+		{"relative to the zoo folder", "tb", "tb"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			zoo := t.TempDir()
+			dir := filepath.Join(zoo, "logs", "td3", "Pendulum-v1_1")
+			if err := os.CopyFS(dir, os.DirFS(filepath.Join(layoutsDir, "logs", "td3", "Pendulum-v1_1"))); err != nil {
+				t.Fatal(err)
+			}
+			arg := strings.Replace(tc.tbArg, "ABS", zoo, 1)
+			args := "!!python/object/apply:collections.OrderedDict\n- - - algo\n    - td3\n  - - tensorboard_log\n    - " + arg + "\n"
+			if err := os.WriteFile(filepath.Join(dir, "Pendulum-v1", "args.yml"), []byte(args), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			before, err := LoadRun(dir, LoadOptions{SkipBuffer: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Another run's logs (TD3_2) are not this run's.
+			other := filepath.Join(zoo, tc.tbDir, "Pendulum-v1", "TD3_2")
+			os.MkdirAll(other, 0o755)
+			os.WriteFile(filepath.Join(other, filepath.Base(events[0])), ev, 0o644)
+			if r, _ := LoadRun(dir, LoadOptions{SkipBuffer: true}); r.Log.Steps.Count != before.Log.Steps.Count {
+				t.Fatalf("TD3_2's logs read for run 1: %d step records, %d before", r.Log.Steps.Count, before.Log.Steps.Count)
+			}
+			own := filepath.Join(zoo, tc.tbDir, "Pendulum-v1", "TD3_1")
+			os.MkdirAll(own, 0o755)
+			if err := os.WriteFile(filepath.Join(own, filepath.Base(events[0])), ev, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r, err := LoadRun(dir, LoadOptions{SkipBuffer: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Log == nil || r.Log.Steps.Count <= before.Log.Steps.Count || len(r.Log.Steps.Col("losses/qf1_loss").Value) == 0 {
+				t.Fatalf("TensorBoard losses not read: log %+v (before %d step records)", r.Log, before.Log.Steps.Count)
+			}
+		})
+	}
+}
+
+// rewriteZip copies the zip at src member by member through edit, which
+// returns each member's new name and content ("" drops the member), and
+// returns the new zip.
+func rewriteZip(t *testing.T, src string, edit func(name string, b []byte) (string, []byte)) []byte {
+	t.Helper()
+	zr, err := zip.OpenReader(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, f := range zr.File {
+		r, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(r)
+		r.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		name, b := edit(f.Name, b)
+		if name == "" {
+			continue
+		}
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }

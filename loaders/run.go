@@ -54,8 +54,9 @@ type Run struct {
 	// Layout is the registered layout that loaded the run ("upstream",
 	// "sb3", "cleanrl", "td3") and Library the training code that wrote it.
 	Layout, Library string
-	// NetDir is the folder of an upstream run's networks: "models" (gen-1)
-	// or "agent_<algo>" (gen-2); "" when none was found and for other
+	// NetDir is the folder of an upstream run's networks: "models" (gen-1),
+	// "agent_<algo>" (gen-2) or "flat" (an agent's actor.pt, critic1.pt...
+	// at the run folder's root); "" when none was found and for other
 	// layouts.
 	NetDir string
 	// ID names the run inside a folder holding several (original TD3's
@@ -72,6 +73,16 @@ type Run struct {
 	NetPaths map[Role]string
 	NetErrs  map[Role]error
 
+	// StateDependentNoise is true for an actor trained with generalised
+	// state-dependent exploration (SB3's use_sde): its noise depends on
+	// sampled weights, and rleval evaluates its deterministic action.
+	StateDependentNoise bool
+
+	// ObsLow and ObsHigh are the observation space's bounds as the run
+	// records them (Stable-Baselines3's data member), ±Inf where unbounded;
+	// nil when the run does not say.
+	ObsLow, ObsHigh []float64
+
 	BufferPath string
 	Buffer     *ReplayBuffer
 	BufferErr  error
@@ -81,31 +92,86 @@ type Run struct {
 	// be read. Only the SAC analysis needs it.
 	Temperature    *Temperature
 	TemperatureErr error
+
+	// Optional is the layout's Layout.Optional: the parts its library
+	// never saves or saves only when asked, each with why.
+	Optional map[Part]string
+}
+
+// Part names a file, or a network, of a run, for Layout.Optional: "config",
+// "log", "buffer", "temperature", or a Role.
+type Part string
+
+// The parts of a run besides its networks (each network is Part(role)).
+const (
+	PartConfig      Part = "config"
+	PartLog         Part = "log"
+	PartBuffer      Part = "buffer"
+	PartTemperature Part = "temperature"
+)
+
+// partErr is the error of one part of a run.
+type partErr struct {
+	part Part
+	err  error
+}
+
+// partErrs lists the error of every part that failed, in a stable order,
+// each cause once: a model zip that holds all six networks and the config,
+// or a bad vecnormalize.pkl that the networks need, is one problem, not
+// seven.
+func (r *Run) partErrs() []partErr {
+	var out []partErr
+	seen := map[string]bool{}
+	add := func(p Part, err error) {
+		if err != nil && !seen[err.Error()] {
+			seen[err.Error()] = true
+			out = append(out, partErr{p, err})
+		}
+	}
+	add(PartConfig, r.ConfigErr)
+	add(PartLog, r.LogErr)
+	for _, err := range r.OtherLogErrs {
+		add(PartLog, err)
+	}
+	for _, role := range Roles {
+		add(Part(role), r.NetErrs[role])
+	}
+	add(PartBuffer, r.BufferErr)
+	add(PartTemperature, r.TemperatureErr)
+	return out
+}
+
+// notSaved says whether pe is a part the run's library never saves, or
+// saves only when asked, and that is absent.
+func (r *Run) notSaved(pe partErr) bool {
+	_, optional := r.Optional[pe.part]
+	return optional && errors.Is(pe.err, ErrNotExist)
 }
 
 // Problems lists every part that failed, missing files included, in a
-// stable order, each cause once: a model zip that holds all six networks
-// and the config, or a bad vecnormalize.pkl that the networks need, is one
-// problem, not seven.
+// stable order, leaving out the absent parts the layout declares optional
+// (see NotSaved).
 func (r *Run) Problems() []error {
 	var out []error
-	seen := map[string]bool{}
-	add := func(err error) {
-		if err != nil && !seen[err.Error()] {
-			seen[err.Error()] = true
-			out = append(out, err)
+	for _, pe := range r.partErrs() {
+		if !r.notSaved(pe) {
+			out = append(out, pe.err)
 		}
 	}
-	add(r.ConfigErr)
-	add(r.LogErr)
-	for _, err := range r.OtherLogErrs {
-		add(err)
+	return out
+}
+
+// NotSaved lists, as notes, the absent parts that the run's library never
+// saves or saves only when asked (Layout.Optional): the analyses that need
+// them are skipped, but the run is not the worse for it.
+func (r *Run) NotSaved() []string {
+	var out []string
+	for _, pe := range r.partErrs() {
+		if r.notSaved(pe) {
+			out = append(out, fmt.Sprintf("%s: %v (%s)", pe.part, pe.err, r.Optional[pe.part]))
+		}
 	}
-	for _, role := range Roles {
-		add(r.NetErrs[role])
-	}
-	add(r.BufferErr)
-	add(r.TemperatureErr)
 	return out
 }
 
@@ -198,6 +264,9 @@ func (r *Run) loadNetworks() {
 	switch {
 	case isDir(gen1):
 		dir, ext, r.NetDir = gen1, ".pth", "models"
+	case len(agents) == 0 && fileExists(filepath.Join(r.Dir, "actor.pt")):
+		// An agent's files saved straight into the folder (agent.save(dir)).
+		dir, ext, r.NetDir = r.Dir, ".pt", flatLayout
 	case len(agents) > 0:
 		dir = agents[0]
 		// Prefer the agent directory of the configured algorithm.
@@ -217,7 +286,7 @@ func (r *Run) loadNetworks() {
 		}
 		return
 	}
-	sac := strings.Contains(r.NetDir, "sac")
+	sac := r.sacAgent()
 	for _, role := range Roles {
 		p := filepath.Join(dir, string(role)+ext)
 		r.NetPaths[role] = p
@@ -241,6 +310,34 @@ func (r *Run) loadNetworks() {
 		r.Nets[role] = n
 	}
 	r.checkShapes()
+}
+
+// flatLayout is Run.NetDir for an agent's files at the run folder's root.
+const flatLayout = "flat"
+
+// agentDir is the folder of an upstream run's networks.
+func (r *Run) agentDir() string {
+	if r.NetDir == flatLayout {
+		return r.Dir
+	}
+	return filepath.Join(r.Dir, r.NetDir)
+}
+
+// sacAgent says whether the upstream run's networks are a SAC agent's: an
+// agent_sac folder, or, for flat files, a config saying sac, a
+// log_alpha.pt beside them, or an actor with SAC's (mean, log_std) head.
+func (r *Run) sacAgent() bool {
+	if r.NetDir != flatLayout {
+		return strings.Contains(r.NetDir, "sac")
+	}
+	if r.Config != nil && r.ConfigErr == nil {
+		return strings.EqualFold(r.Config.Algorithm.Type, "sac")
+	}
+	if fileExists(filepath.Join(r.Dir, "log_alpha.pt")) {
+		return true
+	}
+	a, err := LoadNetwork(filepath.Join(r.Dir, "actor.pt"))
+	return err == nil && a.Kind == KindSACActor
 }
 
 // checkShapes verifies that critics take the actor's observation and

@@ -26,10 +26,12 @@ type SB3Model struct {
 	// Nets are policy.pth's networks by their name in the state dict:
 	// "actor", "actor_target", "critic.qf0", ...
 	Nets map[string]*Network
-	// ObsShape is observation_space's shape; Low and High the action
-	// space's bounds.
-	ObsShape  []int
-	Low, High []float32
+	// ObsShape is observation_space's shape and ObsLow, ObsHigh its bounds
+	// (±Inf where unbounded; nil when data does not say); Low and High the
+	// action space's bounds.
+	ObsShape        []int
+	ObsLow, ObsHigh []float64
+	Low, High       []float32
 	// NetArch is policy_kwargs' net_arch as written; Activation its
 	// activation_fn (ReLU when not given).
 	NetArch    json.RawMessage
@@ -174,10 +176,19 @@ func (m *SB3Model) parseData(b []byte) error {
 	}
 	if v, ok := d["observation_space"]; ok {
 		var sp struct {
-			Shape []int `json:"_shape"`
+			Shape []int           `json:"_shape"`
+			Low   json.RawMessage `json:"low"`
+			High  json.RawMessage `json:"high"`
 		}
 		_ = json.Unmarshal(v, &sp)
 		m.ObsShape = sp.Shape
+		// Bounds are only a default for the maps' plane: unreadable ones
+		// (a Dict space, an abbreviated array) are left out.
+		low, err1 := numpyField(sp.Low)
+		high, err2 := numpyField(sp.High)
+		if err1 == nil && err2 == nil && len(low) == len(high) {
+			m.ObsLow, m.ObsHigh = low, high
+		}
 	}
 	if v, ok := d["policy_kwargs"]; ok {
 		var pk map[string]json.RawMessage

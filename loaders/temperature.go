@@ -6,7 +6,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/rleval/rleval/loaders/internal/pickle"
 	"github.com/rleval/rleval/loaders/internal/torchzip"
@@ -59,15 +58,17 @@ func oneValue(path string, v pickle.Value, key string) (float64, bool, error) {
 // (a bare tensor) and the config's algorithm.target_entropy. A missing
 // file leaves alpha unknown; a broken one is an error.
 func (r *Run) loadUpstreamTemperature() {
-	if !strings.Contains(r.NetDir, "sac") {
+	if !r.sacAgent() {
 		return
 	}
 	t := newTemperature()
 	if r.Config != nil && r.Config.Algorithm.TargetEntropy != nil {
 		t.TargetEntropy = *r.Config.Algorithm.TargetEntropy
+	} else if a := r.Nets[RoleActor]; r.Config != nil && r.Config.Algorithm.AutoEntropy && a != nil {
+		t.TargetEntropy = autoTargetEntropy(a.ActDim)
 	}
 	r.Temperature = t
-	p := filepath.Join(r.Dir, r.NetDir, "log_alpha.pt")
+	p := filepath.Join(r.agentDir(), "log_alpha.pt")
 	if _, err := os.Stat(p); err != nil {
 		return
 	}
@@ -83,6 +84,10 @@ func (r *Run) loadUpstreamTemperature() {
 	}
 	t.setLog(la, p)
 }
+
+// autoTargetEntropy is SAC's target_entropy "auto": −dim(A), as
+// Stable-Baselines3 and the upstream trainer compute it.
+func autoTargetEntropy(actDim int) float64 { return -float64(actDim) }
 
 // soleValue returns the value of a file that holds one value: a bare
 // one-element tensor (torch.save(log_alpha)), or the only one-element
@@ -121,6 +126,11 @@ func (m *SB3Model) readSB3Temperature(path string, b []byte) error {
 	t := newTemperature()
 	if te, ok := m.Numbers["target_entropy"]; ok {
 		t.TargetEntropy = te
+	} else if len(m.Low) > 0 {
+		// A number the user gave is saved as one; "auto" becomes −dim(A),
+		// which TQC (and older SAC) keep as a numpy float32 that data holds
+		// only pickled.
+		t.TargetEntropy = autoTargetEntropy(len(m.Low))
 	}
 	m.Temperature = t
 	if la, ok, err := oneValue(path, v, "log_ent_coef"); err != nil {

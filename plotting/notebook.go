@@ -86,6 +86,23 @@ func (st CurveStyle) RewardSum(x, sum []float64) (*Figure, error) {
 	}, Series{Label: "reward_sum", X: x, Y: sum, Color: TabGreen, Markers: true})
 }
 
+// EpisodeReturn draws the mean episode return of each evaluation against
+// x with the min–max band over its episodes, as Stable-Baselines3's
+// evaluations.npz holds them: returns, not rewards per step.
+func (st CurveStyle) EpisodeReturn(x, mean, lo, hi []float64) (*Figure, error) {
+	return Lines(LineOptions{
+		Title: EpisodeReturnTitle, XLabel: st.xlabel(), YLabel: EpisodeReturnLabel,
+		Bands:        []Band{{Label: "return min–max over the episodes", X: x, Lo: lo, Hi: hi, Color: TabGreen}},
+		LegendBottom: true,
+	}, Series{Label: "mean return", X: x, Y: mean, Color: TabGreen, Markers: true})
+}
+
+// The title and axis label of EpisodeReturn.
+const (
+	EpisodeReturnTitle = "Evaluation: episode return (mean, min–max over the episodes)"
+	EpisodeReturnLabel = "Return (sum of rewards per episode)"
+)
+
 // CriticLossFigure draws loss_q1 (critic 1, blue) or loss_q2
 // (critic 2, green) against step.
 func CriticLossFigure(critic int, step, loss []float64) (*Figure, error) {
@@ -123,6 +140,10 @@ func StepFieldLookOf(field string) StepFieldLook {
 		return StepFieldLook{"Actor Loss", "Loss", "Actor Loss", TabRed, 0.7, vg.Points(0.8)}
 	case "buffer_size":
 		return StepFieldLook{"Replay buffer size", "Buffer size", "", TabPurple, 0, 0}
+	case "episode_reward":
+		return StepFieldLook{"Training episodes: return", EpisodeReturnLabel, "episode return", TabGreen, 0.7, vg.Points(0.8)}
+	case "episode_length":
+		return StepFieldLook{"Training episodes: length", "Steps per episode", "episode length", TabOrange, 0.7, vg.Points(0.8)}
 	}
 	return StepFieldLook{field, field, field, nil, 0.8, 0}
 }
@@ -148,7 +169,7 @@ func CoverageFigure(counts []float64, nx, ny int, xedges, yedges []float64, xlab
 	}
 	o := HeatmapOptions{
 		Title: "State-space coverage of the buffer", XLabel: xlabel, YLabel: ylabel,
-		ColorLabel: "Number of transitions", Colormap: HotR(),
+		ColorLabel: "Transitions per cell (log scale)", Colormap: Viridis(), Log: true, NaNColor: color.White,
 		XMin: xedges[0], XMax: xedges[nx], YMin: yedges[0], YMax: yedges[ny],
 	}
 	return Heatmap(v, nx, ny, o)

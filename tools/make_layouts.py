@@ -381,9 +381,12 @@ def zoo_yaml(pairs):
 
 # --- expected values --------------------------------------------------------
 def write_expected(exp, n, policy, q1, q2, qcomb, target=None, q1t=None, q2t=None, buf=None, notes=""):
-    """policy(obs) -> env action; q1/q2(obs, env action) -> Q; qcomb combines them."""
+    """policy(obs) -> env action; q1/q2(obs, env action) -> Q; qcomb combines them.
+    q2 None: one critic (DDPG), Q is Q1 and there is no Q2 map (nor q2t)."""
     os.makedirs(exp, exist_ok=True)
     og = grid_obs(n)
+    comb = (lambda a, b: a) if q2 is None else qcomb
+    q2 = q2 if q2 is not None else (lambda s, a: None)
     with torch.no_grad():
         ag = policy(og)
         np.save(os.path.join(exp, "policy_grid.npy"), f32(ag.numpy().reshape(n, n)))
@@ -392,16 +395,18 @@ def write_expected(exp, n, policy, q1, q2, qcomb, target=None, q1t=None, q2t=Non
             np.save(os.path.join(exp, "target_grid.npy"), f32(tg.numpy().reshape(n, n)))
         a, b = q1(og, ag), q2(og, ag)
         np.save(os.path.join(exp, "q1_grid.npy"), f32(a.numpy().reshape(n, n)))
-        np.save(os.path.join(exp, "q2_grid.npy"), f32(b.numpy().reshape(n, n)))
-        if buf is not None:  # rleval's qvalues job writes q_grid with the buffer's Q
-            np.save(os.path.join(exp, "q_grid.npy"), f32(qcomb(a, b).numpy().reshape(n, n)))
+        if b is not None:
+            np.save(os.path.join(exp, "q2_grid.npy"), f32(b.numpy().reshape(n, n)))
+        # the Q map needs no buffer: every run has one
+        np.save(os.path.join(exp, "q_grid.npy"), f32(comb(a, b).numpy().reshape(n, n)))
         if q1t is not None:
             np.save(os.path.join(exp, "q1_target_grid.npy"), f32(q1t(og, ag).numpy().reshape(n, n)))
+        if q2t is not None:
             np.save(os.path.join(exp, "q2_target_grid.npy"), f32(q2t(og, ag).numpy().reshape(n, n)))
         if buf is not None:
             bo, ba = buf
-            np.save(os.path.join(exp, "q_buffer.npy"), f32(qcomb(q1(bo, ba), q2(bo, ba)).numpy().flatten()))
-            np.save(os.path.join(exp, "q_policy.npy"), f32(qcomb(q1(bo, policy(bo)), q2(bo, policy(bo))).numpy().flatten()))
+            np.save(os.path.join(exp, "q_buffer.npy"), f32(comb(q1(bo, ba), q2(bo, ba)).numpy().flatten()))
+            np.save(os.path.join(exp, "q_policy.npy"), f32(comb(q1(bo, policy(bo)), q2(bo, policy(bo))).numpy().flatten()))
     with open(os.path.join(exp, "meta.json"), "w") as f:
         json.dump({"grid_n": n, "notes": notes}, f, indent=1)
 
@@ -432,7 +437,6 @@ def sb3_expected(exp, algo, pol, vn=None, rb=None):
         policy = lambda o: unscale(pol.actor.det(norm(o)))
         target = None
     crit = lambda c, i: (lambda o, a: c.qs(norm(o), scale(a))[i].mean(1, keepdim=True) if algo == "tqc" else c.qs(norm(o), scale(a))[i])
-    q2i = 0 if algo == "ddpg" else 1
     if algo == "tqc":
         comb = lambda a, b: (a + b) / 2
     else:
@@ -441,12 +445,10 @@ def sb3_expected(exp, algo, pol, vn=None, rb=None):
     if rb is not None:
         n = rb.pos
         buf = (torch.tensor(rb.observations[:n, 0]), unscale(torch.tensor(rb.actions[:n, 0])))
-    q1t = q2t = None
-    if algo != "tqc":
-        q1t, q2t = crit(pol.critic_target, 0), crit(pol.critic_target, q2i)
-    else:
-        q1t, q2t = crit(pol.critic_target, 0), crit(pol.critic_target, 1)
-    write_expected(exp, GRID_N, policy, crit(pol.critic, 0), crit(pol.critic, q2i), comb,
+    # DDPG's one critic (n_critics 1): Q is Q1, no Q2 maps.
+    q1t, q2t = crit(pol.critic_target, 0), None if algo == "ddpg" else crit(pol.critic_target, 1)
+    q2 = None if algo == "ddpg" else crit(pol.critic, 1)
+    write_expected(exp, GRID_N, policy, crit(pol.critic, 0), q2, comb,
                    target, q1t, q2t, buf, notes=f"sb3 {algo}; env actions, critics see scaled actions")
 
 
@@ -728,8 +730,8 @@ def main():
         save_sfujim(os.path.join(td3, "models", fn), actor, critic)
         np.save(os.path.join(td3, "results", fn), [float(-1400 + 150 * i) for i in range(4)])
         if policy == "OurDDPG":
-            write_expected(os.path.join(exp_root, "TD3+" + fn), GRID_N, actor, critic, critic, torch.min,
-                           notes="sfujim/TD3 OurDDPG: one critic fills both roles")
+            write_expected(os.path.join(exp_root, "TD3+" + fn), GRID_N, actor, critic, None, torch.min,
+                           notes="sfujim/TD3 OurDDPG: one critic, Q is Q1")
 
 
 if __name__ == "__main__":

@@ -133,7 +133,7 @@ func interruptible() (context.Context, context.CancelFunc) {
 var errInterrupted = exitError{exitInterrupted, fmt.Errorf("interrupted")}
 
 func cmdRun(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("run", "[RUN_DIR...]", "Runs every analysis of the notebook on each run and writes <out>/<run-name>/:\n.npy arrays, summary.json, models.json, l2.json, buffer.json, q.json, plots/ and\nreport.html. A missing or broken file skips only the analyses that need it.\nSeveral RUN_DIRs are evaluated as a batch (summary.json, summary.csv and index.html\nin --out). With no RUN_DIR it evaluates the bundled demo run.", stderr)
+	fs := newFlags("run", "[RUN_DIR...]", "Runs every analysis of the notebook on each run and writes <out>/<run-name>/:\n.npy arrays, summary.json, models.json, l2.json, buffer.json, q.json, plots/ and\nreport.html. A missing or broken file skips only the analyses that need it;\none the run's library never saves (RL Zoo's replay buffer, CleanRL's targets) is\na note, and the run exits 0.\nSeveral RUN_DIRs are evaluated as a batch (summary.json, summary.csv and index.html\nin --out). With no RUN_DIR it evaluates the bundled demo run.", stderr)
 	var ef evalFlags
 	ef.register(fs, true)
 	out := fs.String("out", "rleval-out", "output directory")
@@ -222,6 +222,9 @@ func evaluateRun(pos []string, out string, ef evalFlags, core bool, stdout, stde
 		if j.Status != "ok" && !shown[j.Name] {
 			fmt.Fprintf(stdout, "  %s %s: %s\n", j.Name, j.Status, j.Reason)
 		}
+	}
+	for _, n := range sum.NotSaved {
+		fmt.Fprintf(stdout, "  note: not saved by %s: %s\n", sum.Library, n)
 	}
 	if sum.Status != jobs.StatusOK {
 		return exitError{exitFailure, fmt.Errorf("%s had missing or broken inputs (see above)", name)}

@@ -20,7 +20,8 @@
 //
 // Exit status:
 //
-//	0  success
+//	0  success (a file the run's library never saves, such as RL Zoo's replay
+//	   buffer, may be absent: summary.json notes it under not_saved)
 //	1  an input could not be read or an evaluation failed (the message names the file)
 //	2  usage error (unknown command or flag, bad value)
 //	3  batch (or run over several directories): some runs failed, the others were evaluated
