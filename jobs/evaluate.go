@@ -48,6 +48,9 @@ type Options struct {
 	// Progress, if set, is called before the first job and after each,
 	// with the jobs done and the total: one progress over the whole run.
 	Progress func(done, total int)
+	// Returns configures the returns job (rollouts in the run's
+	// environment).
+	Returns ReturnsOptions
 	// Load selects how the run is read: a forced layout (--layout), a
 	// checkpoint along training (--checkpoint), original TD3's max_action.
 	Load loaders.LoadOptions
@@ -73,6 +76,16 @@ type Context struct {
 	PlaneErr error
 
 	shared *shared
+	ctx    context.Context
+}
+
+// context returns the evaluation's context: long jobs stop when it is
+// cancelled.
+func (c *Context) context() context.Context {
+	if c.ctx == nil {
+		return context.Background()
+	}
+	return c.ctx
 }
 
 // Grid returns the state grid of the maps, Opt.Grid points a side.
@@ -121,7 +134,7 @@ func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSumm
 	if eng == nil {
 		eng = graph.NewEngine(graph.NewCPU(graph.Options{}), graph.Options{})
 	}
-	c := &Context{Run: r, Opt: opt, Out: outDir, Engine: eng}
+	c := &Context{Run: r, Opt: opt, Out: outDir, Engine: eng, ctx: ctx}
 	c.Plane, c.PlaneErr = ResolvePlane(r, opt.Plane)
 	if errors.Is(c.PlaneErr, ErrUsage) {
 		// --axes or --fix name what the run does not have: an error of
