@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,6 +49,9 @@ type Options struct {
 	// Progress, if set, is called before the first job and after each,
 	// with the jobs done and the total: one progress over the whole run.
 	Progress func(done, total int)
+	// Only, if set, names the jobs to run (`rleval rollout`: returns);
+	// the others are not listed.
+	Only []string
 	// Returns configures the returns job (rollouts in the run's
 	// environment).
 	Returns ReturnsOptions
@@ -145,7 +149,7 @@ func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSumm
 	c.shared = newShared(c)
 	var todo []Job
 	for _, j := range registry {
-		if (j.Applies == nil || j.Applies(c)) && (!opt.CoreOnly || j.Core) {
+		if (j.Applies == nil || j.Applies(c)) && (!opt.CoreOnly || j.Core) && (len(opt.Only) == 0 || slices.Contains(opt.Only, j.Name)) {
 			todo = append(todo, j)
 		}
 	}
