@@ -33,7 +33,7 @@ type rolloutRef struct {
 }
 
 // returnsContext loads a run and sets up what the returns job sees.
-func returnsContext(t *testing.T, dir string, opt Options) *Context {
+func returnsContext(t testing.TB, dir string, opt Options) *Context {
 	t.Helper()
 	r, err := loaders.LoadRun(dir, loaders.LoadOptions{})
 	if err != nil {
