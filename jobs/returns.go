@@ -55,7 +55,8 @@ type ReturnsOptions struct {
 	Horizon int
 	// Seed seeds the reset states, the buffer sample and the bootstrap.
 	Seed uint64
-	// BufferStates is how many buffer states are rolled out (1024).
+	// BufferStates is how many buffer states are rolled out (1024); a
+	// negative number rolls out none.
 	BufferStates int
 }
 
@@ -72,9 +73,6 @@ func (o ReturnsOptions) Validate() error {
 	if o.Horizon < 0 || o.Horizon > 1<<24 {
 		return fmt.Errorf("--horizon %d: want 1 to %d: %w", o.Horizon, 1<<24, ErrUsage)
 	}
-	if o.BufferStates < 0 {
-		return fmt.Errorf("--buffer-states %d: want 0 or more: %w", o.BufferStates, ErrUsage)
-	}
 	return nil
 }
 
@@ -85,7 +83,7 @@ func (o ReturnsOptions) fingerprint() string {
 		return ""
 	}
 	d := o.orDefaults()
-	return fmt.Sprintf(" returns=%d/%d/%d/%d", d.Episodes, d.Horizon, d.Seed, d.BufferStates)
+	return fmt.Sprintf(" returns=%d/%d/%d/%d", d.Episodes, d.Horizon, d.Seed, max(d.BufferStates, 0))
 }
 
 // orDefaults fills values left zero (Options built without

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -45,7 +47,13 @@ func (f *returnsFlags) apply(opt *jobs.Options) error {
 	if f.horizon < 1 {
 		return usagef("--horizon %d: want at least 1", f.horizon)
 	}
+	if f.bufferStates < 0 {
+		return usagef("--buffer-states %d: want 0 (none) or more", f.bufferStates)
+	}
 	opt.Returns = jobs.ReturnsOptions{Enabled: !f.no, Episodes: f.episodes, Horizon: f.horizon, BufferStates: f.bufferStates, Seed: f.seed}
+	if f.bufferStates == 0 {
+		opt.Returns.BufferStates = -1 // none; jobs takes 0 for the default
+	}
 	return nil
 }
 
@@ -89,9 +97,17 @@ func cmdRollout(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "%s: not rolled out: %s\n", name, why)
 			continue
 		}
-		m := sum.TrueReturn
+		var res jobs.Returns
+		b, err := os.ReadFile(filepath.Join(dst, "returns.json"))
+		if err == nil {
+			err = json.Unmarshal(b, &res)
+		}
+		if err != nil {
+			return err
+		}
+		m := res.Episodes.Mean
 		fmt.Fprintf(stdout, "%s: true return %.6g [%.6g, %.6g] (mean over %d episodes, 95%% CI) → %s\n", name, float64(m.Value), float64(m.Lo), float64(m.Hi),
-			opt.Returns.Episodes, filepath.Join(dst, "returns.json"))
+			res.Episodes.N, filepath.Join(dst, "returns.json"))
 	}
 	switch {
 	case failed == 0:
@@ -109,7 +125,7 @@ func rolloutOutcome(sum *jobs.RunSummary, err error) string {
 	}
 	for _, j := range sum.Jobs {
 		if j.Name == "returns" {
-			if j.Status == "ok" && sum.TrueReturn != nil {
+			if j.Status == "ok" {
 				return ""
 			}
 			return j.Status + ": " + j.Reason
