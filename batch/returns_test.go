@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/rleval/rleval/jobs"
+	"github.com/rleval/rleval/stats"
 )
 
 // TestTrueReturnIsAGroupMetric: batches compare groups by the true return
@@ -21,5 +22,26 @@ func TestTrueReturnIsAGroupMetric(t *testing.T) {
 	jobs.MetricTrueReturn.Set(s, -150)
 	if v := m.Get(s); v != -150 {
 		t.Errorf("true_return of a rolled-out run = %v, want -150", v)
+	}
+}
+
+// TestGroupsAverageTrueReturns: a group's true return is the mean of its
+// runs' (those without one left out), with a bootstrap interval, and the
+// batch page and groups.csv show it.
+func TestGroupsAverageTrueReturns(t *testing.T) {
+	nan := math.NaN()
+	rows := []*jobs.RunSummary{{TrueReturn: &jobs.Interval{Value: -100}, ValueBias: nan}, {TrueReturn: &jobs.Interval{Value: -120}, ValueBias: nan}, {ValueBias: nan}}
+	var gr Group
+	groupStats(&gr, nil, rows, []int{0, 1, 2}, stats.Bootstrap{Reps: 1000}, stats.Bootstrap{Reps: 1000}, 0, 1, nil)
+	if gr.TrueReturn == nil || gr.TrueReturn.Value != -110 || !(gr.TrueReturn.Lo <= -110 && -110 <= gr.TrueReturn.Hi) || gr.TrueReturn.Lo == gr.TrueReturn.Hi {
+		t.Fatalf("group true return %+v, want -110 with an interval", gr.TrueReturn)
+	}
+	var none Group
+	groupStats(&none, nil, rows[2:], []int{0}, stats.Bootstrap{Reps: 1000}, stats.Bootstrap{Reps: 1000}, 0, 1, nil)
+	if none.TrueReturn != nil {
+		t.Errorf("a group with no true return has %+v", none.TrueReturn)
+	}
+	if GroupsCSVHeader[len(GroupsCSVHeader)-3] != "true_return" {
+		t.Errorf("groups.csv header %v lacks true_return", GroupsCSVHeader)
 	}
 }
