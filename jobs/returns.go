@@ -41,7 +41,7 @@ import (
 // engine's backend (the same plans as the maps).
 var returnsJob = Job{Name: "returns", Sections: []Section{{"returns", "True returns"}},
 	Applies: func(c *Context) bool { return c.Opt.Returns.Enabled && envOf(c) != nil },
-	Needs:   needAll(needNets(loaders.RoleActor), needReadableConfig), Run: runReturns}
+	Needs:   needAll(needNets(loaders.RoleActor), needActorFits, needReadableConfig), Run: runReturns}
 
 // ReturnsOptions configure the returns job.
 type ReturnsOptions struct {
@@ -103,25 +103,27 @@ func (o ReturnsOptions) orDefaults() ReturnsOptions {
 }
 
 // envOf returns the run's environment: the one its config names, else the
-// unnamed-run environment of its plot preset; nil when rleval has none or
-// the actor's sizes are not the environment's.
+// unnamed-run environment of its plot preset; nil when rleval has none of
+// the run's observation size.
 func envOf(c *Context) *envs.Env {
-	a := c.Run.Nets[loaders.RoleActor]
-	if a == nil {
-		return nil
-	}
+	d := obsDimOf(c.Run)
 	name, preset := "", ""
 	if c.Run.Config != nil {
 		name = c.Run.Config.Env.Name
 	}
-	if p := PresetFor(c.Run, a.ObsDim); p != nil {
+	if p := PresetFor(c.Run, d); p != nil {
 		preset = p.Name
 	}
-	e := envs.For(name, preset, a.ObsDim)
-	if e == nil || e.ActDim != a.ActDim {
-		return nil
+	return envs.For(name, preset, d)
+}
+
+// needActorFits requires the actor's sizes to be the environment's.
+func needActorFits(c *Context) error {
+	a, e := c.Run.Nets[loaders.RoleActor], envOf(c)
+	if a.ObsDim != e.ObsDim || a.ActDim != e.ActDim {
+		return fmt.Errorf("%s: the actor maps %d observation values to %d actions, %s has %d and %d", c.Run.Dir, a.ObsDim, a.ActDim, e.Name, e.ObsDim, e.ActDim)
 	}
-	return e
+	return nil
 }
 
 // Returns is returns.json.
