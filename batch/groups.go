@@ -529,8 +529,8 @@ func groupStats(gr *Group, scores []float64, rows []*jobs.RunSummary, members []
 		if v := jobs.MetricValueBias.Get(s); !math.IsNaN(v) && !math.IsInf(v, 0) {
 			bias = append(bias, v)
 		}
-		if t := s.TrueReturn; t != nil && !math.IsNaN(float64(t.Value)) && !math.IsInf(float64(t.Value), 0) {
-			truth = append(truth, float64(t.Value))
+		if v := jobs.MetricTrueReturn.Get(s); !math.IsNaN(v) && !math.IsInf(v, 0) {
+			truth = append(truth, v)
 		}
 		if n := min(len(s.CurveStep), len(s.CurveValue)); n > 0 {
 			steps = append(steps, s.CurveStep[:n])

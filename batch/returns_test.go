@@ -29,8 +29,9 @@ func TestTrueReturnIsAGroupMetric(t *testing.T) {
 // runs' (those without one left out), with a bootstrap interval, and the
 // batch page and groups.csv show it.
 func TestGroupsAverageTrueReturns(t *testing.T) {
-	nan := math.NaN()
-	rows := []*jobs.RunSummary{{TrueReturn: &jobs.Interval{Value: -100}, ValueBias: nan}, {TrueReturn: &jobs.Interval{Value: -120}, ValueBias: nan}, {ValueBias: nan}}
+	rows := []*jobs.RunSummary{{}, {}, {}}
+	jobs.MetricTrueReturn.Set(rows[0], -100)
+	jobs.MetricTrueReturn.Set(rows[1], -120)
 	var gr Group
 	groupStats(&gr, nil, rows, []int{0, 1, 2}, stats.Bootstrap{Reps: 1000}, stats.Bootstrap{Reps: 1000}, 0, 1, nil)
 	if gr.TrueReturn == nil || gr.TrueReturn.Value != -110 || !(gr.TrueReturn.Lo <= -110 && -110 <= gr.TrueReturn.Hi) || gr.TrueReturn.Lo == gr.TrueReturn.Hi {
