@@ -81,6 +81,8 @@ func cmdRollout(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer eng.Backend().Close()
+	// The returns job reports its rollouts' steps through the engine.
+	eng.Progress = p.steps("rollout", "steps")
 	opt.Engine = eng
 	ctx, stop := interruptible()
 	defer stop()
