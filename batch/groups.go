@@ -125,6 +125,9 @@ type Group struct {
 	OptimalityGap *Stat `json:"optimality_gap"`
 	// ValueBias is the mean over runs of the value-estimation bias.
 	ValueBias *Stat `json:"value_bias"`
+	// TrueReturn is the mean over runs of the returns job's true return
+	// (each run's mean episode return; nil when no run has one).
+	TrueReturn *Stat `json:"true_return,omitempty"`
 	// Curve is the IQM curve of the evaluation reward_sum.
 	Curve GroupCurve `json:"iqm_curve"`
 	// Profile is the performance profile at Groups.Thresholds.
@@ -506,7 +509,7 @@ func ComputeGroups(res *BatchResult, opt GroupOptions) (*Groups, error) {
 }
 
 // groupStats fills one group's statistics. Streams: +0 the aggregates, +1
-// the value bias, +2 the profile, +3 the IQM curve.
+// the value bias, +2 the profile, +3 the IQM curve, +4 the true return.
 func groupStats(gr *Group, scores []float64, rows []*jobs.RunSummary, members []int, boot, curveBoot stats.Bootstrap, lo, hi float64, taus []float64) {
 	if len(scores) > 0 {
 		a, err := boot.Aggregates(stats.Scores{scores}, lo, hi)
@@ -519,12 +522,15 @@ func groupStats(gr *Group, scores []float64, rows []*jobs.RunSummary, members []
 			}
 		}
 	}
-	var bias []float64
+	var bias, truth []float64
 	var steps, values [][]float64
 	for _, r := range members {
 		s := rows[r]
 		if v := jobs.MetricValueBias.Get(s); !math.IsNaN(v) && !math.IsInf(v, 0) {
 			bias = append(bias, v)
+		}
+		if v := jobs.MetricTrueReturn.Get(s); !math.IsNaN(v) && !math.IsInf(v, 0) {
+			truth = append(truth, v)
 		}
 		if n := min(len(s.CurveStep), len(s.CurveValue)); n > 0 {
 			steps = append(steps, s.CurveStep[:n])
@@ -534,6 +540,11 @@ func groupStats(gr *Group, scores []float64, rows []*jobs.RunSummary, members []
 	if len(bias) > 0 {
 		if a, err := boot.WithStream(boot.Stream+1).Aggregates(stats.Scores{bias}, 0, 1); err == nil {
 			gr.ValueBias = statOf(a.Mean)
+		}
+	}
+	if len(truth) > 0 {
+		if a, err := boot.WithStream(boot.Stream+4).Aggregates(stats.Scores{truth}, 0, 1); err == nil {
+			gr.TrueReturn = statOf(a.Mean)
 		}
 	}
 	gr.Curve = GroupCurve{Step: []float64{}, IQM: []Stat{}}
@@ -599,7 +610,8 @@ func WriteGroups(dir string, g *Groups) error {
 // GroupsCSVHeader is the header row of groups.csv.
 var GroupsCSVHeader = []string{"group", "runs", "scored",
 	"mean", "mean_lo", "mean_hi", "median", "median_lo", "median_hi", "iqm", "iqm_lo", "iqm_hi",
-	"optimality_gap", "optimality_gap_lo", "optimality_gap_hi", "value_bias", "value_bias_lo", "value_bias_hi"}
+	"optimality_gap", "optimality_gap_lo", "optimality_gap_hi", "value_bias", "value_bias_lo", "value_bias_hi",
+	"true_return", "true_return_lo", "true_return_hi"}
 
 func writeGroupsCSV(w io.Writer, g *Groups) error {
 	cw := csv.NewWriter(w)
@@ -608,7 +620,7 @@ func writeGroupsCSV(w io.Writer, g *Groups) error {
 	}
 	for _, gr := range g.Groups {
 		row := []string{gr.Name, strconv.Itoa(len(gr.Runs)), strconv.Itoa(gr.Scored)}
-		for _, s := range []*Stat{gr.Mean, gr.Median, gr.IQM, gr.OptimalityGap, gr.ValueBias} {
+		for _, s := range []*Stat{gr.Mean, gr.Median, gr.IQM, gr.OptimalityGap, gr.ValueBias, gr.TrueReturn} {
 			if s == nil {
 				row = append(row, "", "", "")
 				continue

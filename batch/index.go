@@ -132,14 +132,14 @@ func toInterval(s *Stat) plotting.Interval {
 // against which the runs' Out paths are resolved for their maps.
 func groupSections(p *plotting.BatchPage, res *BatchResult, g *Groups, base string) error {
 	p.Metric = g.Metric
-	p.StatNames = []string{"mean", "median", "IQM", "optimality gap", "value bias"}
+	p.StatNames = []string{"mean", "median", "IQM", "optimality gap", "value bias", "true return"}
 	p.CurveXLabel, p.CurveYLabel = plotting.StepLabel, "IQM of reward_sum"
 	p.ProfileXLabel = "score threshold τ (" + g.Metric + ")"
 	p.ProfileCaption = fmt.Sprintf("Fraction of each group's runs whose %s exceeds τ, with its 95%% bootstrap band.", g.Metric)
 	p.ThumbCaption = "Each run's policy map (one colour scale for all runs) or Q map (min(Q1, Q2) at (s, π(s)), one scale for all runs) on the state grid; groups in the order of the table, runs by " + g.Metric + ", best first. Click a run to open its maps in its report."
 	for _, gr := range g.Groups {
 		p.Groups = append(p.Groups, plotting.PageGroup{Name: gr.Name, Runs: len(gr.Runs), Scored: gr.Scored, Config: fullConfig(gr.Keys),
-			Stats: []plotting.Interval{toInterval(gr.Mean), toInterval(gr.Median), toInterval(gr.IQM), toInterval(gr.OptimalityGap), toInterval(gr.ValueBias)}})
+			Stats: []plotting.Interval{toInterval(gr.Mean), toInterval(gr.Median), toInterval(gr.IQM), toInterval(gr.OptimalityGap), toInterval(gr.ValueBias), toInterval(gr.TrueReturn)}})
 		c := plotting.BandCurve{Label: gr.Name, X: gr.Curve.Step}
 		for _, s := range gr.Curve.IQM {
 			c.Y = append(c.Y, float64(s.Value))

@@ -50,6 +50,12 @@ type Options struct {
 	// Progress, if set, is called before the first job and after each,
 	// with the jobs done and the total: one progress over the whole run.
 	Progress func(done, total int)
+	// Only, if set, names the jobs to run (`rleval rollout`: returns);
+	// the others are not listed.
+	Only []string
+	// Returns configures the returns job (rollouts in the run's
+	// environment).
+	Returns ReturnsOptions
 	// Load selects how the run is read: a forced layout (--layout), a
 	// checkpoint along training (--checkpoint), original TD3's max_action.
 	Load loaders.LoadOptions
@@ -81,6 +87,16 @@ type Context struct {
 		sync.Mutex
 		names []string
 	}
+	ctx context.Context
+}
+
+// context returns the evaluation's context: long jobs stop when it is
+// cancelled.
+func (c *Context) context() context.Context {
+	if c.ctx == nil {
+		return context.Background()
+	}
+	return c.ctx
 }
 
 // Grid returns the state grid of the maps, Opt.Grid points a side.
@@ -129,7 +145,7 @@ func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSumm
 	if eng == nil {
 		eng = graph.NewEngine(graph.NewCPU(graph.Options{}), graph.Options{})
 	}
-	c := &Context{Run: r, Opt: opt, Out: outDir, Engine: eng}
+	c := &Context{Run: r, Opt: opt, Out: outDir, Engine: eng, ctx: ctx}
 	c.Plane, c.PlaneErr = ResolvePlane(r, opt.Plane)
 	if errors.Is(c.PlaneErr, ErrUsage) {
 		// --axes or --fix name what the run does not have: an error of
@@ -140,7 +156,7 @@ func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSumm
 	c.shared = newShared(c)
 	var todo []Job
 	for _, j := range registry {
-		if (j.Applies == nil || j.Applies(c)) && (!opt.CoreOnly || j.Core) {
+		if (j.Applies == nil || j.Applies(c)) && (!opt.CoreOnly || j.Core) && (len(opt.Only) == 0 || slices.Contains(opt.Only, j.Name)) {
 			todo = append(todo, j)
 		}
 	}

@@ -46,7 +46,7 @@ var (
 
 // registry lists every analysis in the notebook's order: the order of the
 // report's sections.
-var registry = []Job{curvesJob, modelsJob, policyJob, bufferJob, qvaluesJob, qgridJob, valueBiasJob, mapsJob, sacJob}
+var registry = []Job{curvesJob, modelsJob, policyJob, bufferJob, qvaluesJob, qgridJob, valueBiasJob, returnsJob, mapsJob, sacJob}
 
 // Jobs lists every analysis in the notebook's order.
 func Jobs() []Job { return append([]Job(nil), registry...) }

@@ -33,6 +33,9 @@ func (o Options) Validate() error {
 	if o.X != "" && o.X != "step" && o.X != "time" {
 		return fmt.Errorf("--x %q: want step or time: %w", o.X, ErrUsage)
 	}
+	if err := o.Returns.Validate(); err != nil {
+		return err
+	}
 	if p := o.Plane.Preset; p != "" && p != "none" && PresetByName(p) == nil {
 		return fmt.Errorf("--preset %q: want one of %s or none: %w", p, strings.Join(PresetNames(), ", "), ErrUsage)
 	}
@@ -48,6 +51,7 @@ func (o Options) Fingerprint() string {
 	if o.Smooth != DefaultOptions().Smooth || (o.X != "" && o.X != "step") {
 		s += fmt.Sprintf(" smooth=%g x=%s", o.Smooth, o.X)
 	}
+	s += o.Returns.fingerprint()
 	p := o.Plane
 	if p.Preset != "" {
 		s += " preset=" + p.Preset

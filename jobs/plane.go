@@ -484,21 +484,33 @@ func (pl *Plane) Grid(n int) *graph.Grid {
 // and rounded once to float32, as the notebooks do.
 func (pl *Plane) mapObs(x, y float64, obs []float32) {
 	for d, t := range pl.obs {
-		v := pl.base[d]
-		if t.Axis >= 0 {
-			v = x
-			if t.Axis == 1 {
-				v = y
-			}
-			switch t.Fn {
-			case "cos":
-				v = math.Cos(v)
-			case "sin":
-				v = math.Sin(v)
-			}
-		}
-		obs[d] = float32(v)
+		obs[d] = float32(pl.obsValue(t, d, x, y))
 	}
+}
+
+// ObsAt writes the float64 observation of plane point (x, y): what mapObs
+// rounds to float32.
+func (pl *Plane) ObsAt(x, y float64, obs []float64) {
+	for d, t := range pl.obs {
+		obs[d] = pl.obsValue(t, d, x, y)
+	}
+}
+
+func (pl *Plane) obsValue(t ObsTerm, d int, x, y float64) float64 {
+	if t.Axis < 0 {
+		return pl.base[d]
+	}
+	v := x
+	if t.Axis == 1 {
+		v = y
+	}
+	switch t.Fn {
+	case "cos":
+		v = math.Cos(v)
+	case "sin":
+		v = math.Sin(v)
+	}
+	return v
 }
 
 // LineGrid returns the n points of the 1-D policy curve (nil without one)

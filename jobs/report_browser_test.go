@@ -52,6 +52,7 @@ func TestReportOpensInChromiumWithEveryImageAndSection(t *testing.T) {
 	out := t.TempDir()
 	opt := DefaultOptions()
 	opt.Grid, opt.Line = 40, 50
+	opt.Returns = ReturnsOptions{Enabled: true, Episodes: 20, Horizon: 20, BufferStates: 16}
 	if _, err := Evaluate(context.Background(), filepath.Join(testdata, "runs", demoRun), out, opt); err != nil {
 		t.Fatal(err)
 	}

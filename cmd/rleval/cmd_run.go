@@ -32,6 +32,7 @@ type evalFlags struct {
 	axes    string
 	fix     string
 	load    loadFlags
+	returns returnsFlags
 }
 
 func (f *evalFlags) register(fs *flag.FlagSet, withPlots bool) {
@@ -44,6 +45,7 @@ func (f *evalFlags) register(fs *flag.FlagSet, withPlots bool) {
 		fs.StringVar(&f.formats, "format", "png", "plot formats, comma-separated: png, svg")
 		fs.Float64Var(&f.smooth, "smooth", 0.6, "TensorBoard smoothing of the step curves, 0 (none) to 1")
 		fs.StringVar(&f.xAxis, "x", "step", "axis of the training curves: step or time")
+		f.returns.register(fs)
 	}
 	fs.BoolVar(&f.quiet, "q", false, "quiet: no progress output")
 	fs.StringVar(&f.preset, "preset", "", "observation-space preset: "+strings.Join(jobs.PresetNames(), ", ")+" or none (default: by the config's environment)")
@@ -86,6 +88,9 @@ func (f *evalFlags) options(p *progress) (jobs.Options, error) {
 		return opt, err
 	}
 	if opt.Load, err = f.load.options(); err != nil {
+		return opt, err
+	}
+	if err := f.returns.apply(&opt); err != nil {
 		return opt, err
 	}
 	if err := opt.Validate(); err != nil {
