@@ -69,7 +69,7 @@ func TestBatchIsNotBlockedByARunWithAFIFO(t *testing.T) {
 			ok = append(ok, s.Name)
 		}
 	}
-	if !slices.Equal(failed, []string{"2026-06-20_09-15-00_stuck"}) || !slices.Equal(ok, []string{"2026-06-20_09-16-00_good"}) {
+	if !slices.Equal(failed, []string{"2026-06-20_09-15-00_stuck"}) || !slices.Equal(ok, []string{"2026-06-20_09-16-00_good (td3)"}) {
 		t.Fatalf("failed %v, ok %v", failed, ok)
 	}
 }

@@ -52,12 +52,7 @@ func addEvaluation(lg *TrainLog, step float64, returns []float64, lengths []floa
 		finite = finite && !math.IsNaN(r) && !math.IsInf(r, 0)
 	}
 	if !finite {
-		lg.Lines++
-		lg.SkippedCount++
-		if len(lg.Skipped) < MaxSkippedListed {
-			lg.Skipped = append(lg.Skipped, SkippedLine{Line: lg.Lines,
-				Reason: fmt.Sprintf("evaluation at step %v: a return or the step is not a finite number", step)})
-		}
+		skipEvaluation(lg, step)
 		return
 	}
 	lo, hi, sum := math.Inf(1), math.Inf(-1), 0.0
@@ -81,6 +76,17 @@ func addEvaluation(lg *TrainLog, step float64, returns []float64, lengths []floa
 	}
 	tableAppend(&lg.Evals, step, names, vals)
 	lg.Lines++
+}
+
+// skipEvaluation counts and lists one evaluation at step whose step or a
+// return is not a finite number.
+func skipEvaluation(lg *TrainLog, step float64) {
+	lg.Lines++
+	lg.SkippedCount++
+	if len(lg.Skipped) < MaxSkippedListed {
+		lg.Skipped = append(lg.Skipped, SkippedLine{Line: lg.Lines,
+			Reason: fmt.Sprintf("evaluation at step %v: a return or the step is not a finite number", step)})
+	}
 }
 
 // LoadEvaluationsNPZ reads Stable-Baselines3's EvalCallback file
@@ -251,9 +257,14 @@ func LoadTD3Results(path string, evalFreq float64) (*TrainLog, error) {
 	}
 	lg := newCurveLog(path)
 	for i, r := range v {
+		step := float64(i) * evalFreq
+		if math.IsNaN(r) || math.IsInf(r, 0) {
+			skipEvaluation(lg, step)
+			continue
+		}
 		// Each value is already a mean over the evaluation's episodes,
 		// whose spread the file does not keep.
-		tableAppend(&lg.Evals, float64(i)*evalFreq, []string{"reward_sum"}, []float64{r})
+		tableAppend(&lg.Evals, step, []string{"reward_sum"}, []float64{r})
 		lg.Lines++
 	}
 	return lg, nil

@@ -116,16 +116,11 @@ type partErr struct {
 	err  error
 }
 
-// partErrs lists the error of every part that failed, in a stable order,
-// each cause once: a model zip that holds all six networks and the config,
-// or a bad vecnormalize.pkl that the networks need, is one problem, not
-// seven.
+// partErrs lists the error of every part that failed, in a stable order.
 func (r *Run) partErrs() []partErr {
 	var out []partErr
-	seen := map[string]bool{}
 	add := func(p Part, err error) {
-		if err != nil && !seen[err.Error()] {
-			seen[err.Error()] = true
+		if err != nil {
 			out = append(out, partErr{p, err})
 		}
 	}
@@ -151,11 +146,15 @@ func (r *Run) notSaved(pe partErr) bool {
 
 // Problems lists every part that failed, missing files included, in a
 // stable order, leaving out the absent parts the layout declares optional
-// (see NotSaved).
+// (see NotSaved), each cause once: a model zip that holds all six networks
+// and the config, or a bad vecnormalize.pkl that the networks need, is one
+// problem, not seven.
 func (r *Run) Problems() []error {
 	var out []error
+	seen := map[string]bool{}
 	for _, pe := range r.partErrs() {
-		if !r.notSaved(pe) {
+		if !r.notSaved(pe) && !seen[pe.err.Error()] {
+			seen[pe.err.Error()] = true
 			out = append(out, pe.err)
 		}
 	}
