@@ -9,9 +9,10 @@ import (
 	"strings"
 	"sync"
 
+	"gonum.org/v1/plot"
+
 	"github.com/rleval/rleval/internal/atomicfile"
 	"github.com/rleval/rleval/plotting"
-	"gonum.org/v1/plot"
 )
 
 // page assembles the report of one run from what the jobs return. Its
