@@ -309,18 +309,8 @@ func TestNumpyFieldReadsSB3SpaceStrings(t *testing.T) {
 }
 
 func layoutSeeds(f *testing.F, pattern string) {
-	paths, _ := filepath.Glob(filepath.Join(layoutsDir, pattern))
-	n := 0
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err == nil && len(b) < 64<<10 {
-			f.Add(b)
-			n++
-		}
-	}
-	if n == 0 {
-		f.Fatalf("no fuzz seeds match %s", pattern)
-	}
+	f.Helper()
+	fixture.Seeds(f, filepath.Join("layouts", pattern))
 }
 
 func FuzzReadSB3Zip(f *testing.F) {
