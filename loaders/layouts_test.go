@@ -308,6 +308,8 @@ func TestNumpyFieldReadsSB3SpaceStrings(t *testing.T) {
 	}
 }
 
+// layoutSeeds adds the files under testdata/layouts matching pattern to
+// f's corpus.
 func layoutSeeds(f *testing.F, pattern string) {
 	f.Helper()
 	fixture.Seeds(f, filepath.Join("layouts", pattern))
@@ -539,6 +541,10 @@ func TestUpstreamTemperature(t *testing.T) {
 	}
 	if r.TemperatureErr == nil || !strings.Contains(r.TemperatureErr.Error(), "log_alpha.pt") || r.Nets[RoleActor] == nil {
 		t.Fatalf("broken log_alpha.pt: %v (actor %v)", r.TemperatureErr, r.Nets[RoleActor] != nil)
+	}
+	// It is one of the run's problems, and a broken file, not a missing one.
+	if b := r.Broken(); len(b) != 1 || b[0] != r.TemperatureErr {
+		t.Fatalf("broken log_alpha.pt: Broken() = %v", b)
 	}
 }
 
