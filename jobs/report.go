@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"fmt"
-	"github.com/rleval/rleval/internal/plural"
 	"math"
 	"path/filepath"
 	"runtime"
@@ -12,6 +11,7 @@ import (
 	"gonum.org/v1/plot"
 
 	"github.com/rleval/rleval/internal/atomicfile"
+	"github.com/rleval/rleval/internal/plural"
 	"github.com/rleval/rleval/plotting"
 )
 
