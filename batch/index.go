@@ -3,7 +3,6 @@ package batch
 import (
 	"encoding/binary"
 	"fmt"
-	"github.com/rleval/rleval/internal/plural"
 	"io"
 	"maps"
 	"math"
@@ -15,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rleval/rleval/internal/plural"
 	"github.com/rleval/rleval/jobs"
 	"github.com/rleval/rleval/plotting"
 )

@@ -2,8 +2,6 @@ package bench
 
 import (
 	"fmt"
-	"github.com/rleval/rleval/internal/atomicfile"
-	"github.com/rleval/rleval/plotting"
 	"image/color"
 	"io"
 	"math"
@@ -14,6 +12,9 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
+
+	"github.com/rleval/rleval/internal/atomicfile"
+	"github.com/rleval/rleval/plotting"
 )
 
 // Plot size: wide enough for a legend of three devices × three workloads.

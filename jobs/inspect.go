@@ -3,13 +3,13 @@ package jobs
 import (
 	"cmp"
 	"fmt"
-	"github.com/rleval/rleval/internal/plural"
 	"io"
 	"math"
 	"strconv"
 	"strings"
 
 	"github.com/rleval/rleval/graph"
+	"github.com/rleval/rleval/internal/plural"
 	"github.com/rleval/rleval/loaders"
 )
 

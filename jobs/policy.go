@@ -1,9 +1,10 @@
 package jobs
 
 import (
+	"gonum.org/v1/plot/vg"
+
 	"github.com/rleval/rleval/loaders"
 	"github.com/rleval/rleval/plotting"
-	"gonum.org/v1/plot/vg"
 )
 
 // policyJob: analyses 10, 11 and 13: the 1-D policy curve (the pendulum's

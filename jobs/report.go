@@ -2,16 +2,17 @@ package jobs
 
 import (
 	"fmt"
-	"github.com/rleval/rleval/internal/plural"
 	"math"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
 
-	"github.com/rleval/rleval/internal/atomicfile"
-	"github.com/rleval/rleval/plotting"
 	"gonum.org/v1/plot"
+
+	"github.com/rleval/rleval/internal/atomicfile"
+	"github.com/rleval/rleval/internal/plural"
+	"github.com/rleval/rleval/plotting"
 )
 
 // page assembles the report of one run from what the jobs return. Its

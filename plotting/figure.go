@@ -3,7 +3,6 @@ package plotting
 import (
 	"bytes"
 	"fmt"
-	"github.com/rleval/rleval/internal/atomicfile"
 	"image/color"
 	"math"
 	"path/filepath"
@@ -16,6 +15,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/rleval/rleval/internal/atomicfile"
 )
 
 // DPI is the resolution of PNG figures, matplotlib's default figure.dpi.

@@ -5,11 +5,12 @@ import (
 	"embed"
 	"encoding/base64"
 	"fmt"
-	"github.com/rleval/rleval/internal/atomicfile"
 	"html/template"
 	"io"
 	"regexp"
 	"strings"
+
+	"github.com/rleval/rleval/internal/atomicfile"
 )
 
 // Report is the HTML page of one run: a title and sections in order.

@@ -43,6 +43,7 @@ import (
 
 	"github.com/rleval/rleval/batch"
 	"github.com/rleval/rleval/jobs"
+
 	// The CUDA worker client: it registers the device "cuda", behind
 	// --device cuda and auto.
 	_ "github.com/rleval/rleval/worker"
