@@ -47,6 +47,8 @@ bench: build
 
 fixtures:
 	$(PYTHON) tools/make_fixtures.py --out testdata
+	# The rollout references use the demo run's actor: after it.
+	$(PYTHON) tools/make_rollout_fixtures.py
 
 # The CUDA worker: build tag rlcuda, not cuda (-tags cuda switches gorgonia
 # itself to its cuDNN build, which Debian cannot provide). Building needs the

@@ -4,10 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/rleval/rleval/internal/atomicfile"
-	"github.com/rleval/rleval/internal/flock"
-	"github.com/rleval/rleval/internal/plural"
-	"github.com/rleval/rleval/loaders"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -17,7 +13,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rleval/rleval/internal/atomicfile"
+	"github.com/rleval/rleval/internal/flock"
+	"github.com/rleval/rleval/internal/plural"
 	"github.com/rleval/rleval/jobs"
+	"github.com/rleval/rleval/loaders"
 )
 
 // EvaluateFunc evaluates the run in runDir with all jobs, writing its

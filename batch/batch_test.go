@@ -229,7 +229,7 @@ func TestSummaryCSVMatchesJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(recs[0], ",") != "name,date,status,error,final_reward_sum,best_reward_sum,mean_q_policy,buffer_size,l2_total,seconds,library,layout,value_bias,algorithm" {
+	if strings.Join(recs[0], ",") != "name,date,status,error,final_reward_sum,best_reward_sum,mean_q_policy,buffer_size,l2_total,seconds,library,layout,value_bias,algorithm,true_return" {
 		t.Fatalf("header %v", recs[0])
 	}
 	if len(recs)-1 != len(res.Runs) {

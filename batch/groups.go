@@ -125,6 +125,9 @@ type Group struct {
 	OptimalityGap *Stat `json:"optimality_gap"`
 	// ValueBias is the mean over runs of the value-estimation bias.
 	ValueBias *Stat `json:"value_bias"`
+	// TrueReturn is the mean over runs of the returns job's true return
+	// (each run's mean episode return; nil when no run has one).
+	TrueReturn *Stat `json:"true_return,omitempty"`
 	// Curve is the IQM curve of the evaluation reward_sum.
 	Curve GroupCurve `json:"iqm_curve"`
 	// Profile is the performance profile at Groups.Thresholds.
@@ -288,9 +291,6 @@ func assignGroups(configs []map[string]string, groupBy []string) (members [][]in
 			kv[k] = v
 		}
 		name := strings.Join(parts, ", ")
-		if name == "" {
-			name = "all runs"
-		}
 		g, ok := byName[name]
 		if !ok {
 			g = len(names)
@@ -300,6 +300,23 @@ func assignGroups(configs []map[string]string, groupBy []string) (members [][]in
 			members = append(members, nil)
 		}
 		members[g] = append(members[g], i)
+	}
+	// Without --group-by, a group is named by the fewest of those keys
+	// that still tell every group apart: a sweep's config often records a
+	// setting in several keys (and others change with it), which would
+	// name each group by a dozen of them. Keys keeps them all.
+	if len(groupBy) == 0 {
+		naming = fewestKeys(keys, naming)
+	}
+	for g, kv := range keys {
+		parts := make([]string, len(naming))
+		for j, k := range naming {
+			parts[j] = k + "=" + kv[k]
+		}
+		names[g] = strings.Join(parts, ", ")
+		if names[g] == "" {
+			names[g] = "all runs"
+		}
 	}
 	// Name order, with numbers compared as numbers where the names
 	// differ only there (lr=0.0003 before lr=0.001).
@@ -332,6 +349,60 @@ func assignGroups(configs []map[string]string, groupBy []string) (members [][]in
 		sortedMembers[i], sortedNames[i], sortedKeys[i] = members[g], names[g], keys[g]
 	}
 	return sortedMembers, sortedNames, sortedKeys, naming
+}
+
+// fewestKeys returns a smallest set, found greedily, of the keys whose
+// values tell every pair of groups apart, in the order of keys: each step
+// takes the key that separates the most pairs still alike, on a tie the
+// one with the shorter values, then the first by name.
+func fewestKeys(groups []map[string]string, keys []string) []string {
+	n := len(groups)
+	alike := make([][2]int, 0, n*(n-1)/2)
+	for a := range n {
+		for b := a + 1; b < n; b++ {
+			alike = append(alike, [2]int{a, b})
+		}
+	}
+	chosen := map[string]bool{}
+	for len(alike) > 0 {
+		best, bestSplit, bestLen := "", 0, 0
+		for _, k := range keys {
+			if chosen[k] {
+				continue
+			}
+			split := 0
+			for _, p := range alike {
+				if groups[p[0]][k] != groups[p[1]][k] {
+					split++
+				}
+			}
+			length := 0
+			for _, g := range groups {
+				length += len(k) + len(g[k])
+			}
+			if split > bestSplit || (split == bestSplit && split > 0 && length < bestLen) {
+				best, bestSplit, bestLen = k, split, length
+			}
+		}
+		if bestSplit == 0 {
+			break // cannot happen: the groups differ in some key
+		}
+		chosen[best] = true
+		kept := alike[:0]
+		for _, p := range alike {
+			if groups[p[0]][best] == groups[p[1]][best] {
+				kept = append(kept, p)
+			}
+		}
+		alike = kept
+	}
+	var out []string
+	for _, k := range keys {
+		if chosen[k] {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // ComputeGroups groups the runs of a batch result and computes every
@@ -438,7 +509,7 @@ func ComputeGroups(res *BatchResult, opt GroupOptions) (*Groups, error) {
 }
 
 // groupStats fills one group's statistics. Streams: +0 the aggregates, +1
-// the value bias, +2 the profile, +3 the IQM curve.
+// the value bias, +2 the profile, +3 the IQM curve, +4 the true return.
 func groupStats(gr *Group, scores []float64, rows []*jobs.RunSummary, members []int, boot, curveBoot stats.Bootstrap, lo, hi float64, taus []float64) {
 	if len(scores) > 0 {
 		a, err := boot.Aggregates(stats.Scores{scores}, lo, hi)
@@ -451,12 +522,15 @@ func groupStats(gr *Group, scores []float64, rows []*jobs.RunSummary, members []
 			}
 		}
 	}
-	var bias []float64
+	var bias, truth []float64
 	var steps, values [][]float64
 	for _, r := range members {
 		s := rows[r]
 		if v := jobs.MetricValueBias.Get(s); !math.IsNaN(v) && !math.IsInf(v, 0) {
 			bias = append(bias, v)
+		}
+		if v := jobs.MetricTrueReturn.Get(s); !math.IsNaN(v) && !math.IsInf(v, 0) {
+			truth = append(truth, v)
 		}
 		if n := min(len(s.CurveStep), len(s.CurveValue)); n > 0 {
 			steps = append(steps, s.CurveStep[:n])
@@ -466,6 +540,11 @@ func groupStats(gr *Group, scores []float64, rows []*jobs.RunSummary, members []
 	if len(bias) > 0 {
 		if a, err := boot.WithStream(boot.Stream+1).Aggregates(stats.Scores{bias}, 0, 1); err == nil {
 			gr.ValueBias = statOf(a.Mean)
+		}
+	}
+	if len(truth) > 0 {
+		if a, err := boot.WithStream(boot.Stream+4).Aggregates(stats.Scores{truth}, 0, 1); err == nil {
+			gr.TrueReturn = statOf(a.Mean)
 		}
 	}
 	gr.Curve = GroupCurve{Step: []float64{}, IQM: []Stat{}}
@@ -531,7 +610,8 @@ func WriteGroups(dir string, g *Groups) error {
 // GroupsCSVHeader is the header row of groups.csv.
 var GroupsCSVHeader = []string{"group", "runs", "scored",
 	"mean", "mean_lo", "mean_hi", "median", "median_lo", "median_hi", "iqm", "iqm_lo", "iqm_hi",
-	"optimality_gap", "optimality_gap_lo", "optimality_gap_hi", "value_bias", "value_bias_lo", "value_bias_hi"}
+	"optimality_gap", "optimality_gap_lo", "optimality_gap_hi", "value_bias", "value_bias_lo", "value_bias_hi",
+	"true_return", "true_return_lo", "true_return_hi"}
 
 func writeGroupsCSV(w io.Writer, g *Groups) error {
 	cw := csv.NewWriter(w)
@@ -540,7 +620,7 @@ func writeGroupsCSV(w io.Writer, g *Groups) error {
 	}
 	for _, gr := range g.Groups {
 		row := []string{gr.Name, strconv.Itoa(len(gr.Runs)), strconv.Itoa(gr.Scored)}
-		for _, s := range []*Stat{gr.Mean, gr.Median, gr.IQM, gr.OptimalityGap, gr.ValueBias} {
+		for _, s := range []*Stat{gr.Mean, gr.Median, gr.IQM, gr.OptimalityGap, gr.ValueBias, gr.TrueReturn} {
 			if s == nil {
 				row = append(row, "", "", "")
 				continue

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -228,4 +229,52 @@ func BenchmarkComputeGroups500(b *testing.B) {
 		}
 	}
 	b.ReportMetric(500*float64(b.N)/b.Elapsed().Seconds(), "runs/s")
+}
+
+// TestSweepGroupsAreNamedByTheFewestKeys: a sweep of 3 settings × 5 seeds
+// whose configs record each setting in many keys (the learning rate in
+// three places, a tag, a schedule and a batch size that change with it)
+// gets groups named by at most two keys, every group apart, with all the
+// keys that differ kept for the page's hover.
+func TestSweepGroupsAreNamedByTheFewestKeys(t *testing.T) {
+	settings := []map[string]string{
+		{"algorithm.actor.optimizer.lr": "0.001", "algorithm.critic.optimizer.lr": "0.001", "hyper.lr": "1e-3", "tag": "fast", "schedule": "linear", "batch_size": "256"},
+		{"algorithm.actor.optimizer.lr": "0.0003", "algorithm.critic.optimizer.lr": "0.0003", "hyper.lr": "3e-4", "tag": "base", "schedule": "linear", "batch_size": "256"},
+		{"algorithm.actor.optimizer.lr": "0.0003", "algorithm.critic.optimizer.lr": "0.0003", "hyper.lr": "3e-4", "tag": "big", "schedule": "constant", "batch_size": "1024"},
+	}
+	var configs []map[string]string
+	for _, s := range settings {
+		for seed := range 5 {
+			c := map[string]string{"seed": strconv.Itoa(seed), "env": "Pendulum-v1", "run_name": fmt.Sprintf("r%d", seed)}
+			for k, v := range s {
+				c[k] = v
+			}
+			configs = append(configs, c)
+		}
+	}
+	members, names, keys, naming := assignGroups(configs, nil)
+	if len(members) != 3 {
+		t.Fatalf("%d groups, want 3: %v", len(members), names)
+	}
+	if len(naming) > 2 || len(naming) == 0 {
+		t.Errorf("groups named by %v, want at most two keys", naming)
+	}
+	seen := map[string]bool{}
+	for g, name := range names {
+		if seen[name] {
+			t.Errorf("two groups named %q", name)
+		}
+		seen[name] = true
+		if n := strings.Count(name, "="); n > 2 {
+			t.Errorf("group name %q has %d keys", name, n)
+		}
+		if len(members[g]) != 5 || len(keys[g]) != 6 {
+			t.Errorf("group %q: %d runs, keys %v; want 5 runs and the 6 keys that differ", name, len(members[g]), keys[g])
+		}
+	}
+	// --group-by names groups by exactly the keys given.
+	_, names, _, naming = assignGroups(configs, []string{"hyper.lr", "tag"})
+	if !reflect.DeepEqual(naming, []string{"hyper.lr", "tag"}) || names[0] != "hyper.lr=1e-3, tag=fast" && names[0] != "hyper.lr=3e-4, tag=base" {
+		t.Errorf("--group-by: %v named %v", names, naming)
+	}
 }

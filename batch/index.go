@@ -3,8 +3,8 @@ package batch
 import (
 	"encoding/binary"
 	"fmt"
-	"github.com/rleval/rleval/internal/plural"
 	"io"
+	"maps"
 	"math"
 	"net/url"
 	"os"
@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rleval/rleval/internal/plural"
 	"github.com/rleval/rleval/jobs"
 	"github.com/rleval/rleval/plotting"
 )
@@ -38,7 +39,7 @@ func indexColumns() []string {
 // thumbSide is the small multiples' thumbnail size in pixels: enough to
 // see a policy's switching curve, small enough that 500 runs' thumbnails
 // inline in the page stay a few MB.
-const thumbSide = 48
+const thumbSide = 64
 
 // maxOverlayRuns is the most runs whose curves are overlaid in one plot
 // when there are no groups: past it the legend hides the plot.
@@ -92,6 +93,11 @@ func WriteIndex(path string, res *BatchResult, groups *Groups) error {
 		}
 	}
 	p.Runs = runs
+	ov, err := plotting.OverlayCurves(overlayData(res, groups, filepath.Dir(path)))
+	if err != nil {
+		return err
+	}
+	p.Overlay = ov
 	if groups == nil && len(curves) > 0 && len(curves) <= maxOverlayRuns {
 		fig, err := plotting.Lines(plotting.LineOptions{Title: "Evaluation: total reward per episode, all runs",
 			XLabel: plotting.StepLabel, YLabel: "Reward (sum)", LegendBottom: true}, curves...)
@@ -126,14 +132,14 @@ func toInterval(s *Stat) plotting.Interval {
 // against which the runs' Out paths are resolved for their maps.
 func groupSections(p *plotting.BatchPage, res *BatchResult, g *Groups, base string) error {
 	p.Metric = g.Metric
-	p.StatNames = []string{"mean", "median", "IQM", "optimality gap", "value bias"}
+	p.StatNames = []string{"mean", "median", "IQM", "optimality gap", "value bias", "true return"}
 	p.CurveXLabel, p.CurveYLabel = plotting.StepLabel, "IQM of reward_sum"
 	p.ProfileXLabel = "score threshold τ (" + g.Metric + ")"
 	p.ProfileCaption = fmt.Sprintf("Fraction of each group's runs whose %s exceeds τ, with its 95%% bootstrap band.", g.Metric)
-	p.ThumbCaption = "Each run's policy map (left, torque, one colour scale for all runs) and Q map (right, min(Q1, Q2) at (s, π(s)), one scale for all runs) on the state grid; groups in the order of the table, runs by " + g.Metric + ", best first. Click a run for its report."
+	p.ThumbCaption = "Each run's policy map (one colour scale for all runs) or Q map (min(Q1, Q2) at (s, π(s)), one scale for all runs) on the state grid; groups in the order of the table, runs by " + g.Metric + ", best first. Click a run to open its maps in its report."
 	for _, gr := range g.Groups {
-		p.Groups = append(p.Groups, plotting.PageGroup{Name: gr.Name, Runs: len(gr.Runs), Scored: gr.Scored,
-			Stats: []plotting.Interval{toInterval(gr.Mean), toInterval(gr.Median), toInterval(gr.IQM), toInterval(gr.OptimalityGap), toInterval(gr.ValueBias)}})
+		p.Groups = append(p.Groups, plotting.PageGroup{Name: gr.Name, Runs: len(gr.Runs), Scored: gr.Scored, Config: fullConfig(gr.Keys),
+			Stats: []plotting.Interval{toInterval(gr.Mean), toInterval(gr.Median), toInterval(gr.IQM), toInterval(gr.OptimalityGap), toInterval(gr.ValueBias), toInterval(gr.TrueReturn)}})
 		c := plotting.BandCurve{Label: gr.Name, X: gr.Curve.Step}
 		for _, s := range gr.Curve.IQM {
 			c.Y = append(c.Y, float64(s.Value))
@@ -153,6 +159,9 @@ func groupSections(p *plotting.BatchPage, res *BatchResult, g *Groups, base stri
 	}
 	if !slices.ContainsFunc(p.Curves, func(c plotting.BandCurve) bool { return len(c.X) > 0 }) {
 		p.Curves = nil
+	}
+	if err := aggregatesImage(p, g); err != nil {
+		return err
 	}
 	for _, row := range g.Improvement {
 		var r []*plotting.Interval
@@ -186,7 +195,7 @@ func thumbnails(p *plotting.BatchPage, res *BatchResult, g *Groups, base string)
 		for i, out := range gr.Outs {
 			s := thumbRun{name: gr.Runs[i], score: float64(gr.Scores[i]), value: numCell(float64(gr.Scores[i]))}
 			if r := byOut[out]; r != nil && r.Status != jobs.StatusFailed {
-				s.link = relURL(out) + "/" + ReportFileName
+				s.link = relURL(out) + "/" + ReportFileName + "#policy"
 			}
 			dir := filepath.Join(base, filepath.FromSlash(out))
 			if filepath.IsAbs(filepath.FromSlash(out)) {
@@ -387,4 +396,44 @@ func numCell(v float64) string {
 func reportWritten(out string) bool {
 	st, err := os.Stat(filepath.Join(out, ReportFileName))
 	return err == nil && st.Mode().IsRegular()
+}
+
+// fullConfig writes a group's keys one "key=value" a line, for the hover
+// over its name.
+func fullConfig(keys map[string]string) string {
+	var lines []string
+	for _, k := range slices.Sorted(maps.Keys(keys)) {
+		lines = append(lines, k+"="+keys[k])
+	}
+	return strings.Join(lines, "\n")
+}
+
+// maxIntervalPlotGroups is the most groups drawn in the interval plot:
+// past it the plot is taller than a screen and the table reads better.
+const maxIntervalPlotGroups = 40
+
+// aggregatesImage puts rliable's interval plot of the groups' median, IQM,
+// mean and optimality gap on the page.
+func aggregatesImage(p *plotting.BatchPage, g *Groups) error {
+	var names []string
+	var vals [][]plotting.Interval
+	scored := false
+	for _, gr := range g.Groups {
+		names = append(names, gr.Name)
+		vals = append(vals, []plotting.Interval{toInterval(gr.Median), toInterval(gr.IQM), toInterval(gr.Mean), toInterval(gr.OptimalityGap)})
+		scored = scored || gr.Scored > 0
+	}
+	if !scored || len(names) > maxIntervalPlotGroups {
+		return nil
+	}
+	fig, err := plotting.AggregatesFigure(g.Metric, []string{"Median", "IQM", "Mean", "Optimality gap"}, names, vals)
+	if err != nil {
+		return err
+	}
+	img, err := plotting.NewImage("Aggregate metrics of "+g.Metric+" per group with 95% intervals (rliable's interval estimates)", fig, "")
+	if err != nil {
+		return err
+	}
+	p.Aggregates = &img
+	return nil
 }

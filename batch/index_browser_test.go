@@ -54,6 +54,16 @@ func makeBigBatch(t testing.TB, groups, seeds int) (*BatchResult, string) {
 				steps[k] = float64(500 * (k + 1))
 				curve[k] = -1200 + float64(k)*40*(1+float64(g)/float64(groups)) + float64((i*7919+k*104729)%100)
 			}
+			if err := jobs.WriteNPYColumns(filepath.Join(od, "curve_evaluation_reward_sum.npy"), steps, curve); err != nil {
+				t.Fatal(err)
+			}
+			loss := make([]float64, len(steps))
+			for k := range loss {
+				loss[k] = 50 * math.Exp(-float64(k)/8) * (1 + float64(g%3))
+			}
+			if err := jobs.WriteNPYColumns(filepath.Join(od, "curve_step_actor_loss.npy"), steps, loss); err != nil {
+				t.Fatal(err)
+			}
 			res.Runs = append(res.Runs, jobs.RunSummary{Name: name, Dir: dir, Out: "runs/" + name, Status: jobs.StatusOK,
 				Metrics:    map[string]float64{"final_reward_sum": curve[19], "best_reward_sum": curve[19], "mean_q_policy": -50, "l2_total": 1, "value_bias": float64(i % 13)},
 				BufferSize: 10000, Seconds: 3, CurveStep: steps, CurveValue: curve})
@@ -74,7 +84,9 @@ window.addEventListener('load', function () {
   var imgs = document.querySelectorAll('#thumbs i'), ok = 0;
   for (var i = 0; i < imgs.length; i++) {
     var bg = getComputedStyle(imgs[i]).backgroundImage;
-    if (bg.indexOf('data:image/png') >= 0 && imgs[i].offsetWidth > 0) ok++;
+    // One map of each run is shown at a time (policy; a switch shows Q).
+    var shown = imgs[i].classList.contains('ta') ? imgs[i].offsetWidth >= 160 : imgs[i].offsetWidth === 0;
+    if (bg.indexOf('data:image/png') >= 0 && shown) ok++;
   }
   var b = document.body;
   b.setAttribute('data-groups', document.querySelectorAll('#groups tbody tr').length);
@@ -84,6 +96,19 @@ window.addEventListener('load', function () {
   b.setAttribute('data-runs', document.querySelectorAll('#runs tbody tr').length);
   var poi = document.getElementById('poi-img');
   b.setAttribute('data-poi', poi && poi.complete ? poi.naturalWidth : 0);
+  // The overlay: 20 runs' actor loss.
+  var ov = window.rlevalOverlay, names = ov.data.runs.slice(0, 20).map(function (r) { return r.n; });
+  ov.setMode('runs');
+  ov.select(names);
+  ov.setField('step_actor_loss');
+  var u = ov.chart(), drawn = 0;
+  for (var s = 1; u && s < u.series.length; s++) {
+    if (u.data[s].some(function (v) { return v !== null; }) && names.indexOf(u.series[s].label) >= 0) drawn++;
+  }
+  b.setAttribute('data-overlay-runs', drawn);
+  b.setAttribute('data-overlay-title', u ? u.root.querySelector('.u-title').textContent : '');
+  ov.setMode('groups');
+  b.setAttribute('data-overlay-groups', ov.chart() ? ov.chart().series.length - 1 : 0);
 });
 </script>`
 
@@ -129,6 +154,16 @@ func TestBatchPageOf500RunsOpensInChromium(t *testing.T) {
 		if got := attr(name); got != want {
 			t.Errorf("%s: %d, want %d", name, got, want)
 		}
+	}
+	if got := attr("overlay-runs"); got != 20 {
+		t.Errorf("the overlay drew the chosen field for %d of 20 selected runs", got)
+	}
+	if m := regexp.MustCompile(`data-overlay-title="([^"]*)"`).FindStringSubmatch(string(dom)); m == nil || m[1] != "step actor loss" {
+		t.Errorf("overlay chart title %v, want the chosen field", m)
+	}
+	// Groups mode: the first ten groups ticked, each a mean and its band's two edges.
+	if got := attr("overlay-groups"); got != 30 {
+		t.Errorf("the overlay of groups has %d series, want 10 groups × 3", got)
 	}
 	if attr("poi") != 100 {
 		t.Errorf("probability-of-improvement matrix has %d rows, want 100", attr("poi"))

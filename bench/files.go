@@ -2,10 +2,11 @@ package bench
 
 import (
 	"fmt"
-	"github.com/rleval/rleval/internal/atomicfile"
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/rleval/rleval/internal/atomicfile"
 )
 
 // The file names WriteFiles writes into its directory.

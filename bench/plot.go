@@ -2,7 +2,7 @@ package bench
 
 import (
 	"fmt"
-	"github.com/rleval/rleval/internal/atomicfile"
+	"image/color"
 	"io"
 	"math"
 	"path/filepath"
@@ -12,6 +12,9 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
+
+	"github.com/rleval/rleval/internal/atomicfile"
+	"github.com/rleval/rleval/plotting"
 )
 
 // Plot size: wide enough for a legend of three devices × three workloads.
@@ -23,11 +26,12 @@ const (
 // Plot returns a log–log plot of rows/s against batch size: one line per
 // device and workload, a colour per device and a dash pattern per workload.
 func (r *Report) Plot() (*plot.Plot, error) {
-	p := plot.New()
-	p.Title.Text = fmt.Sprintf("rleval bench: rows/s by batch size (actor %s, critic %s)", r.Nets.Actor, r.Nets.Critic)
-	p.Title.Padding = vg.Points(6)
-	p.X.Label.Text = "batch size (rows)"
-	p.Y.Label.Text = "rows/s"
+	// The style of every rleval figure: sans-serif text, light grid,
+	// Tab10 colours.
+	p := plotting.NewPlot(fmt.Sprintf("rleval bench: rows/s by batch size (actor %s, critic %s)", r.Nets.Actor, r.Nets.Critic),
+		"batch size (rows)", "rows/s")
+	p.BackgroundColor = color.White
+	p.X.Padding, p.Y.Padding = vg.Points(4), vg.Points(4)
 	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
 	p.X.Tick.Marker = plot.LogTicks{Prec: -1}
 	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
@@ -36,7 +40,7 @@ func (r *Report) Plot() (*plot.Plot, error) {
 	p.Legend.Left = false
 	p.Legend.XOffs = -vg.Points(8)
 	p.Legend.YOffs = vg.Points(8)
-	p.Add(plotter.NewGrid())
+	p.Add(plotting.NewGrid())
 
 	var devices []string
 	seen := map[string]bool{}
@@ -68,7 +72,8 @@ func (r *Report) Plot() (*plot.Plot, error) {
 			if err != nil {
 				return nil, fmt.Errorf("bench: plot %s %s: %w", dev, w, err)
 			}
-			l.Color = plotutil.Color(di)
+			l.Color = plotting.Tab10[di%len(plotting.Tab10)]
+			l.Width = vg.Points(1.5)
 			l.Dashes = plotutil.Dashes(wi)
 			s.Color = l.Color
 			s.Shape = plotutil.Shape(wi)
@@ -98,6 +103,15 @@ func widen(lo, hi float64) (float64, float64) {
 func (r *Report) WritePlot(w io.Writer, format string) error {
 	p, err := r.Plot()
 	if err != nil {
+		return err
+	}
+	if format == "png" || format == "svg" {
+		// Drawn as every rleval figure is, with its margins.
+		b, err := plotting.NewFigure(p, plotWidth, plotHeight).Encode(format)
+		if err != nil {
+			return fmt.Errorf("bench: plot: %w", err)
+		}
+		_, err = w.Write(b)
 		return err
 	}
 	wt, err := p.WriterTo(plotWidth, plotHeight, format)

@@ -3,11 +3,11 @@ package graph
 import (
 	"errors"
 	"fmt"
-	"github.com/rleval/rleval/internal/plural"
 	"log"
 	"runtime"
 	"sync"
 
+	"github.com/rleval/rleval/internal/plural"
 	"github.com/rleval/rleval/loaders"
 )
 

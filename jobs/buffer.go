@@ -165,15 +165,19 @@ func phaseAndCoverage(c *Context, out *Output) error {
 			cov[ix*nb+iy] = float32(counts[iy*nb+ix])
 		}
 	}
-	if err := WriteNPY(c.path("coverage.npy"), cov, nb, nb); err != nil {
+	if err := c.writeArray("coverage.npy", cov, nb, nb); err != nil {
 		return err
 	}
 	// The notebook's scatter, or a density raster coloured by mean action
 	// from plotting.DensityThreshold rows on.
 	xlo, xhi, ylo, yhi := pl.Extent()
 	xl, yl := plotLabel(pl.X.Label), plotLabel(pl.Y.Label)
+	title := "Buffer: phase portrait, colour = action"
+	if b.Size >= plotting.DensityThreshold {
+		title = "Buffer: phase portrait, colour = mean action, shade = log density"
+	}
 	phase, err := plotting.PhasePortrait(px, py, column(b.Actions, 0, b.ActDim), plotting.PhaseOptions{
-		Title: "Buffer: phase portrait, colour = action", XLabel: xl, YLabel: yl,
+		Title: title, XLabel: xl, YLabel: yl,
 		ColorLabel: "action", Colormap: plotting.RdBuR(), XMin: xlo, XMax: xhi, YMin: ylo, YMax: yhi})
 	phase, err = withTicks(phase, err, pl)
 	if err := out.add("phase", "phase_portrait", phase, err); err != nil {

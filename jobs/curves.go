@@ -168,7 +168,44 @@ func plotCurves(c *Context, out *Output) error {
 		rewardCharts = append(rewardCharts, plotting.Chart{Title: "Evaluation: total reward per episode", XLabel: xl, YLabel: "Reward (sum)",
 			Curves: []plotting.Curve{{Label: "reward_sum", X: s.Step, Y: s.Value, Color: plotting.TabGreen, Markers: true}}})
 	}
-	// Step fields: the notebook's four first, then every other one.
+	fields := curveFields(c)
+	// Each field's figure and chart reduce up to millions of points: on
+	// every core.
+	par.For(len(fields), func(i int) { fields[i].draw(c) })
+	for _, f := range fields {
+		if f.skip {
+			continue
+		}
+		if err := out.add(f.section, f.name, f.fig, f.err); err != nil {
+			return err
+		}
+		if f.section == "rewards" {
+			rewardCharts = append(rewardCharts, f.chart)
+		} else {
+			lossCharts = append(lossCharts, f.chart)
+		}
+	}
+	for _, x := range []struct {
+		section string
+		charts  []plotting.Chart
+	}{{"rewards", rewardCharts}, {"losses", lossCharts}} {
+		if len(x.charts) == 0 {
+			continue
+		}
+		h, err := plotting.InteractiveCurves(x.charts)
+		if err != nil {
+			return err
+		}
+		out.Interactive = append(out.Interactive, Interactive{Section: x.section, HTML: h, Charts: len(x.charts)})
+	}
+	return nil
+}
+
+// curveFields are the fields plotCurves draws besides the evaluations: the
+// step fields (the notebook's four first, then every other one), then every
+// field of the log's other records and of the run's other logs.
+func curveFields(c *Context) []fieldCurve {
+	lg := c.Run.Log
 	st := &lg.Steps
 	order := []string{"loss_q1", "loss_q2", "actor_loss", "buffer_size"}
 	for _, name := range st.Names {
@@ -203,36 +240,7 @@ func plotCurves(c *Context, out *Output) error {
 			}
 		}
 	}
-	// Each field's figure and chart reduce up to millions of points: on
-	// every core.
-	par.For(len(fields), func(i int) { fields[i].draw(c) })
-	for _, f := range fields {
-		if f.skip {
-			continue
-		}
-		if err := out.add(f.section, f.name, f.fig, f.err); err != nil {
-			return err
-		}
-		if f.section == "rewards" {
-			rewardCharts = append(rewardCharts, f.chart)
-		} else {
-			lossCharts = append(lossCharts, f.chart)
-		}
-	}
-	for _, x := range []struct {
-		section string
-		charts  []plotting.Chart
-	}{{"rewards", rewardCharts}, {"losses", lossCharts}} {
-		if len(x.charts) == 0 {
-			continue
-		}
-		h, err := plotting.InteractiveCurves(x.charts)
-		if err != nil {
-			return err
-		}
-		out.Interactive = append(out.Interactive, Interactive{Section: x.section, HTML: h})
-	}
-	return nil
+	return fields
 }
 
 // episodeFields are the step fields that are episodes' returns and

@@ -10,7 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rleval/rleval/graph"
@@ -48,6 +50,12 @@ type Options struct {
 	// Progress, if set, is called before the first job and after each,
 	// with the jobs done and the total: one progress over the whole run.
 	Progress func(done, total int)
+	// Only, if set, names the jobs to run (`rleval rollout`: returns);
+	// the others are not listed.
+	Only []string
+	// Returns configures the returns job (rollouts in the run's
+	// environment).
+	Returns ReturnsOptions
 	// Load selects how the run is read: a forced layout (--layout), a
 	// checkpoint along training (--checkpoint), original TD3's max_action.
 	Load loaders.LoadOptions
@@ -76,6 +84,22 @@ type Context struct {
 	PlaneErr error
 
 	shared *shared
+	// noNumbers lists the arrays the running job wrote that hold no
+	// number at all (writeArray).
+	noNumbers struct {
+		sync.Mutex
+		names []string
+	}
+	ctx context.Context
+}
+
+// context returns the evaluation's context: long jobs stop when it is
+// cancelled.
+func (c *Context) context() context.Context {
+	if c.ctx == nil {
+		return context.Background()
+	}
+	return c.ctx
 }
 
 // Grid returns the state grid of the maps, Opt.Grid points a side.
@@ -94,7 +118,7 @@ func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSumm
 	sum := &RunSummary{Name: filepath.Base(filepath.Clean(runDir)), Dir: runDir, Out: outDir}
 	load := opt.Load
 	load.LogsLater = true
-	r, err := loaders.LoadRun(runDir, load)
+	r, err := loadRun(ctx, runDir, load)
 	if err != nil {
 		sum.Status, sum.Error = StatusFailed, err.Error()
 		return sum, err
@@ -124,7 +148,7 @@ func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSumm
 	if eng == nil {
 		eng = graph.NewEngine(graph.NewCPU(graph.Options{}), graph.Options{})
 	}
-	c := &Context{Run: r, Opt: opt, Out: outDir, Engine: eng}
+	c := &Context{Run: r, Opt: opt, Out: outDir, Engine: eng, ctx: ctx}
 	c.Plane, c.PlaneErr = ResolvePlane(r, opt.Plane)
 	if errors.Is(c.PlaneErr, ErrUsage) {
 		// --axes or --fix name what the run does not have: an error of
@@ -135,7 +159,7 @@ func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSumm
 	c.shared = newShared(c)
 	var todo []Job
 	for _, j := range registry {
-		if (j.Applies == nil || j.Applies(c)) && (!opt.CoreOnly || j.Core) {
+		if (j.Applies == nil || j.Applies(c)) && (!opt.CoreOnly || j.Core) && (len(opt.Only) == 0 || slices.Contains(opt.Only, j.Name)) {
 			todo = append(todo, j)
 		}
 	}
@@ -167,6 +191,28 @@ func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSumm
 		}
 	}
 	return sum, nil
+}
+
+// loadRun is loaders.LoadRun, returning ctx's error as soon as ctx is
+// cancelled: the files read are regular and bounded, but a replay buffer
+// of gigabytes still takes seconds, and Ctrl-C must not wait for it. The
+// abandoned read finishes on its own and writes nothing.
+func loadRun(ctx context.Context, runDir string, opt loaders.LoadOptions) (*loaders.Run, error) {
+	type loaded struct {
+		r   *loaders.Run
+		err error
+	}
+	done := make(chan loaded, 1)
+	go func() {
+		r, err := loaders.LoadRun(runDir, opt)
+		done <- loaded{r, err}
+	}()
+	select {
+	case l := <-done:
+		return l.r, l.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // runJobs runs the jobs that do not read the logs, then, once logsRead is
@@ -222,7 +268,12 @@ func runOne(j Job, c *Context, pg *page, sum *RunSummary, logf func(string, ...a
 		return JobStatus{Name: j.Name, Status: "skipped", Reason: err.Error()}
 	}
 	t0 := time.Now()
+	c.takeNoNumbers()
 	out, err := runJob(j, c)
+	if nan := c.takeNoNumbers(); err == nil && len(nan) > 0 {
+		err = fmt.Errorf("every value of %s is NaN: the inputs it was computed from hold values that are not numbers (see the run's problems, or check the networks' weights and normalisation)",
+			strings.Join(nan, ", "))
+	}
 	if err != nil {
 		logf("%s: %s failed: %v", name, j.Name, err)
 		return JobStatus{Name: j.Name, Status: "failed", Reason: err.Error()}
@@ -255,8 +306,10 @@ func finishStatus(r *loaders.Run, sum *RunSummary) {
 		for _, p := range problems {
 			msgs = append(msgs, p.Error())
 		}
+		sum.Problems = append([]string(nil), msgs...)
 		for _, j := range sum.Jobs {
-			if j.Status == "failed" {
+			// A job failed by a broken input says nothing new.
+			if j.Status == "failed" && !slices.Contains(sum.Problems, j.Reason) {
 				msgs = append(msgs, j.Name+": "+j.Reason)
 			}
 		}
@@ -285,6 +338,30 @@ func runJob(j Job, c *Context) (out *Output, err error) {
 
 // path returns the output path of a file of this run.
 func (c *Context) path(name string) string { return filepath.Join(c.Out, name) }
+
+// writeArray writes one of the run's float32 arrays (WriteNPY) and notes
+// it when not one of its values is a number: an analysis whose output is
+// all NaN fails (runOne) rather than passing as "ok".
+func (c *Context) writeArray(name string, data []float32, shape ...int) error {
+	if err := WriteNPY(c.path(name), data, shape...); err != nil {
+		return err
+	}
+	if len(data) > 0 && !slices.ContainsFunc(data, func(v float32) bool { return v == v }) {
+		c.noNumbers.Lock()
+		c.noNumbers.names = append(c.noNumbers.names, name)
+		c.noNumbers.Unlock()
+	}
+	return nil
+}
+
+// takeNoNumbers returns and forgets the arrays writeArray noted.
+func (c *Context) takeNoNumbers() []string {
+	c.noNumbers.Lock()
+	defer c.noNumbers.Unlock()
+	names := c.noNumbers.names
+	c.noNumbers.names = nil
+	return names
+}
 
 // writeJSON writes v as indented JSON, atomically. Non-finite floats must
 // have been turned into nil (see num) before.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"github.com/rleval/rleval/internal/atomicfile"
 	"io"
 	"math"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/rleval/rleval/graph"
+	"github.com/rleval/rleval/internal/atomicfile"
 	"github.com/rleval/rleval/loaders"
 	"github.com/rleval/rleval/plotting"
 )
@@ -281,6 +281,7 @@ func drawBigMap(r *loaders.Run, m BigMap, pl *Plane, g *graph.Grid, res *BigMapR
 	if err != nil {
 		return err
 	}
+	decorateMap(fig, pl)
 	png, err := fig.PNG()
 	if err != nil {
 		return err

@@ -3,13 +3,13 @@ package jobs
 import (
 	"cmp"
 	"fmt"
-	"github.com/rleval/rleval/internal/plural"
 	"io"
 	"math"
 	"strconv"
 	"strings"
 
 	"github.com/rleval/rleval/graph"
+	"github.com/rleval/rleval/internal/plural"
 	"github.com/rleval/rleval/loaders"
 )
 
@@ -198,6 +198,18 @@ func (in *Inspection) WriteText(w io.Writer, withGraph bool) {
 			p(" (lines %s)", strings.Join(nums, ", "))
 		}
 		p("\n")
+		// Why, once per reason: a log none of whose lines is a record
+		// must say so, not just count.
+		seen := map[string]bool{}
+		for _, s := range l.SkippedLines {
+			if len(seen) == 3 {
+				break
+			}
+			if !seen[s.Reason] {
+				seen[s.Reason] = true
+				p("    line %d: %s\n", s.Line, s.Reason)
+			}
+		}
 	}
 	if len(in.Nets) > 0 {
 		p("\nNetworks (%s):\n", in.Layout)

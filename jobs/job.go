@@ -46,7 +46,7 @@ var (
 
 // registry lists every analysis in the notebook's order: the order of the
 // report's sections.
-var registry = []Job{curvesJob, modelsJob, policyJob, bufferJob, qvaluesJob, qgridJob, valueBiasJob, mapsJob, checkpointsJob, sacJob}
+var registry = []Job{curvesJob, modelsJob, policyJob, bufferJob, qvaluesJob, qgridJob, valueBiasJob, returnsJob, mapsJob, checkpointsJob, sacJob}
 
 // Jobs lists every analysis in the notebook's order.
 func Jobs() []Job { return append([]Job(nil), registry...) }
@@ -80,6 +80,9 @@ type Output struct {
 	Summary func(s *RunSummary)
 	// Interactive holds blocks of charts made by
 	// plotting.InteractiveCurves, each shown after its section's figures.
+	// The job's figures in a section where it also puts charts are the
+	// charts' static versions: written as files, shown on the page only
+	// without JavaScript.
 	Interactive []Interactive
 }
 
@@ -87,6 +90,8 @@ type Output struct {
 type Interactive struct {
 	Section string
 	HTML    template.HTML
+	// Charts is the number of charts in HTML.
+	Charts int
 }
 
 // Figure is one figure of a job, written to plots/<Name>.<format>.

@@ -97,7 +97,7 @@ func TestEvaluateSkipsOnlyTheJobsOfABrokenInput(t *testing.T) {
 				}
 				return os.WriteFile(p, b[:len(b)/2], 0o644)
 			},
-			[]string{"models", "policy", "qvalues", "qgrid", "valuebias", "maps"}, "actor.pth", StatusFailed,
+			[]string{"models", "policy", "qvalues", "qgrid", "valuebias", "returns", "maps"}, "actor.pth", StatusFailed,
 		},
 		"bad yaml and no log": {
 			func(dir string) error {
@@ -106,7 +106,7 @@ func TestEvaluateSkipsOnlyTheJobsOfABrokenInput(t *testing.T) {
 				}
 				return os.Remove(filepath.Join(dir, "train_logs", "train.jsonl"))
 			},
-			[]string{"curves", "valuebias:config.yaml"}, "train.jsonl", StatusFailed,
+			[]string{"curves", "valuebias:config.yaml", "returns:config.yaml"}, "train.jsonl", StatusFailed,
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -117,6 +117,7 @@ func TestEvaluateSkipsOnlyTheJobsOfABrokenInput(t *testing.T) {
 			opt := DefaultOptions()
 			opt.Grid = 16
 			opt.Line = 16
+			opt.Returns = ReturnsOptions{Enabled: true, Episodes: 10, Horizon: 10, BufferStates: 8}
 			out := t.TempDir()
 			sum, err := Evaluate(context.Background(), dir, out, opt)
 			if err != nil {
@@ -228,6 +229,7 @@ func TestEvaluateListsJobsInRegistryOrder(t *testing.T) {
 	dir := fixture.Path(t, "runs", "2026-07-01_08-00-00_pendulum-sac")
 	opt := DefaultOptions()
 	opt.Grid, opt.Line = 16, 16
+	opt.Returns = ReturnsOptions{Enabled: true, Episodes: 10, Horizon: 10, BufferStates: 8}
 	out := t.TempDir()
 	sum, err := Evaluate(context.Background(), dir, out, opt)
 	if err != nil {
@@ -401,7 +403,7 @@ func TestReportSkippedSectionListsOnlySkippedJobs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, sec, ok := strings.Cut(string(b), `<section id="`+sectionSkipped.ID+`">`)
+	_, sec, ok := strings.Cut(string(b), `<section id="`+sectionSkipped.ID+`"`) // then its grid class
 	sec, _, _ = strings.Cut(sec, "</section>")
 	if !ok {
 		t.Fatal("report has no skipped-jobs section")

@@ -62,7 +62,7 @@ func runMaps(c *Context) (*Output, error) {
 	}
 	out := &Output{}
 	for _, m := range maps {
-		if err := WriteNPY(c.path(m.name+".npy"), m.values, rows, cols); err != nil {
+		if err := c.writeArray(m.name+".npy", m.values, rows, cols); err != nil {
 			return nil, err
 		}
 		cmap := plotting.Viridis()

@@ -34,13 +34,17 @@ var (
 	// MetricValueBias is the mean of Q − G, the critics' value-estimation
 	// bias (valuebias).
 	MetricValueBias = Metric{Name: "value_bias", Label: "value bias"}
+	// MetricTrueReturn is the mean undiscounted return of the policy's
+	// episodes in its environment (returns; its interval is in
+	// returns.json).
+	MetricTrueReturn = Metric{Name: "true_return", Label: "true return"}
 )
 
 // metrics registers every Metric. Its order is their order in a run's JSON
 // row, in the index page's table and in --metric's list, whose first is
 // the groups' default score; summary.csv keeps its first columns where
 // they are and adds later metrics at the end, in this order.
-var metrics = []Metric{MetricFinalRewardSum, MetricBestRewardSum, MetricMeanQPolicy, MetricL2Total, MetricValueBias}
+var metrics = []Metric{MetricFinalRewardSum, MetricBestRewardSum, MetricMeanQPolicy, MetricL2Total, MetricValueBias, MetricTrueReturn}
 
 // Metrics returns every registered Metric, in order.
 func Metrics() []Metric { return append([]Metric(nil), metrics...) }

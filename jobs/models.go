@@ -3,6 +3,7 @@ package jobs
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/rleval/rleval/loaders"
@@ -31,8 +32,17 @@ type layerInfo struct {
 }
 
 type histogram struct {
-	Counts []int     `json:"counts"`
-	Edges  []float64 `json:"edges"`
+	Counts []int `json:"counts"`
+	// Edges are null for a network whose weights are all NaN.
+	Edges []num `json:"edges"`
+}
+
+func newHistogram(counts []int, edges []float64) *histogram {
+	h := &histogram{Counts: counts, Edges: make([]num, len(edges))}
+	for i, e := range edges {
+		h.Edges[i] = num(e)
+	}
+	return h
 }
 
 // histRoles are the networks whose weights the notebook histograms.
@@ -47,25 +57,34 @@ type l2Result struct {
 
 func runModels(c *Context) (*Output, error) {
 	var infos []modelInfo
+	var noNumbers []string // networks none of whose weights is a number
 	for _, role := range loaders.Roles {
 		n := c.Run.Nets[role]
 		if n == nil {
 			continue
 		}
 		mi := modelInfo{NetView: netView(role, n)}
+		numbers := false
 		for _, l := range n.Layers {
 			li := layerInfo{Name: l.Name, In: l.In, Out: l.Out}
 			if histRoles[role] {
 				wc, we := plotting.Histogram(l.W, c.Opt.WeightBins)
 				bc, be := plotting.Histogram(l.B, c.Opt.BiasBins)
-				li.W, li.B = &histogram{wc, we}, &histogram{bc, be}
+				li.W, li.B = newHistogram(wc, we), newHistogram(bc, be)
 			}
+			numbers = numbers || slices.ContainsFunc(l.W, func(v float32) bool { return v == v })
 			mi.Layers = append(mi.Layers, li)
+		}
+		if !numbers {
+			noNumbers = append(noNumbers, n.Path)
 		}
 		infos = append(infos, mi)
 	}
 	if err := c.writeJSON("models.json", map[string]any{"networks": infos}); err != nil {
 		return nil, err
+	}
+	if len(noNumbers) > 0 {
+		return nil, fmt.Errorf("every weight of %s is NaN (a diverged network)", strings.Join(noNumbers, ", "))
 	}
 	out := &Output{}
 	if a, t := c.Run.Nets[loaders.RoleActor], c.Run.Nets[loaders.RoleActorTarget]; a != nil && t != nil {

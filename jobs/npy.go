@@ -3,10 +3,11 @@ package jobs
 import (
 	"encoding/binary"
 	"fmt"
-	"github.com/rleval/rleval/internal/atomicfile"
 	"io"
 	"math"
 	"strings"
+
+	"github.com/rleval/rleval/internal/atomicfile"
 )
 
 // npyHeader returns the .npy (format 1.0) header of a little-endian float32

@@ -37,6 +37,9 @@ func (o Options) Validate() error {
 		return fmt.Errorf("--checkpoint %d with --checkpoints %s: evaluate one checkpoint as the run, or all of them along the final model, not both: %w",
 			o.Load.Checkpoint, o.Checkpoints, ErrUsage)
 	}
+	if err := o.Returns.Validate(); err != nil {
+		return err
+	}
 	if p := o.Plane.Preset; p != "" && p != "none" && PresetByName(p) == nil {
 		return fmt.Errorf("--preset %q: want one of %s or none: %w", p, strings.Join(PresetNames(), ", "), ErrUsage)
 	}
@@ -55,6 +58,7 @@ func (o Options) Fingerprint() string {
 	if o.Checkpoints.Set() {
 		s += " checkpoints=" + o.Checkpoints.String()
 	}
+	s += o.Returns.fingerprint()
 	p := o.Plane
 	if p.Preset != "" {
 		s += " preset=" + p.Preset

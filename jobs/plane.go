@@ -110,6 +110,9 @@ type Plane struct {
 	Action string
 	// Line is the 1-D policy curve, nil for none.
 	Line *PresetLine
+	// Data says where the replay buffer's states lie relative to the
+	// plane; nil without a buffer.
+	Data *PlaneData
 
 	obs  []ObsTerm
 	base []float64
@@ -225,6 +228,9 @@ func ResolvePlane(r *loaders.Run, spec PlaneSpec) (*Plane, error) {
 		if t.Axis < 0 {
 			pl.Fixed = append(pl.Fixed, FixedValue{i, pl.ObsNames[i], pl.base[i]})
 		}
+	}
+	if b := r.Buffer; b != nil && b.Size > 0 && b.ObsDim == d {
+		pl.Data = pl.measureData(b)
 	}
 	return pl, nil
 }
@@ -478,21 +484,33 @@ func (pl *Plane) Grid(n int) *graph.Grid {
 // and rounded once to float32, as the notebooks do.
 func (pl *Plane) mapObs(x, y float64, obs []float32) {
 	for d, t := range pl.obs {
-		v := pl.base[d]
-		if t.Axis >= 0 {
-			v = x
-			if t.Axis == 1 {
-				v = y
-			}
-			switch t.Fn {
-			case "cos":
-				v = math.Cos(v)
-			case "sin":
-				v = math.Sin(v)
-			}
-		}
-		obs[d] = float32(v)
+		obs[d] = float32(pl.obsValue(t, d, x, y))
 	}
+}
+
+// ObsAt writes the float64 observation of plane point (x, y): what mapObs
+// rounds to float32.
+func (pl *Plane) ObsAt(x, y float64, obs []float64) {
+	for d, t := range pl.obs {
+		obs[d] = pl.obsValue(t, d, x, y)
+	}
+}
+
+func (pl *Plane) obsValue(t ObsTerm, d int, x, y float64) float64 {
+	if t.Axis < 0 {
+		return pl.base[d]
+	}
+	v := x
+	if t.Axis == 1 {
+		v = y
+	}
+	switch t.Fn {
+	case "cos":
+		v = math.Cos(v)
+	case "sin":
+		v = math.Sin(v)
+	}
+	return v
 }
 
 // LineGrid returns the n points of the 1-D policy curve (nil without one)

@@ -1,9 +1,10 @@
 package jobs
 
 import (
+	"gonum.org/v1/plot/vg"
+
 	"github.com/rleval/rleval/loaders"
 	"github.com/rleval/rleval/plotting"
-	"gonum.org/v1/plot/vg"
 )
 
 // policyJob: analyses 10, 11 and 13: the 1-D policy curve (the pendulum's
@@ -32,7 +33,7 @@ func runPolicy(c *Context) (*Output, error) {
 	g := c.Grid()
 	rows, cols := g.Shape()
 	shape := mapShape(rows, cols, k)
-	if err := WriteNPY(c.path("policy_grid.npy"), act, shape...); err != nil {
+	if err := c.writeArray("policy_grid.npy", act, shape...); err != nil {
 		return nil, err
 	}
 	actLabel := "action (" + pl.Action + ")"
@@ -52,10 +53,10 @@ func runPolicy(c *Context) (*Output, error) {
 	for i := range diff {
 		diff[i] = act[i] - target[i]
 	}
-	if err := WriteNPY(c.path("target_grid.npy"), target, shape...); err != nil {
+	if err := c.writeArray("target_grid.npy", target, shape...); err != nil {
 		return nil, err
 	}
-	if err := WriteNPY(c.path("policy_diff.npy"), diff, shape...); err != nil {
+	if err := c.writeArray("policy_diff.npy", diff, shape...); err != nil {
 		return nil, err
 	}
 	fig, err = mapFigure(pl, "actor_target policy", actLabel, target, rows, cols, k, plotting.RdBuR(), false)
@@ -83,7 +84,7 @@ func policyLine(c *Context, out *Output) error {
 	if k > 1 {
 		shape = append(shape, k)
 	}
-	if err := WriteNPY(c.path("policy_1d.npy"), line, shape...); err != nil {
+	if err := c.writeArray("policy_1d.npy", line, shape...); err != nil {
 		return err
 	}
 	x, y := make([]float64, lg.Len()), make([]float64, lg.Len())

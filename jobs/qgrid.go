@@ -16,7 +16,7 @@ func runQGrid(c *Context) (*Output, error) {
 		return nil, err
 	}
 	rows, cols := c.Grid().Shape()
-	if err := WriteNPY(c.path("q_grid.npy"), gq.Q, rows, cols); err != nil {
+	if err := c.writeArray("q_grid.npy", gq.Q, rows, cols); err != nil {
 		return nil, err
 	}
 	if c.Opt.CoreOnly {

@@ -23,10 +23,10 @@ func runQValues(c *Context) (*Output, error) {
 		return nil, err
 	}
 	n := len(bq.AtBuffer)
-	if err := WriteNPY(c.path("q_buffer.npy"), bq.AtBuffer, n); err != nil {
+	if err := c.writeArray("q_buffer.npy", bq.AtBuffer, n); err != nil {
 		return nil, err
 	}
-	if err := WriteNPY(c.path("q_policy.npy"), bq.AtPolicy, n); err != nil {
+	if err := c.writeArray("q_policy.npy", bq.AtPolicy, n); err != nil {
 		return nil, err
 	}
 	st := qStats{statsOf(bq.AtBuffer, 0, 1), statsOf(bq.AtPolicy, 0, 1)}

@@ -2,16 +2,17 @@ package jobs
 
 import (
 	"fmt"
-	"github.com/rleval/rleval/internal/plural"
 	"math"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
 
-	"github.com/rleval/rleval/internal/atomicfile"
-	"github.com/rleval/rleval/plotting"
 	"gonum.org/v1/plot"
+
+	"github.com/rleval/rleval/internal/atomicfile"
+	"github.com/rleval/rleval/internal/plural"
+	"github.com/rleval/rleval/plotting"
 )
 
 // page assembles the report of one run from what the jobs return. Its
@@ -29,6 +30,7 @@ type page struct {
 // render is one figure being drawn in the background.
 type render struct {
 	section, job string
+	fallback     bool // a static copy of the job's charts in the section
 	img          plotting.Image
 	err          error
 }
@@ -73,12 +75,15 @@ func (p *page) add(job string, out *Output) {
 		s := p.section(t.Section)
 		s.Tables = append(s.Tables, t.Table)
 	}
+	charts := map[string]bool{}
 	for _, h := range out.Interactive {
 		s := p.section(h.Section)
 		s.Interactive += h.HTML
+		s.Charts += h.Charts
+		charts[h.Section] = true
 	}
 	for _, f := range out.Figures {
-		r := &render{section: f.Section, job: job}
+		r := &render{section: f.Section, job: job, fallback: charts[f.Section]}
 		p.renders = append(p.renders, r)
 		p.sem <- struct{}{}
 		p.wg.Add(1)
@@ -91,6 +96,7 @@ func (p *page) add(job string, out *Output) {
 				p.wg.Done()
 			}()
 			r.img, r.err = p.encode(f.Name, f.Fig)
+			r.img.Fallback = r.fallback
 		}()
 	}
 }
@@ -155,6 +161,9 @@ func (p *page) summaryTables(sum *RunSummary) {
 	s := p.section(sectionSummary.ID)
 	if pl := p.c.Plane; pl != nil {
 		s.Notes = append(s.Notes, "Maps: "+pl.Describe()+".")
+		if w := pl.DataWarning(); w != "" {
+			s.Notes = append(s.Notes, w)
+		}
 	}
 	if cv := configOf(r.Config); cv != nil {
 		rows := [][]string{{"experiment", cv.ExperimentName}, {"environment", cv.Env}, {"algorithm", cv.Algorithm}}
@@ -242,7 +251,11 @@ func mapFigureOpts(pl *Plane, title, colorLabel string, values []float32, rows, 
 	o.Title, o.XLabel, o.YLabel, o.ColorLabel = title, plotLabel(pl.X.Label), plotLabel(pl.Y.Label), colorLabel
 	o.XMin, o.XMax, o.YMin, o.YMax = xlo, xhi, ylo, yhi
 	fig, err := plotting.Heatmap(values, cols, rows, o)
-	return withTicks(fig, err, pl)
+	fig, err = withTicks(fig, err, pl)
+	if err == nil {
+		decorateMap(fig, pl)
+	}
+	return fig, err
 }
 
 // withTicks sets the plane's ticks, where it has them, on fig's first plot.

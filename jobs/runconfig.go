@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/rleval/rleval/loaders"
 )
 
 // maxGroupConfigBytes bounds what is read of a config to group by.
@@ -71,9 +73,10 @@ func zooConfigDirs(runDir string) []string {
 	return dirs
 }
 
-// readConfigYAML reads one YAML config file flattened.
+// readConfigYAML reads one YAML config file flattened. Like the loaders it
+// reads only a regular file (a FIFO would block the batch).
 func readConfigYAML(p string) (map[string]string, error) {
-	f, err := os.Open(p)
+	f, _, err := loaders.OpenRegular(p)
 	if err != nil {
 		return nil, err
 	}

@@ -96,7 +96,7 @@ func policySpread(c *Context, actor *loaders.Network, st *sacStats, out *Output)
 			return err
 		}
 		rows, cols := g.Shape()
-		if err := WriteNPY(c.path("policy_std_grid.npy"), std, mapShape(rows, cols, k)...); err != nil {
+		if err := c.writeArray("policy_std_grid.npy", std, mapShape(rows, cols, k)...); err != nil {
 			return err
 		}
 		fig, err := mapFigure(c.Plane, "Policy standard deviation", "std", std, rows, cols, k, plotting.Viridis(), false)

@@ -46,6 +46,10 @@ type RunSummary struct {
 	CurveValue []float64 `json:"curve_value,omitempty"`
 	// Jobs says which jobs ran and why others were skipped.
 	Jobs []JobStatus `json:"jobs,omitempty"`
+	// Problems lists the run's inputs that are missing or could not be
+	// read, one cause each, each naming its file, for the terminal
+	// (summary.json's error holds them too).
+	Problems []string `json:"-"`
 	// Finished is when the evaluation ended.
 	Finished time.Time `json:"finished"`
 }

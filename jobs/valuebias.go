@@ -230,7 +230,11 @@ func runValueBias(c *Context) (*Output, error) {
 	if err := out.add(sec, "value_bias_hist", fig, err); err != nil {
 		return nil, err
 	}
-	fig, err = plotting.PhasePortrait(gs, qs, diff, plotting.PhaseOptions{Title: "Q against the discounted return G, colour = Q − G",
+	title := "Q against the discounted return G, colour = Q − G"
+	if len(gs) >= plotting.DensityThreshold {
+		title = "Q against the discounted return G, colour = mean Q − G, shade = log density"
+	}
+	fig, err = plotting.PhasePortrait(gs, qs, diff, plotting.PhaseOptions{Title: title,
 		XLabel: "G (discounted return that followed)", YLabel: "Q = " + qn + "(s, a)", ColorLabel: "Q − G"})
 	return out, out.add(sec, "value_bias_scatter", fig, err)
 }

@@ -531,7 +531,21 @@ func setKind(n *Network, sd *stateDict, r netRecipe, want NetKind, obsHint int, 
 			if len(r.low) != n.ActDim || len(r.high) != n.ActDim {
 				return datafile.Invalidf("%s has %d actions but the action bounds have %d values", kind, n.ActDim, len(r.low))
 			}
+			if err := checkBounds(r.low, r.high); err != nil {
+				return err
+			}
 			n.Low, n.High = r.low, r.high
+		}
+	}
+	return nil
+}
+
+// checkBounds refuses action bounds that are not numbers, or a low above
+// its high: every action scaled by them would be NaN.
+func checkBounds(low, high []float32) error {
+	for i := range low {
+		if !(low[i] <= high[i]) {
+			return datafile.Invalidf("action bounds [%v, %v] of action %d are not numbers low <= high", low[i], high[i], i)
 		}
 	}
 	return nil

@@ -3,11 +3,9 @@ package loaders
 import (
 	"bytes"
 	"fmt"
-	"os"
+	"io"
 
 	"go.yaml.in/yaml/v3"
-
-	"github.com/rleval/rleval/loaders/internal/datafile"
 )
 
 // Config holds the fields of a run's config.yaml that the analyses use.
@@ -195,24 +193,18 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 
 // readLimited reads a whole file of at most limit bytes.
 func readLimited(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
+	f, size, err := openRegular(path)
 	if err != nil {
-		if datafile.IsNotExist(err) {
-			return nil, fmt.Errorf("load %s: %w", path, ErrNotExist)
-		}
-		return nil, fmt.Errorf("load %s: %w", path, err)
+		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", path, err)
+	if size > limit {
+		return nil, fmt.Errorf("load %s: file is %d bytes, more than the %d a config may have: %w", path, size, limit, ErrInvalid)
 	}
-	if st.Size() > limit {
-		return nil, fmt.Errorf("load %s: file is %d bytes, more than the %d a config may have: %w", path, st.Size(), limit, ErrInvalid)
-	}
-	buf := make([]byte, 0, st.Size())
+	buf := make([]byte, 0, size)
 	b := bytes.NewBuffer(buf)
-	if _, err := b.ReadFrom(f); err != nil {
+	// A file growing while it is read is read up to the size it had.
+	if _, err := b.ReadFrom(io.LimitReader(f, limit)); err != nil {
 		return nil, fmt.Errorf("load %s: %w", path, err)
 	}
 	return b.Bytes(), nil

@@ -2,11 +2,13 @@ package loaders
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
+	"path/filepath"
 	"strconv"
-	"strings"
 
 	"github.com/rleval/rleval/loaders/internal/npy"
 )
@@ -39,9 +41,18 @@ func tableAppend(t *Table, step float64, names []string, values []float64) {
 // evalNames are the evaluation columns filled from episode returns.
 var evalNames = []string{"reward_sum", "return_min", "return_max", "return_std", "episodes"}
 
-// addEvaluation records one evaluation of episode returns at step.
+// addEvaluation records one evaluation of episode returns at step. One
+// whose step or a return is not a finite number is skipped and listed.
 func addEvaluation(lg *TrainLog, step float64, returns []float64, lengths []float64) {
 	if len(returns) == 0 {
+		return
+	}
+	finite := !math.IsNaN(step) && !math.IsInf(step, 0)
+	for _, r := range returns {
+		finite = finite && !math.IsNaN(r) && !math.IsInf(r, 0)
+	}
+	if !finite {
+		skipEvaluation(lg, step)
 		return
 	}
 	lo, hi, sum := math.Inf(1), math.Inf(-1), 0.0
@@ -65,6 +76,17 @@ func addEvaluation(lg *TrainLog, step float64, returns []float64, lengths []floa
 	}
 	tableAppend(&lg.Evals, step, names, vals)
 	lg.Lines++
+}
+
+// skipEvaluation counts and lists one evaluation at step whose step or a
+// return is not a finite number.
+func skipEvaluation(lg *TrainLog, step float64) {
+	lg.Lines++
+	lg.SkippedCount++
+	if len(lg.Skipped) < MaxSkippedListed {
+		lg.Skipped = append(lg.Skipped, SkippedLine{Line: lg.Lines,
+			Reason: fmt.Sprintf("evaluation at step %v: a return or the step is not a finite number", step)})
+	}
 }
 
 // LoadEvaluationsNPZ reads Stable-Baselines3's EvalCallback file
@@ -109,39 +131,73 @@ func LoadEvaluationsNPZ(path string) (*TrainLog, error) {
 	return lg, nil
 }
 
-// maxMonitorBytes bounds a monitor.csv (one short line per episode).
+// maxMonitorBytes bounds a monitor.csv (one short line per episode:
+// about eight million episodes).
 const maxMonitorBytes = 256 << 20
+
+// maxMonitorLine bounds one line of a monitor.csv; a longer one is an
+// error (real lines are three numbers and the occasional info key).
+const maxMonitorLine = 1 << 20
 
 // LoadMonitorCSV reads a Stable-Baselines3 Monitor file: a `#{json}`
 // header, a `r,l,t` column line, then one line per training episode. The
 // episodes become step-table columns episode_reward and episode_length at
-// the cumulative step count where each episode ended.
+// the cumulative step count where each episode ended. The file is read as
+// a stream into the columns, which are sized from the file once the first
+// episodes show how long a line is. An episode whose length is not a
+// number > 0, or whose return is not a finite number, is skipped and
+// listed; one with a sound length still counts towards the step axis.
 func LoadMonitorCSV(path string) (*TrainLog, error) {
-	data, err := readLimited(path, maxMonitorBytes)
+	f, size, err := openRegular(path)
 	if err != nil {
 		return nil, err
 	}
+	defer f.Close()
+	if size > maxMonitorBytes {
+		return nil, fmt.Errorf("load %s: monitor file is %d MB, more than the %d MB (about eight million episodes) rleval reads; move it out of the run folder to evaluate the run without it: %w",
+			path, size>>20, maxMonitorBytes>>20, ErrInvalid)
+	}
 	lg := newCurveLog(path)
-	sc := bufio.NewScanner(strings.NewReader(string(data)))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	line, cols, total := 0, map[string]int{}, 0.0
+	skip := func(line int, reason string) {
+		lg.SkippedCount++
+		if len(lg.Skipped) < MaxSkippedListed {
+			lg.Skipped = append(lg.Skipped, SkippedLine{Line: line, Reason: reason})
+		}
+	}
+	// Read no further than the size checked above: a file still being
+	// written is read as it was.
+	sc := bufio.NewScanner(io.LimitReader(f, size))
+	sc.Buffer(make([]byte, 64<<10), maxMonitorLine)
+	var (
+		line, read int
+		cols       = map[string]int{}
+		total      float64
+		names      = []string{"episode_reward", "episode_length"}
+		vals       = make([]float64, 2)
+		fields     [][]byte
+	)
 	for sc.Scan() {
 		line++
-		text := strings.TrimSpace(sc.Text())
-		if text == "" {
+		raw := sc.Bytes()
+		read += len(raw) + 1
+		text := bytes.TrimSpace(raw)
+		if len(text) == 0 {
 			continue
 		}
-		if strings.HasPrefix(text, "#") {
+		if text[0] == '#' {
 			var hdr map[string]any
-			if line != 1 || json.Unmarshal([]byte(text[1:]), &hdr) != nil {
+			if line != 1 || json.Unmarshal(text[1:], &hdr) != nil {
 				return nil, fmt.Errorf("load %s: line %d: not a monitor header: %w", path, line, ErrInvalid)
 			}
 			continue
 		}
-		fields := strings.Split(text, ",")
+		fields = fields[:0]
+		for f := range bytes.SplitSeq(text, []byte(",")) {
+			fields = append(fields, f)
+		}
 		if len(cols) == 0 {
 			for i, f := range fields {
-				cols[f] = i
+				cols[string(f)] = i
 			}
 			if _, ok := cols["r"]; !ok {
 				return nil, fmt.Errorf("load %s: line %d: no r column: %w", path, line, ErrInvalid)
@@ -153,26 +209,35 @@ func LoadMonitorCSV(path string) (*TrainLog, error) {
 			if !ok || i >= len(fields) {
 				return 0, false
 			}
-			v, err := strconv.ParseFloat(fields[i], 64)
+			v, err := strconv.ParseFloat(string(fields[i]), 64)
 			return v, err == nil
 		}
-		r, ok := num("r")
-		if !ok {
-			lg.SkippedCount++
-			if len(lg.Skipped) < MaxSkippedListed {
-				lg.Skipped = append(lg.Skipped, SkippedLine{Line: line, Reason: "no episode reward"})
-			}
+		r, okR := num("r")
+		l, okL := num("l")
+		_, hasL := cols["l"]
+		switch {
+		case hasL && (!okL || !(l > 0) || math.IsInf(l, 0)):
+			skip(line, "episode length is not a number > 0")
+			continue
+		case okL:
+			total += l
+		}
+		if !okR || math.IsNaN(r) || math.IsInf(r, 0) {
+			skip(line, "episode return is not a finite number")
 			continue
 		}
-		names, vals := []string{"episode_reward"}, []float64{r}
-		if l, ok := num("l"); ok {
-			total += l
-			names, vals = append(names, "episode_length"), append(vals, l)
+		vals[0], vals[1] = r, l
+		n := 1
+		if okL {
+			n = 2
 		}
-		tableAppend(&lg.Steps, total, names, vals)
+		tableAppend(&lg.Steps, total, names[:n], vals[:n])
+		if lg.Steps.Count == reserveAfter {
+			lg.Steps.reserve(expectedRecords(reserveAfter, int64(read), size))
+		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("load %s: %v: %w", path, err, ErrInvalid)
+		return nil, fmt.Errorf("load %s: line %d: %v: %w", path, line+1, err, ErrInvalid)
 	}
 	lg.Lines = line
 	return lg, nil
@@ -192,16 +257,22 @@ func LoadTD3Results(path string, evalFreq float64) (*TrainLog, error) {
 	}
 	lg := newCurveLog(path)
 	for i, r := range v {
+		step := float64(i) * evalFreq
+		if math.IsNaN(r) || math.IsInf(r, 0) {
+			skipEvaluation(lg, step)
+			continue
+		}
 		// Each value is already a mean over the evaluation's episodes,
 		// whose spread the file does not keep.
-		tableAppend(&lg.Evals, float64(i)*evalFreq, []string{"reward_sum"}, []float64{r})
+		tableAppend(&lg.Evals, step, []string{"reward_sum"}, []float64{r})
 		lg.Lines++
 	}
 	return lg, nil
 }
 
 // mergeLogs puts the tables of several curve sources into one TrainLog
-// (the first's path names it); sources that failed are left out.
+// (the first's path names it); sources that failed are left out. The
+// lines each source skipped are kept, their reasons naming the file.
 func mergeLogs(logs ...*TrainLog) *TrainLog {
 	var out *TrainLog
 	for _, lg := range logs {
@@ -224,6 +295,14 @@ func mergeLogs(logs ...*TrainLog) *TrainLog {
 			dst.join(src)
 		}
 		out.Lines += lg.Lines
+		out.SkippedCount += lg.SkippedCount
+		for _, s := range lg.Skipped {
+			if len(out.Skipped) == MaxSkippedListed {
+				break
+			}
+			s.Reason = filepath.Base(lg.Path) + ": " + s.Reason
+			out.Skipped = append(out.Skipped, s)
+		}
 	}
 	return out
 }

@@ -142,7 +142,7 @@ func FuzzTrainLog(f *testing.F) {
 			t.Fatalf("more records than lines: %+v", lg)
 		}
 		// Reading in pieces gives the same log.
-		p, err := readTrainLogParallel(bytes.NewReader(data), int64(len(data)), 3)
+		p, err := readTrainLogParallel(bytes.NewReader(data), int64(len(data)), 3, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -436,7 +436,7 @@ func TestTrainLogReadInPiecesEqualsOneRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	for parts := 1; parts <= 9; parts++ {
-		got, err := readTrainLogParallel(bytes.NewReader(data), int64(len(data)), parts)
+		got, err := readTrainLogParallel(bytes.NewReader(data), int64(len(data)), parts, true)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -47,16 +47,19 @@ func sb3Zips(dir string) []string {
 	zips, _ := filepath.Glob(filepath.Join(dir, "*.zip"))
 	var out []string
 	for _, p := range zips {
-		zr, err := zip.OpenReader(p)
+		f, size, err := openRegular(p)
 		if err != nil {
 			continue
 		}
+		zr, err := zip.NewReader(f, size)
 		data, pol := false, false
-		for _, f := range zr.File {
-			data = data || f.Name == "data"
-			pol = pol || f.Name == "policy.pth"
+		if err == nil {
+			for _, zf := range zr.File {
+				data = data || zf.Name == "data"
+				pol = pol || zf.Name == "policy.pth"
+			}
 		}
-		zr.Close()
+		f.Close()
 		if data && pol {
 			out = append(out, p)
 		}
@@ -140,15 +143,16 @@ func loadSB3Run(dir, _ string, opt LoadOptions) (*Run, error) {
 	}
 
 	norm, normErr := findVecNormalize(dir, env, path, suffix)
-	if normErr != nil && m != nil {
-		// Without its normalisation the networks' outputs would be wrong.
-		for _, role := range Roles {
-			r.NetPaths[role], r.NetErrs[role] = path, normErr
-		}
-		m = nil
-	}
 	if m != nil {
-		r.setSB3Nets(m, norm)
+		if normErr != nil {
+			// Without its normalisation the networks' outputs would be
+			// wrong; the rest of the model zip is sound.
+			for _, role := range Roles {
+				r.NetPaths[role], r.NetErrs[role] = path, normErr
+			}
+		} else {
+			r.setSB3Nets(m, norm)
+		}
 		r.Temperature, r.TemperatureErr = m.Temperature, m.TemperatureErr
 		r.ObsLow, r.ObsHigh = m.ObsLow, m.ObsHigh
 		r.StateDependentNoise = m.UseSDE
@@ -178,7 +182,9 @@ func loadSB3Run(dir, _ string, opt LoadOptions) (*Run, error) {
 		algo = m.Algo()
 	}
 	if m == nil {
-		r.ConfigErr = fmt.Errorf("load %s: data: model zip unreadable: %w", path, ErrInvalid)
+		// The config comes from the zip's data member: the zip's own error
+		// (Problems lists one cause once).
+		r.ConfigErr = err
 	}
 
 	r.loadSB3Curves(dir, sb3EventDirs(dir, env, algo, args["tensorboard_log"]))

@@ -52,8 +52,10 @@ func loadUpstream(dir string, opt LoadOptions) *Run {
 	r.loadLogs = sync.OnceFunc(func() {
 		r.Log, r.LogErr = LoadTrainLog(r.LogPath)
 		for _, p := range OtherLogs(r.LogPath) {
-			if lg, err := LoadTrainLog(p); err == nil {
+			if lg, err := loadLog(p, false); err == nil {
 				r.OtherLogs = append(r.OtherLogs, lg)
+			} else {
+				r.OtherLogErrs = append(r.OtherLogErrs, err)
 			}
 		}
 	})

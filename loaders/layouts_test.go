@@ -316,19 +316,11 @@ func TestNumpyFieldReadsSB3SpaceStrings(t *testing.T) {
 	}
 }
 
+// layoutSeeds adds the files under testdata/layouts matching pattern to
+// f's corpus.
 func layoutSeeds(f *testing.F, pattern string) {
-	paths, _ := filepath.Glob(filepath.Join(layoutsDir, pattern))
-	n := 0
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err == nil && len(b) < 64<<10 {
-			f.Add(b)
-			n++
-		}
-	}
-	if n == 0 {
-		f.Fatalf("no fuzz seeds match %s", pattern)
-	}
+	f.Helper()
+	fixture.Seeds(f, filepath.Join("layouts", pattern))
 }
 
 func FuzzReadSB3Zip(f *testing.F) {
@@ -559,6 +551,10 @@ func TestUpstreamTemperature(t *testing.T) {
 	}
 	if r.TemperatureErr == nil || !strings.Contains(r.TemperatureErr.Error(), "log_alpha.pt") || r.Nets[RoleActor] == nil {
 		t.Fatalf("broken log_alpha.pt: %v (actor %v)", r.TemperatureErr, r.Nets[RoleActor] != nil)
+	}
+	// It is one of the run's problems, and a broken file, not a missing one.
+	if b := r.Broken(); len(b) != 1 || b[0] != r.TemperatureErr {
+		t.Fatalf("broken log_alpha.pt: Broken() = %v", b)
 	}
 }
 

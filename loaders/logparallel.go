@@ -15,8 +15,8 @@ const parallelMin = 16 << 20
 
 // readTrainLogParallel reads the log in r (size bytes) as up to parts
 // pieces cut at line starts, in parallel, and joins them in file order:
-// the result equals ReadTrainLog's.
-func readTrainLogParallel(r io.ReaderAt, size int64, parts int) (*TrainLog, error) {
+// the result equals readTrainLog's.
+func readTrainLogParallel(r io.ReaderAt, size int64, parts int, needSource bool) (*TrainLog, error) {
 	bounds := []int64{0}
 	for k := 1; k < parts; k++ {
 		b, err := nextLineStart(r, size*int64(k)/int64(parts), size)
@@ -40,7 +40,7 @@ func readTrainLogParallel(r io.ReaderAt, size int64, parts int) (*TrainLog, erro
 			if i == 0 {
 				room = size
 			}
-			logs[i], lines[i], errs[i] = readTrainLog(io.NewSectionReader(r, bounds[i], bounds[i+1]-bounds[i]), room)
+			logs[i], lines[i], errs[i] = readTrainLog(io.NewSectionReader(r, bounds[i], bounds[i+1]-bounds[i]), room, needSource)
 		})
 	}
 	wg.Wait()

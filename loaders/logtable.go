@@ -1,15 +1,15 @@
 package loaders
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/rleval/rleval/loaders/internal/datafile"
 )
 
 // Series is one numeric field of one event kind over steps: only the
@@ -259,36 +259,54 @@ const MaxSkippedListed = 100
 // whose every line names a new event cannot grow without end.
 const maxOtherTables = 64
 
-// LoadTrainLog reads a train.jsonl file.
-func LoadTrainLog(path string) (*TrainLog, error) {
-	f, err := os.Open(path)
+// LoadTrainLog reads a train.jsonl file: the trainer's log, whose every
+// record has a "source" and an "event".
+func LoadTrainLog(path string) (*TrainLog, error) { return loadLog(path, true) }
+
+// loadLog reads a JSONL log; needSource skips the records without a source
+// or an event (train.jsonl's), while the trainer's other logs (env.jsonl)
+// write records without a source.
+func loadLog(path string, needSource bool) (*TrainLog, error) {
+	f, size, err := openRegular(path)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("load %s: %w", path, ErrNotExist)
-		}
-		return nil, fmt.Errorf("load %s: %w", path, err)
+		return nil, err
 	}
 	defer f.Close()
 	var lg *TrainLog
-	st, serr := f.Stat()
-	switch {
-	case serr == nil && st.Mode().IsRegular() && st.Size() >= parallelMin && logParts() > 1:
-		lg, err = readTrainLogParallel(f, st.Size(), logParts())
-	case serr == nil && st.Mode().IsRegular():
-		lg, _, err = readTrainLog(f, st.Size())
-	default:
-		lg, err = ReadTrainLog(f)
+	// Bytes appended while the log is read (a run still training) are
+	// left for the next read.
+	if size >= parallelMin && logParts() > 1 {
+		lg, err = readTrainLogParallel(f, size, logParts(), needSource)
+	} else {
+		lg, _, err = readTrainLog(io.LimitReader(f, size), size, needSource)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", path, err)
 	}
 	lg.Path = path
+	if err := lg.noRecords(); err != nil {
+		return nil, fmt.Errorf("load %s: %w", path, err)
+	}
 	return lg, nil
+}
+
+// noRecords says why a log none of whose lines is a record is no log (a
+// file of another format, every line without "source"), rather than an
+// empty one; a run killed while writing its first line is only empty.
+func (lg *TrainLog) noRecords() error {
+	if lg.SkippedCount == 0 || lg.Ignored > 0 || len(lg.Tables()) > 0 {
+		return nil
+	}
+	first := lg.Skipped[0]
+	if lg.SkippedCount == 1 && strings.HasPrefix(first.Reason, "partial last line") {
+		return nil
+	}
+	return datafile.Invalidf("none of its %d lines is a record (line %d: %s)", lg.SkippedCount, first.Line, first.Reason)
 }
 
 // ReadTrainLog reads train.jsonl content from r.
 func ReadTrainLog(r io.Reader) (*TrainLog, error) {
-	lg, _, err := readTrainLog(r, 0)
+	lg, _, err := readTrainLog(r, 0, true)
 	return lg, err
 }
 
@@ -303,7 +321,7 @@ const reserveAfter = 1024
 // holds, or the whole file for the first of several pieces): after
 // reserveAfter records of a kind, that kind's columns are reserved for the
 // records size bytes should hold, from the bytes per record so far.
-func readTrainLog(r io.Reader, size int64) (*TrainLog, int, error) {
+func readTrainLog(r io.Reader, size int64, needSource bool) (*TrainLog, int, error) {
 	lg := &TrainLog{}
 	for _, x := range []struct {
 		t     *Table
@@ -317,7 +335,23 @@ func readTrainLog(r io.Reader, size int64) (*TrainLog, int, error) {
 			t.reserve(expectedRecords(t.Count, rec.Offset, size))
 		}
 	}
+	skip := func(s SkippedLine) {
+		lg.Lines = s.Line
+		lg.SkippedCount++
+		if len(lg.Skipped) < MaxSkippedListed {
+			lg.Skipped = append(lg.Skipped, s)
+		}
+	}
 	lines, err := scanLog(r, func(rec *Record) error {
+		// The trainer writes "source" and "event" on every record of
+		// train.jsonl; a line without them there (appended by hand,
+		// another tool's) is no record of any kind: kept, it would make a
+		// table of its own whose curves take the place of the train
+		// records' (curve_step_*).
+		if needSource && (rec.Source == "" || rec.Event == "") {
+			skip(SkippedLine{Line: rec.Line, Reason: missingKeys(rec)})
+			return nil
+		}
 		lg.Lines = rec.Line
 		if last != nil && last.Source == rec.Source && last.Event == rec.Event {
 			last.add(rec)
@@ -339,14 +373,20 @@ func readTrainLog(r io.Reader, size int64) (*TrainLog, int, error) {
 		reserve(t, rec)
 		last = t
 		return nil
-	}, func(s SkippedLine) {
-		lg.Lines = s.Line
-		lg.SkippedCount++
-		if len(lg.Skipped) < MaxSkippedListed {
-			lg.Skipped = append(lg.Skipped, s)
-		}
-	})
+	}, skip)
 	return lg, lines, err
+}
+
+// missingKeys says which of the keys every record has a line lacks.
+func missingKeys(rec *Record) string {
+	var miss []string
+	if rec.Source == "" {
+		miss = append(miss, `"source"`)
+	}
+	if rec.Event == "" {
+		miss = append(miss, `"event"`)
+	}
+	return "no " + strings.Join(miss, " or ") + " string (the trainer writes both on every record)"
 }
 
 // table returns the table of a kind of record, nil past maxOtherTables.
@@ -383,7 +423,9 @@ func OtherLogs(logPath string) []string {
 		if filepath.Clean(m) == filepath.Clean(logPath) || strings.HasPrefix(filepath.Base(m), ".") {
 			continue
 		}
-		if st, err := os.Stat(m); err == nil && st.Mode().IsRegular() {
+		// Not only regular files: a FIFO here is refused, naming it,
+		// when the log is read.
+		if st, err := os.Stat(m); err == nil && !st.IsDir() {
 			out = append(out, m)
 		}
 	}

@@ -45,8 +45,9 @@ type Run struct {
 	LogErr  error
 	// OtherLogs are the other *.jsonl files beside the log (the
 	// trainer's environment logs), read the same way; unreadable ones are
-	// left out.
-	OtherLogs []*TrainLog
+	// left out, with their errors in OtherLogErrs.
+	OtherLogs    []*TrainLog
+	OtherLogErrs []error
 	// loadLogs reads the logs once, when LoadRun left them for later.
 	loadLogs func()
 
@@ -128,6 +129,9 @@ func (r *Run) partErrs() []partErr {
 	}
 	add(PartConfig, r.ConfigErr)
 	add(PartLog, r.LogErr)
+	for _, err := range r.OtherLogErrs {
+		add(PartLog, err)
+	}
 	for _, role := range Roles {
 		add(Part(role), r.NetErrs[role])
 	}
@@ -145,11 +149,15 @@ func (r *Run) notSaved(pe partErr) bool {
 
 // Problems lists every part that failed, missing files included, in a
 // stable order, leaving out the absent parts the layout declares optional
-// (see NotSaved).
+// (see NotSaved), each cause once: a model zip that holds all six networks
+// and the config, or a bad vecnormalize.pkl that the networks need, is one
+// problem, not seven.
 func (r *Run) Problems() []error {
 	var out []error
+	seen := map[string]bool{}
 	for _, pe := range r.partErrs() {
-		if !r.notSaved(pe) {
+		if !r.notSaved(pe) && !seen[pe.err.Error()] {
+			seen[pe.err.Error()] = true
 			out = append(out, pe.err)
 		}
 	}

@@ -170,6 +170,9 @@ func (m *SB3Model) parseData(b []byte) error {
 			return datafile.Invalidf("action_space: unreadable low/high (%v, %v)", err1, err2)
 		}
 		m.Low, m.High = toFloat32(low), toFloat32(high)
+		if err := checkBounds(m.Low, m.High); err != nil {
+			return fmt.Errorf("action_space: %w", err)
+		}
 	}
 	if v, ok := d["observation_space"]; ok {
 		var sp struct {

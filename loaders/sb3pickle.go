@@ -302,8 +302,28 @@ func vecNormalize(v pickle.Value) (*InputNorm, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Statistics that would turn every normalised observation into NaN
+	// (or an infinite clip range into nothing) are refused here, where
+	// they enter, rather than as all-NaN maps downstream.
+	for i := range m {
+		switch {
+		case math.IsNaN(m[i]) || math.IsInf(m[i], 0):
+			return nil, datafile.Invalidf("obs_rms mean[%d] is %v, not a finite number", i, m[i])
+		case math.IsNaN(va[i]) || math.IsInf(va[i], 0) || va[i] < 0:
+			return nil, datafile.Invalidf("obs_rms var[%d] is %v, not a finite number >= 0", i, va[i])
+		}
+	}
+	if math.IsNaN(eps) || math.IsInf(eps, 0) || eps < 0 {
+		return nil, datafile.Invalidf("epsilon is %v, not a finite number >= 0", eps)
+	}
+	if math.IsNaN(clip) || clip <= 0 {
+		return nil, datafile.Invalidf("clip_obs is %v, not a number > 0", clip)
+	}
 	n := &InputNorm{Mean: make([]float32, len(m)), Std: make([]float32, len(m)), Clip: float32(clip)}
 	for i := range m {
+		if va[i]+eps == 0 {
+			return nil, datafile.Invalidf("obs_rms var[%d] and epsilon are 0: observation %d would divide by zero", i, i)
+		}
 		n.Mean[i] = float32(m[i])
 		n.Std[i] = float32(math.Sqrt(va[i] + eps))
 	}

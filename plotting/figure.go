@@ -3,7 +3,6 @@ package plotting
 import (
 	"bytes"
 	"fmt"
-	"github.com/rleval/rleval/internal/atomicfile"
 	"image/color"
 	"math"
 	"path/filepath"
@@ -16,6 +15,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/rleval/rleval/internal/atomicfile"
 )
 
 // DPI is the resolution of PNG figures, matplotlib's default figure.dpi.
@@ -34,6 +35,20 @@ type Figure struct {
 	Rows, Cols int
 	// Panels fill the grid row by row; a nil Plot leaves its cell blank.
 	Panels []Panel
+	// LeadWidth, if not zero, is the width of the first panel of a
+	// one-row figure (e.g. only the names of an interval plot's rows); the
+	// other panels share the rest equally.
+	LeadWidth vg.Length
+	// Footer lines are written under the panels, left aligned: what a map
+	// holds fixed, what its overlays mean, warnings.
+	Footer []FooterLine
+}
+
+// FooterLine is one line under a figure's panels.
+type FooterLine struct {
+	Text string
+	// Warn writes the line in dark red.
+	Warn bool
 }
 
 // Panel is one plot of a Figure.
@@ -55,6 +70,9 @@ type ColorBar struct {
 	Min, Max float64
 	// Label is written vertically on the right of the tick labels.
 	Label string
+	// Log says Min and Max are log10 of the values: ticks are labelled
+	// with the values at powers of ten (1, 10, 100, ...).
+	Log bool
 }
 
 // NewFigure returns a figure of one panel holding p.
@@ -85,13 +103,44 @@ func (f *Figure) Draw(c draw.Canvas) {
 		c.FillText(sty, vg.Point{X: c.Center().X, Y: c.Max.Y - vg.Points(4)}, f.Title)
 		c.Max.Y -= sty.Height(f.Title) + vg.Points(8)
 	}
+	if len(f.Footer) > 0 {
+		y := c.Min.Y + vg.Points(5)
+		for i := len(f.Footer) - 1; i >= 0; i-- {
+			l := f.Footer[i]
+			sty := textStyle(10)
+			if l.Warn {
+				sty.Color = warnColor
+			}
+			c.FillText(sty, vg.Point{X: c.Min.X + vg.Points(10), Y: y}, l.Text)
+			y += sty.Height(l.Text) + vg.Points(2)
+		}
+		c.Min.Y = y + vg.Points(2)
+	}
 	rows, cols := max(f.Rows, 1), max(f.Cols, 1)
 	tiles := draw.Tiles{
 		Rows: rows, Cols: cols,
 		PadTop: vg.Points(6), PadBottom: vg.Points(6), PadLeft: vg.Points(6), PadRight: vg.Points(10),
 		PadX: vg.Points(18), PadY: vg.Points(14),
 	}
-	for i, pn := range f.Panels {
+	panels := f.Panels
+	if f.LeadWidth > 0 && rows == 1 && cols > 1 && len(panels) > 0 {
+		// The first panel takes a strip of LeadWidth, the others share
+		// the rest.
+		lead := c
+		lead.Max.X = c.Min.X + f.LeadWidth
+		c.Min.X = lead.Max.X
+		tiles.Cols--
+		cols--
+		if pn := panels[0]; pn.Plot != nil {
+			lead.Min.Y += tiles.PadBottom
+			lead.Max.Y -= tiles.PadTop
+			lead.Min.X += tiles.PadLeft
+			pn.Plot.Draw(lead)
+		}
+		panels = panels[1:]
+		tiles.PadLeft = 0
+	}
+	for i, pn := range panels {
 		if pn.Plot == nil || i >= rows*cols {
 			continue
 		}
@@ -112,6 +161,9 @@ func (f *Figure) Draw(c draw.Canvas) {
 	}
 }
 
+// warnColor writes a figure's warnings.
+var warnColor = color.NRGBA{R: 0xa0, G: 0x10, B: 0x10, A: 0xff}
+
 // colorBarGap, colorBarWidth and colorBarTick size a colour bar: the gap to
 // the plot, the coloured strip, and the tick marks.
 var (
@@ -127,6 +179,9 @@ func (cb *ColorBar) ticks() []plot.Tick {
 		hi = lo + 1
 	}
 	var out []plot.Tick
+	if cb.Log {
+		return logTicks(lo, hi)
+	}
 	for _, t := range (Ticks{}).Ticks(lo, hi) {
 		if t.Label != "" && t.Value >= lo && t.Value <= hi {
 			out = append(out, t)
@@ -222,12 +277,16 @@ func NewPlot(title, xlabel, ylabel string) *plot.Plot {
 }
 
 // addGrid adds light grid lines, matplotlib's grid(True, alpha=0.3).
-func addGrid(p *plot.Plot) {
+func addGrid(p *plot.Plot) { p.Add(NewGrid()) }
+
+// NewGrid returns the light grid lines of our figures, matplotlib's
+// grid(True, alpha=0.3), for plots made outside this package.
+func NewGrid() *plotter.Grid {
 	g := plotter.NewGrid()
 	gray := color.NRGBA{R: 0xb0, G: 0xb0, B: 0xb0, A: 0x4d}
 	g.Vertical.Color, g.Horizontal.Color = gray, gray
 	g.Vertical.Width, g.Horizontal.Width = vg.Points(0.8), vg.Points(0.8)
-	p.Add(g)
+	return g
 }
 
 // Formats lists the file formats SaveFigure and Figure.Encode write.

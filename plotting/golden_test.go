@@ -120,3 +120,57 @@ func TestLineWithBandMatchesGolden(t *testing.T) {
 	}, Series{Label: "reward_mean", X: step, Y: mean, Color: TabBlue, Markers: true})
 	checkGolden(t, "line_band", fig, err)
 }
+
+// coverageCounts stands in for a buffer's states per cell on a 40 × 40
+// grid over θ × θ̇: a band along θ̇ = −θ/30 and a blob at the origin.
+func coverageCounts(n int) []float64 {
+	c := make([]float64, n*n)
+	for i := range n {
+		thd := -8 + 16*(float64(i)+0.5)/float64(n)
+		for j := range n {
+			th := -180 + 360*(float64(j)+0.5)/float64(n)
+			d := thd + th/30
+			c[i*n+j] = math.Floor(20*math.Exp(-d*d/2) + 40*math.Exp(-(th*th/400+thd*thd)))
+		}
+	}
+	return c
+}
+
+func TestCoverageContourOverAMapMatchesGolden(t *testing.T) {
+	v := stateGrid(64, func(th, thd float64) float64 { return 2 * math.Tanh(-1.5*math.Sin(th)-0.3*thd) })
+	fig, err := Heatmap(v, 64, 64, gridOptions("Actor policy: torque(cos θ, dθ/dt)", "action (torque)", RdBuR()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	AddCoverageContour(fig.Plot(), coverageCounts(40), 40, 40, -180, 180, -8, 8)
+	fig.Footer = []FooterLine{{Text: CoverageLegend}, {Text: "Held fixed off the plane: sin θ = 0."}, {Text: "Warning: the plane leaves the data.", Warn: true}}
+	checkGolden(t, "coverage_contour", fig, nil)
+}
+
+func TestLogCoverageMatchesGolden(t *testing.T) {
+	const n = 40
+	c := coverageCounts(n)
+	for i := range c {
+		c[i] *= c[i] * 10 // up to 16,000 per cell: four decades
+	}
+	xe, ye := make([]float64, n+1), make([]float64, n+1)
+	for i := range xe {
+		xe[i], ye[i] = -180+360*float64(i)/n, -8+16*float64(i)/n
+	}
+	fig, err := CoverageFigure(c, n, n, xe, ye, "θ (degrees)", "dθ/dt (rad/s)")
+	if err == nil {
+		fig.Width, fig.Height = 6*vg.Inch, 4.5*vg.Inch
+	}
+	checkGolden(t, "coverage_log", fig, err)
+}
+
+func TestAggregatesIntervalPlotMatchesGolden(t *testing.T) {
+	names := []string{"lr=0.0003", "lr=0.001", "lr=0.003, batch_size=1024 and a long name"}
+	vals := [][]Interval{
+		{{-180, -250, -140}, {-175, -240, -150}, {-190, -260, -150}, {0.4, 0.3, 0.5}},
+		{{-300, -420, -200}, {-310, -400, -250}, {-320, -430, -230}, {0.6, 0.5, 0.7}},
+		{{-150, -150, -150}, {-150, -150, -150}, {-150, -150, -150}, {0.3, 0.3, 0.3}}, // one run: zero width
+	}
+	fig, err := AggregatesFigure("final reward_sum", []string{"Median", "IQM", "Mean", "Optimality gap"}, names, vals)
+	checkGolden(t, "aggregates_intervals", fig, err)
+}

@@ -35,6 +35,10 @@ type HeatmapOptions struct {
 	// Symmetric centres automatic limits on zero (vmin = -max|v|,
 	// vmax = +max|v|), for difference maps.
 	Symmetric bool
+	// Log colours by log10 of the values, for counts and densities where
+	// one cell would dominate a linear scale; values ≤ 0 take NaNColor and
+	// automatic limits come from the positive values.
+	Log bool
 	// NaNColor is drawn for NaN cells; nil means DefaultNaNColor.
 	NaNColor color.Color
 	// MaxPixels bounds the raster's longer side; 0 means DefaultMaxPixels.
@@ -53,8 +57,19 @@ func Heatmap(values []float32, nx, ny int, opts HeatmapOptions) (*Figure, error)
 		return nil, fmt.Errorf("heatmap %q: %d values do not fill a %d × %d grid", opts.Title, len(values), nx, ny)
 	}
 	vmin, vmax := opts.VMin, opts.VMax
+	if opts.Log {
+		values = log10Positive(values)
+		if vmin > 0 && vmax > vmin {
+			vmin, vmax = math.Log10(vmin), math.Log10(vmax)
+		} else {
+			vmin, vmax = vmax, vmin // equal: from the data below
+		}
+	}
 	if vmin == vmax {
 		vmin, vmax = ValueRange(values, opts.Symmetric)
+		if opts.Log && vmin == vmax {
+			vmax = vmin + 1
+		}
 	}
 	cmap := opts.Colormap
 	if cmap == nil {
@@ -79,9 +94,22 @@ func Heatmap(values []float32, nx, ny int, opts HeatmapOptions) (*Figure, error)
 		w, h = 10*vg.Inch, 8*vg.Inch
 	}
 	f := NewFigure(p, w, h)
-	f.Panels[0].ColorBar = &ColorBar{Colormap: cmap, Min: vmin, Max: vmax, Label: opts.ColorLabel}
+	f.Panels[0].ColorBar = &ColorBar{Colormap: cmap, Min: vmin, Max: vmax, Label: opts.ColorLabel, Log: opts.Log}
 	f.Panels[0].raster = r
 	return f, nil
+}
+
+// log10Positive returns log10 of each value, NaN for values ≤ 0 or NaN.
+func log10Positive(values []float32) []float32 {
+	out := make([]float32, len(values))
+	for i, v := range values {
+		if v > 0 {
+			out[i] = float32(math.Log10(float64(v)))
+		} else {
+			out[i] = float32(math.NaN())
+		}
+	}
+	return out
 }
 
 // ValueRange returns the minimum and maximum of the finite values, or

@@ -59,7 +59,16 @@ type BatchPage struct {
 	// no groups), and Interactive, charts made by InteractiveCurves, them.
 	Images      []Image
 	Interactive template.HTML
+	// Aggregates, if not nil, is rliable's interval plot of the groups'
+	// aggregates (AggregatesFigure), shown under the groups table.
+	Aggregates *Image
+	// Overlay, if not empty, is the curve overlay (OverlayCurves).
+	Overlay template.HTML
 }
+
+// thumbPx is the side of a thumbnail on the batch page in CSS pixels:
+// large enough to read a policy's switching curve.
+const thumbPx = 160
 
 // Interval is a statistic with its confidence interval (NaN: none).
 type Interval struct {
@@ -71,7 +80,14 @@ type PageGroup struct {
 	Name         string
 	Runs, Scored int
 	Stats        []Interval
+	// Config is the group's full config (every key that differs between
+	// groups), shown on hover over its name.
+	Config string
 }
+
+// minGroupRuns is the fewest scored runs whose bootstrap interval means
+// something: below it a group's row says so.
+const minGroupRuns = 3
 
 // BandCurve is a line with a band, e.g. a group's IQM and its interval.
 type BandCurve struct {
@@ -117,11 +133,21 @@ type batchView struct {
 	Runs           tableView
 	Images         []imageView
 	Interactive    template.HTML
+	// FewGroups counts the groups of fewer than minGroupRuns scored runs;
+	// MinRuns is minGroupRuns.
+	FewGroups, MinRuns int
+	// Aggregates is rliable's interval plot of the aggregates per group.
+	Aggregates *imageView
+	// Overlay is the curve overlay's HTML (OverlayCurves).
+	Overlay template.HTML
+	// ThumbPx is a thumbnail's displayed side in CSS pixels.
+	ThumbPx int
 }
 
 type groupRowView struct {
-	Name         string
+	Name, Config string
 	Runs, Scored int
+	Few          bool // fewer than minGroupRuns scored runs
 	Cells        []statCellView
 }
 
@@ -146,6 +172,8 @@ type matrixView struct {
 	Src  template.HTMLAttr
 	Size int
 	Data matrixData
+	// Intervals says the cells show their 95% intervals.
+	Intervals bool
 }
 
 // matrixData is the matrix for the page's script: Names and, per row,
@@ -159,8 +187,8 @@ type matrixData struct {
 const maxMatrixTable = 30
 
 type matrixCellView struct {
-	Text, Title string
-	Style       template.CSS
+	Text, Interval, Title string
+	Style                 template.CSS
 }
 
 type thumbGroupView struct {
@@ -173,12 +201,16 @@ type thumbView struct {
 	A, B              template.CSS // background of each tile; "" for none
 }
 
-var batchTemplate = template.Must(template.New("batch.html").ParseFS(templateFS, "templates/batch.html", "templates/parts.html"))
+var batchTemplate = template.Must(template.New("batch.html").Funcs(templateFuncs).ParseFS(templateFS, "templates/batch.html", "templates/parts.html"))
 
 // Render writes the page.
 func (p *BatchPage) Render(w io.Writer) error {
 	v := batchView{Title: p.Title, Subtitles: p.Subtitles, Notes: p.Notes, CSS: styleCSS, Metric: p.Metric, StatNames: p.StatNames,
-		ProfileCaption: p.ProfileCaption, ThumbCaption: p.ThumbCaption, Runs: viewTable(p.Runs)}
+		ProfileCaption: p.ProfileCaption, ThumbCaption: p.ThumbCaption, Runs: viewTable(p.Runs), MinRuns: minGroupRuns, Overlay: p.Overlay}
+	if p.Aggregates != nil {
+		a := viewImage(*p.Aggregates)
+		v.Aggregates = &a
+	}
 	// One scale per statistic column, so bars compare down the column.
 	scales := make([][2]float64, len(p.StatNames))
 	for k := range scales {
@@ -195,7 +227,10 @@ func (p *BatchPage) Render(w io.Writer) error {
 		scales[k] = [2]float64{lo, hi}
 	}
 	for _, g := range p.Groups {
-		row := groupRowView{Name: g.Name, Runs: g.Runs, Scored: g.Scored}
+		row := groupRowView{Name: g.Name, Config: g.Config, Runs: g.Runs, Scored: g.Scored, Few: g.Scored < minGroupRuns}
+		if row.Few {
+			v.FewGroups++
+		}
 		for k := range p.StatNames {
 			var iv Interval
 			if k < len(g.Stats) {
@@ -242,8 +277,9 @@ func (p *BatchPage) Render(w io.Writer) error {
 				rows = max(rows, t.Tile/p.SheetCols+1)
 			}
 		}
-		// Tiles are drawn at 1.5×: background size and offsets scale too.
-		const scale = 1.5
+		// Tiles are drawn at thumbPx: background size and offsets scale too.
+		scale := float64(thumbPx) / float64(p.ThumbSide)
+		v.ThumbPx = thumbPx
 		size := fmt.Sprintf("background-size:%gpx %gpx", scale*float64(p.SheetCols*p.ThumbSide), scale*float64(rows*p.ThumbSide))
 		for _, tg := range p.Thumbs {
 			g := thumbGroupView{Name: tg.Name}
@@ -380,11 +416,11 @@ func bandChart(curves []BandCurve, xlabel, ylabel string, unitY bool) template.H
 	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %g %g" width="%g" height="%g" font-size="11" font-family="sans-serif">`, W, H, W, H)
 	for _, t := range niceTicks(xmin, xmax, 8) {
 		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%g" y2="%g" stroke="#eee"/><text x="%.1f" y="%g" text-anchor="middle">%s</text>`,
-			px(t), px(t), top, H-bottom, px(t), H-bottom+14, fmtStat(t))
+			px(t), px(t), top, H-bottom, px(t), H-bottom+14, axisTick(t))
 	}
 	for _, t := range niceTicks(ymin, ymax, 6) {
 		fmt.Fprintf(&b, `<line x1="%g" x2="%g" y1="%.1f" y2="%.1f" stroke="#eee"/><text x="%g" y="%.1f" text-anchor="end">%s</text>`,
-			left, W-right, py(t), py(t), left-4, py(t)+4, fmtStat(t))
+			left, W-right, py(t), py(t), left-4, py(t)+4, axisTick(t))
 	}
 	fmt.Fprintf(&b, `<rect x="%g" y="%g" width="%g" height="%g" fill="none" stroke="#999"/>`, left, top, W-left-right, H-top-bottom)
 	fmt.Fprintf(&b, `<text x="%g" y="%g" text-anchor="middle">%s</text>`, (left+W-right)/2, H-8, html.EscapeString(xlabel))
@@ -417,6 +453,29 @@ func bandChart(curves []BandCurve, xlabel, ylabel string, unitY bool) template.H
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
+}
+
+// axisTick labels a chart's tick: whole numbers in full with thousands
+// separators (10,000, not 1e+04), others with up to 4 significant digits.
+func axisTick(v float64) string {
+	if a := math.Abs(v); a >= 1 && a < 1e9 && v == math.Trunc(v) {
+		s := strconv.FormatInt(int64(a), 10)
+		var b strings.Builder
+		if v < 0 {
+			b.WriteByte('-')
+		}
+		for i, c := range s {
+			if i > 0 && (len(s)-i)%3 == 0 {
+				b.WriteByte(',')
+			}
+			b.WriteRune(c)
+		}
+		return b.String()
+	}
+	if math.Abs(v) < 1e-12 {
+		return "0"
+	}
+	return strconv.FormatFloat(v, 'g', 4, 64)
 }
 
 // niceTicks returns about n round tick values in [lo, hi].
@@ -556,7 +615,14 @@ func improvementView(p *BatchPage) *matrixView {
 			if c.Value < 0.2 || c.Value > 0.8 {
 				ink = "#fff"
 			}
-			cells = append(cells, matrixCellView{Text: fmt.Sprintf("%.2f", c.Value), Title: title,
+			text := fmt.Sprintf("%.2f", c.Value)
+			if finite(c.Lo) && finite(c.Hi) {
+				m.Intervals = true
+				cells = append(cells, matrixCellView{Text: text, Interval: fmt.Sprintf("[%.2f, %.2f]", c.Lo, c.Hi), Title: title,
+					Style: template.CSS(fmt.Sprintf("background:#%02x%02x%02x;color:%s", col.R, col.G, col.B, ink))})
+				continue
+			}
+			cells = append(cells, matrixCellView{Text: text, Title: title,
 				Style: template.CSS(fmt.Sprintf("background:#%02x%02x%02x;color:%s", col.R, col.G, col.B, ink))})
 		}
 		m.Rows = append(m.Rows, cells)

@@ -89,7 +89,7 @@ func InteractiveCurves(charts []Chart) (template.HTML, error) {
 	var b strings.Builder
 	b.WriteString("<div class=\"rleval-interactive\">\n<style>")
 	b.WriteString(uplotCSS)
-	b.WriteString(".rleval-chart{margin:1em 0}.rleval-controls{font-size:0.9em;display:flex;gap:1.5em;align-items:center}</style>\n<script>")
+	b.WriteString(".rleval-chart{margin:0.5em 0;min-width:0;overflow:hidden}.rleval-controls{font-size:0.85em;display:flex;flex-wrap:wrap;gap:0.4em 1.2em;align-items:center}.rleval-chart .u-legend{font-size:11px}.rleval-chart .u-title{font-size:14px}</style>\n<script>")
 	b.WriteString(uplotJS)
 	b.WriteString("</script>\n<script type=\"application/json\" class=\"rleval-curves\">")
 	b.Write(data)

@@ -169,7 +169,7 @@ func CoverageFigure(counts []float64, nx, ny int, xedges, yedges []float64, xlab
 	}
 	o := HeatmapOptions{
 		Title: "State-space coverage of the buffer", XLabel: xlabel, YLabel: ylabel,
-		ColorLabel: "Number of transitions", Colormap: HotR(),
+		ColorLabel: "Transitions per cell (log scale)", Colormap: Viridis(), Log: true, NaNColor: color.White,
 		XMin: xedges[0], XMax: xedges[nx], YMin: yedges[0], YMax: yedges[ny],
 	}
 	return Heatmap(v, nx, ny, o)

@@ -2,6 +2,7 @@ package plotting
 
 import (
 	"fmt"
+	"image"
 	"image/color"
 	"math"
 
@@ -11,9 +12,10 @@ import (
 )
 
 // DensityThreshold is the number of points from which PhasePortrait draws
-// a density raster instead of a scatter: 1e5 translucent dots take long to
-// draw and saturate into noise.
-const DensityThreshold = 100_000
+// a density raster instead of a scatter: beyond a few thousand, dots
+// overlap into noise (the notebook's alpha-0.05 dots were nearly
+// invisible), and 1e5 dots take long to draw.
+const DensityThreshold = 2_000
 
 // PhaseOptions configures PhasePortrait.
 type PhaseOptions struct {
@@ -36,10 +38,11 @@ type PhaseOptions struct {
 }
 
 // PhasePortrait draws points (x[i], y[i]) coloured by value[i]. Below
-// opts.Threshold points it is the notebook's scatter (dots of 1pt², alpha
-// 0.05); from it on, a density raster of Bins × Bins cells, each coloured by
-// the mean value of its points, empty cells white. Points with a non-finite
-// coordinate or value are skipped.
+// opts.Threshold points it is a scatter of small opaque-enough dots; from it
+// on, a density raster of Bins × Bins cells, each coloured by the mean value
+// of its points and shaded by how many there are on a log scale (a cell of
+// one point is pale, the densest cell full colour), empty cells white.
+// Points with a non-finite coordinate or value are skipped.
 func PhasePortrait(x, y, value []float32, opts PhaseOptions) (*Figure, error) {
 	n := len(x)
 	if len(y) != n || len(value) != n {
@@ -74,8 +77,9 @@ func PhasePortrait(x, y, value []float32, opts PhaseOptions) (*Figure, error) {
 		if bins <= 0 {
 			bins = min(400, max(100, int(math.Sqrt(float64(n)/10))))
 		}
-		mean := MeanGrid(x, y, value, bins, bins, xmin, xmax, ymin, ymax)
+		mean, count := meanCountGrid(x, y, value, bins, bins, xmin, xmax, ymin, ymax)
 		img := ColorImage(mean, bins, bins, vmin, vmax, cmap, color.White)
+		shadeByLogCount(img, count, bins, bins)
 		p.Add(NewRaster(img, xmin, xmax, ymin, ymax))
 	} else {
 		addGrid(p)
@@ -96,6 +100,43 @@ func PhasePortrait(x, y, value []float32, opts PhaseOptions) (*Figure, error) {
 // cell, NaN for empty cells. Points outside the box or with a non-finite
 // coordinate or value are skipped; the upper edges are inclusive.
 func MeanGrid(x, y, value []float32, nx, ny int, xmin, xmax, ymin, ymax float64) []float32 {
+	mean, _ := meanCountGrid(x, y, value, nx, ny, xmin, xmax, ymin, ymax)
+	return mean
+}
+
+// minShade is the weight of a cell's colour (against white) for a cell of
+// one point; the densest cell has weight 1.
+const minShade = 0.25
+
+// shadeByLogCount blends each pixel of img (row 0 at the top, as
+// ColorImage writes it) with white by log(1+count)/log(1+max count) of its
+// cell, from minShade up: where the data is dense reads at a glance.
+func shadeByLogCount(img *image.RGBA, count []int32, nx, ny int) {
+	top := int32(0)
+	for _, c := range count {
+		top = max(top, c)
+	}
+	if top == 0 {
+		return
+	}
+	norm := math.Log1p(float64(top))
+	for y := range ny {
+		line := img.Pix[(ny-1-y)*img.Stride:]
+		for x, c := range count[y*nx : (y+1)*nx] {
+			if c == 0 {
+				continue
+			}
+			w := minShade + (1-minShade)*math.Log1p(float64(c))/norm
+			for k := range 3 {
+				v := float64(line[4*x+k])
+				line[4*x+k] = uint8(255 - w*(255-v) + 0.5)
+			}
+		}
+	}
+}
+
+// meanCountGrid is MeanGrid with the number of points per cell.
+func meanCountGrid(x, y, value []float32, nx, ny int, xmin, xmax, ymin, ymax float64) ([]float32, []int32) {
 	sum := make([]float64, nx*ny)
 	cnt := make([]int32, nx*ny)
 	sx, sy := float64(nx)/(xmax-xmin), float64(ny)/(ymax-ymin)
@@ -117,7 +158,7 @@ func MeanGrid(x, y, value []float32, nx, ny int, xmin, xmax, ymin, ymax float64)
 			out[i] = float32(sum[i] / float64(cnt[i]))
 		}
 	}
-	return out
+	return out, cnt
 }
 
 // dots is a scatter of tiny translucent dots coloured by value.
@@ -130,9 +171,9 @@ type dots struct {
 // Plot implements plot.Plotter.
 func (d *dots) Plot(c draw.Canvas, p *plot.Plot) {
 	trX, trY := p.Transforms(&c)
-	// s=1 is a 1pt-wide marker, and matplotlib strokes its edge 1pt wide in
-	// the face colour too: about a 2pt disc.
-	r := vg.Points(1)
+	// Discs of 3pt: visible one by one, few enough below DensityThreshold
+	// not to merge into a blot.
+	r := vg.Points(1.5)
 	for i := range d.x {
 		xv, yv, v := float64(d.x[i]), float64(d.y[i]), float64(d.v[i])
 		if !finite(xv) || !finite(yv) || !finite(v) {
@@ -143,6 +184,6 @@ func (d *dots) Plot(c draw.Canvas, p *plot.Plot) {
 			continue
 		}
 		col := d.cmap.At(Normalize(v, d.vmin, d.vmax))
-		c.DrawGlyph(draw.GlyphStyle{Color: withAlpha(col, 0.05), Radius: r, Shape: draw.CircleGlyph{}}, pt)
+		c.DrawGlyph(draw.GlyphStyle{Color: withAlpha(col, 0.6), Radius: r, Shape: draw.CircleGlyph{}}, pt)
 	}
 }

@@ -4,11 +4,12 @@ import (
 	"compress/zlib"
 	"encoding/binary"
 	"fmt"
-	"github.com/rleval/rleval/internal/atomicfile"
 	"hash/crc32"
 	"image/color"
 	"io"
 	"math"
+
+	"github.com/rleval/rleval/internal/atomicfile"
 )
 
 // RasterNaNIndex is the palette index of NaN cells in RenderRaster's PNGs.

@@ -5,11 +5,12 @@ import (
 	"embed"
 	"encoding/base64"
 	"fmt"
-	"github.com/rleval/rleval/internal/atomicfile"
 	"html/template"
 	"io"
 	"regexp"
 	"strings"
+
+	"github.com/rleval/rleval/internal/atomicfile"
 )
 
 // Report is the HTML page of one run: a title and sections in order.
@@ -37,6 +38,9 @@ type Section struct {
 	// Interactive, if not empty, follows the images: charts made by
 	// InteractiveCurves.
 	Interactive template.HTML
+	// Charts is the number of charts in Interactive: each takes a cell of
+	// the section's grid.
+	Charts int
 }
 
 // Table is a table of text cells. Cells that look like numbers are right
@@ -68,6 +72,10 @@ type Image struct {
 	// Width, if not zero, is the display width in CSS pixels; zero shows
 	// the PNG at its size, shrunk to the page.
 	Width int
+	// Fallback marks a static figure that an interactive chart of the same
+	// section shows too: the page shows it only without JavaScript, so each
+	// curve appears once.
+	Fallback bool
 }
 
 // NewImage renders fig as PNG for a page.
@@ -130,10 +138,40 @@ type IndexRow struct {
 var templateFS embed.FS
 
 var (
-	reportTemplate = template.Must(template.New("report.html").ParseFS(templateFS, "templates/report.html", "templates/parts.html"))
-	indexTemplate  = template.Must(template.New("index.html").ParseFS(templateFS, "templates/index.html", "templates/parts.html"))
+	reportTemplate = template.Must(template.New("report.html").Funcs(templateFuncs).ParseFS(templateFS, "templates/report.html", "templates/parts.html"))
+	indexTemplate  = template.Must(template.New("index.html").Funcs(templateFuncs).ParseFS(templateFS, "templates/index.html", "templates/parts.html"))
 	styleCSS       = mustRead("templates/style.css")
 )
+
+// templateFuncs are the pages' template functions: rich writes text with
+// its dotted letters (θ̇) drawn by CSS.
+var templateFuncs = template.FuncMap{"rich": richText}
+
+// richText escapes s for HTML and writes each letter carrying a combining
+// dot above (U+0307, θ̇ = dθ/dt) as <span class="ddot">θ</span>, whose dot
+// the pages' CSS draws: browsers often drop the combining mark (Chromium
+// does with DejaVu Sans, the default sans-serif on Linux). The title keeps
+// the original text for copying.
+func richText(s string) template.HTML {
+	if !strings.ContainsRune(s, '\u0307') {
+		return template.HTML(template.HTMLEscapeString(s))
+	}
+	r := []rune(s)
+	var b strings.Builder
+	for i := 0; i < len(r); i++ {
+		if i+1 < len(r) && r[i+1] == '\u0307' {
+			esc := template.HTMLEscapeString(string(r[i : i+2]))
+			b.WriteString(`<span class="ddot" title="` + esc + `">` + template.HTMLEscapeString(string(r[i])) + `</span>`)
+			i++
+			continue
+		}
+		if r[i] == '\u0307' { // a dot on nothing: drop it
+			continue
+		}
+		b.WriteString(template.HTMLEscapeString(string(r[i])))
+	}
+	return template.HTML(b.String())
+}
 
 func mustRead(name string) template.CSS {
 	b, err := templateFS.ReadFile(name)
@@ -151,10 +189,12 @@ type (
 		Subtitles []string
 		CSS       template.CSS
 		Sections  []sectionView
-		Notes     []string
-		Runs      tableView
-		Tables    []tableView
-		Images    []imageView
+		// Empty are the sections with nothing to show, folded into one line.
+		Empty  []sectionView
+		Notes  []string
+		Runs   tableView
+		Tables []tableView
+		Images []imageView
 		// Interactive is InteractiveCurves' trusted HTML.
 		Interactive template.HTML
 	}
@@ -163,13 +203,20 @@ type (
 		Notes       []string
 		Tables      []tableView
 		Images      []imageView
+		Fallbacks   []imageView
 		Interactive template.HTML
+		// Span is the number of grid columns the section takes on a wide
+		// screen (1–3): one per table, figure or chart, at most three.
+		Span int
 	}
 	tableView struct {
 		Caption  string
 		Header   []string
 		Rows     [][]cellView
 		Sortable bool
+		// Weight is the number of report grid cells the table takes: 2
+		// for a wide one.
+		Weight int
 	}
 	cellView struct {
 		Text, Href string
@@ -209,7 +256,37 @@ func viewTable(t Table) tableView {
 		}
 		v.Rows = append(v.Rows, cells)
 	}
+	v.Weight = 1
+	if tableChars(t) > wideTable {
+		v.Weight = 2
+	}
 	return v
+}
+
+// wideTable is the width, in characters of its widest cells, from which a
+// table takes two cells of the report's grid.
+const wideTable = 64
+
+// tableChars sums the length of each column's longest cell or header.
+func tableChars(t Table) int {
+	var w []int
+	grow := func(row []string) {
+		for j, c := range row {
+			if j >= len(w) {
+				w = append(w, 0)
+			}
+			w[j] = max(w[j], len([]rune(c))+2)
+		}
+	}
+	grow(t.Header)
+	for _, r := range t.Rows {
+		grow(r)
+	}
+	n := 0
+	for _, x := range w {
+		n += x
+	}
+	return n
 }
 
 func viewImage(im Image) imageView {
@@ -230,8 +307,24 @@ func (r *Report) Render(w io.Writer) error {
 			sv.Tables = append(sv.Tables, viewTable(t))
 		}
 		for _, im := range s.Images {
-			sv.Images = append(sv.Images, viewImage(im))
+			if im.Fallback && s.Interactive != "" {
+				sv.Fallbacks = append(sv.Fallbacks, viewImage(im))
+			} else {
+				sv.Images = append(sv.Images, viewImage(im))
+			}
 		}
+		items := len(sv.Images) + s.Charts
+		for _, t := range sv.Tables {
+			items += t.Weight
+		}
+		if s.Interactive != "" && s.Charts == 0 {
+			items++
+		}
+		if items == 0 && len(sv.Notes) == 0 {
+			v.Empty = append(v.Empty, sv)
+			continue
+		}
+		sv.Span = min(max(items, 1), 3)
 		v.Sections = append(v.Sections, sv)
 	}
 	if err := reportTemplate.Execute(w, v); err != nil {

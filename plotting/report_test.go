@@ -50,9 +50,10 @@ func TestReportEscapesStringsFromTheRun(t *testing.T) {
 	if strings.Contains(html, `href="javascript:`) {
 		t.Errorf("report links to a javascript: URL")
 	}
-	// The only scripts are our own sorter.
-	if n := strings.Count(html, "<script>"); n != 1 {
-		t.Errorf("report has %d <script> tags, want 1", n)
+	// The only scripts are our own: the table sorter, and the figures'
+	// zoom with the table of contents' marker.
+	if n := strings.Count(html, "<script>"); n != 2 {
+		t.Errorf("report has %d <script> tags, want 2", n)
 	}
 }
 
@@ -71,7 +72,7 @@ func TestReportKeepsItsSectionsInOrder(t *testing.T) {
 	html := renderReport(t, r)
 	last := -1
 	for _, s := range testSections {
-		i := strings.Index(html, `<section id="`+s.ID+`">`)
+		i := strings.Index(html, `<section id="`+s.ID+`"`)
 		if i < 0 {
 			t.Errorf("no section %q", s.ID)
 			continue
@@ -177,5 +178,79 @@ func TestWriteReportAndIndexAreAtomicFiles(t *testing.T) {
 	blocked := filepath.Join(dir, "report.html", "report.html") // a file stands where a directory must be
 	if err := WriteReport(blocked, NewReport("r", nil)); err == nil || !strings.Contains(err.Error(), blocked) {
 		t.Errorf("writing under a file: err = %v, want an error naming the path", err)
+	}
+}
+
+func TestReportFoldsEmptySectionsIntoOneLine(t *testing.T) {
+	r := NewReport("run", nil, Section{ID: "summary", Title: "Summary", Notes: []string{"hello"}},
+		Section{ID: "phase", Title: "Phase portrait"}, Section{ID: "coverage", Title: "State coverage"})
+	html := renderReport(t, r)
+	if strings.Contains(html, `<section id="phase"`) || strings.Contains(html, `<section id="coverage"`) {
+		t.Errorf("an empty section got a card")
+	}
+	if n := strings.Count(html, `class="empty"`); n != 1 {
+		t.Errorf("%d empty-section lines, want 1", n)
+	}
+	if !regexp.MustCompile(`Nothing to show for this run in: <span id="phase">Phase portrait</span>, <span id="coverage">State coverage</span>`).MatchString(html) {
+		t.Errorf("the empty sections are not listed in one line:\n%s", html)
+	}
+}
+
+func TestReportShowsAChartsStaticFiguresOnlyWithoutJavaScript(t *testing.T) {
+	im := testImage(t)
+	fb := im
+	fb.Title, fb.Fallback = "Critic Q1 Loss", true
+	r := NewReport("run", nil, Section{ID: "losses", Title: "Training losses", Images: []Image{im, fb},
+		Interactive: "<div class=\"rleval-interactive\"></div>", Charts: 1})
+	html := renderReport(t, r)
+	m := regexp.MustCompile(`(?s)<noscript class="fallback">(.*?)</noscript>`).FindStringSubmatch(html)
+	if m == nil || !strings.Contains(m[1], `alt="Critic Q1 Loss"`) || strings.Contains(m[1], `alt="`+im.Title+`"`) {
+		t.Errorf("the fallback figure is not (alone) in <noscript>")
+	}
+	if strings.Count(html, `alt="`+im.Title+`"`) != 1 {
+		t.Errorf("the figure without a chart is not shown once")
+	}
+	// One figure shown and one chart: a section of two grid columns.
+	if !strings.Contains(html, `<section id="losses" class="s2">`) {
+		t.Errorf("a section of one figure and one chart should span two columns")
+	}
+	// Without charts in the section, a fallback figure is shown as it is.
+	r.Sections[0].Interactive, r.Sections[0].Charts = "", 0
+	if html := renderReport(t, r); strings.Contains(html, "<noscript") || !strings.Contains(html, `alt="Critic Q1 Loss"`) {
+		t.Errorf("a fallback figure without its chart is hidden")
+	}
+}
+
+func TestReportCaptionsDoNotRepeatTheFiguresTitle(t *testing.T) {
+	r := NewReport("run", nil, Section{ID: "s", Title: "S", Images: []Image{testImage(t)}})
+	html := renderReport(t, r)
+	if strings.Contains(html, "<figcaption>Evaluation: total reward per episode") {
+		t.Errorf("the caption repeats the title drawn in the figure")
+	}
+	if !strings.Contains(html, `<figcaption><a href="figures/reward_sum.svg">SVG</a></figcaption>`) {
+		t.Errorf("the caption lost the SVG link")
+	}
+}
+
+func TestWideTablesTakeTwoCells(t *testing.T) {
+	narrow := Table{Header: []string{"a", "b"}, Rows: [][]string{{"1", "2"}}}
+	wide := Table{Header: []string{"file"}, Rows: [][]string{{strings.Repeat("x", 80)}}}
+	if w := viewTable(narrow).Weight; w != 1 {
+		t.Errorf("narrow table weight %d", w)
+	}
+	if w := viewTable(wide).Weight; w != 2 {
+		t.Errorf("wide table weight %d", w)
+	}
+}
+
+func TestDottedLettersAreDrawnByCSSAndEscaped(t *testing.T) {
+	got := string(richText("θ̇ <b>&"))
+	want := `<span class="ddot" title="θ̇">θ</span> &lt;b&gt;&amp;`
+	if got != want {
+		t.Errorf("richText = %q, want %q", got, want)
+	}
+	r := NewReport("run", nil, Section{ID: "buffer", Title: "Replay buffer", Tables: []Table{{Header: []string{"value"}, Rows: [][]string{{"θ̇"}}}}})
+	if html := renderReport(t, r); !strings.Contains(html, `<td><span class="ddot" title="θ̇">θ</span></td>`) {
+		t.Errorf("the buffer table's θ̇ is not drawn with its dot")
 	}
 }

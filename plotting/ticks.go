@@ -33,11 +33,14 @@ func (t Ticks) Ticks(lo, hi float64) []plot.Tick {
 			break
 		}
 	}
-	// Decimals that show every tick exactly: one more for steps of 2.5.
-	dec := max(0, -int(math.Floor(math.Log10(step)+1e-9)))
-	if r := step / math.Pow(10, math.Floor(math.Log10(step)+1e-9)); math.Abs(r-2.5) < 1e-9 {
-		dec++
+	// Decimals that show every tick exactly: one more for steps of 2.5
+	// below 10 (0.25, 2.5); none for 25, 2500.
+	exp := int(math.Floor(math.Log10(step) + 1e-9))
+	extra := 0
+	if r := step / math.Pow(10, float64(exp)); math.Abs(r-2.5) < 1e-9 {
+		extra = 1
 	}
+	dec := max(0, extra-exp)
 	var ticks []plot.Tick
 	eps := step * 1e-9
 	for k := math.Ceil((lo - eps) / step); k*step <= hi+eps; k++ {
@@ -57,4 +60,32 @@ func formatTick(v float64, dec int) string {
 		return strconv.FormatFloat(v, 'g', 4, 64)
 	}
 	return strconv.FormatFloat(v, 'f', dec, 64)
+}
+
+// logTicks returns ticks at the integer exponents in [lo, hi] (log10 of
+// the values), labelled with the values: 1, 10, 100, 1000, 1e+04... Fewer
+// than two decades get ticks at 2× and 5× too.
+func logTicks(lo, hi float64) []plot.Tick {
+	var out []plot.Tick
+	for k := math.Ceil(lo - 1e-9); k <= hi+1e-9; k++ {
+		out = append(out, plot.Tick{Value: k, Label: formatPow10(k, 1)})
+		if hi-lo < 2 {
+			for _, m := range []float64{2, 5} {
+				if v := k + math.Log10(m); v <= hi+1e-9 {
+					out = append(out, plot.Tick{Value: v, Label: formatPow10(k, m)})
+				}
+			}
+		}
+	}
+	if hi-lo < 2 {
+		if k := math.Ceil(lo-1e-9) - 1; k+math.Log10(5) >= lo-1e-9 {
+			out = append([]plot.Tick{{Value: k + math.Log10(5), Label: formatPow10(k, 5)}}, out...)
+		}
+	}
+	return out
+}
+
+// formatPow10 writes m × 10^k.
+func formatPow10(k, m float64) string {
+	return formatTick(m*math.Pow(10, k), max(0, int(-k)))
 }

@@ -110,10 +110,21 @@ for i in $(seq -w 1 100); do
 	cp -r "$DEMO" "$EXP/$(basename "$DEMO")-copy$i"
 done
 gpumem batch
-measure batch100-cuda 120 bin/rleval batch -q --device cuda --out "$OUT/batch-cuda" "$EXP"
+measure batch100-cuda 120 bin/rleval batch -q --no-returns --device cuda --out "$OUT/batch-cuda" "$EXP"
 gpumem_stop batch
-measure batch100-cpu 120 bin/rleval batch -q --device cpu --out "$OUT/batch-cpu" "$EXP"
+measure batch100-cpu 120 bin/rleval batch -q --no-returns --device cpu --out "$OUT/batch-cpu" "$EXP"
 rm -rf "$EXP"
+
+say "== rollout (issue #22): 512² Pendulum grid x 100 steps of the demo run's 256x256 actor, cuda vs cpu"
+# The returns job through the worker: the actor per step and chunk on the
+# device, the environment stepped on the host (no PTX env kernel yet). The
+# CPU figure is the same work; BenchmarkRolloutGrid and
+# bench/reference/rollout_torch.py are the CPU-side comparison.
+for dev in cuda cpu; do
+	measure "rollout-$dev" 150 bin/rleval rollout -q --device "$dev" --grid 512 --horizon 100 --episodes 100 --buffer-states 0 --out "$OUT/rollout-$dev" "$DEMO"
+done
+measure rollout-torch-cpu 150 python3 bench/reference/rollout_torch.py --grid 512 --steps 100 --threads "$(nproc)" --run "$DEMO"
+cat "$OUT/rollout-torch-cpu.out" >> "$SUMMARY"
 
 say "== bench: rleval cuda and cpu, PyTorch cpu (--compare-torch) and PyTorch cuda"
 measure bench 150 bin/rleval bench -q --device cuda,cpu --compare-torch --rows 262144 --min-time 200ms --out "$OUT/bench"

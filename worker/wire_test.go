@@ -3,6 +3,7 @@ package worker
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -250,5 +251,37 @@ func TestWireFloatsAreLittleEndianIEEE754(t *testing.T) {
 		if math.Float32bits(back[i]) != math.Float32bits(f[i]) {
 			t.Errorf("float %d decoded as %v, want %v bit for bit", i, back[i], f[i])
 		}
+	}
+}
+
+// failingForget is the CPU backend with a Forget that fails.
+type failingForget struct{ *graph.CPU }
+
+func (failingForget) Forget(*loaders.Network) error { return errors.New("device busy") }
+
+// TestServeWireRelaysForgetErrors: an unload whose graph.Forgetter fails
+// is answered with its error, and the server goes on.
+func TestServeWireRelaysForgetErrors(t *testing.T) {
+	actor, _, _ := nettest.Shapes[0].Nets(graph.RandomNetwork, 1)
+	req := append(loadFrame(1, actor), frame(opUnload, func(e *wireEnc) { e.u32(1) })...)
+	req = append(append(req, helloFrame()...), frame(opClose, nil)...)
+	var out bytes.Buffer
+	if err := Serve(bytes.NewReader(req), &out, failingForget{graph.NewCPU(graph.Options{})}); err != nil {
+		t.Fatal(err)
+	}
+	var ops []wireOp
+	var msg string
+	for out.Len() > 0 {
+		op, p, _, err := wireReadFrame(&out, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ops = append(ops, op)
+		if op == opError {
+			msg = (&wireDec{b: p}).str("message")
+		}
+	}
+	if len(ops) != 4 || ops[0] != opLoad|opReply || ops[1] != opError || !strings.Contains(msg, "unload 1: device busy") || ops[3] != opClose|opReply {
+		t.Fatalf("replies %v, error %q; want load, an unload error naming the device's, hello, close", ops, msg)
 	}
 }

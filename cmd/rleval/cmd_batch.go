@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/rleval/rleval/internal/plural"
 	"io"
 	"path/filepath"
 	"runtime"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/rleval/rleval/batch"
 	"github.com/rleval/rleval/graph"
+	"github.com/rleval/rleval/internal/plural"
 	"github.com/rleval/rleval/jobs"
 )
 

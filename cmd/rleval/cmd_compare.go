@@ -3,13 +3,13 @@ package main
 import (
 	"flag"
 	"fmt"
-	"github.com/rleval/rleval/internal/plural"
 	"io"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/rleval/rleval/batch"
+	"github.com/rleval/rleval/internal/plural"
 	"github.com/rleval/rleval/stats"
 )
 

@@ -34,6 +34,7 @@ type evalFlags struct {
 	load    loadFlags
 	// checkpoints is --checkpoints (run and batch only).
 	checkpoints string
+	returns     returnsFlags
 }
 
 // registerCheckpoints adds --checkpoints (run and batch).
@@ -52,6 +53,7 @@ func (f *evalFlags) register(fs *flag.FlagSet, withPlots bool) {
 		fs.StringVar(&f.formats, "format", "png", "plot formats, comma-separated: png, svg")
 		fs.Float64Var(&f.smooth, "smooth", 0.6, "TensorBoard smoothing of the step curves, 0 (none) to 1")
 		fs.StringVar(&f.xAxis, "x", "step", "axis of the training curves: step or time")
+		f.returns.register(fs)
 	}
 	fs.BoolVar(&f.quiet, "q", false, "quiet: no progress output")
 	fs.StringVar(&f.preset, "preset", "", "observation-space preset: "+strings.Join(jobs.PresetNames(), ", ")+" or none (default: by the config's environment)")
@@ -98,6 +100,9 @@ func (f *evalFlags) options(p *progress) (jobs.Options, error) {
 	}
 	if opt.Checkpoints, err = jobs.ParseCheckpoints(f.checkpoints); err != nil {
 		return opt, asUsage(err)
+	}
+	if err := f.returns.apply(&opt); err != nil {
+		return opt, err
 	}
 	if err := opt.Validate(); err != nil {
 		return opt, asUsage(err)
@@ -214,8 +219,24 @@ func evaluateRun(pos []string, out string, ef evalFlags, core bool, stdout, stde
 		where = dst
 	}
 	fmt.Fprintf(stdout, "%s: %s in %.1fs → %s\n", name, sum.Status, sum.Seconds, where)
+	// Each input problem once, with the jobs it skipped, then the other
+	// jobs that did not finish.
+	shown := map[string]bool{}
+	for _, p := range sum.Problems {
+		fmt.Fprintf(stdout, "  input: %s\n", p)
+		var skipped []string
+		for _, j := range sum.Jobs {
+			if j.Status == "skipped" && j.Reason == p {
+				skipped = append(skipped, j.Name)
+				shown[j.Name] = true
+			}
+		}
+		if len(skipped) > 0 {
+			fmt.Fprintf(stdout, "    skipped for it: %s\n", strings.Join(skipped, ", "))
+		}
+	}
 	for _, j := range sum.Jobs {
-		if j.Status != "ok" {
+		if j.Status != "ok" && !shown[j.Name] {
 			fmt.Fprintf(stdout, "  %s %s: %s\n", j.Name, j.Status, j.Reason)
 		}
 	}

@@ -43,6 +43,7 @@ import (
 
 	"github.com/rleval/rleval/batch"
 	"github.com/rleval/rleval/jobs"
+
 	// The CUDA worker client: it registers the device "cuda", behind
 	// --device cuda and auto.
 	_ "github.com/rleval/rleval/worker"
@@ -113,6 +114,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		{"eval", "write the core arrays (.npy) of a run", cmdEval},
 		{"run", "every analysis of a run: arrays, JSON, plots, report.html", cmdRun},
 		{"heatmap", "one high-resolution map in bounded memory", cmdHeatmap},
+		{"rollout", "the policy's true returns, rolled out in the run's environment", cmdRollout},
 		{"batch", "evaluate every run of an experiments folder", cmdBatch},
 		{"merge", "combine the summaries of sharded batches", cmdMerge},
 		{"compare", "recompute groups and statistics from finished batches", cmdCompare},

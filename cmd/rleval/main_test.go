@@ -128,7 +128,7 @@ func TestBatchExitCodesAndResume(t *testing.T) {
 	hostile := fixture.Read(t, fixture.Path(t, "bad", "ckpt_os_system.pth"))
 	os.WriteFile(filepath.Join(bad, "models", "actor.pth"), hostile, 0o644)
 	out := filepath.Join(t.TempDir(), "out")
-	args := []string{"batch", "-q", "--device", "cpu", "--grid", "16", "--line", "16", "--out", out, root}
+	args := []string{"batch", "-q", "--no-returns", "--device", "cpu", "--grid", "16", "--line", "16", "--out", out, root}
 	code, stdout, stderr := cli(t, args...)
 	if code != exitSomeFailed {
 		t.Fatalf("exit %d, want %d: %s %s", code, exitSomeFailed, stdout, stderr)
@@ -150,7 +150,7 @@ func TestBatchExitCodesAndResume(t *testing.T) {
 	}
 	shardOut := filepath.Join(t.TempDir(), "shards")
 	for _, s := range []string{"0/2", "1/2"} {
-		cli(t, "batch", "-q", "--device", "cpu", "--grid", "16", "--line", "16", "--shard", s, "--out", shardOut, root)
+		cli(t, "batch", "-q", "--no-returns", "--device", "cpu", "--grid", "16", "--line", "16", "--shard", s, "--out", shardOut, root)
 	}
 	code, stdout, stderr = cli(t, "merge", shardOut)
 	if code != exitSomeFailed || !strings.Contains(stdout, "2 runs: 1 ok, 0 partial, 1 failed") {

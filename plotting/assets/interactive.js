@@ -107,7 +107,7 @@
         });
       });
       var opts = {
-        title: spec.title, width: Math.max(320, Math.min(1300, (root.clientWidth || 1200) - 10)), height: 320,
+        title: spec.title, width: chartWidth(), height: 240,
         scales: { x: { time: false }, y: { distr: state.log ? 3 : 1 } },
         axes: [{ label: spec.xlabel }, { label: spec.ylabel }],
         series: series,
@@ -124,7 +124,18 @@
       state.u = new uPlot(opts, data(), plotDiv);
       if (xr && xr.min !== null) state.u.setScale("x", xr);
     }
+    // The chart fills its box (a cell of the page's grid, or the page).
+    function chartWidth() {
+      var w = box.clientWidth || root.clientWidth || 1200;
+      return Math.max(280, Math.min(1300, w - 4));
+    }
     make();
+    if (window.ResizeObserver) {
+      var lastW = box.clientWidth;
+      new ResizeObserver(function () {
+        if (box.clientWidth && Math.abs(box.clientWidth - lastW) > 8) { lastW = box.clientWidth; state.u.setSize({ width: chartWidth(), height: 240 }); }
+      }).observe(box);
+    }
     charts.push({ get u() { return state.u; }, level: function () { return state.level; }, spec: spec, root: box });
   }
   // A page may hold several blocks; each script builds the ones not built yet.

@@ -43,20 +43,61 @@ func Invalidf(format string, args ...any) error {
 	return &formatError{msg: fmt.Sprintf(format, args...)}
 }
 
-// Open opens a file of a run and returns its size, mapping absence to
-// ErrNotExist and a directory or other non-regular file to ErrInvalid.
+// Open opens a file of a run for reading and returns its size, mapping
+// absence to ErrNotExist. Only a regular file is opened: a FIFO blocks its
+// reader until a writer comes (forever, in a batch), a device such as
+// /dev/zero never ends and a socket cannot be read at all, so each is
+// refused, naming the file, with ErrInvalid. The mode is checked before
+// opening (opening a FIFO for reading blocks), and again on the open file,
+// which is opened non-blocking in case the path became a FIFO in between.
 func Open(path string) (*os.File, int64, error) {
-	f, err := os.Open(path)
+	st, err := os.Stat(path)
 	if err != nil {
-		if IsNotExist(err) {
-			return nil, 0, fmt.Errorf("load %s: %w", path, ErrNotExist)
-		}
-		return nil, 0, fmt.Errorf("load %s: %w", path, err)
+		return nil, 0, openError(path, err)
 	}
-	fi, err := f.Stat()
-	if err != nil || fi.IsDir() {
+	if err := checkRegular(path, st); err != nil {
+		return nil, 0, err
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, 0, openError(path, err)
+	}
+	st, err = f.Stat()
+	if err == nil {
+		err = checkRegular(path, st)
+	}
+	if err != nil {
 		f.Close()
-		return nil, 0, fmt.Errorf("load %s: not a regular file: %w", path, ErrInvalid)
+		return nil, 0, err
 	}
-	return f, fi.Size(), nil
+	return f, st.Size(), nil
+}
+
+func openError(path string, err error) error {
+	if IsNotExist(err) {
+		return fmt.Errorf("load %s: %w", path, ErrNotExist)
+	}
+	return fmt.Errorf("load %s: %w", path, err)
+}
+
+// checkRegular refuses everything but a regular file, saying what it is.
+func checkRegular(path string, st fs.FileInfo) error {
+	m := st.Mode()
+	if m.IsRegular() {
+		return nil
+	}
+	what := "a special file"
+	switch {
+	case m.IsDir():
+		what = "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		what = "a named pipe (FIFO), which would block its reader"
+	case m&fs.ModeCharDevice != 0:
+		what = "a character device"
+	case m&fs.ModeDevice != 0:
+		what = "a block device"
+	case m&fs.ModeSocket != 0:
+		what = "a socket"
+	}
+	return fmt.Errorf("load %s: is %s, not a regular file; rleval reads only regular files: %w", path, what, ErrInvalid)
 }

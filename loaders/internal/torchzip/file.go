@@ -100,24 +100,12 @@ func ReadFile(path string) (pickle.Value, error) {
 // storage it references against the bytes in the file; tensor data is read
 // later, on demand, from the open file. The caller must Close it.
 func Open(path string) (*File, error) {
-	f, err := os.Open(path)
+	f, size, err := datafile.Open(path)
 	if err != nil {
-		if datafile.IsNotExist(err) {
-			return nil, fmt.Errorf("load %s: %w", path, datafile.ErrNotExist)
-		}
-		return nil, fmt.Errorf("load %s: %w", path, err)
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("load %s: %w", path, err)
-	}
-	if fi.IsDir() {
-		f.Close()
-		return nil, fmt.Errorf("load %s: is a directory, not a torch.save file: %w", path, datafile.ErrInvalid)
+		return nil, err
 	}
 	tf := &File{Path: path, f: f, storages: make(map[string]*Storage)}
-	if err := tf.decode(f, fi.Size()); err != nil {
+	if err := tf.decode(f, size); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("load %s: %w", path, err)
 	}
