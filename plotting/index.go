@@ -211,37 +211,7 @@ func (p *BatchPage) Render(w io.Writer) error {
 		a := viewImage(*p.Aggregates)
 		v.Aggregates = &a
 	}
-	// One scale per statistic column, so bars compare down the column.
-	scales := make([][2]float64, len(p.StatNames))
-	for k := range scales {
-		lo, hi := math.Inf(1), math.Inf(-1)
-		for _, g := range p.Groups {
-			if k < len(g.Stats) {
-				for _, x := range []float64{g.Stats[k].Lo, g.Stats[k].Hi, g.Stats[k].Value} {
-					if finite(x) {
-						lo, hi = min(lo, x), max(hi, x)
-					}
-				}
-			}
-		}
-		scales[k] = [2]float64{lo, hi}
-	}
-	for _, g := range p.Groups {
-		row := groupRowView{Name: g.Name, Config: g.Config, Runs: g.Runs, Scored: g.Scored, Few: g.Scored < minGroupRuns}
-		if row.Few {
-			v.FewGroups++
-		}
-		for k := range p.StatNames {
-			var iv Interval
-			if k < len(g.Stats) {
-				iv = g.Stats[k]
-			} else {
-				iv = Interval{math.NaN(), math.NaN(), math.NaN()}
-			}
-			row.Cells = append(row.Cells, statCell(iv, scales[k]))
-		}
-		v.Groups = append(v.Groups, row)
-	}
+	v.Groups, v.FewGroups = groupRows(p)
 	for i := range p.Curves {
 		p.Curves[i].labelIndex = i
 		if p.Curves[i].Color == "" {
@@ -271,32 +241,8 @@ func (p *BatchPage) Render(w io.Writer) error {
 	}
 	if len(p.Thumbs) > 0 && p.SheetCols > 0 && p.ThumbSide > 0 {
 		v.SheetA, v.SheetB = cssURL(p.SheetA), cssURL(p.SheetB)
-		rows := 0
-		for _, tg := range p.Thumbs {
-			for _, t := range tg.Runs {
-				rows = max(rows, t.Tile/p.SheetCols+1)
-			}
-		}
-		// Tiles are drawn at thumbPx: background size and offsets scale too.
-		scale := float64(thumbPx) / float64(p.ThumbSide)
 		v.ThumbPx = thumbPx
-		size := fmt.Sprintf("background-size:%gpx %gpx", scale*float64(p.SheetCols*p.ThumbSide), scale*float64(rows*p.ThumbSide))
-		for _, tg := range p.Thumbs {
-			g := thumbGroupView{Name: tg.Name}
-			for _, t := range tg.Runs {
-				tv := thumbView{Name: t.Name, Link: t.Link, Value: t.Value}
-				pos := fmt.Sprintf("background-position:-%gpx -%gpx;%s", scale*float64(t.Tile%p.SheetCols*p.ThumbSide), scale*float64(t.Tile/p.SheetCols*p.ThumbSide), size)
-				tv.A, tv.B = "background-image:none", "background-image:none"
-				if t.HasA {
-					tv.A = template.CSS(pos)
-				}
-				if t.HasB {
-					tv.B = template.CSS(pos)
-				}
-				g.Runs = append(g.Runs, tv)
-			}
-			v.Thumbs = append(v.Thumbs, g)
-		}
+		v.Thumbs = thumbViews(p)
 	}
 	v.Interactive = p.Interactive
 	for _, im := range p.Images {
@@ -306,6 +252,75 @@ func (p *BatchPage) Render(w io.Writer) error {
 		return fmt.Errorf("render batch page %q: %w", p.Title, err)
 	}
 	return nil
+}
+
+// groupRows returns the groups table's rows, each statistic's bar drawn
+// on its column's scale, and how many groups have too few runs to compare.
+func groupRows(p *BatchPage) (rows []groupRowView, few int) {
+	// One scale per statistic column, so bars compare down the column.
+	scales := make([][2]float64, len(p.StatNames))
+	for k := range scales {
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, g := range p.Groups {
+			if k < len(g.Stats) {
+				for _, x := range []float64{g.Stats[k].Lo, g.Stats[k].Hi, g.Stats[k].Value} {
+					if finite(x) {
+						lo, hi = min(lo, x), max(hi, x)
+					}
+				}
+			}
+		}
+		scales[k] = [2]float64{lo, hi}
+	}
+	for _, g := range p.Groups {
+		row := groupRowView{Name: g.Name, Config: g.Config, Runs: g.Runs, Scored: g.Scored, Few: g.Scored < minGroupRuns}
+		if row.Few {
+			few++
+		}
+		for k := range p.StatNames {
+			var iv Interval
+			if k < len(g.Stats) {
+				iv = g.Stats[k]
+			} else {
+				iv = Interval{math.NaN(), math.NaN(), math.NaN()}
+			}
+			row.Cells = append(row.Cells, statCell(iv, scales[k]))
+		}
+		rows = append(rows, row)
+	}
+	return rows, few
+}
+
+// thumbViews places each run's tiles of the contact sheets, drawn at
+// thumbPx.
+func thumbViews(p *BatchPage) []thumbGroupView {
+	var out []thumbGroupView
+	rows := 0
+	for _, tg := range p.Thumbs {
+		for _, t := range tg.Runs {
+			rows = max(rows, t.Tile/p.SheetCols+1)
+		}
+	}
+	// Tiles are drawn at thumbPx: background size and offsets scale too.
+	scale := float64(thumbPx) / float64(p.ThumbSide)
+	size := fmt.Sprintf("background-size:%gpx %gpx", scale*float64(p.SheetCols*p.ThumbSide), scale*float64(rows*p.ThumbSide))
+	for _, tg := range p.Thumbs {
+		g := thumbGroupView{Name: tg.Name}
+		for _, t := range tg.Runs {
+			tv := thumbView{Name: t.Name, Link: t.Link, Value: t.Value}
+			pos := fmt.Sprintf("background-position:-%gpx -%gpx;%s", scale*float64(t.Tile%p.SheetCols*p.ThumbSide), scale*float64(t.Tile/p.SheetCols*p.ThumbSide), size)
+			tv.A, tv.B = "background-image:none", "background-image:none"
+			if t.HasA {
+				tv.A = template.CSS(pos)
+			}
+			if t.HasB {
+				tv.B = template.CSS(pos)
+			}
+			g.Runs = append(g.Runs, tv)
+		}
+		out = append(out, g)
+	}
+	return out
 }
 
 // WriteBatchPage renders p to path atomically.
