@@ -13,7 +13,7 @@ __attribute__((target_clones("avx512f","avx2","default")))
 static void rl_relu_rows(float *restrict c, long n, long ldc, long w) {
 	for (long r = 0; r < n; r++) {
 		float *restrict row = c + r*ldc;
-		for (long j = 0; j < w; j++) row[j] = row[j] > 0.0f ? row[j] : 0.0f;
+		for (long j = 0; j < w; j++) row[j] = row[j] < 0.0f ? 0.0f : row[j];
 	}
 }
 
@@ -57,7 +57,7 @@ static void rl_direct(const float *restrict x, long n, long k, long ldx,
 			for (long j = 0; j < out; j++) yr[j] += xv*w[j];
 		}
 		if (relu)
-			for (long j = 0; j < out; j++) yr[j] = yr[j] > 0.0f ? yr[j] : 0.0f;
+			for (long j = 0; j < out; j++) yr[j] = yr[j] < 0.0f ? 0.0f : yr[j];
 	}
 }
 
