@@ -87,14 +87,12 @@ func (o GroupOptions) Validate() error {
 const maxPairGroups = 60
 
 // Stat is a statistic with its confidence interval; NaN is written null.
-type Stat struct {
-	Value jsonnum.Float `json:"value"`
-	Lo    jsonnum.Float `json:"lo"`
-	Hi    jsonnum.Float `json:"hi"`
-}
+// It is the returns job's Interval, so that a group's statistics and a
+// run's true return read alike.
+type Stat = jobs.Interval
 
 func statOf(iv stats.Interval) *Stat {
-	return &Stat{jsonnum.Float(iv.Value), jsonnum.Float(iv.Lo), jsonnum.Float(iv.Hi)}
+	return &Stat{Value: jsonnum.Float(iv.Value), Lo: jsonnum.Float(iv.Lo), Hi: jsonnum.Float(iv.Hi)}
 }
 
 // GroupCurve is a group's sample-efficiency curve: the IQM across its runs
@@ -581,7 +579,7 @@ func improvementMatrix(scores [][]float64, seed uint64, reps int, level float64)
 			v, err := stats.ProbabilityOfImprovement(x, y)
 			if err == nil {
 				nan := jsonnum.Float(math.NaN())
-				m[p.i][p.j] = &Stat{jsonnum.Float(v), nan, nan}
+				m[p.i][p.j] = &Stat{Value: jsonnum.Float(v), Lo: nan, Hi: nan}
 			}
 			return
 		}
