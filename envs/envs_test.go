@@ -122,26 +122,37 @@ func TestRegistry(t *testing.T) {
 }
 
 // testPolicy is a fixed nonlinear policy of the observation.
-func testPolicy(obs []float32, n int, act []float32) error {
-	d := len(obs) / n
-	for i := 0; i < n; i++ {
-		v := float32(0)
-		for j := 0; j < d; j++ {
-			v += obs[i*d+j] * float32(j+1) * 7
+func testPolicy(obs []float32, n int, act []float32) error { return policyN(0)(obs, n, act) }
+
+// policyN is the p-th of a family of fixed nonlinear policies of the
+// observation (one action per row, as both environments take).
+func policyN(p int) Policy {
+	return func(obs []float32, n int, act []float32) error {
+		d := len(obs) / n
+		for i := 0; i < n; i++ {
+			v := float32(0)
+			for j := 0; j < d; j++ {
+				v += obs[i*d+j] * float32(j+1+p) * 7
+			}
+			act[i] = float32(math.Sin(float64(v))) * (1.5 - 0.25*float32(p))
 		}
-		act[i] = float32(math.Sin(float64(v))) * 1.5
+		return nil
 	}
-	return nil
 }
 
 // scalarRollout is one state at a time, as Gymnasium steps.
 func scalarRollout(e *Env, s0 []float64, steps int, gamma float64) (ret float64, n int32, term bool) {
+	return scalarRolloutOf(e, testPolicy, s0, steps, gamma)
+}
+
+// scalarRolloutOf is scalarRollout of policy pol.
+func scalarRolloutOf(e *Env, pol Policy, s0 []float64, steps int, gamma float64) (ret float64, n int32, term bool) {
 	s := append([]float64(nil), s0...)
 	obs, act := make([]float32, e.ObsDim), make([]float32, e.ActDim)
 	disc := 1.0
 	for t := 0; t < steps; t++ {
 		e.Obs(s, 1, obs)
-		testPolicy(obs, 1, act)
+		pol(obs, 1, act)
 		r, d := step1(e, s, act[0])
 		ret += disc * r
 		disc *= gamma
