@@ -56,6 +56,10 @@ type Options struct {
 	// Returns configures the returns job (rollouts in the run's
 	// environment).
 	Returns ReturnsOptions
+	// Rollouts, if set, holds rollouts of the returns job done before the
+	// run's evaluation (batch mode's, many runs' actors stacked: see
+	// PlanRollouts); a rollout it holds is not done again.
+	Rollouts RolloutCache
 	// Load selects how the run is read: a forced layout (--layout), a
 	// checkpoint along training (--checkpoint), original TD3's max_action.
 	Load loaders.LoadOptions

@@ -273,6 +273,13 @@ func runReturns(c *Context) (*Output, error) {
 // reporting progress over steps to the engine's progress hook.
 func rollout(c *Context, env *envs.Env, states []float64, n, steps int, gamma float64) (*envs.Result, error) {
 	actor := c.Run.Nets[loaders.RoleActor]
+	// Done before, stacked with other runs' (batch mode; rollouts.go)?
+	if pre := c.Opt.Rollouts; pre != nil {
+		req := &RolloutRequest{Run: c.Run.Dir, Env: env, Actor: actor, States: states[:n*env.StateDim], N: n, Steps: steps, Gamma: gamma}
+		if r := pre.Take(req); r != nil {
+			return r, nil
+		}
+	}
 	b := c.Engine.Backend()
 	workers := 0
 	if p, ok := b.(graph.Preferences); ok {
@@ -327,23 +334,9 @@ func summarizeEpisodes(r *envs.Result, n int, seed uint64) (*episodes, error) {
 // gridValues rolls out from every cell's state and writes value_grid.npy
 // and, with critics, value_error_grid.npy and their maps.
 func gridValues(c *Context, env *envs.Env, o ReturnsOptions, gamma float64, out *Output) (*GridValues, error) {
-	g := c.Grid()
-	rows, cols := g.Shape()
+	rows, cols := c.Grid().Shape()
 	cells := rows * cols
-	sd := env.StateDim
-	states := make([]float64, 0, cells*sd)
-	var at []int // the cell of each state
-	obs, s := make([]float64, env.ObsDim), make([]float64, sd)
-	for iy := 0; iy < rows; iy++ {
-		y := g.Y.At(iy)
-		for ix := 0; ix < cols; ix++ {
-			c.Plane.ObsAt(g.X.At(ix), y, obs)
-			if env.FromObs(obs, s) {
-				states = append(states, s...)
-				at = append(at, iy*cols+ix)
-			}
-		}
-	}
+	states, at := gridStates(c, env)
 	gv := &GridValues{Rows: rows, Cols: cols, Plane: c.Plane.Describe(), Horizon: o.Horizon, Gamma: gamma, Cells: cells, States: len(at)}
 	value := make([]float32, cells)
 	for i := range value {
@@ -395,6 +388,27 @@ func gridValues(c *Context, env *envs.Env, o ReturnsOptions, gamma float64, out 
 	}
 	fig, err = mapFigure(c.Plane, "Value error Q(s, π(s)) − V(s) = "+qName(c)+" − true value (> 0: over-estimation)", "Q − V", diff, rows, cols, 1, plotting.RdBuR(), true)
 	return gv, out.add(sec, "value_error_grid", fig, err)
+}
+
+// gridStates returns the states of the grid's cells that are states of
+// env, in row-major cell order, and the cell of each.
+func gridStates(c *Context, env *envs.Env) (states []float64, at []int) {
+	g := c.Grid()
+	rows, cols := g.Shape()
+	sd := env.StateDim
+	states = make([]float64, 0, rows*cols*sd)
+	obs, s := make([]float64, env.ObsDim), make([]float64, sd)
+	for iy := 0; iy < rows; iy++ {
+		y := g.Y.At(iy)
+		for ix := 0; ix < cols; ix++ {
+			c.Plane.ObsAt(g.X.At(ix), y, obs)
+			if env.FromObs(obs, s) {
+				states = append(states, s...)
+				at = append(at, iy*cols+ix)
+			}
+		}
+	}
+	return states, at
 }
 
 // bufferValues rolls out from a seeded sample of the buffer states whose
