@@ -66,6 +66,10 @@ type Batch struct {
 	// Groups configure the groups of runs compared in groups.json and
 	// on the index page.
 	Groups GroupOptions
+	// Rollouts, if set, does the returns job's rollouts of the runs
+	// before they are evaluated, many runs' actors stacked; Evaluate's
+	// jobs.Options.Rollouts must be it.
+	Rollouts *Rollouts
 }
 
 // BatchResult is the outcome of a batch or a merge, and the content of
@@ -284,6 +288,7 @@ func (b *Batch) evaluateAll(ctx context.Context, res *BatchResult, runs []RunDir
 					l, err := b.lockRun(ctx, runs[i], wait)
 					switch {
 					case errors.Is(err, flock.ErrBusy):
+						b.Rollouts.drop(runs[i])
 						mu.Lock()
 						busy = append(busy, i)
 						mu.Unlock()
@@ -303,11 +308,16 @@ func (b *Batch) evaluateAll(ctx context.Context, res *BatchResult, runs []RunDir
 			}()
 		}
 	feed:
-		for _, i := range todo {
-			select {
-			case next <- i:
-			case <-ctx.Done():
-				break feed
+		for _, wave := range b.waves(todo) {
+			if !wait { // runs another batch held: likely up to date now
+				b.prepareRollouts(ctx, runs, wave)
+			}
+			for _, i := range wave {
+				select {
+				case next <- i:
+				case <-ctx.Done():
+					break feed
+				}
 			}
 		}
 		close(next)
@@ -377,6 +387,7 @@ func (b *Batch) writeSummaries(res *BatchResult, rows []*jobs.RunSummary, final 
 // runOne evaluates or skips one run. ok is false when the batch was
 // cancelled before the run finished: it has no row and no manifest.
 func (b *Batch) runOne(ctx context.Context, rd RunDir) (row *jobs.RunSummary, skipped, ok bool) {
+	defer b.Rollouts.drop(rd)
 	if ctx.Err() != nil {
 		return nil, false, false
 	}

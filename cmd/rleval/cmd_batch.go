@@ -76,6 +76,11 @@ func runBatch(b batch.Batch, ef evalFlags, stdout, stderr io.Writer) error {
 	p.logf("device: %s; %s at once", backend.Name(), plural.N(b.Workers, "run"))
 	quietRuns := opt
 	quietRuns.Logf = nil
+	if opt.Returns.Enabled {
+		// The runs' rollouts are done ahead, those that stack together.
+		b.Rollouts = &batch.Rollouts{Options: quietRuns, Backend: backend}
+		quietRuns.Rollouts = b.Rollouts
+	}
 	b.Evaluate = func(ctx context.Context, runDir, outDir string) (*jobs.RunSummary, error) {
 		o := quietRuns
 		o.Engine = graph.NewEngine(backend, gopt)
