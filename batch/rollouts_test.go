@@ -64,22 +64,29 @@ func (c *countingCPU) StackedPolicy(actors []*loaders.Network, obs []float32, n 
 // file is truncated, and two mountain car runs.
 func stackExperiments(t *testing.T) string {
 	root := filepath.Join(t.TempDir(), "experiments")
-	demo := fixture.Path(t, "runs", demoRun)
-	for i, name := range []string{"pend-a", "pend-b", "pend-c", "pend-d", "pend-truncated"} {
-		dir := filepath.Join(root, "2026-05-01_00-00-0"+fmt.Sprint(i)+"_"+name)
-		copyTree(t, demo, dir)
-		switch {
-		case i%2 == 1 && name != "pend-truncated":
-			copyFile(t, filepath.Join(demo, "models", "actor_target.pth"), filepath.Join(dir, "models", "actor.pth"))
-		case name == "pend-truncated":
-			copyFile(t, fixture.Path(t, "bad", "ckpt_truncated_half.pth"), filepath.Join(dir, "models", "actor.pth"))
-		}
-	}
+	pendulumRuns(t, root, "2026-05-01_00-00-0%d_pend-%c", 4)
+	dir := filepath.Join(root, "2026-05-01_00-00-04_pend-truncated")
+	copyTree(t, fixture.Path(t, "runs", demoRun), dir)
+	copyFile(t, fixture.Path(t, "bad", "ckpt_truncated_half.pth"), filepath.Join(dir, "models", "actor.pth"))
 	copyTree(t, fixture.Path(t, "runs", "2026-03-01_10-00-00_pendulum-legacy"), filepath.Join(root, "2026-05-02_00-00-00_legacy"))
 	for _, name := range []string{"mc-a", "mc-b"} {
 		copyTree(t, fixture.Path(t, "runs-rollout", "2026-09-01_10-00-00_mountaincar-pump"), filepath.Join(root, "2026-05-03_00-00-00_"+name))
 	}
 	return root
+}
+
+// pendulumRuns makes n copies of the demo run under root, named by
+// format with their index and a letter, the odd ones with the demo's
+// target actor as their actor: two policies of one architecture.
+func pendulumRuns(t testing.TB, root, format string, n int) {
+	demo := fixture.Path(t, "runs", demoRun)
+	for i := 0; i < n; i++ {
+		dir := filepath.Join(root, fmt.Sprintf(format, i, 'a'+i))
+		copyTree(t, demo, dir)
+		if i%2 == 1 {
+			copyFile(t, filepath.Join(demo, "models", "actor_target.pth"), filepath.Join(dir, "models", "actor.pth"))
+		}
+	}
 }
 
 // stackOptions are small returns-only evaluations.
@@ -189,7 +196,19 @@ func TestBatchStacksCompatibleRunsRollouts(t *testing.T) {
 	bad := newCountingCPU("pend-c")
 	out2 := filepath.Join(t.TempDir(), "failing")
 	b2, rs2 := stackedBatch(root, out2, bad, 3)
+	// Results wait only for the runs of the wave being fed and those
+	// still running: at most Wave + Workers runs' at any time.
+	held, eval := 0, b2.Evaluate
+	b2.Evaluate = func(ctx context.Context, runDir, outDir string) (*jobs.RunSummary, error) {
+		rs2.mu.Lock()
+		held = max(held, len(rs2.keys))
+		rs2.mu.Unlock()
+		return eval(ctx, runDir, outDir)
+	}
 	res2 := mustRun(t, b2)
+	if held == 0 || held > 3+b2.Workers {
+		t.Errorf("results of %d runs held at once, want 1 to %d (a wave and the runs running)", held, 3+b2.Workers)
+	}
 	if bad.stacks["k=3 obs=3"] == 0 {
 		t.Errorf("stacked policy calls %v, want the first wave's three pendulum actors stacked", bad.stacks)
 	}
