@@ -9,13 +9,16 @@ import (
 
 	"github.com/rleval/rleval/envs"
 	"github.com/rleval/rleval/graph"
+	"github.com/rleval/rleval/internal/par"
 	"github.com/rleval/rleval/jobs"
 	"github.com/rleval/rleval/loaders"
 )
 
-// DefaultWave is Rollouts.Wave's default: 32 runs' episodes and grid
-// rollouts at a 200² grid hold about 20 MiB of results while they wait
-// for their runs, and 32 actors stacked fill a GPU's GEMMs.
+// DefaultWave is Rollouts.Wave's default: 32 actors stacked fill a
+// GPU's GEMMs, and 32 runs' episode and grid results (13 bytes a state:
+// 17 MiB at a 200² pendulum grid) and actors (9 MiB at 256×256) are
+// modest to hold while they wait for their runs; preparing a wave also
+// holds each run's grid states, 20 MiB, until the stack runs.
 const DefaultWave = 32
 
 // Rollouts does the returns job's rollouts of a batch's runs before the
@@ -25,11 +28,12 @@ const DefaultWave = 32
 // whose actors share an architecture (graph.SameArchitecture), are rolled
 // out together, the backend's stacked policy (graph.Stacked) called once
 // per step for all their actors: on a GPU one strided-batched GEMM per
-// layer; on the CPU a loop over the actors, which gains nothing.
+// layer; on the CPU a loop over the actors, which gains nothing (see
+// NewRollouts).
 //
 // The batch hands its runs to its workers in waves of Wave runs, each
-// wave's rollouts done before its runs start (while the last wave's
-// finish), and each run takes its own results as its returns job asks
+// wave's rollouts done before its runs start (while the previous wave's
+// runs finish), and each run takes its own results as its returns job asks
 // for them (Take, through jobs.Options.Rollouts); a run's results not
 // taken are dropped once it is done. Rollouts from the buffer's states
 // (a different sample for each run) and of runs whose plane follows from
@@ -52,6 +56,19 @@ type Rollouts struct {
 	taken int
 }
 
+// NewRollouts returns the Rollouts of a batch that evaluates its runs
+// with opt on backend b, or nil when they gain nothing: when the returns
+// job is off, or when b is no GPU (graph.DeviceInfoer). The CPU evaluates
+// a stack one actor after another, as fast as each run's own rollouts,
+// and doing a wave's rollouts first would only hold back its runs' other
+// jobs and lose a wave's work, not a run's, to an interruption.
+func NewRollouts(opt jobs.Options, b graph.Backend) *Rollouts {
+	if _, gpu := b.(graph.DeviceInfoer); !gpu || !opt.Returns.Enabled {
+		return nil
+	}
+	return &Rollouts{Options: opt, Backend: b}
+}
+
 // preparedRollout is a rollout done ahead and what it was done for.
 type preparedRollout struct {
 	req *jobs.RolloutRequest
@@ -63,6 +80,9 @@ func readyKey(q *jobs.RolloutRequest) string { return q.Run + "\x00" + q.Actor.P
 // Take returns the result of req done ahead, and forgets it; nil when
 // none was (jobs.RolloutCache).
 func (s *Rollouts) Take(req *jobs.RolloutRequest) *envs.Result {
+	if s == nil {
+		return nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	key := readyKey(req)
@@ -149,20 +169,20 @@ func (b *Batch) upToDate(rd RunDir) bool {
 // group of two or more as one stacked rollout, keeping the results for
 // the runs to take.
 func (s *Rollouts) prepare(ctx context.Context, runs []RunDir) {
+	planned := make([][]*jobs.RolloutRequest, len(runs))
+	par.For(len(runs), func(i int) {
+		if ctx.Err() == nil {
+			// On an error the run's own evaluation says why.
+			planned[i], _ = planRollouts(ctx, runs[i].Path, s.Options)
+		}
+	})
 	var reqs []*jobs.RolloutRequest
 	owner := map[*jobs.RolloutRequest]string{}
-	for _, rd := range runs {
-		if ctx.Err() != nil {
-			return
+	for i, p := range planned {
+		for _, q := range p {
+			owner[q] = runs[i].Path
 		}
-		planned, err := planRollouts(ctx, rd.Path, s.Options)
-		if err != nil {
-			continue // the run's own evaluation says why
-		}
-		for _, q := range planned {
-			owner[q] = rd.Path
-		}
-		reqs = append(reqs, planned...)
+		reqs = append(reqs, p...)
 	}
 	var used []*loaders.Network
 	for _, g := range stackGroups(reqs) {

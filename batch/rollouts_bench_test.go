@@ -30,6 +30,7 @@ func BenchmarkBatchRollouts(b *testing.B) {
 		o := opt
 		var rs *Rollouts
 		if stacked {
+			// NewRollouts leaves the CPU to each run's own: force it.
 			rs = &Rollouts{Options: opt, Backend: cpu}
 			o.Rollouts = rs
 		}

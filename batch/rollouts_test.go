@@ -17,9 +17,10 @@ import (
 	"github.com/rleval/rleval/loaders"
 )
 
-// countingCPU is the CPU backend recording its stacked policy calls, and
-// failing every evaluation of the actors whose path holds failOn (a
-// device that cannot evaluate one run's actor).
+// countingCPU is the CPU backend posing as a GPU (DeviceInfo), recording
+// its stacked policy calls, and failing every evaluation of the actors
+// whose path holds failOn (a device that cannot evaluate one run's
+// actor).
 type countingCPU struct {
 	*graph.CPU
 	failOn string
@@ -31,6 +32,8 @@ type countingCPU struct {
 func newCountingCPU(failOn string) *countingCPU {
 	return &countingCPU{CPU: graph.NewCPU(graph.Options{}), failOn: failOn, stacks: map[string]int{}}
 }
+
+func (c *countingCPU) DeviceInfo() graph.DeviceInfo { return graph.DeviceInfo{Name: "counting CPU"} }
 
 func (c *countingCPU) fails(a *loaders.Network) error {
 	if c.failOn != "" && strings.Contains(a.Path, c.failOn) {
@@ -101,7 +104,8 @@ func stackOptions() jobs.Options {
 // stackedBatch is a batch over root whose rollouts are done ahead on b.
 func stackedBatch(root, out string, b graph.Backend, wave int) (*Batch, *Rollouts) {
 	opt := stackOptions()
-	rs := &Rollouts{Options: opt, Backend: b, Wave: wave}
+	rs := NewRollouts(opt, b)
+	rs.Wave = wave
 	opt.Rollouts = rs
 	eval := func(ctx context.Context, runDir, outDir string) (*jobs.RunSummary, error) {
 		o := opt
@@ -226,5 +230,26 @@ func TestBatchStacksCompatibleRunsRollouts(t *testing.T) {
 			t.Errorf("%s: status %s (%s) beside a failing actor, on its own %s", r.Name, r.Status, r.Error, want.Status)
 		}
 		sameRolloutFiles(t, r.Out, out2, own)
+	}
+}
+
+// TestRolloutsAheadOnlyOnAGPU: a batch does its runs' rollouts ahead only
+// on a GPU and with the returns job on; on the CPU, where a stack is a
+// loop over the actors, each run does its own.
+func TestRolloutsAheadOnlyOnAGPU(t *testing.T) {
+	opt := stackOptions()
+	if NewRollouts(opt, graph.NewCPU(graph.Options{})) != nil {
+		t.Error("rollouts done ahead on the CPU")
+	}
+	if NewRollouts(opt, newCountingCPU("")) == nil {
+		t.Error("no rollouts done ahead on a GPU")
+	}
+	opt.Returns.Enabled = false
+	if NewRollouts(opt, newCountingCPU("")) != nil {
+		t.Error("rollouts done ahead with --no-returns")
+	}
+	var none *Rollouts
+	if none.Take(&jobs.RolloutRequest{}) != nil {
+		t.Error("a nil Rollouts handed out a result")
 	}
 }

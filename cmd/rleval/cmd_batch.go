@@ -76,9 +76,8 @@ func runBatch(b batch.Batch, ef evalFlags, stdout, stderr io.Writer) error {
 	p.logf("device: %s; %s at once", backend.Name(), plural.N(b.Workers, "run"))
 	quietRuns := opt
 	quietRuns.Logf = nil
-	if opt.Returns.Enabled {
-		// The runs' rollouts are done ahead, those that stack together.
-		b.Rollouts = &batch.Rollouts{Options: quietRuns, Backend: backend}
+	// On a GPU the runs' rollouts are done ahead, those that stack together.
+	if b.Rollouts = batch.NewRollouts(quietRuns, backend); b.Rollouts != nil {
 		quietRuns.Rollouts = b.Rollouts
 	}
 	b.Evaluate = func(ctx context.Context, runDir, outDir string) (*jobs.RunSummary, error) {
