@@ -123,7 +123,7 @@ func TestDeviceStepKernelsAreEnvsStep(t *testing.T) {
 			s, a := deviceStates(e, n, 1)
 			alive := make([]int32, n)
 			for i := range alive {
-				alive[i] = int32(i % 7 & 1 ^ 1) // most alive; dead states are not stepped
+				alive[i] = int32(i%7&1 ^ 1) // most alive; dead states are not stepped
 			}
 			r := runHarness(t, bin, func(w *bytes.Buffer) { put(w, int64(1), harnessEnv[e.Device], int64(n), s, a, alive) })
 			gotObs, gotS := get[float32](t, r, n*e.ObsDim), get[float64](t, r, 2*n)
