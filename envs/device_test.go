@@ -312,6 +312,7 @@ func TestDeviceRolloutLoopIsRun(t *testing.T) {
 					terminated++
 				}
 			}
+			t.Logf("%d of %d states apart from Run, %d terminated", off, n, terminated)
 			if off > n/100 {
 				t.Errorf("%d of %d states differ from Run", off, n)
 			}

@@ -43,6 +43,9 @@ func deviceRollout(ctx context.Context, r graph.Roller, env *envs.Env, actors []
 		return nil, fmt.Errorf("envs: %d state values for %d×%d states of %d, horizon %d", len(states), k, n, env.StateDim, steps)
 	}
 	states = states[:k*n*env.StateDim]
+	if k*n == 0 {
+		return &envs.Result{Return: []float64{}, Steps: []int32{}, Terminated: []bool{}}, nil
+	}
 	ro, err := r.BeginRollout(graph.RolloutRequest{Env: env.Device, Actors: actors, States: states, N: n, Gamma: gamma})
 	if err != nil {
 		return nil, fmt.Errorf("rollout in %s on the device: %w", env.Name, err)

@@ -38,6 +38,9 @@ type devRollout struct {
 	ended                    bool
 }
 
+// countThreads is the threads count_alive runs.
+const countThreads = 1 << 14
+
 // BeginRollout uploads the states of a rollout and allocates its buffers
 // (graph.Roller).
 func (d *Device) BeginRollout(req graph.RolloutRequest) (graph.Rollout, error) {
@@ -145,7 +148,9 @@ func (r *devRollout) Step(steps int) (int, error) {
 	if err := cu.MemsetD32(r.count.p, 0, 2); err != nil {
 		return 0, err
 	}
-	if err := launch(k.countAlive, rows, r.alive.p, r.count.p, rows); err != nil {
+	// A few thousand threads, each summing many flags, so that few atomic
+	// adds meet on the one counter.
+	if err := launch(k.countAlive, min(rows, countThreads), r.alive.p, r.count.p, rows); err != nil {
 		return 0, fmt.Errorf("rollout: count: %w", err)
 	}
 	if err := r.d.sync(); err != nil {
