@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"time"
 
 	"github.com/rleval/rleval/graph"
 	"github.com/rleval/rleval/loaders"
@@ -148,11 +147,7 @@ func (r *remoteRollout) Step(steps int) (int, error) {
 			rem.out.b = rem.out.b[:0]
 			rem.out.u32(pt.id)
 			rem.out.u32(uint32(steps))
-			start := time.Now()
 			p, err = rem.roundTrip(opRollStep)
-			rem.stats.Requests++
-			rem.stats.Rows += int64(r.k * (pt.hi - pt.lo) * steps)
-			rem.stats.RoundTrip += time.Since(start)
 		}
 		if err == nil {
 			d := &wireDec{b: p}

@@ -207,3 +207,53 @@ func TestServeWireChecksRolloutRequests(t *testing.T) {
 		})
 	}
 }
+
+// TestCUDAWorkerRollsOutAsRun rolls stacks of actors out with the CUDA
+// worker's environment kernels, in parts and segments, against envs.Env.Run
+// of each actor on the CPU: the steps and terminations equal and the
+// returns within 1e-4 relative on ≥ 99 % of the states (the GPU's GEMM
+// rounds the actions otherwise, and the pendulum is chaotic near its
+// separatrix). It needs a GPU (skipped without one).
+func TestCUDAWorkerRollsOutAsRun(t *testing.T) {
+	rem := cudaRemote(t, Options{MaxChunkRows: 300})
+	cpu := graph.NewCPU(graph.Options{})
+	for _, env := range []*envs.Env{envs.Pendulum, envs.MountainCarContinuous} {
+		for _, k := range []int{1, 3} {
+			const n, horizon, seg, gamma = 1000, 200, 32, 0.99
+			actors := rollActors(env, k, uint64(20+k))
+			states := rollStates(env, k, n)
+			r, err := rem.BeginRollout(graph.RolloutRequest{Env: env.Device, Actors: actors, States: states, N: n, Gamma: gamma})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for done := 0; done < horizon; done += seg {
+				if _, err := r.Step(min(seg, horizon-done)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got := graph.RolloutResult{Return: make([]float64, k*n), Steps: make([]int32, k*n), Terminated: make([]bool, k*n)}
+			if err := r.End(&got); err != nil {
+				t.Fatal(err)
+			}
+			off := 0
+			for j, a := range actors {
+				pol := func(obs []float32, m int, act []float32) error { return cpu.Policy(a, obs, m, act) }
+				want, err := env.Run(context.Background(), pol, states[j*n*env.StateDim:(j+1)*n*env.StateDim], n, envs.Rollout{Steps: horizon, Gamma: gamma})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i := range n {
+					g := j*n + i
+					if got.Steps[g] != want.Steps[i] || got.Terminated[g] != want.Terminated[i] ||
+						math.Abs(got.Return[g]-want.Return[i]) > 1e-4*math.Max(math.Abs(want.Return[i]), 1e-2) {
+						off++
+					}
+				}
+			}
+			t.Logf("%s, %d actors: %d of %d states apart from Run", env.Name, k, off, k*n)
+			if off > k*n/100 {
+				t.Errorf("%s, %d actors: %d of %d states apart from Run", env.Name, k, off, k*n)
+			}
+		}
+	}
+}
