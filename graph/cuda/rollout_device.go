@@ -5,11 +5,13 @@ package cuda
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"unsafe"
 
 	"gorgonia.org/cu"
 
 	"github.com/rleval/rleval/graph"
+	"github.com/rleval/rleval/loaders"
 )
 
 // devRollout is a rollout on the device (graph.Rollout): every buffer it
@@ -21,6 +23,7 @@ import (
 // of steps ends with count_alive, the only value copied back.
 type devRollout struct {
 	d      *Device
+	actors []*loaders.Network
 	env    devEnv
 	lay    rollLayout
 	obsFn  cu.Function
@@ -48,7 +51,7 @@ func (d *Device) BeginRollout(req graph.RolloutRequest) (graph.Rollout, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &devRollout{d: d, env: env, gamma: req.Gamma, disc: 1}
+	r := &devRollout{d: d, actors: req.Actors, env: env, gamma: req.Gamma, disc: 1}
 	k, n := len(req.Actors), req.N
 	r.lay = rollLayout{k: k, n: n}
 	if k > 1 {
@@ -76,7 +79,22 @@ func (d *Device) BeginRollout(req graph.RolloutRequest) (graph.Rollout, error) {
 		r.free()
 		return nil, fmt.Errorf("rollout of %d×%d states in %s: %w", k, n, req.Env, err)
 	}
+	if d.rollouts == nil {
+		d.rollouts = map[*devRollout]bool{}
+	}
+	d.rollouts[r] = true
 	return r, nil
+}
+
+// rollingWith refuses to forget an actor of a rollout under way: its plan
+// is the rollout's until End.
+func (d *Device) rollingWith(net *loaders.Network) error {
+	for r := range d.rollouts {
+		if slices.Contains(r.actors, net) {
+			return fmt.Errorf("forget %s: a rollout under way uses it", net.Path)
+		}
+	}
+	return nil
 }
 
 // alloc allocates the rollout's buffers, uploads the states in the
@@ -169,6 +187,7 @@ func (r *devRollout) End(res *graph.RolloutResult) error {
 		return errors.New("rollout ended twice")
 	}
 	r.ended = true
+	delete(r.d.rollouts, r)
 	defer r.free()
 	rows := r.lay.k * r.lay.n
 	if res == nil || rows == 0 {
