@@ -35,6 +35,12 @@ type Env struct {
 	Unnamed bool
 	// ObsLow and ObsHigh bound the observation space (its Box).
 	ObsLow, ObsHigh []float64
+	// Device names the environment's kernels on a backend that rolls out
+	// on its device (graph.Roller: the CUDA worker's pendulum_step and
+	// pendulum_obs for "pendulum"), which compute exactly Step and Obs
+	// (device_test.go); "" when there are none. A stable id: the wire
+	// protocol carries it.
+	Device string
 
 	// Reset draws one initial state from the reset distribution.
 	Reset func(rng *rand.Rand, state []float64)
@@ -59,7 +65,7 @@ func Register(e *Env) {
 		panic("envs: Register of an incomplete environment " + e.Name)
 	}
 	for _, o := range registry {
-		if o.matches(e.Name) || slices.ContainsFunc(e.Aliases, o.matches) {
+		if o.matches(e.Name) || slices.ContainsFunc(e.Aliases, o.matches) || e.Device != "" && e.Device == o.Device {
 			panic("envs: Register called twice for " + e.Name)
 		}
 	}
@@ -93,6 +99,17 @@ func For(configEnv, preset string, obsDim int) *Env {
 	}
 	for _, e := range registry {
 		if e.Unnamed && e.Preset == preset && e.ObsDim == obsDim {
+			return e
+		}
+	}
+	return nil
+}
+
+// ByDevice returns the environment whose device kernels are named device
+// (Env.Device), or nil.
+func ByDevice(device string) *Env {
+	for _, e := range registry {
+		if device != "" && e.Device == device {
 			return e
 		}
 	}

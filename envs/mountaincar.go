@@ -29,7 +29,7 @@ var MountainCarContinuous = &Env{
 	Name:     "MountainCarContinuous-v0",
 	Source:   "Gymnasium 1.0 gymnasium/envs/classic_control/continuous_mountain_car.py",
 	StateDim: 2, ObsDim: 2, ActDim: 1, MaxSteps: 999,
-	Preset: "mountaincar",
+	Preset: "mountaincar", Device: "mountaincar_continuous",
 	ObsLow: []float64{mcMinPos, -mcMaxSpeed}, ObsHigh: []float64{mcMaxPos, mcMaxSpeed},
 	Reset: func(rng *rand.Rand, s []float64) {
 		s[0], s[1] = uniform(rng, -0.6, -0.4), 0

@@ -28,7 +28,7 @@ var Pendulum = &Env{
 	Name: "Pendulum-v1", Aliases: []string{"Pendulum-v0"},
 	Source:   "Gymnasium 1.0 gymnasium/envs/classic_control/pendulum.py",
 	StateDim: 2, ObsDim: 3, ActDim: 1, MaxSteps: 200,
-	Preset: "pendulum", Unnamed: true,
+	Preset: "pendulum", Unnamed: true, Device: "pendulum",
 	ObsLow: []float64{-1, -1, -pendMaxSpeed}, ObsHigh: []float64{1, 1, pendMaxSpeed},
 	Reset: func(rng *rand.Rand, s []float64) {
 		s[0] = uniform(rng, -math.Pi, math.Pi)

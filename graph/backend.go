@@ -31,8 +31,8 @@ type Backend interface {
 
 // The capabilities a Backend may have beyond evaluating, each an interface
 // the callers that use it test for: the Engine (Forgetter, StdBackend), the
-// worker's server, which relays them over its pipe (all four), and the
-// benchmarks (DeviceInfoer).
+// worker's server, which relays them over its pipe (all five), the
+// benchmarks (DeviceInfoer), and the returns job (Roller).
 
 // Forgetter is implemented by backends that cache per-network state (plans,
 // weights on a GPU): Forget releases what they hold for net.
@@ -61,6 +61,61 @@ type DeviceInfoer interface {
 type Timer interface {
 	// LastTiming returns the split of the last evaluation's time.
 	LastTiming() DeviceTiming
+}
+
+// Roller is implemented by backends that roll actors out in an
+// environment on their device (the CUDA device, and the worker's client,
+// which forwards to it): the states, observations, actions and returns
+// stay on the device for the whole rollout, the environment stepped by a
+// kernel of its own, and only the results come back. The rollout follows
+// envs.Env.Run: from each state up to the horizon or a terminal state,
+// Return = Σ_{t<T} γᵗ r_t, the discount multiplied up step by step.
+// Callers drive it in segments of steps (Rollout.Step), so they can show
+// progress and stop it.
+type Roller interface {
+	// BeginRollout uploads the states and returns the rollout, not yet
+	// stepped. An environment the backend has no kernels for is an error.
+	BeginRollout(r RolloutRequest) (Rollout, error)
+}
+
+// RolloutRequest is a rollout of K actors sharing an architecture (one
+// run's, or many runs' stacked, as Stacked evaluates them) from N states
+// each.
+type RolloutRequest struct {
+	// Env names the environment's kernels (envs.Env.Device).
+	Env string
+	// Actors are the K ≥ 1 actors; their sizes must be the environment's.
+	Actors []*loaders.Network
+	// States holds K blocks of N states, block j actor j's, each state
+	// the environment's float64 values.
+	States []float64
+	// N is the states per actor.
+	N int
+	// Gamma discounts reward t by Gammaᵗ.
+	Gamma float64
+}
+
+// Rollout is a rollout under way on a device. Its methods must not be
+// called concurrently with each other.
+type Rollout interface {
+	// Step advances every live state by steps steps (a terminal state
+	// stops), returning how many states are still live.
+	Step(steps int) (live int, err error)
+	// End frees the rollout on the device, first copying its results into
+	// res (K×N values each, in the request's order) unless res is nil: a
+	// rollout stopped early.
+	End(res *RolloutResult) error
+}
+
+// RolloutResult is what a rollout found per state, as envs.Result.
+type RolloutResult struct {
+	// Return is Σ_{t<T} γᵗ r_t, T = Steps.
+	Return []float64
+	// Steps is the steps taken: every Step's, or fewer for a state that
+	// reached a terminal one.
+	Steps []int32
+	// Terminated says whether the state reached a terminal state.
+	Terminated []bool
 }
 
 // DeviceInfo describes the device behind a backend.

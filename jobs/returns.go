@@ -58,6 +58,10 @@ type ReturnsOptions struct {
 	// BufferStates is how many buffer states are rolled out (1024); a
 	// negative number rolls out none.
 	BufferStates int
+	// HostSteps steps the environment on the host (envs.Env.Run) even
+	// where the engine's backend could on its device (graph.Roller), the
+	// actor still evaluated by the backend: for comparisons and tests.
+	HostSteps bool
 }
 
 // DefaultReturnsOptions returns the defaults of an enabled job.
@@ -270,7 +274,9 @@ func runReturns(c *Context) (*Output, error) {
 }
 
 // rollout rolls the actor out from n states with the engine's backend,
-// reporting progress over steps to the engine's progress hook.
+// reporting progress over steps to the engine's progress hook: on the
+// backend's device when it has the environment's kernels
+// (returns_device.go), else stepping the environment on the host.
 func rollout(c *Context, env *envs.Env, states []float64, n, steps int, gamma float64) (*envs.Result, error) {
 	actor := c.Run.Nets[loaders.RoleActor]
 	// Done before, stacked with other runs' (batch mode; rollouts.go)?
@@ -281,6 +287,9 @@ func rollout(c *Context, env *envs.Env, states []float64, n, steps int, gamma fl
 		}
 	}
 	b := c.Engine.Backend()
+	if r := deviceRoller(b, env, c.Opt.Returns.HostSteps); r != nil { // the environment stepped on the device too
+		return deviceRollout(c.context(), r, env, []*loaders.Network{actor}, states, n, steps, gamma, c.Engine.Progress)
+	}
 	workers := 0
 	if p, ok := b.(graph.Preferences); ok {
 		_, workers = p.Preferred()

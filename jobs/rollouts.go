@@ -25,6 +25,9 @@ type RolloutRequest struct {
 	N      int
 	Steps  int
 	Gamma  float64
+	// HostSteps steps the environment on the host even when the backend
+	// could on its device (ReturnsOptions.HostSteps).
+	HostSteps bool
 }
 
 // RolloutCache holds rollouts done before a run's evaluation (see
@@ -88,11 +91,11 @@ func PlanRollouts(ctx context.Context, runDir string, opt Options) ([]*RolloutRe
 		return nil, err
 	}
 	env, o, actor := envOf(c), opt.Returns.orDefaults(), r.Nets[loaders.RoleActor]
-	reqs := []*RolloutRequest{{Run: r.Dir, Env: env, Actor: actor, States: env.ResetStates(o.Seed, o.Episodes), N: o.Episodes, Steps: env.MaxSteps, Gamma: 1}}
+	reqs := []*RolloutRequest{{Run: r.Dir, Env: env, Actor: actor, States: env.ResetStates(o.Seed, o.Episodes), N: o.Episodes, Steps: env.MaxSteps, Gamma: 1, HostSteps: o.HostSteps}}
 	if pl, err := ResolvePlane(r, opt.Plane); err == nil && presetPlane(pl) {
 		c.Plane = pl
 		states, at := gridStates(c, env)
-		reqs = append(reqs, &RolloutRequest{Run: r.Dir, Env: env, Actor: actor, States: states, N: len(at), Steps: o.Horizon, Gamma: gamma})
+		reqs = append(reqs, &RolloutRequest{Run: r.Dir, Env: env, Actor: actor, States: states, N: len(at), Steps: o.Horizon, Gamma: gamma, HostSteps: o.HostSteps})
 	}
 	return reqs, nil
 }
@@ -135,7 +138,24 @@ func RolloutStacked(ctx context.Context, b graph.Backend, reqs []*RolloutRequest
 		actors[j] = q.Actor
 		states = append(states, q.States[:n*sd]...)
 	}
+	if r := deviceRoller(b, q0.Env, q0.HostSteps); r != nil { // the environment stepped on the device too
+		res, err := deviceRollout(ctx, r, q0.Env, actors, states, n, q0.Steps, q0.Gamma, nil)
+		if err != nil {
+			return nil, err
+		}
+		return splitResult(res, k, n), nil
+	}
 	st := graph.AsStacked(b)
 	pol := func(obs []float32, _, n int, act []float32) error { return st.StackedPolicy(actors, obs, n, act) }
 	return q0.Env.RunStacked(ctx, pol, k, states, n, envs.Rollout{Steps: q0.Steps, Gamma: q0.Gamma, Workers: workers})
+}
+
+// splitResult cuts the result of k blocks of n states into one per block.
+func splitResult(r *envs.Result, k, n int) []*envs.Result {
+	out := make([]*envs.Result, k)
+	for j := range out {
+		lo, hi := j*n, (j+1)*n
+		out[j] = &envs.Result{Return: r.Return[lo:hi:hi], Steps: r.Steps[lo:hi:hi], Terminated: r.Terminated[lo:hi:hi]}
+	}
+	return out
 }

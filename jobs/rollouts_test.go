@@ -13,6 +13,7 @@ import (
 	"github.com/rleval/rleval/envs"
 	"github.com/rleval/rleval/graph"
 	"github.com/rleval/rleval/internal/fixture"
+	"github.com/rleval/rleval/internal/hostroll"
 	"github.com/rleval/rleval/loaders"
 )
 
@@ -113,8 +114,9 @@ func TestPlannedRolloutsAreTheJobsOwn(t *testing.T) {
 
 // TestRolloutStackedEqualsEachAlone: a stack of a run's actor and its
 // target actor gives each the results of its own rollout, bit for bit on
-// the CPU (graph.BitReproducible), and requests that do not stack are
-// refused.
+// the CPU (graph.BitReproducible), stepped on the host or, on a backend
+// that rolls out on its device (hostroll), as one device rollout of the
+// whole stack; requests that do not stack are refused.
 func TestRolloutStackedEqualsEachAlone(t *testing.T) {
 	run := fixture.Path(t, "runs", demoRun)
 	reqs, err := PlanRollouts(context.Background(), run, smallReturns())
@@ -129,25 +131,34 @@ func TestRolloutStackedEqualsEachAlone(t *testing.T) {
 	t2 := *q
 	t2.Actor = target
 	cpu := graph.NewCPU(graph.Options{})
-	got, err := RolloutStacked(context.Background(), cpu, []*RolloutRequest{q, &t2, q}, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for j, a := range []*loaders.Network{q.Actor, target, q.Actor} {
-		want, err := q.Env.Run(context.Background(), func(obs []float32, n int, act []float32) error { return cpu.Policy(a, obs, n, act) },
-			q.States, q.N, envs.Rollout{Steps: q.Steps, Gamma: q.Gamma})
+	dev := hostroll.New(cpu)
+	for _, b := range []graph.Backend{cpu, dev} {
+		got, err := RolloutStacked(context.Background(), b, []*RolloutRequest{q, &t2, q}, 2)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i := range want.Return {
-			g, w := got[j].Return[i], want.Return[i]
-			if graph.BitReproducible && g != w || !graph.BitReproducible && !closeRel(g, w, 1e-4) {
-				t.Fatalf("actor %d state %d: stacked %v, alone %v", j, i, g, w)
+		for j, a := range []*loaders.Network{q.Actor, target, q.Actor} {
+			want, err := q.Env.Run(context.Background(), func(obs []float32, n int, act []float32) error { return cpu.Policy(a, obs, n, act) },
+				q.States, q.N, envs.Rollout{Steps: q.Steps, Gamma: q.Gamma})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got[j].Return) != q.N {
+				t.Fatalf("%s: actor %d has %d results, want %d", b.Name(), j, len(got[j].Return), q.N)
+			}
+			for i := range want.Return {
+				g, w := got[j].Return[i], want.Return[i]
+				if graph.BitReproducible && g != w || !graph.BitReproducible && !closeRel(g, w, 1e-4) {
+					t.Fatalf("%s: actor %d state %d: stacked %v, alone %v", b.Name(), j, i, g, w)
+				}
 			}
 		}
+		if slices.Equal(got[0].Return, got[1].Return) {
+			t.Error("the actor and its target gave the same returns: the test needs two policies")
+		}
 	}
-	if slices.Equal(got[0].Return, got[1].Return) {
-		t.Error("the actor and its target gave the same returns: the test needs two policies")
+	if b, e := dev.Begun.Load(), dev.Ended.Load(); b != 1 || e != 1 {
+		t.Errorf("the stack made %d device rollouts (%d ended), want 1", b, e)
 	}
 	if _, err := RolloutStacked(context.Background(), cpu, []*RolloutRequest{reqs[0], reqs[1]}, 0); err == nil {
 		t.Error("episodes and grid stacked: they start from different states")

@@ -10,6 +10,19 @@
     gpu_check.py torchbench --batch 1,64,1024,16384,262144 --hidden 256,256
         rows/s of PyTorch on CUDA for the bench's workloads (actor; critic;
         q_full = actor + 4 critic passes) on the bench's synthetic networks.
+    gpu_check.py rollout --rleval OUT/rollout
+        compares the returns job's value_grid.npy and episode_returns.npy of
+        rleval rollout on cuda (the environment stepped on the GPU), on cuda
+        with --host-steps and on cpu (OUT/rollout/{cuda,cuda-host,cpu}/<run>):
+        1e-4 relative (floor 1e-2) on >= 99 % of the states, as the returns
+        job's reference test allows (the GPU rounds the actor's actions
+        otherwise; the pendulum is chaotic near its separatrix). Exits 1 when
+        any pair fails.
+    gpu_check.py rollbench --out OUT --grid 512
+        the issue's rollout benchmark from gpu-check.sh's step timings: the
+        marginal state-steps/s of rleval on cuda (1000 vs 100 steps) and on
+        cpu (100 vs 20 steps), their ratio against the goal of 20x, and
+        PyTorch's rates (rollout_torch.py on cpu and cuda) beside them.
 """
 import argparse
 import json
@@ -143,6 +156,75 @@ def torchbench(args):
     return 0
 
 
+def rollout_parity(args):
+    names = ("cuda", "cuda-host", "cpu")
+    arrays = {}
+    for name in names:
+        d = os.path.join(args.rleval, name)
+        runs = sorted(os.listdir(d)) if os.path.isdir(d) else []
+        for run in runs:
+            for arr in ("value_grid", "episode_returns"):
+                p = os.path.join(d, run, arr + ".npy")
+                if os.path.exists(p):
+                    arrays[(name, run, arr)] = np.load(p).astype(np.float64).ravel()
+    bad, rows = 0, 0
+    for a, b in (("cuda", "cpu"), ("cuda", "cuda-host"), ("cuda-host", "cpu")):
+        for (name, run, arr), got in sorted(arrays.items()):
+            if name != a or (b, run, arr) not in arrays:
+                continue
+            want = arrays[(b, run, arr)]
+            ok = np.isfinite(want)
+            rel = np.abs(got[ok] - want[ok]) / np.maximum(np.abs(want[ok]), 1e-2)
+            share = float(np.mean(rel <= 1e-4)) if rel.size else 0.0
+            good = share >= 0.99 and got.shape == want.shape and bool(np.all(np.isfinite(got) == np.isfinite(want)))
+            rows += 1
+            bad += 0 if good else 1
+            print(f"rollout {run}: {arr}: {a} vs {b}: {'ok' if good else 'FAIL'}: {100 * share:.2f}% of {rel.size} states "
+                  f"within 1e-4 relative, max {float(rel.max()) if rel.size else 0:.3g}")
+    if rows == 0:
+        print(f"rollout: FAIL: no arrays to compare under {args.rleval}")
+        return 1
+    return 1 if bad else 0
+
+
+def rollbench(args):
+    def wall(name):
+        try:
+            with open(os.path.join(args.out, name + ".time")) as f:
+                rc, w, _ = f.read().split()
+            return float(w) if rc == "0" else None
+        except OSError:
+            return None
+
+    def torch_rate(name):
+        try:
+            with open(os.path.join(args.out, name + ".out")) as f:
+                return json.loads(f.read().strip().splitlines()[-1])["state_steps_per_s"]
+        except (OSError, ValueError, KeyError, IndexError):
+            return None
+
+    states = args.grid ** 2
+    rates = {}
+    for dev, lo, hi in (("cuda", 100, 1000), ("cpu", 20, 100)):
+        a, b = wall(f"rollout-{dev}-{lo}"), wall(f"rollout-{dev}-{hi}")
+        if a is None or b is None or b <= a:
+            print(f"rollbench: rleval {dev}: no marginal rate (walls {a}, {b})")
+            continue
+        rates[dev] = states * (hi - lo) / (b - a)
+        print(f"rollbench: rleval {dev}: {rates[dev]:.4g} state-steps/s ({hi} vs {lo} steps: {b:.2f}s vs {a:.2f}s wall)")
+    if "cuda" in rates and "cpu" in rates:
+        x = rates["cuda"] / rates["cpu"]
+        print(f"rollbench: rleval cuda / cpu: {x:.1f}x ({'meets' if x >= 20 else 'MISSES'} the goal of 20x)")
+    for name in ("rollout-torch-cpu", "rollout-torch-cuda"):
+        r = torch_rate(name)
+        if r is not None:
+            line = f"rollbench: {name[8:]}: {r:.4g} state-steps/s"
+            if "cuda" in rates:
+                line += f" (rleval cuda {rates['cuda'] / r:.2f}x of it)"
+            print(line)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -154,8 +236,14 @@ def main():
     b.add_argument("--batch", default="1,64,1024,16384,262144")
     b.add_argument("--hidden", default="256,256")
     b.add_argument("--min-time", type=float, default=0.3)
+    r = sub.add_parser("rollout")
+    r.add_argument("--rleval", required=True, help="folder holding cuda/, cuda-host/ and cpu/ from rleval rollout")
+    rb = sub.add_parser("rollbench")
+    rb.add_argument("--out", required=True, help="gpu-check.sh's output folder (its <step>.time and .out files)")
+    rb.add_argument("--grid", type=int, default=512)
     args = ap.parse_args()
-    sys.exit(parity(args) if args.cmd == "parity" else torchbench(args))
+    cmds = {"parity": parity, "torchbench": torchbench, "rollout": rollout_parity, "rollbench": rollbench}
+    sys.exit(cmds[args.cmd](args))
 
 
 if __name__ == "__main__":

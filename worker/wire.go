@@ -32,6 +32,9 @@ import (
 //	qpolicy  → u32 actor, u32 c1, u32 c2, u32 n, obs ← timing, act, q1[, q2]
 //	close    → (empty)                      ← (empty)
 //	stacked  → u32 what, u32 k, ids, u32 n, obs[, act] ← timing[, act][, q1[, q2]]
+//	rollbegin → str env, u32 k, k actor ids, u32 n, f64 γ, f64 states ← u32 rollout
+//	rollstep → u32 rollout, u32 steps         ← u64 live states
+//	rollend  → u32 rollout, u32 results      ← [u32 m, f64 returns (m), u32 steps (m), u8 terminated (m)]
 //
 // A plan spec is a network as graph.Lower lowered it from its Gorgonia
 // graph, so the worker evaluates what the CPU plan evaluates: str name,
@@ -49,10 +52,17 @@ import (
 // actor ids (policy, qpolicy), then k first-critic and k second-critic ids
 // (q, qpolicy; the second all 0 for none). obs, act and the outputs hold k
 // blocks of n rows, block j belonging to network j.
+//
+// A rollout (graph.Roller) runs on the worker's device from rollbegin,
+// which uploads k blocks of n states (the environment's float64 values
+// each, f64 being little-endian IEEE 754 doubles) for k actors and answers
+// the rollout's id, through rollstep requests, each advancing every live
+// state that many steps, to rollend, which frees it and, when results is
+// 1, answers its m = k×n results in the order of the states.
 
 // Version is the protocol version exchanged in the hello frame; client
 // and worker must agree exactly.
-const Version = 4
+const Version = 5
 
 // MaxFrameBytes bounds a frame's payload. Both ends check a frame's length
 // against it before allocating, so a corrupt or foreign stream (such as a
@@ -71,21 +81,25 @@ const (
 type wireOp uint8
 
 const (
-	opHello   wireOp = 1
-	opLoad    wireOp = 2
-	opUnload  wireOp = 3
-	opPolicy  wireOp = 4
-	opQ       wireOp = 5
-	opQPolicy wireOp = 6
-	opClose   wireOp = 7
-	opStacked wireOp = 8
-	opReply   wireOp = 0x80
-	opError   wireOp = 0xff
+	opHello     wireOp = 1
+	opLoad      wireOp = 2
+	opUnload    wireOp = 3
+	opPolicy    wireOp = 4
+	opQ         wireOp = 5
+	opQPolicy   wireOp = 6
+	opClose     wireOp = 7
+	opStacked   wireOp = 8
+	opRollBegin wireOp = 9
+	opRollStep  wireOp = 10
+	opRollEnd   wireOp = 11
+	opReply     wireOp = 0x80
+	opError     wireOp = 0xff
 )
 
 func (o wireOp) String() string {
 	names := map[wireOp]string{opHello: "hello", opLoad: "load", opUnload: "unload",
-		opPolicy: "policy", opQ: "q", opQPolicy: "qpolicy", opClose: "close", opStacked: "stacked", opError: "error"}
+		opPolicy: "policy", opQ: "q", opQPolicy: "qpolicy", opClose: "close", opStacked: "stacked",
+		opRollBegin: "rollbegin", opRollStep: "rollstep", opRollEnd: "rollend", opError: "error"}
 	if s, ok := names[o&^opReply]; ok && o != opError && o&opReply != 0 {
 		return s + "-reply"
 	}
@@ -390,6 +404,7 @@ func wireDecodePlan(d *wireDec) (p *graph.Plan, obsDim, actDim int, err error) {
 // calling goroutine only, so a CUDA backend may lock it to its OS thread.
 func Serve(r io.Reader, w io.Writer, b graph.Backend) error {
 	s := &wireServer{b: b, nets: map[uint32]*loaders.Network{}}
+	defer s.endRollouts() // those a client that went away left
 	br := bufio.NewReaderSize(r, 1<<16)
 	bw := bufio.NewWriterSize(w, 1<<16)
 	var buf []byte
@@ -426,13 +441,15 @@ func Serve(r io.Reader, w io.Writer, b graph.Backend) error {
 var criticKinds = []loaders.NetKind{loaders.KindCritic, loaders.KindQuantileCritic}
 
 type wireServer struct {
-	b    graph.Backend
-	nets map[uint32]*loaders.Network
-	out  wireEnc
-	obs  []float32
-	act  []float32
-	q1   []float32
-	q2   []float32
+	b     graph.Backend
+	nets  map[uint32]*loaders.Network
+	rolls map[uint32]*serverRollout // rollouts under way (rollout.go)
+	next  uint32                    // the last rollout id given
+	out   wireEnc
+	obs   []float32
+	act   []float32
+	q1    []float32
+	q2    []float32
 }
 
 // forget releases what the backend holds for net, if it holds anything
@@ -532,6 +549,7 @@ var wireHandlers = map[wireOp]func(*wireServer, *wireDec) (func(*wireEnc), error
 	opHello: (*wireServer).hello, opLoad: (*wireServer).load, opUnload: (*wireServer).unload,
 	opPolicy: (*wireServer).policy, opQ: (*wireServer).q, opQPolicy: (*wireServer).qpolicy,
 	opStacked: (*wireServer).stackedOp, opClose: (*wireServer).closeOp,
+	opRollBegin: (*wireServer).rollBegin, opRollStep: (*wireServer).rollStep, opRollEnd: (*wireServer).rollEnd,
 }
 
 // timing is the split of the request's time since start: the backend's
@@ -705,10 +723,10 @@ func (s *wireServer) stackedOp(d *wireDec) (func(*wireEnc), error) {
 	return fill, nil
 }
 
-// closeOp acknowledges the client's goodbye.
+// closeOp acknowledges the client's goodbye, ending the rollouts it left.
 func (s *wireServer) closeOp(d *wireDec) (func(*wireEnc), error) {
 	if err := d.end(); err != nil {
 		return nil, fmt.Errorf("close: %w", err)
 	}
-	return nil, nil
+	return nil, s.endRollouts()
 }

@@ -26,8 +26,13 @@ func frame(op wireOp, fill func(*wireEnc)) []byte {
 
 // replies serves the concatenated requests and decodes every reply frame.
 func replies(t testing.TB, reqs []byte) (ops []wireOp, msgs []string, err error) {
+	return repliesOf(t, graph.NewCPU(graph.Options{}), reqs)
+}
+
+// repliesOf is replies from a server over b.
+func repliesOf(t testing.TB, b graph.Backend, reqs []byte) (ops []wireOp, msgs []string, err error) {
 	var out bytes.Buffer
-	err = Serve(bytes.NewReader(reqs), &out, graph.NewCPU(graph.Options{}))
+	err = Serve(bytes.NewReader(reqs), &out, b)
 	var buf []byte
 	for out.Len() > 0 {
 		op, p, nbuf, rerr := wireReadFrame(&out, buf)

@@ -2,7 +2,7 @@
 """PyTorch + numpy reference for the rollout benchmark (issue #22).
 
     /usr/bin/python3 bench/reference/rollout_torch.py --grid 512 --steps 1000 \
-        --threads 2 --run testdata/runs/2026-02-14_13-38-10_pendulum-v1 [--chunk 0]
+        --threads 2 --run testdata/runs/2026-02-14_13-38-10_pendulum-v1 [--chunk 0] [--device cuda]
 
 The same work as jobs' BenchmarkRolloutGrid: Pendulum-v1 from every state of
 a grid x grid plane (theta in [-pi, pi], thetadot in [-8, 8]), stepped
@@ -14,6 +14,11 @@ It times the rollout after one untimed warm-up step and prints one JSON
 object: {"torch_version", "threads", "grid", "steps", "seconds",
 "cpu_seconds", "state_steps_per_s", "state_steps_per_cpu_s"} (CPU seconds
 are what a shared machine does not inflate).
+
+With --device cuda everything stays on the GPU, as rleval's device rollout
+keeps it (graph.Roller): the actor there, the environment stepped in torch
+float64 on the GPU (the same equations), synchronised before the clock
+stops; tools/gpu-check.sh compares rleval's worker with it.
 """
 import argparse
 import json
@@ -43,6 +48,30 @@ def obs_of(s):
     return torch.from_numpy(np.stack([np.cos(s[:, 0]), np.sin(s[:, 0]), s[:, 1]], 1).astype(np.float32))
 
 
+def step_t(s, a):
+    """step on torch float64 tensors (on the GPU)."""
+    th, thd = s[:, 0], s[:, 1]
+    u = torch.clamp(a, -2.0, 2.0).double()
+    an = torch.remainder(th + np.pi, 2 * np.pi) - np.pi
+    r = -(an ** 2 + 0.1 * thd ** 2 + 0.001 * u ** 2)
+    thd = torch.clamp(thd + (15.0 * torch.sin(th) + 3.0 * u) * 0.05, -8.0, 8.0)
+    return torch.stack([th + thd * 0.05, thd], 1), r
+
+
+def rollout_device(actor, s, steps, gamma):
+    """rollout with the states, actor and returns on the GPU."""
+    ret = torch.zeros(len(s), dtype=torch.float64, device=s.device)
+    disc = 1.0
+    with torch.no_grad():
+        for _ in range(steps):
+            obs = torch.stack([torch.cos(s[:, 0]), torch.sin(s[:, 0]), s[:, 1]], 1).float()
+            s, r = step_t(s, actor(obs)[:, 0])
+            ret += disc * r
+            disc *= gamma
+    torch.cuda.synchronize()
+    return ret.cpu().numpy()
+
+
 def rollout(actor, s, steps, gamma, chunk):
     n = len(s)
     ret = np.zeros(n)
@@ -66,6 +95,7 @@ def main():
     ap.add_argument("--chunk", type=int, default=0, help="states per actor call (0: the whole batch)")
     ap.add_argument("--run", default="", help="run directory whose actor to use (default: a random 256x256 actor)")
     ap.add_argument("--gamma", type=float, default=0.99)
+    ap.add_argument("--device", default="cpu", help="cpu, or cuda: everything on the GPU")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     if args.run:
@@ -75,12 +105,19 @@ def main():
         actor = runload.random_nets(3, 1, [256, 256])[0]
     th, thd = np.meshgrid(np.linspace(-np.pi, np.pi, args.grid), np.linspace(-8, 8, args.grid))
     s = np.stack([th.flatten(), thd.flatten()], 1)
-    rollout(actor, s.copy(), 1, args.gamma, args.chunk)  # warm-up
+    if args.device == "cuda":
+        actor.mlp.layers = [(w.cuda(), b.cuda()) for w, b in actor.mlp.layers]
+        actor.low, actor.high = actor.low.cuda(), actor.high.cuda()
+        s = torch.from_numpy(s).cuda()
+        run = lambda st, steps: rollout_device(actor, st, steps, args.gamma)  # noqa: E731
+    else:
+        run = lambda st, steps: rollout(actor, st, steps, args.gamma, args.chunk)  # noqa: E731
+    run(s.clone() if args.device == "cuda" else s.copy(), 1)  # warm-up
     t0, c0 = time.perf_counter(), time.process_time()
-    ret = rollout(actor, s, args.steps, args.gamma, args.chunk)
+    ret = run(s, args.steps)
     dt, cpu = time.perf_counter() - t0, time.process_time() - c0
     n = len(s)
-    print(json.dumps({"torch_version": torch.__version__, "threads": args.threads, "grid": args.grid, "steps": args.steps,
+    print(json.dumps({"torch_version": torch.__version__, "device": args.device, "threads": args.threads, "grid": args.grid, "steps": args.steps,
                       "chunk": args.chunk, "seconds": dt, "cpu_seconds": cpu, "state_steps_per_s": n * args.steps / dt,
                       "state_steps_per_cpu_s": n * args.steps / cpu,
                       "mean_return": float(ret.mean())}))

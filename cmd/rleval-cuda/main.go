@@ -13,7 +13,9 @@
 //
 // -selftest compares the device with the CPU plan on random networks, one
 // network at a time and stacked (graph.Stacked), and times a stack of 100
-// runs; $RLEVAL_CUDA_NO_CUBLAS=1 makes it (and the worker) use the
+// runs; then rolls random actors out with the environment kernels
+// (graph.Roller) against envs.Env.Run on the CPU, and times a 512² grid ×
+// 1000 steps of a 256×256 actor; $RLEVAL_CUDA_NO_CUBLAS=1 makes it (and the worker) use the
 // built-in PTX GEMM instead of cuBLAS.
 //
 // Exit status 1 before any output means the CUDA driver found no device:

@@ -94,7 +94,7 @@ func selftest(dev *cuda.Device, w io.Writer) bool {
 		}
 	}
 	ok = timeStack(dev, w) && ok
-	return ok
+	return rolloutSelftest(dev, w) && ok
 }
 
 // timeStack times QPolicy over 100 runs' networks of the TD3 shape,

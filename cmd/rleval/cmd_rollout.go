@@ -21,6 +21,7 @@ type returnsFlags struct {
 	episodes, horizon   int
 	bufferStates        int
 	seed                uint64
+	hostSteps           bool
 }
 
 func (f *returnsFlags) register(fs *flag.FlagSet) {
@@ -33,6 +34,7 @@ func (f *returnsFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.horizon, "horizon", d.Horizon, "true returns: steps H of the discounted return from each grid and buffer state (the time limit ignored)")
 	fs.IntVar(&f.bufferStates, "buffer-states", d.BufferStates, "true returns: buffer states rolled out (a seeded sample; 0: none)")
 	fs.Uint64Var(&f.seed, "returns-seed", 0, "true returns: seed of the reset states, the buffer sample and the bootstrap")
+	fs.BoolVar(&f.hostSteps, "host-steps", false, "true returns: step the environment on the host even where the device could (--device cuda steps it on the GPU)")
 }
 
 // apply sets opt.Returns from the flags, if they were registered.
@@ -50,7 +52,7 @@ func (f *returnsFlags) apply(opt *jobs.Options) error {
 	if f.bufferStates < 0 {
 		return usagef("--buffer-states %d: want 0 (none) or more", f.bufferStates)
 	}
-	opt.Returns = jobs.ReturnsOptions{Enabled: !f.no, Episodes: f.episodes, Horizon: f.horizon, BufferStates: f.bufferStates, Seed: f.seed}
+	opt.Returns = jobs.ReturnsOptions{Enabled: !f.no, Episodes: f.episodes, Horizon: f.horizon, BufferStates: f.bufferStates, Seed: f.seed, HostSteps: f.hostSteps}
 	if f.bufferStates == 0 {
 		opt.Returns.BufferStates = -1 // none; jobs takes 0 for the default
 	}

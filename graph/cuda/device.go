@@ -27,11 +27,12 @@ type Device struct {
 	k    *kernels
 	info graph.DeviceInfo
 
-	nets   map[*loaders.Network]*devNet
-	stacks map[string]*devStack
-	s      scratch
-	host   []float32 // staging for stacked requests' interleaving
-	last   graph.DeviceTiming
+	nets     map[*loaders.Network]*devNet
+	stacks   map[string]*devStack
+	rollouts map[*devRollout]bool // begun and not ended (rollout_device.go)
+	s        scratch
+	host     []float32 // staging for stacked requests' interleaving
+	last     graph.DeviceTiming
 }
 
 // buf is a device allocation of n float32s.
@@ -267,6 +268,9 @@ func (d *Device) LastTiming() graph.DeviceTiming { return d.last }
 
 // Forget frees net's weights on the device (graph.Forgetter).
 func (d *Device) Forget(net *loaders.Network) error {
+	if err := d.rollingWith(net); err != nil {
+		return err
+	}
 	if dn, ok := d.nets[net]; ok {
 		dn.free()
 		delete(d.nets, net)
@@ -277,6 +281,9 @@ func (d *Device) Forget(net *loaders.Network) error {
 
 // Close frees every allocation and destroys the context.
 func (d *Device) Close() error {
+	for r := range d.rollouts {
+		r.End(nil)
+	}
 	for net := range d.nets {
 		d.Forget(net)
 	}

@@ -8,7 +8,10 @@
 // with its mean clamp, the policy std's exp-clamp, the quantile mean),
 // concatenate critic inputs and take minima. Stacks of networks that
 // share an architecture (graph.Stacked) run one strided-batched sgemm per
-// layer for the whole stack.
+// layer for the whole stack. Rollouts (graph.Roller) keep an
+// environment's states on the device from start to end: per step its
+// observation kernel, the actors' plan, its step kernel (float64, as
+// package envs steps it) and the accumulation of the discounted returns.
 //
 // cuBLAS is not linked: the worker finds it when it starts (libcublas.so.13,
 // .12 or .11; see cublasCandidates) and loads it with dlopen, so the binary

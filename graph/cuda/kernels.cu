@@ -150,4 +150,149 @@ __global__ void gemm_xwt(const float *x, const float *w, float *y, long long bat
     }
 }
 
+// The environment kernels of a rollout on the device (graph.Roller): the
+// states stay in float64 on the device, as Gymnasium keeps them, and each
+// kernel is envs' Go code operation by operation (envs/pendulum.go,
+// envs/mountaincar.go; the host harness testdata/envs_host.cpp checks them
+// against it). Every double operation is rounded on its own: nvcc would
+// otherwise contract a*b+c into one fused multiply-add, which Go's amd64
+// compiler never does. Only sin, cos (CUDA's, within 2 ulp; Go's within 1
+// ulp) and hence observations and steps may differ from the host's by
+// an ulp. A state is stepped only while alive[i] is set.
+#ifdef __CUDACC__
+#define DMUL(a, b) __dmul_rn((a), (b))
+#define DADD(a, b) __dadd_rn((a), (b))
+#define FMUL(a, b) __fmul_rn((a), (b))
+#define ENV_FN static __device__ __forceinline__
+#else
+#define DMUL(a, b) ((double)(a) * (double)(b))
+#define DADD(a, b) ((double)(a) + (double)(b))
+#define FMUL(a, b) ((float)(a) * (float)(b))
+#define ENV_FN static inline
+#endif
+#define DSUB(a, b) DADD((a), -(b))
+#define ENV_PI 3.141592653589793
+
+// clipd and clipf are Go's min(max(v, lo), hi) for lo < hi nonzero: NaN
+// stays NaN (fmin/fmax would drop it).
+ENV_FN double clipd(double v, double lo, double hi) { return v != v ? v : (v < lo ? lo : (v > hi ? hi : v)); }
+ENV_FN float clipf(float v, float lo, float hi) { return v != v ? v : (v < lo ? lo : (v > hi ? hi : v)); }
+
+// pendulum_obs: obs[i] = [cos θ, sin θ, θ̇] in float32 of s[i] = (θ, θ̇).
+__global__ void pendulum_obs(const double *s, float *obs, long long n)
+{
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n;
+         i += (long long)blockDim.x * gridDim.x) {
+        double th = s[2 * i], thdot = s[2 * i + 1];
+        obs[3 * i] = (float)cos(th);
+        obs[3 * i + 1] = (float)sin(th);
+        obs[3 * i + 2] = (float)thdot;
+    }
+}
+
+// pendulum_step: Pendulum-v1's step (envs/pendulum.go): u = clip(a, ±2);
+// r = −(angle_normalize(θ)² + 0.1·θ̇² + 0.001·u²), u² in float32;
+// θ̇' = clip(θ̇ + (15·sin θ + 3·u)·0.05, ±8); θ' = θ + θ̇'·0.05. Never done.
+__global__ void pendulum_step(double *s, const float *act, const int *alive, double *rew, int *done, long long n)
+{
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n;
+         i += (long long)blockDim.x * gridDim.x) {
+        done[i] = 0;
+        if (!alive[i]) {
+            continue;
+        }
+        double th = s[2 * i], thdot = s[2 * i + 1];
+        float u32 = clipf(act[i], -2.0f, 2.0f);
+        double u = (double)u32;
+        double r = fmod(DADD(th, ENV_PI), 2 * ENV_PI);
+        if (r < 0) {
+            r = DADD(r, 2 * ENV_PI);
+        }
+        double an = DSUB(r, ENV_PI);
+        rew[i] = -DADD(DADD(DMUL(an, an), DMUL(DMUL(0.1, thdot), thdot)), DMUL(0.001, (double)FMUL(u32, u32)));
+        double nthdot = DADD(thdot, DMUL(DADD(DMUL(15.0, sin(th)), DMUL(3.0, u)), 0.05));
+        nthdot = clipd(nthdot, -8.0, 8.0);
+        s[2 * i] = DADD(th, DMUL(nthdot, 0.05));
+        s[2 * i + 1] = nthdot;
+    }
+}
+
+// mountaincar_obs: obs[i] = s[i] in float32.
+__global__ void mountaincar_obs(const double *s, float *obs, long long n)
+{
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < 2 * n;
+         i += (long long)blockDim.x * gridDim.x) {
+        obs[i] = (float)s[i];
+    }
+}
+
+// mountaincar_step: MountainCarContinuous-v0's step
+// (envs/mountaincar.go): f = clip(a, ±1); v' = clip(v + f·0.0015 −
+// 0.0025·cos 3x, ±0.07), 3x rounded to float32 when x is a float32;
+// x' = clip(x + v', −1.2, 0.6), v' = 0 at the left wall moving left; done
+// when x' ≥ 0.45 and v' ≥ 0; r = 100·done − 0.1·a²; the new state stored
+// as float32 values.
+__global__ void mountaincar_step(double *s, const float *act, const int *alive, double *rew, int *done, long long n)
+{
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n;
+         i += (long long)blockDim.x * gridDim.x) {
+        done[i] = 0;
+        if (!alive[i]) {
+            continue;
+        }
+        double x = s[2 * i], v = s[2 * i + 1];
+        double a = (double)act[i];
+        double f = clipd(a, -1.0, 1.0);
+        double x3 = DMUL(3.0, x);
+        if (x == (double)(float)x) {
+            x3 = (double)(float)x3;
+        }
+        v = DADD(v, DSUB(DMUL(f, 0.0015), DMUL(0.0025, cos(x3))));
+        v = clipd(v, -0.07, 0.07);
+        x = DADD(x, v);
+        x = clipd(x, -1.2, 0.6);
+        if (x == -1.2 && v < 0) {
+            v = 0;
+        }
+        int term = x >= 0.45 && v >= 0;
+        rew[i] = term ? DSUB(100.0, DMUL(DMUL(a, a), 0.1)) : DMUL(DMUL(-a, a), 0.1);
+        done[i] = term;
+        s[2 * i] = (double)(float)x;
+        s[2 * i + 1] = (double)(float)v;
+    }
+}
+
+// rollout_accumulate: after a step, for each live state ret += disc·rew
+// (disc = γᵗ, computed on the host as envs.Run does), one more step taken,
+// and a done state retired: alive = 0, term = 1.
+__global__ void rollout_accumulate(double *ret, int *steps, int *alive, int *term, const double *rew, const int *done,
+                                   long long n, double disc)
+{
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n;
+         i += (long long)blockDim.x * gridDim.x) {
+        if (!alive[i]) {
+            continue;
+        }
+        ret[i] = DADD(ret[i], DMUL(disc, rew[i]));
+        steps[i] += 1;
+        if (done[i]) {
+            alive[i] = 0;
+            term[i] = 1;
+        }
+    }
+}
+
+// count_alive: *count += the live states (one atomic add per thread).
+__global__ void count_alive(const int *alive, unsigned long long *count, long long n)
+{
+    unsigned long long c = 0;
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n;
+         i += (long long)blockDim.x * gridDim.x) {
+        c += alive[i] != 0;
+    }
+    if (c) {
+        atomicAdd(count, c);
+    }
+}
+
 }

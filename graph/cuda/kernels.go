@@ -32,6 +32,7 @@ type kernels struct {
 	mod                               cu.Module
 	biasAct, head, concat, min2, gemm cu.Function
 	expClamp, meanRows, norm          cu.Function
+	accumulate, countAlive            cu.Function // a rollout's (rollout_device.go)
 }
 
 func loadKernels() (*kernels, error) {
@@ -44,7 +45,8 @@ func loadKernels() (*kernels, error) {
 		name string
 		fn   *cu.Function
 	}{{"bias_act", &k.biasAct}, {"bias_tanh_scale", &k.head}, {"concat", &k.concat}, {"min2", &k.min2}, {"gemm_xwt", &k.gemm},
-		{"bias_exp_clamp", &k.expClamp}, {"bias_mean_rows", &k.meanRows}, {"norm_rows", &k.norm}} {
+		{"bias_exp_clamp", &k.expClamp}, {"bias_mean_rows", &k.meanRows}, {"norm_rows", &k.norm},
+		{"rollout_accumulate", &k.accumulate}, {"count_alive", &k.countAlive}} {
 		if *f.fn, err = mod.Function(f.name); err != nil {
 			mod.Unload()
 			return nil, fmt.Errorf("PTX module has no kernel %s: %w", f.name, err)

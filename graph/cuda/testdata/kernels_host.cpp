@@ -3,9 +3,7 @@
 // GPU. Built and run by TestKernelsIndexCorrectlyOnTheHost.
 #include <cmath>
 #include <cstdio>
-#define __global__
-struct dim3 { unsigned x, y, z; };
-static dim3 blockIdx{0,0,0}, blockDim{1,1,1}, gridDim{1,1,1}, threadIdx{0,0,0};
+#include "cuda_host.h"
 #include "kernels.cu"
 // near: within a few float ulps of the double reference.
 static bool near(float got, double want) {
