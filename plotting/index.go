@@ -564,7 +564,7 @@ func ThumbSheet(maps [][]float32, nx, ny []int, side, cols int, vmin, vmax float
 	err := encodeRaster(&buf, w, h, func(y int, dst []float32) error {
 		copy(dst, sheet[y*w:(y+1)*w])
 		return nil
-	}, vmin, vmax, cmap)
+	}, vmin, vmax, cmap, true)
 	return buf.Bytes(), err
 }
 
@@ -607,7 +607,7 @@ func improvementView(p *BatchPage) *matrixView {
 		if err := encodeRaster(&buf, n, n, func(y int, dst []float32) error {
 			copy(dst, vals[y*n:(y+1)*n])
 			return nil
-		}, 0, 1, cmap); err == nil {
+		}, 0, 1, cmap, true); err == nil {
 			m.Src = template.HTMLAttr(`src="data:image/png;base64,` + base64.StdEncoding.EncodeToString(buf.Bytes()) + `"`)
 			m.Size = min(720, max(n*4, 300))
 		}
