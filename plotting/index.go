@@ -64,6 +64,9 @@ type BatchPage struct {
 	Aggregates *Image
 	// Overlay, if not empty, is the curve overlay (OverlayCurves).
 	Overlay template.HTML
+	// ValueErrors, if not nil, are the small multiples of the groups' and
+	// runs' value-error maps.
+	ValueErrors *ErrorMaps
 }
 
 // thumbPx is the side of a thumbnail on the batch page in CSS pixels:
@@ -143,6 +146,8 @@ type batchView struct {
 	Overlay template.HTML
 	// ThumbPx is a thumbnail's displayed side in CSS pixels.
 	ThumbPx int
+	// ValueErrors are the value-error maps' small multiples.
+	ValueErrors *errorMapsView
 }
 
 type groupRowView struct {
@@ -247,6 +252,10 @@ func (p *BatchPage) Render(w io.Writer) error {
 		v.SheetA, v.SheetB = cssURL(p.SheetA), cssURL(p.SheetB)
 		v.ThumbPx = thumbPx
 		v.Thumbs, v.SheetSize = thumbViews(p)
+	}
+	var err error
+	if v.ValueErrors, err = p.ValueErrors.view(); err != nil {
+		return fmt.Errorf("render batch page %q: %w", p.Title, err)
 	}
 	v.Interactive = p.Interactive
 	for _, im := range p.Images {
