@@ -82,6 +82,9 @@ func TestBatchOverFixtureRunsAndBrokenOnes(t *testing.T) {
 	}
 	opt := jobs.DefaultOptions()
 	opt.Grid, opt.Line, opt.Formats = 16, 32, []string{"svg"}
+	// Returns, as the command line runs them, kept short: the page's
+	// value-error maps come from them.
+	opt.Returns = jobs.ReturnsOptions{Enabled: true, Episodes: 20, Horizon: 100, BufferStates: -1}
 	eval := func(ctx context.Context, runDir, outDir string) (*jobs.RunSummary, error) {
 		return jobs.Evaluate(ctx, runDir, outDir, opt)
 	}
@@ -119,6 +122,17 @@ func TestBatchOverFixtureRunsAndBrokenOnes(t *testing.T) {
 		t.Errorf("run without buffer: status %q, want partial", r.Status)
 	} else if _, err := os.Stat(filepath.Join(out, r.Out, ReportFileName)); err != nil {
 		t.Errorf("run without buffer has no report: %v", err)
+	}
+	// The page's value-error maps read the real runs' value_error_grid.npy
+	// and the plane their summary.json records.
+	page, err := os.ReadFile(filepath.Join(out, IndexFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`<section id="value-error">`, `href="2026-02-14_13-38-10_pendulum-v1/report.html#returns"`, `x: θ (degrees) from -180 to 180`} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("batch page lacks %q", want)
+		}
 	}
 	if _, err := os.Stat("/tmp/pwned"); err == nil {
 		t.Error("/tmp/pwned exists: a hostile pickle ran")

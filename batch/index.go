@@ -41,6 +41,10 @@ func indexColumns() []string {
 // inline in the page stay a few MB.
 const thumbSide = 64
 
+// sheetCols is the tiles a row of the sprite sheets: a 500-run sheet is
+// 1600 × 1280 pixels.
+const sheetCols = 25
+
 // maxOverlayRuns is the most runs whose curves are overlaid in one plot
 // when there are no groups: past it the legend hides the plot.
 const maxOverlayRuns = 30
@@ -175,7 +179,13 @@ func groupSections(p *plotting.BatchPage, res *BatchResult, g *Groups, base stri
 		}
 		p.Improvement = append(p.Improvement, r)
 	}
-	return thumbnails(p, res, g, base)
+	if err := thumbnails(p, res, g, base); err != nil {
+		return err
+	}
+	if em := readErrorMaps(res, g, base); em != nil {
+		return errorSection(p, em, g.Metric)
+	}
+	return nil
 }
 
 // thumbnails reads every grouped run's policy_grid.npy and q_grid.npy,
@@ -197,10 +207,7 @@ func thumbnails(p *plotting.BatchPage, res *BatchResult, g *Groups, base string)
 			if r := byOut[out]; r != nil && r.Status != jobs.StatusFailed {
 				s.link = relURL(out) + "/" + ReportFileName + "#policy"
 			}
-			dir := filepath.Join(base, filepath.FromSlash(out))
-			if filepath.IsAbs(filepath.FromSlash(out)) {
-				dir = filepath.FromSlash(out)
-			}
+			dir := runDir(base, out)
 			for k, name := range []string{"policy_grid.npy", "q_grid.npy"} {
 				v, nx, ny, err := readMapNPY(filepath.Join(dir, name))
 				if err != nil {
@@ -251,16 +258,14 @@ func thumbnails(p *plotting.BatchPage, res *BatchResult, g *Groups, base string)
 		}
 		p.Thumbs = append(p.Thumbs, tg)
 	}
-	// 25 tiles a row: a 500-run sheet is 1200 × 960 pixels.
-	const cols = 25
 	var err error
-	if p.SheetA, err = plotting.ThumbSheet(sheets[0], nxs[0], nys[0], thumbSide, cols, -polMax, polMax, plotting.RdBuR()); err != nil {
+	if p.SheetA, err = plotting.ThumbSheet(sheets[0], nxs[0], nys[0], thumbSide, sheetCols, -polMax, polMax, plotting.RdBuR()); err != nil {
 		return err
 	}
-	if p.SheetB, err = plotting.ThumbSheet(sheets[1], nxs[1], nys[1], thumbSide, cols, qLo, qHi, plotting.Viridis()); err != nil {
+	if p.SheetB, err = plotting.ThumbSheet(sheets[1], nxs[1], nys[1], thumbSide, sheetCols, qLo, qHi, plotting.Viridis()); err != nil {
 		return err
 	}
-	p.SheetCols, p.ThumbSide = cols, thumbSide
+	p.SheetCols, p.ThumbSide = sheetCols, thumbSide
 	return nil
 }
 
@@ -294,27 +299,7 @@ func bestFirst(a, b thumbRun) int {
 // reduceMap averages an ny × nx map into at most side × side blocks.
 func reduceMap(v []float32, nx, ny, side int) ([]float32, int, int) {
 	tx, ty := min(nx, side), min(ny, side)
-	out := make([]float32, tx*ty)
-	for y := range ty {
-		y0, y1 := y*ny/ty, (y+1)*ny/ty
-		for x := range tx {
-			x0, x1 := x*nx/tx, (x+1)*nx/tx
-			sum, n := 0.0, 0
-			for yy := y0; yy < y1; yy++ {
-				for xx := x0; xx < x1; xx++ {
-					if f := float64(v[yy*nx+xx]); !math.IsNaN(f) && !math.IsInf(f, 0) {
-						sum += f
-						n++
-					}
-				}
-			}
-			out[y*tx+x] = float32(math.NaN())
-			if n > 0 {
-				out[y*tx+x] = float32(sum / float64(n))
-			}
-		}
-	}
-	return out, tx, ty
+	return resample(v, nx, ny, tx, ty), tx, ty
 }
 
 // maxMapNPYBytes bounds the maps read for thumbnails: a 2048² grid. Larger

@@ -96,3 +96,21 @@ func FuzzReadMapNPY(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkWriteIndex500 writes the page of 100 groups × 5 runs, every
+// run with its policy, Q and value-error maps and two curves.
+func BenchmarkWriteIndex500(b *testing.B) {
+	res, out := makeBigBatch(b, 100, 5)
+	g, err := ComputeGroups(res, GroupOptions{Bootstrap: stats.Bootstrap{Reps: 2000, Seed: 1}, CurveReps: 500, PairReps: 500})
+	if err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(out, IndexFileName)
+	b.ResetTimer()
+	for range b.N {
+		if err := WriteIndex(path, res, g); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(res.Runs)*b.N)/b.Elapsed().Seconds(), "runs/s")
+}

@@ -41,10 +41,7 @@ func overlayData(res *BatchResult, groups *Groups, base string) *plotting.Overla
 		if s.Out == "" || s.Status == jobs.StatusFailed {
 			continue
 		}
-		dir := filepath.Join(base, filepath.FromSlash(s.Out))
-		if filepath.IsAbs(filepath.FromSlash(s.Out)) {
-			dir = filepath.FromSlash(s.Out)
-		}
+		dir := runDir(base, s.Out)
 		files, _ := filepath.Glob(filepath.Join(dir, "curve_*.npy"))
 		run := plotting.OverlayRun{Name: s.Name, Group: -1, Curves: map[int][2][]float64{}}
 		if g, ok := groupOf[s.Out]; ok {

@@ -43,9 +43,10 @@ type overlayJSON struct {
 // OverlayCurves returns the HTML of the batch page's curve overlay: a
 // field picker, runs or groups to tick (filterable), a smoothing slider and
 // one uPlot chart, all inline (uPlot is embedded), so the page works
-// offline. The data sits in a JSON script element the browser does not
-// parse until the overlay's script reads it, and every string in it is
-// JSON-escaped for a <script> element.
+// offline. The data sits in a JSON script element and uPlot in a script
+// element of type text/plain, neither parsed until the overlay is first
+// shown or used, so they cost a page of hundreds of runs nothing while it
+// loads; every string in the data is JSON-escaped for a <script> element.
 func OverlayCurves(d *OverlayData) (template.HTML, error) {
 	if d == nil || len(d.Fields) == 0 || len(d.Runs) == 0 {
 		return "", nil
@@ -86,7 +87,7 @@ func OverlayCurves(d *OverlayData) (template.HTML, error) {
 <input class="ov-filter" type="search" placeholder="filter the list">
 <button type="button" class="ov-shown">tick all listed</button> <button type="button" class="ov-none">clear</button></div>
 <div class="ov-body"><div class="ov-list"></div><div class="ov-chart"><p class="ov-info"></p></div></div>
-<script>`)
+<script type="text/plain" id="rleval-overlay-uplot">`)
 	b.WriteString(uplotJS)
 	b.WriteString("</script>\n<script type=\"application/json\" id=\"rleval-overlay-data\">")
 	b.Write(data)

@@ -1,7 +1,11 @@
 package plotting
 
 import (
+	"bytes"
+	"compress/zlib"
+	"encoding/binary"
 	"errors"
+	"image"
 	"image/color"
 	"image/png"
 	"math"
@@ -190,4 +194,93 @@ func BenchmarkHeatmap200(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "figures/s")
+}
+
+// TestCompactRasterIsTheSameImageSmaller: a compact raster (each row
+// filtered, compressed hardest) decodes to exactly the pixels of a fast
+// one, over smooth and noisy rows, NaN and every filter's edge cases; and
+// a smooth map takes a fraction of the bytes.
+func TestCompactRasterIsTheSameImageSmaller(t *testing.T) {
+	const nx, ny = 300, 200
+	v := make([]float32, nx*ny)
+	for y := range ny {
+		for x := range nx {
+			v[y*nx+x] = float32(math.Sin(float64(x)/40) * math.Cos(float64(y)/30))
+			if y > 150 { // noise: another filter wins these rows
+				v[y*nx+x] = float32(math.Sin(float64(x*x*7919 + y*104729)))
+			}
+		}
+	}
+	v[5*nx+7] = float32(math.NaN())
+	encode := func(compact bool) ([]byte, image.Image) {
+		var buf bytes.Buffer
+		if err := encodeRaster(&buf, nx, ny, func(y int, dst []float32) error {
+			copy(dst, v[y*nx:(y+1)*nx])
+			return nil
+		}, -1, 1, RdBuR(), compact); err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(bytes.NewReader(buf.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes(), img
+	}
+	fast, a := encode(false)
+	small, b := encode(true)
+	for y := range ny {
+		for x := range nx {
+			if a.At(x, y) != b.At(x, y) {
+				t.Fatalf("pixel (%d, %d): compact %v, fast %v", x, y, b.At(x, y), a.At(x, y))
+			}
+		}
+	}
+	if len(small) > len(fast)*2/3 {
+		t.Errorf("compact raster %d bytes, fast %d: not much smaller", len(small), len(fast))
+	}
+	t.Logf("%d × %d map: %d bytes fast, %d compact", nx, ny, len(fast), len(small))
+}
+
+// TestRowFiltersInvert: every filter's output decodes, by Go's PNG
+// decoder, to the rows filtered, whichever one the heuristic picks.
+func TestRowFiltersInvert(t *testing.T) {
+	rows := [][]byte{{0, 255, 3, 200, 200, 1, 128}, {7, 7, 250, 0, 99, 100, 255}, {255, 0, 255, 0, 1, 2, 3}}
+	n := len(rows[0])
+	for typ := range 5 {
+		f := newRowFilter(n)
+		var raw []byte
+		for _, cur := range rows {
+			f.filter(cur)
+			raw = append(raw, f.out[typ]...)
+		}
+		var z bytes.Buffer
+		zw := zlib.NewWriter(&z)
+		zw.Write(raw)
+		zw.Close()
+		var buf bytes.Buffer
+		buf.WriteString("\x89PNG\r\n\x1a\n")
+		var ihdr [13]byte
+		binary.BigEndian.PutUint32(ihdr[0:], uint32(n))
+		binary.BigEndian.PutUint32(ihdr[4:], uint32(len(rows)))
+		ihdr[8] = 8 // 8-bit grey: the bytes decode as themselves
+		for _, c := range []struct {
+			typ  string
+			data []byte
+		}{{"IHDR", ihdr[:]}, {"IDAT", z.Bytes()}, {"IEND", nil}} {
+			if err := writeChunk(&buf, c.typ, c.data); err != nil {
+				t.Fatal(err)
+			}
+		}
+		img, err := png.Decode(&buf)
+		if err != nil {
+			t.Fatalf("filter %d: %v", typ, err)
+		}
+		for y, cur := range rows {
+			for x, want := range cur {
+				if got := img.(*image.Gray).GrayAt(x, y).Y; got != want {
+					t.Fatalf("filter %d: row %d decodes %d at %d, want %d", typ, y, got, x, want)
+				}
+			}
+		}
+	}
 }

@@ -13,9 +13,9 @@
   var el = document.getElementById("rleval-overlay-data");
   if (!el) return;
   var root = el.parentNode, api = null;
-  // Nothing is parsed or drawn until the overlay scrolls into view or a
-  // script asks for it, so a page of hundreds of runs loads as fast
-  // without it.
+  // Nothing is parsed (data or uPlot) or drawn until the overlay scrolls
+  // into view or a script asks for it, so a page of hundreds of runs loads
+  // as fast without it.
   function ensure() { if (!api) api = init(); return api; }
   window.rlevalOverlay = {
     select: function (ns) { ensure().select(ns); },
@@ -33,6 +33,13 @@
     window.addEventListener("load", ensure);
   }
   function init() {
+  if (!window.uPlot) {
+    // uPlot's source waits as text; run it now (an inline script runs at
+    // once when inserted).
+    var src = document.getElementById("rleval-overlay-uplot"), s = document.createElement("script");
+    s.textContent = src ? src.textContent : "";
+    document.head.appendChild(s);
+  }
   var D = JSON.parse(el.textContent);
   var palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
   function color(i) { return i < palette.length ? palette[i] : "hsl(" + ((i * 137) % 360) + ",65%,45%)"; }
