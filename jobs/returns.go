@@ -108,8 +108,8 @@ func (o ReturnsOptions) orDefaults() ReturnsOptions {
 func envOf(c *Context) *envs.Env {
 	d := obsDimOf(c.Run)
 	name, preset := "", ""
-	if c.Run.Config != nil {
-		name = c.Run.Config.Env.Name
+	if c.Run.Config.V != nil {
+		name = c.Run.Config.V.Env.Name
 	}
 	if p := PresetFor(c.Run, d); p != nil {
 		preset = p.Name
@@ -119,7 +119,7 @@ func envOf(c *Context) *envs.Env {
 
 // needActorFits requires the actor's sizes to be the environment's.
 func needActorFits(c *Context) error {
-	a, e := c.Run.Nets[loaders.RoleActor], envOf(c)
+	a, e := c.Run.Net(loaders.RoleActor), envOf(c)
 	if a.ObsDim != e.ObsDim || a.ActDim != e.ActDim {
 		return fmt.Errorf("%s: the actor maps %d observation values to %d actions, %s has %d and %d", c.Run.Dir, a.ObsDim, a.ActDim, e.Name, e.ObsDim, e.ActDim)
 	}
@@ -251,7 +251,7 @@ func runReturns(c *Context) (*Output, error) {
 		}
 		res.Grid = gv
 	}
-	if b := c.Run.Buffer; b != nil && b.ObsDim == env.ObsDim && o.BufferStates > 0 {
+	if b := c.Run.Buffer.V; b != nil && b.ObsDim == env.ObsDim && o.BufferStates > 0 {
 		bv, err := bufferValues(c, env, o, gamma)
 		if err != nil {
 			return nil, err
@@ -272,7 +272,7 @@ func runReturns(c *Context) (*Output, error) {
 // rollout rolls the actor out from n states with the engine's backend,
 // reporting progress over steps to the engine's progress hook.
 func rollout(c *Context, env *envs.Env, states []float64, n, steps int, gamma float64) (*envs.Result, error) {
-	actor := c.Run.Nets[loaders.RoleActor]
+	actor := c.Run.Net(loaders.RoleActor)
 	b := c.Engine.Backend()
 	workers := 0
 	if p, ok := b.(graph.Preferences); ok {
@@ -400,7 +400,7 @@ func gridValues(c *Context, env *envs.Env, o ReturnsOptions, gamma float64, out 
 // bufferValues rolls out from a seeded sample of the buffer states whose
 // stored return is known.
 func bufferValues(c *Context, env *envs.Env, o ReturnsOptions, gamma float64) (*BufferValues, error) {
-	b := c.Run.Buffer
+	b := c.Run.Buffer.V
 	st := returnStates(b.Obs, b.NextObs, b.ObsDim, b.Rewards, b.Dones, b.Size, b.Capacity, b.Index, gamma, valueHorizon(gamma))
 	bv := &BufferValues{Horizon: o.Horizon, Gamma: gamma, Candidates: len(st.Rows)}
 	pick := make([]int, len(st.Rows)) // indices into st.Rows
