@@ -94,13 +94,17 @@ type Run struct {
 	Optional map[PartName]string
 }
 
-// Part is one thing a run reads: where it was looked for (Path), what it
-// held (V; the zero value when it did not load) and why it did not load
-// (Err).
+// Part is one thing a run reads: where it was looked for, what it held,
+// why it did not load.
 type Part[T any] struct {
+	// Path is where it was looked for: a file, a zip member
+	// (`model.zip#data`) or a pattern; "" when the layout does not say.
 	Path string
-	V    T
-	Err  error
+	// V is what it held: the zero value (nil) when it did not load.
+	V T
+	// Err says why it did not load: nil when it did, and when the run
+	// simply has none of it (a SAC run's actor target).
+	Err error
 }
 
 // Net returns the network of the role, nil when it did not load.
@@ -133,6 +137,8 @@ type partErr struct {
 }
 
 // partErrs lists the error of every part that failed, in a stable order.
+// A Part added to Run is added here (TestProblemsReportEveryPart fails
+// until it is).
 func (r *Run) partErrs() []partErr {
 	var out []partErr
 	add := func(p PartName, err error) {
