@@ -72,9 +72,9 @@ type Batch struct {
 	Rollouts *Rollouts
 }
 
-// BatchResult is the outcome of a batch or a merge, and the content of
+// Result is the outcome of a batch or a merge, and the content of
 // summary.json.
-type BatchResult struct {
+type Result struct {
 	// Root and Out are the batch's folders.
 	Root string `json:"root"`
 	Out  string `json:"out"`
@@ -112,8 +112,8 @@ type BatchResult struct {
 // goes on. The error is non-nil only when the batch itself failed (wrapping
 // ErrUsage for bad options) or was cancelled (wrapping ctx.Err()); the
 // result then still holds the runs that finished.
-func (b *Batch) Run(ctx context.Context) (*BatchResult, error) {
-	res := &BatchResult{Root: b.Root, Out: b.Out, Shard: b.Shard, Shards: b.Shards, Options: b.Options, Started: time.Now().UTC()}
+func (b *Batch) Run(ctx context.Context) (*Result, error) {
+	res := &Result{Root: b.Root, Out: b.Out, Shard: b.Shard, Shards: b.Shards, Options: b.Options, Started: time.Now().UTC()}
 	runs, err := b.selectRuns(res)
 	if err != nil {
 		return res, err
@@ -137,7 +137,7 @@ func (b *Batch) Run(ctx context.Context) (*BatchResult, error) {
 // selectRuns checks the batch's options, creates its output folder and
 // returns the runs it evaluates: Dirs, or those discovered under Root,
 // after --match and --shard.
-func (b *Batch) selectRuns(res *BatchResult) ([]RunDir, error) {
+func (b *Batch) selectRuns(res *Result) ([]RunDir, error) {
 	if b.Evaluate == nil {
 		return nil, fmt.Errorf("batch: no Evaluate function: %w", jobs.ErrUsage)
 	}
@@ -243,7 +243,7 @@ func (b *Batch) discover() ([]RunDir, []string, error) {
 // calling Progress and rewriting the summaries every SummaryInterval. It
 // returns the finished rows (nil for unfinished runs), how many finished,
 // and the first error writing the summaries.
-func (b *Batch) evaluateAll(ctx context.Context, res *BatchResult, runs []RunDir) ([]*jobs.RunSummary, int, error) {
+func (b *Batch) evaluateAll(ctx context.Context, res *Result, runs []RunDir) ([]*jobs.RunSummary, int, error) {
 	interval := b.SummaryInterval
 	if interval <= 0 {
 		interval = 2 * time.Second
@@ -334,7 +334,7 @@ func (b *Batch) evaluateAll(ctx context.Context, res *BatchResult, runs []RunDir
 }
 
 // count adds one finished run to the totals.
-func (res *BatchResult) count(row *jobs.RunSummary, skipped bool) {
+func (res *Result) count(row *jobs.RunSummary, skipped bool) {
 	if skipped {
 		res.Skipped++
 	} else {
@@ -344,7 +344,7 @@ func (res *BatchResult) count(row *jobs.RunSummary, skipped bool) {
 }
 
 // countStatus adds one run of status to OK, Partial or Failed.
-func (res *BatchResult) countStatus(status string) {
+func (res *Result) countStatus(status string) {
 	switch status {
 	case jobs.StatusFailed:
 		res.Failed++
@@ -358,7 +358,7 @@ func (res *BatchResult) countStatus(status string) {
 // writeSummaries fills res.Runs from the finished rows and writes the
 // summary files; final adds index.html (whole batches only) and the end
 // time.
-func (b *Batch) writeSummaries(res *BatchResult, rows []*jobs.RunSummary, final bool) error {
+func (b *Batch) writeSummaries(res *Result, rows []*jobs.RunSummary, final bool) error {
 	res.Runs = res.Runs[:0]
 	for _, r := range rows {
 		if r != nil {

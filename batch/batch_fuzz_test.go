@@ -59,7 +59,7 @@ func FuzzReadSummary(f *testing.F) {
 		if err != nil {
 			t.Fatalf("encoding a read summary: %v", err)
 		}
-		var res2 BatchResult
+		var res2 Result
 		if err := res2.UnmarshalJSON(b); err != nil {
 			t.Fatalf("decoding an encoded summary: %v", err)
 		}

@@ -284,7 +284,7 @@ func rowsByName(rows []jobs.RunSummary) map[string]jobs.RunSummary {
 	return m
 }
 
-func mustRun(t testing.TB, b *Batch) *BatchResult {
+func mustRun(t testing.TB, b *Batch) *Result {
 	t.Helper()
 	res, err := b.Run(context.Background())
 	if err != nil {

@@ -368,7 +368,7 @@ func TestConcurrentBatchesOnOneOutEvaluateEachRunOnce(t *testing.T) {
 	fe := newFakeEval()
 	fe.sleep = 30 * time.Millisecond // long enough for the two to overlap
 	var wg sync.WaitGroup
-	res := make([]*BatchResult, 2)
+	res := make([]*Result, 2)
 	errs := make([]error, 2)
 	for k := range res {
 		wg.Add(1)

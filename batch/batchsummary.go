@@ -74,7 +74,7 @@ func SummaryFileNames(shard, shards int) (jsonName, csvName string) {
 
 // WriteSummary writes res's summary JSON and CSV to dir (names from
 // SummaryFileNames), each atomically.
-func WriteSummary(dir string, res *BatchResult) error {
+func WriteSummary(dir string, res *Result) error {
 	jsonName, csvName := SummaryFileNames(res.Shard, res.Shards)
 	if err := atomicfile.Write(filepath.Join(dir, jsonName), func(w io.Writer) error {
 		enc := json.NewEncoder(w)
@@ -117,31 +117,31 @@ func csvFloat(v float64) string {
 }
 
 // ReadSummary reads a summary JSON file written by WriteSummary.
-func ReadSummary(path string) (*BatchResult, error) {
+func ReadSummary(path string) (*Result, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var res BatchResult
+	var res Result
 	if err := json.Unmarshal(data, &res); err != nil {
 		return nil, fmt.Errorf("read batch summary %s: %w (rerun the batch to rewrite it)", path, err)
 	}
 	return &res, nil
 }
 
-// batchJSON is BatchResult's file layout.
+// batchJSON is Result's file layout.
 type batchJSON struct {
 	Version int `json:"version"`
 	plainBatch
 	Runs []runJSON `json:"runs"`
 }
 
-// plainBatch is BatchResult without its methods.
-type plainBatch BatchResult
+// plainBatch is Result without its methods.
+type plainBatch Result
 
 // MarshalJSON writes the summary.json layout: a format version, the batch
 // metadata, and the runs, with NaN written as null.
-func (r *BatchResult) MarshalJSON() ([]byte, error) {
+func (r *Result) MarshalJSON() ([]byte, error) {
 	bj := batchJSON{Version: summaryVersion, plainBatch: plainBatch(*r), Runs: make([]runJSON, len(r.Runs))}
 	for i := range r.Runs {
 		bj.Runs[i] = runJSON(r.Runs[i])
@@ -150,7 +150,7 @@ func (r *BatchResult) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON reads the summary.json layout; null numbers read as NaN.
-func (r *BatchResult) UnmarshalJSON(data []byte) error {
+func (r *Result) UnmarshalJSON(data []byte) error {
 	var bj batchJSON
 	if err := json.Unmarshal(data, &bj); err != nil {
 		return err
@@ -158,7 +158,7 @@ func (r *BatchResult) UnmarshalJSON(data []byte) error {
 	if bj.Version != summaryVersion {
 		return fmt.Errorf("summary format version %d, this rleval reads %d", bj.Version, summaryVersion)
 	}
-	*r = BatchResult(bj.plainBatch)
+	*r = Result(bj.plainBatch)
 	r.Runs = make([]jobs.RunSummary, len(bj.Runs))
 	for i := range bj.Runs {
 		r.Runs[i] = jobs.RunSummary(bj.Runs[i])

@@ -21,7 +21,7 @@ import (
 // relative to outDir so the page's links and thumbnails reach the runs'
 // reports where their batches wrote them. Run configs are read from each
 // run's directory as recorded in the summaries.
-func Compare(outDir string, dirs []string, opt GroupOptions) (*BatchResult, *Groups, error) {
+func Compare(outDir string, dirs []string, opt GroupOptions) (*Result, *Groups, error) {
 	if len(dirs) == 0 {
 		return nil, nil, fmt.Errorf("compare: no batch folders: %w", jobs.ErrUsage)
 	}
@@ -32,7 +32,7 @@ func Compare(outDir string, dirs []string, opt GroupOptions) (*BatchResult, *Gro
 	if err != nil {
 		return nil, nil, fmt.Errorf("compare: output folder %s: %w", outDir, err)
 	}
-	combined := &BatchResult{Out: outDir}
+	combined := &Result{Out: outDir}
 	byKey := map[string]int{}
 	roots := map[string]bool{}
 	for _, dir := range dirs {

@@ -24,7 +24,7 @@ func TestCompareAcrossBatchesRecomputesGroups(t *testing.T) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := WriteSummary(dir, &BatchResult{Root: res.Root, Out: dir, Runs: part}); err != nil {
+		if err := WriteSummary(dir, &Result{Root: res.Root, Out: dir, Runs: part}); err != nil {
 			t.Fatal(err)
 		}
 		dirs = append(dirs, dir)

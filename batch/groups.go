@@ -406,7 +406,7 @@ func fewestKeys(groups []map[string]string, keys []string) []string {
 // ComputeGroups groups the runs of a batch result and computes every
 // statistic over each group's runs. Run configs are read from each row's
 // Dir; a run whose config cannot be read is listed as ungrouped.
-func ComputeGroups(res *BatchResult, opt GroupOptions) (*Groups, error) {
+func ComputeGroups(res *Result, opt GroupOptions) (*Groups, error) {
 	metric, err := metricOf(opt.Metric)
 	if err != nil {
 		return nil, err
@@ -652,7 +652,7 @@ func ReadGroups(path string) (*Groups, error) {
 // writeBatchPages computes and writes the groups of a finished batch or
 // merge, then its index page. A failure to group is a note on the page,
 // not a failed batch: the runs' own results stand.
-func writeBatchPages(out string, res *BatchResult, opt GroupOptions) error {
+func writeBatchPages(out string, res *Result, opt GroupOptions) error {
 	g, err := ComputeGroups(res, opt)
 	if err != nil {
 		if errors.Is(err, jobs.ErrUsage) {

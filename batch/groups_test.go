@@ -38,7 +38,7 @@ type sweepFixture struct {
 
 // makeSweep writes the sweep's run folders (configs that differ by
 // learning rate, seed, name and log path) and returns its batch result.
-func makeSweep(t *testing.T) (*BatchResult, *sweepFixture) {
+func makeSweep(t *testing.T) (*Result, *sweepFixture) {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(testdata, "stats", "sweep.json"))
 	if err != nil {
@@ -49,7 +49,7 @@ func makeSweep(t *testing.T) (*BatchResult, *sweepFixture) {
 		t.Fatal(err)
 	}
 	root := t.TempDir()
-	res := &BatchResult{Root: root}
+	res := &Result{Root: root}
 	for i, r := range f.Runs {
 		name := fmt.Sprintf("2026-06-%02d_10-00-00_sweep-%d", i+1, i)
 		dir := filepath.Join(root, name)

@@ -37,7 +37,7 @@ func TestBatchIsNotBlockedByARunWithAFIFO(t *testing.T) {
 			return jobs.Evaluate(ctx, runDir, outDir, jobs.Options{Grid: 8, CoreOnly: true})
 		}}
 	type result struct {
-		res *BatchResult
+		res *Result
 		err error
 	}
 	done := make(chan result, 1)
@@ -45,7 +45,7 @@ func TestBatchIsNotBlockedByARunWithAFIFO(t *testing.T) {
 		res, err := b.Run(context.Background())
 		done <- result{res, err}
 	}()
-	var res *BatchResult
+	var res *Result
 	select {
 	case r := <-done:
 		if r.err != nil {

@@ -58,7 +58,7 @@ const maxOverlayRuns = 30
 // (without groups) every run's evaluation reward curve, as a figure and as
 // an interactive chart (hover, zoom). The page
 // is self-contained (no network); every string from a run is escaped.
-func WriteIndex(path string, res *BatchResult, groups *Groups) error {
+func WriteIndex(path string, res *Result, groups *Groups) error {
 	p := &plotting.BatchPage{Title: "rleval batch", Notes: res.Notes}
 	if res.Root != "" {
 		p.Title = "rleval batch: " + res.Root
@@ -134,7 +134,7 @@ func toInterval(s *Stat) plotting.Interval {
 
 // groupSections fills the page's group sections; base is the page's folder,
 // against which the runs' Out paths are resolved for their maps.
-func groupSections(p *plotting.BatchPage, res *BatchResult, g *Groups, base string) error {
+func groupSections(p *plotting.BatchPage, res *Result, g *Groups, base string) error {
 	p.Metric = g.Metric
 	p.StatNames = []string{"mean", "median", "IQM", "optimality gap", "value bias", "true return"}
 	p.CurveXLabel, p.CurveYLabel = plotting.StepLabel, "IQM of reward_sum"
@@ -191,7 +191,7 @@ func groupSections(p *plotting.BatchPage, res *BatchResult, g *Groups, base stri
 // thumbnails reads every grouped run's policy_grid.npy and q_grid.npy,
 // reduces each to thumbSide² cells at once (so 500 runs hold a few MB),
 // and draws them on one colour scale per kind.
-func thumbnails(p *plotting.BatchPage, res *BatchResult, g *Groups, base string) error {
+func thumbnails(p *plotting.BatchPage, res *Result, g *Groups, base string) error {
 	byOut := map[string]*jobs.RunSummary{}
 	for i := range res.Runs {
 		byOut[res.Runs[i].Out] = &res.Runs[i]

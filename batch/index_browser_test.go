@@ -21,10 +21,10 @@ import (
 // the test light) and its summary.json naming the maps' plane, with a
 // summary row per run. The last seed of every tenth group has no returns
 // analysis, so no value-error map.
-func makeBigBatch(t testing.TB, groups, seeds int) (*BatchResult, string) {
+func makeBigBatch(t testing.TB, groups, seeds int) (*Result, string) {
 	t.Helper()
 	root, out := t.TempDir(), t.TempDir()
-	res := &BatchResult{Root: root, Out: out}
+	res := &Result{Root: root, Out: out}
 	const n = 40
 	pol, q, ve := make([]float32, n*n), make([]float32, n*n), make([]float32, n*n)
 	for g := range groups {
@@ -203,7 +203,7 @@ func TestBatchPageOf500RunsOpensInChromium(t *testing.T) {
 // TestIndexCurvesZoomInChromium zooms the index page's overlay of the
 // runs' evaluation curves.
 func TestIndexCurvesZoomInChromium(t *testing.T) {
-	res := &BatchResult{Root: "exp", Runs: []jobs.RunSummary{
+	res := &Result{Root: "exp", Runs: []jobs.RunSummary{
 		{Name: "a", Out: "a", Status: jobs.StatusOK, CurveStep: []float64{500, 1000, 1500}, CurveValue: []float64{-900, -400, -200}},
 		{Name: "b", Out: "b", Status: jobs.StatusOK, CurveStep: []float64{500, 1000, 2000}, CurveValue: []float64{-1000, -600, -150}},
 	}}

@@ -16,7 +16,7 @@ import (
 // show them as text.
 func TestBatchPageEscapesGroupNames(t *testing.T) {
 	root, out := t.TempDir(), t.TempDir()
-	res := &BatchResult{Root: root}
+	res := &Result{Root: root}
 	for i, v := range []string{`"<script>alert(1)</script>"`, `"</td><img src=x onerror=alert(2)>"`} {
 		for s := range 2 {
 			name := "run" + string(rune('a'+2*i+s))

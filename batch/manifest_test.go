@@ -85,7 +85,7 @@ func TestScanInputsSkipsHiddenAndTemps(t *testing.T) {
 }
 
 func TestIndexEscapesEveryString(t *testing.T) {
-	res := &BatchResult{Root: `exp"<x>`, Runs: []jobs.RunSummary{
+	res := &Result{Root: `exp"<x>`, Runs: []jobs.RunSummary{
 		{Name: `<script>alert(1)</script>`, Out: `a b/<c>#?`, Status: jobs.StatusOK, Error: `</td><img src=x onerror=alert(2)>`,
 			CurveStep: []float64{0, 1}, CurveValue: []float64{1, math.NaN()}, Metrics: map[string]float64{"final_reward_sum": math.NaN()}},
 		{Name: "plain", Out: "plain", Status: jobs.StatusFailed, CurveStep: []float64{0, 1}, CurveValue: []float64{2, 3}},

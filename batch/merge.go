@@ -32,7 +32,7 @@ var shardFileRe = regexp.MustCompile(`^summary-shard-(\d+)-of-(\d+)\.json$`)
 // recently finished row. Missing shards (of i/n, some i absent) give an
 // error wrapping ErrMissingShards after the merged files are written;
 // summaries for different shard counts are an error.
-func Merge(outDir string, dirs []string) (*BatchResult, error) {
+func Merge(outDir string, dirs []string) (*Result, error) {
 	if len(dirs) == 0 {
 		return nil, fmt.Errorf("merge: no folders to merge: %w", jobs.ErrUsage)
 	}
@@ -81,7 +81,7 @@ func Merge(outDir string, dirs []string) (*BatchResult, error) {
 // mergePart is one summary read by Merge and the folder it came from.
 type mergePart struct {
 	dir string
-	res *BatchResult
+	res *Result
 }
 
 // shardSet tracks which shards of an array job Merge has seen.
@@ -139,8 +139,8 @@ func (sh *shardSet) missing() []int {
 // combine merges the parts' totals, notes and rows (a run found twice
 // keeps its most recently finished row; Out is rewritten relative to the
 // merged folder), sorted by run path.
-func combine(outDir, outAbs string, parts []mergePart) (*BatchResult, error) {
-	merged := &BatchResult{Out: outDir}
+func combine(outDir, outAbs string, parts []mergePart) (*Result, error) {
+	merged := &Result{Out: outDir}
 	byKey := map[string]int{}
 	var rows []jobs.RunSummary
 	roots, options, notes := map[string]bool{}, map[string]bool{}, map[string]bool{}

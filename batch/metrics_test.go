@@ -28,7 +28,7 @@ func TestEveryMetricReachesEveryOutput(t *testing.T) {
 	for i, m := range ms {
 		m.Set(&set, float64(i)+0.25)
 	}
-	res := &BatchResult{Runs: []jobs.RunSummary{set, unset}}
+	res := &Result{Runs: []jobs.RunSummary{set, unset}}
 	dir := t.TempDir()
 	if err := WriteSummary(dir, res); err != nil {
 		t.Fatal(err)

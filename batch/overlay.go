@@ -24,7 +24,7 @@ const overlayPoints = 60
 // folder (resolved against base) for the batch page's overlay, each reduced
 // to overlayPoints bin means; groups may be nil. A curve that cannot be
 // read is left out (the run's report names the problem).
-func overlayData(res *BatchResult, groups *Groups, base string) *plotting.OverlayData {
+func overlayData(res *Result, groups *Groups, base string) *plotting.OverlayData {
 	d := &plotting.OverlayData{}
 	groupOf := map[string]int{}
 	if groups != nil {

@@ -125,7 +125,7 @@ type errorRun struct {
 // plane from its summary.json (runs' Out resolved against base), and
 // averages each group's maps on the plane most maps share. It returns nil
 // when no run has a map.
-func readErrorMaps(res *BatchResult, g *Groups, base string) *errorMaps {
+func readErrorMaps(res *Result, g *Groups, base string) *errorMaps {
 	byOut := map[string]*jobs.RunSummary{}
 	for i := range res.Runs {
 		byOut[res.Runs[i].Out] = &res.Runs[i]

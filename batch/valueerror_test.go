@@ -33,10 +33,10 @@ type errorRunSpec struct {
 
 // errorBatch writes the runs' output folders under out and groups them as
 // given (one group per slice), each run scored by its index.
-func errorBatch(t *testing.T, groups map[string][]errorRunSpec, order []string) (*BatchResult, *Groups, string) {
+func errorBatch(t *testing.T, groups map[string][]errorRunSpec, order []string) (*Result, *Groups, string) {
 	t.Helper()
 	out := t.TempDir()
-	res := &BatchResult{Root: "exp", Out: out}
+	res := &Result{Root: "exp", Out: out}
 	g := &Groups{Metric: "final reward_sum"}
 	for _, name := range order {
 		gr := Group{Name: name}

@@ -19,9 +19,9 @@ type Nets struct {
 // needs the actor and critic1 (critic2 may be absent) and names the run
 // and the load errors otherwise.
 func RunNets(r *loaders.Run) (Nets, error) {
-	n := Nets{Actor: r.Nets[loaders.RoleActor], Critic1: r.Nets[loaders.RoleCritic1], Critic2: r.Nets[loaders.RoleCritic2]}
+	n := Nets{Actor: r.Net(loaders.RoleActor), Critic1: r.Net(loaders.RoleCritic1), Critic2: r.Net(loaders.RoleCritic2)}
 	if n.Actor == nil || n.Critic1 == nil {
-		return Nets{}, fmt.Errorf("%s: bench needs the actor and critic1: %w", r.Dir, errors.Join(r.NetErrs[loaders.RoleActor], r.NetErrs[loaders.RoleCritic1]))
+		return Nets{}, fmt.Errorf("%s: bench needs the actor and critic1: %w", r.Dir, errors.Join(r.Nets[loaders.RoleActor].Err, r.Nets[loaders.RoleCritic1].Err))
 	}
 	return n, nil
 }

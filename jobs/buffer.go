@@ -33,7 +33,7 @@ type namedStats struct {
 }
 
 func runBuffer(c *Context) (*Output, error) {
-	b := c.Run.Buffer
+	b := c.Run.Buffer.V
 	st := bufferStats{Size: b.Size, Capacity: b.Capacity, Index: b.Index, Wrapped: b.Size == b.Capacity}
 	var names []string
 	if c.Plane != nil {
@@ -87,7 +87,7 @@ func runBuffer(c *Context) (*Output, error) {
 // observation values (all without a preset), each action value and the
 // reward.
 func bufferHistograms(c *Context, out *Output) error {
-	b := c.Run.Buffer
+	b := c.Run.Buffer.V
 	dims := make([]int, b.ObsDim)
 	for d := range dims {
 		dims[d] = d
@@ -151,7 +151,7 @@ func histTitle(name string) string {
 // phaseAndCoverage draws every buffer row on the plane coloured by its
 // action, and writes the coverage 2-D histogram.
 func phaseAndCoverage(c *Context, out *Output) error {
-	b, pl := c.Run.Buffer, c.Plane
+	b, pl := c.Run.Buffer.V, c.Plane
 	px, py := make([]float32, b.Size), make([]float32, b.Size)
 	for i := 0; i < b.Size; i++ {
 		px[i], py[i] = pl.Project(b.Obs[i*b.ObsDim : (i+1)*b.ObsDim])

@@ -120,7 +120,7 @@ func selectCheckpoints(r *loaders.Run, spec CheckpointSpec) ([]checkpoint, error
 			final = all[n-1].Step + 1
 		}
 	}
-	all = append(all, checkpoint{Step: final, Path: r.NetPaths[loaders.RoleActor], Final: true})
+	all = append(all, checkpoint{Step: final, Path: r.Nets[loaders.RoleActor].Path, Final: true})
 	switch {
 	case spec.All:
 		return all, nil
@@ -264,11 +264,11 @@ func runCheckpoints(c *Context) (*Output, error) {
 				return nil, fmt.Errorf("checkpoint %d: %w", ck.Step, err)
 			}
 			for _, role := range []loaders.Role{loaders.RoleActor, loaders.RoleCritic1, loaders.RoleCritic2} {
-				loaded = append(loaded, r.Nets[role])
+				loaded = append(loaded, r.Net(role))
 			}
 		}
-		s := ckptNets{r.Nets[loaders.RoleActor], r.Nets[loaders.RoleCritic1], r.Nets[loaders.RoleCritic2]}
-		if s.actor == nil || s.c1 == nil || (s.c2 == nil) != (c.Run.Nets[loaders.RoleCritic2] == nil) {
+		s := ckptNets{r.Net(loaders.RoleActor), r.Net(loaders.RoleCritic1), r.Net(loaders.RoleCritic2)}
+		if s.actor == nil || s.c1 == nil || (s.c2 == nil) != (c.Run.Net(loaders.RoleCritic2) == nil) {
 			return nil, fmt.Errorf("checkpoint %d (%s): networks did not load: %w", ck.Step, ck.Path, errors.Join(r.Problems()...))
 		}
 		sets[i] = s
@@ -322,7 +322,7 @@ func runCheckpoints(c *Context) (*Output, error) {
 // value-estimation bias (NaN when no state's return is known, or the
 // discount cannot be read); nil without a buffer.
 func (c *Context) checkpointBias() func(ckptNets) ([]float32, float64, error) {
-	b := c.Run.Buffer
+	b := c.Run.Buffer.V
 	if b == nil {
 		return nil
 	}
@@ -421,7 +421,7 @@ func checkpointsReport(c *Context, out *Output, file checkpointsFile, grids []ck
 		return err
 	}
 	var evStep, evVal []float64
-	if lg := c.Run.Log; lg != nil {
+	if lg := c.Run.Log.V; lg != nil {
 		rs := lg.Evals.Col("reward_sum")
 		evStep, evVal = rs.Step, rs.Value
 	}

@@ -27,7 +27,7 @@ func curveFile(event, field string) string {
 }
 
 func runCurves(c *Context) (*Output, error) {
-	lg := c.Run.Log
+	lg := c.Run.Log.V
 	// The arrays are written while the curves are drawn.
 	written := make(chan error, 1)
 	go func() { written <- writeAllCurves(c) }()
@@ -59,7 +59,7 @@ func runCurves(c *Context) (*Output, error) {
 // writeAllCurves writes one array per field of every kind of record of
 // every log, one row per record that has the field, full resolution.
 func writeAllCurves(c *Context) error {
-	for _, t := range c.Run.Log.Tables() {
+	for _, t := range c.Run.Log.V.Tables() {
 		if err := writeCurves(c, tablePrefix("", t), t); err != nil {
 			return err
 		}
@@ -129,7 +129,7 @@ func curveX(t *loaders.Table, field, axis string) (loaders.Series, string) {
 // field (4–7 and the rest) and every field of the run's other records and
 // logs, as figures and as interactive charts.
 func plotCurves(c *Context, out *Output) error {
-	lg := c.Run.Log
+	lg := c.Run.Log.V
 	var rewardCharts, lossCharts []plotting.Chart
 	ev := &lg.Evals
 	if m, xl := curveX(ev, "reward_mean", c.Opt.X); len(m.Value) > 0 {
@@ -205,7 +205,7 @@ func plotCurves(c *Context, out *Output) error {
 // step fields (the notebook's four first, then every other one), then every
 // field of the log's other records and of the run's other logs.
 func curveFields(c *Context) []fieldCurve {
-	lg := c.Run.Log
+	lg := c.Run.Log.V
 	st := &lg.Steps
 	order := []string{"loss_q1", "loss_q2", "actor_loss", "buffer_size"}
 	for _, name := range st.Names {

@@ -173,7 +173,7 @@ func BenchmarkCurvesJob(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	r := &loaders.Run{Name: "bench", Dir: b.TempDir(), Log: lg}
+	r := &loaders.Run{Name: "bench", Dir: b.TempDir(), Log: loaders.Part[*loaders.TrainLog]{V: lg}}
 	out := b.TempDir()
 	b.ResetTimer()
 	cpu0 := cputime.Used()

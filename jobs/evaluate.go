@@ -138,15 +138,15 @@ func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSumm
 		r.LoadLogs()
 	}()
 	sum.Library, sum.Layout = r.Library, r.Layout
-	if r.Config != nil {
-		sum.Algorithm = strings.ToLower(r.Config.Algorithm.Type)
+	if r.Config.V != nil {
+		sum.Algorithm = strings.ToLower(r.Config.V.Algorithm.Type)
 		sum.Name = NameWithAlgorithm(sum.Name, sum.Algorithm)
 	}
 	if !r.Started.IsZero() {
 		sum.Date = r.Started.Format("2006-01-02 15:04:05")
 	}
-	if r.Buffer != nil {
-		sum.BufferSize = r.Buffer.Size
+	if r.Buffer.V != nil {
+		sum.BufferSize = r.Buffer.V.Size
 	}
 	eng := opt.Engine
 	if eng == nil {
@@ -171,8 +171,10 @@ func Evaluate(ctx context.Context, runDir, outDir string, opt Options) (*RunSumm
 	defer pg.wait() // also on early returns: no figure outlives Evaluate
 	defer func() {
 		// The backend outlives the run in a batch: release its networks.
-		for _, n := range r.Nets {
-			eng.Forget(n)
+		for _, p := range r.Nets {
+			if p.V != nil {
+				eng.Forget(p.V)
+			}
 		}
 	}()
 	if err := os.MkdirAll(outDir, 0o755); err != nil {

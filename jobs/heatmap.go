@@ -88,8 +88,8 @@ func RenderBigMap(ctx context.Context, r *loaders.Run, m BigMap) (*BigMapResult,
 		return nil, fmt.Errorf("unknown map %q: want one of %s", m.What, strings.Join(MapKinds, ", "))
 	}
 	for _, role := range need {
-		if r.Nets[role] == nil {
-			return nil, fmt.Errorf("map %s needs the %s network: %v", m.What, role, r.NetErrs[role])
+		if r.Net(role) == nil {
+			return nil, fmt.Errorf("map %s needs the %s network: %v", m.What, role, r.Nets[role].Err)
 		}
 	}
 	pl, err := ResolvePlane(r, m.Plane)
@@ -172,8 +172,8 @@ func wholeMapProgress(eng *graph.Engine, what string, cells int) (restore func()
 }
 
 func newBlockEval(r *loaders.Run, m BigMap, cells int) *blockEval {
-	e := &blockEval{what: m.What, eng: m.Engine, actor: r.Nets[loaders.RoleActor], target: r.Nets[loaders.RoleActorTarget], k: 1}
-	e.c1, e.c2 = r.Nets[loaders.RoleCritic1], r.Nets[loaders.RoleCritic2]
+	e := &blockEval{what: m.What, eng: m.Engine, actor: r.Net(loaders.RoleActor), target: r.Net(loaders.RoleActorTarget), k: 1}
+	e.c1, e.c2 = r.Net(loaders.RoleCritic1), r.Net(loaders.RoleCritic2)
 	if e.actor != nil {
 		e.k = e.actor.ActDim
 	} else if e.target != nil {

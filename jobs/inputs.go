@@ -36,15 +36,15 @@ func newShared(c *Context) *shared {
 	s.gridQ = sync.OnceValues(func() (*GridQ, error) { return evalGridQ(c) })
 	s.gridPolicy = sync.OnceValues(func() ([]float32, error) {
 		// With critics, the Q pass computes the actions anyway.
-		if c.Run.Nets[loaders.RoleCritic1] != nil {
+		if c.Run.Net(loaders.RoleCritic1) != nil {
 			gq, err := s.gridQ()
 			if err != nil {
 				return nil, err
 			}
 			return gq.Act, nil
 		}
-		act := make([]float32, c.Grid().Len()*c.Run.Nets[loaders.RoleActor].ActDim)
-		return act, c.Engine.Policy(c.Run.Nets[loaders.RoleActor], c.Grid(), act)
+		act := make([]float32, c.Grid().Len()*c.Run.Net(loaders.RoleActor).ActDim)
+		return act, c.Engine.Policy(c.Run.Net(loaders.RoleActor), c.Grid(), act)
 	})
 	s.bufferQ = sync.OnceValues(func() (*BufferQ, error) { return evalBufferQ(c) })
 	return s
@@ -61,7 +61,7 @@ func (c *Context) BufferQ() (*BufferQ, error) { return c.shared.bufferQ() }
 
 // critics returns the run's critics: c2 is nil for a single critic (DDPG).
 func (c *Context) critics() (c1, c2 *loaders.Network) {
-	return c.Run.Nets[loaders.RoleCritic1], c.Run.Nets[loaders.RoleCritic2]
+	return c.Run.Net(loaders.RoleCritic1), c.Run.Net(loaders.RoleCritic2)
 }
 
 // twinMean says whether twin critics combine by their mean rather than
@@ -85,7 +85,7 @@ func combineQ(c1 *loaders.Network, q1, q2, qm []float32) []float32 {
 
 func evalGridQ(c *Context) (*GridQ, error) {
 	g := c.Grid()
-	actor := c.Run.Nets[loaders.RoleActor]
+	actor := c.Run.Net(loaders.RoleActor)
 	c1, c2 := c.critics()
 	n := g.Len()
 	r := &GridQ{Act: make([]float32, n*actor.ActDim), Q1: make([]float32, n)}
@@ -101,8 +101,8 @@ func evalGridQ(c *Context) (*GridQ, error) {
 }
 
 func evalBufferQ(c *Context) (*BufferQ, error) {
-	b := c.Run.Buffer
-	actor := c.Run.Nets[loaders.RoleActor]
+	b := c.Run.Buffer.V
+	actor := c.Run.Net(loaders.RoleActor)
 	c1, c2 := c.critics()
 	obs, acts, err := graph.BufferRows(b)
 	if err != nil {

@@ -126,13 +126,13 @@ func records(t *loaders.Table) RecordsView {
 func Inspect(r *loaders.Run) *Inspection {
 	in := &Inspection{Dir: r.Dir, Name: r.Name, Layout: cmp.Or(r.NetDir, r.Layout), Run: r, Errors: []string{},
 		Library: r.Library, Checkpoints: r.Checkpoints}
-	in.Config = configOf(r.Config)
-	if l := r.Log; l != nil {
+	in.Config = configOf(r.Config.V)
+	if l := r.Log.V; l != nil {
 		in.Log = &LogView{Path: l.Path, Lines: l.Lines, Steps: records(&l.Steps), Evaluations: records(&l.Evals),
 			Finals: records(&l.Finals), Skipped: l.SkippedCount, SkippedLines: l.Skipped}
 	}
 	for _, role := range loaders.Roles {
-		if n := r.Nets[role]; n != nil {
+		if n := r.Net(role); n != nil {
 			v := netView(role, n)
 			if g, err := graph.Build(n, 1); err == nil {
 				v.Graph = g.Describe()
@@ -142,7 +142,7 @@ func Inspect(r *loaders.Run) *Inspection {
 			in.Nets = append(in.Nets, v)
 		}
 	}
-	if b := r.Buffer; b != nil {
+	if b := r.Buffer.V; b != nil {
 		in.Buffer = &BufferView{b.Path, b.Size, b.Capacity, b.Index, b.ObsDim, b.ActDim, b.Size == b.Capacity}
 	}
 	for _, err := range r.Problems() {

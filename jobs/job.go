@@ -125,8 +125,8 @@ func (o *Output) table(section string, t plotting.Table) {
 
 // need helpers: each returns the load error of a missing input.
 func needLog(c *Context) error {
-	if c.Run.Log == nil {
-		return c.Run.LogErr
+	if c.Run.Log.V == nil {
+		return c.Run.Log.Err
 	}
 	return nil
 }
@@ -134,8 +134,8 @@ func needLog(c *Context) error {
 func needNets(roles ...loaders.Role) func(c *Context) error {
 	return func(c *Context) error {
 		for _, r := range roles {
-			if c.Run.Nets[r] == nil {
-				if err := c.Run.NetErrs[r]; err != nil {
+			if c.Run.Net(r) == nil {
+				if err := c.Run.Nets[r].Err; err != nil {
 					return err
 				}
 				return fmt.Errorf("%s: %s has no %s network", c.Run.Dir, cmp.Or(c.Run.NetDir, c.Run.Layout), r)
@@ -157,8 +157,8 @@ func needAll(fs ...func(c *Context) error) func(c *Context) error {
 }
 
 func needBuffer(c *Context) error {
-	if c.Run.Buffer == nil {
-		return c.Run.BufferErr
+	if c.Run.Buffer.V == nil {
+		return c.Run.Buffer.Err
 	}
 	return nil
 }
@@ -178,7 +178,7 @@ func needCritics(c *Context) error {
 	if err := needNets(loaders.RoleActor, loaders.RoleCritic1)(c); err != nil {
 		return err
 	}
-	if err := c.Run.NetErrs[loaders.RoleCritic2]; c.Run.Nets[loaders.RoleCritic2] == nil && err != nil && !errors.Is(err, loaders.ErrNotExist) {
+	if err := c.Run.Nets[loaders.RoleCritic2].Err; c.Run.Net(loaders.RoleCritic2) == nil && err != nil && !errors.Is(err, loaders.ErrNotExist) {
 		return err
 	}
 	return nil

@@ -324,7 +324,10 @@ func TestRunJobsWaitsForTheLogs(t *testing.T) {
 // analysis that failed makes it failed; summary keeps every reason.
 func TestRunStatusSeparatesNeverSavedFromMissingAndBroken(t *testing.T) {
 	absent := func(name string) error { return fmt.Errorf("load %s: %w", name, loaders.ErrNotExist) }
-	optional := map[loaders.Part]string{loaders.PartBuffer: "never saved"}
+	optional := map[loaders.PartName]string{loaders.PartBuffer: "never saved"}
+	bufErr := func(err error) loaders.Part[*loaders.ReplayBuffer] {
+		return loaders.Part[*loaders.ReplayBuffer]{Err: err}
+	}
 	for _, tc := range []struct {
 		name     string
 		run      loaders.Run
@@ -333,11 +336,11 @@ func TestRunStatusSeparatesNeverSavedFromMissingAndBroken(t *testing.T) {
 		notSaved int
 		errHas   string
 	}{
-		{"never saved", loaders.Run{BufferErr: absent("replay_buffer.pkl"), Optional: optional}, nil, StatusOK, 1, ""},
-		{"missing", loaders.Run{BufferErr: absent("replay_buffer.pth")}, nil, StatusPartial, 0, "replay_buffer.pth"},
-		{"optional but broken", loaders.Run{BufferErr: fmt.Errorf("load replay_buffer.pkl: truncated: %w", loaders.ErrInvalid), Optional: optional},
+		{"never saved", loaders.Run{Buffer: bufErr(absent("replay_buffer.pkl")), Optional: optional}, nil, StatusOK, 1, ""},
+		{"missing", loaders.Run{Buffer: bufErr(absent("replay_buffer.pth"))}, nil, StatusPartial, 0, "replay_buffer.pth"},
+		{"optional but broken", loaders.Run{Buffer: bufErr(fmt.Errorf("load replay_buffer.pkl: truncated: %w", loaders.ErrInvalid)), Optional: optional},
 			nil, StatusFailed, 0, "replay_buffer.pkl"},
-		{"analysis failed", loaders.Run{BufferErr: absent("replay_buffer.pkl"), Optional: optional},
+		{"analysis failed", loaders.Run{Buffer: bufErr(absent("replay_buffer.pkl")), Optional: optional},
 			[]JobStatus{{Name: "maps", Status: "failed", Reason: "boom"}}, StatusFailed, 1, "maps: boom"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -219,10 +219,10 @@ func TestUpstreamFlatSACAgent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.NetDir != "flat" || r.Nets[loaders.RoleActor] == nil || r.Nets[loaders.RoleActor].Kind != loaders.KindSACActor || r.Nets[loaders.RoleCritic2] == nil {
-		t.Fatalf("flat SAC without config: networks in %q, nets %v, errors %v", r.NetDir, r.Nets, r.NetErrs)
+	if r.NetDir != "flat" || r.Net(loaders.RoleActor) == nil || r.Net(loaders.RoleActor).Kind != loaders.KindSACActor || r.Net(loaders.RoleCritic2) == nil {
+		t.Fatalf("flat SAC without config: networks in %q, nets %v", r.NetDir, r.Nets)
 	}
-	if _, ok := r.NetErrs[loaders.RoleActorTarget]; ok {
-		t.Errorf("SAC has no actor target, yet: %v", r.NetErrs[loaders.RoleActorTarget])
+	if r.Nets[loaders.RoleActorTarget].Err != nil {
+		t.Errorf("SAC has no actor target, yet: %v", r.Nets[loaders.RoleActorTarget].Err)
 	}
 }

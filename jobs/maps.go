@@ -37,12 +37,12 @@ func runMaps(c *Context) (*Output, error) {
 			namedMap{"q_disagreement", "Q1 − Q2 at (s, π(s)): where the twin critics disagree", dis, true})
 	}
 	// The targets' maps: Q1's alone for one critic, both for twin critics.
-	t1, t2 := c.Run.Nets[loaders.RoleCritic1Target], c.Run.Nets[loaders.RoleCritic2Target]
+	t1, t2 := c.Run.Net(loaders.RoleCritic1Target), c.Run.Net(loaders.RoleCritic2Target)
 	if gq.Q2 == nil {
 		t2 = nil
 	}
 	if t1 != nil && (t2 != nil) == (gq.Q2 != nil) {
-		act, err := graph.NewSliceRows(gq.Act, c.Run.Nets[loaders.RoleActor].ActDim)
+		act, err := graph.NewSliceRows(gq.Act, c.Run.Net(loaders.RoleActor).ActDim)
 		if err != nil {
 			return nil, err
 		}

@@ -59,7 +59,7 @@ func runModels(c *Context) (*Output, error) {
 	var infos []modelInfo
 	var noNumbers []string // networks none of whose weights is a number
 	for _, role := range loaders.Roles {
-		n := c.Run.Nets[role]
+		n := c.Run.Net(role)
 		if n == nil {
 			continue
 		}
@@ -87,7 +87,7 @@ func runModels(c *Context) (*Output, error) {
 		return nil, fmt.Errorf("every weight of %s is NaN (a diverged network)", strings.Join(noNumbers, ", "))
 	}
 	out := &Output{}
-	if a, t := c.Run.Nets[loaders.RoleActor], c.Run.Nets[loaders.RoleActorTarget]; a != nil && t != nil {
+	if a, t := c.Run.Net(loaders.RoleActor), c.Run.Net(loaders.RoleActorTarget); a != nil && t != nil {
 		l2, err := l2Distance(a, t)
 		if err != nil {
 			return nil, err
@@ -119,7 +119,7 @@ func plotModels(c *Context, infos []modelInfo, out *Output) error {
 	}
 	out.Tables = append([]Table{{"models", t}}, out.Tables...)
 	for _, role := range []loaders.Role{loaders.RoleActor, loaders.RoleCritic1} {
-		n := c.Run.Nets[role]
+		n := c.Run.Net(role)
 		if n == nil {
 			continue
 		}

@@ -147,11 +147,11 @@ var errNoGrid = errors.New("the observation space has fewer than two values: no 
 
 // obsDimOf returns the run's observation size (0 when unknown).
 func obsDimOf(r *loaders.Run) int {
-	if r.Buffer != nil {
-		return r.Buffer.ObsDim
+	if r.Buffer.V != nil {
+		return r.Buffer.V.ObsDim
 	}
 	for _, role := range loaders.Roles {
-		if n := r.Nets[role]; n != nil {
+		if n := r.Net(role); n != nil {
 			return n.ObsDim
 		}
 	}
@@ -194,7 +194,7 @@ func ResolvePlane(r *loaders.Run, spec PlaneSpec) (*Plane, error) {
 			pl.Action = p.Action
 		}
 	}
-	if b := r.Buffer; b != nil && b.Size > 0 && b.ObsDim == d {
+	if b := r.Buffer.V; b != nil && b.Size > 0 && b.ObsDim == d {
 		for i := range pl.base {
 			pl.base[i] = float64(statsOf(b.Obs, i, d).Mean)
 		}
@@ -229,7 +229,7 @@ func ResolvePlane(r *loaders.Run, spec PlaneSpec) (*Plane, error) {
 			pl.Fixed = append(pl.Fixed, FixedValue{i, pl.ObsNames[i], pl.base[i]})
 		}
 	}
-	if b := r.Buffer; b != nil && b.Size > 0 && b.ObsDim == d {
+	if b := r.Buffer.V; b != nil && b.Size > 0 && b.ObsDim == d {
 		pl.Data = pl.measureData(b)
 	}
 	return pl, nil
@@ -294,8 +294,8 @@ func (pl *Plane) setAxes(r *loaders.Run, p *Preset, axes []AxisSpec, dim func(st
 		if idx[0] == idx[1] {
 			return fmt.Errorf("--axes: %s and %s are the same observation value", axes[0].Dim, axes[1].Dim)
 		}
-	} else if hasBuffer(r.Buffer, d) {
-		idx = widestDims(r.Buffer, d)
+	} else if hasBuffer(r.Buffer.V, d) {
+		idx = widestDims(r.Buffer.V, d)
 	} else {
 		var ok bool
 		if idx, ok = widestBounded(r, d); !ok {
@@ -309,8 +309,8 @@ func (pl *Plane) setAxes(r *loaders.Run, p *Preset, axes []AxisSpec, dim func(st
 	var ax [2]PlaneAxis
 	for k, i := range idx {
 		pl.obs[i].Axis = k
-		lo, hi := quantileRange(r.Buffer, i, d)
-		if !hasBuffer(r.Buffer, d) {
+		lo, hi := quantileRange(r.Buffer.V, i, d)
+		if !hasBuffer(r.Buffer.V, d) {
 			var ok bool
 			if lo, hi, ok = obsBounds(r, i, d); !ok && !(len(axes) == 2 && axes[k].Ranged) {
 				return fmt.Errorf("%s has no replay buffer and no finite bounds in its observation space: %w", pl.ObsNames[i], errNoPlane)

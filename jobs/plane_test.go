@@ -200,7 +200,7 @@ func TestSummarySaysWhichPlaneWasUsed(t *testing.T) {
 // jobs and the fixtures share: row i is θ̇_i, column j is θ_j, and the
 // observation is [cos θ, sin θ, θ̇].
 func TestPendulumPresetGridIsRowMajorWithThetaDotAsRows(t *testing.T) {
-	pl, err := ResolvePlane(&loaders.Run{Nets: map[loaders.Role]*loaders.Network{loaders.RoleActor: {ObsDim: 3}}}, PlaneSpec{})
+	pl, err := ResolvePlane(&loaders.Run{Nets: map[loaders.Role]loaders.Part[*loaders.Network]{loaders.RoleActor: {V: &loaders.Network{ObsDim: 3}}}}, PlaneSpec{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,8 +238,8 @@ func TestPresetForPicksByEnvironmentName(t *testing.T) {
 	run := func(env string) *loaders.Run {
 		r := &loaders.Run{}
 		if env != "-" {
-			r.Config = &loaders.Config{}
-			r.Config.Env.Name = env
+			r.Config.V = &loaders.Config{}
+			r.Config.V.Env.Name = env
 		}
 		return r
 	}
@@ -291,7 +291,7 @@ func TestPlaneFlagsRejectBadValuesNamingThem(t *testing.T) {
 		}
 	}
 	// The pendulum's plane is asked for by its own axes' names.
-	pend := &loaders.Run{Nets: map[loaders.Role]*loaders.Network{loaders.RoleActor: {ObsDim: 3}}}
+	pend := &loaders.Run{Nets: map[loaders.Role]loaders.Part[*loaders.Network]{loaders.RoleActor: {V: &loaders.Network{ObsDim: 3}}}}
 	pl, err := ResolvePlane(pend, PlaneSpec{Axes: []AxisSpec{{Dim: "theta_dot", Lo: -4, Hi: 4, Ranged: true}, {Dim: "theta"}}})
 	if err != nil {
 		t.Fatal(err)
@@ -370,7 +370,7 @@ func TestPlotLabelSpellsDotsAsDerivatives(t *testing.T) {
 }
 
 func TestDescribeGivesRangesInPlotUnits(t *testing.T) {
-	pl, err := ResolvePlane(&loaders.Run{Nets: map[loaders.Role]*loaders.Network{loaders.RoleActor: {ObsDim: 3}}}, PlaneSpec{})
+	pl, err := ResolvePlane(&loaders.Run{Nets: map[loaders.Role]loaders.Part[*loaders.Network]{loaders.RoleActor: {V: &loaders.Network{ObsDim: 3}}}}, PlaneSpec{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ func TestMapsWarnWhenThePlaneLeavesTheData(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := own.Data
-	if d == nil || d.Total != r.Buffer.Size || d.Near != d.Total || d.Bare != 0 || own.DataWarning() != "" {
+	if d == nil || d.Total != r.Buffer.V.Size || d.Near != d.Total || d.Bare != 0 || own.DataWarning() != "" {
 		t.Fatalf("θ × θ̇: %+v, warning %q; want every state on the plane", d, own.DataWarning())
 	}
 	cells := 0

@@ -21,7 +21,7 @@ func runPolicy(c *Context) (*Output, error) {
 			"noise from weights sampled every few steps). The maps show its deterministic action, tanh of the clipped mean, " +
 			"as model.predict(obs, deterministic=True) returns it; the exploration noise is not drawn."})
 	}
-	pl, actor := c.Plane, c.Run.Nets[loaders.RoleActor]
+	pl, actor := c.Plane, c.Run.Net(loaders.RoleActor)
 	k := actor.ActDim
 	if err := policyLine(c, out); err != nil {
 		return nil, err
@@ -41,7 +41,7 @@ func runPolicy(c *Context) (*Output, error) {
 	if err := out.add("policy", "policy_grid", fig, err); err != nil {
 		return nil, err
 	}
-	t := c.Run.Nets[loaders.RoleActorTarget]
+	t := c.Run.Net(loaders.RoleActorTarget)
 	if t == nil {
 		return out, nil
 	}
@@ -74,7 +74,7 @@ func policyLine(c *Context, out *Output) error {
 	if lg == nil {
 		return nil
 	}
-	actor := c.Run.Nets[loaders.RoleActor]
+	actor := c.Run.Net(loaders.RoleActor)
 	k := actor.ActDim
 	line := make([]float32, lg.Len()*k)
 	if err := c.Engine.Policy(actor, lg, line); err != nil {

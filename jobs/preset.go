@@ -133,8 +133,8 @@ func PresetNames() []string {
 // when none fits.
 func PresetFor(r *loaders.Run, obsDim int) *Preset {
 	env := ""
-	if r.Config != nil {
-		env = r.Config.Env.Name
+	if r.Config.V != nil {
+		env = r.Config.V.Env.Name
 	}
 	for _, p := range presets {
 		if len(p.Obs) != obsDim {

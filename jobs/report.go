@@ -46,8 +46,8 @@ func newPage(c *Context, sections []Section) *page {
 		secs = append(secs, plotting.Section{ID: s.ID, Title: s.Title})
 	}
 	title := r.Name
-	if r.Config != nil {
-		title = NameWithAlgorithm(title, strings.ToLower(r.Config.Algorithm.Type))
+	if r.Config.V != nil {
+		title = NameWithAlgorithm(title, strings.ToLower(r.Config.V.Algorithm.Type))
 	}
 	rep := plotting.NewReport(title, sub, secs...)
 	return &page{c: c, report: rep, sem: make(chan struct{}, runtime.NumCPU())}
@@ -165,14 +165,14 @@ func (p *page) summaryTables(sum *RunSummary) {
 			s.Notes = append(s.Notes, w)
 		}
 	}
-	if cv := configOf(r.Config); cv != nil {
+	if cv := configOf(r.Config.V); cv != nil {
 		rows := [][]string{{"experiment", cv.ExperimentName}, {"environment", cv.Env}, {"algorithm", cv.Algorithm}}
 		for _, kv := range cv.numbers() {
 			rows = append(rows, []string{strings.ToLower(kv[0]), kv[1]})
 		}
 		s.Tables = append(s.Tables, plotting.Table{Caption: "Configuration", Header: []string{"field", "value"}, Rows: rows})
 	}
-	if lg := r.Log; lg != nil {
+	if lg := r.Log.V; lg != nil {
 		s.Tables = append(s.Tables, plotting.Table{Caption: "Training log " + lg.Path, Header: []string{"records", "count", "steps"}, Rows: [][]string{
 			{"step", fmt.Sprint(lg.Steps.Count), stepRange(&lg.Steps)},
 			{"evaluation", fmt.Sprint(lg.Evals.Count), stepRange(&lg.Evals)},

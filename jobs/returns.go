@@ -112,8 +112,8 @@ func (o ReturnsOptions) orDefaults() ReturnsOptions {
 func envOf(c *Context) *envs.Env {
 	d := obsDimOf(c.Run)
 	name, preset := "", ""
-	if c.Run.Config != nil {
-		name = c.Run.Config.Env.Name
+	if c.Run.Config.V != nil {
+		name = c.Run.Config.V.Env.Name
 	}
 	if p := PresetFor(c.Run, d); p != nil {
 		preset = p.Name
@@ -123,7 +123,7 @@ func envOf(c *Context) *envs.Env {
 
 // needActorFits requires the actor's sizes to be the environment's.
 func needActorFits(c *Context) error {
-	a, e := c.Run.Nets[loaders.RoleActor], envOf(c)
+	a, e := c.Run.Net(loaders.RoleActor), envOf(c)
 	if a.ObsDim != e.ObsDim || a.ActDim != e.ActDim {
 		return fmt.Errorf("%s: the actor maps %d observation values to %d actions, %s has %d and %d", c.Run.Dir, a.ObsDim, a.ActDim, e.Name, e.ObsDim, e.ActDim)
 	}
@@ -255,7 +255,7 @@ func runReturns(c *Context) (*Output, error) {
 		}
 		res.Grid = gv
 	}
-	if b := c.Run.Buffer; b != nil && b.ObsDim == env.ObsDim && o.BufferStates > 0 {
+	if b := c.Run.Buffer.V; b != nil && b.ObsDim == env.ObsDim && o.BufferStates > 0 {
 		bv, err := bufferValues(c, env, o, gamma)
 		if err != nil {
 			return nil, err
@@ -278,7 +278,7 @@ func runReturns(c *Context) (*Output, error) {
 // backend's device when it has the environment's kernels
 // (returns_device.go), else stepping the environment on the host.
 func rollout(c *Context, env *envs.Env, states []float64, n, steps int, gamma float64) (*envs.Result, error) {
-	actor := c.Run.Nets[loaders.RoleActor]
+	actor := c.Run.Net(loaders.RoleActor)
 	// Done before, stacked with other runs' (batch mode; rollouts.go)?
 	if pre := c.Opt.Rollouts; pre != nil {
 		req := &RolloutRequest{Run: c.Run.Dir, Env: env, Actor: actor, States: states[:n*env.StateDim], N: n, Steps: steps, Gamma: gamma}
@@ -423,7 +423,7 @@ func gridStates(c *Context, env *envs.Env) (states []float64, at []int) {
 // bufferValues rolls out from a seeded sample of the buffer states whose
 // stored return is known.
 func bufferValues(c *Context, env *envs.Env, o ReturnsOptions, gamma float64) (*BufferValues, error) {
-	b := c.Run.Buffer
+	b := c.Run.Buffer.V
 	st := returnStates(b.Obs, b.NextObs, b.ObsDim, b.Rewards, b.Dones, b.Size, b.Capacity, b.Index, gamma, valueHorizon(gamma))
 	bv := &BufferValues{Horizon: o.Horizon, Gamma: gamma, Candidates: len(st.Rows)}
 	pick := make([]int, len(st.Rows)) // indices into st.Rows

@@ -236,7 +236,7 @@ func TestReturnsJobAppliesToKnownEnvironments(t *testing.T) {
 	if !returnsJob.Applies(c) || envOf(c) != envs.Pendulum {
 		t.Error("a Pendulum-v1 run's returns job must apply")
 	}
-	c.Run.Config.Env.Name = "HalfCheetah-v4"
+	c.Run.Config.V.Env.Name = "HalfCheetah-v4"
 	if returnsJob.Applies(c) {
 		t.Error("an environment rleval does not have cannot be rolled out")
 	}

@@ -90,7 +90,7 @@ func PlanRollouts(ctx context.Context, runDir string, opt Options) ([]*RolloutRe
 	if err != nil {
 		return nil, err
 	}
-	env, o, actor := envOf(c), opt.Returns.orDefaults(), r.Nets[loaders.RoleActor]
+	env, o, actor := envOf(c), opt.Returns.orDefaults(), r.Net(loaders.RoleActor)
 	reqs := []*RolloutRequest{{Run: r.Dir, Env: env, Actor: actor, States: env.ResetStates(o.Seed, o.Episodes), N: o.Episodes, Steps: env.MaxSteps, Gamma: 1, HostSteps: o.HostSteps}}
 	if pl, err := ResolvePlane(r, opt.Plane); err == nil && presetPlane(pl) {
 		c.Plane = pl

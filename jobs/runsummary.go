@@ -57,7 +57,7 @@ type planeView struct {
 
 func writeSummary(c *Context, sum *RunSummary) error {
 	r := c.Run
-	s := summaryFile{Run: r.Name, Dir: r.Dir, Date: sum.Date, Status: sum.Status, Config: configOf(r.Config),
+	s := summaryFile{Run: r.Name, Dir: r.Dir, Date: sum.Date, Status: sum.Status, Config: configOf(r.Config.V),
 		Jobs: sum.Jobs, Preset: "generic", Device: c.Engine.Backend().Name(), Seconds: sum.Seconds,
 		Problems: []string{}, NotSaved: append([]string{}, r.NotSaved()...)}
 	if pl := c.Plane; pl != nil {
@@ -66,18 +66,18 @@ func writeSummary(c *Context, sum *RunSummary) error {
 		}
 		s.Plane = &planeView{pl.X, pl.Y, append([]FixedValue{}, pl.Fixed...)}
 	}
-	if r.Log != nil {
-		s.Log = summarizeLog(r.Log)
+	if r.Log.V != nil {
+		s.Log = summarizeLog(r.Log.V)
 	}
 	for _, p := range r.Problems() {
 		s.Problems = append(s.Problems, p.Error())
 	}
 	for _, role := range loaders.Roles {
-		if r.Nets[role] != nil {
+		if r.Net(role) != nil {
 			s.Networks = append(s.Networks, string(role))
 		}
 	}
-	if b := r.Buffer; b != nil {
+	if b := r.Buffer.V; b != nil {
 		s.Buffer = &bufferBrief{b.Size, b.Capacity}
 	}
 	return c.writeJSON("summary.json", s)

@@ -22,31 +22,31 @@ var sacJob = Job{Name: "sac", Core: true, Sections: []Section{{"sac", "SAC: poli
 // when the actor did not load, a gen-2 agent_sac layout or a config saying
 // so.
 func isSAC(c *Context) bool {
-	if c.Run.Temperature != nil || c.Run.TemperatureErr != nil {
+	if c.Run.Temperature.V != nil || c.Run.Temperature.Err != nil {
 		return true
 	}
-	if a := c.Run.Nets[loaders.RoleActor]; a != nil {
+	if a := c.Run.Net(loaders.RoleActor); a != nil {
 		return a.Kind == loaders.KindSACActor
 	}
-	return strings.Contains(c.Run.NetDir, "sac") || (c.Run.Config != nil && strings.EqualFold(c.Run.Config.Algorithm.Type, "sac"))
+	return strings.Contains(c.Run.NetDir, "sac") || (c.Run.Config.V != nil && strings.EqualFold(c.Run.Config.V.Algorithm.Type, "sac"))
 }
 
 // needSAC: the policy's spread needs a Gaussian actor; the temperature
 // alone is enough for the rest.
 func needSAC(c *Context) error {
-	if gaussianActor(c) != nil || c.Run.Temperature != nil || c.Run.TemperatureErr != nil {
+	if gaussianActor(c) != nil || c.Run.Temperature.V != nil || c.Run.Temperature.Err != nil {
 		return nil
 	}
 	if err := needNets(loaders.RoleActor)(c); err != nil {
 		return err
 	}
-	a := c.Run.Nets[loaders.RoleActor]
+	a := c.Run.Net(loaders.RoleActor)
 	return fmt.Errorf("the actor %s is a %s network, not a Gaussian (sac_actor) one, and the run saved no temperature", a.Path, a.Kind)
 }
 
 // gaussianActor returns the run's actor if it is a Gaussian (SAC) one.
 func gaussianActor(c *Context) *loaders.Network {
-	if a := c.Run.Nets[loaders.RoleActor]; a != nil && a.Kind == loaders.KindSACActor {
+	if a := c.Run.Net(loaders.RoleActor); a != nil && a.Kind == loaders.KindSACActor {
 		return a
 	}
 	return nil
@@ -71,10 +71,10 @@ func runSAC(c *Context) (*Output, error) {
 	if c.Opt.CoreOnly {
 		return out, nil
 	}
-	if err := c.Run.TemperatureErr; err != nil {
+	if err := c.Run.Temperature.Err; err != nil {
 		return nil, err
 	}
-	if t := c.Run.Temperature; t != nil {
+	if t := c.Run.Temperature.V; t != nil {
 		st.Alpha, st.LogAlpha, st.TargetEntropy = known(t.Alpha), known(t.LogAlpha), known(t.TargetEntropy)
 	}
 	if err := c.writeJSON("sac.json", st); err != nil {
@@ -104,7 +104,7 @@ func policySpread(c *Context, actor *loaders.Network, st *sacStats, out *Output)
 			return err
 		}
 	}
-	if b := c.Run.Buffer; b != nil && !c.Opt.CoreOnly {
+	if b := c.Run.Buffer.V; b != nil && !c.Opt.CoreOnly {
 		obs, _, err := graph.BufferRows(b)
 		if err != nil {
 			return err
@@ -138,10 +138,10 @@ func sacTable(st sacStats, out *Output) {
 
 // entropyFigure draws the logged entropy with the target-entropy line.
 func entropyFigure(c *Context, st sacStats, out *Output) error {
-	if c.Run.Log == nil {
+	if c.Run.Log.V == nil {
 		return nil
 	}
-	e := c.Run.Log.Steps.Col("entropy")
+	e := c.Run.Log.V.Steps.Col("entropy")
 	if len(e.Value) == 0 {
 		return nil
 	}

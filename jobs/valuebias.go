@@ -28,8 +28,8 @@ var valueBiasJob = Job{Name: "valuebias", Sections: []Section{{"valuebias", "Val
 // needReadableConfig refuses a config that exists but is broken: its gamma
 // is unknown. A run with no config at all takes the default gamma.
 func needReadableConfig(c *Context) error {
-	if c.Run.Config == nil && c.Run.ConfigErr != nil && !errors.Is(c.Run.ConfigErr, loaders.ErrNotExist) {
-		return c.Run.ConfigErr
+	if c.Run.Config.V == nil && c.Run.Config.Err != nil && !errors.Is(c.Run.Config.Err, loaders.ErrNotExist) {
+		return c.Run.Config.Err
 	}
 	return nil
 }
@@ -172,7 +172,7 @@ func configGamma(runDir string) (float64, error) {
 }
 
 func runValueBias(c *Context) (*Output, error) {
-	b := c.Run.Buffer
+	b := c.Run.Buffer.V
 	gamma, err := configGamma(c.Run.Dir)
 	if err != nil {
 		return nil, err

@@ -106,8 +106,8 @@ func TestSACTargetEntropyAsTheLibraryComputesIt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Temperature == nil || r.Temperature.TargetEntropy != -1 {
-		t.Errorf("upstream SAC with autotune_alpha: temperature %+v, want target entropy -1 (−dim(A))", r.Temperature)
+	if r.Temperature.V == nil || r.Temperature.V.TargetEntropy != -1 {
+		t.Errorf("upstream SAC with autotune_alpha: temperature %+v, want target entropy -1 (−dim(A))", r.Temperature.V)
 	}
 }
 

@@ -50,11 +50,11 @@ func TestLoadRunRefusesFilesThatAreNotRegular(t *testing.T) {
 		make            func(p string) error
 		err             func(r *Run) error
 	}{
-		{"fifo actor", "agent_td3/actor.pt", "named pipe", hostile.FIFO, func(r *Run) error { return r.NetErrs[RoleActor] }},
-		{"fifo buffer", "data/replay_buffer.pth", "named pipe", hostile.FIFO, func(r *Run) error { return r.BufferErr }},
-		{"fifo config", "config.yaml", "named pipe", hostile.FIFO, func(r *Run) error { return r.ConfigErr }},
+		{"fifo actor", "agent_td3/actor.pt", "named pipe", hostile.FIFO, func(r *Run) error { return r.Nets[RoleActor].Err }},
+		{"fifo buffer", "data/replay_buffer.pth", "named pipe", hostile.FIFO, func(r *Run) error { return r.Buffer.Err }},
+		{"fifo config", "config.yaml", "named pipe", hostile.FIFO, func(r *Run) error { return r.Config.Err }},
 		{"log is /dev/zero", "train.jsonl", "character device", func(p string) error { return hostile.Link(p, "/dev/zero") },
-			func(r *Run) error { return r.LogErr }},
+			func(r *Run) error { return r.Log.Err }},
 		{"fifo env log", "env.jsonl", "named pipe", hostile.FIFO, func(r *Run) error {
 			if len(r.OtherLogErrs) != 1 {
 				return nil
@@ -141,10 +141,10 @@ func TestVecNormalizeRefusesVariancesThatAreNotNumbers(t *testing.T) {
 		r := loadWithin(t, dir, LoadOptions{}, 10*time.Second)
 		// One cause, once, naming the file; the model zip is sound.
 		probs := r.Problems()
-		if len(probs) != 1 || !strings.Contains(probs[0].Error(), p) || r.ConfigErr != nil {
-			t.Fatalf("var %v: problems %q, config error %v; want the vecnormalize.pkl alone", bad, probs, r.ConfigErr)
+		if len(probs) != 1 || !strings.Contains(probs[0].Error(), p) || r.Config.Err != nil {
+			t.Fatalf("var %v: problems %q, config error %v; want the vecnormalize.pkl alone", bad, probs, r.Config.Err)
 		}
-		if len(r.Nets) != 0 {
+		if loadedNets(r) != 0 {
 			t.Fatalf("networks loaded without their normalisation")
 		}
 	}
@@ -225,10 +225,10 @@ func TestSB3CurvesKeepTheLinesTheirFilesSkipped(t *testing.T) {
 		return hostile.Append(filepath.Join(dir, "0.monitor.csv"), "NaN,200,9.5\n")
 	})
 	r := loadWithin(t, dir, LoadOptions{SkipBuffer: true}, 10*time.Second)
-	if r.Log == nil || r.Log.SkippedCount != 2 || len(r.Log.Skipped) != 2 {
-		t.Fatalf("log %+v, want the two skipped lines", r.Log)
+	if r.Log.V == nil || r.Log.V.SkippedCount != 2 || len(r.Log.V.Skipped) != 2 {
+		t.Fatalf("log %+v, want the two skipped lines", r.Log.V)
 	}
-	reasons := r.Log.Skipped[0].Reason + "\n" + r.Log.Skipped[1].Reason
+	reasons := r.Log.V.Skipped[0].Reason + "\n" + r.Log.V.Skipped[1].Reason
 	if !strings.Contains(reasons, "0.monitor.csv: episode return") || !strings.Contains(reasons, "tfevents") || !strings.Contains(reasons, "cut short") {
 		t.Fatalf("reasons %q do not name the files", reasons)
 	}

@@ -35,7 +35,7 @@ type Layout struct {
 	// target networks): one that is absent is a note, not a problem, and
 	// leaves the run's status ok. A part that exists but cannot be read is
 	// a problem all the same.
-	Optional map[Part]string
+	Optional map[PartName]string
 }
 
 var layouts []Layout

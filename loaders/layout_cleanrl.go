@@ -27,11 +27,11 @@ func init() {
 			return nil
 		},
 		Load: loadCleanRLRun,
-		Optional: map[Part]string{
-			Part(RoleActorTarget):   "CleanRL saves no target networks",
-			Part(RoleCritic1Target): "CleanRL saves no target networks",
-			Part(RoleCritic2Target): "CleanRL saves no target networks",
-			PartBuffer:              "CleanRL saves no replay buffer",
+		Optional: map[PartName]string{
+			PartName(RoleActorTarget):   "CleanRL saves no target networks",
+			PartName(RoleCritic1Target): "CleanRL saves no target networks",
+			PartName(RoleCritic2Target): "CleanRL saves no target networks",
+			PartBuffer:                  "CleanRL saves no replay buffer",
 		},
 	})
 }
@@ -56,35 +56,34 @@ func loadCleanRLRun(dir, _ string, opt LoadOptions) (*Run, error) {
 	}
 	c.Algorithm.Type = strings.SplitN(exp, "_", 2)[0]
 	c.Training.LogDir, c.Training.LogFile = ".", "events.out.tfevents.*"
-	r.Config, r.ConfigPath = &c, path
+	r.Config.V, r.Config.Path = &c, path
 
 	roles := []Role{RoleActor, RoleCritic1, RoleCritic2}
 	for _, role := range Roles {
-		r.NetPaths[role] = path
+		r.Nets[role] = Part[*Network]{Path: path}
 	}
 	nets, err := cleanRLNetworks(path)
 	if err != nil {
 		for _, role := range roles {
-			r.NetErrs[role] = err
+			r.Nets[role] = Part[*Network]{Path: path, Err: err}
 		}
 	} else {
 		// DDPG's one critic leaves critic2 empty: Q is Q1.
 		for i, role := range roles[:len(nets)] {
-			r.Nets[role] = nets[i]
-			r.NetPaths[role] = nets[i].Path
+			r.Nets[role] = Part[*Network]{Path: nets[i].Path, V: nets[i]}
 		}
 		r.checkShapes()
 	}
 	for _, role := range []Role{RoleActorTarget, RoleCritic1Target, RoleCritic2Target} {
-		r.NetErrs[role] = fmt.Errorf("%s: CleanRL saves no target networks: %w", path, ErrNotExist)
+		r.Nets[role] = Part[*Network]{Path: path, Err: fmt.Errorf("%s: CleanRL saves no target networks: %w", path, ErrNotExist)}
 	}
-	r.Log, r.LogErr = LoadEventFiles(dir)
-	r.LogPath = filepath.Join(dir, "events.out.tfevents.*")
-	if r.Log != nil {
-		r.LogPath = r.Log.Path
+	r.Log.V, r.Log.Err = LoadEventFiles(dir)
+	r.Log.Path = filepath.Join(dir, "events.out.tfevents.*")
+	if r.Log.V != nil {
+		r.Log.Path = r.Log.V.Path
 	}
-	r.BufferPath = dir
-	r.BufferErr = fmt.Errorf("%s: CleanRL saves no replay buffer: %w", dir, ErrNotExist)
+	r.Buffer.Path = dir
+	r.Buffer.Err = fmt.Errorf("%s: CleanRL saves no replay buffer: %w", dir, ErrNotExist)
 	return r, nil
 }
 

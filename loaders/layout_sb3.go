@@ -32,7 +32,7 @@ func init() {
 			return nil
 		},
 		Load: loadSB3Run,
-		Optional: map[Part]string{
+		Optional: map[PartName]string{
 			PartBuffer: "RL Zoo writes replay_buffer.pkl only with --save-replay-buffer",
 			PartLog:    "evaluations.npz needs an evaluation callback (RL Zoo: --eval-freq) and monitor files a Monitor wrapper; model.save() alone writes neither",
 		},
@@ -138,7 +138,7 @@ func loadSB3Run(dir, _ string, opt LoadOptions) (*Run, error) {
 	m, err := LoadSB3Zip(path)
 	if err != nil {
 		for _, role := range Roles {
-			r.NetPaths[role], r.NetErrs[role] = path, err
+			r.Nets[role] = Part[*Network]{Path: path, Err: err}
 		}
 	}
 
@@ -148,15 +148,15 @@ func loadSB3Run(dir, _ string, opt LoadOptions) (*Run, error) {
 			// Without its normalisation the networks' outputs would be
 			// wrong; the rest of the model zip is sound.
 			for _, role := range Roles {
-				r.NetPaths[role], r.NetErrs[role] = path, normErr
+				r.Nets[role] = Part[*Network]{Path: path, Err: normErr}
 			}
 		} else {
 			r.setSB3Nets(m, norm)
 		}
-		r.Temperature, r.TemperatureErr = m.Temperature, m.TemperatureErr
+		r.Temperature.V, r.Temperature.Err = m.Temperature, m.TemperatureErr
 		r.ObsLow, r.ObsHigh = m.ObsLow, m.ObsHigh
 		r.StateDependentNoise = m.UseSDE
-		r.Config = sb3Config(m, env, filepath.Base(dir))
+		r.Config.V = sb3Config(m, env, filepath.Base(dir))
 		if m.Algo() == "tqc" {
 			r.Library = "sb3-contrib"
 		}
@@ -167,15 +167,15 @@ func loadSB3Run(dir, _ string, opt LoadOptions) (*Run, error) {
 			r.Started = time.Unix(0, int64(ns)).UTC()
 		}
 	}
-	r.ConfigPath = path + "#data"
+	r.Config.Path = path + "#data"
 	if p := filepath.Join(dir, env, "config.yml"); fileExists(p) {
-		r.ConfigPath = p
+		r.Config.Path = p
 	}
 	// What RL Zoo's command line said: its evaluation frequency (-1: no
 	// evaluation callback) and where TensorBoard logs went.
 	args, _ := ReadZooYAML(filepath.Join(dir, env, "args.yml"))
-	if v, err := strconv.ParseFloat(args["eval_freq"], 64); err == nil && v > 0 && r.Config != nil {
-		r.Config.Evaluation.Frequency = int(v)
+	if v, err := strconv.ParseFloat(args["eval_freq"], 64); err == nil && v > 0 && r.Config.V != nil {
+		r.Config.V.Evaluation.Frequency = int(v)
 	}
 	algo := ""
 	if m != nil {
@@ -184,21 +184,21 @@ func loadSB3Run(dir, _ string, opt LoadOptions) (*Run, error) {
 	if m == nil {
 		// The config comes from the zip's data member: the zip's own error
 		// (Problems lists one cause once).
-		r.ConfigErr = err
+		r.Config.Err = err
 	}
 
 	r.loadSB3Curves(dir, sb3EventDirs(dir, env, algo, args["tensorboard_log"]))
 
-	r.BufferPath = filepath.Join(dir, "replay_buffer.pkl")
+	r.Buffer.Path = filepath.Join(dir, "replay_buffer.pkl")
 	if p := filepath.Join(dir, "rl_model_replay_buffer"+suffix+".pkl"); suffix != "" && fileExists(p) {
-		r.BufferPath = p
+		r.Buffer.Path = p
 	}
 	if !opt.SkipBuffer {
 		var low, high []float32
 		if m != nil {
 			low, high = m.Low, m.High
 		}
-		r.Buffer, r.BufferErr = LoadSB3ReplayBuffer(r.BufferPath, low, high)
+		r.Buffer.V, r.Buffer.Err = LoadSB3ReplayBuffer(r.Buffer.Path, low, high)
 		r.acceptBuffer()
 	}
 	return r, nil
@@ -249,7 +249,7 @@ func (r *Run) setSB3Nets(m *SB3Model, norm *InputNorm) {
 		if (n.Kind == KindCritic || n.Kind == KindQuantileCritic) && actor != nil && m.Low != nil {
 			n.ObsDim, n.ActDim = actor.ObsDim, actor.ActDim
 			if !foldActionScale(n, m.Low, m.High) {
-				r.NetErrs[RoleCritic1] = fmt.Errorf("load %s: %s: unbounded action space: %w", n.Path, name, ErrInvalid)
+				r.netFailed(RoleCritic1, fmt.Errorf("load %s: %s: unbounded action space: %w", n.Path, name, ErrInvalid))
 			}
 		}
 	}
@@ -260,24 +260,30 @@ func (r *Run) setSB3Nets(m *SB3Model, norm *InputNorm) {
 	}
 	for _, role := range Roles {
 		name := names[role]
-		r.NetPaths[role] = m.Path + "/policy.pth#" + name
-		if r.NetErrs[role] != nil {
-			continue
+		p := r.Nets[role]
+		p.Path = m.Path + "/policy.pth#" + name
+		if p.Err == nil {
+			p.V, p.Err = sb3Net(m, role, name)
 		}
-		n := m.Nets[name]
-		if n == nil {
-			if role == RoleActorTarget && m.Algo() != "td3" && m.Algo() != "ddpg" {
-				continue // SAC and TQC have no actor target: not a problem
-			}
-			if (role == RoleCritic2 || role == RoleCritic2Target) && m.Algo() == "ddpg" {
-				continue // DDPG's one critic
-			}
-			r.NetErrs[role] = fmt.Errorf("load %s: policy.pth has no %s: %w", m.Path, name, ErrNotExist)
-			continue
-		}
-		r.Nets[role] = n
+		r.Nets[role] = p
 	}
 	r.checkShapes()
+}
+
+// sb3Net returns the policy's network of the role, which is name in its
+// state dict: nil and no error when the algorithm has none.
+func sb3Net(m *SB3Model, role Role, name string) (*Network, error) {
+	n := m.Nets[name]
+	if n != nil {
+		return n, nil
+	}
+	if role == RoleActorTarget && m.Algo() != "td3" && m.Algo() != "ddpg" {
+		return nil, nil // SAC and TQC have no actor target: not a problem
+	}
+	if (role == RoleCritic2 || role == RoleCritic2Target) && m.Algo() == "ddpg" {
+		return nil, nil // DDPG's one critic
+	}
+	return nil, fmt.Errorf("load %s: policy.pth has no %s: %w", m.Path, name, ErrNotExist)
 }
 
 // sb3Config fills the config fields the report shows from the data member.
@@ -335,16 +341,16 @@ func (r *Run) loadSB3Curves(dir string, eventDirs []string) {
 	for _, d := range eventDirs {
 		add(LoadEventFiles(d))
 	}
-	r.LogPath = filepath.Join(dir, "evaluations.npz")
-	r.Log = mergeLogs(logs...)
-	if r.Log != nil {
-		r.LogPath = r.Log.Path
+	r.Log.Path = filepath.Join(dir, "evaluations.npz")
+	r.Log.V = mergeLogs(logs...)
+	if r.Log.V != nil {
+		r.Log.Path = r.Log.V.Path
 	}
 	switch {
 	case len(errs) > 0:
-		r.LogErr = errs[0]
-	case r.Log == nil:
-		r.LogErr = fmt.Errorf("load %s: no evaluations.npz, monitor.csv or event files: %w", dir, ErrNotExist)
+		r.Log.Err = errs[0]
+	case r.Log.V == nil:
+		r.Log.Err = fmt.Errorf("load %s: no evaluations.npz, monitor.csv or event files: %w", dir, ErrNotExist)
 	}
 }
 

@@ -19,11 +19,11 @@ func init() {
 		Looks:   "models/<policy>_<env>_<seed>_actor with _critic",
 		Detect:  td3Prefixes,
 		Load:    loadTD3Run,
-		Optional: map[Part]string{
-			Part(RoleActorTarget):   "original TD3 saves no target networks",
-			Part(RoleCritic1Target): "original TD3 saves no target networks",
-			Part(RoleCritic2Target): "original TD3 saves no target networks",
-			PartBuffer:              "original TD3 saves no replay buffer",
+		Optional: map[PartName]string{
+			PartName(RoleActorTarget):   "original TD3 saves no target networks",
+			PartName(RoleCritic1Target): "original TD3 saves no target networks",
+			PartName(RoleCritic2Target): "original TD3 saves no target networks",
+			PartBuffer:                  "original TD3 saves no replay buffer",
 		},
 	})
 }
@@ -92,7 +92,7 @@ func loadTD3Run(dir, id string, opt LoadOptions) (*Run, error) {
 	c.ExperimentName, c.Env.Name, c.Algorithm.Type = id, env, strings.ToLower(policy)
 	c.Training.LogDir, c.Training.LogFile = "results", id+".npy"
 	c.Evaluation.Frequency = td3EvalFreq
-	r.Config, r.ConfigPath = &c, filepath.Join(dir, "models")
+	r.Config.V, r.Config.Path = &c, filepath.Join(dir, "models")
 
 	maxAction := opt.MaxAction
 	if maxAction <= 0 {
@@ -109,36 +109,27 @@ func loadTD3Run(dir, id string, opt LoadOptions) (*Run, error) {
 	}
 	actorPath := filepath.Join(dir, "models", id+"_actor"+ext)
 	criticPath := filepath.Join(dir, "models", id+"_critic"+ext)
-	r.NetPaths[RoleActor] = actorPath
-	if a, err := LoadNetworkAs(actorPath, KindActor, 0); err != nil {
-		r.NetErrs[RoleActor] = err
-	} else {
+	a, err := LoadNetworkAs(actorPath, KindActor, 0)
+	if err == nil {
 		a.Low, a.High = make([]float32, a.ActDim), make([]float32, a.ActDim)
 		for i := range a.Low {
 			a.Low[i], a.High[i] = float32(-maxAction), float32(maxAction)
 		}
-		r.Nets[RoleActor] = a
 	}
-	r.NetPaths[RoleCritic1], r.NetPaths[RoleCritic2] = criticPath+"#q1", criticPath+"#q2"
-	if q1, q2, err := loadTD3Critics(criticPath, r.Nets[RoleActor]); err != nil {
-		r.NetErrs[RoleCritic1], r.NetErrs[RoleCritic2] = err, err
-	} else {
-		r.Nets[RoleCritic1] = q1
-		if q2 != nil {
-			r.Nets[RoleCritic2] = q2
-		} else {
-			delete(r.NetPaths, RoleCritic2) // OurDDPG's one critic
-		}
-	}
+	r.Nets[RoleActor] = Part[*Network]{Path: actorPath, V: a, Err: err}
+	q1, q2, err := loadTD3Critics(criticPath, r.Net(RoleActor))
+	r.Nets[RoleCritic1] = Part[*Network]{Path: criticPath + "#q1", V: q1, Err: err}
+	if err != nil || q2 != nil {
+		r.Nets[RoleCritic2] = Part[*Network]{Path: criticPath + "#q2", V: q2, Err: err}
+	} // else OurDDPG's one critic
 	r.checkShapes()
 	for _, role := range []Role{RoleActorTarget, RoleCritic1Target, RoleCritic2Target} {
-		r.NetPaths[role] = actorPath
-		r.NetErrs[role] = fmt.Errorf("%s: original TD3 saves no target networks: %w", filepath.Join(dir, "models"), ErrNotExist)
+		r.Nets[role] = Part[*Network]{Path: actorPath, Err: fmt.Errorf("%s: original TD3 saves no target networks: %w", filepath.Join(dir, "models"), ErrNotExist)}
 	}
-	r.LogPath = filepath.Join(dir, "results", id+".npy")
-	r.Log, r.LogErr = LoadTD3Results(r.LogPath, td3EvalFreq)
-	r.BufferPath = filepath.Join(dir, "models")
-	r.BufferErr = fmt.Errorf("%s: original TD3 saves no replay buffer: %w", dir, ErrNotExist)
+	r.Log.Path = filepath.Join(dir, "results", id+".npy")
+	r.Log.V, r.Log.Err = LoadTD3Results(r.Log.Path, td3EvalFreq)
+	r.Buffer.Path = filepath.Join(dir, "models")
+	r.Buffer.Err = fmt.Errorf("%s: original TD3 saves no replay buffer: %w", dir, ErrNotExist)
 	return r, nil
 }
 

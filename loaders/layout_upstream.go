@@ -45,13 +45,13 @@ func loadUpstream(dir string, opt LoadOptions) *Run {
 	r := newRun(dir)
 	r.Started, _, _ = ParseRunName(r.Name)
 
-	r.ConfigPath = filepath.Join(dir, "config.yaml")
-	r.Config, r.ConfigErr = LoadConfig(r.ConfigPath)
+	r.Config.Path = filepath.Join(dir, "config.yaml")
+	r.Config.V, r.Config.Err = LoadConfig(r.Config.Path)
 
-	r.LogPath = r.findLog()
+	r.Log.Path = r.findLog()
 	r.loadLogs = sync.OnceFunc(func() {
-		r.Log, r.LogErr = LoadTrainLog(r.LogPath)
-		for _, p := range OtherLogs(r.LogPath) {
+		r.Log.V, r.Log.Err = LoadTrainLog(r.Log.Path)
+		for _, p := range OtherLogs(r.Log.Path) {
 			if lg, err := loadLog(p, false); err == nil {
 				r.OtherLogs = append(r.OtherLogs, lg)
 			} else {
@@ -66,9 +66,9 @@ func loadUpstream(dir string, opt LoadOptions) *Run {
 	r.loadNetworks()
 	r.loadUpstreamTemperature()
 
-	r.BufferPath = filepath.Join(dir, "data", "replay_buffer.pth")
+	r.Buffer.Path = filepath.Join(dir, "data", "replay_buffer.pth")
 	if !opt.SkipBuffer {
-		r.Buffer, r.BufferErr = LoadReplayBuffer(r.BufferPath)
+		r.Buffer.V, r.Buffer.Err = LoadReplayBuffer(r.Buffer.Path)
 		r.acceptBuffer()
 	}
 	return r
@@ -76,15 +76,15 @@ func loadUpstream(dir string, opt LoadOptions) *Run {
 
 func newRun(dir string) *Run {
 	return &Run{Dir: dir, Name: filepath.Base(filepath.Clean(dir)),
-		Nets: map[Role]*Network{}, NetPaths: map[Role]string{}, NetErrs: map[Role]error{}}
+		Nets: map[Role]Part[*Network]{}}
 }
 
 // acceptBuffer keeps a loaded buffer only when it fits the networks.
 func (r *Run) acceptBuffer() {
-	if r.BufferErr == nil && r.Buffer != nil {
-		r.BufferErr = r.checkBuffer()
-		if r.BufferErr != nil {
-			r.Buffer = nil
+	if r.Buffer.Err == nil && r.Buffer.V != nil {
+		r.Buffer.Err = r.checkBuffer()
+		if r.Buffer.Err != nil {
+			r.Buffer.V = nil
 		}
 	}
 }

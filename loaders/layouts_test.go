@@ -121,7 +121,7 @@ func TestLayoutNetworksMatchPyTorch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			actor, c1 := r.Nets[RoleActor], r.Nets[RoleCritic1]
+			actor, c1 := r.Net(RoleActor), r.Net(RoleCritic1)
 			if actor == nil || c1 == nil {
 				t.Fatalf("no actor or critic1: %v", r.Problems())
 			}
@@ -268,8 +268,8 @@ func TestLoadRunOfSeveralTD3RunsNamesThem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.ID != "TD3_Pendulum-v1_1" || r.Nets[RoleActor].High[0] != 3 {
-		t.Fatalf("run %q, high %v", r.ID, r.Nets[RoleActor].High)
+	if r.ID != "TD3_Pendulum-v1_1" || r.Net(RoleActor).High[0] != 3 {
+		t.Fatalf("run %q, high %v", r.ID, r.Net(RoleActor).High)
 	}
 	if RunFolder(filepath.Join(layoutsDir, "TD3", "TD3_Pendulum-v1_1")) != filepath.Join(layoutsDir, "TD3") {
 		t.Fatal("RunFolder")
@@ -286,7 +286,7 @@ func TestLoadRunOfNoLayoutSaysWhatWasLookedFor(t *testing.T) {
 	// --layout forces one: an sb3 folder read as upstream is a run with
 	// every upstream file missing.
 	r, err := LoadRun(filepath.Join(layoutsDir, "logs/ddpg/Pendulum-v1_1"), LoadOptions{Layout: "upstream"})
-	if err != nil || r.Layout != "upstream" || len(r.Nets) != 0 {
+	if err != nil || r.Layout != "upstream" || loadedNets(r) != 0 {
 		t.Fatalf("forced upstream: %v, %+v", err, r)
 	}
 	if _, err := LoadRun(dir, LoadOptions{Layout: "nope"}); err == nil || !strings.Contains(err.Error(), "unknown layout") {
@@ -388,11 +388,11 @@ func TestTD3FilesOf2018WithPth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.ID != "TD3_Pendulum-v1_1" || r.Nets[RoleActor] == nil || r.Nets[RoleCritic2] == nil || r.Nets[RoleActor].High[0] != 2 {
+	if r.ID != "TD3_Pendulum-v1_1" || r.Net(RoleActor) == nil || r.Net(RoleCritic2) == nil || r.Net(RoleActor).High[0] != 2 {
 		t.Fatalf("run %q: nets %v, problems %v", r.ID, r.Nets, r.Problems())
 	}
-	if !errors.Is(r.LogErr, ErrNotExist) {
-		t.Fatalf("no results/: log error %v", r.LogErr)
+	if !errors.Is(r.Log.Err, ErrNotExist) {
+		t.Fatalf("no results/: log error %v", r.Log.Err)
 	}
 }
 
@@ -408,22 +408,22 @@ func TestLoadRunLogsLater(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if later.Log != nil || later.LogErr != nil {
-		t.Fatalf("LogsLater read the log already: %v, %v", later.Log != nil, later.LogErr)
+	if later.Log.V != nil || later.Log.Err != nil {
+		t.Fatalf("LogsLater read the log already: %v, %v", later.Log.V != nil, later.Log.Err)
 	}
-	if len(later.Nets) != len(now.Nets) || later.Buffer == nil {
-		t.Fatalf("LogsLater left other parts unread: %d of %d networks, buffer %v", len(later.Nets), len(now.Nets), later.Buffer != nil)
+	if loadedNets(later) != loadedNets(now) || later.Buffer.V == nil {
+		t.Fatalf("LogsLater left other parts unread: %d of %d networks, buffer %v", loadedNets(later), loadedNets(now), later.Buffer.V != nil)
 	}
 	later.LoadLogs()
 	later.LoadLogs() // a second call changes nothing
-	if later.Log == nil || later.LogErr != nil {
-		t.Fatalf("LoadLogs: log %v, error %v", later.Log != nil, later.LogErr)
+	if later.Log.V == nil || later.Log.Err != nil {
+		t.Fatalf("LoadLogs: log %v, error %v", later.Log.V != nil, later.Log.Err)
 	}
-	if later.Log.Lines != now.Log.Lines || later.Log.Steps.Count != now.Log.Steps.Count || later.Log.Evals.Count != now.Log.Evals.Count {
-		t.Fatalf("LoadLogs read %d lines, %d steps, %d evaluations; LoadRun %d, %d, %d", later.Log.Lines, later.Log.Steps.Count,
-			later.Log.Evals.Count, now.Log.Lines, now.Log.Steps.Count, now.Log.Evals.Count)
+	if later.Log.V.Lines != now.Log.V.Lines || later.Log.V.Steps.Count != now.Log.V.Steps.Count || later.Log.V.Evals.Count != now.Log.V.Evals.Count {
+		t.Fatalf("LoadLogs read %d lines, %d steps, %d evaluations; LoadRun %d, %d, %d", later.Log.V.Lines, later.Log.V.Steps.Count,
+			later.Log.V.Evals.Count, now.Log.V.Lines, now.Log.V.Steps.Count, now.Log.V.Evals.Count)
 	}
-	if now.Log.Steps.Count == 0 {
+	if now.Log.V.Steps.Count == 0 {
 		t.Fatal("the fixture's log has no step records")
 	}
 }
@@ -437,8 +437,8 @@ func TestTD3CodeDDPGBaselines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c1, c2 := r.Nets[RoleCritic1], r.Nets[RoleCritic2]
-	if c1 == nil || c2 != nil || c1.Kind != KindCritic || c1.ObsDim != 3 || c1.ActDim != 1 || r.NetErrs[RoleCritic2] != nil {
+	c1, c2 := r.Net(RoleCritic1), r.Net(RoleCritic2)
+	if c1 == nil || c2 != nil || c1.Kind != KindCritic || c1.ObsDim != 3 || c1.ActDim != 1 || r.Nets[RoleCritic2].Err != nil {
 		t.Fatalf("OurDDPG critics %+v, %+v: %v", c1, c2, r.Problems())
 	}
 	if p := r.Problems(); len(p) != 0 {
@@ -447,26 +447,26 @@ func TestTD3CodeDDPGBaselines(t *testing.T) {
 	if ns := r.NotSaved(); len(ns) != 4 {
 		t.Errorf("OurDDPG not-saved notes %q, want the 3 target networks and the buffer", ns)
 	}
-	if r.Config.Algorithm.Type != "ourddpg" {
-		t.Errorf("algorithm %q, want ourddpg", r.Config.Algorithm.Type)
+	if r.Config.V.Algorithm.Type != "ourddpg" {
+		t.Errorf("algorithm %q, want ourddpg", r.Config.V.Algorithm.Type)
 	}
 
 	r, err = LoadRun(filepath.Join(layoutsDir, "TD3", "DDPG_Pendulum-v1_0"), LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Nets[RoleActor] == nil {
-		t.Fatalf("the DDPG actor did not load: %v", r.NetErrs[RoleActor])
+	if r.Net(RoleActor) == nil {
+		t.Fatalf("the DDPG actor did not load: %v", r.Nets[RoleActor].Err)
 	}
 	// DDPG.py's critic takes the action at l2: l1 reads the observation,
 	// l2 l1's 8 outputs and the action.
-	c1, c2 = r.Nets[RoleCritic1], r.Nets[RoleCritic2]
+	c1, c2 = r.Net(RoleCritic1), r.Net(RoleCritic2)
 	if c1 == nil || c2 != nil || c1.Kind != KindCritic || c1.ActionAt != 1 || c1.ObsDim != 3 || c1.ActDim != 1 ||
 		c1.InputWidth() != 4 || c1.Layers[0].In != 3 || c1.Layers[1].In != c1.Layers[0].Out+1 {
 		t.Fatalf("DDPG.py critics %+v, %+v: %v", c1, c2, r.Problems())
 	}
-	if p := r.Problems(); len(p) != 0 || r.NetErrs[RoleCritic1] != nil {
-		t.Fatalf("DDPG.py run: problems %v, critic %v", p, r.NetErrs[RoleCritic1])
+	if p := r.Problems(); len(p) != 0 || r.Nets[RoleCritic1].Err != nil {
+		t.Fatalf("DDPG.py run: problems %v, critic %v", p, r.Nets[RoleCritic1].Err)
 	}
 
 	// An actor file read where a critic is wanted is still refused when
@@ -487,13 +487,13 @@ func TestSB3Temperature(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r.TemperatureErr != nil {
-				t.Fatal(r.TemperatureErr)
+			if r.Temperature.Err != nil {
+				t.Fatal(r.Temperature.Err)
 			}
 			exp := filepath.Join("../testdata/expected-layouts", strings.ReplaceAll(rel, "/", "+"), "temperature.json")
 			if strings.Contains(rel, "td3") {
-				if r.Temperature != nil {
-					t.Fatalf("a TD3 run has a temperature: %+v", r.Temperature)
+				if r.Temperature.V != nil {
+					t.Fatalf("a TD3 run has a temperature: %+v", r.Temperature.V)
 				}
 				return
 			}
@@ -503,7 +503,7 @@ func TestSB3Temperature(t *testing.T) {
 				TargetEntropy float64  `json:"target_entropy"`
 			}
 			readJSON(t, fixture.Path(t, "expected-layouts", strings.ReplaceAll(rel, "/", "+"), "temperature.json"), &want)
-			got := r.Temperature
+			got := r.Temperature.V
 			if got == nil {
 				t.Fatalf("no temperature (want %s)", exp)
 			}
@@ -534,9 +534,9 @@ func TestUpstreamTemperature(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.TemperatureErr != nil || r.Temperature == nil || math.Abs(r.Temperature.Alpha-want.Alpha) > 1e-6 ||
-		math.Abs(r.Temperature.Alpha-math.Exp(r.Temperature.LogAlpha)) > 1e-12 || r.Temperature.TargetEntropy != want.TargetEntropy {
-		t.Fatalf("temperature %+v, %v; PyTorch alpha %v, target entropy %v", r.Temperature, r.TemperatureErr, want.Alpha, want.TargetEntropy)
+	if r.Temperature.Err != nil || r.Temperature.V == nil || math.Abs(r.Temperature.V.Alpha-want.Alpha) > 1e-6 ||
+		math.Abs(r.Temperature.V.Alpha-math.Exp(r.Temperature.V.LogAlpha)) > 1e-12 || r.Temperature.V.TargetEntropy != want.TargetEntropy {
+		t.Fatalf("temperature %+v, %v; PyTorch alpha %v, target entropy %v", r.Temperature.V, r.Temperature.Err, want.Alpha, want.TargetEntropy)
 	}
 	dir := t.TempDir()
 	if err := os.CopyFS(dir, os.DirFS(src)); err != nil {
@@ -549,11 +549,11 @@ func TestUpstreamTemperature(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.TemperatureErr == nil || !strings.Contains(r.TemperatureErr.Error(), "log_alpha.pt") || r.Nets[RoleActor] == nil {
-		t.Fatalf("broken log_alpha.pt: %v (actor %v)", r.TemperatureErr, r.Nets[RoleActor] != nil)
+	if r.Temperature.Err == nil || !strings.Contains(r.Temperature.Err.Error(), "log_alpha.pt") || r.Net(RoleActor) == nil {
+		t.Fatalf("broken log_alpha.pt: %v (actor %v)", r.Temperature.Err, r.Net(RoleActor) != nil)
 	}
 	// It is one of the run's problems, and a broken file, not a missing one.
-	if b := r.Broken(); len(b) != 1 || b[0] != r.TemperatureErr {
+	if b := r.Broken(); len(b) != 1 || b[0] != r.Temperature.Err {
 		t.Fatalf("broken log_alpha.pt: Broken() = %v", b)
 	}
 }
@@ -677,8 +677,8 @@ func TestSB3TensorBoardLogsAreRead(t *testing.T) {
 			other := filepath.Join(zoo, tc.tbDir, "Pendulum-v1", "TD3_2")
 			os.MkdirAll(other, 0o755)
 			os.WriteFile(filepath.Join(other, filepath.Base(events[0])), ev, 0o644)
-			if r, _ := LoadRun(dir, LoadOptions{SkipBuffer: true}); r.Log.Steps.Count != before.Log.Steps.Count {
-				t.Fatalf("TD3_2's logs read for run 1: %d step records, %d before", r.Log.Steps.Count, before.Log.Steps.Count)
+			if r, _ := LoadRun(dir, LoadOptions{SkipBuffer: true}); r.Log.V.Steps.Count != before.Log.V.Steps.Count {
+				t.Fatalf("TD3_2's logs read for run 1: %d step records, %d before", r.Log.V.Steps.Count, before.Log.V.Steps.Count)
 			}
 			own := filepath.Join(zoo, tc.tbDir, "Pendulum-v1", "TD3_1")
 			os.MkdirAll(own, 0o755)
@@ -689,8 +689,8 @@ func TestSB3TensorBoardLogsAreRead(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r.Log == nil || r.Log.Steps.Count <= before.Log.Steps.Count || len(r.Log.Steps.Col("losses/qf1_loss").Value) == 0 {
-				t.Fatalf("TensorBoard losses not read: log %+v (before %d step records)", r.Log, before.Log.Steps.Count)
+			if r.Log.V == nil || r.Log.V.Steps.Count <= before.Log.V.Steps.Count || len(r.Log.V.Steps.Col("losses/qf1_loss").Value) == 0 {
+				t.Fatalf("TensorBoard losses not read: log %+v (before %d step records)", r.Log.V, before.Log.V.Steps.Count)
 			}
 		})
 	}
@@ -734,4 +734,15 @@ func rewriteZip(t *testing.T, src string, edit func(name string, b []byte) (stri
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// loadedNets counts the run's networks that loaded.
+func loadedNets(r *Run) int {
+	n := 0
+	for _, p := range r.Nets {
+		if p.V != nil {
+			n++
+		}
+	}
+	return n
 }

@@ -36,13 +36,9 @@ type Run struct {
 	// directory name (zero when the name has none).
 	Started time.Time
 
-	ConfigPath string
-	Config     *Config
-	ConfigErr  error
-
-	LogPath string
-	Log     *TrainLog
-	LogErr  error
+	// Config is the run's configuration, Log its training log.
+	Config Part[*Config]
+	Log    Part[*TrainLog]
 	// OtherLogs are the other *.jsonl files beside the log (the
 	// trainer's environment logs), read the same way; unreadable ones are
 	// left out, with their errors in OtherLogErrs.
@@ -70,11 +66,9 @@ type Run struct {
 	// FinalStep is the training step of the final model where the run
 	// says (SB3's num_timesteps), else 0.
 	FinalStep int64
-	// Nets holds the networks that loaded; NetPaths where each was looked
-	// for, NetErrs why one did not load.
-	Nets     map[Role]*Network
-	NetPaths map[Role]string
-	NetErrs  map[Role]error
+	// Nets holds each network looked for, by role: V is nil when it did
+	// not load (see Net).
+	Nets map[Role]Part[*Network]
 
 	// StateDependentNoise is true for an actor trained with generalised
 	// state-dependent exploration (SB3's use_sde): its noise depends on
@@ -86,57 +80,82 @@ type Run struct {
 	// nil when the run does not say.
 	ObsLow, ObsHigh []float64
 
-	BufferPath string
-	Buffer     *ReplayBuffer
-	BufferErr  error
+	// Buffer is the replay buffer.
+	Buffer Part[*ReplayBuffer]
 
-	// Temperature is what a SAC run saved of its entropy tuning (nil for
-	// other runs); TemperatureErr says why a file that holds it could not
-	// be read. Only the SAC analysis needs it.
-	Temperature    *Temperature
-	TemperatureErr error
+	// Temperature is what a SAC run saved of its entropy tuning (V is nil
+	// for other runs; Err says why a file that holds it could not be read,
+	// and Path is unset: Temperature.Path says where alpha came from).
+	// Only the SAC analysis needs it.
+	Temperature Part[*Temperature]
 
 	// Optional is the layout's Layout.Optional: the parts its library
 	// never saves or saves only when asked, each with why.
-	Optional map[Part]string
+	Optional map[PartName]string
 }
 
-// Part names a file, or a network, of a run, for Layout.Optional: "config",
-// "log", "buffer", "temperature", or a Role.
-type Part string
+// Part is one thing a run reads: where it was looked for, what it held,
+// why it did not load.
+type Part[T any] struct {
+	// Path is where it was looked for: a file, a zip member
+	// (`model.zip#data`) or a pattern; "" when the layout does not say.
+	Path string
+	// V is what it held: the zero value (nil) when it did not load.
+	V T
+	// Err says why it did not load: nil when it did, and when the run
+	// simply has none of it (a SAC run's actor target).
+	Err error
+}
 
-// The parts of a run besides its networks (each network is Part(role)).
+// Net returns the network of the role, nil when it did not load.
+func (r *Run) Net(role Role) *Network { return r.Nets[role].V }
+
+// netFailed records why the role's network did not load, dropping it and
+// keeping where it was looked for.
+func (r *Run) netFailed(role Role, err error) {
+	p := r.Nets[role]
+	p.V, p.Err = nil, err
+	r.Nets[role] = p
+}
+
+// PartName names a file, or a network, of a run, for Layout.Optional:
+// "config", "log", "buffer", "temperature", or a Role.
+type PartName string
+
+// The parts of a run besides its networks (each network is PartName(role)).
 const (
-	PartConfig      Part = "config"
-	PartLog         Part = "log"
-	PartBuffer      Part = "buffer"
-	PartTemperature Part = "temperature"
+	PartConfig      PartName = "config"
+	PartLog         PartName = "log"
+	PartBuffer      PartName = "buffer"
+	PartTemperature PartName = "temperature"
 )
 
 // partErr is the error of one part of a run.
 type partErr struct {
-	part Part
+	part PartName
 	err  error
 }
 
 // partErrs lists the error of every part that failed, in a stable order.
+// A Part added to Run is added here (TestProblemsReportEveryPart fails
+// until it is).
 func (r *Run) partErrs() []partErr {
 	var out []partErr
-	add := func(p Part, err error) {
+	add := func(p PartName, err error) {
 		if err != nil {
 			out = append(out, partErr{p, err})
 		}
 	}
-	add(PartConfig, r.ConfigErr)
-	add(PartLog, r.LogErr)
+	add(PartConfig, r.Config.Err)
+	add(PartLog, r.Log.Err)
 	for _, err := range r.OtherLogErrs {
 		add(PartLog, err)
 	}
 	for _, role := range Roles {
-		add(Part(role), r.NetErrs[role])
+		add(PartName(role), r.Nets[role].Err)
 	}
-	add(PartBuffer, r.BufferErr)
-	add(PartTemperature, r.TemperatureErr)
+	add(PartBuffer, r.Buffer.Err)
+	add(PartTemperature, r.Temperature.Err)
 	return out
 }
 
@@ -232,7 +251,7 @@ type LoadOptions struct {
 }
 
 // LoadLogs reads the logs LoadRun left for later (LoadOptions.LogsLater):
-// Log, LogErr and OtherLogs are set when it returns, and must not be read
+// Log and OtherLogs are set when it returns, and must not be read
 // before. It does nothing when no log is left, and may be called again.
 func (r *Run) LoadLogs() {
 	if r.loadLogs != nil {
@@ -245,8 +264,8 @@ func (r *Run) LoadLogs() {
 func (r *Run) findLog() string {
 	d := DefaultConfig().Training
 	cands := []string{}
-	if r.Config != nil {
-		cands = append(cands, filepath.Join(r.Dir, r.Config.Training.LogDir, r.Config.Training.LogFile))
+	if r.Config.V != nil {
+		cands = append(cands, filepath.Join(r.Dir, r.Config.V.Training.LogDir, r.Config.V.Training.LogFile))
 	}
 	cands = append(cands, filepath.Join(r.Dir, d.LogDir, d.LogFile), filepath.Join(r.Dir, d.LogFile))
 	for _, c := range cands {
@@ -272,8 +291,8 @@ func (r *Run) loadNetworks() {
 	case len(agents) > 0:
 		dir = agents[0]
 		// Prefer the agent directory of the configured algorithm.
-		if r.Config != nil {
-			want := "agent_" + strings.ToLower(r.Config.Algorithm.Type)
+		if r.Config.V != nil {
+			want := "agent_" + strings.ToLower(r.Config.V.Algorithm.Type)
 			for _, a := range agents {
 				if filepath.Base(a) == want {
 					dir = a
@@ -283,15 +302,15 @@ func (r *Run) loadNetworks() {
 		ext, r.NetDir = ".pt", filepath.Base(dir)
 	default:
 		for _, role := range Roles {
-			r.NetPaths[role] = filepath.Join(gen1, string(role)+".pth")
-			r.NetErrs[role] = fmt.Errorf("load %s: no models/ or agent_<algo>/ directory: %w", r.NetPaths[role], ErrNotExist)
+			p := filepath.Join(gen1, string(role)+".pth")
+			r.Nets[role] = Part[*Network]{Path: p, Err: fmt.Errorf("load %s: no models/ or agent_<algo>/ directory: %w", p, ErrNotExist)}
 		}
 		return
 	}
 	sac := r.sacAgent()
 	for _, role := range Roles {
 		p := filepath.Join(dir, string(role)+ext)
-		r.NetPaths[role] = p
+		r.Nets[role] = Part[*Network]{Path: p}
 		if sac && role == RoleActorTarget {
 			if _, err := os.Stat(p); err != nil {
 				continue // SAC has no actor target: not a problem
@@ -305,11 +324,7 @@ func (r *Run) loadNetworks() {
 			}
 		}
 		n, err := LoadNetworkAs(p, kind, 0)
-		if err != nil {
-			r.NetErrs[role] = err
-			continue
-		}
-		r.Nets[role] = n
+		r.Nets[role] = Part[*Network]{Path: p, V: n, Err: err}
 	}
 	r.checkShapes()
 }
@@ -332,8 +347,8 @@ func (r *Run) sacAgent() bool {
 	if r.NetDir != flatLayout {
 		return strings.Contains(r.NetDir, "sac")
 	}
-	if r.Config != nil && r.ConfigErr == nil {
-		return strings.EqualFold(r.Config.Algorithm.Type, "sac")
+	if r.Config.V != nil && r.Config.Err == nil {
+		return strings.EqualFold(r.Config.V.Algorithm.Type, "sac")
 	}
 	if fileExists(filepath.Join(r.Dir, "log_alpha.pt")) {
 		return true
@@ -348,7 +363,7 @@ func (r *Run) sacAgent() bool {
 func (r *Run) checkShapes() {
 	var actor *Network
 	for _, role := range []Role{RoleActor, RoleActorTarget} {
-		if n := r.Nets[role]; n != nil {
+		if n := r.Net(role); n != nil {
 			actor = n
 			break
 		}
@@ -357,34 +372,32 @@ func (r *Run) checkShapes() {
 		return
 	}
 	for _, role := range Roles {
-		n := r.Nets[role]
+		n := r.Net(role)
 		if n == nil {
 			continue
 		}
 		if n.Kind == KindCritic || n.Kind == KindQuantileCritic {
 			in := n.InputWidth()
 			if in != actor.ObsDim+actor.ActDim || n.ActionAt > 0 && n.ObsDim != actor.ObsDim {
-				r.NetErrs[role] = fmt.Errorf("load %s: critic input size %d does not match the actor's obs %d + action %d (%s): %w",
-					r.NetPaths[role], in, actor.ObsDim, actor.ActDim, actor.Path, ErrInvalid)
-				delete(r.Nets, role)
+				r.netFailed(role, fmt.Errorf("load %s: critic input size %d does not match the actor's obs %d + action %d (%s): %w",
+					r.Nets[role].Path, in, actor.ObsDim, actor.ActDim, actor.Path, ErrInvalid))
 				continue
 			}
 			n.ObsDim, n.ActDim = actor.ObsDim, actor.ActDim
 		} else if n.ObsDim != actor.ObsDim || n.ActDim != actor.ActDim {
-			r.NetErrs[role] = fmt.Errorf("load %s: %s has obs %d, action %d but %s has obs %d, action %d: %w",
-				r.NetPaths[role], role, n.ObsDim, n.ActDim, actor.Path, actor.ObsDim, actor.ActDim, ErrInvalid)
-			delete(r.Nets, role)
+			r.netFailed(role, fmt.Errorf("load %s: %s has obs %d, action %d but %s has obs %d, action %d: %w",
+				r.Nets[role].Path, role, n.ObsDim, n.ActDim, actor.Path, actor.ObsDim, actor.ActDim, ErrInvalid))
 		}
 	}
 }
 
 // checkBuffer verifies the buffer's dimensions against the networks.
 func (r *Run) checkBuffer() error {
-	b := r.Buffer
+	b := r.Buffer.V
 	for _, role := range []Role{RoleActor, RoleCritic1} {
-		if n := r.Nets[role]; n != nil && (n.ObsDim != b.ObsDim || n.ActDim != b.ActDim) {
+		if n := r.Net(role); n != nil && (n.ObsDim != b.ObsDim || n.ActDim != b.ActDim) {
 			return fmt.Errorf("load %s: buffer has obs %d, action %d but %s expects obs %d, action %d: %w",
-				r.BufferPath, b.ObsDim, b.ActDim, n.Path, n.ObsDim, n.ActDim, ErrInvalid)
+				r.Buffer.Path, b.ObsDim, b.ActDim, n.Path, n.ObsDim, n.ActDim, ErrInvalid)
 		}
 	}
 	return nil

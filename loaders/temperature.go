@@ -62,24 +62,24 @@ func (r *Run) loadUpstreamTemperature() {
 		return
 	}
 	t := newTemperature()
-	if r.Config != nil && r.Config.Algorithm.TargetEntropy != nil {
-		t.TargetEntropy = *r.Config.Algorithm.TargetEntropy
-	} else if a := r.Nets[RoleActor]; r.Config != nil && r.Config.Algorithm.AutoEntropy && a != nil {
+	if r.Config.V != nil && r.Config.V.Algorithm.TargetEntropy != nil {
+		t.TargetEntropy = *r.Config.V.Algorithm.TargetEntropy
+	} else if a := r.Net(RoleActor); r.Config.V != nil && r.Config.V.Algorithm.AutoEntropy && a != nil {
 		t.TargetEntropy = autoTargetEntropy(a.ActDim)
 	}
-	r.Temperature = t
+	r.Temperature.V = t
 	p := filepath.Join(r.agentDir(), "log_alpha.pt")
 	if _, err := os.Stat(p); err != nil {
 		return
 	}
 	v, err := torchzip.ReadFile(p)
 	if err != nil {
-		r.TemperatureErr = err
+		r.Temperature.Err = err
 		return
 	}
 	la, err := soleValue(p, v)
 	if err != nil {
-		r.TemperatureErr = err
+		r.Temperature.Err = err
 		return
 	}
 	t.setLog(la, p)

@@ -109,7 +109,7 @@ func runBatch(b batch.Batch, ef evalFlags, stdout, stderr io.Writer) error {
 // printBatch prints the notes of a batch and, when it wrote its summaries
 // (ran), its outcome and where to look: the index page, or a shard's
 // summary.
-func printBatch(res *batch.BatchResult, out string, ran bool, stdout, stderr io.Writer) {
+func printBatch(res *batch.Result, out string, ran bool, stdout, stderr io.Writer) {
 	for _, n := range res.Notes {
 		fmt.Fprintf(stderr, "rleval: note: %s\n", n)
 	}

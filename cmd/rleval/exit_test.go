@@ -15,16 +15,16 @@ import (
 func TestBatchExitMapsOutcomesToDocumentedStatuses(t *testing.T) {
 	for _, tt := range []struct {
 		name string
-		res  *batch.BatchResult
+		res  *batch.Result
 		err  error
 		want int
 	}{
-		{"all ok", &batch.BatchResult{OK: 3, Partial: 1}, nil, exitOK},
-		{"some failed", &batch.BatchResult{OK: 3, Failed: 1}, nil, exitSomeFailed},
+		{"all ok", &batch.Result{OK: 3, Partial: 1}, nil, exitOK},
+		{"some failed", &batch.Result{OK: 3, Failed: 1}, nil, exitSomeFailed},
 		{"usage", nil, fmt.Errorf("--shard: %w", jobs.ErrUsage), exitUsage},
-		{"cancelled", &batch.BatchResult{}, fmt.Errorf("batch: %w", context.Canceled), exitInterrupted},
-		{"io", &batch.BatchResult{}, os.ErrPermission, exitFailure},
-		{"missing shards", &batch.BatchResult{}, batch.ErrMissingShards, exitFailure},
+		{"cancelled", &batch.Result{}, fmt.Errorf("batch: %w", context.Canceled), exitInterrupted},
+		{"io", &batch.Result{}, os.ErrPermission, exitFailure},
+		{"missing shards", &batch.Result{}, batch.ErrMissingShards, exitFailure},
 	} {
 		if got := batchExit(tt.res, tt.err); got != tt.want {
 			t.Errorf("%s: exit %d, want %d", tt.name, got, tt.want)

@@ -60,7 +60,7 @@ const (
 
 // batchExit maps the outcome of a batch or a merge to an exit status: a
 // usage error 2, an interruption 130, a failed batch 1, failed runs 3.
-func batchExit(res *batch.BatchResult, err error) int {
+func batchExit(res *batch.Result, err error) int {
 	switch {
 	case errors.Is(err, jobs.ErrUsage):
 		return exitUsage

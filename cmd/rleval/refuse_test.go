@@ -126,7 +126,7 @@ func TestUnknownObservationIsUsageErrorWritingNothing(t *testing.T) {
 // index.html stay as they were (today: one group "algo=(absent)").
 func TestCompareUnknownKeyKeepsPages(t *testing.T) {
 	out := t.TempDir()
-	var res batch.BatchResult
+	var res batch.Result
 	for _, name := range []string{"2026-02-14_13-38-10_pendulum-v1", "2026-06-20_09-15-00_pendulum-gen2"} {
 		dir, _ := filepath.Abs(fixture.Path(t, "runs", name))
 		res.Runs = append(res.Runs, jobs.RunSummary{Name: name, Dir: dir, Out: name, Status: jobs.StatusOK, Metrics: map[string]float64{"final_reward_sum": -100}})
