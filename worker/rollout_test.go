@@ -38,6 +38,27 @@ func rollStates(env *envs.Env, k, n int) []float64 {
 // protocol, in parts of a few rows and segments of steps, on the host
 // stand-in of the device (hostroll), and compares every state's result
 // with envs.Env.Run of its own actor on the CPU: bit for bit, as both step
+// rollAll rolls req out on rem for horizon steps, seg steps a segment,
+// and returns the results of its k×N states.
+func rollAll(t *testing.T, rem graph.Roller, req graph.RolloutRequest, horizon, seg int) graph.RolloutResult {
+	t.Helper()
+	r, err := rem.BeginRollout(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for done := 0; done < horizon; done += seg {
+		if _, err := r.Step(min(seg, horizon-done)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := len(req.Actors) * req.N
+	got := graph.RolloutResult{Return: make([]float64, m), Steps: make([]int32, m), Terminated: make([]bool, m)}
+	if err := r.End(&got); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
 // with envs' code and the CPU plan's actions do not depend on chunking.
 func TestRemoteRolloutMatchesRun(t *testing.T) {
 	for _, env := range []*envs.Env{envs.Pendulum, envs.MountainCarContinuous} {
@@ -48,19 +69,7 @@ func TestRemoteRolloutMatchesRun(t *testing.T) {
 				states := rollStates(env, k, n)
 				srv := hostroll.New(graph.NewCPU(graph.Options{}))
 				rem := pipeRemote(t, srv, Options{MaxChunkRows: chunk})
-				r, err := rem.BeginRollout(graph.RolloutRequest{Env: env.Device, Actors: actors, States: states, N: n, Gamma: gamma})
-				if err != nil {
-					t.Fatal(err)
-				}
-				for done := 0; done < horizon; done += seg {
-					if _, err := r.Step(min(seg, horizon-done)); err != nil {
-						t.Fatal(err)
-					}
-				}
-				got := graph.RolloutResult{Return: make([]float64, k*n), Steps: make([]int32, k*n), Terminated: make([]bool, k*n)}
-				if err := r.End(&got); err != nil {
-					t.Fatal(err)
-				}
+				got := rollAll(t, rem, graph.RolloutRequest{Env: env.Device, Actors: actors, States: states, N: n, Gamma: gamma}, horizon, seg)
 				cpu := graph.NewCPU(graph.Options{})
 				terminated := 0
 				for j, a := range actors {
@@ -222,19 +231,7 @@ func TestCUDAWorkerRollsOutAsRun(t *testing.T) {
 			const n, horizon, seg, gamma = 1000, 200, 32, 0.99
 			actors := rollActors(env, k, uint64(20+k))
 			states := rollStates(env, k, n)
-			r, err := rem.BeginRollout(graph.RolloutRequest{Env: env.Device, Actors: actors, States: states, N: n, Gamma: gamma})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for done := 0; done < horizon; done += seg {
-				if _, err := r.Step(min(seg, horizon-done)); err != nil {
-					t.Fatal(err)
-				}
-			}
-			got := graph.RolloutResult{Return: make([]float64, k*n), Steps: make([]int32, k*n), Terminated: make([]bool, k*n)}
-			if err := r.End(&got); err != nil {
-				t.Fatal(err)
-			}
+			got := rollAll(t, rem, graph.RolloutRequest{Env: env.Device, Actors: actors, States: states, N: n, Gamma: gamma}, horizon, seg)
 			off := 0
 			for j, a := range actors {
 				pol := func(obs []float32, m int, act []float32) error { return cpu.Policy(a, obs, m, act) }
