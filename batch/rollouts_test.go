@@ -161,9 +161,6 @@ func sameRolloutFiles(t *testing.T, name, got, want string) {
 // rollouts; a device that fails one actor of a stack fails that run
 // alone, the rest of its stack doing their own.
 func TestBatchStacksCompatibleRunsRollouts(t *testing.T) {
-	if testing.Short() {
-		t.Skip("evaluates real runs")
-	}
 	root := stackExperiments(t)
 	opt := stackOptions()
 	own := filepath.Join(t.TempDir(), "own")

@@ -28,62 +28,22 @@ const errorScalePercentile = 99
 // maxNoteNames is the most run names a note on the page lists.
 const maxNoteNames = 8
 
-// runPlane is the plane a run's maps are drawn over, as its summary.json
-// records it.
-type runPlane struct {
-	X     jobs.PlaneAxis    `json:"x"`
-	Y     jobs.PlaneAxis    `json:"y"`
-	Fixed []jobs.FixedValue `json:"fixed"`
-}
-
-// key identifies the plane: two runs' maps compare cell by cell when their
-// keys are equal.
-func (p *runPlane) key() string {
-	b, _ := json.Marshal(p) // plain fields: cannot fail
+// planeKey identifies a plane: two runs' maps compare cell by cell when
+// their keys are equal.
+func planeKey(v *jobs.PlaneView) string {
+	b, _ := json.Marshal(v) // plain fields: cannot fail
 	return string(b)
-}
-
-// extent is the plane's range in plot units (jobs.Plane.Extent).
-func (p *runPlane) extent() (xlo, xhi, ylo, yhi float64) {
-	sx, sy := p.X.Scale, p.Y.Scale
-	if sx == 0 {
-		sx = 1
-	}
-	if sy == 0 {
-		sy = 1
-	}
-	return p.X.Lo * sx, p.X.Hi * sx, p.Y.Lo * sy, p.Y.Hi * sy
-}
-
-// describe says in one line which axes, ranges and fixed values the plane
-// has.
-func (p *runPlane) describe() string {
-	xlo, xhi, ylo, yhi := p.extent()
-	s := fmt.Sprintf("x = %s over [%.6g, %.6g], y = %s over [%.6g, %.6g]", p.X.Label, xlo, xhi, p.Y.Label, ylo, yhi)
-	return s + p.fixed()
-}
-
-// fixed lists the observation values held fixed ("" for none).
-func (p *runPlane) fixed() string {
-	if len(p.Fixed) == 0 {
-		return ""
-	}
-	var f []string
-	for _, v := range p.Fixed {
-		f = append(f, fmt.Sprintf("%s = %.6g", v.Name, v.Value))
-	}
-	return "; fixed " + strings.Join(f, ", ")
 }
 
 // readRunPlane reads the plane from the run output folder dir's
 // summary.json (nil when it records none).
-func readRunPlane(dir string) (*runPlane, error) {
+func readRunPlane(dir string) (*jobs.PlaneView, error) {
 	data, err := os.ReadFile(filepath.Join(dir, "summary.json"))
 	if err != nil {
 		return nil, err
 	}
 	var s struct {
-		Plane *runPlane `json:"plane"`
+		Plane *jobs.PlaneView `json:"plane"`
 	}
 	if err := json.Unmarshal(data, &s); err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "summary.json"), err)
@@ -95,7 +55,7 @@ func readRunPlane(dir string) (*runPlane, error) {
 // group's mean map and its runs' maps, all on the plane most runs share,
 // reduced to thumbSide² tiles, and the runs left out.
 type errorMaps struct {
-	plane *runPlane
+	plane *jobs.Plane
 	// scale bounds the shared colour scale, −scale to +scale.
 	scale  float64
 	groups []errorGroup
@@ -131,7 +91,7 @@ func readErrorMaps(res *Result, g *Groups, base string) *errorMaps {
 		byOut[res.Runs[i].Out] = &res.Runs[i]
 	}
 	em := &errorMaps{}
-	planes, count := map[string]*runPlane{}, map[string]int{}
+	planes, count := map[string]*jobs.PlaneView{}, map[string]int{}
 	blocks := make([][]errorRun, len(g.Groups))
 	for gi, gr := range g.Groups {
 		for i, out := range gr.Outs {
@@ -150,7 +110,7 @@ func readErrorMaps(res *Result, g *Groups, base string) *errorMaps {
 			case perr != nil || pl == nil:
 				em.noMap = append(em.noMap, r.name+" (its summary.json names no plane)")
 			default:
-				r.plane = pl.key()
+				r.plane = planeKey(pl)
 				planes[r.plane] = pl
 				count[r.plane]++
 				r.maps[0], r.nx[0], r.ny[0] = tileOf(v, nx, ny, thumbSide), thumbSide, thumbSide
@@ -167,7 +127,7 @@ func readErrorMaps(res *Result, g *Groups, base string) *errorMaps {
 			main = k
 		}
 	}
-	em.plane = planes[main]
+	em.plane = planes[main].Plane()
 	em.average(g, blocks, main)
 	return em
 }
@@ -268,14 +228,23 @@ func exists(path string) bool {
 	return err == nil
 }
 
+// fixedNote says which values the plane holds fixed ("fixed sin θ = 0");
+// "" for none.
+func fixedNote(pl *jobs.Plane) string {
+	if f := pl.FixedText(); f != "" {
+		return "fixed " + f
+	}
+	return ""
+}
+
 // errorSection puts em on the page: the groups' mean tiles and the runs'
 // tiles as two sprite sheets on the shared scale, and notes on the runs
 // left out.
 func errorSection(p *plotting.BatchPage, em *errorMaps, metric string) error {
-	xlo, xhi, ylo, yhi := em.plane.extent()
+	xlo, xhi, ylo, yhi := em.plane.Extent()
 	m := &plotting.ErrorMaps{Scale: em.scale, Cols: sheetCols, Side: thumbSide,
 		XLabel: em.plane.X.Label, YLabel: em.plane.Y.Label, XLo: xlo, XHi: xhi, YLo: ylo, YHi: yhi,
-		Fixed: strings.TrimPrefix(em.plane.fixed(), "; "),
+		Fixed: fixedNote(em.plane),
 		ScaleNote: fmt.Sprintf("One colour scale for every tile: ±%s, the %dth percentile of |Q − V| over all runs' tile cells (colours saturate beyond it).",
 			strconv.FormatFloat(em.scale, 'g', 4, 64), errorScalePercentile)}
 	var means, tiles [][]float32
@@ -340,7 +309,7 @@ func errorNotes(em *errorMaps) []string {
 	}
 	add(em.noReturns, "had no returns analysis (an environment rleval cannot roll out, --no-returns, or a failed run), so no value-error map")
 	add(em.noMap, "had a returns analysis but no value-error map (no critic or no plane)")
-	add(em.otherPlane, "drew their maps on another plane than "+em.plane.describe())
+	add(em.otherPlane, "drew their maps on another plane than "+em.plane.Describe())
 	return notes
 }
 

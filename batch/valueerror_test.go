@@ -230,3 +230,15 @@ func TestResampleAveragesBlocksAndRepeatsCells(t *testing.T) {
 		}
 	}
 }
+
+// TestFixedNoteNamesTheFixedValues: the section's line under the tiles
+// names the values held off the plane, and nothing when there are none.
+func TestFixedNoteNamesTheFixedValues(t *testing.T) {
+	pl := &jobs.Plane{Fixed: []jobs.FixedValue{{Index: 1, Name: "sin θ", Value: 0.5}, {Index: 2, Name: "θ̇", Value: -1}}}
+	if got, want := fixedNote(pl), "fixed sin θ = 0.5, θ̇ = -1"; got != want {
+		t.Errorf("fixedNote = %q, want %q", got, want)
+	}
+	if got := fixedNote(&jobs.Plane{}); got != "" {
+		t.Errorf("fixedNote of a plane with nothing fixed = %q", got)
+	}
+}

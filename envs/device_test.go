@@ -7,8 +7,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"os/exec"
-	"path/filepath"
 	"testing"
+
+	"github.com/rleval/rleval/internal/cxxtest"
 )
 
 // The device kernels of each environment (Env.Device) are checked here
@@ -24,23 +25,12 @@ import (
 // harnessEnv is the environment index envs_host.cpp knows an Env by.
 var harnessEnv = map[string]int64{"pendulum": 0, "mountaincar_continuous": 1}
 
-// buildHarness compiles envs_host.cpp, skipping without a C++ compiler
-// (CI installs g++, and allows no skip but the GPU's).
+// buildHarness compiles envs_host.cpp (cxxtest.Build), with
+// -ffp-contract=off: no fused multiply-adds, as on the device (kernels.cu
+// rounds each operation) and in Go on amd64.
 func buildHarness(t *testing.T) string {
 	t.Helper()
-	cxx, err := exec.LookPath("g++")
-	if err != nil {
-		if cxx, err = exec.LookPath("clang++"); err != nil {
-			t.Skip("no C++ compiler to build the kernels' host harness")
-		}
-	}
-	bin := filepath.Join(t.TempDir(), "envs_host")
-	// -ffp-contract=off: no fused multiply-adds, as on the device
-	// (kernels.cu rounds each operation) and in Go on amd64.
-	if out, err := exec.Command(cxx, "-O1", "-ffp-contract=off", "-o", bin, "../graph/cuda/testdata/envs_host.cpp").CombinedOutput(); err != nil {
-		t.Fatalf("build the host harness: %v\n%s", err, out)
-	}
-	return bin
+	return cxxtest.Build(t, "../graph/cuda/testdata/envs_host.cpp", "-ffp-contract=off")
 }
 
 // runHarness sends the request built by put and returns the answer.

@@ -572,14 +572,20 @@ func (pl *Plane) Describe() string {
 	}
 	xlo, xhi, ylo, yhi := pl.Extent()
 	fmt.Fprintf(&b, "x = %s over [%.6g, %.6g], y = %s over [%.6g, %.6g]", pl.X.Label, xlo, xhi, pl.Y.Label, ylo, yhi)
-	if len(pl.Fixed) > 0 {
-		var f []string
-		for _, v := range pl.Fixed {
-			f = append(f, fmt.Sprintf("%s = %.6g", v.Name, v.Value))
-		}
-		b.WriteString("; fixed " + strings.Join(f, ", "))
+	if f := pl.FixedText(); f != "" {
+		b.WriteString("; fixed " + f)
 	}
 	return b.String()
+}
+
+// FixedText lists the observation values held fixed off the plane
+// ("sin θ = 0, θ̇ = 1"); "" for none.
+func (pl *Plane) FixedText() string {
+	var f []string
+	for _, v := range pl.Fixed {
+		f = append(f, fmt.Sprintf("%s = %.6g", v.Name, v.Value))
+	}
+	return strings.Join(f, ", ")
 }
 
 // PlaneNeedsBuffer says whether the plane of spec takes defaults from the

@@ -18,7 +18,7 @@ type summaryFile struct {
 	NotSaved []string     `json:"not_saved"`
 	Jobs     []JobStatus  `json:"jobs"`
 	Preset   string       `json:"preset"`
-	Plane    *planeView   `json:"plane,omitempty"`
+	Plane    *PlaneView   `json:"plane,omitempty"`
 	Device   string       `json:"device"`
 	Seconds  float64      `json:"seconds"`
 	Networks []string     `json:"networks"`
@@ -47,13 +47,16 @@ func recorded(v int) *int {
 	return &v
 }
 
-// planeView is the maps' plane in summary.json: which axes, ranges and
+// PlaneView is the maps' plane in summary.json: which axes, ranges and
 // fixed values were used.
-type planeView struct {
+type PlaneView struct {
 	X     PlaneAxis    `json:"x"`
 	Y     PlaneAxis    `json:"y"`
 	Fixed []FixedValue `json:"fixed"`
 }
+
+// Plane returns the plane v records (no preset or observation names).
+func (v *PlaneView) Plane() *Plane { return &Plane{X: v.X, Y: v.Y, Fixed: v.Fixed} }
 
 func writeSummary(c *Context, sum *RunSummary) error {
 	r := c.Run
@@ -64,7 +67,7 @@ func writeSummary(c *Context, sum *RunSummary) error {
 		if pl.Preset != "" {
 			s.Preset = pl.Preset
 		}
-		s.Plane = &planeView{pl.X, pl.Y, append([]FixedValue{}, pl.Fixed...)}
+		s.Plane = &PlaneView{pl.X, pl.Y, append([]FixedValue{}, pl.Fixed...)}
 	}
 	if r.Log.V != nil {
 		s.Log = summarizeLog(r.Log.V)

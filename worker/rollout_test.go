@@ -55,6 +55,24 @@ func rollAll(t *testing.T, rem graph.Roller, req graph.RolloutRequest, horizon, 
 	return got
 }
 
+// runEach rolls each actor out from its block of n states with
+// envs.Env.Run on cpu, the results of the k blocks one after another.
+func runEach(t *testing.T, cpu graph.Backend, env *envs.Env, actors []*loaders.Network, states []float64, n, horizon int, gamma float64) *envs.Result {
+	t.Helper()
+	all := &envs.Result{}
+	for j, a := range actors {
+		pol := func(obs []float32, m int, act []float32) error { return cpu.Policy(a, obs, m, act) }
+		r, err := env.Run(context.Background(), pol, states[j*n*env.StateDim:(j+1)*n*env.StateDim], n, envs.Rollout{Steps: horizon, Gamma: gamma})
+		if err != nil {
+			t.Fatal(err)
+		}
+		all.Return = append(all.Return, r.Return...)
+		all.Steps = append(all.Steps, r.Steps...)
+		all.Terminated = append(all.Terminated, r.Terminated...)
+	}
+	return all
+}
+
 // TestRemoteRolloutMatchesRun rolls stacks of actors out over the
 // protocol, in parts of a few rows and segments of steps, on the host
 // stand-in of the device (hostroll), and compares every state's result
@@ -72,25 +90,18 @@ func TestRemoteRolloutMatchesRun(t *testing.T) {
 				rem := pipeRemote(t, srv, Options{MaxChunkRows: chunk})
 				got := rollAll(t, rem, graph.RolloutRequest{Env: env.Device, Actors: actors, States: states, N: n, Gamma: gamma}, horizon, seg)
 				cpu := graph.NewCPU(graph.Options{})
+				want := runEach(t, cpu, env, actors, states, n, horizon, gamma)
 				terminated := 0
-				for j, a := range actors {
-					pol := func(obs []float32, m int, act []float32) error { return cpu.Policy(a, obs, m, act) }
-					want, err := env.Run(context.Background(), pol, states[j*n*env.StateDim:(j+1)*n*env.StateDim], n, envs.Rollout{Steps: horizon, Gamma: gamma})
-					if err != nil {
-						t.Fatal(err)
+				for g := range k * n {
+					same := math.Float64bits(got.Return[g]) == math.Float64bits(want.Return[g])
+					if !graph.BitReproducible { // OpenBLAS rounds a row by its place in a tile: ANALYSES.md's tolerance
+						same = math.Abs(got.Return[g]-want.Return[g]) <= 1e-4*math.Abs(want.Return[g])
 					}
-					for i := range n {
-						g := j*n + i
-						same := math.Float64bits(got.Return[g]) == math.Float64bits(want.Return[i])
-						if !graph.BitReproducible { // OpenBLAS rounds a row by its place in a tile: ANALYSES.md's tolerance
-							same = math.Abs(got.Return[g]-want.Return[i]) <= 1e-4*math.Abs(want.Return[i])
-						}
-						if !same || got.Steps[g] != want.Steps[i] || got.Terminated[g] != want.Terminated[i] {
-							t.Errorf("actor %d state %d: %v over %d steps (%v), Run %v over %d (%v)", j, i, got.Return[g], got.Steps[g], got.Terminated[g], want.Return[i], want.Steps[i], want.Terminated[i])
-						}
-						if want.Terminated[i] {
-							terminated++
-						}
+					if !same || got.Steps[g] != want.Steps[g] || got.Terminated[g] != want.Terminated[g] {
+						t.Errorf("actor %d state %d: %v over %d steps (%v), Run %v over %d (%v)", g/n, g%n, got.Return[g], got.Steps[g], got.Terminated[g], want.Return[g], want.Steps[g], want.Terminated[g])
+					}
+					if want.Terminated[g] {
+						terminated++
 					}
 				}
 				if env == envs.MountainCarContinuous && terminated == 0 {
@@ -237,19 +248,12 @@ func TestCUDAWorkerRollsOutAsRun(t *testing.T) {
 			actors := rollActors(env, k, uint64(20+k))
 			states := rollStates(env, k, n)
 			got := rollAll(t, rem, graph.RolloutRequest{Env: env.Device, Actors: actors, States: states, N: n, Gamma: gamma}, horizon, seg)
+			want := runEach(t, cpu, env, actors, states, n, horizon, gamma)
 			off := 0
-			for j, a := range actors {
-				pol := func(obs []float32, m int, act []float32) error { return cpu.Policy(a, obs, m, act) }
-				want, err := env.Run(context.Background(), pol, states[j*n*env.StateDim:(j+1)*n*env.StateDim], n, envs.Rollout{Steps: horizon, Gamma: gamma})
-				if err != nil {
-					t.Fatal(err)
-				}
-				for i := range n {
-					g := j*n + i
-					if got.Steps[g] != want.Steps[i] || got.Terminated[g] != want.Terminated[i] ||
-						math.Abs(got.Return[g]-want.Return[i]) > 1e-4*math.Max(math.Abs(want.Return[i]), 1e-2) {
-						off++
-					}
+			for g := range k * n {
+				if got.Steps[g] != want.Steps[g] || got.Terminated[g] != want.Terminated[g] ||
+					math.Abs(got.Return[g]-want.Return[g]) > 1e-4*math.Max(math.Abs(want.Return[g]), 1e-2) {
+					off++
 				}
 			}
 			t.Logf("%s, %d actors: %d of %d states apart from Run", env.Name, k, off, k*n)

@@ -8,8 +8,9 @@ package cuda
 
 import (
 	"os/exec"
-	"path/filepath"
 	"testing"
+
+	"github.com/rleval/rleval/internal/cxxtest"
 )
 
 // TestKernelsIndexCorrectlyOnTheHost compiles kernels.cu as plain C++ with
@@ -17,16 +18,7 @@ import (
 // output, so their indexing is tested without a GPU. It needs a C++
 // compiler (skipped otherwise).
 func TestKernelsIndexCorrectlyOnTheHost(t *testing.T) {
-	cxx, err := exec.LookPath("g++")
-	if err != nil {
-		if cxx, err = exec.LookPath("clang++"); err != nil {
-			t.Skip("no C++ compiler to build the host harness")
-		}
-	}
-	bin := filepath.Join(t.TempDir(), "kernels_host")
-	if out, err := exec.Command(cxx, "-O1", "-I.", "-o", bin, "testdata/kernels_host.cpp").CombinedOutput(); err != nil {
-		t.Fatalf("build the host harness: %v\n%s", err, out)
-	}
+	bin := cxxtest.Build(t, "testdata/kernels_host.cpp", "-I.")
 	out, err := exec.Command(bin).CombinedOutput()
 	if err != nil {
 		t.Fatalf("kernels on the host: %v\n%s", err, out)
